@@ -29,8 +29,18 @@ export function leafHash(data: Uint8Array): Hash {
   return sha256(buf);
 }
 
-/** SHA-256(0x01 || left || right). Requires both hashes to be 32 bytes (not checked on this hot path). */
+// Scratch input for the 32 + 32 byte case of nodeHash: the one-shot hash is synchronous and
+// returns a fresh buffer, so reusing the input saves one allocation per node on the hot path.
+const NODE_INPUT = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
+NODE_INPUT[0] = NODE_PREFIX;
+
+/** SHA-256(0x01 || left || right). Meant for 32-byte hashes; other lengths are hashed as given, not rejected. */
 export function nodeHash(left: Hash, right: Hash): Hash {
+  if (left.length === HASH_SIZE && right.length === HASH_SIZE) {
+    NODE_INPUT.set(left, 1);
+    NODE_INPUT.set(right, 1 + HASH_SIZE);
+    return sha256(NODE_INPUT);
+  }
   const buf = Buffer.allocUnsafe(1 + left.length + right.length);
   buf[0] = NODE_PREFIX;
   buf.set(left, 1);
@@ -44,15 +54,19 @@ export function nodeHash(left: Hash, right: Hash): Hash {
  * RFC 6962's split at the largest power of two below n.
  */
 export function rootHash(leafHashes: readonly Hash[]): Hash {
-  const n = leafHashes.length;
-  if (n === 0) return EMPTY_ROOT;
-  let level: Hash[] = leafHashes.slice();
-  while (level.length > 1) {
-    const next: Hash[] = new Array<Hash>(Math.ceil(level.length / 2));
+  return rangeRoot(leafHashes, 0, leafHashes.length);
+}
+
+/** MTH(D[start:end]); pairs level by level in one scratch array. Requires 0 <= start <= end <= leaves.length. */
+function rangeRoot(leaves: readonly Hash[], start: number, end: number): Hash {
+  if (end === start) return EMPTY_ROOT;
+  const level: Hash[] = leaves.slice(start, end);
+  let len = level.length;
+  while (len > 1) {
     let j = 0;
-    for (let i = 0; i + 1 < level.length; i += 2) next[j++] = nodeHash(level[i]!, level[i + 1]!);
-    if (level.length % 2 === 1) next[j] = level[level.length - 1]!;
-    level = next;
+    for (let i = 0; i + 1 < len; i += 2) level[j++] = nodeHash(level[i]!, level[i + 1]!);
+    if (len % 2 === 1) level[j++] = level[len - 1]!;
+    len = j;
   }
   return level[0]!;
 }
@@ -79,10 +93,10 @@ function path(leaves: readonly Hash[], start: number, end: number, m: number, ou
   const k = splitPoint(n);
   if (m < k) {
     path(leaves, start, start + k, m, out);
-    out.push(subtreeRoot(leaves, start + k, end));
+    out.push(rangeRoot(leaves, start + k, end));
   } else {
     path(leaves, start + k, end, m - k, out);
-    out.push(subtreeRoot(leaves, start, start + k));
+    out.push(rangeRoot(leaves, start, start + k));
   }
 }
 
@@ -101,21 +115,17 @@ export function consistencyProof(leafHashes: readonly Hash[], size1: number): Ha
 function subproof(leaves: readonly Hash[], start: number, end: number, m: number, complete: boolean, out: Hash[]): void {
   const n = end - start;
   if (m === n) {
-    if (!complete) out.push(subtreeRoot(leaves, start, end));
+    if (!complete) out.push(rangeRoot(leaves, start, end));
     return;
   }
   const k = splitPoint(n);
   if (m <= k) {
     subproof(leaves, start, start + k, m, complete, out);
-    out.push(subtreeRoot(leaves, start + k, end));
+    out.push(rangeRoot(leaves, start + k, end));
   } else {
     subproof(leaves, start + k, end, m - k, false, out);
-    out.push(subtreeRoot(leaves, start, start + k));
+    out.push(rangeRoot(leaves, start, start + k));
   }
-}
-
-function subtreeRoot(leaves: readonly Hash[], start: number, end: number): Hash {
-  return rootHash(leaves.slice(start, end));
 }
 
 // ---------------------------------------------------------------------------
@@ -142,13 +152,16 @@ export interface ConsistencyClaim {
 }
 
 /**
- * Root implied by an inclusion proof. Requires 0 <= index < size, a 32-byte leaf hash
- * and proof elements, and a proof of exactly the expected length; throws {@link ProofError} otherwise.
+ * Root implied by an inclusion proof (compute only; compare with {@link verifyMatch}).
+ * Requires size, and an index below it, to be non-negative safe integers ({@link InvalidArgumentError}).
+ * Throws {@link ProofError} when index >= size (any number, e.g. 2^64 - 1 read from untrusted data),
+ * when the leaf hash or a proof element is not 32 bytes, or when the proof has the wrong length.
  */
 export function rootFromInclusionProof(index: number, size: number, leaf: Hash, proof: readonly Hash[]): Hash {
   requireSize(size, 'size');
-  requireSize(index, 'index');
+  // Before the index's own check: an index read from untrusted data (e.g. 2^64 - 1) is a failed proof.
   if (index >= size) throw new ProofError('index-out-of-range', `index ${index} is beyond the tree size ${size}`);
+  requireSize(index, 'index');
   requireHash(leaf, 'leaf hash');
   proof.forEach((h, i) => requireHash(h, `proof[${i}]`));
   const { inner, border } = decomposeInclusionProof(index, size);
