@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/**
+ * @dev Registry of the participants allowed to sign records (accredited labs, producers, government departments),
+ * their signing addresses with validity windows, and revocations. Answers "was address A a signing key of a
+ * participant of kind K at time T", for any T past or present.
+ *
+ * Times are Unix seconds. Windows are inclusive at both ends: `from <= t && t <= to`. A revocation at time R
+ * invalidates every time `t >= R`; revocations take effect at the block time they are made and cannot be
+ * backdated, so a signature valid at time T stays valid for T before the revocation.
+ */
+interface IParticipantRegistry {
+    enum ParticipantKind {
+        Lab,
+        Producer,
+        Department
+    }
+
+    /**
+     * @dev A participant, as returned by {getParticipant}.
+     *
+     * `code` is the lab's CMA certificate number (12 digits) for a lab, the unified social credit code (18
+     * characters) for a producer or a department. `accreditedFrom` and `accreditedUntil` are the lab's CMA
+     * accreditation window, zero for other kinds. `revokedAt` is zero while the participant is not revoked.
+     */
+    struct Participant {
+        ParticipantKind kind;
+        uint64 registeredAt;
+        uint64 revokedAt;
+        uint64 accreditedFrom;
+        uint64 accreditedUntil;
+        string name;
+        string code;
+    }
+
+    /**
+     * @dev A signing key, as returned by {getSigningKey}. `revokedAt` is zero while the key is not revoked.
+     */
+    struct SigningKey {
+        bytes32 participantId;
+        uint64 validFrom;
+        uint64 validTo;
+        uint64 revokedAt;
+    }
+
+    /**
+     * @dev The admin given to the constructor is the zero address.
+     */
+    error ParticipantRegistryInvalidAdmin(address admin);
+
+    /**
+     * @dev `account` has neither `REGISTRAR_ROLE` nor `REGULATOR_ROLE`.
+     */
+    error ParticipantRegistryUnauthorizedRevoker(address account);
+
+    /**
+     * @dev A participant id must not be zero.
+     */
+    error ParticipantRegistryInvalidParticipantId(bytes32 participantId);
+
+    /**
+     * @dev A participant with that id is already registered.
+     */
+    error ParticipantRegistryDuplicateParticipant(bytes32 participantId);
+
+    /**
+     * @dev No participant is registered with that id.
+     */
+    error ParticipantRegistryUnknownParticipant(bytes32 participantId);
+
+    /**
+     * @dev The participant was revoked at `revokedAt`: it takes no new key, renewal or second revocation.
+     */
+    error ParticipantRegistryRevokedParticipant(bytes32 participantId, uint64 revokedAt);
+
+    /**
+     * @dev The operation needs a participant of another kind (for instance, renewing the accreditation of a
+     * producer).
+     */
+    error ParticipantRegistryUnexpectedKind(bytes32 participantId, ParticipantKind kind);
+
+    /**
+     * @dev A participant's name must not be empty.
+     */
+    error ParticipantRegistryEmptyName(bytes32 participantId);
+
+    /**
+     * @dev A CMA certificate number is exactly 12 ASCII digits.
+     */
+    error ParticipantRegistryInvalidCmaNumber(string cmaNumber);
+
+    /**
+     * @dev A unified social credit code is exactly 18 characters from `0-9` and `A-Z` without `I`, `O`, `S`,
+     * `V`, `Z` (its check character is verified off chain).
+     */
+    error ParticipantRegistryInvalidCreditCode(string creditCode);
+
+    /**
+     * @dev A validity window must have `from < to`.
+     */
+    error ParticipantRegistryInvalidWindow(uint64 from, uint64 to);
+
+    /**
+     * @dev A renewal must move the end of the accreditation later than `accreditedUntil`.
+     */
+    error ParticipantRegistryAccreditationNotExtended(
+        bytes32 participantId,
+        uint64 accreditedUntil,
+        uint64 newAccreditedUntil
+    );
+
+    /**
+     * @dev A signing key must not be the zero address.
+     */
+    error ParticipantRegistryInvalidSigner(address signer);
+
+    /**
+     * @dev The address is already a signing key, of this or another participant (even if revoked): an address
+     * belongs to at most one participant, forever.
+     */
+    error ParticipantRegistryDuplicateKey(address signer);
+
+    /**
+     * @dev The address is not a signing key of any participant.
+     */
+    error ParticipantRegistryUnknownKey(address signer);
+
+    /**
+     * @dev The signing key was already revoked at `revokedAt`.
+     */
+    error ParticipantRegistryRevokedKey(address signer, uint64 revokedAt);
+
+    /**
+     * @dev Emitted when a participant is registered. `code` is the CMA number of a lab, the unified social credit
+     * code of a producer or department.
+     */
+    event ParticipantRegistered(bytes32 indexed participantId, ParticipantKind indexed kind, string name, string code);
+
+    /**
+     * @dev Emitted when a lab's accreditation window is set, at registration and at each renewal.
+     */
+    event AccreditationUpdated(bytes32 indexed participantId, uint64 accreditedFrom, uint64 accreditedUntil);
+
+    /**
+     * @dev Emitted when a participant is revoked by `revokedBy`, effective from `revokedAt`.
+     */
+    event ParticipantRevoked(bytes32 indexed participantId, address indexed revokedBy, uint64 revokedAt);
+
+    /**
+     * @dev Emitted when `signer` becomes a signing key of `participantId` for the window `[validFrom, validTo]`.
+     */
+    event SigningKeyAdded(bytes32 indexed participantId, address indexed signer, uint64 validFrom, uint64 validTo);
+
+    /**
+     * @dev Emitted when the signing key `signer` of `participantId` is revoked by `revokedBy`, effective from
+     * `revokedAt`.
+     */
+    event SigningKeyRevoked(
+        bytes32 indexed participantId,
+        address indexed signer,
+        address indexed revokedBy,
+        uint64 revokedAt
+    );
+
+    /**
+     * @dev Registers the accredited lab `participantId` with its CMA certificate number and accreditation window.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGISTRAR_ROLE`.
+     * - `participantId` is not zero and not registered.
+     * - `name` is not empty; `cmaNumber` is 12 ASCII digits.
+     * - `accreditedFrom < accreditedUntil`.
+     *
+     * Emits a {ParticipantRegistered} event, then an {AccreditationUpdated} event.
+     */
+    function registerLab(
+        bytes32 participantId,
+        string calldata name,
+        string calldata cmaNumber,
+        uint64 accreditedFrom,
+        uint64 accreditedUntil
+    ) external;
+
+    /**
+     * @dev Registers the producer `participantId` with its unified social credit code.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGISTRAR_ROLE`.
+     * - `participantId` is not zero and not registered.
+     * - `name` is not empty; `creditCode` is 18 characters of the unified social credit code alphabet.
+     *
+     * Emits a {ParticipantRegistered} event.
+     */
+    function registerProducer(bytes32 participantId, string calldata name, string calldata creditCode) external;
+
+    /**
+     * @dev Registers the government department `participantId` with its unified social credit code.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGISTRAR_ROLE`.
+     * - `participantId` is not zero and not registered.
+     * - `name` is not empty; `creditCode` is 18 characters of the unified social credit code alphabet.
+     *
+     * Emits a {ParticipantRegistered} event.
+     */
+    function registerDepartment(bytes32 participantId, string calldata name, string calldata creditCode) external;
+
+    /**
+     * @dev Extends the accreditation of the lab `participantId` until `accreditedUntil`; the start is unchanged.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGISTRAR_ROLE`.
+     * - `participantId` is a registered, unrevoked lab.
+     * - `accreditedUntil` is later than the current end of its accreditation.
+     *
+     * Emits an {AccreditationUpdated} event.
+     *
+     * WARNING: renewing a lapsed accreditation also validates the gap between the old and the new end. To end an
+     * accreditation early, revoke the participant.
+     */
+    function renewAccreditation(bytes32 participantId, uint64 accreditedUntil) external;
+
+    /**
+     * @dev Revokes the participant `participantId` from now on: none of its keys is valid at or after the current
+     * block time. Signatures made before stay valid. Permanent.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGISTRAR_ROLE` or `REGULATOR_ROLE`.
+     * - `participantId` is registered and not revoked.
+     *
+     * Emits a {ParticipantRevoked} event.
+     */
+    function revokeParticipant(bytes32 participantId) external;
+
+    /**
+     * @dev Adds `signer` as a signing key of `participantId`, valid from `validFrom` to `validTo` inclusive.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGISTRAR_ROLE`.
+     * - `participantId` is registered and not revoked.
+     * - `signer` is not the zero address and was never a signing key of any participant.
+     * - `validFrom < validTo`.
+     *
+     * Emits a {SigningKeyAdded} event.
+     *
+     * WARNING: `validFrom` may lie in the past; the registrar is trusted to enter the real start of the key.
+     */
+    function addSigningKey(bytes32 participantId, address signer, uint64 validFrom, uint64 validTo) external;
+
+    /**
+     * @dev Revokes the signing key `signer` from now on: it is not valid at or after the current block time.
+     * Signatures made before stay valid; to disown records signed with a compromised key before its revocation,
+     * revoke those records. Permanent.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGISTRAR_ROLE` or `REGULATOR_ROLE`.
+     * - `signer` is a signing key and not revoked.
+     *
+     * Emits a {SigningKeyRevoked} event.
+     */
+    function revokeSigningKey(address signer) external;
+
+    /**
+     * @dev Returns true if, at time `at`, `signer` was a signing key of a participant of kind `kind`: the key's
+     * window contains `at`, neither the key nor the participant was revoked at or before `at`, and for a lab the
+     * accreditation window contains `at`.
+     */
+    function isValidSigner(address signer, ParticipantKind kind, uint64 at) external view returns (bool);
+
+    /**
+     * @dev Returns the participant that `signer` is (or was) a signing key of; zero if none.
+     */
+    function participantOf(address signer) external view returns (bytes32 participantId);
+
+    /**
+     * @dev Returns the participant `participantId`.
+     *
+     * Requirements:
+     *
+     * - `participantId` is registered.
+     */
+    function getParticipant(bytes32 participantId) external view returns (Participant memory);
+
+    /**
+     * @dev Returns the signing key `signer`.
+     *
+     * Requirements:
+     *
+     * - `signer` is a signing key.
+     */
+    function getSigningKey(address signer) external view returns (SigningKey memory);
+
+    /**
+     * @dev Returns every signing key ever added to `participantId`, revoked and expired ones included, in the
+     * order they were added.
+     *
+     * Requirements:
+     *
+     * - `participantId` is registered.
+     */
+    function signingKeysOf(bytes32 participantId) external view returns (address[] memory);
+}
