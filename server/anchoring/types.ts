@@ -1,0 +1,35 @@
+/** What the anchoring worker needs from the chain; implemented over ethers in server/chain/. */
+
+export interface ChainCheckpoint {
+  size: number;
+  /** 0x-prefixed bytes32. */
+  root: string;
+  anchoredAt: number;
+}
+
+export interface MinedAnchor {
+  txHash: string;
+  blockNumber: number;
+  blockTime: number;
+}
+
+export type TxOutcome =
+  | ({ status: 'mined'; confirmations: number } & MinedAnchor)
+  | { status: 'reverted'; txHash: string; blockNumber: number }
+  | { status: 'waiting' }
+  | { status: 'unknown' };
+
+export interface AnchorChain {
+  readonly chainId: number;
+  /** Address of the TraceLedger contract. */
+  readonly contract: string;
+  latest(logId: string): Promise<ChainCheckpoint>;
+  /** The root anchored at exactly `size`, or null. */
+  rootAt(logId: string, size: number): Promise<string | null>;
+  /** Broadcasts TraceLedger.anchor and returns as soon as the node accepted the transaction. */
+  sendAnchor(logId: string, size: number, root: string, proof: readonly string[]): Promise<{ txHash: string }>;
+  /** Where a sent transaction stands now (does not block). */
+  txOutcome(txHash: string): Promise<TxOutcome>;
+  /** The CheckpointAnchored event for (logId, size), if any. */
+  findAnchor(logId: string, size: number): Promise<MinedAnchor | null>;
+}

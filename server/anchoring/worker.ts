@@ -1,0 +1,279 @@
+/**
+ * The anchoring worker: a durable state machine per log (pending → submitted → confirmed).
+ * It appends accepted records to the log in arrival order, cuts a checkpoint every N entries or
+ * T seconds, anchors it with a consistency proof from the chain's latest checkpoint, and waits K
+ * confirmations. Every transition is written before the next side effect, so a kill at any point
+ * and a restart end with the right checkpoints; TraceLedger.anchor of an already anchored
+ * (size, root) is a no-op, which makes a resend after a crash harmless.
+ */
+import type { Logger } from 'pino';
+import { LogTree } from '../ledger/tree';
+import { toHex } from '../ledger/rfc6962';
+import type { Checkpoint, LogId, Store } from '../store/types';
+import type { AnchorChain } from './types';
+
+export interface WorkerOptions {
+  logIds: readonly LogId[];
+  /** Cut a checkpoint once this many entries wait. */
+  everyEntries: number;
+  /** ... or once the oldest waiting entry is this old. */
+  everySeconds: number;
+  confirmations: number;
+  /** How often the loop runs when idle. */
+  pollMs?: number;
+  /** A submitted transaction unknown to the node for this long is sent again. */
+  resendAfterMs?: number;
+  /** Max records appended per transaction. */
+  sequenceBatch?: number;
+  logger?: Logger;
+}
+
+/** The chain holds a checkpoint this database cannot reproduce: running on would fork the log. */
+export class ChainDivergenceError extends Error {
+  override readonly name = 'ChainDivergenceError';
+}
+
+export const chainLogId = (logId: LogId): string => '0x' + Buffer.from(logId.padEnd(32, '\0'), 'utf8').toString('hex');
+
+const hex0x = (b: Uint8Array) => '0x' + toHex(b);
+
+export class AnchoringWorker {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private failures = 0;
+  /** Set when the worker stopped because the chain diverged from the database. */
+  fatalError: ChainDivergenceError | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly chain: AnchorChain,
+    private readonly opts: WorkerOptions,
+  ) {}
+
+  /** Reconciles with the chain, then runs the loop in the background. Throws ChainDivergenceError. */
+  async start(): Promise<void> {
+    for (const logId of this.opts.logIds) await this.reconcile(logId);
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Ask the loop to run now (e.g. after records were accepted). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    const poll = this.opts.pollMs ?? 250;
+    while (this.running) {
+      let delay = poll;
+      try {
+        for (const logId of this.opts.logIds) await this.tick(logId);
+        this.failures = 0;
+      } catch (e) {
+        if (e instanceof ChainDivergenceError) {
+          this.fatalError = e;
+          this.running = false;
+          this.opts.logger?.error({ err: e.message }, 'anchoring stopped: the chain diverged from the database');
+          break;
+        }
+        // RPC or transient errors: records keep being accepted; retry with exponential backoff.
+        this.failures++;
+        delay = Math.min(30_000, poll * 2 ** Math.min(this.failures, 7));
+        this.opts.logger?.warn({ err: (e as Error).message, retryInMs: delay }, 'anchoring step failed; will retry');
+      }
+      if (!this.running) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** One pass for one log; exported for tests that drive the machine step by step. */
+  async tick(logId: LogId): Promise<void> {
+    await this.sequence(logId);
+    let inflight = await this.inflight(logId);
+    if (!inflight) inflight = await this.maybeCut(logId);
+    if (!inflight) return;
+    if (inflight.status === 'pending') inflight = await this.send(inflight);
+    if (inflight.status === 'submitted') await this.settle(inflight);
+  }
+
+  private async sequence(logId: LogId): Promise<void> {
+    const batch = this.opts.sequenceBatch ?? 5000;
+    for (;;) {
+      const r = await this.store.sequencePending(logId, batch);
+      if (r.appended < batch) return;
+    }
+  }
+
+  private async inflight(logId: LogId): Promise<Checkpoint | undefined> {
+    const pending = await this.store.listCheckpoints(logId, 'pending');
+    const submitted = await this.store.listCheckpoints(logId, 'submitted');
+    return [...submitted, ...pending][0];
+  }
+
+  private async anchoredSize(logId: LogId): Promise<number> {
+    return (await this.store.latestCheckpoint(logId, 'confirmed'))?.size ?? 0;
+  }
+
+  private async maybeCut(logId: LogId): Promise<Checkpoint | undefined> {
+    const head = await this.store.logHead(logId);
+    const anchored = await this.anchoredSize(logId);
+    const waiting = head.size - anchored;
+    if (waiting <= 0) return undefined;
+    let due = waiting >= this.opts.everyEntries;
+    if (!due) {
+      const oldest = await this.store.getRecordByLeafIndex(logId, anchored);
+      due = !!oldest && Date.now() - oldest.receivedAt >= this.opts.everySeconds * 1000;
+    }
+    if (!due) return undefined;
+    const cp = await this.store.putCheckpoint({ logId, size: head.size, root: hex0x(head.root), status: 'pending' });
+    this.opts.logger?.info({ logId, size: cp.size, root: cp.root }, 'checkpoint cut');
+    return cp;
+  }
+
+  private tree(logId: LogId, size: number): LogTree {
+    return new LogTree(this.store.nodeReader(logId), size);
+  }
+
+  /** pending → submitted (or → confirmed when the chain already holds it). */
+  private async send(cp: Checkpoint): Promise<Checkpoint> {
+    const id = chainLogId(cp.logId);
+    const onChain = await this.chain.latest(id);
+    if (onChain.size >= cp.size) {
+      const root = await this.chain.rootAt(id, cp.size);
+      if (root !== null && root.toLowerCase() === cp.root.toLowerCase()) return this.confirmFromEvent(cp);
+      // The chain already moved past this size through another checkpoint: this one is not needed.
+      await this.assertReproducible(cp.logId, onChain.size, onChain.root);
+      return this.store.updateCheckpoint(cp.logId, cp.size, { status: 'orphaned', lastError: 'superseded by a larger checkpoint on chain' });
+    }
+    const tree = this.tree(cp.logId, cp.size);
+    let proof: string[] = [];
+    if (onChain.size > 0) {
+      await this.assertReproducible(cp.logId, onChain.size, onChain.root);
+      proof = (await tree.consistencyProof(onChain.size, cp.size)).map(hex0x);
+    }
+    const attempts = cp.attempts + 1;
+    try {
+      const { txHash } = await this.chain.sendAnchor(id, cp.size, cp.root, proof);
+      this.opts.logger?.info({ logId: cp.logId, size: cp.size, txHash, fromSize: onChain.size }, 'anchor sent');
+      return this.store.updateCheckpoint(cp.logId, cp.size, {
+        status: 'submitted',
+        txHash,
+        attempts,
+        chainId: this.chain.chainId,
+        contract: this.chain.contract,
+        lastError: null,
+      });
+    } catch (e) {
+      await this.store.updateCheckpoint(cp.logId, cp.size, { attempts, lastError: (e as Error).message.slice(0, 500) });
+      throw e;
+    }
+  }
+
+  /** submitted → confirmed after K confirmations; back to pending if the transaction vanished or reverted. */
+  private async settle(cp: Checkpoint): Promise<void> {
+    const outcome = await this.chain.txOutcome(cp.txHash!);
+    if (outcome.status === 'mined') {
+      if (outcome.confirmations < this.opts.confirmations) return;
+      await this.store.updateCheckpoint(cp.logId, cp.size, {
+        status: 'confirmed',
+        txHash: outcome.txHash,
+        blockNumber: outcome.blockNumber,
+        blockTime: outcome.blockTime,
+        lastError: null,
+      });
+      this.opts.logger?.info({ logId: cp.logId, size: cp.size, block: outcome.blockNumber }, 'checkpoint confirmed');
+      return;
+    }
+    if (outcome.status === 'waiting') return;
+    // Reverted or unknown: perhaps a duplicate of an anchor that did land.
+    const root = await this.chain.rootAt(chainLogId(cp.logId), cp.size);
+    if (root !== null && root.toLowerCase() === cp.root.toLowerCase()) {
+      await this.confirmFromEvent(cp);
+      return;
+    }
+    if (outcome.status === 'unknown' && Date.now() - cp.updatedAt < (this.opts.resendAfterMs ?? 30_000)) return;
+    await this.store.updateCheckpoint(cp.logId, cp.size, {
+      status: 'pending',
+      lastError: outcome.status === 'reverted' ? `transaction ${outcome.txHash} reverted` : `transaction ${cp.txHash} was dropped`,
+    });
+  }
+
+  private async confirmFromEvent(cp: Checkpoint): Promise<Checkpoint> {
+    const ev = await this.chain.findAnchor(chainLogId(cp.logId), cp.size);
+    if (!ev) return cp; // the node has not indexed it yet; next tick
+    return this.store.updateCheckpoint(cp.logId, cp.size, {
+      status: 'confirmed',
+      txHash: ev.txHash,
+      blockNumber: ev.blockNumber,
+      blockTime: ev.blockTime,
+      chainId: this.chain.chainId,
+      contract: this.chain.contract,
+      lastError: null,
+    });
+  }
+
+  private async assertReproducible(logId: LogId, size: number, chainRoot: string): Promise<void> {
+    const head = await this.store.logHead(logId);
+    if (size > head.size) {
+      throw new ChainDivergenceError(
+        `log ${logId}: the chain holds a checkpoint of size ${size}, but this database has only ${head.size} entries. ` +
+          'The database is behind the chain (restored from an old backup, or pointed at another deployment); refusing to anchor.',
+      );
+    }
+    const ours = hex0x(await this.tree(logId, head.size).rootAt(size));
+    if (ours.toLowerCase() !== chainRoot.toLowerCase()) {
+      throw new ChainDivergenceError(
+        `log ${logId}: the chain's checkpoint at size ${size} has root ${chainRoot}, but this database gives ${ours}. ` +
+          'The stored log was altered or belongs to another deployment; refusing to anchor.',
+      );
+    }
+  }
+
+  /**
+   * At start: the chain must hold nothing this database cannot reproduce; checkpoints the chain
+   * no longer has (a reset development chain) are marked orphaned so the log is anchored again
+   * from the chain's head.
+   */
+  async reconcile(logId: LogId): Promise<void> {
+    await this.sequence(logId);
+    const id = chainLogId(logId);
+    const onChain = await this.chain.latest(id);
+    if (onChain.size > 0) await this.assertReproducible(logId, onChain.size, onChain.root);
+    for (const cp of await this.store.listCheckpoints(logId, 'confirmed')) {
+      const sameChain = cp.chainId === this.chain.chainId && (cp.contract ?? '').toLowerCase() === this.chain.contract.toLowerCase();
+      const root = cp.size <= onChain.size && sameChain ? await this.chain.rootAt(id, cp.size) : null;
+      if (root === null || root.toLowerCase() !== cp.root.toLowerCase()) {
+        await this.store.updateCheckpoint(logId, cp.size, { status: 'orphaned', lastError: 'not on the current chain; re-anchoring' });
+        this.opts.logger?.warn({ logId, size: cp.size }, 'checkpoint missing on chain (reset chain?); it will be anchored again');
+      }
+    }
+    // Make sure an in-flight checkpoint from before a reset does not block.
+    for (const cp of await this.store.listCheckpoints(logId, 'submitted')) {
+      if (cp.chainId !== this.chain.chainId || (cp.contract ?? '').toLowerCase() !== this.chain.contract.toLowerCase()) {
+        await this.store.updateCheckpoint(logId, cp.size, { status: 'pending', lastError: 'sent to another chain; resending' });
+      }
+    }
+    const anchored = await this.store.latestCheckpoint(logId, 'confirmed');
+    if (onChain.size > (anchored?.size ?? 0)) {
+      // The chain is ahead of what we recorded (killed before recording): adopt its checkpoint.
+      const head = await this.store.logHead(logId);
+      const root = hex0x(await this.tree(logId, head.size).rootAt(onChain.size));
+      const cp = await this.store.putCheckpoint({ logId, size: onChain.size, root, status: 'pending' });
+      await this.confirmFromEvent(cp);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/** Starts and stops a real local chain node (anvil from @foundry-rs/anvil), optionally persisting its state. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+/** The well-known first dev account of anvil's default mnemonic ("test test … junk"). Local use only. */
+export const ANVIL_DEV_KEYS = [
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
+  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+  '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
+] as const;
+
+export interface AnvilOptions {
+  /** 127.0.0.1 port; 0 picks a free one. */
+  port?: number;
+  /** File to load the state from at start and dump it to (also every `stateInterval` seconds). */
+  statePath?: string;
+  stateIntervalSeconds?: number;
+  /** Seconds between blocks; undefined = mine one block per transaction. */
+  blockTime?: number;
+  chainId?: number;
+}
+
+export interface AnvilNode {
+  readonly rpcUrl: string;
+  readonly port: number;
+  readonly process: ChildProcess;
+  /** Sends SIGINT (anvil dumps its state on exit) and waits for it to end. */
+  stop(): Promise<void>;
+  /** Kills it at once, without dumping state: simulates a crash or an outage. */
+  kill(): Promise<void>;
+}
+
+/** Path of the anvil binary shipped inside the npm package for this platform. */
+export function anvilBinary(): string {
+  const pkg = `@foundry-rs/anvil-${process.platform === 'win32' ? 'win32' : process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`;
+  const dir = path.dirname(require.resolve(`${pkg}/package.json`));
+  const bin = path.join(dir, 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil');
+  if (!fs.existsSync(bin)) throw new Error(`anvil binary not found at ${bin}; run npm install`);
+  return bin;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts anvil and resolves once its JSON-RPC answers. */
+export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
+  const port = opts.port && opts.port > 0 ? opts.port : await freePort();
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(opts.chainId ?? 31337), '--silent'];
+  if (opts.statePath) {
+    fs.mkdirSync(path.dirname(opts.statePath), { recursive: true });
+    args.push('--state', opts.statePath, '--state-interval', String(opts.stateIntervalSeconds ?? 2));
+  }
+  if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime));
+  const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const rpcUrl = `http://127.0.0.1:${port}`;
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`anvil exited with code ${child.exitCode}: ${stderr.trim()}`);
+    if (await rpcAnswers(rpcUrl)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`anvil did not answer on ${rpcUrl} within 30 s: ${stderr.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const waitExit = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return {
+    rpcUrl,
+    port,
+    process: child,
+    stop: () => waitExit('SIGINT'),
+    kill: () => waitExit('SIGKILL'),
+  };
+}
+
+async function rpcAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      signal: AbortSignal.timeout(1000),
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,90 @@
+/** Read-only chain access for verifiers: anchored roots, signer roles and revocations, over any JSON-RPC endpoint. */
+import { JsonRpcProvider, type Provider } from 'ethers';
+import { ParticipantRegistry__factory, RevocationRegistry__factory, TraceLedger__factory } from '../../typechain-types';
+import type { ParticipantKind } from '../store/types';
+import { kindCode } from './registry';
+
+export interface ChainAddresses {
+  chainId: number;
+  traceLedger: string;
+  participantRegistry: string;
+  revocationRegistry: string;
+}
+
+export interface OnChainRevocation {
+  revoked: boolean;
+  reasonCode: number;
+  revokedAt: number;
+  revokedBy: string;
+  /** The revoking lab; null for a regulator. */
+  participantId: string | null;
+}
+
+/** What the verifier asks the chain. */
+export interface ChainReader {
+  chainId(): Promise<number>;
+  rootAt(chainLogId: string, size: number): Promise<string | null>;
+  isValidSigner(address: string, role: ParticipantKind, at: number): Promise<boolean>;
+  isAnchorer(address: string): Promise<boolean>;
+  participantOf(address: string): Promise<string | null>;
+  revocationOf(leafHash: string): Promise<OnChainRevocation>;
+}
+
+const ZERO32 = /^0x0{64}$/;
+
+export class RpcChainReader implements ChainReader {
+  private readonly ledger;
+  private readonly registry;
+  private readonly revocations;
+
+  constructor(
+    private readonly provider: Provider,
+    addresses: ChainAddresses,
+  ) {
+    this.ledger = TraceLedger__factory.connect(addresses.traceLedger, provider);
+    this.registry = ParticipantRegistry__factory.connect(addresses.participantRegistry, provider);
+    this.revocations = RevocationRegistry__factory.connect(addresses.revocationRegistry, provider);
+  }
+
+  /** A reader over a JSON-RPC URL (the CLI's `--rpc`). */
+  static fromUrl(url: string, addresses: ChainAddresses): RpcChainReader {
+    return new RpcChainReader(new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 }), addresses);
+  }
+
+  async chainId(): Promise<number> {
+    return Number((await this.provider.getNetwork()).chainId);
+  }
+
+  async rootAt(chainLogId: string, size: number): Promise<string | null> {
+    const root = await this.ledger.rootAt(chainLogId, size);
+    return ZERO32.test(root) ? null : root;
+  }
+
+  async isValidSigner(address: string, role: ParticipantKind, at: number): Promise<boolean> {
+    return this.registry.isValidSigner(address, kindCode(role), at);
+  }
+
+  async isAnchorer(address: string): Promise<boolean> {
+    return this.ledger.hasRole(await this.ledger.ANCHORER_ROLE(), address);
+  }
+
+  async participantOf(address: string): Promise<string | null> {
+    const id = await this.registry.participantOf(address);
+    return ZERO32.test(id) ? null : id;
+  }
+
+  async revocationOf(leafHash: string): Promise<OnChainRevocation> {
+    const [revoked, reasonCode, revokedAt, revokedBy, participantId] = await this.revocations.revocationOf(leafHash);
+    return {
+      revoked,
+      reasonCode: Number(reasonCode),
+      revokedAt: Number(revokedAt),
+      revokedBy,
+      participantId: ZERO32.test(participantId) ? null : participantId,
+    };
+  }
+
+  destroy(): void {
+    (this.provider as JsonRpcProvider).destroy?.();
+  }
+}

@@ -1,0 +1,197 @@
+/** Participants and revocations: writes to the registries, and a mirror of their on-chain state in the store. */
+import { keccak256, toUtf8Bytes, type ContractRunner, type Provider } from 'ethers';
+import type { Participant, ParticipantKind, Store } from '../store/types';
+import {
+  ParticipantRegistry__factory,
+  RevocationRegistry__factory,
+  type ParticipantRegistry,
+  type RevocationRegistry,
+} from '../../typechain-types';
+import type { Deployment } from './deploy';
+
+const KIND_CODES: Record<ParticipantKind, number> = { lab: 0, producer: 1, department: 2 };
+const KIND_NAMES: ParticipantKind[] = ['lab', 'producer', 'department'];
+
+export const kindCode = (k: ParticipantKind): number => KIND_CODES[k];
+
+/** The on-chain id of a participant: keccak256("traceledger:{kind}:{code}"). */
+export function participantIdFor(kind: ParticipantKind, code: string): string {
+  return keccak256(toUtf8Bytes(`traceledger:${kind}:${code}`));
+}
+
+export interface NewLab {
+  name: string;
+  cmaNumber: string;
+  accreditedFrom: number;
+  accreditedUntil: number;
+}
+
+export class Registries {
+  readonly participants: ParticipantRegistry;
+  readonly revocations: RevocationRegistry;
+
+  constructor(
+    readonly deployment: Deployment,
+    runner: ContractRunner,
+  ) {
+    this.participants = ParticipantRegistry__factory.connect(deployment.participantRegistry, runner);
+    this.revocations = RevocationRegistry__factory.connect(deployment.revocationRegistry, runner);
+  }
+
+  async registerLab(lab: NewLab): Promise<string> {
+    const id = participantIdFor('lab', lab.cmaNumber);
+    await (await this.participants.registerLab(id, lab.name, lab.cmaNumber, lab.accreditedFrom, lab.accreditedUntil)).wait();
+    return id;
+  }
+
+  async registerProducer(name: string, creditCode: string): Promise<string> {
+    const id = participantIdFor('producer', creditCode);
+    await (await this.participants.registerProducer(id, name, creditCode)).wait();
+    return id;
+  }
+
+  async registerDepartment(name: string, creditCode: string): Promise<string> {
+    const id = participantIdFor('department', creditCode);
+    await (await this.participants.registerDepartment(id, name, creditCode)).wait();
+    return id;
+  }
+
+  async addKey(participantId: string, signer: string, validFrom: number, validTo: number): Promise<void> {
+    await (await this.participants.addSigningKey(participantId, signer, validFrom, validTo)).wait();
+  }
+
+  async revokeKey(signer: string): Promise<void> {
+    await (await this.participants.revokeSigningKey(signer)).wait();
+  }
+
+  async revokeParticipant(participantId: string): Promise<void> {
+    await (await this.participants.revokeParticipant(participantId)).wait();
+  }
+
+  /** Revokes a record by its leaf hash (the caller must be the issuing lab's key or a regulator). */
+  async revokeRecord(leafHash: string, reasonCode: number): Promise<string> {
+    const tx = await this.revocations.revoke(leafHash, reasonCode);
+    await tx.wait();
+    return tx.hash;
+  }
+}
+
+/**
+ * Copies the registries' state into the store by replaying their events since the last mirrored
+ * block, re-reading each touched participant, key and revocation from the contracts' views.
+ */
+export class ParticipantMirror {
+  private readonly reg: ParticipantRegistry;
+  private readonly rev: RevocationRegistry;
+  private readonly kvKey: string;
+
+  constructor(
+    private readonly store: Store,
+    private readonly deployment: Deployment,
+    private readonly provider: Provider,
+  ) {
+    this.reg = ParticipantRegistry__factory.connect(deployment.participantRegistry, provider);
+    this.rev = RevocationRegistry__factory.connect(deployment.revocationRegistry, provider);
+    this.kvKey = `mirror:${deployment.chainId}:${deployment.participantRegistry.toLowerCase()}`;
+  }
+
+  /** Mirrors everything up to the latest block; returns the block reached. */
+  async sync(): Promise<number> {
+    const saved = await this.store.getKv(this.kvKey);
+    const from = saved === undefined ? this.deployment.deployedBlock : Number(saved) + 1;
+    const to = await this.provider.getBlockNumber();
+    if (from > to) return to;
+
+    const touchedParticipants = new Set<string>();
+    const touchedKeys = new Set<string>();
+    const touchedRevocations = new Map<string, string>();
+    for (const ev of await this.reg.queryFilter('*' as never, from, to)) {
+      if (!('args' in ev) || !ev.args) continue;
+      const args = ev.args as unknown as { participantId?: string; signer?: string };
+      if (args.participantId) touchedParticipants.add(args.participantId);
+      if (args.signer) touchedKeys.add(args.signer);
+    }
+    for (const ev of await this.rev.queryFilter(this.rev.filters.RecordRevoked(), from, to)) {
+      touchedRevocations.set(ev.args.leafHash, ev.transactionHash);
+    }
+
+    for (const id of touchedParticipants) await this.mirrorParticipant(id);
+    for (const signer of touchedKeys) await this.mirrorKey(signer);
+    for (const [leafHash, txHash] of touchedRevocations) {
+      const [revoked, reasonCode, revokedAt, revokedBy, participantId] = await this.rev.revocationOf(leafHash);
+      if (!revoked) continue;
+      await this.store.upsertRevocation({
+        leafHash,
+        reasonCode: Number(reasonCode),
+        revokedAt: Number(revokedAt),
+        revokedBy,
+        participantId: /^0x0{64}$/.test(participantId) ? null : participantId,
+        txHash,
+      });
+    }
+    await this.store.setKv(this.kvKey, String(to));
+    return to;
+  }
+
+  private async mirrorParticipant(id: string): Promise<void> {
+    const p = await this.reg.getParticipant(id);
+    const kind = KIND_NAMES[Number(p.kind)];
+    if (!kind) return;
+    const participant: Participant = {
+      id,
+      kind,
+      name: p.name,
+      code: p.code,
+      validFrom: kind === 'lab' ? Number(p.accreditedFrom) : null,
+      validTo: kind === 'lab' ? Number(p.accreditedUntil) : null,
+      data: { registeredAt: Number(p.registeredAt), revokedAt: Number(p.revokedAt) || null },
+      active: Number(p.revokedAt) === 0,
+    };
+    await this.store.upsertParticipant(participant);
+    for (const signer of await this.reg.signingKeysOf(id)) await this.mirrorKey(signer);
+  }
+
+  private async mirrorKey(signer: string): Promise<void> {
+    const k = await this.reg.getSigningKey(signer);
+    if (!(await this.store.getParticipant(k.participantId))) await this.mirrorParticipant(k.participantId);
+    await this.store.upsertKey({
+      address: signer,
+      participantId: k.participantId,
+      validFrom: Number(k.validFrom),
+      validTo: Number(k.validTo),
+      revokedAt: Number(k.revokedAt) || null,
+    });
+  }
+}
+
+/**
+ * The mirror's answer to "was `address` a signing key of a participant of `kind` at `at` (seconds)";
+ * the same rule as ParticipantRegistry.isValidSigner. Returns the participant, or why not.
+ */
+export async function signerStatus(
+  store: Store,
+  address: string,
+  kind: ParticipantKind,
+  at: number,
+): Promise<{ ok: true; participant: Participant } | { ok: false; code: 'unknown-signer' | 'wrong-role' | 'key-not-yet-valid' | 'key-expired' | 'key-revoked' | 'participant-revoked' | 'not-accredited'; message: string }> {
+  const keys = await store.keysOf(address);
+  if (keys.length === 0) return { ok: false, code: 'unknown-signer', message: `${address} is not a registered signing key` };
+  let last: { ok: false; code: 'wrong-role' | 'key-not-yet-valid' | 'key-expired' | 'key-revoked' | 'participant-revoked' | 'not-accredited'; message: string } | undefined;
+  for (const key of keys) {
+    const p = await store.getParticipant(key.participantId);
+    if (!p || p.kind !== kind) {
+      last = { ok: false, code: 'wrong-role', message: `${address} is not a key of a ${kind}` };
+      continue;
+    }
+    const revokedAt = (p.data.revokedAt as number | null | undefined) ?? null;
+    if (at < key.validFrom) last = { ok: false, code: 'key-not-yet-valid', message: `${address} is valid only from ${iso(key.validFrom)}` };
+    else if (at > key.validTo) last = { ok: false, code: 'key-expired', message: `${address} expired at ${iso(key.validTo)}` };
+    else if (key.revokedAt !== null && at >= key.revokedAt) last = { ok: false, code: 'key-revoked', message: `${address} was revoked at ${iso(key.revokedAt)}` };
+    else if (revokedAt !== null && at >= revokedAt) last = { ok: false, code: 'participant-revoked', message: `${p.name} was revoked at ${iso(revokedAt)}` };
+    else if (kind === 'lab' && (at < (p.validFrom ?? 0) || at > (p.validTo ?? 0))) last = { ok: false, code: 'not-accredited', message: `${p.name} was not accredited at ${iso(at)}` };
+    else return { ok: true, participant: p };
+  }
+  return last!;
+}
+
+const iso = (s: number) => new Date(s * 1000).toISOString();

@@ -1,0 +1,77 @@
+/** The TraceLedger contract over ethers v6: the anchoring worker's AnchorChain, and the reads verifiers need. */
+import { type ContractRunner, type Provider, type Signer } from 'ethers';
+import type { AnchorChain, ChainCheckpoint, MinedAnchor, TxOutcome } from '../anchoring/types';
+import { TraceLedger__factory } from '../../typechain-types';
+import type { TraceLedger } from '../../typechain-types';
+
+export class TraceLedgerChain implements AnchorChain {
+  readonly contract: string;
+  private readonly ledger: TraceLedger;
+  private readonly blockTimes = new Map<number, number>();
+
+  constructor(
+    readonly chainId: number,
+    address: string,
+    private readonly provider: Provider,
+    runner: ContractRunner = provider,
+  ) {
+    this.contract = address;
+    this.ledger = TraceLedger__factory.connect(address, runner);
+  }
+
+  /** Same contract, read-only or with another signer. */
+  with(runner: Signer): TraceLedgerChain {
+    return new TraceLedgerChain(this.chainId, this.contract, this.provider, runner);
+  }
+
+  get raw(): TraceLedger {
+    return this.ledger;
+  }
+
+  async latest(logId: string): Promise<ChainCheckpoint> {
+    const [size, root, anchoredAt] = await this.ledger.latest(logId);
+    return { size: Number(size), root, anchoredAt: Number(anchoredAt) };
+  }
+
+  async rootAt(logId: string, size: number): Promise<string | null> {
+    const root = await this.ledger.rootAt(logId, size);
+    return /^0x0{64}$/.test(root) ? null : root;
+  }
+
+  async verifyInclusion(logId: string, size: number, index: number, leafHash: string, proof: readonly string[]): Promise<boolean> {
+    return this.ledger.verifyInclusion(logId, size, index, leafHash, [...proof]);
+  }
+
+  async sendAnchor(logId: string, size: number, root: string, proof: readonly string[]): Promise<{ txHash: string }> {
+    const tx = await this.ledger.anchor(logId, size, root, [...proof]);
+    return { txHash: tx.hash };
+  }
+
+  async txOutcome(txHash: string): Promise<TxOutcome> {
+    const receipt = await this.provider.getTransactionReceipt(txHash);
+    if (!receipt) {
+      const tx = await this.provider.getTransaction(txHash);
+      return tx ? { status: 'waiting' } : { status: 'unknown' };
+    }
+    if (receipt.status !== 1) return { status: 'reverted', txHash, blockNumber: receipt.blockNumber };
+    const confirmations = await receipt.confirmations();
+    return { status: 'mined', txHash, blockNumber: receipt.blockNumber, blockTime: await this.blockTime(receipt.blockNumber), confirmations };
+  }
+
+  async findAnchor(logId: string, size: number): Promise<MinedAnchor | null> {
+    const events = await this.ledger.queryFilter(this.ledger.filters.CheckpointAnchored(logId), 0, 'latest');
+    const ev = events.find((e) => Number(e.args.size) === size);
+    if (!ev) return null;
+    return { txHash: ev.transactionHash, blockNumber: ev.blockNumber, blockTime: await this.blockTime(ev.blockNumber) };
+  }
+
+  private async blockTime(blockNumber: number): Promise<number> {
+    const cached = this.blockTimes.get(blockNumber);
+    if (cached !== undefined) return cached;
+    const block = await this.provider.getBlock(blockNumber);
+    const t = block?.timestamp ?? 0;
+    this.blockTimes.set(blockNumber, t);
+    return t;
+  }
+}
+

@@ -1,0 +1,56 @@
+/** Service configuration, parsed once from the environment against a schema. Nothing else reads process.env. */
+import path from 'node:path';
+import { z } from 'zod';
+
+const intFrom = (def: number) => z.coerce.number().int().nonnegative().default(def);
+
+/** Every key the service reads, with what it means. */
+export const ConfigSchema = z.object({
+  /** Folder for the embedded chain state, SQLite database and deployment file. */
+  DATA_DIR: z.string().default('data'),
+  /** HTTP port of the service. */
+  PORT: intFrom(3000),
+  /** JSON-RPC port of the embedded anvil node on 127.0.0.1 (ignored when RPC_URL is set). */
+  CHAIN_PORT: intFrom(8545),
+  /** An external EVM JSON-RPC endpoint; when set, no embedded node is started. */
+  RPC_URL: z.string().url().optional(),
+  /** Hex private key of the operator (deployer / anchorer). Required with RPC_URL unless SIGNER_KEY_FILE is set. */
+  SIGNER_KEY: z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/).optional(),
+  /** File holding the operator's hex private key. */
+  SIGNER_KEY_FILE: z.string().optional(),
+  /** Public base URL printed on QR labels (host and optional path, https assumed when no scheme). */
+  PUBLIC_BASE_URL: z.string().optional(),
+  /** JSON-RPC URL the consumer's browser may read the chain from (optional). */
+  PUBLIC_RPC_URL: z.string().url().optional(),
+  /** Anchor a checkpoint once this many entries are waiting. */
+  ANCHOR_EVERY_ENTRIES: intFrom(256),
+  /** ... or once the oldest waiting entry is this many seconds old. */
+  ANCHOR_EVERY_SECONDS: intFrom(10),
+  /** Confirmations to wait for before a checkpoint counts as anchored. */
+  CONFIRMATIONS: intFrom(1),
+  /** Log level for pino. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema> & { dbPath: string; deploymentPath: string; chainStatePath: string };
+
+/** Parses the environment (or a given record). Throws with every offending key named. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  if (c.RPC_URL && !c.SIGNER_KEY && !c.SIGNER_KEY_FILE) {
+    throw new Error('invalid configuration:\n  RPC_URL is set, so SIGNER_KEY or SIGNER_KEY_FILE is required');
+  }
+  const dataDir = path.resolve(c.DATA_DIR);
+  return {
+    ...c,
+    DATA_DIR: dataDir,
+    dbPath: path.join(dataDir, 'traceledger.sqlite'),
+    deploymentPath: path.join(dataDir, 'deployment.json'),
+    chainStatePath: path.join(dataDir, 'anvil-state.json'),
+  };
+}

@@ -1,0 +1,46 @@
+/** The service's one error type: a code from a closed union, a plain message, and the HTTP status each code maps to. */
+
+export const ERROR_STATUS = {
+  'invalid-input': 400,
+  'invalid-record': 400,
+  'bad-signature': 400,
+  'bad-disclosure': 400,
+  'unsupported-version': 400,
+  'malformed-digital-link': 400,
+  unauthorized: 401,
+  'unknown-signer': 403,
+  'wrong-role': 403,
+  'key-not-yet-valid': 403,
+  'key-expired': 403,
+  'key-revoked': 403,
+  'participant-revoked': 403,
+  'not-accredited': 403,
+  forbidden: 403,
+  'not-found': 404,
+  replay: 409,
+  conflict: 409,
+  'payload-too-large': 413,
+  'rate-limited': 429,
+  unavailable: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export const isAppError = (e: unknown, code?: ErrorCode): e is AppError => e instanceof AppError && (code === undefined || e.code === code);

@@ -1,0 +1,110 @@
+/** SQLite schema migrations, applied in order inside one transaction each; the applied version is kept in user_version. */
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: records, the log, checkpoints, participants, tokens.
+  `
+  CREATE TABLE records (
+    arrival      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT NOT NULL UNIQUE,
+    log_id       TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    body         TEXT NOT NULL,            -- canonical JSON of the record (all fields, private ones too)
+    salts        TEXT NOT NULL,            -- JSON {field: saltHex}
+    record_root  TEXT NOT NULL,
+    signer       TEXT NOT NULL,
+    signature    TEXT NOT NULL UNIQUE,
+    issued_at    TEXT NOT NULL,
+    entry        TEXT NOT NULL,            -- canonical JSON of the log entry (the leaf data)
+    leaf_hash    BLOB NOT NULL,
+    participant_id TEXT,
+    subject      TEXT,                     -- e.g. the batch a report is about, or the department of a share step
+    received_at  INTEGER NOT NULL,         -- ms since epoch
+    leaf_index   INTEGER                   -- set when the worker appends it to the log
+  );
+  CREATE INDEX records_unsequenced ON records (log_id, arrival) WHERE leaf_index IS NULL;
+  CREATE INDEX records_subject ON records (subject);
+  CREATE INDEX records_type ON records (type, arrival);
+
+  CREATE TABLE log_leaves (
+    log_id     TEXT NOT NULL,
+    leaf_index INTEGER NOT NULL,
+    record_id  TEXT NOT NULL UNIQUE REFERENCES records (id),
+    leaf_hash  BLOB NOT NULL,
+    PRIMARY KEY (log_id, leaf_index)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE tree_nodes (
+    log_id TEXT NOT NULL,
+    level  INTEGER NOT NULL,
+    idx    INTEGER NOT NULL,
+    hash   BLOB NOT NULL,
+    PRIMARY KEY (log_id, level, idx)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE log_state (
+    log_id  TEXT PRIMARY KEY,
+    size    INTEGER NOT NULL,
+    compact TEXT NOT NULL                  -- JSON hex list: the compact range of [0, size)
+  );
+
+  CREATE TABLE checkpoints (
+    log_id       TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    root         TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('pending', 'submitted', 'confirmed', 'orphaned')),
+    chain_id     INTEGER,
+    contract     TEXT,
+    tx_hash      TEXT,
+    block_number INTEGER,
+    block_time   INTEGER,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (log_id, size)
+  );
+  CREATE INDEX checkpoints_status ON checkpoints (log_id, status);
+
+  CREATE TABLE participants (
+    id         TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('lab', 'producer', 'department')),
+    name       TEXT NOT NULL,
+    code       TEXT NOT NULL,              -- CMA number for labs, unified social credit code otherwise
+    valid_from INTEGER,
+    valid_to   INTEGER,
+    data       TEXT NOT NULL DEFAULT '{}',
+    active     INTEGER NOT NULL DEFAULT 1
+  );
+
+  CREATE TABLE participant_keys (
+    address        TEXT NOT NULL,          -- lowercase 0x address
+    participant_id TEXT NOT NULL REFERENCES participants (id),
+    valid_from     INTEGER NOT NULL,       -- seconds
+    valid_to       INTEGER NOT NULL,
+    revoked_at     INTEGER,
+    PRIMARY KEY (address, participant_id)
+  );
+
+  CREATE TABLE revocations (
+    leaf_hash   TEXT PRIMARY KEY,
+    reason_code INTEGER NOT NULL,
+    revoked_at  INTEGER NOT NULL,
+    revoked_by  TEXT NOT NULL,            -- the address that sent the revocation
+    participant_id TEXT,                  -- the revoking lab; NULL when a regulator revoked
+    tx_hash     TEXT
+  );
+
+  CREATE TABLE api_tokens (
+    token_hash  TEXT PRIMARY KEY,          -- SHA-256 of the token; the token itself is never stored
+    producer_id TEXT NOT NULL REFERENCES participants (id),
+    label       TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+  );
+
+  CREATE TABLE kv (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,450 @@
+/** The embedded store: SQLite through better-sqlite3, in WAL mode with synchronous=FULL so an acknowledged record survives a crash. */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Appender } from '../ledger/appender';
+import { InvariantError } from '../ledger/errors';
+import { EMPTY_ROOT, fromHex, toHex, type Hash } from '../ledger/rfc6962';
+import type { NodeId, NodeReader } from '../ledger/tree';
+import { MIGRATIONS } from './migrations';
+import {
+  StoreConflictError,
+  type ApiToken,
+  type AppendResult,
+  type Checkpoint,
+  type CheckpointPatch,
+  type CheckpointStatus,
+  type LogHead,
+  type LogId,
+  type NewRecord,
+  type Participant,
+  type ParticipantKey,
+  type ParticipantKind,
+  type Revocation,
+  type Store,
+  type StoredRecord,
+} from './types';
+
+interface RecordRow {
+  arrival: number;
+  id: string;
+  log_id: string;
+  type: string;
+  body: string;
+  salts: string;
+  record_root: string;
+  signer: string;
+  signature: string;
+  issued_at: string;
+  entry: string;
+  leaf_hash: Buffer;
+  participant_id: string | null;
+  subject: string | null;
+  received_at: number;
+  leaf_index: number | null;
+}
+
+interface CheckpointRow {
+  log_id: string;
+  size: number;
+  root: string;
+  status: CheckpointStatus;
+  chain_id: number | null;
+  contract: string | null;
+  tx_hash: string | null;
+  block_number: number | null;
+  block_time: number | null;
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const toRecord = (r: RecordRow): StoredRecord => ({
+  arrival: r.arrival,
+  id: r.id,
+  logId: r.log_id as LogId,
+  type: r.type,
+  body: JSON.parse(r.body) as Record<string, unknown>,
+  salts: JSON.parse(r.salts) as Record<string, string>,
+  recordRoot: r.record_root,
+  signer: r.signer,
+  signature: r.signature,
+  issuedAt: r.issued_at,
+  entry: r.entry,
+  leafHash: new Uint8Array(r.leaf_hash),
+  participantId: r.participant_id,
+  subject: r.subject,
+  receivedAt: r.received_at,
+  leafIndex: r.leaf_index,
+});
+
+const toCheckpoint = (r: CheckpointRow): Checkpoint => ({
+  logId: r.log_id as LogId,
+  size: r.size,
+  root: r.root,
+  status: r.status,
+  chainId: r.chain_id,
+  contract: r.contract,
+  txHash: r.tx_hash,
+  blockNumber: r.block_number,
+  blockTime: r.block_time,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/** Opens (creating and migrating if needed) the SQLite store at `file` (':memory:' for tests). */
+export function openSqliteStore(file: string): SqliteStore {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export class SqliteStore implements Store {
+  private readonly stmts;
+
+  constructor(readonly db: Database.Database) {
+    this.stmts = {
+      insertRecord: db.prepare(`INSERT INTO records (id, log_id, type, body, salts, record_root, signer, signature, issued_at, entry, leaf_hash, participant_id, subject, received_at)
+        VALUES (@id, @logId, @type, @body, @salts, @recordRoot, @signer, @signature, @issuedAt, @entry, @leafHash, @participantId, @subject, @receivedAt)`),
+      recordById: db.prepare('SELECT * FROM records WHERE id = ?'),
+      recordByLeaf: db.prepare('SELECT r.* FROM log_leaves l JOIN records r ON r.id = l.record_id WHERE l.log_id = ? AND l.leaf_index = ?'),
+      unsequenced: db.prepare('SELECT arrival, id, leaf_hash FROM records WHERE log_id = ? AND leaf_index IS NULL ORDER BY arrival LIMIT ?'),
+      countUnsequenced: db.prepare('SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM records WHERE log_id = ? AND leaf_index IS NULL'),
+      setLeafIndex: db.prepare('UPDATE records SET leaf_index = ? WHERE id = ?'),
+      insertLeaf: db.prepare('INSERT INTO log_leaves (log_id, leaf_index, record_id, leaf_hash) VALUES (?, ?, ?, ?)'),
+      insertNode: db.prepare('INSERT INTO tree_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)'),
+      node: db.prepare('SELECT hash FROM tree_nodes WHERE log_id = ? AND level = ? AND idx = ?'),
+      leafRange: db.prepare('SELECT leaf_hash FROM log_leaves WHERE log_id = ? AND leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index'),
+      logState: db.prepare('SELECT size, compact FROM log_state WHERE log_id = ?'),
+      putLogState: db.prepare('INSERT INTO log_state (log_id, size, compact) VALUES (?, ?, ?) ON CONFLICT (log_id) DO UPDATE SET size = excluded.size, compact = excluded.compact'),
+      checkpoint: db.prepare('SELECT * FROM checkpoints WHERE log_id = ? AND size = ?'),
+      participant: db.prepare('SELECT * FROM participants WHERE id = ?'),
+      keysOf: db.prepare('SELECT * FROM participant_keys WHERE address = ?'),
+      keysOfParticipant: db.prepare('SELECT * FROM participant_keys WHERE participant_id = ? ORDER BY valid_from'),
+      token: db.prepare('SELECT * FROM api_tokens WHERE token_hash = ?'),
+      kvGet: db.prepare('SELECT value FROM kv WHERE key = ?'),
+      kvSet: db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  // --- records -------------------------------------------------------------
+
+  private insertOne(rec: NewRecord, receivedAt: number): StoredRecord {
+    try {
+      const info = this.stmts.insertRecord.run({
+        ...rec,
+        body: JSON.stringify(rec.body),
+        salts: JSON.stringify(rec.salts),
+        leafHash: Buffer.from(rec.leafHash),
+        receivedAt,
+      });
+      return { ...rec, arrival: Number(info.lastInsertRowid), receivedAt, leafIndex: null };
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (msg.includes('UNIQUE constraint failed: records.id')) throw new StoreConflictError('id', `record ${rec.id} was already accepted`);
+      if (msg.includes('UNIQUE constraint failed: records.signature')) throw new StoreConflictError('signature', 'this signature was already used by an accepted record');
+      throw e;
+    }
+  }
+
+  async insertRecord(rec: NewRecord): Promise<StoredRecord> {
+    return this.insertOne(rec, Date.now());
+  }
+
+  /** All or nothing: one transaction, so a failed row leaves no half-import. */
+  async insertRecords(recs: readonly NewRecord[]): Promise<StoredRecord[]> {
+    const now = Date.now();
+    return this.db.transaction(() => recs.map((r) => this.insertOne(r, now)))();
+  }
+
+  async insertRecordsEach(recs: readonly NewRecord[]): Promise<(StoredRecord | StoreConflictError)[]> {
+    const now = Date.now();
+    // A failed INSERT rolls back only that statement; the others commit together.
+    return this.db.transaction(() =>
+      recs.map((r) => {
+        try {
+          return this.insertOne(r, now);
+        } catch (e) {
+          if (e instanceof StoreConflictError) return e;
+          throw e;
+        }
+      }),
+    )();
+  }
+
+  async getRecord(id: string): Promise<StoredRecord | undefined> {
+    const row = this.stmts.recordById.get(id) as RecordRow | undefined;
+    return row && toRecord(row);
+  }
+
+  async getRecordByLeafIndex(logId: LogId, index: number): Promise<StoredRecord | undefined> {
+    const row = this.stmts.recordByLeaf.get(logId, index) as RecordRow | undefined;
+    return row && toRecord(row);
+  }
+
+  async listRecords(q: { type?: string; subject?: string; participantId?: string; limit?: number; afterArrival?: number }): Promise<StoredRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.type) (where.push('type = ?'), args.push(q.type));
+    if (q.subject) (where.push('subject = ?'), args.push(q.subject));
+    if (q.participantId) (where.push('participant_id = ?'), args.push(q.participantId));
+    if (q.afterArrival !== undefined) (where.push('arrival > ?'), args.push(q.afterArrival));
+    const sql = `SELECT * FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY arrival LIMIT ?`;
+    args.push(Math.min(q.limit ?? 100, 10_000));
+    return (this.db.prepare(sql).all(...args) as RecordRow[]).map(toRecord);
+  }
+
+  // --- the log -------------------------------------------------------------
+
+  private loadAppender(logId: LogId): Appender {
+    const row = this.stmts.logState.get(logId) as { size: number; compact: string } | undefined;
+    if (!row) return new Appender();
+    return Appender.fromState({ size: row.size, hashes: (JSON.parse(row.compact) as string[]).map(fromHex) });
+  }
+
+  async sequencePending(logId: LogId, max: number): Promise<AppendResult> {
+    return this.db.transaction((): AppendResult => {
+      const appender = this.loadAppender(logId);
+      const rows = this.stmts.unsequenced.all(logId, max) as { arrival: number; id: string; leaf_hash: Buffer }[];
+      for (const row of rows) {
+        const index = appender.size;
+        const leaf = new Uint8Array(row.leaf_hash);
+        this.stmts.insertLeaf.run(logId, index, row.id, row.leaf_hash);
+        this.stmts.setLeafIndex.run(index, row.id);
+        appender.append(leaf, (level, idx, hash) => {
+          this.stmts.insertNode.run(logId, level, idx, Buffer.from(hash));
+        });
+      }
+      if (rows.length > 0) this.stmts.putLogState.run(logId, appender.size, JSON.stringify(appender.state().hashes.map(toHex)));
+      return { appended: rows.length, size: appender.size, root: appender.root() };
+    })();
+  }
+
+  async logHead(logId: LogId): Promise<LogHead> {
+    const row = this.stmts.logState.get(logId) as { size: number; compact: string } | undefined;
+    if (!row) return { size: 0, root: EMPTY_ROOT };
+    const a = this.loadAppender(logId);
+    return { size: a.size, root: a.root() };
+  }
+
+  async countUnsequenced(logId: LogId): Promise<{ count: number; oldestReceivedAt: number | null }> {
+    const row = this.stmts.countUnsequenced.get(logId) as { n: number; oldest: number | null };
+    return { count: row.n, oldestReceivedAt: row.oldest };
+  }
+
+  nodeReader(logId: LogId): NodeReader {
+    const stmt = this.stmts.node;
+    return {
+      readNodes: async (ids: readonly NodeId[]): Promise<Hash[]> =>
+        ids.map((id) => {
+          const row = stmt.get(logId, id.level, id.index) as { hash: Buffer } | undefined;
+          if (!row) throw new InvariantError(`tree node (${id.level}, ${id.index}) of log ${logId} is missing`);
+          return new Uint8Array(row.hash);
+        }),
+    };
+  }
+
+  async leafHashes(logId: LogId, from: number, to: number): Promise<Hash[]> {
+    return (this.stmts.leafRange.all(logId, from, to) as { leaf_hash: Buffer }[]).map((r) => new Uint8Array(r.leaf_hash));
+  }
+
+  // --- checkpoints ---------------------------------------------------------
+
+  async putCheckpoint(c: Pick<Checkpoint, 'logId' | 'size' | 'root'> & CheckpointPatch): Promise<Checkpoint> {
+    const now = Date.now();
+    this.db
+      .prepare(
+        `INSERT INTO checkpoints (log_id, size, root, status, chain_id, contract, tx_hash, block_number, block_time, attempts, last_error, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (log_id, size) DO NOTHING`,
+      )
+      .run(c.logId, c.size, c.root, c.status ?? 'pending', c.chainId ?? null, c.contract ?? null, c.txHash ?? null, c.blockNumber ?? null, c.blockTime ?? null, c.attempts ?? 0, c.lastError ?? null, now, now);
+    const row = this.stmts.checkpoint.get(c.logId, c.size) as CheckpointRow;
+    if (row.root !== c.root) throw new InvariantError(`checkpoint ${c.logId}@${c.size} already stored with root ${row.root}, not ${c.root}`);
+    return toCheckpoint(row);
+  }
+
+  async updateCheckpoint(logId: LogId, size: number, patch: CheckpointPatch): Promise<Checkpoint> {
+    const cols: Record<keyof CheckpointPatch, string> = {
+      status: 'status',
+      chainId: 'chain_id',
+      contract: 'contract',
+      txHash: 'tx_hash',
+      blockNumber: 'block_number',
+      blockTime: 'block_time',
+      attempts: 'attempts',
+      lastError: 'last_error',
+    };
+    const keys = (Object.keys(patch) as (keyof CheckpointPatch)[]).filter((k) => patch[k] !== undefined);
+    const sets = keys.map((k) => `${cols[k]} = ?`);
+    const info = this.db
+      .prepare(`UPDATE checkpoints SET ${[...sets, 'updated_at = ?'].join(', ')} WHERE log_id = ? AND size = ?`)
+      .run(...keys.map((k) => patch[k] ?? null), Date.now(), logId, size);
+    if (info.changes !== 1) throw new InvariantError(`no checkpoint ${logId}@${size} to update`);
+    return toCheckpoint(this.stmts.checkpoint.get(logId, size) as CheckpointRow);
+  }
+
+  async listCheckpoints(logId: LogId, status?: CheckpointStatus): Promise<Checkpoint[]> {
+    const rows = status
+      ? this.db.prepare('SELECT * FROM checkpoints WHERE log_id = ? AND status = ? ORDER BY size').all(logId, status)
+      : this.db.prepare('SELECT * FROM checkpoints WHERE log_id = ? ORDER BY size').all(logId);
+    return (rows as CheckpointRow[]).map(toCheckpoint);
+  }
+
+  async latestCheckpoint(logId: LogId, status?: CheckpointStatus): Promise<Checkpoint | undefined> {
+    const row = status
+      ? this.db.prepare('SELECT * FROM checkpoints WHERE log_id = ? AND status = ? ORDER BY size DESC LIMIT 1').get(logId, status)
+      : this.db.prepare("SELECT * FROM checkpoints WHERE log_id = ? AND status != 'orphaned' ORDER BY size DESC LIMIT 1").get(logId);
+    return row ? toCheckpoint(row as CheckpointRow) : undefined;
+  }
+
+  // --- participants, keys, revocations, tokens ------------------------------
+
+  async upsertParticipant(p: Participant): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO participants (id, kind, name, code, valid_from, valid_to, data, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, code = excluded.code, valid_from = excluded.valid_from,
+           valid_to = excluded.valid_to, data = excluded.data, active = excluded.active`,
+      )
+      .run(p.id, p.kind, p.name, p.code, p.validFrom, p.validTo, JSON.stringify(p.data), p.active ? 1 : 0);
+  }
+
+  async getParticipant(id: string): Promise<Participant | undefined> {
+    const row = this.stmts.participant.get(id) as ParticipantRow | undefined;
+    return row && toParticipant(row);
+  }
+
+  async listParticipants(kind?: ParticipantKind): Promise<Participant[]> {
+    const rows = kind ? this.db.prepare('SELECT * FROM participants WHERE kind = ? ORDER BY name').all(kind) : this.db.prepare('SELECT * FROM participants ORDER BY kind, name').all();
+    return (rows as ParticipantRow[]).map(toParticipant);
+  }
+
+  async upsertKey(k: ParticipantKey): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO participant_keys (address, participant_id, valid_from, valid_to, revoked_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (address, participant_id) DO UPDATE SET valid_from = excluded.valid_from, valid_to = excluded.valid_to, revoked_at = excluded.revoked_at`,
+      )
+      .run(k.address.toLowerCase(), k.participantId, k.validFrom, k.validTo, k.revokedAt);
+  }
+
+  async keysOf(address: string): Promise<ParticipantKey[]> {
+    return (this.stmts.keysOf.all(address.toLowerCase()) as KeyRow[]).map(toKey);
+  }
+
+  async keysOfParticipant(participantId: string): Promise<ParticipantKey[]> {
+    return (this.stmts.keysOfParticipant.all(participantId) as KeyRow[]).map(toKey);
+  }
+
+  async upsertRevocation(r: Revocation): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO revocations (leaf_hash, reason_code, revoked_at, revoked_by, participant_id, tx_hash) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (leaf_hash) DO UPDATE SET reason_code = excluded.reason_code, revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by,
+           participant_id = excluded.participant_id, tx_hash = excluded.tx_hash`,
+      )
+      .run(r.leafHash.toLowerCase(), r.reasonCode, r.revokedAt, r.revokedBy, r.participantId, r.txHash);
+  }
+
+  async getRevocation(leafHash: string): Promise<Revocation | undefined> {
+    const row = this.db.prepare('SELECT * FROM revocations WHERE leaf_hash = ?').get(leafHash.toLowerCase()) as
+      | { leaf_hash: string; reason_code: number; revoked_at: number; revoked_by: string; participant_id: string | null; tx_hash: string | null }
+      | undefined;
+    return (
+      row && {
+        leafHash: row.leaf_hash,
+        reasonCode: row.reason_code,
+        revokedAt: row.revoked_at,
+        revokedBy: row.revoked_by,
+        participantId: row.participant_id,
+        txHash: row.tx_hash,
+      }
+    );
+  }
+
+  async insertToken(t: ApiToken): Promise<void> {
+    this.db.prepare('INSERT INTO api_tokens (token_hash, producer_id, label, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)').run(t.tokenHash, t.producerId, t.label, t.createdAt, t.revokedAt);
+  }
+
+  async getToken(tokenHash: string): Promise<ApiToken | undefined> {
+    const row = this.stmts.token.get(tokenHash) as { token_hash: string; producer_id: string; label: string; created_at: number; revoked_at: number | null } | undefined;
+    return row && { tokenHash: row.token_hash, producerId: row.producer_id, label: row.label, createdAt: row.created_at, revokedAt: row.revoked_at };
+  }
+
+  async revokeToken(tokenHash: string, at: number): Promise<void> {
+    this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL').run(at, tokenHash);
+  }
+
+  async getKv(key: string): Promise<string | undefined> {
+    return (this.stmts.kvGet.get(key) as { value: string } | undefined)?.value;
+  }
+
+  async setKv(key: string, value: string): Promise<void> {
+    this.stmts.kvSet.run(key, value);
+  }
+}
+
+interface ParticipantRow {
+  id: string;
+  kind: ParticipantKind;
+  name: string;
+  code: string;
+  valid_from: number | null;
+  valid_to: number | null;
+  data: string;
+  active: number;
+}
+
+interface KeyRow {
+  address: string;
+  participant_id: string;
+  valid_from: number;
+  valid_to: number;
+  revoked_at: number | null;
+}
+
+const toParticipant = (r: ParticipantRow): Participant => ({
+  id: r.id,
+  kind: r.kind,
+  name: r.name,
+  code: r.code,
+  validFrom: r.valid_from,
+  validTo: r.valid_to,
+  data: JSON.parse(r.data) as Record<string, unknown>,
+  active: r.active === 1,
+});
+
+const toKey = (r: KeyRow): ParticipantKey => ({
+  address: r.address,
+  participantId: r.participant_id,
+  validFrom: r.valid_from,
+  validTo: r.valid_to,
+  revokedAt: r.revoked_at,
+});

@@ -1,0 +1,162 @@
+/** The storage interface every store implements (SQLite embedded, PostgreSQL scale-out); it returns plain records. */
+import type { Hash } from '../ledger/rfc6962';
+import type { NodeReader } from '../ledger/tree';
+
+export type LogId = 'products' | 'data-sharing';
+export const LOG_IDS: readonly LogId[] = ['products', 'data-sharing'];
+
+export type ParticipantKind = 'lab' | 'producer' | 'department';
+
+/** A record as accepted: everything needed to rebuild its leaf and disclose its fields. */
+export interface NewRecord {
+  id: string;
+  logId: LogId;
+  type: string;
+  /** The record's fields (private ones too). */
+  body: Record<string, unknown>;
+  salts: Record<string, string>;
+  recordRoot: string;
+  signer: string;
+  signature: string;
+  issuedAt: string;
+  /** Canonical JSON of the log entry: the leaf data. */
+  entry: string;
+  leafHash: Hash;
+  participantId: string | null;
+  subject: string | null;
+}
+
+export interface StoredRecord extends NewRecord {
+  arrival: number;
+  receivedAt: number;
+  /** Position in its log once the worker has appended it; null while waiting. */
+  leafIndex: number | null;
+}
+
+export type CheckpointStatus = 'pending' | 'submitted' | 'confirmed' | 'orphaned';
+
+export interface Checkpoint {
+  logId: LogId;
+  size: number;
+  root: string;
+  status: CheckpointStatus;
+  chainId: number | null;
+  contract: string | null;
+  txHash: string | null;
+  blockNumber: number | null;
+  blockTime: number | null;
+  attempts: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type CheckpointPatch = Partial<Pick<Checkpoint, 'status' | 'chainId' | 'contract' | 'txHash' | 'blockNumber' | 'blockTime' | 'attempts' | 'lastError'>>;
+
+export interface Participant {
+  id: string;
+  kind: ParticipantKind;
+  name: string;
+  code: string;
+  validFrom: number | null;
+  validTo: number | null;
+  data: Record<string, unknown>;
+  active: boolean;
+}
+
+export interface ParticipantKey {
+  address: string;
+  participantId: string;
+  validFrom: number;
+  validTo: number;
+  revokedAt: number | null;
+}
+
+export interface Revocation {
+  leafHash: string;
+  reasonCode: number;
+  revokedAt: number;
+  revokedBy: string;
+  /** The revoking lab's participant id; null when a regulator revoked (which always counts). */
+  participantId: string | null;
+  txHash: string | null;
+}
+
+export interface ApiToken {
+  tokenHash: string;
+  producerId: string;
+  label: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface LogHead {
+  size: number;
+  root: Hash;
+}
+
+export interface AppendResult extends LogHead {
+  appended: number;
+}
+
+/** Thrown when a record's id or signature was already accepted. */
+export class StoreConflictError extends Error {
+  override readonly name = 'StoreConflictError';
+  constructor(
+    readonly what: 'id' | 'signature',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Store {
+  close(): Promise<void>;
+
+  // Records — insertRecord resolves only once the record is durable.
+  insertRecord(rec: NewRecord): Promise<StoredRecord>;
+  insertRecords(recs: readonly NewRecord[]): Promise<StoredRecord[]>;
+  /** One durable commit for many independent records (group commit); each gets its own outcome. */
+  insertRecordsEach(recs: readonly NewRecord[]): Promise<(StoredRecord | StoreConflictError)[]>;
+  getRecord(id: string): Promise<StoredRecord | undefined>;
+  getRecordByLeafIndex(logId: LogId, index: number): Promise<StoredRecord | undefined>;
+  listRecords(q: { type?: string; subject?: string; participantId?: string; limit?: number; afterArrival?: number }): Promise<StoredRecord[]>;
+
+  // The log.
+  /** Appends up to `max` waiting records of the log, in arrival order, in one transaction. */
+  sequencePending(logId: LogId, max: number): Promise<AppendResult>;
+  logHead(logId: LogId): Promise<LogHead>;
+  countUnsequenced(logId: LogId): Promise<{ count: number; oldestReceivedAt: number | null }>;
+  nodeReader(logId: LogId): NodeReader;
+  leafHashes(logId: LogId, from: number, to: number): Promise<Hash[]>;
+
+  // Checkpoints.
+  putCheckpoint(c: Pick<Checkpoint, 'logId' | 'size' | 'root'> & CheckpointPatch): Promise<Checkpoint>;
+  updateCheckpoint(logId: LogId, size: number, patch: CheckpointPatch): Promise<Checkpoint>;
+  listCheckpoints(logId: LogId, status?: CheckpointStatus): Promise<Checkpoint[]>;
+  latestCheckpoint(logId: LogId, status?: CheckpointStatus): Promise<Checkpoint | undefined>;
+
+  // Participants mirrored from the chain.
+  upsertParticipant(p: Participant): Promise<void>;
+  getParticipant(id: string): Promise<Participant | undefined>;
+  listParticipants(kind?: ParticipantKind): Promise<Participant[]>;
+  upsertKey(k: ParticipantKey): Promise<void>;
+  keysOf(address: string): Promise<ParticipantKey[]>;
+  keysOfParticipant(participantId: string): Promise<ParticipantKey[]>;
+
+  // Revocations mirrored from the chain.
+  upsertRevocation(r: Revocation): Promise<void>;
+  getRevocation(leafHash: string): Promise<Revocation | undefined>;
+
+  // API tokens (hashed).
+  insertToken(t: ApiToken): Promise<void>;
+  getToken(tokenHash: string): Promise<ApiToken | undefined>;
+  revokeToken(tokenHash: string, at: number): Promise<void>;
+
+  // Small durable key/value state (e.g. the last chain block mirrored).
+  getKv(key: string): Promise<string | undefined>;
+  setKv(key: string, value: string): Promise<void>;
+
+  /** Cheap liveness check for /healthz. */
+  ping(): Promise<void>;
+}

@@ -1,0 +1,125 @@
+/**
+ * Boots the whole back end as `npm start` does: the chain (embedded anvil or RPC_URL), the
+ * contracts (deployed on first run), the store, the participant mirror and the anchoring worker.
+ */
+import fs from 'node:fs';
+import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
+import pino, { type Logger } from 'pino';
+import { AnchoringWorker } from './anchoring/worker';
+import { ANVIL_DEV_KEYS, startAnvil, type AnvilNode } from './chain/anvil';
+import { ensureDeployment, type Deployment } from './chain/deploy';
+import { ParticipantMirror, Registries } from './chain/registry';
+import { TraceLedgerChain } from './chain/traceledger';
+import type { Config } from './config';
+import { IngestService } from './service/ingest';
+import { openSqliteStore } from './store/sqlite';
+import { LOG_IDS, type Store } from './store/types';
+
+export interface System {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  provider: JsonRpcProvider;
+  operator: NonceManager;
+  operatorAddress: string;
+  deployment: Deployment;
+  chain: TraceLedgerChain;
+  registries: Registries;
+  mirror: ParticipantMirror;
+  worker: AnchoringWorker;
+  ingest: IngestService;
+  anvil: AnvilNode | undefined;
+  rpcUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface BootOptions {
+  logger?: Logger;
+  /** Do not start the worker loop (tests drive it). */
+  manualWorker?: boolean;
+  /** How often the participant mirror polls the chain. */
+  mirrorIntervalMs?: number;
+}
+
+function operatorKey(config: Config): string {
+  if (config.SIGNER_KEY) return config.SIGNER_KEY;
+  if (config.SIGNER_KEY_FILE) return fs.readFileSync(config.SIGNER_KEY_FILE, 'utf8').trim();
+  // Embedded development chain only: anvil's first funded dev account.
+  return ANVIL_DEV_KEYS[0];
+}
+
+export async function bootSystem(config: Config, opts: BootOptions = {}): Promise<System> {
+  const logger = opts.logger ?? pino({ level: config.LOG_LEVEL });
+  fs.mkdirSync(config.DATA_DIR, { recursive: true });
+
+  let anvil: AnvilNode | undefined;
+  let rpcUrl = config.RPC_URL;
+  if (!rpcUrl) {
+    anvil = await startAnvil({ port: config.CHAIN_PORT, statePath: config.chainStatePath });
+    rpcUrl = anvil.rpcUrl;
+    logger.info({ rpcUrl, state: config.chainStatePath }, 'embedded chain node started');
+  }
+
+  const store = openSqliteStore(config.dbPath);
+  try {
+    const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
+    const wallet = new Wallet(operatorKey(config), provider);
+    const operator = new NonceManager(wallet);
+    const { deployment, fresh } = await ensureDeployment(config.deploymentPath, operator);
+    logger.info({ ...deployment, fresh }, fresh ? 'contracts deployed' : 'contracts found');
+
+    const chain = new TraceLedgerChain(deployment.chainId, deployment.traceLedger, provider, operator);
+    const registries = new Registries(deployment, operator);
+    const mirror = new ParticipantMirror(store, deployment, provider);
+    await mirror.sync();
+
+    const worker = new AnchoringWorker(store, chain, {
+      logIds: LOG_IDS,
+      everyEntries: config.ANCHOR_EVERY_ENTRIES,
+      everySeconds: config.ANCHOR_EVERY_SECONDS,
+      confirmations: config.CONFIRMATIONS,
+      logger,
+    });
+    if (!opts.manualWorker) await worker.start();
+    const ingest = new IngestService(store, { chainId: deployment.chainId, verifyingContract: deployment.traceLedger }, wallet, {
+      onAccepted: () => worker.poke(),
+    });
+
+    let mirrorTimer: NodeJS.Timeout | undefined;
+    const mirrorEvery = opts.mirrorIntervalMs ?? 2000;
+    if (mirrorEvery > 0) {
+      mirrorTimer = setInterval(() => {
+        mirror.sync().catch((e: Error) => logger.warn({ err: e.message }, 'participant mirror sync failed; will retry'));
+      }, mirrorEvery);
+      mirrorTimer.unref();
+    }
+
+    return {
+      config,
+      logger,
+      store,
+      provider,
+      operator,
+      operatorAddress: await wallet.getAddress(),
+      deployment,
+      chain,
+      registries,
+      mirror,
+      worker,
+      ingest,
+      anvil,
+      rpcUrl,
+      async stop() {
+        if (mirrorTimer) clearInterval(mirrorTimer);
+        await worker.stop();
+        provider.destroy();
+        await store.close();
+        await anvil?.stop();
+      },
+    };
+  } catch (e) {
+    await store.close();
+    await anvil?.stop();
+    throw e;
+  }
+}

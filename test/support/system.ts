@@ -1,0 +1,61 @@
+/** Boots the real system (anvil + contracts + SQLite + worker) in a temporary folder, and sets up participants. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Wallet } from 'ethers';
+import pino from 'pino';
+import { freePort } from '../../server/chain/anvil';
+import { loadConfig } from '../../server/config';
+import { bootSystem, type BootOptions, type System } from '../../server/system';
+
+export interface TestSystemOptions extends BootOptions {
+  dataDir?: string;
+  env?: Record<string, string>;
+}
+
+export function tempDir(prefix = 'traceledger-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function bootTestSystem(opts: TestSystemOptions = {}): Promise<System> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    CHAIN_PORT: String(await freePort()),
+    ANCHOR_EVERY_ENTRIES: '4',
+    ANCHOR_EVERY_SECONDS: '1',
+    CONFIRMATIONS: '1',
+    LOG_LEVEL: 'silent',
+    ...opts.env,
+  });
+  return bootSystem(config, { logger: pino({ level: 'silent' }), mirrorIntervalMs: 0, ...opts });
+}
+
+const YEAR = 365 * 24 * 3600;
+
+/** Registers a lab (accredited for 6 years around now) with a fresh signing key, and mirrors it. */
+export async function registerLab(sys: System, cmaNumber = '202727050123', key: Wallet = Wallet.createRandom() as unknown as Wallet, window?: { from: number; to: number }) {
+  const now = Math.floor(Date.now() / 1000);
+  const id = await sys.registries.registerLab({ name: '安康市富硒产品质量检验检测中心', cmaNumber, accreditedFrom: now - 3 * YEAR, accreditedUntil: now + 3 * YEAR });
+  await sys.registries.addKey(id, key.address, window?.from ?? now - 2 * YEAR, window?.to ?? now + 2 * YEAR);
+  await sys.mirror.sync();
+  return { id, key };
+}
+
+/** Registers a producer and mirrors it. */
+export async function registerProducer(sys: System, name: string, uscc: string) {
+  const id = await sys.registries.registerProducer(name, uscc);
+  await sys.mirror.sync();
+  return id;
+}
+
+/** Polls `fn` until it returns a truthy value or `ms` pass. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, ms = 30_000, step = 100): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, step));
+  }
+}
