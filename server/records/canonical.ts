@@ -1,0 +1,90 @@
+/** RFC 8785 (JCS) canonical JSON: a strict front to the `canonicalize` package, as text and UTF-8 bytes. */
+import canonicalizeJcs from 'canonicalize';
+import { RecordError } from './errors';
+
+/** A value that has a canonical JSON form: null, booleans, finite numbers, strings, arrays and plain objects. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+const utf8 = new TextEncoder();
+
+/** In a `u` regex a surrogate range matches only unpaired surrogates. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * The RFC 8785 canonical JSON text of `value`.
+ * Requires a JSON value (see {@link JsonValue}): throws a `RecordError('invalid-json')` naming the
+ * path of the first undefined, non-finite number, bigint, function, symbol, non-plain object
+ * (Date, Map, Buffer, class instance…), cycle, or string with a lone UTF-16 surrogate.
+ * The `canonicalize` package alone would silently drop undefined members and call `toJSON`.
+ */
+export function canonicalString(value: unknown): string {
+  assertJson(value, '$', new Set());
+  const text = canonicalizeJcs(value);
+  if (text === undefined) throw new RecordError('invalid-json', 'value has no JSON form');
+  return text;
+}
+
+/** The UTF-8 bytes of {@link canonicalString}`(value)`; same preconditions. */
+export function canonicalBytes(value: unknown): Uint8Array {
+  return utf8.encode(canonicalString(value));
+}
+
+/** The ES6 / RFC 8785 text of a finite number, e.g. 0.35 → "0.35", 1e21 → "1e+21", -0 → "0". */
+export function canonicalNumber(n: number): string {
+  if (!Number.isFinite(n)) throw new RecordError('invalid-json', `${n} is not a finite number`);
+  return canonicalString(n);
+}
+
+function assertJson(value: unknown, path: string, ancestors: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+      if (LONE_SURROGATE.test(value)) fail(path, 'is a string with a lone UTF-16 surrogate');
+      return;
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) fail(path, `is ${value}, which JSON cannot carry`);
+      return;
+    case 'undefined':
+      fail(path, 'is undefined (omit the member or use null)');
+      return;
+    case 'bigint':
+      fail(path, 'is a bigint (use a number or a decimal string)');
+      return;
+    case 'object':
+      break;
+    default:
+      fail(path, `is a ${typeof value}`);
+  }
+  if (value === null) return;
+  if (ancestors.has(value)) fail(path, 'is a cycle back to an enclosing value');
+  ancestors.add(value);
+  if (Array.isArray(value)) {
+    // for…of visits holes as undefined, which is rejected like an undefined element.
+    let i = 0;
+    for (const element of value as unknown[]) assertJson(element, `${path}[${i++}]`, ancestors);
+  } else {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      fail(path, `is a ${describeObject(value)}, not a plain object (convert it to a string or plain data first)`);
+    }
+    for (const [key, member] of Object.entries(value)) {
+      if (LONE_SURROGATE.test(key)) fail(path, 'has a key with a lone UTF-16 surrogate');
+      assertJson(member, `${path}${memberPath(key)}`, ancestors);
+    }
+  }
+  ancestors.delete(value);
+}
+
+function memberPath(key: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function describeObject(value: object): string {
+  const name = (value.constructor as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' && name !== '' ? name : 'non-plain object';
+}
+
+function fail(path: string, what: string): never {
+  throw new RecordError('invalid-json', `cannot canonicalise: ${path} ${what}`);
+}

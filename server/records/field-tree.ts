@@ -1,0 +1,263 @@
+/**
+ * The salted field tree of a record (DESIGN.md, Cryptography): the record root and selective disclosure.
+ *
+ * - Each top-level field `name` with value `value` becomes the leaf data
+ *   `canonical([salt, name, value])` (RFC 8785 UTF-8), where `salt` is 16 random bytes written as
+ *   32 lowercase hex digits (no 0x) — a fresh salt per field, so a withheld field cannot be guessed
+ *   from its leaf hash.
+ * - Fields whose value is `undefined` are absent (as in JSON); any other value must be canonicalisable.
+ * - Leaves are ordered by field name with JavaScript's default sort, i.e. by UTF-16 code units
+ *   (the same order RFC 8785 uses for object keys). Record field names are ASCII, so this is
+ *   also byte order.
+ * - The tree is RFC 6962: leaf hash SHA-256(0x00 || data) from the ledger's `leafHash`, node hash
+ *   SHA-256(0x01 || left || right), built with merkletreejs (`hashLeaves: false`, no sorting,
+ *   odd nodes promoted unchanged) so paths verify with the ledger's `verifyInclusion`.
+ * - Roots and path elements are bytes32 hex: `0x` + 64 lowercase hex digits.
+ *
+ * Uniqueness of field names is what a schema (strict object) guarantees; the server recomputes the
+ * root from the full record at ingestion, so a signer cannot commit two leaves with one name.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { MerkleTree } from 'merkletreejs';
+import { InvalidArgumentError, ProofError, leafHash, rootHash, verifyInclusion, type Hash } from '../ledger/rfc6962';
+import { canonicalBytes, type JsonValue } from './canonical';
+import { RecordError } from './errors';
+import { bytes32FromHex, isBytes32Hex, toHex0x, type Hex } from './hex';
+import { publicFieldNames, type RecordType } from './schemas';
+
+/** A field salt: 16 bytes as 32 lowercase hex digits, no 0x. */
+export const SALT_PATTERN = /^[0-9a-f]{32}$/;
+
+/** Salts by field name. */
+export type FieldSalts = Record<string, string>;
+
+/** What {@link commitRecord} returns. */
+export interface RecordCommitment {
+  /** The record root (bytes32 hex). */
+  root: Hex;
+  /** The salt of every field; keep them with the record (the holder needs them to disclose). */
+  salts: FieldSalts;
+  /** The field names in leaf order. */
+  fieldNames: string[];
+  /** Number of leaves (= fieldNames.length). */
+  leafCount: number;
+}
+
+/** One disclosed field: enough to recompute its leaf and check its path to the record root. */
+export interface Disclosure {
+  name: string;
+  value: JsonValue;
+  salt: string;
+  /** Leaf index in the field tree. */
+  index: number;
+  /** RFC 9162 inclusion path, leaf to root, bytes32 hex. */
+  path: Hex[];
+}
+
+/** What {@link discloseFields} returns. */
+export interface DisclosureSet {
+  root: Hex;
+  leafCount: number;
+  /** In leaf order. */
+  disclosures: Disclosure[];
+}
+
+const NODE_PREFIX = Buffer.from([0x01]);
+
+function sha256(data: Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/** RFC 6962 interior node: SHA-256 applied by merkletreejs to this concatenation, 0x01 || left || right. */
+function concatenateNode(inputs: Buffer[]): Buffer {
+  return Buffer.concat([NODE_PREFIX, ...inputs]);
+}
+
+/** A fresh salt: 16 bytes from the OS CSPRNG, as 32 hex digits. */
+export function newSalt(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** The leaf data of one field: canonical([salt, name, value]) as UTF-8. Throws `invalid-json` for a non-JSON value. */
+export function fieldLeafData(salt: string, name: string, value: unknown): Uint8Array {
+  return canonicalBytes([salt, name, value]);
+}
+
+/** The RFC 6962 leaf hash of one field. */
+export function fieldLeafHash(salt: string, name: string, value: unknown): Hash {
+  return leafHash(fieldLeafData(salt, name, value));
+}
+
+/** The names of the fields of `record` (own keys whose value is not undefined), in leaf order. */
+export function fieldNamesOfRecord(record: object): string[] {
+  requirePlainObject(record);
+  return Object.entries(record)
+    .filter(([, v]) => v !== undefined)
+    .map(([k]) => k)
+    .sort();
+}
+
+interface BuiltTree {
+  names: string[];
+  leaves: Buffer[];
+  tree: MerkleTree;
+}
+
+function buildTree(record: object, salts: FieldSalts): BuiltTree {
+  const names = fieldNamesOfRecord(record);
+  if (names.length === 0) throw new RecordError('invalid-argument', 'a record must have at least one field');
+  checkSalts(names, salts);
+  const values = record as Record<string, unknown>;
+  const leaves = names.map((name) => Buffer.from(fieldLeafHash(salts[name]!, name, values[name])));
+  const tree = new MerkleTree(leaves, sha256, {
+    hashLeaves: false,
+    sortLeaves: false,
+    sortPairs: false,
+    sort: false,
+    duplicateOdd: false,
+    concatenator: concatenateNode,
+  });
+  return { names, leaves, tree };
+}
+
+/**
+ * Commits to every field of `record`: returns the record root, the salts and the leaf order.
+ * With `salts` (e.g. from a lab's tooling, to recompute its root on the server) they must name
+ * exactly the record's fields, each a 32-hex-digit salt; without, fresh salts are drawn.
+ * Requires a plain object with at least one field, every value canonicalisable.
+ * Call it on the output of `parseRecord`, so both sides commit to the same normalised record.
+ */
+export function commitRecord(record: object, salts?: FieldSalts): RecordCommitment {
+  const names = fieldNamesOfRecord(record);
+  const used: FieldSalts = salts === undefined ? Object.fromEntries(names.map((n) => [n, newSalt()])) : { ...salts };
+  const { tree } = buildTree(record, used);
+  return { root: toHex0x(tree.getRoot()), salts: used, fieldNames: names, leafCount: names.length };
+}
+
+/** The leaf hashes of `record` in leaf order (for cross-checks against the ledger's `rootHash`). */
+export function fieldLeafHashes(record: object, salts: FieldSalts): Hash[] {
+  return buildTree(record, salts).leaves.map((b) => new Uint8Array(b));
+}
+
+/** The record root computed with the ledger's own `rootHash` (no merkletreejs): must equal {@link commitRecord}'s. */
+export function recordRootViaLedger(record: object, salts: FieldSalts): Hex {
+  return toHex0x(rootHash(fieldLeafHashes(record, salts)));
+}
+
+/**
+ * Discloses the fields `names` of `record` committed with `salts`: value, salt, leaf index and
+ * path for each, in leaf order, with the root and leaf count a verifier needs.
+ * Requires every name to be a field of the record, without repeats.
+ */
+export function discloseFields(record: object, salts: FieldSalts, names: readonly string[]): DisclosureSet {
+  const built = buildTree(record, salts);
+  const wanted = new Set<string>();
+  for (const name of names) {
+    if (wanted.has(name)) throw new RecordError('invalid-argument', `field "${name}" is asked for twice`, { field: name });
+    if (!built.names.includes(name)) throw new RecordError('invalid-argument', `the record has no field "${name}"`, { field: name });
+    wanted.add(name);
+  }
+  const values = record as Record<string, unknown>;
+  const disclosures: Disclosure[] = [];
+  built.names.forEach((name, index) => {
+    if (!wanted.has(name)) return;
+    const path = built.tree.getProof(built.leaves[index]!, index).map((step) => toHex0x(step.data));
+    disclosures.push({ name, value: values[name] as JsonValue, salt: salts[name]!, index, path });
+  });
+  return { root: toHex0x(built.tree.getRoot()), leafCount: built.names.length, disclosures };
+}
+
+/** Discloses the PUBLIC fields (per the visibility table of `type`) that `record` has. */
+export function disclosePublicFields(type: RecordType, record: object, salts: FieldSalts): DisclosureSet {
+  const present = new Set(fieldNamesOfRecord(record));
+  return discloseFields(record, salts, publicFieldNames(type).filter((n) => present.has(n)));
+}
+
+/**
+ * Checks every disclosure against the record `root` of a tree of `leafCount` leaves, with the
+ * ledger's `verifyInclusion`, and that disclosed names are distinct and in leaf order.
+ * Returns the verified values by name. Throws `RecordError('bad-disclosure')` with `field` set to
+ * the first field that fails (a changed value, salt, index or path all fail here).
+ * Requires 1 <= leafCount (a safe integer) and a bytes32 root (hex or bytes).
+ * As in RFC 9162, the root does not commit to the size: some wrong leaf counts give the same
+ * path shape and still verify, so treat `leafCount` as a hint, never as proof of how many fields exist.
+ */
+export function verifyDisclosures(
+  disclosures: readonly Disclosure[],
+  leafCount: number,
+  root: Hex | Uint8Array,
+): Record<string, JsonValue> {
+  if (!Number.isSafeInteger(leafCount) || leafCount < 1) {
+    throw new RecordError('bad-disclosure', `leaf count must be a positive integer, got ${String(leafCount)}`);
+  }
+  const rootBytes = typeof root === 'string' ? bytes32FromHex(root, 'record root') : root;
+  if (!Array.isArray(disclosures as unknown)) throw new RecordError('bad-disclosure', 'disclosures must be an array');
+  const verified: { name: string; index: number; value: JsonValue }[] = [];
+  for (const d of disclosures) {
+    const name = checkDisclosureShape(d);
+    let leaf: Hash;
+    try {
+      leaf = fieldLeafHash(d.salt, name, d.value);
+    } catch (cause) {
+      throw new RecordError('bad-disclosure', `field "${name}" has a value that is not JSON: ${(cause as Error).message}`, { field: name, cause });
+    }
+    try {
+      verifyInclusion({ index: d.index, size: leafCount, leafHash: leaf, proof: d.path.map((p) => bytes32FromHex(p)), root: rootBytes });
+    } catch (cause) {
+      if (cause instanceof ProofError || cause instanceof InvalidArgumentError || cause instanceof RecordError) {
+        throw new RecordError('bad-disclosure', `field "${name}" does not verify against the record root: ${cause.message}`, { field: name, cause });
+      }
+      throw cause;
+    }
+    verified.push({ name, index: d.index, value: d.value });
+  }
+  // Leaves are sorted by name and names are unique, so disclosed names must increase with the index.
+  verified.sort((a, b) => a.index - b.index);
+  for (let i = 1; i < verified.length; i++) {
+    const before = verified[i - 1]!;
+    const after = verified[i]!;
+    if (!(before.name < after.name)) {
+      throw new RecordError(
+        'bad-disclosure',
+        `field "${after.name}" (index ${after.index}) is out of order with field "${before.name}" (index ${before.index}): leaves are sorted by name, each once`,
+        { field: after.name },
+      );
+    }
+  }
+  return Object.fromEntries(verified.map((v) => [v.name, v.value]));
+}
+
+function checkDisclosureShape(d: Disclosure): string {
+  if (typeof d !== 'object' || d === null) throw new RecordError('bad-disclosure', 'a disclosure must be an object');
+  const name: unknown = d.name;
+  if (typeof name !== 'string' || name === '') throw new RecordError('bad-disclosure', 'a disclosure must name its field');
+  const bad = (what: string): never => {
+    throw new RecordError('bad-disclosure', `field "${name}": ${what}`, { field: name });
+  };
+  if (typeof d.salt !== 'string' || !SALT_PATTERN.test(d.salt)) bad('salt must be 32 lowercase hex digits');
+  if (!Number.isSafeInteger(d.index) || d.index < 0) bad('index must be a non-negative integer');
+  if (!Array.isArray(d.path) || !d.path.every(isBytes32Hex)) bad('path must be a list of 0x-prefixed 32-byte hex hashes');
+  if (!('value' in d)) bad('value is missing');
+  return name;
+}
+
+function checkSalts(names: readonly string[], salts: FieldSalts): void {
+  if (typeof salts !== 'object' || salts === null) throw new RecordError('invalid-argument', 'salts must be an object of field name → salt');
+  for (const name of names) {
+    const salt = Object.hasOwn(salts, name) ? salts[name] : undefined;
+    if (salt === undefined) throw new RecordError('invalid-argument', `no salt for field "${name}"`, { field: name });
+    if (typeof salt !== 'string' || !SALT_PATTERN.test(salt)) {
+      throw new RecordError('invalid-argument', `salt of field "${name}" must be 32 lowercase hex digits (16 bytes)`, { field: name });
+    }
+  }
+  const extra = Object.keys(salts).filter((k) => !names.includes(k));
+  if (extra.length > 0) {
+    throw new RecordError('invalid-argument', `salts name fields the record does not have: ${extra.join(', ')}`, { field: extra[0]! });
+  }
+}
+
+function requirePlainObject(record: unknown): asserts record is object {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    throw new RecordError('invalid-argument', 'a record must be a plain object');
+  }
+}
