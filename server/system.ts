@@ -67,6 +67,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     const operator = new NonceManager(wallet);
     const { deployment, fresh } = await ensureDeployment(config.deploymentPath, operator);
     logger.info({ ...deployment, fresh }, fresh ? 'contracts deployed' : 'contracts found');
+    // New contracts (first run, or a reset development chain): what we mirrored from the old ones no longer holds.
+    if (fresh) await store.resetMirror();
 
     const chain = new TraceLedgerChain(deployment.chainId, deployment.traceLedger, provider, operator);
     const registries = new Registries(deployment, operator);

@@ -139,7 +139,11 @@ export class AnchoringWorker {
       due = !!oldest && Date.now() - oldest.receivedAt >= this.opts.everySeconds * 1000;
     }
     if (!due) return undefined;
-    const cp = await this.store.putCheckpoint({ logId, size: head.size, root: hex0x(head.root), status: 'pending' });
+    let cp = await this.store.putCheckpoint({ logId, size: head.size, root: hex0x(head.root), status: 'pending' });
+    if (cp.status === 'orphaned') {
+      // The same size was anchored on a chain that has since been reset: anchor it again.
+      cp = await this.store.updateCheckpoint(logId, cp.size, { status: 'pending', txHash: null, blockNumber: null, blockTime: null, attempts: 0 });
+    }
     this.opts.logger?.info({ logId, size: cp.size, root: cp.root }, 'checkpoint cut');
     return cp;
   }

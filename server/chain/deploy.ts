@@ -12,6 +12,8 @@ export const DeploymentSchema = z.object({
   participantRegistry: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
   revocationRegistry: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
   deployedBlock: z.number().int().nonnegative(),
+  /** When this deployment was made: distinguishes redeployments at the same addresses on a reset chain. */
+  deployedAt: z.string(),
   operator: z.string(),
 });
 export type Deployment = z.infer<typeof DeploymentSchema>;
@@ -43,6 +45,7 @@ export async function deployContracts(operator: Signer): Promise<Deployment> {
     participantRegistry: await registry.getAddress(),
     revocationRegistry: await revocations.getAddress(),
     deployedBlock: first?.blockNumber ?? 0,
+    deployedAt: new Date().toISOString(),
     operator: admin,
   };
 }

@@ -92,7 +92,7 @@ export class ParticipantMirror {
   ) {
     this.reg = ParticipantRegistry__factory.connect(deployment.participantRegistry, provider);
     this.rev = RevocationRegistry__factory.connect(deployment.revocationRegistry, provider);
-    this.kvKey = `mirror:${deployment.chainId}:${deployment.participantRegistry.toLowerCase()}`;
+    this.kvKey = `mirror:${deployment.chainId}:${deployment.participantRegistry.toLowerCase()}:${deployment.deployedAt}`;
   }
 
   /** Mirrors everything up to the latest block; returns the block reached. */

@@ -363,6 +363,12 @@ export class SqliteStore implements Store {
     return (this.stmts.keysOfParticipant.all(participantId) as KeyRow[]).map(toKey);
   }
 
+  async resetMirror(): Promise<void> {
+    this.db.transaction(() => {
+      this.db.exec("DELETE FROM participant_keys; DELETE FROM revocations; UPDATE participants SET active = 0; DELETE FROM kv WHERE key LIKE 'mirror:%';");
+    })();
+  }
+
   async upsertRevocation(r: Revocation): Promise<void> {
     this.db
       .prepare(

@@ -144,6 +144,9 @@ export interface Store {
   keysOf(address: string): Promise<ParticipantKey[]>;
   keysOfParticipant(participantId: string): Promise<ParticipantKey[]>;
 
+  /** Forgets the mirrored chain state (after the contracts were deployed anew): keys and revocations go, participants turn inactive. */
+  resetMirror(): Promise<void>;
+
   // Revocations mirrored from the chain.
   upsertRevocation(r: Revocation): Promise<void>;
   getRevocation(leafHash: string): Promise<Revocation | undefined>;

@@ -1,24 +1,12 @@
 import { expect } from 'chai';
 import { Wallet } from 'ethers';
 import { AppError } from '../../../server/errors';
-import { commitRecord, parseRecord, signRecord, type SeleniumTestReportInput } from '../../../server/records';
 import { RpcChainReader } from '../../../server/chain/reader';
 import { buildBundle } from '../../../server/service/bundles';
 import type { System } from '../../../server/system';
 import { verifyBundle } from '../../../server/verification/verify';
-import { reportInput } from '../records/fixtures';
+import { signedReport } from '../../support/records';
 import { bootTestSystem, eventually, registerLab } from '../../support/system';
-
-let counter = 0;
-/** A lab-signed report submission, as the lab's tooling produces it. */
-export async function signedReport(sys: System, key: Wallet, overrides: Partial<SeleniumTestReportInput> = {}) {
-  counter++;
-  const record = parseRecord('SeleniumTestReport', reportInput({ id: `RPT-${Date.now()}-${counter}`, reportNumber: `AKSE-2026-${counter}`, issuedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), ...overrides }));
-  const { root, salts } = commitRecord(record);
-  const binding = { chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger };
-  const signature = await signRecord(key, 'SeleniumTestReport', record, root, binding);
-  return { type: 'SeleniumTestReport' as const, record, salts, signature };
-}
 
 async function expectCode(p: Promise<unknown>, code: string) {
   let err: unknown;

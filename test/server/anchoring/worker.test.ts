@@ -1,0 +1,192 @@
+import { expect } from 'chai';
+import fs from 'node:fs';
+import type { Wallet } from 'ethers';
+import pino from 'pino';
+import { AnchoringWorker, ChainDivergenceError, chainLogId } from '../../../server/anchoring/worker';
+import type { AnchorChain } from '../../../server/anchoring/types';
+import { startAnvil } from '../../../server/chain/anvil';
+import { RpcChainReader } from '../../../server/chain/reader';
+import { buildBundle } from '../../../server/service/bundles';
+import type { System } from '../../../server/system';
+import type { LogId } from '../../../server/store/types';
+import { verifyBundle } from '../../../server/verification/verify';
+import { bootTestSystem, eventually, registerLab, tempDir } from '../../support/system';
+import { signedReport } from '../../support/records';
+
+const LOG: LogId = 'products';
+
+function workerFor(sys: System, chain: AnchorChain = sys.chain) {
+  return new AnchoringWorker(sys.store, chain, { logIds: [LOG], everyEntries: 1, everySeconds: 0, confirmations: 1, pollMs: 50, logger: pino({ level: 'silent' }) });
+}
+
+/** Sends the anchor transaction, then "dies" before the worker can record it. */
+class CrashAfterSend implements AnchorChain {
+  sent: string[] = [];
+  constructor(private readonly inner: AnchorChain) {}
+  get chainId() {
+    return this.inner.chainId;
+  }
+  get contract() {
+    return this.inner.contract;
+  }
+  latest = (id: string) => this.inner.latest(id);
+  rootAt = (id: string, size: number) => this.inner.rootAt(id, size);
+  txOutcome = (h: string) => this.inner.txOutcome(h);
+  findAnchor = (id: string, size: number) => this.inner.findAnchor(id, size);
+  async sendAnchor(id: string, size: number, root: string, proof: readonly string[]): Promise<{ txHash: string }> {
+    const r = await this.inner.sendAnchor(id, size, root, proof);
+    this.sent.push(r.txHash);
+    throw new Error('simulated crash after sending');
+  }
+}
+
+async function submitReports(sys: System, key: Wallet, n: number) {
+  const acks = [];
+  for (let i = 0; i < n; i++) acks.push(await sys.ingest.submitSigned(await signedReport(sys, key)));
+  return acks;
+}
+
+/** The database and the chain agree: one confirmed checkpoint per anchored size, the chain's latest is ours, every entry sequenced once. */
+async function expectConsistent(sys: System, expectedSize: number) {
+  const onChain = await sys.chain.latest(chainLogId(LOG));
+  const confirmed = await sys.store.listCheckpoints(LOG, 'confirmed');
+  const head = await sys.store.logHead(LOG);
+  expect(head.size).to.equal(expectedSize);
+  expect(onChain.size).to.equal(expectedSize);
+  expect(confirmed.at(-1)?.size).to.equal(expectedSize);
+  expect(confirmed.at(-1)?.root).to.equal(onChain.root);
+  expect(new Set(confirmed.map((c) => c.size)).size).to.equal(confirmed.length);
+  const leaves = await sys.store.leafHashes(LOG, 0, expectedSize);
+  expect(new Set(leaves.map((l) => Buffer.from(l).toString('hex'))).size).to.equal(expectedSize);
+}
+
+describe('server/anchoring/worker (real anvil node)', function () {
+  this.timeout(180_000);
+
+  describe('crash recovery', () => {
+    let sys: System;
+    let lab: { id: string; key: Wallet };
+    beforeEach(async () => {
+      sys = await bootTestSystem({ manualWorker: true });
+      lab = await registerLab(sys);
+    });
+    afterEach(async () => sys?.stop());
+
+    it('When the worker dies after sending the transaction but before recording it, Then a restart ends with one consistent checkpoint', async () => {
+      await submitReports(sys, lab.key, 3);
+      const crashing = new CrashAfterSend(sys.chain);
+      const first = workerFor(sys, crashing);
+      await first.reconcile(LOG);
+      await first.tick(LOG).catch(() => undefined);
+      expect(crashing.sent).to.have.length(1);
+      expect((await sys.store.latestCheckpoint(LOG))?.status).to.equal('pending');
+
+      const restarted = workerFor(sys);
+      await restarted.start();
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 3);
+      await restarted.stop();
+      await expectConsistent(sys, 3);
+      expect(await sys.store.listCheckpoints(LOG, 'pending')).to.have.length(0);
+    });
+
+    it('When the worker dies after the chain confirmed but before the database did, Then the restart adopts the chain checkpoint and anchors the rest', async () => {
+      await submitReports(sys, lab.key, 2);
+      const crashing = new CrashAfterSend(sys.chain);
+      const first = workerFor(sys, crashing);
+      await first.reconcile(LOG);
+      await first.tick(LOG).catch(() => undefined);
+      await eventually(async () => (await sys.chain.latest(chainLogId(LOG))).size === 2);
+      // The crashed checkpoint is still pending in the database; more records arrive meanwhile.
+      await submitReports(sys, lab.key, 2);
+
+      const restarted = workerFor(sys);
+      await restarted.start();
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 4);
+      await restarted.stop();
+      await expectConsistent(sys, 4);
+    });
+
+    it('When the worker is killed after cutting a checkpoint but before sending, Then the restart sends it exactly once', async () => {
+      await submitReports(sys, lab.key, 2);
+      const w = workerFor(sys);
+      await w.reconcile(LOG);
+      await sys.store.sequencePending(LOG, 100);
+      const head = await sys.store.logHead(LOG);
+      await sys.store.putCheckpoint({ logId: LOG, size: head.size, root: '0x' + Buffer.from(head.root).toString('hex'), status: 'pending' });
+
+      const restarted = workerFor(sys);
+      await restarted.start();
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 2);
+      await restarted.stop();
+      await expectConsistent(sys, 2);
+      expect((await sys.store.latestCheckpoint(LOG, 'confirmed'))?.attempts).to.equal(1);
+    });
+
+    it('When the chain holds a checkpoint this database cannot reproduce, Then the worker refuses to start and says why', async () => {
+      await submitReports(sys, lab.key, 1);
+      await sys.chain.sendAnchor(chainLogId(LOG), 1, '0x' + 'ab'.repeat(32), []);
+      let err: unknown;
+      try {
+        await workerFor(sys).start();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(ChainDivergenceError);
+      expect((err as Error).message).to.match(/size 1 has root 0xabab.*refusing to anchor/);
+    });
+  });
+
+  describe('chain outages and resets', () => {
+    it('When the chain node is down for a while, Then records are still accepted and are anchored after it returns', async () => {
+      const sys = await bootTestSystem({ env: { ANCHOR_EVERY_ENTRIES: '2', ANCHOR_EVERY_SECONDS: '1' } });
+      try {
+        const lab = await registerLab(sys);
+        await submitReports(sys, lab.key, 2);
+        await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 2);
+
+        await sys.anvil!.stop();
+        const during = await submitReports(sys, lab.key, 3);
+        expect(during.every((a) => a.status === 'accepted')).to.equal(true);
+        await new Promise((r) => setTimeout(r, 1500)); // the worker fails and backs off meanwhile
+        expect((await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size).to.equal(2);
+
+        const again = await startAnvil({ port: sys.anvil!.port, statePath: sys.config.chainStatePath });
+        try {
+          await sys.worker.stop();
+          await sys.worker.start(); // the backoff is capped; restarting the loop just makes the test quicker
+          await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 5, 60_000);
+          const bundle = await buildBundle(sys.store, sys.deployment, during[2]!.id);
+          const result = await verifyBundle(bundle, { chain: new RpcChainReader(sys.provider, sys.deployment) });
+          expect(result.verdict, JSON.stringify(result.steps)).to.equal('valid');
+        } finally {
+          await again.stop();
+        }
+      } finally {
+        await sys.stop();
+      }
+    });
+
+    it('When the development chain is reset, Then the next start redeploys and re-anchors the whole log from the chain head', async () => {
+      const dataDir = tempDir();
+      const sys1 = await bootTestSystem({ dataDir });
+      const lab = await registerLab(sys1);
+      const acks = await submitReports(sys1, lab.key, 5);
+      await eventually(async () => (await sys1.store.latestCheckpoint(LOG, 'confirmed'))?.size === 5);
+      await sys1.stop();
+      fs.rmSync(sys1.config.chainStatePath);
+
+      const sys2 = await bootTestSystem({ dataDir });
+      try {
+        await eventually(async () => (await sys2.chain.latest(chainLogId(LOG))).size === 5, 60_000);
+        await eventually(async () => (await sys2.store.latestCheckpoint(LOG, 'confirmed'))?.size === 5);
+        const orphaned = await sys2.store.listCheckpoints(LOG, 'orphaned');
+        expect(orphaned.length).to.be.greaterThan(0);
+        const bundle = await buildBundle(sys2.store, sys2.deployment, acks[0]!.id);
+        const onChain = await sys2.chain.verifyInclusion(bundle.log.chainLogId, bundle.checkpoint!.size, bundle.log.leafIndex!, bundle.log.leafHash, bundle.log.inclusionProof);
+        expect(onChain).to.equal(true);
+      } finally {
+        await sys2.stop();
+      }
+    });
+  });
+});
