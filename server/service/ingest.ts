@@ -141,7 +141,7 @@ export class IngestService {
     // Revocations carry the chain's block time, which can run ahead of our clock: any recorded
     // revocation is in the past as far as the chain is concerned.
     const key = (await this.store.keysOf(signer)).find((k) => k.participantId === status.participant.id);
-    if (key?.revokedAt != null) {
+    if (key && key.revokedAt !== null) {
       throw new AppError('key-revoked', `${signer} was revoked at ${new Date(key.revokedAt * 1000).toISOString()}; it can no longer submit records`, { signer });
     }
     if (!status.participant.active) throw new AppError('participant-revoked', `${status.participant.name} was revoked; it can no longer submit records`, { signer });

@@ -211,10 +211,14 @@ export class SqliteStore implements Store {
   async listRecords(q: { type?: string; subject?: string; participantId?: string; limit?: number; afterArrival?: number }): Promise<StoredRecord[]> {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.type) (where.push('type = ?'), args.push(q.type));
-    if (q.subject) (where.push('subject = ?'), args.push(q.subject));
-    if (q.participantId) (where.push('participant_id = ?'), args.push(q.participantId));
-    if (q.afterArrival !== undefined) (where.push('arrival > ?'), args.push(q.afterArrival));
+    const filter = (clause: string, value: unknown) => {
+      where.push(clause);
+      args.push(value);
+    };
+    if (q.type) filter('type = ?', q.type);
+    if (q.subject) filter('subject = ?', q.subject);
+    if (q.participantId) filter('participant_id = ?', q.participantId);
+    if (q.afterArrival !== undefined) filter('arrival > ?', q.afterArrival);
     const sql = `SELECT * FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY arrival LIMIT ?`;
     args.push(Math.min(q.limit ?? 100, 10_000));
     return (this.db.prepare(sql).all(...args) as RecordRow[]).map(toRecord);

@@ -3,6 +3,7 @@ import { Wallet } from 'ethers';
 import { AppError } from '../../../server/errors';
 import { RpcChainReader } from '../../../server/chain/reader';
 import { buildBundle } from '../../../server/service/bundles';
+import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
 import { verifyBundle } from '../../../server/verification/verify';
 import { signedReport } from '../../support/records';
@@ -93,7 +94,7 @@ describe('server/service/ingest (real anvil node)', function () {
   it('When a stored record is edited in the database, Then its verification fails at checkFieldDisclosures', async () => {
     const ack = await sys.ingest.submitSigned(await signedReport(sys, lab.key));
     await eventually(async () => (await buildBundle(sys.store, sys.deployment, ack.id)).checkpoint);
-    const db = (sys.store as unknown as { db: import('better-sqlite3').Database }).db;
+    const db = (sys.store as SqliteStore).db;
     const row = db.prepare('SELECT body FROM records WHERE id = ?').get(ack.id) as { body: string };
     const body = JSON.parse(row.body) as { result: number };
     body.result = 0.9;

@@ -1,0 +1,69 @@
+/**
+ * A ChainReader for the server's hot paths. Answers that can never change are cached for good:
+ * an anchored root (the chain only grows), whether a key was valid at a past instant (revocations
+ * carry block time and cannot be back-dated), roles and key owners. Record revocations are read
+ * from the store's mirror of the chain, which the participant mirror keeps current.
+ */
+import type { Store } from '../store/types';
+import type { ParticipantKind } from '../store/types';
+import type { ChainReader, OnChainRevocation } from './reader';
+
+export class CachedChainReader implements ChainReader {
+  private readonly roots = new Map<string, string>();
+  private readonly signers = new Map<string, boolean>();
+  private readonly owners = new Map<string, string | null>();
+  private readonly anchorers = new Map<string, boolean>();
+  private chain: number | undefined;
+
+  constructor(
+    private readonly inner: ChainReader,
+    private readonly store: Store,
+  ) {}
+
+  async chainId(): Promise<number> {
+    return (this.chain ??= await this.inner.chainId());
+  }
+
+  async rootAt(chainLogId: string, size: number): Promise<string | null> {
+    const key = `${chainLogId}:${size}`;
+    const hit = this.roots.get(key);
+    if (hit !== undefined) return hit;
+    const root = await this.inner.rootAt(chainLogId, size);
+    if (root !== null) this.roots.set(key, root); // "not anchored yet" may change, so it is not cached
+    return root;
+  }
+
+  async isValidSigner(address: string, role: ParticipantKind, at: number): Promise<boolean> {
+    const key = `${address.toLowerCase()}:${role}:${at}`;
+    const hit = this.signers.get(key);
+    if (hit !== undefined) return hit;
+    const ok = await this.inner.isValidSigner(address, role, at);
+    // A key not yet valid at `at` stays so, and one revoked by now was revoked after `at` or not;
+    // but a key registered later could make a "no" into a "yes" only for future instants.
+    if (ok || at * 1000 < Date.now() - 60_000) this.signers.set(key, ok);
+    return ok;
+  }
+
+  async isAnchorer(address: string): Promise<boolean> {
+    const key = address.toLowerCase();
+    const hit = this.anchorers.get(key);
+    if (hit !== undefined) return hit;
+    const ok = await this.inner.isAnchorer(address);
+    this.anchorers.set(key, ok);
+    return ok;
+  }
+
+  async participantOf(address: string): Promise<string | null> {
+    const key = address.toLowerCase();
+    if (this.owners.has(key)) return this.owners.get(key)!;
+    const id = await this.inner.participantOf(address);
+    if (id !== null) this.owners.set(key, id); // an address belongs to one participant, ever
+    return id;
+  }
+
+  async revocationOf(leafHash: string): Promise<OnChainRevocation> {
+    const r = await this.store.getRevocation(leafHash);
+    if (!r) return { revoked: false, reasonCode: 0, revokedAt: 0, revokedBy: '0x0000000000000000000000000000000000000000', participantId: null };
+    return { revoked: true, reasonCode: r.reasonCode, revokedAt: r.revokedAt, revokedBy: r.revokedBy, participantId: r.participantId };
+  }
+}
