@@ -1,2 +1,108 @@
-/** Entry point of `npm start`. The HTTP service is not built yet: this says so instead of failing obscurely. */
-console.log('traceledger: the service is not built yet. Run `npm test` to check the ledger core and contracts.');
+/**
+ * Entry point of `npm start`: configuration → the system (chain, contracts, store, worker) → the
+ * HTTP service. Ctrl-C (SIGINT) or SIGTERM stops it cleanly: the HTTP server closes, the worker
+ * stops, the embedded chain node dumps its state and SQLite closes, so the next start finds
+ * everything as it was.
+ */
+import http from 'node:http';
+import { createApp } from './http/app';
+import { createContext } from './http/context';
+import { loadConfig, type Config } from './config';
+import { ensureAdminToken, type AdminToken } from './service/admin-token';
+import { bootSystem, type System } from './system';
+
+/** How long open connections get to finish once a stop was asked for. */
+const DRAIN_MS = 5000;
+
+function fail(message: string): never {
+  process.stderr.write(`traceledger: ${message}\n`);
+  process.exit(1);
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function listen(server: http.Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: string): string {
+  const local = `http://localhost:${config.PORT}`;
+  const chain = sys.anvil ? `${sys.rpcUrl} (embedded anvil, chain id ${sys.deployment.chainId}, state in ${config.chainStatePath})` : `${sys.rpcUrl} (chain id ${sys.deployment.chainId})`;
+  const adminLine =
+    admin.source === 'env' ? 'from ADMIN_TOKEN' : admin.source === 'generated' ? `generated now, in ${admin.path} (mode 0600)` : `in ${admin.path}`;
+  const lines = [
+    'traceledger is running',
+    `  API          ${local}/api/v1`,
+    `  OpenAPI      ${local}/openapi.json`,
+    `  Health       ${local}/healthz`,
+    `  Metrics      ${local}/metrics`,
+    `  Console      ${local}/console`,
+    ...(publicBaseUrl !== local ? [`  Public URL   ${publicBaseUrl} (printed on labels)`] : []),
+    `  Chain RPC    ${chain}`,
+    `  Contracts    TraceLedger ${sys.deployment.traceLedger} (deployed ${sys.deployment.deployedAt})`,
+    `  Data dir     ${config.DATA_DIR}`,
+    `  Admin token  ${adminLine}`,
+    'Press Ctrl-C to stop.',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  let admin: AdminToken;
+  try {
+    config = loadConfig(process.env);
+    admin = ensureAdminToken(config);
+  } catch (e) {
+    fail(messageOf(e));
+  }
+
+  let sys: System;
+  try {
+    sys = await bootSystem(config);
+  } catch (e) {
+    fail(`could not start: ${messageOf(e)}`);
+  }
+
+  const ctx = createContext(sys);
+  const server = http.createServer(createApp(ctx));
+  try {
+    await listen(server, config.PORT);
+  } catch (e) {
+    await sys.stop();
+    const busy = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    fail(busy ? `port ${config.PORT} is in use; set PORT to another one` : `could not listen on port ${config.PORT}: ${messageOf(e)}`);
+  }
+  process.stdout.write(banner(config, sys, admin, ctx.publicBaseUrl));
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`traceledger: ${signal} again, exiting at once\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    sys.logger.info({ signal }, 'stopping');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+    await closed;
+    clearTimeout(force);
+    await sys.stop();
+    process.stdout.write('traceledger stopped; the chain state and the database are saved\n');
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      stop(signal).catch((e: unknown) => fail(`error while stopping: ${messageOf(e)}`));
+    });
+  }
+}
+
+void main();

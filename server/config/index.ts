@@ -28,11 +28,18 @@ export const ConfigSchema = z.object({
   ANCHOR_EVERY_SECONDS: intFrom(10),
   /** Confirmations to wait for before a checkpoint counts as anchored. */
   CONFIRMATIONS: intFrom(1),
+  /**
+   * Bearer token of the operator / regulator for admin routes (participants, tokens, revocations).
+   * When unset, one is generated at first start and kept in DATA_DIR/admin-token (mode 0600).
+   */
+  ADMIN_TOKEN: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+  /** Write requests (POST, DELETE) each API token (or client address) may make per minute; 0 turns the limit off. */
+  RATE_LIMIT_WRITES_PER_MINUTE: intFrom(600),
   /** Log level for pino. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.infer<typeof ConfigSchema> & { dbPath: string; deploymentPath: string; chainStatePath: string };
+export type Config = z.infer<typeof ConfigSchema> & { dbPath: string; deploymentPath: string; chainStatePath: string; adminTokenPath: string };
 
 /** Parses the environment (or a given record). Throws with every offending key named. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -52,5 +59,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPath: path.join(dataDir, 'traceledger.sqlite'),
     deploymentPath: path.join(dataDir, 'deployment.json'),
     chainStatePath: path.join(dataDir, 'anvil-state.json'),
+    adminTokenPath: path.join(dataDir, 'admin-token'),
   };
 }

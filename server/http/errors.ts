@@ -1,0 +1,57 @@
+/**
+ * The one error handler: every failure answers `{ "error": { "code", "message" } }` with the
+ * status of its code, never a stack trace. Unexpected errors are logged (without bodies) and answer 500.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AppError } from '../errors';
+
+/** The error envelope every failed request gets. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/** What body-parser attaches to the errors it raises. */
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/** Answers 404 not-found for a request no route matched. */
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new AppError('not-found', `no route ${req.method} ${req.path}`));
+};
+
+/** Maps anything thrown to an AppError; unknown failures become 'internal'. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof z.ZodError) return new AppError('invalid-input', summariseZod(err), undefined, { cause: err });
+  const bp = err as BodyParserError | null;
+  if (bp && typeof bp === 'object' && typeof bp.type === 'string') {
+    if (bp.type === 'entity.too.large') return new AppError('payload-too-large', `the request body is larger than the limit of ${bp.limit ?? '?'} bytes`);
+    if (bp.type === 'entity.parse.failed') return new AppError('invalid-input', 'the request body is not valid JSON');
+    if (typeof bp.status === 'number' && bp.status >= 400 && bp.status < 500) return new AppError('invalid-input', 'the request body could not be read (check its encoding and Content-Type)');
+  }
+  return new AppError('internal', 'an unexpected error occurred', undefined, { cause: err });
+}
+
+/** One line naming every zod issue: `body.field: message; …`. */
+export function summariseZod(err: z.ZodError): string {
+  return err.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    const e = toAppError(err);
+    if (e.code === 'internal') {
+      const cause = e.cause ?? err;
+      logger.error({ method: req.method, path: req.path, err: cause instanceof Error ? { name: cause.name, message: cause.message, stack: cause.stack } : String(cause) }, 'request failed unexpectedly');
+    }
+    if (res.headersSent) return next(err);
+    const body: ErrorBody = { error: { code: e.code, message: e.message } };
+    if (e.details && e.code !== 'internal') body.error.details = e.details;
+    res.status(e.status).json(body);
+  };
+}

@@ -1,0 +1,657 @@
+/**
+ * The OpenAPI 3.1 description of the REST API, served at /openapi.json. Written by hand; a test
+ * walks the Express router and checks every route is here and every path here is a route.
+ * Only the record bodies come from the zod schemas the server validates them with.
+ */
+import { z } from 'zod';
+import { BatchSchema, REVOCATION_REASONS, RECORD_TYPES, SeleniumTestReportSchema } from '../records';
+
+// ---------------------------------------------------------------------------
+// The subset of OpenAPI 3.1 this document uses.
+
+/** A JSON Schema (2020-12, the dialect of OpenAPI 3.1). */
+export interface SchemaObject {
+  $ref?: string;
+  type?: JsonType | JsonType[];
+  description?: string;
+  format?: string;
+  pattern?: string;
+  enum?: readonly (string | number)[];
+  const?: string | number | boolean;
+  properties?: Record<string, SchemaObject>;
+  required?: readonly string[];
+  additionalProperties?: boolean | SchemaObject;
+  items?: SchemaObject;
+  oneOf?: SchemaObject[];
+  allOf?: SchemaObject[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  maxItems?: number;
+  default?: unknown;
+  examples?: unknown[];
+  [keyword: string]: unknown;
+}
+type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
+
+export interface ParameterObject {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required?: boolean;
+  description?: string;
+  schema: SchemaObject;
+}
+
+export interface MediaTypeObject {
+  schema: SchemaObject;
+}
+
+export interface ResponseObject {
+  description: string;
+  headers?: Record<string, { description: string; schema: SchemaObject }>;
+  content?: Record<string, MediaTypeObject>;
+}
+
+export interface RefObject {
+  $ref: string;
+}
+
+export interface OperationObject {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  security?: Record<string, string[]>[];
+  parameters?: (ParameterObject | RefObject)[];
+  requestBody?: { required: boolean; description?: string; content: Record<string, MediaTypeObject> };
+  responses: Record<string, ResponseObject | RefObject>;
+}
+
+export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+export type PathItemObject = Partial<Record<HttpMethod, OperationObject>>;
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description: string; license: { name: string; identifier: string } };
+  servers?: { url: string }[];
+  tags: { name: string; description: string }[];
+  paths: Record<string, PathItemObject>;
+  components: {
+    schemas: Record<string, SchemaObject>;
+    responses: Record<string, ResponseObject>;
+    parameters: Record<string, ParameterObject>;
+    securitySchemes: Record<string, { type: 'http'; scheme: 'bearer'; description: string }>;
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Building blocks.
+
+const ref = (name: string): SchemaObject => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: SchemaObject) => ({ 'application/json': { schema } });
+const ok = (description: string, schema: SchemaObject): ResponseObject => ({ description, content: json(schema) });
+const err = (name: string): RefObject => ({ $ref: `#/components/responses/${name}` });
+const param = (name: string): RefObject => ({ $ref: `#/components/parameters/${name}` });
+
+const ADMIN = [{ adminToken: [] }];
+const PRODUCER = [{ producerToken: [] }];
+
+const hex32: SchemaObject = { type: 'string', pattern: '^0x[0-9a-fA-F]{64}$' };
+const isoTime: SchemaObject = { type: 'string', format: 'date-time' };
+const nullable = (s: SchemaObject): SchemaObject => ({ oneOf: [s, { type: 'null' }] });
+const timeInput: SchemaObject = {
+  type: 'string',
+  description: 'A calendar date YYYY-MM-DD (midnight UTC) or an ISO 8601 time.',
+  examples: ['2026-01-01', '2026-01-01T08:00:00+08:00'],
+};
+
+/** JSON Schema of a record type's input, from the zod schema the server validates with. */
+function recordInputSchema(schema: z.ZodType, description: string): SchemaObject {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as SchemaObject;
+  return { ...rest, description };
+}
+
+const keyInput: SchemaObject = {
+  type: 'object',
+  required: ['address', 'validFrom', 'validTo'],
+  additionalProperties: false,
+  properties: { address: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' }, validFrom: timeInput, validTo: timeInput },
+};
+
+const withKeys = (props: Record<string, SchemaObject>): Record<string, SchemaObject> => ({
+  ...props,
+  keys: { type: 'array', maxItems: 10, items: keyInput, description: 'Signing keys to add at once (labs and departments sign records with them).' },
+});
+
+// ---------------------------------------------------------------------------
+// The document.
+
+export const OPENAPI: OpenApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'traceledger',
+    version: '1.0.0',
+    description:
+      'Blockchain-anchored ledger for selenium-rich product traceability and government data-sharing trails. ' +
+      'Producers submit batches with an API token; labs submit EIP-712-signed selenium test reports; ' +
+      'every record is appended to an RFC 6962 log whose checkpoints are anchored on chain, and its proof bundle ' +
+      'verifies with nothing but a JSON-RPC endpoint. Errors answer `{ "error": { "code", "message" } }`.',
+    license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+  },
+  tags: [
+    { name: 'batches', description: 'Product batches, submitted by producers with their API token.' },
+    { name: 'reports', description: 'Selenium test reports, signed by accredited labs.' },
+    { name: 'records', description: 'Any record, and its proof bundle.' },
+    { name: 'revocations', description: 'Revocations (recalls) of records, by the regulator.' },
+    { name: 'participants', description: 'Labs, producers and departments registered on chain.' },
+    { name: 'tokens', description: 'Producer API tokens.' },
+    { name: 'operations', description: 'Health, metrics and this document.' },
+  ],
+  paths: {
+    '/healthz': {
+      get: {
+        operationId: 'getHealth',
+        summary: 'Health of the chain node, the store and the anchoring worker',
+        tags: ['operations'],
+        responses: {
+          '200': ok('Everything answers.', ref('Health')),
+          '503': ok('The chain or the store is unreachable, or anchoring halted.', ref('Health')),
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics',
+        description: 'Requests by route and status, records accepted by type, and per log its size, anchored size and anchoring lag.',
+        tags: ['operations'],
+        responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'getOpenApi',
+        summary: 'This document',
+        tags: ['operations'],
+        responses: { '200': ok('OpenAPI 3.1 document.', { type: 'object' }) },
+      },
+    },
+    '/api/v1/batches': {
+      post: {
+        operationId: 'createBatch',
+        summary: 'Submit a batch as a producer',
+        description: "The batch's producer must be the token's producer. The operator attests it with its own key: the producer needs no wallet.",
+        tags: ['batches'],
+        security: PRODUCER,
+        requestBody: { required: true, content: json(ref('BatchInput')) },
+        responses: {
+          '201': { ...ok('Accepted: durably stored, waiting to be anchored.', ref('Acceptance')), headers: { Location: { description: 'The batch.', schema: { type: 'string' } } } },
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '409': err('Conflict'),
+          '413': err('PayloadTooLarge'),
+          '429': err('RateLimited'),
+        },
+      },
+      get: {
+        operationId: 'listBatches',
+        summary: 'List batches, oldest first',
+        description: "With a producer's token, that producer's batches; otherwise all, or those of `producer`.",
+        tags: ['batches'],
+        security: [{}, ...PRODUCER],
+        parameters: [
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+          { name: 'after', in: 'query', description: 'The `next` cursor of the previous page.', schema: { type: 'string' } },
+          { name: 'producer', in: 'query', description: "A producer's participant id or unified social credit code.", schema: { type: 'string' } },
+        ],
+        responses: { '200': ok('A page of batches.', ref('RecordPage')), '400': err('InvalidInput'), '401': err('Unauthorized') },
+      },
+    },
+    '/api/v1/batches/import': {
+      post: {
+        operationId: 'importBatches',
+        summary: 'Import batches from a CSV file',
+        description:
+          'All or nothing by default: any refused row means nothing is imported (422, with the report). ' +
+          'With `partial=1` the valid rows are imported and the refused ones reported.',
+        tags: ['batches'],
+        security: PRODUCER,
+        parameters: [{ name: 'partial', in: 'query', schema: { type: 'string', enum: ['1', '0', 'true', 'false'] } }],
+        requestBody: { required: true, description: 'At most 10 MB.', content: { 'text/csv': { schema: { type: 'string' } } } },
+        responses: {
+          '201': ok('Imported.', ref('CsvImportReport')),
+          '422': ok('Rows were refused and nothing was imported.', { allOf: [ref('Error'), ref('CsvImportReport')] }),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '413': err('PayloadTooLarge'),
+          '429': err('RateLimited'),
+        },
+      },
+    },
+    '/api/v1/batches/{id}': {
+      get: {
+        operationId: 'getBatch',
+        summary: "A batch's public fields and anchoring status",
+        tags: ['batches'],
+        parameters: [param('RecordId')],
+        responses: { '200': ok('The batch.', ref('RecordView')), '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
+    '/api/v1/reports': {
+      post: {
+        operationId: 'submitReport',
+        summary: 'Submit a selenium test report signed by a lab key',
+        description:
+          'No token: the EIP-712 signature is the credential. The signer must be a key registered on chain for an accredited lab, ' +
+          'valid at `issuedAt` and not revoked. A record id or signature seen before is refused as a replay (409).',
+        tags: ['reports'],
+        requestBody: { required: true, content: json(ref('SignedReport')) },
+        responses: {
+          '201': ok('Accepted: durably stored, waiting to be anchored.', ref('Acceptance')),
+          '400': err('InvalidInput'),
+          '403': { description: 'The signer may not submit it: unknown-signer, wrong-role, key-not-yet-valid, key-expired, key-revoked, participant-revoked or not-accredited.', content: json(ref('Error')) },
+          '409': err('Conflict'),
+          '413': err('PayloadTooLarge'),
+          '429': err('RateLimited'),
+        },
+      },
+    },
+    '/api/v1/reports/{id}': {
+      get: {
+        operationId: 'getReport',
+        summary: "A report's public fields, status, and the tier its result gets",
+        tags: ['reports'],
+        parameters: [param('RecordId')],
+        responses: { '200': ok('The report.', ref('ReportView')), '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
+    '/api/v1/records/{id}': {
+      get: {
+        operationId: 'getRecord',
+        summary: 'Any record: public fields, type, leaf index and status',
+        tags: ['records'],
+        parameters: [param('RecordId')],
+        responses: { '200': ok('The record.', ref('RecordView')), '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
+    '/api/v1/records/{id}/bundle': {
+      get: {
+        operationId: 'getRecordBundle',
+        summary: "A record's proof bundle (traceledger-proof-v1)",
+        description: 'Public fields with their salts and paths, the log entry, the inclusion proof to the latest anchored checkpoint, and the contract addresses.',
+        tags: ['records'],
+        parameters: [param('RecordId'), { name: 'download', in: 'query', description: 'Answer as an attachment.', schema: { type: 'string', enum: ['1', '0', 'true', 'false'] } }],
+        responses: { '200': ok('The bundle.', ref('ProofBundle')), '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
+    '/api/v1/revocations': {
+      post: {
+        operationId: 'revokeRecord',
+        summary: 'Revoke (recall) a record, as the regulator',
+        tags: ['revocations'],
+        security: ADMIN,
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['recordId', 'reason'],
+            additionalProperties: false,
+            properties: { recordId: { type: 'string' }, reason: { type: 'string', enum: REVOCATION_REASONS } },
+          }),
+        },
+        responses: {
+          '201': ok('Revoked on chain.', ref('Revocation')),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '404': err('NotFound'),
+          '409': err('Conflict'),
+          '429': err('RateLimited'),
+        },
+      },
+    },
+    '/api/v1/revocations/{recordId}': {
+      get: {
+        operationId: 'getRevocation',
+        summary: "A record's revocation",
+        tags: ['revocations'],
+        parameters: [{ name: 'recordId', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': ok('The revocation.', ref('Revocation')), '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
+    '/api/v1/participants': {
+      get: {
+        operationId: 'listParticipants',
+        summary: 'Participants mirrored from the chain',
+        tags: ['participants'],
+        parameters: [{ name: 'kind', in: 'query', schema: { type: 'string', enum: ['lab', 'producer', 'department'] } }],
+        responses: {
+          '200': ok('Participants.', { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('Participant') } } }),
+          '400': err('InvalidInput'),
+        },
+      },
+      post: {
+        operationId: 'registerParticipant',
+        summary: 'Register a lab, producer or department on chain',
+        tags: ['participants'],
+        security: ADMIN,
+        requestBody: { required: true, content: json(ref('NewParticipant')) },
+        responses: {
+          '201': ok('Registered and mirrored.', ref('ParticipantDetail')),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '409': err('Conflict'),
+          '429': err('RateLimited'),
+        },
+      },
+    },
+    '/api/v1/participants/{id}': {
+      get: {
+        operationId: 'getParticipant',
+        summary: 'A participant and its signing keys',
+        tags: ['participants'],
+        parameters: [param('ParticipantId')],
+        responses: { '200': ok('The participant.', ref('ParticipantDetail')), '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
+    '/api/v1/participants/{id}/keys': {
+      post: {
+        operationId: 'addParticipantKey',
+        summary: 'Add a signing key to a participant',
+        tags: ['participants'],
+        security: ADMIN,
+        parameters: [param('ParticipantId')],
+        requestBody: { required: true, content: json(keyInput) },
+        responses: {
+          '201': ok('Added and mirrored.', ref('SigningKey')),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '404': err('NotFound'),
+          '409': err('Conflict'),
+          '429': err('RateLimited'),
+        },
+      },
+    },
+    '/api/v1/participants/{id}/keys/{address}': {
+      delete: {
+        operationId: 'revokeParticipantKey',
+        summary: "Revoke a participant's signing key from now on",
+        description: 'Records it signed before stay valid; it signs nothing new.',
+        tags: ['participants'],
+        security: ADMIN,
+        parameters: [param('ParticipantId'), { name: 'address', in: 'path', required: true, schema: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' } }],
+        responses: {
+          '200': ok('Revoked and mirrored.', ref('SigningKey')),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '404': err('NotFound'),
+          '409': err('Conflict'),
+          '429': err('RateLimited'),
+        },
+      },
+    },
+    '/api/v1/tokens': {
+      post: {
+        operationId: 'issueToken',
+        summary: 'Issue an API token for a producer',
+        description: 'The token is in this answer only; the server keeps its SHA-256 hash.',
+        tags: ['tokens'],
+        security: ADMIN,
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['producerId', 'label'],
+            additionalProperties: false,
+            properties: {
+              producerId: { type: 'string', description: "The producer's participant id or unified social credit code." },
+              label: { type: 'string', minLength: 1, maxLength: 100 },
+            },
+          }),
+        },
+        responses: {
+          '201': ok('Issued.', ref('IssuedToken')),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '404': err('NotFound'),
+          '429': err('RateLimited'),
+        },
+      },
+    },
+    '/api/v1/tokens/{hash}': {
+      delete: {
+        operationId: 'revokeToken',
+        summary: 'Revoke an API token by its hash',
+        tags: ['tokens'],
+        security: ADMIN,
+        parameters: [{ name: 'hash', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
+        responses: {
+          '200': ok('Revoked (revoking again changes nothing).', ref('Token')),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '404': err('NotFound'),
+          '429': err('RateLimited'),
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      adminToken: { type: 'http', scheme: 'bearer', description: 'The operator / regulator token: ADMIN_TOKEN, or the one generated into DATA_DIR/admin-token.' },
+      producerToken: { type: 'http', scheme: 'bearer', description: 'A producer API token from POST /api/v1/tokens.' },
+    },
+    parameters: {
+      RecordId: { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' } },
+      ParticipantId: { name: 'id', in: 'path', required: true, description: 'keccak256("traceledger:{kind}:{code}").', schema: hex32 },
+    },
+    responses: {
+      InvalidInput: { description: 'The request is malformed (invalid-input, invalid-record, bad-signature, …).', content: json(ref('Error')) },
+      Unauthorized: { description: 'No valid token (unauthorized).', content: json(ref('Error')) },
+      Forbidden: { description: 'The token may not do this (forbidden).', content: json(ref('Error')) },
+      NotFound: { description: 'No such resource or route (not-found).', content: json(ref('Error')) },
+      Conflict: { description: 'Already done: a replayed record (replay), or an existing participant, key or revocation (conflict).', content: json(ref('Error')) },
+      PayloadTooLarge: { description: 'The body is over the limit: 256 kB of JSON, 10 MB of CSV (payload-too-large).', content: json(ref('Error')) },
+      RateLimited: { description: 'Too many write requests (rate-limited).', content: json(ref('Error')) },
+    },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: { code: { type: 'string', examples: ['invalid-input', 'replay'] }, message: { type: 'string' }, details: { type: 'object' } },
+          },
+        },
+      },
+      Health: {
+        type: 'object',
+        required: ['status', 'chain', 'store', 'anchoring'],
+        properties: {
+          status: { type: 'string', enum: ['ok', 'degraded'] },
+          chain: { type: 'object', required: ['ok', 'block'], properties: { ok: { type: 'boolean' }, block: nullable({ type: 'integer' }), error: { type: 'string' } } },
+          store: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, error: { type: 'string' } } },
+          anchoring: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, lastError: { type: 'string' } } },
+        },
+      },
+      BatchInput: recordInputSchema(BatchSchema, 'A batch (DOMAIN.md §4). GTINs are stored as GTIN-14.'),
+      SeleniumTestReport: recordInputSchema(SeleniumTestReportSchema, 'A selenium test report (DOMAIN.md §3).'),
+      SignedReport: {
+        type: 'object',
+        required: ['record', 'salts', 'signature'],
+        additionalProperties: false,
+        properties: {
+          record: ref('SeleniumTestReport'),
+          salts: { type: 'object', additionalProperties: { type: 'string' }, description: 'The 16-byte salt (hex) of every field, as the signer committed them.' },
+          signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{130}$', description: 'EIP-712 signature over the record and its root.' },
+        },
+      },
+      Acceptance: {
+        type: 'object',
+        required: ['id', 'type', 'logId', 'recordRoot', 'leafHash', 'signer', 'status'],
+        properties: {
+          id: { type: 'string' },
+          type: { type: 'string', enum: RECORD_TYPES },
+          logId: { type: 'string', enum: ['products', 'data-sharing'] },
+          recordRoot: hex32,
+          leafHash: hex32,
+          signer: { type: 'string' },
+          status: { const: 'accepted' },
+        },
+      },
+      Checkpoint: {
+        type: 'object',
+        required: ['size', 'root', 'txHash', 'blockNumber', 'blockTime'],
+        properties: { size: { type: 'integer' }, root: hex32, txHash: nullable({ type: 'string' }), blockNumber: nullable({ type: 'integer' }), blockTime: nullable(isoTime) },
+      },
+      RecordView: {
+        type: 'object',
+        required: ['id', 'type', 'logId', 'fields', 'recordRoot', 'leafHash', 'signer', 'issuedAt', 'receivedAt', 'leafIndex', 'status', 'checkpoint', 'revocation', 'links'],
+        properties: {
+          id: { type: 'string' },
+          type: { type: 'string', enum: RECORD_TYPES },
+          logId: { type: 'string', enum: ['products', 'data-sharing'] },
+          fields: { type: 'object', description: 'The public fields only.' },
+          recordRoot: hex32,
+          leafHash: hex32,
+          signer: { type: 'string' },
+          issuedAt: isoTime,
+          receivedAt: isoTime,
+          leafIndex: nullable({ type: 'integer' }),
+          status: { type: 'string', enum: ['pending', 'anchored'] },
+          checkpoint: nullable(ref('Checkpoint')),
+          revocation: nullable(ref('Revocation')),
+          links: {
+            type: 'object',
+            required: ['self', 'bundle'],
+            properties: { self: { type: 'string' }, bundle: { type: 'string' }, scan: { type: 'string', description: 'The URL in the QR code (batches only).' } },
+          },
+        },
+      },
+      ReportView: {
+        allOf: [ref('RecordView'), { type: 'object', required: ['classification'], properties: { classification: nullable({ type: 'object', description: 'The tier the standards table gives the result, for the batch category.' }) } }],
+      },
+      RecordPage: {
+        type: 'object',
+        required: ['items', 'next'],
+        properties: { items: { type: 'array', items: ref('RecordView') }, next: nullable({ type: 'string' }) },
+      },
+      CsvImportReport: {
+        type: 'object',
+        required: ['committed', 'accepted', 'refused'],
+        properties: {
+          committed: { type: 'boolean' },
+          accepted: { type: 'array', items: { type: 'object', required: ['line', 'id', 'leafHash'], properties: { line: { type: 'integer' }, id: { type: 'string' }, leafHash: hex32 } } },
+          refused: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['line', 'errors'],
+              properties: {
+                line: { type: 'integer' },
+                errors: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+              },
+            },
+          },
+        },
+      },
+      ProofBundle: {
+        type: 'object',
+        description: 'traceledger-proof-v1: verify with `traceledger verify BUNDLE --rpc URL`.',
+        required: ['format', 'record', 'entry', 'log', 'checkpoint', 'chain'],
+        properties: {
+          format: { const: 'traceledger-proof-v1' },
+          record: { type: 'object' },
+          entry: { type: 'object' },
+          log: { type: 'object' },
+          checkpoint: nullable({ type: 'object' }),
+          chain: { type: 'object' },
+        },
+      },
+      Revocation: {
+        type: 'object',
+        required: ['recordId', 'leafHash', 'reason', 'reasonCode', 'revokedAt', 'revokedBy', 'participantId', 'txHash'],
+        properties: {
+          recordId: { type: 'string' },
+          leafHash: hex32,
+          reason: { type: 'string', enum: [...REVOCATION_REASONS, 'unknown'] },
+          reasonCode: { type: 'integer' },
+          revokedAt: isoTime,
+          revokedBy: { type: 'string' },
+          participantId: nullable(hex32),
+          txHash: nullable({ type: 'string' }),
+        },
+      },
+      NewParticipant: {
+        oneOf: [
+          {
+            type: 'object',
+            required: ['kind', 'name', 'cmaNumber', 'accreditedFrom', 'accreditedUntil'],
+            additionalProperties: false,
+            properties: withKeys({ kind: { const: 'lab' }, name: { type: 'string' }, cmaNumber: { type: 'string', pattern: '^\\d{12}$' }, accreditedFrom: timeInput, accreditedUntil: timeInput }),
+          },
+          {
+            type: 'object',
+            required: ['kind', 'name', 'uscc'],
+            additionalProperties: false,
+            properties: withKeys({ kind: { type: 'string', enum: ['producer', 'department'] }, name: { type: 'string' }, uscc: { type: 'string', description: 'Unified social credit code (18 characters).' } }),
+          },
+        ],
+      },
+      Participant: {
+        type: 'object',
+        required: ['id', 'kind', 'name', 'code', 'active', 'accreditedFrom', 'accreditedUntil', 'registeredAt', 'revokedAt'],
+        properties: {
+          id: hex32,
+          kind: { type: 'string', enum: ['lab', 'producer', 'department'] },
+          name: { type: 'string' },
+          code: { type: 'string', description: 'CMA number of a lab; unified social credit code otherwise.' },
+          active: { type: 'boolean' },
+          accreditedFrom: nullable(isoTime),
+          accreditedUntil: nullable(isoTime),
+          registeredAt: nullable(isoTime),
+          revokedAt: nullable(isoTime),
+        },
+      },
+      ParticipantDetail: {
+        allOf: [ref('Participant'), { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: ref('SigningKey') } } }],
+      },
+      SigningKey: {
+        type: 'object',
+        required: ['address', 'validFrom', 'validTo', 'revokedAt'],
+        properties: { address: { type: 'string' }, validFrom: isoTime, validTo: isoTime, revokedAt: nullable(isoTime) },
+      },
+      IssuedToken: {
+        type: 'object',
+        required: ['token', 'tokenHash', 'producerId', 'label', 'createdAt'],
+        properties: {
+          token: { type: 'string', description: 'Shown once: store it now.' },
+          tokenHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+          producerId: hex32,
+          label: { type: 'string' },
+          createdAt: isoTime,
+        },
+      },
+      Token: {
+        type: 'object',
+        required: ['tokenHash', 'producerId', 'label', 'createdAt', 'revokedAt'],
+        properties: { tokenHash: { type: 'string' }, producerId: hex32, label: { type: 'string' }, createdAt: isoTime, revokedAt: nullable(isoTime) },
+      },
+    },
+  },
+};
+
+/** The document with the server's public base URL. */
+export function openApiDocument(publicBaseUrl: string): OpenApiDocument {
+  return { ...OPENAPI, servers: [{ url: publicBaseUrl }] };
+}

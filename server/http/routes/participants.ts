@@ -1,0 +1,35 @@
+/** Participants mirrored from the chain: anyone lists them; the operator registers them and manages their signing keys. */
+import type { IRouter } from 'express';
+import { addParticipantKey, describeParticipant, listParticipants, registerParticipant, revokeParticipantKey } from '../../service/participants';
+import { requireParticipantId } from '../../service/references';
+import { KeyBody, ParticipantBody, ParticipantKeyParams, ParticipantListQuery, ParticipantParams } from '../schemas';
+import { API_PREFIX, type RouteDeps } from './deps';
+
+export function participantRoutes(r: IRouter, { ctx, auth, writeLimit }: RouteDeps): void {
+  const { sys } = ctx;
+
+  r.get('/participants', async (req, res) => {
+    const { kind } = ParticipantListQuery.parse(req.query);
+    res.json({ items: await listParticipants(sys.store, kind) });
+  });
+
+  r.get('/participants/:id', async (req, res) => {
+    const { id } = ParticipantParams.parse(req.params);
+    res.json(await describeParticipant(sys.store, requireParticipantId(id)));
+  });
+
+  r.post('/participants', auth.requireAdmin, writeLimit, async (req, res) => {
+    const participant = await registerParticipant(sys, ParticipantBody.parse(req.body));
+    res.status(201).location(`${API_PREFIX}/participants/${participant.id}`).json(participant);
+  });
+
+  r.post('/participants/:id/keys', auth.requireAdmin, writeLimit, async (req, res) => {
+    const { id } = ParticipantParams.parse(req.params);
+    res.status(201).json(await addParticipantKey(sys, requireParticipantId(id), KeyBody.parse(req.body)));
+  });
+
+  r.delete('/participants/:id/keys/:address', auth.requireAdmin, writeLimit, async (req, res) => {
+    const { id, address } = ParticipantKeyParams.parse(req.params);
+    res.json(await revokeParticipantKey(sys, requireParticipantId(id), address));
+  });
+}

@@ -1,0 +1,86 @@
+/** zod schemas of what the API reads from requests: path parameters, query strings and JSON bodies. */
+import { isAddress } from 'ethers';
+import { z } from 'zod';
+import { CMA_PATTERN, REVOCATION_REASONS, RecordIdSchema, UsccSchema } from '../records';
+
+const text = (max: number) =>
+  z
+    .string()
+    .min(1, { error: 'must not be empty' })
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine((s) => s.trim() === s, { error: 'must not start or end with whitespace' });
+
+/** A calendar date (YYYY-MM-DD, midnight UTC) or an ISO 8601 instant, as seconds since the epoch. */
+const time = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'must be a date YYYY-MM-DD or an ISO 8601 time' })
+  .transform((s) => Math.floor(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s) / 1000));
+
+const address = z.string().refine((s) => isAddress(s), { error: 'must be a 0x address of 40 hex digits' });
+
+const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, { error: 'must be 0x followed by 64 hex digits' });
+
+export const RecordIdParams = z.object({ id: RecordIdSchema });
+export const RevocationParams = z.object({ recordId: RecordIdSchema });
+export const ParticipantParams = z.object({ id: bytes32 });
+export const ParticipantKeyParams = z.object({ id: bytes32, address });
+export const TokenParams = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the 64 lower-case hex digits of the token hash' }) });
+
+export const BatchListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  /** The `next` cursor of the previous page. */
+  after: z.string().optional(),
+  /** A producer's participant id or unified social credit code. */
+  producer: z.string().optional(),
+});
+
+const flag = z
+  .enum(['1', '0', 'true', 'false'], { error: 'must be 1, 0, true or false' })
+  .optional()
+  .transform((v) => v === '1' || v === 'true');
+
+export const ImportQuery = z.object({ partial: flag });
+export const BundleQuery = z.object({ download: flag });
+export const ParticipantListQuery = z.object({ kind: z.enum(['lab', 'producer', 'department']).optional() });
+
+/** A record as its signer's tooling sends it: the fields, every field's salt, and the EIP-712 signature. */
+export const SignedRecordBody = z.strictObject({
+  record: z.record(z.string(), z.unknown()),
+  salts: z.record(z.string(), z.string()),
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, { error: 'must be a 65-byte signature, 0x + 130 hex digits' }),
+});
+
+export const RevocationBody = z.strictObject({
+  recordId: RecordIdSchema,
+  reason: z.enum(REVOCATION_REASONS),
+});
+
+export const KeyBody = z
+  .strictObject({ address, validFrom: time, validTo: time })
+  .refine((k) => k.validFrom < k.validTo, { error: 'validFrom must be before validTo', path: ['validTo'] });
+
+const keys = z
+  .array(KeyBody)
+  .max(10, { error: 'at most 10 keys at a time' })
+  .refine((ks) => new Set(ks.map((k) => k.address.toLowerCase())).size === ks.length, { error: 'must not repeat an address' })
+  .optional();
+
+export const ParticipantBody = z.discriminatedUnion('kind', [
+  z
+    .strictObject({
+      kind: z.literal('lab'),
+      name: text(200),
+      cmaNumber: z.string().regex(CMA_PATTERN, { error: 'CMA number must be 12 digits' }),
+      accreditedFrom: time,
+      accreditedUntil: time,
+      keys,
+    })
+    .refine((l) => l.accreditedFrom < l.accreditedUntil, { error: 'accreditedFrom must be before accreditedUntil', path: ['accreditedUntil'] }),
+  z.strictObject({ kind: z.literal('producer'), name: text(200), uscc: UsccSchema, keys }),
+  z.strictObject({ kind: z.literal('department'), name: text(200), uscc: UsccSchema, keys }),
+]);
+
+export const TokenBody = z.strictObject({
+  /** The producer's participant id or unified social credit code. */
+  producerId: z.string().min(1),
+  label: text(100),
+});

@@ -1,0 +1,59 @@
+/** Turns failures of registry transactions into AppErrors: a contract's custom error names the rule broken. */
+import { AppError, type ErrorCode } from '../errors';
+
+/** Custom errors of ParticipantRegistry and RevocationRegistry, and the code each answers with. */
+const REVERT_CODES: Readonly<Record<string, ErrorCode>> = {
+  ParticipantRegistryDuplicateParticipant: 'conflict',
+  ParticipantRegistryDuplicateKey: 'conflict',
+  ParticipantRegistryRevokedKey: 'conflict',
+  RevocationRegistryAlreadyRevoked: 'conflict',
+  ParticipantRegistryUnknownParticipant: 'not-found',
+  ParticipantRegistryUnknownKey: 'not-found',
+  ParticipantRegistryRevokedParticipant: 'participant-revoked',
+  ParticipantRegistryUnexpectedKind: 'invalid-input',
+  ParticipantRegistryEmptyName: 'invalid-input',
+  ParticipantRegistryInvalidCmaNumber: 'invalid-input',
+  ParticipantRegistryInvalidCreditCode: 'invalid-input',
+  ParticipantRegistryInvalidWindow: 'invalid-input',
+  ParticipantRegistryInvalidSigner: 'invalid-input',
+  ParticipantRegistryInvalidParticipantId: 'invalid-input',
+  // The operator's key lacks a role: the deployment is misconfigured for this operation.
+  AccessControlUnauthorizedAccount: 'forbidden',
+  ParticipantRegistryUnauthorizedRevoker: 'forbidden',
+  RevocationRegistryUnauthorizedRevoker: 'forbidden',
+};
+
+/** ethers error codes that mean the node could not be reached. */
+const UNREACHABLE = new Set(['NETWORK_ERROR', 'TIMEOUT', 'ECONNREFUSED', 'ECONNRESET']);
+
+interface EthersLikeError {
+  code?: string;
+  revert?: { name?: string; args?: readonly unknown[] } | null;
+  shortMessage?: string;
+  cause?: unknown;
+}
+
+/** Runs a registry transaction; a revert with a known custom error becomes an AppError naming it. */
+export async function onChain<T>(what: string, tx: () => Promise<T>): Promise<T> {
+  try {
+    return await tx();
+  } catch (e) {
+    throw toAppError(what, e);
+  }
+}
+
+function toAppError(what: string, e: unknown): unknown {
+  if (e instanceof AppError) return e;
+  const err = e as EthersLikeError;
+  const name = err.revert?.name;
+  const code = name === undefined ? undefined : REVERT_CODES[name];
+  if (name && code) {
+    const args = (err.revert?.args ?? []).map(String).join(', ');
+    return new AppError(code, `${what} refused by the chain: ${name}(${args})`, { revert: name }, { cause: e });
+  }
+  const causeCode = (err.cause as { code?: string } | undefined)?.code;
+  if ((err.code && UNREACHABLE.has(err.code)) || (causeCode && UNREACHABLE.has(causeCode))) {
+    return new AppError('unavailable', `${what} failed: the chain node is unreachable`, undefined, { cause: e });
+  }
+  return e;
+}

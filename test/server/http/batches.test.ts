@@ -1,0 +1,198 @@
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import { batchInput, USCC } from '../records/fixtures';
+import { eventually } from '../../support/system';
+import { admin, bearer, bootTestApp, expectError, producerWithToken, uscc, type TestApp } from './helpers';
+
+const SAMPLE_CSV = fs.readFileSync(path.join(__dirname, '../../../scripts/samples/batches.csv'), 'utf8');
+
+let seq = 0;
+const nextId = () => `BATCH-HTTP-${Date.now()}-${++seq}`;
+
+describe('server/http batches (real anvil node)', function () {
+  this.timeout(120_000);
+  let t: TestApp;
+  let producer: { id: string; token: string; tokenHash: string };
+  let other: { id: string; token: string; tokenHash: string };
+
+  before(async () => {
+    t = await bootTestApp();
+    producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer);
+    other = await producerWithToken(t.app, '平利县富硒茶厂', uscc('91610926MA6YAB3K2'));
+  });
+  after(async () => t?.sys.stop());
+
+  describe('POST /api/v1/batches', () => {
+    it("When a producer submits a valid batch with its token, Then it answers 201 with the acceptance and the batch's location", async () => {
+      const id = nextId();
+      const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInput({ id }));
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body).to.include({ id, type: 'Batch', logId: 'products', status: 'accepted' });
+      expect(res.body.leafHash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(res.headers.location).to.equal(`/api/v1/batches/${id}`);
+    });
+
+    it('When no token is sent, Then it answers 401 unauthorized', async () => {
+      expectError(await request(t.app).post('/api/v1/batches').send(batchInput({ id: nextId() })), 401, 'unauthorized');
+    });
+
+    it('When an unknown token is sent, Then it answers 401 unauthorized', async () => {
+      expectError(await request(t.app).post('/api/v1/batches').set(bearer('tlp_not-a-real-token')).send(batchInput({ id: nextId() })), 401, 'unauthorized');
+    });
+
+    it('When the Authorization header is not a bearer token, Then it answers 401 unauthorized', async () => {
+      expectError(await request(t.app).post('/api/v1/batches').set('Authorization', `Basic ${producer.token}`).send(batchInput({ id: nextId() })), 401, 'unauthorized');
+    });
+
+    it('When the admin token is used to submit a batch, Then it answers 403 forbidden', async () => {
+      expectError(await request(t.app).post('/api/v1/batches').set(admin()).send(batchInput({ id: nextId() })), 403, 'forbidden');
+    });
+
+    it("When a producer submits a batch naming another producer, Then it answers 403 forbidden", async () => {
+      expectError(await request(t.app).post('/api/v1/batches').set(bearer(other.token)).send(batchInput({ id: nextId() })), 403, 'forbidden');
+    });
+
+    it('When the batch fails its schema, Then it answers 400 invalid-record naming the field', async () => {
+      const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInput({ id: nextId(), lot: '' }));
+      expectError(res, 400, 'invalid-record');
+      expect(res.body.error.message).to.contain('lot');
+      expect(res.body.error.details.issues).to.be.an('array').with.length.greaterThan(0);
+    });
+
+    it('When the body is not valid JSON, Then it answers 400 invalid-input', async () => {
+      const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).set('Content-Type', 'application/json').send('{"id": ');
+      expectError(res, 400, 'invalid-input');
+    });
+
+    it('When the same batch is submitted twice, Then the second answers 409 replay', async () => {
+      const body = batchInput({ id: nextId() });
+      expect((await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(body)).status).to.equal(201);
+      expectError(await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(body), 409, 'replay');
+    });
+
+    it('When the JSON body is over 256 kB, Then it answers 413 payload-too-large', async () => {
+      const huge = { ...batchInput({ id: nextId() }), padding: 'x'.repeat(300 * 1024) };
+      expectError(await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(huge), 413, 'payload-too-large');
+    });
+
+    it('When the token was revoked, Then it answers 401 unauthorized', async () => {
+      const p = await producerWithToken(t.app, '汉阴县富硒米业', uscc('91610921MA6YAB3K2'));
+      expect((await request(t.app).delete(`/api/v1/tokens/${p.tokenHash}`).set(admin())).status).to.equal(200);
+      const res = await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInput({ id: nextId() }));
+      expectError(res, 401, 'unauthorized');
+      expect(res.body.error.message).to.contain('revoked');
+    });
+  });
+
+  describe('GET /api/v1/batches/:id', () => {
+    it('When a batch is read, Then it shows its public fields only, its label URL, and turns from pending to anchored with the checkpoint', async () => {
+      const id = nextId();
+      await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInput({ id }));
+      const first = await request(t.app).get(`/api/v1/batches/${id}`);
+      expect(first.status).to.equal(200);
+      expect(first.body).to.include({ id, type: 'Batch' });
+      expect(first.body.fields).to.include.keys('lot', 'producer', 'certificate');
+      expect(first.body.fields).not.to.have.property('certificateIssuer'); // private: names and phones
+      expect(first.body.links.scan).to.equal('https://trace.example.cn/01/06901234567892/10/ZY-2025-09A');
+      expect(first.body.links.bundle).to.equal(`https://trace.example.cn/api/v1/records/${id}/bundle`);
+
+      const anchored = await eventually(async () => {
+        const r = await request(t.app).get(`/api/v1/batches/${id}`);
+        return r.body.status === 'anchored' ? r.body : undefined;
+      });
+      expect(anchored.leafIndex).to.be.a('number');
+      expect(anchored.checkpoint.size).to.be.greaterThan(anchored.leafIndex);
+      expect(anchored.checkpoint.txHash).to.match(/^0x[0-9a-f]{64}$/);
+    });
+
+    it('When no batch has the id, Then it answers 404 not-found', async () => {
+      expectError(await request(t.app).get('/api/v1/batches/NO-SUCH-BATCH'), 404, 'not-found');
+    });
+
+    it('When the id is malformed, Then it answers 400 invalid-input', async () => {
+      expectError(await request(t.app).get(`/api/v1/batches/${encodeURIComponent('bad id!')}`), 400, 'invalid-input');
+    });
+  });
+
+  describe('GET /api/v1/batches', () => {
+    it("When a producer lists with its token, Then it sees only its own batches, page by page", async () => {
+      const p = await producerWithToken(t.app, '岚皋县富硒魔芋', uscc('91610925MA6YAB3K2'));
+      const mine = [nextId(), nextId(), nextId()];
+      const uscc925 = uscc('91610925MA6YAB3K2');
+      for (const id of mine) {
+        const res = await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInput({ id, producer: { uscc: uscc925, name: '岚皋县富硒魔芋' }, certificate: undefined, certificateIssuer: undefined }));
+        expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      }
+      const page1 = await request(t.app).get('/api/v1/batches?limit=2').set(bearer(p.token));
+      expect(page1.status).to.equal(200);
+      expect(page1.body.items.map((b: { id: string }) => b.id)).to.deep.equal(mine.slice(0, 2));
+      expect(page1.body.next).to.be.a('string');
+      const page2 = await request(t.app).get(`/api/v1/batches?limit=2&after=${page1.body.next}`).set(bearer(p.token));
+      expect(page2.body.items.map((b: { id: string }) => b.id)).to.deep.equal(mine.slice(2));
+      expect(page2.body.next).to.equal(null);
+
+      const byUscc = await request(t.app).get(`/api/v1/batches?producer=${uscc925}`);
+      expect(byUscc.body.items.map((b: { id: string }) => b.id)).to.deep.equal(mine);
+      const byId = await request(t.app).get(`/api/v1/batches?producer=${p.id}`);
+      expect(byId.body.items).to.have.length(3);
+    });
+
+    it('When limit is out of range, Then it answers 400 invalid-input', async () => {
+      expectError(await request(t.app).get('/api/v1/batches?limit=0'), 400, 'invalid-input');
+    });
+  });
+
+  describe('POST /api/v1/batches/import', () => {
+    it('When a producer imports the sample CSV, Then every row is committed and answers 201 with the report', async () => {
+      const p = await producerWithToken(t.app, '紫阳县焕古茶业', uscc('91610924MA6YAC3K2'));
+      const res = await request(t.app).post('/api/v1/batches/import').set(bearer(p.token)).set('Content-Type', 'text/csv').send(SAMPLE_CSV);
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body.committed).to.equal(true);
+      expect(res.body.accepted).to.have.length(SAMPLE_CSV.trim().split('\n').length - 1);
+      expect(res.body.refused).to.deep.equal([]);
+      const first = res.body.accepted[0];
+      const batch = await request(t.app).get(`/api/v1/batches/${first.id}`);
+      expect(batch.body.fields.producer.uscc).to.equal(uscc('91610924MA6YAC3K2'));
+    });
+
+    it('When a row is refused, Then nothing is imported and it answers 422 with the report naming line and column', async () => {
+      const [header, row] = SAMPLE_CSV.split('\n');
+      const good = row!.replace(/^[^,]+/, nextId());
+      const bad = row!.replace(/^[^,]+/, nextId()).replace(',tea,', ',,'); // product_category is required
+      const res = await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(`${header}\n${good}\n${bad}\n`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(422);
+      expect(res.body.error.code).to.be.a('string');
+      expect(res.body.committed).to.equal(false);
+      expect(res.body.accepted).to.deep.equal([]);
+      expect(res.body.refused[0].line).to.equal(3);
+      expect(res.body.refused[0].errors.map((e: { field: string }) => e.field)).to.include('product_category');
+    });
+
+    it('When a row is refused but partial=1, Then the valid rows are committed and it answers 201', async () => {
+      const [header, row] = SAMPLE_CSV.split('\n');
+      const goodId = nextId();
+      const good = row!.replace(/^[^,]+/, goodId);
+      const bad = row!.replace(/^[^,]+/, nextId()).replace(',harvest,', ',sometime,');
+      const res = await request(t.app).post('/api/v1/batches/import?partial=1').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(`${header}\n${good}\n${bad}\n`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body.committed).to.equal(true);
+      expect(res.body.accepted.map((a: { id: string }) => a.id)).to.deep.equal([goodId]);
+      expect(res.body.refused.map((r: { line: number }) => r.line)).to.deep.equal([3]);
+    });
+
+    it('When the body is not sent as text/csv, Then it answers 400 invalid-input', async () => {
+      expectError(await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).send({ csv: SAMPLE_CSV }), 400, 'invalid-input');
+    });
+
+    it('When no token is sent, Then it answers 401 unauthorized', async () => {
+      expectError(await request(t.app).post('/api/v1/batches/import').set('Content-Type', 'text/csv').send(SAMPLE_CSV), 401, 'unauthorized');
+    });
+
+    it('When the CSV is over 10 MB, Then it answers 413 payload-too-large', async () => {
+      const big = SAMPLE_CSV + 'x'.repeat(10 * 1024 * 1024 + 1);
+      expectError(await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(big), 413, 'payload-too-large');
+    });
+  });
+});

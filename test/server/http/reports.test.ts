@@ -1,0 +1,186 @@
+import { expect } from 'chai';
+import type { Wallet } from 'ethers';
+import request from 'supertest';
+import { RpcChainReader } from '../../../server/chain/reader';
+import { verifyBundle } from '../../../server/verification/verify';
+import { batchInput, randomWallet, USCC } from '../records/fixtures';
+import { signedReport } from '../../support/records';
+import { eventually } from '../../support/system';
+import { admin, bearer, bootTestApp, expectError, producerWithToken, type TestApp } from './helpers';
+
+const now = () => Math.floor(Date.now() / 1000);
+const iso = (s: number) => new Date(s * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+const YEAR = 365 * 24 * 3600;
+
+describe('server/http reports, records and revocations (real anvil node)', function () {
+  this.timeout(120_000);
+  let t: TestApp;
+  let lab: Wallet;
+  let producer: { id: string; token: string };
+  const batchId = `BATCH-R-${Date.now()}`;
+  let cma = 202727050200;
+
+  /** Registers a lab through the API with one key valid over [from, to]. */
+  async function labWithKey(key: Wallet, from = now() - YEAR, to = now() + YEAR) {
+    const res = await request(t.app)
+      .post('/api/v1/participants')
+      .set(admin())
+      .send({ kind: 'lab', name: '安康市富硒产品质量检验检测中心', cmaNumber: String(cma++), accreditedFrom: iso(now() - 3 * YEAR), accreditedUntil: iso(now() + 3 * YEAR), keys: [{ address: key.address, validFrom: iso(from), validTo: iso(to) }] });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    return res.body as { id: string };
+  }
+
+  before(async () => {
+    t = await bootTestApp();
+    lab = randomWallet();
+    await labWithKey(lab);
+    producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer);
+    const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInput({ id: batchId }));
+    expect(res.status).to.equal(201);
+  });
+  after(async () => t?.sys.stop());
+
+  describe('POST /api/v1/reports', () => {
+    it('When a registered lab submits a signed report without any token, Then it answers 201 with the acceptance', async () => {
+      const sub = await signedReport(t.sys, lab, { batchId });
+      const res = await request(t.app).post('/api/v1/reports').send({ record: sub.record, salts: sub.salts, signature: sub.signature });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body).to.include({ id: sub.record.id, type: 'SeleniumTestReport', signer: lab.address.toLowerCase(), status: 'accepted' });
+    });
+
+    it('When the same signed report is sent twice, Then the second answers 409 replay', async () => {
+      const sub = await signedReport(t.sys, lab, { batchId });
+      const body = { record: sub.record, salts: sub.salts, signature: sub.signature };
+      expect((await request(t.app).post('/api/v1/reports').send(body)).status).to.equal(201);
+      expectError(await request(t.app).post('/api/v1/reports').send(body), 409, 'replay');
+    });
+
+    it('When the signer is not registered, Then it answers 403 unknown-signer', async () => {
+      const sub = await signedReport(t.sys, randomWallet(), { batchId });
+      expectError(await request(t.app).post('/api/v1/reports').send({ record: sub.record, salts: sub.salts, signature: sub.signature }), 403, 'unknown-signer');
+    });
+
+    it("When the signer's key expired, Then it answers 403 key-expired", async () => {
+      const key = randomWallet();
+      await labWithKey(key, now() - 1000, now() - 10);
+      const sub = await signedReport(t.sys, key, { batchId });
+      expectError(await request(t.app).post('/api/v1/reports').send({ record: sub.record, salts: sub.salts, signature: sub.signature }), 403, 'key-expired');
+    });
+
+    it("When the signer's key was revoked through the API, Then it answers 403 key-revoked", async () => {
+      const key = randomWallet();
+      const { id } = await labWithKey(key);
+      expect((await request(t.app).delete(`/api/v1/participants/${id}/keys/${key.address}`).set(admin())).status).to.equal(200);
+      const sub = await signedReport(t.sys, key, { batchId });
+      expectError(await request(t.app).post('/api/v1/reports').send({ record: sub.record, salts: sub.salts, signature: sub.signature }), 403, 'key-revoked');
+    });
+
+    it('When the envelope is malformed, Then it answers 400 invalid-input naming the field', async () => {
+      const sub = await signedReport(t.sys, lab, { batchId });
+      const res = await request(t.app).post('/api/v1/reports').send({ record: sub.record, salts: sub.salts, signature: '0x1234' });
+      expectError(res, 400, 'invalid-input');
+      expect(res.body.error.message).to.contain('signature');
+    });
+
+    it('When the report fails its schema, Then it answers 400 invalid-record', async () => {
+      const sub = await signedReport(t.sys, lab, { batchId });
+      expectError(await request(t.app).post('/api/v1/reports').send({ record: { ...sub.record, analyte: 'Zn' }, salts: sub.salts, signature: sub.signature }), 400, 'invalid-record');
+    });
+  });
+
+  describe('reading reports, records and bundles', () => {
+    let reportId: string;
+    before(async () => {
+      const sub = await signedReport(t.sys, lab, { batchId });
+      reportId = sub.record.id;
+      expect((await request(t.app).post('/api/v1/reports').send({ record: sub.record, salts: sub.salts, signature: sub.signature })).status).to.equal(201);
+    });
+
+    it("When a report is read, Then it shows public fields only and the computed tier next to the lab's conclusion", async () => {
+      const res = await request(t.app).get(`/api/v1/reports/${reportId}`);
+      expect(res.status).to.equal(200);
+      expect(res.body.fields).to.include.keys('result', 'conclusion', 'lab');
+      expect(res.body.fields).not.to.have.any.keys('client', 'sampling', 'signatories');
+      expect(res.body.classification.tier).to.equal('selenium-rich');
+    });
+
+    it('When a batch id is read as a report, Then it answers 404 not-found', async () => {
+      expectError(await request(t.app).get(`/api/v1/reports/${batchId}`), 404, 'not-found');
+    });
+
+    it('When any record is read, Then it shows its type, leaf index and status', async () => {
+      const res = await eventually(async () => {
+        const r = await request(t.app).get(`/api/v1/records/${reportId}`);
+        return r.body.status === 'anchored' ? r : undefined;
+      });
+      expect(res.body).to.include({ id: reportId, type: 'SeleniumTestReport', status: 'anchored' });
+      expect(res.body.leafIndex).to.be.a('number');
+    });
+
+    it('When the bundle is fetched, Then it verifies against the chain', async () => {
+      const res = await eventually(async () => {
+        const r = await request(t.app).get(`/api/v1/records/${reportId}/bundle`);
+        return r.body.checkpoint ? r : undefined;
+      });
+      expect(res.body.format).to.equal('traceledger-proof-v1');
+      expect(res.headers['content-disposition']).to.equal(undefined);
+      const result = await verifyBundle(res.body, { chain: new RpcChainReader(t.sys.provider, t.sys.deployment), category: 'tea' });
+      expect(result.verdict, JSON.stringify(result.steps)).to.equal('valid');
+    });
+
+    it('When the bundle is fetched with download=1, Then it comes as a JSON attachment', async () => {
+      const res = await request(t.app).get(`/api/v1/records/${reportId}/bundle?download=1`);
+      expect(res.status).to.equal(200);
+      expect(res.headers['content-disposition']).to.equal(`attachment; filename=${reportId}.traceledger-proof.json`);
+      expect(res.headers['content-type']).to.match(/^application\/json/);
+    });
+
+    it('When an unknown record or its bundle is read, Then it answers 404 not-found', async () => {
+      expectError(await request(t.app).get('/api/v1/records/NOPE'), 404, 'not-found');
+      expectError(await request(t.app).get('/api/v1/records/NOPE/bundle'), 404, 'not-found');
+    });
+  });
+
+  describe('revocations', () => {
+    let reportId: string;
+    before(async () => {
+      const sub = await signedReport(t.sys, lab, { batchId });
+      reportId = sub.record.id;
+      expect((await request(t.app).post('/api/v1/reports').send({ record: sub.record, salts: sub.salts, signature: sub.signature })).status).to.equal(201);
+    });
+
+    it('When a record is not revoked, Then GET /revocations/:id answers 404 not-found', async () => {
+      expectError(await request(t.app).get(`/api/v1/revocations/${reportId}`), 404, 'not-found');
+    });
+
+    it('When no token or a producer token revokes, Then it answers 401 or 403', async () => {
+      expectError(await request(t.app).post('/api/v1/revocations').send({ recordId: reportId, reason: 'sample-mismatch' }), 401, 'unauthorized');
+      expectError(await request(t.app).post('/api/v1/revocations').set(bearer(producer.token)).send({ recordId: reportId, reason: 'sample-mismatch' }), 403, 'forbidden');
+    });
+
+    it('When the reason is not a known one, Then it answers 400 invalid-input', async () => {
+      expectError(await request(t.app).post('/api/v1/revocations').set(admin()).send({ recordId: reportId, reason: 'because' }), 400, 'invalid-input');
+    });
+
+    it('When the record is unknown, Then it answers 404 not-found', async () => {
+      expectError(await request(t.app).post('/api/v1/revocations').set(admin()).send({ recordId: 'NO-SUCH-RECORD', reason: 'other' }), 404, 'not-found');
+    });
+
+    it('When the regulator revokes a report, Then it answers 201 with the transaction, and the revocation shows everywhere', async () => {
+      const res = await request(t.app).post('/api/v1/revocations').set(admin()).send({ recordId: reportId, reason: 'sample-mismatch' });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body).to.include({ recordId: reportId, reason: 'sample-mismatch', reasonCode: 2, participantId: null });
+      expect(res.body.txHash).to.match(/^0x[0-9a-f]{64}$/);
+
+      const got = await request(t.app).get(`/api/v1/revocations/${reportId}`);
+      expect(got.status).to.equal(200);
+      expect(got.body).to.deep.equal(res.body);
+      const view = await request(t.app).get(`/api/v1/records/${reportId}`);
+      expect(view.body.revocation.reason).to.equal('sample-mismatch');
+    });
+
+    it('When the record is revoked again, Then it answers 409 conflict', async () => {
+      expectError(await request(t.app).post('/api/v1/revocations').set(admin()).send({ recordId: reportId, reason: 'other' }), 409, 'conflict');
+    });
+  });
+});
