@@ -14,7 +14,7 @@ import { createWriteLimit } from './rate-limit';
 import { requestLog } from './request-log';
 import { batchRoutes } from './routes/batches';
 import { API_PREFIX, type RouteDeps } from './routes/deps';
-import { operationRoutes } from './routes/operations';
+import { chainRoutes, operationRoutes } from './routes/operations';
 import { participantRoutes } from './routes/participants';
 import { recordRoutes } from './routes/records';
 import { reportRoutes } from './routes/reports';
@@ -59,6 +59,7 @@ function apiRouter(deps: RouteDeps): Router {
   revocationRoutes(r, deps);
   participantRoutes(r, deps);
   tokenRoutes(r, deps);
+  chainRoutes(r, deps);
   return r;
 }
 

@@ -178,6 +178,14 @@ export const OPENAPI: OpenApiDocument = {
         responses: { '200': ok('OpenAPI 3.1 document.', { type: 'object' }) },
       },
     },
+    '/api/v1/chain': {
+      get: {
+        operationId: 'getChain',
+        summary: 'The chain and contracts records are anchored on, and the EIP-712 domain labs and departments sign in',
+        tags: ['operations'],
+        responses: { '200': ok('Chain id, contract addresses and the EIP-712 domain.', { type: 'object' }) },
+      },
+    },
     '/api/v1/batches': {
       post: {
         operationId: 'createBatch',

@@ -1,5 +1,6 @@
 /** Operations endpoints outside /api/v1: health, Prometheus metrics, and the OpenAPI document. */
 import type { IRouter } from 'express';
+import { traceledgerDomain } from '../../records';
 import { checkHealth } from '../../service/health';
 import { openApiDocument } from '../openapi';
 import type { RouteDeps } from './deps';
@@ -17,4 +18,25 @@ export function operationRoutes(r: IRouter, { ctx, metrics }: RouteDeps): void {
   r.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(ctx.publicBaseUrl));
   });
+}
+
+/** GET /api/v1/chain: what a lab's or department's tooling needs to sign (EIP-712 domain) and to verify (addresses). */
+export function chainRoutes(r: IRouter, { ctx }: RouteDeps): void {
+  r.get('/chain', (_req, res) => {
+    const d = ctx.sys.deployment;
+    res.json({
+      chainId: d.chainId,
+      traceLedger: d.traceLedger,
+      participantRegistry: d.participantRegistry,
+      revocationRegistry: d.revocationRegistry,
+      deployedAt: d.deployedAt,
+      eip712Domain: traceledgerDomainJson(d.chainId, d.traceLedger),
+      publicRpcUrl: ctx.publicRpcUrl ?? null,
+    });
+  });
+}
+
+function traceledgerDomainJson(chainId: number, verifyingContract: string) {
+  const domain = traceledgerDomain({ chainId, verifyingContract });
+  return { ...domain, chainId: Number(domain.chainId) };
 }
