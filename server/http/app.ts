@@ -15,6 +15,7 @@ import { requestLog } from './request-log';
 import { batchRoutes } from './routes/batches';
 import { API_PREFIX, type RouteDeps } from './routes/deps';
 import { chainRoutes, operationRoutes } from './routes/operations';
+import { labelRoutes } from '../labels';
 import { participantRoutes } from './routes/participants';
 import { recordRoutes } from './routes/records';
 import { reportRoutes } from './routes/reports';
@@ -54,6 +55,7 @@ function apiRouter(deps: RouteDeps): Router {
   });
   r.use(express.json({ limit: JSON_LIMIT }));
   batchRoutes(r, deps);
+  labelRoutes(r, deps.ctx);
   reportRoutes(r, deps);
   recordRoutes(r, deps);
   revocationRoutes(r, deps);

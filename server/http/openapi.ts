@@ -249,6 +249,37 @@ export const OPENAPI: OpenApiDocument = {
         responses: { '200': ok('The batch.', ref('RecordView')), '400': err('InvalidInput'), '404': err('NotFound') },
       },
     },
+    '/api/v1/batches/{id}/qr.png': {
+      get: {
+        operationId: 'getBatchQrPng',
+        summary: "The batch's QR code (GS1 Digital Link, or /b/{id} without a GTIN) as PNG",
+        tags: ['batches'],
+        parameters: [param('RecordId'), { name: 'size', in: 'query', required: false, schema: { type: 'integer', minimum: 64, maximum: 2048 } }],
+        responses: { '200': { description: 'PNG image.', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } }, '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
+    '/api/v1/batches/{id}/qr.svg': {
+      get: {
+        operationId: 'getBatchQrSvg',
+        summary: "The batch's QR code as SVG",
+        tags: ['batches'],
+        parameters: [param('RecordId')],
+        responses: { '200': { description: 'SVG image.', content: { 'image/svg+xml': { schema: { type: 'string' } } } }, '404': err('NotFound') },
+      },
+    },
+    '/api/v1/labels.pdf': {
+      get: {
+        operationId: 'getLabelSheet',
+        summary: 'A printable A4 label sheet (product, batch, producer, QR) for the chosen batches',
+        tags: ['batches'],
+        parameters: [
+          { name: 'ids', in: 'query', required: true, schema: { type: 'string' }, description: 'Comma-separated batch ids (at most 240).' },
+          { name: 'columns', in: 'query', required: false, schema: { type: 'integer' } },
+          { name: 'rows', in: 'query', required: false, schema: { type: 'integer' } },
+        ],
+        responses: { '200': { description: 'PDF.', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } }, '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
     '/api/v1/reports': {
       post: {
         operationId: 'submitReport',

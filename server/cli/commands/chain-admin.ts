@@ -1,0 +1,200 @@
+/**
+ * `traceledger deploy` and `traceledger participants …`: the operator's chain administration,
+ * straight against the contracts with the registrar's key file (no server needed).
+ */
+import fs from 'node:fs';
+import { Option, type Command } from 'commander';
+import { getAddress, isAddress } from 'ethers';
+import type { NewParticipant } from '../../service/participants';
+import type { ParticipantKind } from '../../store/types';
+import type { CliRegistrar } from '../chain';
+import { CliError, EXIT, unusable, type CliRun } from '../errors';
+import { note, parseWhen, say, writeOutput } from '../io';
+
+const YEAR = 365 * 24 * 3600;
+
+interface ChainOpts {
+  rpc: string;
+  keyFile: string;
+  deployment: string;
+}
+
+const rpcOption = () => new Option('--rpc <url>', 'JSON-RPC endpoint of the chain').makeOptionMandatory();
+const keyFileOption = () => new Option('--key-file <file>', "file holding the registrar's private key (the deployer's, unless granted)").makeOptionMandatory();
+const deploymentOption = () => new Option('--deployment <file>', 'deployment file written by `traceledger deploy`').default('deployment.json');
+
+export function registerDeploy(program: Command, _run: CliRun): void {
+  program
+    .command('deploy')
+    .summary('deploy the contracts and write a deployment file')
+    .description(
+      'Deploys ParticipantRegistry, TraceLedger and RevocationRegistry with the key in --key-file, which gets every role (ANCHORER, REGISTRAR, REGULATOR), and writes their addresses to --out. The server reads that file from DATA_DIR/deployment.json.',
+    )
+    .addOption(rpcOption())
+    .addOption(keyFileOption())
+    .option('--out <file>', 'where to write the deployment', 'deployment.json')
+    .option('--force', 'overwrite an existing deployment file')
+    .action(async (opts: { rpc: string; keyFile: string; out: string; force?: boolean }) => {
+      if (fs.existsSync(opts.out) && !opts.force) throw unusable(`${opts.out} exists; pass --force to deploy anew and replace it`);
+      const { connect, signerFromKeyFile } = await import('../chain');
+      const { deployContracts } = await import('../../chain/deploy');
+      const { onChain } = await import('../../service/chain-errors');
+      const { provider, chainId } = await connect(opts.rpc);
+      try {
+        const { signer, address } = signerFromKeyFile(opts.keyFile, provider);
+        note(`deploying to chain ${chainId} as ${address}…`);
+        const deployment = await onChain('deploying the contracts', () => deployContracts(signer));
+        writeOutput(opts.out, JSON.stringify(deployment, null, 2) + '\n');
+        say(`chain                ${deployment.chainId}`);
+        say(`TraceLedger          ${deployment.traceLedger}`);
+        say(`ParticipantRegistry  ${deployment.participantRegistry}`);
+        say(`RevocationRegistry   ${deployment.revocationRegistry}`);
+        say(`operator             ${deployment.operator}`);
+        say(`wrote ${opts.out}`);
+      } finally {
+        provider.destroy();
+      }
+    });
+}
+
+export function registerParticipants(program: Command, _run: CliRun): void {
+  const participants = program
+    .command('participants')
+    .summary('register labs, producers and departments on chain; manage their signing keys')
+    .description(
+      'Writes to ParticipantRegistry with the registrar key in --key-file (the deployer has the REGISTRAR role), reading the registry state from the chain itself. Participants are named by their on-chain id (0x + 64 hex digits) or as KIND:CODE, e.g. lab:202727050123 or producer:91610924MA6YAB3K2L.',
+    );
+
+  const add = participants.command('add').summary('register a participant (lab, producer or department)').description('Registers a participant, with optional signing keys.');
+
+  withChain(add.command('lab'), true)
+    .summary('register an accredited lab (CMA number) with its signing keys')
+    .requiredOption('--name <name>', 'the lab, e.g. 安康市富硒产品质量检验检测中心')
+    .requiredOption('--cma <number>', 'CMA certificate number, 12 digits')
+    .requiredOption('--accredited-from <date>', 'start of the CMA accreditation (YYYY-MM-DD)')
+    .requiredOption('--accredited-until <date>', 'end of the CMA accreditation (YYYY-MM-DD; CMA certificates last 6 years)')
+    .option('--key <address...>', 'signing key address(es) the lab signs reports with')
+    .option('--key-from <date>', 'keys valid from (default: now)')
+    .option('--key-until <date>', 'keys valid until (default: the end of accreditation)')
+    .action(async (opts: ChainOpts & { name: string; cma: string; accreditedFrom: string; accreditedUntil: string; key?: string[]; keyFrom?: string; keyUntil?: string }) => {
+      const { CMA_PATTERN } = await import('../../records');
+      if (!CMA_PATTERN.test(opts.cma)) throw unusable(`--cma ${opts.cma}: a CMA certificate number is 12 digits`);
+      const accreditedFrom = parseWhen(opts.accreditedFrom, '--accredited-from');
+      const accreditedUntil = parseWhen(opts.accreditedUntil, '--accredited-until');
+      await register(opts, { kind: 'lab', name: opts.name, cmaNumber: opts.cma, accreditedFrom, accreditedUntil, keys: keysOf(opts, accreditedUntil) });
+    });
+
+  for (const kind of ['producer', 'department'] as const) {
+    withChain(add.command(kind), true)
+      .summary(kind === 'producer' ? 'register a producer (unified social credit code)' : 'register a government department (unified social credit code)')
+      .requiredOption('--name <name>', kind === 'producer' ? 'the producer, e.g. 紫阳县富硒茶业有限公司' : 'the department, e.g. 安康市农业农村局')
+      .requiredOption('--uscc <code>', 'unified social credit code, 18 characters')
+      .option('--key <address...>', 'signing key address(es)')
+      .option('--key-from <date>', 'keys valid from (default: now)')
+      .option('--key-until <date>', 'keys valid until (default: in 5 years)')
+      .action(async (opts: ChainOpts & { name: string; uscc: string; key?: string[]; keyFrom?: string; keyUntil?: string }) => {
+        const { usccProblem } = await import('../../records');
+        const problem = usccProblem(opts.uscc);
+        if (problem !== null) throw unusable(`--uscc ${opts.uscc}: the unified social credit code ${problem}`);
+        await register(opts, { kind, name: opts.name, uscc: opts.uscc, keys: keysOf(opts, undefined) });
+      });
+  }
+
+  withChain(participants.command('add-key'), true)
+    .summary("add a signing key to a participant")
+    .argument('<participant>', 'participant id, or KIND:CODE (lab:202727050123)')
+    .argument('<address>', 'the key address')
+    .option('--from <date>', 'valid from (default: now)')
+    .option('--until <date>', 'valid until (default: in 5 years)')
+    .action(async (ref: string, address: string, opts: ChainOpts & { from?: string; until?: string }) => {
+      const { addParticipantKey } = await import('../../service/participants');
+      const now = Math.floor(Date.now() / 1000);
+      const key = { address: checkAddress(address), validFrom: opts.from ? parseWhen(opts.from, '--from') : now, validTo: opts.until ? parseWhen(opts.until, '--until') : now + 5 * YEAR };
+      await withRegistrar(opts, async (reg) => {
+        const view = await addParticipantKey(reg, await participantRef(ref), key);
+        say(`added ${view.address}, valid ${view.validFrom} to ${view.validTo}`);
+      });
+    });
+
+  withChain(participants.command('revoke-key'), true)
+    .summary('revoke a signing key from now on')
+    .argument('<address>', 'the key address')
+    .action(async (address: string, opts: ChainOpts) => {
+      const { revokeParticipantKey } = await import('../../service/participants');
+      await withRegistrar(opts, async (reg) => {
+        const keys = await reg.store.keysOf(getAddress(checkAddress(address)));
+        const key = keys[0];
+        if (!key) throw new CliError(`${address} is not a registered signing key`, EXIT.REFUSED);
+        const view = await revokeParticipantKey(reg, key.participantId, key.address);
+        say(`revoked ${view.address} at ${view.revokedAt ?? '?'}`);
+      });
+    });
+
+  withChain(participants.command('list'), false)
+    .summary('list the registered participants and their keys')
+    .addOption(new Option('--kind <kind>', 'only this kind').choices(['lab', 'producer', 'department']))
+    .option('--json', 'print JSON')
+    .action(async (opts: Omit<ChainOpts, 'keyFile'> & { kind?: ParticipantKind; json?: boolean }) => {
+      const { describeParticipant, listParticipants } = await import('../../service/participants');
+      await withRegistrar(opts, async (reg) => {
+        const list = await Promise.all((await listParticipants(reg.store, opts.kind)).map((p) => describeParticipant(reg.store, p.id)));
+        if (opts.json) return say(JSON.stringify(list, null, 2));
+        if (list.length === 0) return say('no participants registered');
+        for (const p of list) {
+          say(`${p.kind.padEnd(10)} ${p.active ? 'active ' : 'REVOKED'} ${p.code}  ${p.name}`);
+          say(`           id ${p.id}`);
+          if (p.kind === 'lab') say(`           accredited ${p.accreditedFrom ?? '?'} to ${p.accreditedUntil ?? '?'}`);
+          for (const k of p.keys) say(`           key ${k.address} ${k.validFrom} to ${k.validTo}${k.revokedAt ? `, revoked ${k.revokedAt}` : ''}`);
+        }
+      });
+    });
+}
+
+/** Adds the chain options (--rpc, --deployment, and --key-file when the command writes). */
+function withChain(cmd: Command, writes: boolean): Command {
+  cmd.addOption(rpcOption()).addOption(deploymentOption());
+  if (writes) cmd.addOption(keyFileOption());
+  return cmd;
+}
+
+async function withRegistrar(opts: { rpc: string; deployment: string; keyFile?: string }, fn: (reg: CliRegistrar) => Promise<void>): Promise<void> {
+  const { openRegistrar } = await import('../chain');
+  const reg = await openRegistrar(opts);
+  try {
+    await fn(reg);
+  } finally {
+    await reg.close();
+  }
+}
+
+async function register(opts: ChainOpts, input: NewParticipant): Promise<void> {
+  const { registerParticipant } = await import('../../service/participants');
+  if (input.name.trim() === '' || input.name.trim() !== input.name) throw unusable('--name must not be empty nor start or end with spaces');
+  await withRegistrar(opts, async (reg) => {
+    const p = await registerParticipant(reg, input);
+    say(`registered ${p.kind} ${p.name} (${p.code})`);
+    say(`id ${p.id}`);
+    for (const k of p.keys) say(`key ${k.address} valid ${k.validFrom} to ${k.validTo}`);
+  });
+}
+
+function keysOf(opts: { key?: string[]; keyFrom?: string; keyUntil?: string }, defaultUntil: number | undefined) {
+  const now = Math.floor(Date.now() / 1000);
+  const validFrom = opts.keyFrom ? parseWhen(opts.keyFrom, '--key-from') : now;
+  const validTo = opts.keyUntil ? parseWhen(opts.keyUntil, '--key-until') : (defaultUntil ?? now + 5 * YEAR);
+  return (opts.key ?? []).map((address) => ({ address: checkAddress(address), validFrom, validTo }));
+}
+
+function checkAddress(address: string): string {
+  if (!isAddress(address)) throw unusable(`${address} is not an address (0x + 40 hex digits)`);
+  return getAddress(address);
+}
+
+/** A participant id from `0x…` or `KIND:CODE`. */
+async function participantRef(ref: string): Promise<string> {
+  if (/^0x[0-9a-fA-F]{64}$/.test(ref)) return ref.toLowerCase();
+  const m = /^(lab|producer|department):(.+)$/.exec(ref);
+  if (!m) throw unusable(`${ref} is neither a participant id (0x + 64 hex digits) nor KIND:CODE (e.g. lab:202727050123)`);
+  const { participantIdFor } = await import('../../chain/registry');
+  return participantIdFor(m[1] as ParticipantKind, m[2]!);
+}

@@ -1,0 +1,87 @@
+/**
+ * The `traceledger` command: verify proof bundles, deploy the contracts, register participants,
+ * issue producer tokens, import batches from CSV, print label sheets, and sign lab reports.
+ * Every failure is one line on stderr and a non-zero exit code (see EXIT in ./errors).
+ */
+import { Command, CommanderError } from 'commander';
+import { registerDeploy, registerParticipants } from './commands/chain-admin';
+import { registerImport } from './commands/import';
+import { registerKeys } from './commands/keys';
+import { registerLabels } from './commands/labels';
+import { registerTokens } from './commands/tokens';
+import { registerVerify } from './commands/verify';
+import { EXIT, describeFailure, type CliRun, type ExitCode } from './errors';
+
+const EXIT_HELP = `
+Exit codes:
+  0  done (verify: the record is valid)
+  1  refused: an invalid or revoked bundle, refused CSV rows, an operation the chain or server refused
+  2  unusable: bad usage, an unreadable or malformed input file, an endpoint that cannot be reached
+  3  verify only: pending, not yet anchored on chain (try again later)
+`;
+
+/** The program with every command; `run.exitCode` is what a command ends with when it does not throw. */
+export function buildProgram(run: CliRun): Command {
+  const program = new Command('traceledger')
+    .description('traceledger: a blockchain-anchored ledger for selenium-rich product traceability and data-sharing trails')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_HELP)
+    .configureHelp({ showGlobalOptions: false, sortSubcommands: false })
+    .exitOverride();
+  registerVerify(program, run);
+  registerDeploy(program, run);
+  registerParticipants(program, run);
+  registerTokens(program, run);
+  registerImport(program, run);
+  registerLabels(program, run);
+  registerKeys(program, run);
+  // Sub-commands inherit the exit override, so usage errors end in main's catch with exit 2.
+  const inherit = (cmd: Command): void => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride().showHelpAfterError('(run with --help for usage)');
+      inherit(sub);
+    }
+  };
+  inherit(program);
+  return program;
+}
+
+function version(): string {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../../package.json') as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Runs the CLI on `argv` (as process.argv) and returns the exit code; never throws. */
+export async function main(argv: readonly string[]): Promise<ExitCode> {
+  const run: CliRun = { exitCode: EXIT.OK };
+  const program = buildProgram(run);
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return EXIT.UNUSABLE;
+    }
+    await program.parseAsync([...argv]);
+    return run.exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has printed the message (or the help / version).
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.OK : EXIT.UNUSABLE;
+    }
+    const { message, exitCode } = describeFailure(e);
+    process.stderr.write(`traceledger: ${message}\n`);
+    return exitCode;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+    // A provider or socket left open must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 200).unref();
+  });
+}

@@ -1,0 +1,418 @@
+/**
+ * Importing a producer's batches from a CSV file: every row is validated and reported on (CSV line,
+ * column, reason), and nothing is ever half-imported — by default all rows are committed in one
+ * transaction or none is; with `partial`, the valid rows are, in one transaction.
+ *
+ * The file: UTF-8 (with or without a BOM), comma-separated, RFC 4180 quoting, a header row naming
+ * the columns of {@link CSV_COLUMNS} in any order (only `lot`, `product_category`,
+ * `origin_county_code`, `production_kind`, `production_date`, `quantity` and `quantity_unit` are
+ * required). Cells are trimmed; an empty cell is an absent value. The producer is not a column:
+ * it is the producer the API token belongs to.
+ */
+import crypto from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import { AppError } from '../errors';
+import {
+  CERTIFICATE_BASES,
+  QUANTITY_UNITS,
+  RecordError,
+  parseRecord,
+  type BatchInput,
+  type RecordIssue,
+} from '../records';
+import { listCategories } from '../standards';
+import type { AppContext } from '../http/context';
+
+/** Why one cell (or the row, field '') was refused. */
+export interface CsvFieldError {
+  /** The CSV column, e.g. `gtin`; '' for the row as a whole. */
+  field: string;
+  message: string;
+}
+
+/** What an import did, row by row. Lines are CSV line numbers (the header is line 1). */
+export interface CsvImportReport {
+  /** True when the accepted rows were written (in one transaction); false when nothing was. */
+  committed: boolean;
+  accepted: { line: number; id: string; leafHash: string }[];
+  refused: { line: number; errors: CsvFieldError[] }[];
+}
+
+export interface CsvImportOptions {
+  /** Commit the valid rows even when others are refused (default: all or nothing). */
+  partial?: boolean;
+}
+
+/** The producer every row is recorded for (from the API token). */
+export interface CsvProducer {
+  uscc: string;
+  name: string;
+}
+
+/** A row that passed validation, as the Batch input it became. */
+export interface CsvRow {
+  line: number;
+  input: BatchInput;
+}
+
+export interface CsvParseResult {
+  rows: CsvRow[];
+  refused: CsvImportReport['refused'];
+  /** Data rows read (valid and refused). */
+  total: number;
+}
+
+/** Most rows one import takes; larger files are split by the client. */
+export const MAX_CSV_ROWS = 10_000;
+
+/** The commitments of the national 承诺达标合格证 template, used when `certificate_commitments` is empty. */
+export const DEFAULT_COMMITMENTS = ['不使用禁用农药兽药、停用兽药和非法添加物', '常规农药兽药残留不超标', '对承诺的真实性负责'] as const;
+
+/** One column of the import CSV. */
+export interface CsvColumn {
+  name: string;
+  required: boolean;
+  doc: string;
+}
+
+/** Every column the import reads, in the order of the sample file (scripts/samples/batches.csv). */
+export const CSV_COLUMNS = [
+  { name: 'id', required: false, doc: 'record id, 1–64 of A–Z a–z 0–9 _ - (empty: a new ULID is generated)' },
+  { name: 'issued_at', required: false, doc: 'ISO 8601 UTC instant YYYY-MM-DDTHH:mm:ssZ (empty: the time of the import)' },
+  { name: 'gtin', required: false, doc: 'GTIN-8/12/13/14 with its check digit (stored as GTIN-14); empty: the label links to /b/{id}' },
+  { name: 'lot', required: true, doc: 'batch/lot number, 1–20 characters of the GS1 82-character set' },
+  { name: 'product_category', required: true, doc: 'category key of the selenium thresholds table (tea, paddy-rice, grains, …)' },
+  { name: 'origin_county_code', required: true, doc: '6-digit GB/T 2260 county code, e.g. 610924 紫阳县' },
+  { name: 'origin_town_code', required: false, doc: '9-digit township code starting with the county code' },
+  { name: 'origin_name', required: false, doc: 'place name, e.g. 陕西省安康市紫阳县城关镇' },
+  { name: 'production_kind', required: true, doc: 'harvest or production (采收 / 生产 also read)' },
+  { name: 'production_date', required: true, doc: 'YYYY-MM-DD (YYYY/M/D as Excel writes it is also read)' },
+  { name: 'quantity', required: true, doc: 'a number > 0' },
+  { name: 'quantity_unit', required: true, doc: `${QUANTITY_UNITS.join(' ')} (千克 公斤 克 吨 升 毫升 件 个 包 盒 箱 袋 also read)` },
+  { name: 'report_ids', required: false, doc: 'ids of the selenium test reports of this batch, separated by ";"' },
+  { name: 'product_name', required: false, doc: 'product name, printed on labels; when given, a 承诺达标合格证 is recorded from the columns below' },
+  { name: 'certificate_origin', required: false, doc: 'origin as the certificate states it (empty: origin_name)' },
+  { name: 'certificate_issued_at', required: false, doc: 'when the certificate was issued, ISO 8601 UTC (empty: issued_at)' },
+  { name: 'certificate_commitments', required: false, doc: 'commitments separated by ";" (empty: the three of the national template)' },
+  { name: 'certificate_basis', required: false, doc: `with product_name: ${CERTIFICATE_BASES.join(' ')} (自控 自检 委托检测), separated by ";"` },
+  { name: 'committing_party', required: false, doc: 'who commits (empty: the producer); private' },
+  { name: 'committing_party_uscc', required: false, doc: 'its unified social credit code (empty: the producer\'s, when committing_party is empty); private' },
+  { name: 'contact_person', required: false, doc: 'contact person; private' },
+  { name: 'contact_phone', required: false, doc: 'with product_name: contact phone; private' },
+] as const satisfies readonly CsvColumn[];
+
+type Column = (typeof CSV_COLUMNS)[number]['name'];
+type Cells = Partial<Record<Column, string>>;
+
+const COLUMN_NAMES = new Set<string>(CSV_COLUMNS.map((c) => c.name));
+
+const PRODUCTION_KINDS: Record<string, 'harvest' | 'production'> = { harvest: 'harvest', production: 'production', 采收: 'harvest', 收获: 'harvest', 生产: 'production' };
+
+const UNIT_ALIASES: Record<string, string> = { 千克: 'kg', 公斤: 'kg', 克: 'g', 吨: 't', 升: 'L', 毫升: 'mL', 件: 'piece', 个: 'piece', 包: 'package', 盒: 'box', 箱: 'box', 袋: 'bag' };
+
+const BASIS_ALIASES: Record<string, string> = { 自控: 'self-control', 自检: 'self-test', 委托检测: 'commissioned-test' };
+
+/** Schema paths (as parseRecord names them) → the CSV column that carries them; the first match wins. */
+const PATH_COLUMNS: readonly [string, string][] = [
+  ['certificate.quantity', 'quantity'],
+  ['certificate.productName', 'product_name'],
+  ['certificate.origin', 'certificate_origin'],
+  ['certificate.issuedAt', 'certificate_issued_at'],
+  ['certificate.commitments', 'certificate_commitments'],
+  ['certificate.basis', 'certificate_basis'],
+  ['certificate', 'product_name'],
+  ['certificateIssuer.committingPartyUscc', 'committing_party_uscc'],
+  ['certificateIssuer.committingParty', 'committing_party'],
+  ['certificateIssuer.contactPerson', 'contact_person'],
+  ['certificateIssuer.phone', 'contact_phone'],
+  ['certificateIssuer', 'product_name'],
+  ['origin.countyCode', 'origin_county_code'],
+  ['origin.townCode', 'origin_town_code'],
+  ['origin.name', 'origin_name'],
+  ['origin', 'origin_county_code'],
+  ['productionDate.kind', 'production_kind'],
+  ['productionDate.date', 'production_date'],
+  ['productionDate', 'production_date'],
+  ['quantity.value', 'quantity'],
+  ['quantity.unit', 'quantity_unit'],
+  ['reportIds', 'report_ids'],
+  ['productCategory', 'product_category'],
+  ['issuedAt', 'issued_at'],
+  ['producer', 'producer'],
+  ['gtin', 'gtin'],
+  ['lot', 'lot'],
+  ['id', 'id'],
+];
+
+/** The CSV column a schema issue path is about. */
+export function columnOfPath(path: string): string {
+  for (const [prefix, column] of PATH_COLUMNS) {
+    if (path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`)) return column;
+  }
+  return path;
+}
+
+// ---------------------------------------------------------------------------
+// Record ids.
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** A ULID (26 Crockford base-32 characters: 48-bit milliseconds, then 80 random bits), a valid record id. */
+export function newUlid(now: number = Date.now()): string {
+  let time = '';
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD.charAt(t % 32) + time;
+    t = Math.floor(t / 32);
+  }
+  const random = crypto.randomBytes(16);
+  let rest = '';
+  for (let i = 0; i < 16; i++) rest += CROCKFORD.charAt(random[i]! & 31);
+  return time + rest;
+}
+
+// ---------------------------------------------------------------------------
+// Reading the file.
+
+/** The text of CSV bytes, which must be UTF-8 (a BOM is dropped). Throws 'invalid-input' for other encodings (GBK…). */
+export function decodeCsvBytes(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new AppError('invalid-input', 'the CSV is not UTF-8 text (in Excel, save it as "CSV UTF-8"; GBK files are not read)');
+  }
+}
+
+/** One CSV record as read: the line it starts on, its trimmed cells, and its text (LF line ends, no trailing newline). */
+export interface CsvRawRow {
+  line: number;
+  cells: string[];
+  text: string;
+}
+
+/**
+ * CSV text → the header row and the non-blank data rows, each with the line it starts on (the
+ * header is line 1) and its own text, so that a client can re-send rows in chunks. A syntax error
+ * (an unclosed quote…) gives `error` with its line instead.
+ */
+export function readCsvRows(csv: string): { header: CsvRawRow; rows: CsvRawRow[] } | { error: { line: number; message: string } } {
+  // csv-parse counts lines of CRLF files one too many; with LF only its count is exact.
+  const text = csv.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  let records: { record: string[]; raw: string; info: { lines: number } }[];
+  try {
+    records = parse(text, { info: true, raw: true, skip_empty_lines: true, relax_column_count: true }) as unknown as typeof records;
+  } catch (e) {
+    const err = e as Error & { lines?: number };
+    return { error: { line: err.lines ?? 1, message: `the CSV cannot be read: ${err.message}` } };
+  }
+  const rows = records.map(({ record, raw, info }) => {
+    // info.lines is the line the record ends on; a quoted cell may span lines.
+    const inner = raw.replace(/^\n+/, '').replace(/\n+$/, '');
+    return { line: info.lines - (inner.match(/\n/g)?.length ?? 0), cells: record.map((c) => c.trim()), text: inner };
+  });
+  const header = rows.shift();
+  if (!header) return { error: { line: 1, message: 'the CSV is empty: expected a header row naming the columns' } };
+  return { header, rows: rows.filter((r) => r.cells.some((c) => c !== '')) };
+}
+
+function checkHeader(header: readonly string[]): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const name of header) {
+    if (!COLUMN_NAMES.has(name)) problems.push(name === '' ? 'a column has no name' : `unknown column "${name}"`);
+    else if (seen.has(name)) problems.push(`column "${name}" appears twice`);
+    seen.add(name);
+  }
+  for (const c of CSV_COLUMNS) if (c.required && !seen.has(c.name)) problems.push(`required column "${c.name}" is missing`);
+  if (problems.length > 0) problems.push(`the columns are: ${CSV_COLUMNS.map((c) => c.name).join(', ')}`);
+  return problems;
+}
+
+// ---------------------------------------------------------------------------
+// One row → one Batch input.
+
+const list = (s: string | undefined): string[] | undefined =>
+  s === undefined ? undefined : s.split(/[;；]/).map((x) => x.trim()).filter((x) => x !== '');
+
+/** YYYY/M/D, YYYY.M.D and YYYY-M-D as YYYY-MM-DD; anything else unchanged (the schema judges it). */
+function normaliseDate(s: string): string {
+  const m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(s);
+  return m ? `${m[1]}-${m[2]!.padStart(2, '0')}-${m[3]!.padStart(2, '0')}` : s;
+}
+
+/** The row as a Batch input, with the problems found while converting cells (numbers, Excel-mangled GTINs…). */
+function rowToInput(cells: Cells, producer: CsvProducer, defaults: { issuedAt: string; id: () => string }): { input: BatchInput; errors: CsvFieldError[] } {
+  const errors: CsvFieldError[] = [];
+  const issuedAt = cells.issued_at ?? defaults.issuedAt;
+
+  let quantity: number | string | undefined;
+  if (cells.quantity !== undefined) {
+    if (/^\d+(\.\d+)?$/.test(cells.quantity)) quantity = Number(cells.quantity);
+    else errors.push({ field: 'quantity', message: `must be a number such as 500 or 12.5, got "${cells.quantity}"` });
+  }
+  const unit = cells.quantity_unit === undefined ? undefined : (UNIT_ALIASES[cells.quantity_unit] ?? cells.quantity_unit);
+  if (unit !== undefined && !(QUANTITY_UNITS as readonly string[]).includes(unit)) {
+    errors.push({ field: 'quantity_unit', message: `must be one of ${QUANTITY_UNITS.join(', ')} (or 千克, 公斤, 克, 吨, 升, 毫升, 件, 个, 包, 盒, 箱, 袋), got "${unit}"` });
+  }
+  if (cells.gtin !== undefined && /^\d+(\.\d+)?E\+?\d+$/i.test(cells.gtin)) {
+    errors.push({ field: 'gtin', message: `"${cells.gtin}" is a GTIN that a spreadsheet turned into a number: format the column as text and type it again` });
+  }
+  const kind = cells.production_kind === undefined ? undefined : (PRODUCTION_KINDS[cells.production_kind] ?? cells.production_kind);
+  if (cells.production_kind !== undefined && PRODUCTION_KINDS[cells.production_kind] === undefined) {
+    errors.push({ field: 'production_kind', message: `must be harvest or production (采收 or 生产), got "${cells.production_kind}"` });
+  }
+
+  const input: Record<string, unknown> = {
+    id: cells.id ?? defaults.id(),
+    issuedAt,
+    gtin: cells.gtin,
+    lot: cells.lot,
+    producer: { uscc: producer.uscc, name: producer.name },
+    origin: { countyCode: cells.origin_county_code, townCode: cells.origin_town_code, name: cells.origin_name },
+    productionDate: { kind, date: cells.production_date === undefined ? undefined : normaliseDate(cells.production_date) },
+    quantity: { value: quantity, unit },
+    productCategory: cells.product_category,
+    reportIds: list(cells.report_ids) ?? [],
+  };
+
+  const certificateColumns = (['certificate_origin', 'certificate_issued_at', 'certificate_commitments', 'certificate_basis', 'committing_party', 'committing_party_uscc', 'contact_person', 'contact_phone'] as const).filter(
+    (c) => cells[c] !== undefined,
+  );
+  if (cells.product_name !== undefined) {
+    const origin = cells.certificate_origin ?? cells.origin_name;
+    if (origin === undefined) errors.push({ field: 'certificate_origin', message: 'is required with product_name (or give origin_name)' });
+    if (cells.certificate_basis === undefined) errors.push({ field: 'certificate_basis', message: `is required with product_name: ${CERTIFICATE_BASES.join(', ')}` });
+    if (cells.contact_phone === undefined) errors.push({ field: 'contact_phone', message: 'is required with product_name (the certificate names a contact phone)' });
+    const ownParty = cells.committing_party === undefined;
+    input.certificate = {
+      productName: cells.product_name,
+      quantity: input.quantity,
+      origin,
+      issuedAt: cells.certificate_issued_at ?? issuedAt,
+      commitments: list(cells.certificate_commitments) ?? [...DEFAULT_COMMITMENTS],
+      basis: list(cells.certificate_basis)?.map((b) => BASIS_ALIASES[b] ?? b),
+    };
+    input.certificateIssuer = {
+      committingParty: cells.committing_party ?? producer.name,
+      committingPartyUscc: cells.committing_party_uscc ?? (ownParty ? producer.uscc : undefined),
+      contactPerson: cells.contact_person,
+      phone: cells.contact_phone,
+    };
+  } else if (certificateColumns.length > 0) {
+    errors.push({ field: 'product_name', message: `is required when certificate columns are given (${certificateColumns.join(', ')})` });
+  }
+  return { input: input as unknown as BatchInput, errors };
+}
+
+const knownCategories = (): string[] => listCategories().map((c) => c.key);
+
+/** Schema issues as CSV field errors, one per column, leaving out columns whose cell already failed to convert. */
+function issuesToErrors(issues: readonly RecordIssue[], already: readonly CsvFieldError[]): CsvFieldError[] {
+  const seen = new Set(already.map((e) => e.field));
+  const out: CsvFieldError[] = [];
+  for (const issue of issues) {
+    const field = columnOfPath(issue.path);
+    if (seen.has(field)) continue;
+    seen.add(field);
+    out.push({ field, message: issue.message });
+  }
+  return out;
+}
+
+/**
+ * Reads and validates a batches CSV for `producer`, without storing anything: every data row is
+ * either a valid Batch input or refused with its CSV line and the reason per column. A header
+ * problem or a syntax error refuses the file (line 1, or the line of the error) and yields no row.
+ * An id repeated within the file refuses the later row. Requires at most {@link MAX_CSV_ROWS} rows
+ * (throws 'payload-too-large').
+ */
+export function parseBatchesCsv(csv: string, producer: CsvProducer, opts: { now?: Date } = {}): CsvParseResult {
+  const read = readCsvRows(csv);
+  if ('error' in read) return { rows: [], refused: [{ line: read.error.line, errors: [{ field: '', message: read.error.message }] }], total: 0 };
+  const header = read.header.cells;
+  const raw = read.rows;
+  if (raw.length > MAX_CSV_ROWS) throw new AppError('payload-too-large', `the CSV has ${raw.length} rows; import at most ${MAX_CSV_ROWS} at a time`);
+  const headerProblems = checkHeader(header);
+  if (headerProblems.length > 0) {
+    return { rows: [], refused: [{ line: read.header.line, errors: headerProblems.map((message) => ({ field: '', message })) }], total: raw.length };
+  }
+
+  const now = opts.now ?? new Date();
+  const defaults = { issuedAt: now.toISOString().replace(/\.\d+Z$/, 'Z'), id: () => newUlid(now.getTime()) };
+  const categories = knownCategories();
+  const firstLineOfId = new Map<string, number>();
+  const result: CsvParseResult = { rows: [], refused: [], total: raw.length };
+
+  for (const { line, cells } of raw) {
+    if (cells.slice(header.length).some((c) => c !== '')) {
+      result.refused.push({ line, errors: [{ field: '', message: `has ${cells.length} cells, but the header names ${header.length} columns` }] });
+      continue;
+    }
+    const named: Cells = {};
+    header.forEach((name, i) => {
+      const v = cells[i];
+      if (v !== undefined && v !== '') named[name as Column] = v;
+    });
+    const { input, errors } = rowToInput(named, producer, defaults);
+    if (named.product_category !== undefined && !categories.includes(named.product_category)) {
+      errors.push({ field: 'product_category', message: `unknown category "${named.product_category}"; one of ${categories.join(', ')}` });
+    }
+    try {
+      parseRecord('Batch', input);
+    } catch (e) {
+      if (!(e instanceof RecordError)) throw e;
+      errors.push(...issuesToErrors(e.issues, errors));
+    }
+    const id = String(input.id);
+    const first = firstLineOfId.get(id);
+    if (first !== undefined && !errors.some((x) => x.field === 'id')) errors.push({ field: 'id', message: `repeats the id ${id} of line ${first}` });
+    if (first === undefined) firstLineOfId.set(id, line);
+    if (errors.length > 0) result.refused.push({ line, errors });
+    else result.rows.push({ line, input });
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// The use case.
+
+/**
+ * Imports a CSV of batches for the producer an API token belongs to. Rows are validated, then
+ * checked against ids already accepted; by default, if any row is refused nothing is committed
+ * (`committed: false`); with `partial`, the valid rows are committed in one transaction. Throws
+ * 'forbidden' when `producerId` is not an active producer, 'payload-too-large' past {@link MAX_CSV_ROWS}.
+ */
+export async function importBatchesCsv(ctx: AppContext, producerId: string, csv: string, opts: CsvImportOptions = {}): Promise<CsvImportReport> {
+  const { store, ingest } = ctx.sys;
+  const producer = await store.getParticipant(producerId);
+  if (!producer || producer.kind !== 'producer' || !producer.active) throw new AppError('forbidden', 'the token is not bound to an active producer');
+
+  const parsed = parseBatchesCsv(csv, { uscc: producer.code, name: producer.name });
+  const refused = [...parsed.refused];
+  let rows: CsvRow[] = [];
+  for (const row of parsed.rows) {
+    if (await store.getRecord(String(row.input.id))) refused.push({ line: row.line, errors: [{ field: 'id', message: `record ${String(row.input.id)} was already accepted` }] });
+    else rows.push(row);
+  }
+
+  for (;;) {
+    if (rows.length === 0 || (refused.length > 0 && !opts.partial)) return report(false, [], refused);
+    try {
+      const acks = await ingest.submitBatchesForProducer(producerId, rows.map((r) => r.input));
+      return report(true, rows.map((r, i) => ({ line: r.line, id: acks[i]!.id, leafHash: acks[i]!.leafHash })), refused);
+    } catch (e) {
+      // Only a race can land here (an id accepted since the check above): that row is refused, and the rest retried or not.
+      const index = e instanceof AppError ? (e.details?.index as number | undefined) : undefined;
+      const row = index === undefined ? undefined : rows[index];
+      if (!row || !(e instanceof AppError)) throw e;
+      const issues = (e.details?.issues as RecordIssue[] | undefined) ?? [];
+      const errors = issues.length > 0 ? issuesToErrors(issues, []) : [{ field: e.code === 'replay' ? 'id' : '', message: e.message.replace(/^batch \d+: /, '') }];
+      refused.push({ line: row.line, errors });
+      rows = rows.filter((r) => r !== row);
+    }
+  }
+}
+
+function report(committed: boolean, accepted: CsvImportReport['accepted'], refused: CsvImportReport['refused']): CsvImportReport {
+  return { committed, accepted, refused: [...refused].sort((a, b) => a.line - b.line) };
+}

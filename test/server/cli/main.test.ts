@@ -1,0 +1,289 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { expect } from 'chai';
+import { Wallet } from 'ethers';
+import { ANVIL_DEV_KEYS, freePort } from '../../../server/chain/anvil';
+import { createApp } from '../../../server/http/app';
+import { createContext } from '../../../server/http/context';
+import { usccCheckCharacter } from '../../../server/records';
+import { buildBundle } from '../../../server/service/bundles';
+import type { System } from '../../../server/system';
+import type { ProofBundle } from '../../../server/verification/bundle';
+import { USCC, batchInput, reportInput } from '../records/fixtures';
+import { bootTestSystem, eventually, registerLab, registerProducer, tempDir } from '../../support/system';
+
+const ROOT = path.join(__dirname, '../../..');
+const BIN = path.join(ROOT, 'scripts/traceledger.js');
+const SAMPLE = path.join(ROOT, 'scripts/samples/batches.csv');
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `traceledger` command as a user would (the npm bin shim), in `cwd`. */
+function cli(args: string[], opts: { cwd?: string; input?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+const show = (r: CliResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+
+/** A valid USCC with the given 17-character body. */
+const uscc = (body: string) => body + usccCheckCharacter(body);
+
+describe('server/cli: the traceledger command (spawned, against a real anvil node)', function () {
+  this.timeout(240_000);
+  let sys: System;
+  let dir: string;
+  let producerId: string;
+  let bundle: ProofBundle;
+  let bundleFile: string;
+
+  before(async () => {
+    sys = await bootTestSystem();
+    dir = tempDir('traceledger-cli-');
+    producerId = await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer);
+    const ack = await sys.ingest.submitBatchForProducer(producerId, batchInput({ id: `CLI-${Date.now()}`, issuedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }));
+    bundle = await eventually(async () => {
+      const b = await buildBundle(sys.store, sys.deployment, ack.id);
+      return b.checkpoint ? b : undefined;
+    });
+    bundleFile = path.join(dir, 'bundle.json');
+    fs.writeFileSync(bundleFile, JSON.stringify(bundle, null, 2));
+  });
+  after(async () => sys?.stop());
+
+  describe('help', () => {
+    it('When run with --help, Then every command is listed with the exit codes', async () => {
+      const r = await cli(['--help']);
+      expect(r.code, show(r)).to.equal(0);
+      for (const cmd of ['verify', 'deploy', 'participants', 'tokens', 'import', 'labels', 'keygen', 'sign-report']) expect(r.stdout).to.match(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+      expect(r.stdout).to.contain('Exit codes:');
+    });
+
+    it('When a command is asked for its help, Then it documents its options and exit codes', async () => {
+      const r = await cli(['verify', '--help']);
+      expect(r.code, show(r)).to.equal(0);
+      expect(r.stdout).to.contain('--rpc <url>').and.to.contain('3 pending');
+    });
+
+    it('When a command is unknown or an option missing, Then one clear line and exit 2', async () => {
+      const r = await cli(['verify', bundleFile]);
+      expect(r.code, show(r)).to.equal(2);
+      expect(r.stderr).to.contain("required option '--rpc <url>' not specified").and.not.contain('    at ');
+    });
+  });
+
+  describe('verify', () => {
+    it('When a real anchored bundle is verified, Then every integrity step passes and the exit code is 0', async () => {
+      const r = await cli(['verify', bundleFile, '--rpc', sys.rpcUrl]);
+      expect(r.code, show(r)).to.equal(0);
+      for (const step of ['parseBundle', 'checkFieldDisclosures', 'computeLeafHash', 'checkInclusion', 'checkCheckpointOnChain', 'checkSigner', 'checkNotRevoked']) {
+        expect(r.stdout).to.match(new RegExp(`✓ ${step}\\b`));
+      }
+      expect(r.stdout).to.match(/^VALID/m);
+    });
+
+    it('When the bundle comes on standard input with --json, Then the result is JSON with the verdict', async () => {
+      const r = await cli(['verify', '-', '--rpc', sys.rpcUrl, '--json'], { input: JSON.stringify(bundle) });
+      expect(r.code, show(r)).to.equal(0);
+      const result = JSON.parse(r.stdout) as { verdict: string; failedStep: string | null };
+      expect(result).to.include({ verdict: 'valid', failedStep: null });
+    });
+
+    it('When one disclosed value is changed, Then the exit code is 1 and checkFieldDisclosures is named as failed', async () => {
+      const tampered = JSON.parse(JSON.stringify(bundle)) as ProofBundle;
+      const lot = tampered.record.disclosures.find((d) => d.name === 'lot')!;
+      lot.value = 'ZY-2025-09B';
+      const file = path.join(dir, 'tampered.json');
+      fs.writeFileSync(file, JSON.stringify(tampered));
+
+      const r = await cli(['verify', file, '--rpc', sys.rpcUrl]);
+
+      expect(r.code, show(r)).to.equal(1);
+      expect(r.stdout).to.match(/✗ checkFieldDisclosures/);
+      expect(r.stdout).to.match(/^INVALID: failed at checkFieldDisclosures/m);
+    });
+
+    it('When the bundle is not yet anchored, Then the exit code is 3 and the pending steps are named', async () => {
+      const pending = { ...bundle, checkpoint: null, log: { ...bundle.log, leafIndex: null, inclusionProof: [] } };
+      const file = path.join(dir, 'pending.json');
+      fs.writeFileSync(file, JSON.stringify(pending));
+      const r = await cli(['verify', file, '--rpc', sys.rpcUrl]);
+      expect(r.code, show(r)).to.equal(3);
+      expect(r.stdout).to.match(/^PENDING \(checkInclusion, checkCheckpointOnChain\)/m);
+    });
+
+    it('When the trusted contract is another one, Then the exit code is 1', async () => {
+      const r = await cli(['verify', bundleFile, '--rpc', sys.rpcUrl, '--contract', Wallet.createRandom().address]);
+      expect(r.code, show(r)).to.equal(1);
+      expect(r.stderr).to.contain('not the trusted');
+    });
+
+    it('When the file is not JSON, Then one line on stderr and exit 2', async () => {
+      const file = path.join(dir, 'not.json');
+      fs.writeFileSync(file, '%PDF-1.7 not a bundle');
+      const r = await cli(['verify', file, '--rpc', sys.rpcUrl]);
+      expect(r.code, show(r)).to.equal(2);
+      expect(r.stderr.trim().split('\n')).to.have.length(1);
+      expect(r.stderr).to.contain('is not JSON');
+    });
+
+    it('When the bundle has another format version, Then exit 2 naming it', async () => {
+      const file = path.join(dir, 'v2.json');
+      fs.writeFileSync(file, JSON.stringify({ ...bundle, format: 'traceledger-proof-v2' }));
+      const r = await cli(['verify', file, '--rpc', sys.rpcUrl]);
+      expect(r.code, show(r)).to.equal(2);
+      expect(r.stderr).to.contain('unknown bundle format "traceledger-proof-v2"');
+    });
+
+    it('When the RPC endpoint cannot be reached, Then exit 2 without a retry loop', async () => {
+      const r = await cli(['verify', bundleFile, '--rpc', `http://127.0.0.1:${await freePort()}`]);
+      expect(r.code, show(r)).to.equal(2);
+      expect(r.stderr).to.contain('cannot reach the chain').and.not.contain('retry');
+    });
+  });
+
+  describe('keygen and sign-report', () => {
+    it('When a lab signs a report with a generated key file, Then the output is accepted by the service once the key is registered', async () => {
+      const keyFile = path.join(dir, 'lab.key');
+      const gen = await cli(['keygen', '--out', keyFile]);
+      expect(gen.code, show(gen)).to.equal(0);
+      expect(fs.statSync(keyFile).mode & 0o777).to.equal(0o600);
+      const address = gen.stdout.trim();
+      const key = new Wallet(fs.readFileSync(keyFile, 'utf8').trim());
+      expect(key.address).to.equal(address);
+      await registerLab(sys, '202727050199', key);
+
+      const { id: _id, issuedAt: _issuedAt, ...fields } = reportInput({ batchId: 'CLI-BATCH-1', reportNumber: `AKSE-CLI-${Date.now()}` });
+      const reportFile = path.join(dir, 'report.json');
+      fs.writeFileSync(reportFile, JSON.stringify(fields));
+      const out = path.join(dir, 'signed.json');
+      const r = await cli(['sign-report', reportFile, '--key-file', keyFile, '--chain-id', String(sys.deployment.chainId), '--contract', sys.deployment.traceLedger, '--out', out]);
+      expect(r.code, show(r)).to.equal(0);
+
+      const signed = JSON.parse(fs.readFileSync(out, 'utf8')) as { type: 'SeleniumTestReport'; record: { id: string; issuedAt: string }; salts: Record<string, string>; signature: string };
+      expect(signed.record.id).to.match(/^[0-9A-Z]{26}$/);
+      const ack = await sys.ingest.submitSigned(signed);
+      expect(ack).to.include({ status: 'accepted', signer: address.toLowerCase(), id: signed.record.id });
+    });
+
+    it('When the report is invalid, Then its problems are listed and the exit code is 1', async () => {
+      const keyFile = path.join(dir, 'lab2.key');
+      await cli(['keygen', '--out', keyFile]);
+      const reportFile = path.join(dir, 'bad-report.json');
+      fs.writeFileSync(reportFile, JSON.stringify({ ...reportInput(), lab: { ...reportInput().lab, cmaNumber: '2027' } }));
+      const r = await cli(['sign-report', reportFile, '--key-file', keyFile, '--chain-id', '31337', '--contract', sys.deployment.traceLedger]);
+      expect(r.code, show(r)).to.equal(1);
+      expect(r.stderr).to.contain('lab.cmaNumber: CMA number must be 12 digits');
+    });
+  });
+
+  describe('deploy and participants (straight to the chain)', () => {
+    it('When the contracts are deployed and participants added, listed and a key revoked, Then each step says what it did', async () => {
+      // Another funded account than the running system's operator, whose nonces it manages.
+      const keyFile = path.join(dir, 'registrar.key');
+      fs.writeFileSync(keyFile, `${ANVIL_DEV_KEYS[2]}\n`, { mode: 0o600 });
+      const deployment = path.join(dir, 'deployment.json');
+      const chain = ['--rpc', sys.rpcUrl, '--deployment', deployment];
+
+      const dep = await cli(['deploy', '--rpc', sys.rpcUrl, '--key-file', keyFile, '--out', deployment]);
+      expect(dep.code, show(dep)).to.equal(0);
+      expect(JSON.parse(fs.readFileSync(deployment, 'utf8'))).to.include({ format: 'traceledger-deployment-v1', chainId: sys.deployment.chainId });
+
+      const signer = Wallet.createRandom().address;
+      const code = uscc('91610926MA6YAB3K2');
+      const add = await cli(['participants', 'add', 'producer', '--name', '平利县女娲茶业有限公司', '--uscc', code, '--key', signer, '--key-file', keyFile, ...chain]);
+      expect(add.code, show(add)).to.equal(0);
+      expect(add.stdout).to.contain(`registered producer 平利县女娲茶业有限公司 (${code})`).and.to.contain(`key ${signer}`);
+
+      const list = await cli(['participants', 'list', '--json', ...chain]);
+      expect(list.code, show(list)).to.equal(0);
+      const parsed = JSON.parse(list.stdout) as { code: string; keys: { address: string }[] }[];
+      expect(parsed.find((p) => p.code === code)?.keys.map((k) => k.address)).to.deep.equal([signer]);
+
+      const revoke = await cli(['participants', 'revoke-key', signer, '--key-file', keyFile, ...chain]);
+      expect(revoke.code, show(revoke)).to.equal(0);
+      expect(revoke.stdout).to.contain(`revoked ${signer}`);
+
+      const again = await cli(['participants', 'add', 'producer', '--name', '平利县女娲茶业有限公司', '--uscc', code, '--key-file', keyFile, ...chain]);
+      expect(again.code, show(again)).to.equal(1);
+      expect(again.stderr).to.contain('already registered');
+    });
+  });
+
+  describe('tokens, import and labels', () => {
+    let server: http.Server;
+    let url: string;
+
+    before(async () => {
+      const app = createApp(createContext(sys));
+      server = app.listen(0, '127.0.0.1');
+      await new Promise((r) => server.once('listening', r));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(() => server?.close());
+
+    it('When the sample CSV is checked with --dry-run, Then all 20 rows are valid and nothing is sent', async () => {
+      const r = await cli(['import', SAMPLE, '--dry-run']);
+      expect(r.code, show(r)).to.equal(0);
+      expect(r.stdout).to.contain('20 of 20 rows are valid');
+    });
+
+    it('When a CSV with a bad row is imported, Then nothing is sent, the line and column are named and the exit code is 1', async () => {
+      const lines = fs.readFileSync(SAMPLE, 'utf8').split('\n');
+      lines[4] = lines[4]!.replace('6972345010041', '6972345010042');
+      const file = path.join(dir, 'bad.csv');
+      fs.writeFileSync(file, lines.join('\n'));
+      const r = await cli(['import', file, '--server', url, '--token', 'not-needed-for-a-local-refusal']);
+      expect(r.code, show(r)).to.equal(1);
+      expect(r.stdout).to.contain('Nothing was imported').and.to.match(/line 5\s+gtin: GTIN has check digit 2/);
+    });
+
+    it('When a producer gets a token from the data folder and imports the sample through the server, Then every row is committed', async () => {
+      const issued = await cli(['tokens', 'create', '--producer', USCC.producer, '--label', 'CLI test', '--data-dir', sys.config.DATA_DIR, '--json']);
+      expect(issued.code, show(issued)).to.equal(0);
+      const { token, producerId: owner } = JSON.parse(issued.stdout) as { token: string; producerId: string };
+      expect(owner).to.equal(producerId);
+      const tokenFile = path.join(dir, 'token');
+      fs.writeFileSync(tokenFile, token, { mode: 0o600 });
+
+      const r = await cli(['import', SAMPLE, '--server', url, '--token-file', tokenFile, '--json']);
+      expect(r.code, show(r)).to.equal(0);
+      const report = JSON.parse(r.stdout) as { committed: boolean; accepted: { id: string }[] };
+      expect(report.committed).to.equal(true);
+      expect(report.accepted).to.have.length(20);
+      expect(await sys.store.getRecord('AK-HY-2025-006')).to.not.equal(undefined);
+
+      const again = await cli(['import', SAMPLE, '--server', url, '--token-file', tokenFile, '--partial', '--chunk', '7']);
+      expect(again.code, show(again)).to.equal(1);
+      expect(again.stdout).to.contain('Nothing was imported: 20 of 20 rows were refused').and.to.match(/line 21\s+id: record AK-HY-2025-006 was already accepted/);
+    });
+
+    it('When labels are printed from the data folder, Then a PDF of the batches is written', async () => {
+      const out = path.join(dir, 'labels.pdf');
+      const r = await cli(['labels', '--ids', 'AK-ZY-2025-001,AK-PL-2025-001,AK-HY-2025-001', '--data-dir', sys.config.DATA_DIR, '--base-url', 'trace.ankang.example.cn', '--out', out]);
+      expect(r.code, show(r)).to.equal(0);
+      expect(fs.readFileSync(out).subarray(0, 5).toString('ascii')).to.equal('%PDF-');
+    });
+
+    it('When the server cannot be reached, Then exit 2', async () => {
+      const r = await cli(['import', SAMPLE, '--server', `http://127.0.0.1:${await freePort()}`, '--token', 'x']);
+      expect(r.code, show(r)).to.equal(2);
+      expect(r.stderr).to.contain('cannot reach the server');
+    });
+  });
+});
