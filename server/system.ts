@@ -12,6 +12,7 @@ import { ParticipantMirror, Registries } from './chain/registry';
 import { TraceLedgerChain } from './chain/traceledger';
 import type { Config } from './config';
 import { IngestService } from './service/ingest';
+import { inlineVerifier, workerVerifier } from './service/verify-pool';
 import { openSqliteStore } from './store/sqlite';
 import { LOG_IDS, type Store } from './store/types';
 
@@ -83,9 +84,9 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       logger,
     });
     if (!opts.manualWorker) await worker.start();
-    const ingest = new IngestService(store, { chainId: deployment.chainId, verifyingContract: deployment.traceLedger }, wallet, {
-      onAccepted: () => worker.poke(),
-    });
+    const binding = { chainId: deployment.chainId, verifyingContract: deployment.traceLedger };
+    const verifier = config.INGEST_THREADS > 0 ? workerVerifier(binding, config.INGEST_THREADS) : inlineVerifier(binding);
+    const ingest = new IngestService(store, binding, wallet, { onAccepted: () => worker.poke(), verifier });
 
     let mirrorTimer: NodeJS.Timeout | undefined;
     const mirrorEvery = opts.mirrorIntervalMs ?? 2000;
@@ -114,6 +115,7 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       async stop() {
         if (mirrorTimer) clearInterval(mirrorTimer);
         await worker.stop();
+        await verifier.close();
         provider.destroy();
         await store.close();
         await anvil?.stop();

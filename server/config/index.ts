@@ -1,4 +1,5 @@
 /** Service configuration, parsed once from the environment against a schema. Nothing else reads process.env. */
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -35,8 +36,12 @@ export const ConfigSchema = z.object({
   ADMIN_TOKEN: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   /** Write requests (POST, DELETE) each API token (or client address) may make per minute; 0 turns the limit off. */
   RATE_LIMIT_WRITES_PER_MINUTE: intFrom(600),
+  /** Days a data-sharing delivery may wait for the receiving department's receipt before an alert is raised. */
+  COUNTERSIGN_DAYS: intFrom(5),
   /** Log level for pino. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Worker threads that check signatures of submitted records; 0 checks them on the main thread. Default: one less than the CPU count (at least 0). */
+  INGEST_THREADS: z.coerce.number().int().min(0).max(32).default(Math.max(0, os.availableParallelism() - 1)),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { dbPath: string; deploymentPath: string; chainStatePath: string; adminTokenPath: string };

@@ -9,14 +9,11 @@ import { signerStatus } from '../chain/registry';
 import { AppError } from '../errors';
 import { toHex } from '../ledger/rfc6962';
 import {
-  RecordError,
   commitRecord,
   createLogEntry,
   canonicalString,
   instantToSeconds,
   logEntryLeafHash,
-  parseRecord,
-  recoverSigner,
   typedDataDigest,
   typedDataFor,
   type ChainBinding,
@@ -24,13 +21,14 @@ import {
   type RecordOf,
   type RecordType,
   type ShareRecord,
-  type SignedView,
 } from '../records';
 import { StoreConflictError, type LogId, type NewRecord, type Participant, type ParticipantKind, type Store, type StoredRecord } from '../store/types';
 import { ShareLifecycle } from '../trails/lifecycle';
 import { awaitReceipt, type SignedReceipt } from '../trails/receipts';
 import { isShareType } from '../trails/recompute';
 import { RECORD_ROUTING } from './routing';
+import { inlineVerifier, type SubmissionVerifier } from './verify-pool';
+import { parseAs, type SignedSubmission } from './verify-submission';
 
 export { RECORD_ROUTING };
 
@@ -51,13 +49,7 @@ export interface Acceptance {
   receipt?: SignedReceipt | null;
 }
 
-export interface SignedSubmission {
-  type: RecordType;
-  record: unknown;
-  /** Salt of every field, as the signer's tooling chose them (it signed the root they give). */
-  salts: Record<string, string>;
-  signature: string;
-}
+export type { SignedSubmission } from './verify-submission';
 
 /** How far in the future an issuedAt may be (clock skew between the signer and us). */
 const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -65,6 +57,8 @@ const MAX_CLOCK_SKEW_SECONDS = 300;
 export interface IngestOptions {
   /** Called after every commit, e.g. to wake the anchoring worker. */
   onAccepted?: () => void;
+  /** Where signatures are checked: worker threads (see verify-pool.ts), or inline by default. */
+  verifier?: SubmissionVerifier;
   /** Largest group commit. */
   maxBatch?: number;
   /** How long a share submission waits for its record to be sequenced, to return its receipt (default 1000 ms). */
@@ -93,6 +87,7 @@ export class IngestService {
   private flushing = false;
   private readonly operatorKey: Uint8Array;
   private readonly shareLifecycle: ShareLifecycle;
+  private readonly verifier: SubmissionVerifier;
 
   constructor(
     private readonly store: Store,
@@ -102,6 +97,7 @@ export class IngestService {
     private readonly opts: IngestOptions = {},
   ) {
     this.operatorKey = getBytes(operator.signingKey.privateKey);
+    this.verifier = opts.verifier ?? inlineVerifier(binding);
     this.shareLifecycle = new ShareLifecycle(store);
   }
 
@@ -109,15 +105,7 @@ export class IngestService {
   async submitSigned(sub: SignedSubmission): Promise<Acceptance> {
     const routing = RECORD_ROUTING[sub.type];
     if (!routing) throw new AppError('invalid-input', `unknown record type ${String(sub.type)}`);
-    const record = this.parse(sub.type, sub.record);
-    const { root, salts } = this.commit(record, sub.salts);
-    const typed = typedDataFor(sub.type, record as SignedView<RecordType>, root, this.binding);
-    let signer: string;
-    try {
-      signer = recoverSigner(typed, sub.signature);
-    } catch (e) {
-      throw new AppError('bad-signature', (e as Error).message, undefined, { cause: e });
-    }
+    const { record, root, salts, signer } = await this.verifier.verify(sub);
     const participant = await this.assertSignerAuthorised(signer, routing.role, record.issuedAt);
     const prepared = this.prepare(sub.type, record, root, salts, signer, sub.signature, participant.id);
     if (isShareType(sub.type)) return this.admitShare(record as ShareRecord, participant.id, prepared);
@@ -184,7 +172,7 @@ export class IngestService {
 
   /** Validates, commits and attests (operator signature) one batch of `producer`. Synchronous: nothing is stored. */
   private prepareProducerBatch(producer: Participant, input: unknown): Prepared {
-    const batch = this.parse('Batch', input);
+    const batch = parseAs('Batch', input);
     if (batch.producer.uscc !== producer.code) {
       throw new AppError('forbidden', `the batch names producer ${batch.producer.uscc}, but the token belongs to ${producer.code}`);
     }
@@ -197,24 +185,6 @@ export class IngestService {
   private async firstConflict(prepared: readonly Prepared[]): Promise<number | undefined> {
     for (let i = 0; i < prepared.length; i++) if (await this.store.getRecord(prepared[i]!.rec.id)) return i;
     return undefined;
-  }
-
-  private parse<T extends RecordType>(type: T, input: unknown): RecordOf<T> {
-    try {
-      return parseRecord(type, input);
-    } catch (e) {
-      if (e instanceof RecordError) throw new AppError('invalid-record', e.message, { issues: e.issues }, { cause: e });
-      throw e;
-    }
-  }
-
-  private commit(record: object, salts: Record<string, string>): { root: string; salts: Record<string, string> } {
-    try {
-      return commitRecord(record, salts);
-    } catch (e) {
-      if (e instanceof RecordError) throw new AppError('invalid-input', `salts: ${e.message}`, undefined, { cause: e });
-      throw e;
-    }
   }
 
   /**

@@ -1,0 +1,53 @@
+/**
+ * The CPU-heavy, stateless half of accepting a signed record: schema validation, the record root
+ * from the given salts, the EIP-712 digest and the signer's recovery. Pure, so it can run on a
+ * worker thread (see verify-pool.ts); errors are AppErrors with their codes.
+ */
+import { AppError } from '../errors';
+import { RecordError, commitRecord, parseRecord, recoverSigner, typedDataFor, type ChainBinding, type RecordOf, type RecordType, type SignedView } from '../records';
+
+export interface SignedSubmission {
+  type: RecordType;
+  record: unknown;
+  /** Salt of every field, as the signer's tooling chose them (it signed the root they give). */
+  salts: Record<string, string>;
+  signature: string;
+}
+
+export interface VerifiedSubmission<T extends RecordType = RecordType> {
+  type: T;
+  record: RecordOf<T>;
+  root: string;
+  salts: Record<string, string>;
+  /** Checksummed address recovered from the signature. */
+  signer: string;
+  signature: string;
+}
+
+export function parseAs<T extends RecordType>(type: T, input: unknown): RecordOf<T> {
+  try {
+    return parseRecord(type, input);
+  } catch (e) {
+    if (e instanceof RecordError) throw new AppError('invalid-record', e.message, { issues: e.issues }, { cause: e });
+    throw e;
+  }
+}
+
+/** Validates the record, recomputes its root from the salts and recovers who signed it. Throws AppError. */
+export function verifySubmission(sub: SignedSubmission, binding: ChainBinding): VerifiedSubmission {
+  const record = parseAs(sub.type, sub.record);
+  let committed: { root: string; salts: Record<string, string> };
+  try {
+    committed = commitRecord(record, sub.salts);
+  } catch (e) {
+    if (e instanceof RecordError) throw new AppError('invalid-input', `salts: ${e.message}`, undefined, { cause: e });
+    throw e;
+  }
+  let signer: string;
+  try {
+    signer = recoverSigner(typedDataFor(sub.type, record as SignedView<RecordType>, committed.root, binding), sub.signature);
+  } catch (e) {
+    throw new AppError('bad-signature', (e as Error).message, undefined, { cause: e });
+  }
+  return { type: sub.type, record, root: committed.root, salts: committed.salts, signer, signature: sub.signature };
+}

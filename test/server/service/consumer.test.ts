@@ -1,0 +1,209 @@
+import { expect } from 'chai';
+import { parseEther } from 'ethers';
+import { Registries } from '../../../server/chain/registry';
+import { revocationReasonNumber } from '../../../server/records';
+import { bundleOf } from '../../../server/service/bundles';
+import {
+  computeConsumerView,
+  findBatchIdByDigitalLink,
+  verifyBatchForConsumer,
+  verifyConsumerBundles,
+  worst,
+} from '../../../server/service/consumer';
+import type { ProofBundle } from '../../../server/verification/bundle';
+import { anchorAll, bootConsumerSystem, GTIN14, submitBatch, submitReport, type ConsumerFixture } from '../../support/batches';
+
+/** Values of private fields in the fixtures (certificateIssuer, client, sampling, signatories). */
+const PRIVATE_VALUES = ['张伟', '+86 915 4321 000', '0915-4321000', '陕西省安康市紫阳县城关镇茶园路8号', '李娜', 'GB/T 8302 取样', '王芳', '陈强', '刘洋'];
+const PRIVATE_NAMES = ['certificateIssuer', 'client', 'sampling', 'signatories'];
+
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
+describe('server/service/consumer (real anvil node)', function () {
+  this.timeout(180_000);
+  let f: ConsumerFixture;
+
+  before(async () => {
+    f = await bootConsumerSystem();
+  });
+  after(async () => f?.sys.stop());
+
+  async function bundles(batchId: string, reportIds: string[]): Promise<{ batch: ProofBundle; reports: ProofBundle[] }> {
+    const get = async (id: string) => bundleOf(f.sys.store, f.sys.deployment, (await f.sys.store.getRecord(id))!);
+    return { batch: await get(batchId), reports: await Promise.all(reportIds.map(get)) };
+  }
+
+  it('When a batch and its report are anchored, Then the consumer view is valid, with the tier, the lab and the anchor', async () => {
+    const batch = await submitBatch(f);
+    const report = await submitReport(f, batch.id);
+    await anchorAll(f.sys);
+
+    const view = await verifyBatchForConsumer(f.ctx, batch.id);
+
+    expect(view.verdict, JSON.stringify(view.steps)).to.equal('valid');
+    expect(view.steps.map((s) => s.step)).to.include.members(['checkFieldDisclosures', 'checkInclusion', 'checkCheckpointOnChain', 'checkSigner', 'checkNotRevoked']);
+    expect(view.batch.id).to.equal(batch.id);
+    expect(view.batch.lot).to.equal(batch.lot);
+    expect(view.anchor?.blockNumber).to.be.a('number');
+    expect(view.anchor?.txHash).to.match(/^0x[0-9a-f]{64}$/);
+    expect(view.reports).to.have.length(1);
+    const r = view.reports[0]!;
+    expect(r.id).to.equal(report.id);
+    expect(r.verdict, JSON.stringify(r.steps)).to.equal('valid');
+    expect(r.classification?.tier).to.equal('selenium-rich');
+    expect(r.classification?.standard?.code).to.equal('NY/T 600-2002');
+    expect(r.lab).to.deep.include({ cmaNumber: '202727050123', registeredName: '安康市富硒产品质量检验检测中心' });
+    expect(r.steps.find((s) => s.step === 'checkReportSubject')?.status).to.equal('passed');
+    expect(r.steps.find((s) => s.step === 'checkLabIdentity')?.status).to.equal('passed');
+    expect(r.linkedBy).to.deep.equal(['report']);
+    expect(view.links.page).to.equal(`${f.ctx.publicBaseUrl}/01/${GTIN14}/10/${batch.lot}`);
+    expect(view.links.bundles.reports[report.id]).to.equal(`${f.ctx.publicBaseUrl}/api/v1/records/${report.id}/bundle`);
+    expect(view.bundles.reports).to.have.length(1);
+  });
+
+  it('When a batch is looked up by its Digital Link (GTIN-14 and lot), Then its id is found; an unknown lot is not-found', async () => {
+    const batch = await submitBatch(f);
+    expect(await findBatchIdByDigitalLink(f.ctx, { gtin14: GTIN14, lot: batch.lot })).to.equal(batch.id);
+    let code: string | undefined;
+    await findBatchIdByDigitalLink(f.ctx, { gtin14: GTIN14, lot: 'NO-SUCH-LOT' }).catch((e: { code: string }) => (code = e.code));
+    expect(code).to.equal('not-found');
+  });
+
+  it('When the batch is accepted but not yet anchored, Then the verdict is pending; once anchored, the cached view turns valid', async () => {
+    const batch = await submitBatch(f);
+    await submitReport(f, batch.id);
+
+    const before = await verifyBatchForConsumer(f.ctx, batch.id);
+    expect(before.verdict).to.equal('pending');
+    expect(before.anchor).to.equal(null);
+    expect(before.steps.find((s) => s.step === 'checkInclusion')?.status).to.equal('pending');
+
+    await anchorAll(f.sys);
+    const after = await verifyBatchForConsumer(f.ctx, batch.id);
+    expect(after.verdict, JSON.stringify(after.steps)).to.equal('valid');
+  });
+
+  it('When the regulator revokes the report, Then the view is revoked with the reason and date', async () => {
+    const batch = await submitBatch(f);
+    const report = await submitReport(f, batch.id);
+    await anchorAll(f.sys);
+    expect((await verifyBatchForConsumer(f.ctx, batch.id)).verdict).to.equal('valid'); // cached now
+
+    await f.sys.registries.revokeRecord(report.leafHash, revocationReasonNumber('sample-mismatch'));
+    await f.sys.mirror.sync();
+    const view = await verifyBatchForConsumer(f.ctx, batch.id);
+
+    expect(view.verdict).to.equal('revoked');
+    const r = view.reports[0]!;
+    expect(r.verdict).to.equal('revoked');
+    expect(r.revocation?.reason).to.equal('sample-mismatch');
+    expect(Date.parse(r.revocation!.revokedAt)).to.be.closeTo(Date.now(), 10 * 60_000);
+    expect(view.batchVerdict).to.equal('valid');
+  });
+
+  it('When the regulator recalls the batch itself, Then the view is revoked with the batch revocation', async () => {
+    const batch = await submitBatch(f);
+    await anchorAll(f.sys);
+    await f.sys.registries.revokeRecord(batch.leafHash, revocationReasonNumber('product-recall'));
+    await f.sys.mirror.sync();
+
+    const view = await verifyBatchForConsumer(f.ctx, batch.id);
+
+    expect(view.verdict).to.equal('revoked');
+    expect(view.batchVerdict).to.equal('revoked');
+    expect(view.revocation?.reason).to.equal('product-recall');
+  });
+
+  it('When the issuing lab revokes its own report with its key, Then the view is revoked', async () => {
+    const batch = await submitBatch(f);
+    const report = await submitReport(f, batch.id);
+    await anchorAll(f.sys);
+    const labSigner = f.lab.key.connect(f.sys.provider);
+    await (await f.sys.operator.sendTransaction({ to: f.lab.key.address, value: parseEther('1') })).wait();
+
+    await new Registries(f.sys.deployment, labSigner).revokeRecord(report.leafHash, revocationReasonNumber('issued-in-error'));
+    await f.sys.mirror.sync();
+    const view = await verifyBatchForConsumer(f.ctx, batch.id);
+
+    expect(view.verdict).to.equal('revoked');
+    expect(view.reports[0]!.revocation?.reason).to.equal('issued-in-error');
+  });
+
+  it('When a report bundle is tampered with (a disclosed result changed), Then the view is invalid at checkFieldDisclosures', async () => {
+    const batch = await submitBatch(f);
+    const report = await submitReport(f, batch.id);
+    await anchorAll(f.sys);
+    const b = await bundles(batch.id, [report.id]);
+    const tampered = clone(b);
+    const result = tampered.reports[0]!.record.disclosures.find((d) => d.name === 'result')!;
+    result.value = 0.9;
+
+    const view = await verifyConsumerBundles(f.ctx, tampered);
+
+    expect(view.verdict).to.equal('invalid');
+    expect(view.reports[0]!.verdict).to.equal('invalid');
+    expect(view.reports[0]!.failedStep).to.equal('checkFieldDisclosures');
+    expect(view.reports[0]!.classification).to.equal(null);
+    expect(view.batchVerdict).to.equal('valid');
+  });
+
+  it('When the batch bundle has a forged inclusion proof, Then the view is invalid at checkInclusion', async () => {
+    const batch = await submitBatch(f);
+    await anchorAll(f.sys);
+    const tampered = clone(await bundles(batch.id, []));
+    tampered.batch.log.inclusionProof.push(`0x${'11'.repeat(32)}`);
+
+    const view = await verifyConsumerBundles(f.ctx, tampered);
+
+    expect(view.verdict).to.equal('invalid');
+    expect(view.failedStep).to.equal('checkInclusion');
+  });
+
+  it('When a batch lists a report the lab signed for another batch, Then that report is invalid at checkReportSubject', async () => {
+    const other = await submitBatch(f);
+    const report = await submitReport(f, other.id);
+    const batch = await submitBatch(f, { reportIds: [report.id] });
+    await anchorAll(f.sys);
+
+    const view = await computeConsumerView(f.ctx, batch.id);
+
+    expect(view.verdict).to.equal('invalid');
+    expect(view.reports[0]!.failedStep).to.equal('checkReportSubject');
+    expect(view.reports[0]!.linkedBy).to.deep.equal(['batch']);
+  });
+
+  it('When a batch lists a report that is not on record, Then the view is pending and names it', async () => {
+    const batch = await submitBatch(f, { reportIds: ['RPT-NOT-YET-SENT'] });
+    await anchorAll(f.sys);
+
+    const view = await verifyBatchForConsumer(f.ctx, batch.id);
+
+    expect(view.verdict).to.equal('pending');
+    expect(view.batchVerdict).to.equal('valid');
+    expect(view.missingReportIds).to.deep.equal(['RPT-NOT-YET-SENT']);
+  });
+
+  it('When the view is serialised, Then no private field name or value appears in it', async () => {
+    const batch = await submitBatch(f);
+    await submitReport(f, batch.id);
+    await anchorAll(f.sys);
+
+    const json = JSON.stringify(await verifyBatchForConsumer(f.ctx, batch.id));
+
+    for (const v of PRIVATE_VALUES) expect(json, v).not.to.contain(v);
+    for (const n of PRIVATE_NAMES) expect(json, n).not.to.contain(`"${n}"`);
+  });
+
+  it('When an unknown batch id is asked for, Then it is not-found', async () => {
+    let code: string | undefined;
+    await verifyBatchForConsumer(f.ctx, 'NO-SUCH-BATCH').catch((e: { code: string }) => (code = e.code));
+    expect(code).to.equal('not-found');
+  });
+
+  it('When verdicts combine, Then invalid beats revoked beats pending beats valid', () => {
+    expect(worst(['valid', 'pending', 'revoked'])).to.equal('revoked');
+    expect(worst(['revoked', 'invalid'])).to.equal('invalid');
+    expect(worst(['valid', 'pending'])).to.equal('pending');
+    expect(worst(['valid'])).to.equal('valid');
+  });
+});

@@ -1,0 +1,124 @@
+/*
+ * The consumer page in a real browser (Debian's chromium, headless, phone-sized): the page's own script
+ * re-verifies the embedded bundles and reads the chain itself over JSON-RPC. Fails (never skips) when
+ * chromium is missing: scripts/ci-setup.sh installs it.
+ */
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import path from 'node:path';
+import { expect } from 'chai';
+import express from 'express';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { revocationReasonNumber } from '../../../server/records';
+import { createWebRouter } from '../../../server/web/router';
+import { anchorAll, bootConsumerSystem, GTIN14, submitBatch, submitReport, type ConsumerFixture } from '../../support/batches';
+import { tempDir } from '../../support/system';
+
+const CHROMIUM = '/usr/bin/chromium';
+/** Screenshots go to a fresh folder per run under .test-tmp/ (git-ignored), so parallel runs never mix them. */
+const SHOTS_ROOT = path.join(__dirname, '../../../.test-tmp');
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+describe('server/web consumer page in headless chromium (real anvil node)', function () {
+  this.timeout(240_000);
+  let f: ConsumerFixture;
+  let server: http.Server;
+  let base: string;
+  let browser: BrowserContext;
+  let shots: string;
+
+  before(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ci-setup.sh (apt-get install -y chromium)`);
+    f = await bootConsumerSystem();
+    // The browser reads the chain itself, from the same node (anvil answers CORS requests from any origin).
+    const ctx = { ...f.ctx, publicRpcUrl: f.sys.rpcUrl };
+    const app = express();
+    app.use(createWebRouter(ctx));
+    server = await new Promise<http.Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launchPersistentContext(tempDir('traceledger-chromium-'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 360, height: 740 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      locale: 'zh-CN',
+    });
+    fs.mkdirSync(SHOTS_ROOT, { recursive: true });
+    shots = fs.mkdtempSync(path.join(SHOTS_ROOT, 'screens-'));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await f?.sys.stop();
+  });
+
+  async function open(url: string): Promise<{ page: Page; verdict: string; chain: string | null }> {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url, { waitUntil: 'load' });
+    const box = page.locator('#browser-verdict');
+    await page.waitForFunction(() => {
+      const v = document.getElementById('browser-verdict')?.getAttribute('data-verdict');
+      return v !== undefined && v !== null && v !== 'none' && v !== 'checking';
+    }, undefined, { timeout: 30_000 });
+    expect(errors, errors.join('\n')).to.deep.equal([]);
+    return { page, verdict: (await box.getAttribute('data-verdict'))!, chain: await box.getAttribute('data-chain') };
+  }
+
+  async function shoot(page: Page, name: string): Promise<string> {
+    const file = path.join(shots, name);
+    await page.screenshot({ path: file, fullPage: true });
+    console.log(`      screenshot: ${file}`);
+    return file;
+  }
+
+  it('When an anchored batch is opened, Then the browser verifies it itself, on chain, as valid', async () => {
+    const batch = await submitBatch(f);
+    await submitReport(f, batch.id);
+    await anchorAll(f.sys);
+
+    const { page, verdict, chain } = await open(`${base}/01/${GTIN14}/10/${batch.lot}`);
+
+    expect(verdict).to.equal('valid');
+    expect(chain).to.equal('checked');
+    expect(await page.locator('#browser-verdict').textContent()).to.contain('您的浏览器已独立验证');
+    expect(await page.locator('#verdict h1').textContent()).to.equal('已验证');
+    await page.screenshot({ path: path.join(shots, 'consumer-valid-top.png') });
+    await shoot(page, 'consumer-valid.png');
+    await page.close();
+  });
+
+  it('When the batch report was revoked, Then the browser finds it revoked on chain', async () => {
+    const batch = await submitBatch(f);
+    const report = await submitReport(f, batch.id);
+    await anchorAll(f.sys);
+    await f.sys.registries.revokeRecord(report.leafHash, revocationReasonNumber('sample-mismatch'));
+    await f.sys.mirror.sync();
+
+    const { page, verdict } = await open(`${base}/b/${batch.id}`);
+
+    expect(verdict).to.equal('revoked');
+    expect(await page.locator('#verdict h1').textContent()).to.equal('已撤销');
+    await shoot(page, 'consumer-revoked.png');
+    await page.close();
+  });
+
+  it('When the batch is not anchored yet, Then the browser says pending; in English with ?lang=en', async () => {
+    const batch = await submitBatch(f);
+
+    const { page, verdict } = await open(`${base}/b/${batch.id}?lang=en`);
+
+    expect(verdict).to.equal('pending');
+    expect(await page.locator('#verdict h1').textContent()).to.equal('Pending');
+    await shoot(page, 'consumer-pending-en.png');
+    await page.close();
+  });
+});
