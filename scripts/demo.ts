@@ -65,8 +65,9 @@ export function demoKey(name: string): Wallet {
 }
 
 const YEAR = 365 * 24 * 3600;
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 const instant = (d = new Date()) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+/** An ISO 8601 instant `seconds` from now. */
+export const isoIn = (seconds: number) => instant(new Date(Date.now() + seconds * 1000));
 
 /** Registers a participant unless one with the same code exists; returns its id. */
 export async function ensureParticipant(a: DemoApi, body: Record<string, unknown>, code: string): Promise<string> {
@@ -177,14 +178,20 @@ function reportRecord(b: DemoBatch, issuedAt: string) {
 
 async function main() {
   const a = await api();
-  const now = nowSeconds();
   const log = (s: string) => process.stdout.write(`${s}\n`);
   log(`traceledger demo against ${SERVER} (chain ${a.binding.chainId}, TraceLedger ${a.binding.verifyingContract})`);
 
   const labKey = demoKey('lab');
   await ensureParticipant(
     a,
-    { kind: 'lab', name: '安康市富硒产品质量检验检测中心', cmaNumber: '202727050123', accreditedFrom: now - 2 * YEAR, accreditedUntil: now + 3 * YEAR, keys: [{ address: labKey.address, validFrom: now - 2 * YEAR, validTo: now + 2 * YEAR }] },
+    {
+      kind: 'lab',
+      name: '安康市富硒产品质量检验检测中心',
+      cmaNumber: '202727050123',
+      accreditedFrom: isoIn(-2 * YEAR),
+      accreditedUntil: isoIn(3 * YEAR),
+      keys: [{ address: labKey.address, validFrom: isoIn(-2 * YEAR), validTo: isoIn(2 * YEAR) }],
+    },
     '202727050123',
   );
   log(`  lab       安康市富硒产品质量检验检测中心 (CMA 202727050123), signing key ${labKey.address}`);

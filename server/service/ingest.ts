@@ -61,6 +61,8 @@ export interface IngestOptions {
   verifier?: SubmissionVerifier;
   /** Largest group commit. */
   maxBatch?: number;
+  /** How long the first waiting record waits for others to share its commit (ms); 0 = next tick. */
+  groupCommitMs?: number;
   /** How long a share submission waits for its record to be sequenced, to return its receipt (default 1000 ms). */
   receiptWaitMs?: number;
 }
@@ -248,7 +250,10 @@ export class IngestService {
       this.queue.push({ rec, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        setImmediate(() => void this.flush());
+        // Wait a moment so records arriving together share one fsync (group commit).
+        const wait = this.opts.groupCommitMs ?? 5;
+        if (wait > 0) setTimeout(() => void this.flush(), wait);
+        else setImmediate(() => void this.flush());
       }
     });
   }

@@ -219,8 +219,7 @@ export async function verifyBundle(input: unknown, opts: VerifyOptions = {}): Pr
   let broken = false;
   let pending = false;
   for (const name of STEPS.slice(1) as Exclude<StepName, 'parseBundle'>[]) {
-    const needsIntegrity = name !== 'classifySelenium';
-    if (broken && needsIntegrity) {
+    if (broken) {
       steps.push({ step: name, status: 'skipped', message: `Not run: ${result.failedStep} failed.` });
       continue;
     }
