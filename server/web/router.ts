@@ -173,7 +173,13 @@ export function createWebRouter(ctx: AppContext): Router {
       return;
     }
     if (want === 'json') {
-      sendPrepared(req, res, renderOnce(view, 'json', () => prepare('application/json; charset=utf-8', JSON.stringify(view))), 'no-cache');
+      // The proof bundles (three quarters of the answer) come only when asked for: ?include=bundles;
+      // otherwise `links.bundles` points at each one.
+      const withBundles = req.query.include === 'bundles';
+      const json = renderOnce(view, withBundles ? 'json+bundles' : 'json', () =>
+        prepare('application/json; charset=utf-8', JSON.stringify(withBundles ? view : { ...view, bundles: undefined })),
+      );
+      sendPrepared(req, res, json, 'no-cache');
       return;
     }
     if (want === 'linkset') {
