@@ -4,6 +4,7 @@
  * carry block time and cannot be back-dated), roles and key owners. Record revocations are read
  * from the store's mirror of the chain, which the participant mirror keeps current.
  */
+import type { ChainCheckpoint } from '../anchoring/types';
 import type { Store } from '../store/types';
 import type { ParticipantKind } from '../store/types';
 import type { ChainReader, OnChainRevocation } from './reader';
@@ -31,6 +32,13 @@ export class CachedChainReader implements ChainReader {
     const root = await this.inner.rootAt(chainLogId, size);
     if (root !== null) this.roots.set(key, root); // "not anchored yet" may change, so it is not cached
     return root;
+  }
+
+  /** Not cached (the head moves), but its root is remembered as the root at that size. */
+  async latest(chainLogId: string): Promise<ChainCheckpoint> {
+    const head = await this.inner.latest(chainLogId);
+    if (head.size > 0) this.roots.set(`${chainLogId}:${head.size}`, head.root);
+    return head;
   }
 
   async isValidSigner(address: string, role: ParticipantKind, at: number): Promise<boolean> {

@@ -1,6 +1,7 @@
 /** Read-only chain access for verifiers: anchored roots, signer roles and revocations, over any JSON-RPC endpoint. */
 import { JsonRpcProvider, type Provider } from 'ethers';
 import { ParticipantRegistry__factory, RevocationRegistry__factory, TraceLedger__factory } from '../../typechain-types';
+import type { ChainCheckpoint } from '../anchoring/types';
 import type { ParticipantKind } from '../store/types';
 import { kindCode } from './registry';
 
@@ -24,6 +25,8 @@ export interface OnChainRevocation {
 export interface ChainReader {
   chainId(): Promise<number>;
   rootAt(chainLogId: string, size: number): Promise<string | null>;
+  /** The log's latest anchored checkpoint (size 0 and a zero root when nothing is anchored yet). */
+  latest(chainLogId: string): Promise<ChainCheckpoint>;
   isValidSigner(address: string, role: ParticipantKind, at: number): Promise<boolean>;
   isAnchorer(address: string): Promise<boolean>;
   participantOf(address: string): Promise<string | null>;
@@ -58,6 +61,11 @@ export class RpcChainReader implements ChainReader {
   async rootAt(chainLogId: string, size: number): Promise<string | null> {
     const root = await this.ledger.rootAt(chainLogId, size);
     return ZERO32.test(root) ? null : root;
+  }
+
+  async latest(chainLogId: string): Promise<ChainCheckpoint> {
+    const [size, root, anchoredAt] = await this.ledger.latest(chainLogId);
+    return { size: Number(size), root, anchoredAt: Number(anchoredAt) };
   }
 
   async isValidSigner(address: string, role: ParticipantKind, at: number): Promise<boolean> {

@@ -107,4 +107,10 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: data-sharing trails: a department's records in seq order (its sequence state is its last
+  // record), and a log's records by leaf index (trail verification and the log monitor).
+  `
+  CREATE INDEX records_trail ON records (subject, json_extract(body, '$.seq'), arrival) WHERE log_id = 'data-sharing';
+  CREATE INDEX records_leaf ON records (log_id, leaf_index);
+  `,
 ];

@@ -22,7 +22,9 @@ import {
   type ParticipantKind,
   type Revocation,
   type Store,
+  type StoredLogEntry,
   type StoredRecord,
+  type TrailSummary,
 } from './types';
 
 interface RecordRow {
@@ -222,6 +224,55 @@ export class SqliteStore implements Store {
     const sql = `SELECT * FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY arrival LIMIT ?`;
     args.push(Math.min(q.limit ?? 100, 10_000));
     return (this.db.prepare(sql).all(...args) as RecordRow[]).map(toRecord);
+  }
+
+  // --- data-sharing trails -------------------------------------------------
+  // These queries spell out the partial index records_trail (migration 2): its WHERE and expression.
+
+  async trailRecords(
+    departmentId: string,
+    q: { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number } = {},
+  ): Promise<StoredRecord[]> {
+    const after = q.after ?? { seq: -1, arrival: 0 };
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM records WHERE log_id = 'data-sharing' AND subject = ?
+           AND json_extract(body, '$.seq') >= ? AND json_extract(body, '$.seq') <= ?
+           AND (json_extract(body, '$.seq'), arrival) > (?, ?)
+         ORDER BY json_extract(body, '$.seq'), arrival LIMIT ?`,
+      )
+      .all(departmentId, Math.max(q.fromSeq ?? 0, after.seq), q.toSeq ?? Number.MAX_SAFE_INTEGER, after.seq, after.arrival, q.limit ?? -1) as RecordRow[];
+    return rows.map(toRecord);
+  }
+
+  async lastTrailRecord(departmentId: string): Promise<StoredRecord | undefined> {
+    const row = this.db
+      .prepare(`SELECT * FROM records WHERE log_id = 'data-sharing' AND subject = ? ORDER BY json_extract(body, '$.seq') DESC, arrival DESC LIMIT 1`)
+      .get(departmentId) as RecordRow | undefined;
+    return row && toRecord(row);
+  }
+
+  async trailSummaries(): Promise<TrailSummary[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT subject, COUNT(*) AS n, MAX(json_extract(body, '$.seq')) AS last_seq,
+           (SELECT r2.issued_at FROM records r2 WHERE r2.log_id = 'data-sharing' AND r2.subject = r.subject
+              ORDER BY json_extract(r2.body, '$.seq') DESC, r2.arrival DESC LIMIT 1) AS last_issued_at
+         FROM records r WHERE log_id = 'data-sharing' AND subject IS NOT NULL GROUP BY subject ORDER BY subject`,
+      )
+      .all() as { subject: string; n: number; last_seq: number; last_issued_at: string }[];
+    return rows.map((r) => ({ departmentId: r.subject, records: r.n, lastSeq: r.last_seq, lastIssuedAt: r.last_issued_at }));
+  }
+
+  async logEntries(logId: LogId, from: number, to: number, opts: { excludeSubject?: string } = {}): Promise<StoredLogEntry[]> {
+    const rows = (
+      opts.excludeSubject === undefined
+        ? this.db.prepare('SELECT id, leaf_index, entry, subject FROM records WHERE log_id = ? AND leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index').all(logId, from, to)
+        : this.db
+            .prepare('SELECT id, leaf_index, entry, subject FROM records WHERE log_id = ? AND leaf_index >= ? AND leaf_index < ? AND subject IS NOT ? ORDER BY leaf_index')
+            .all(logId, from, to, opts.excludeSubject)
+    ) as { id: string; leaf_index: number; entry: string; subject: string | null }[];
+    return rows.map((r) => ({ recordId: r.id, leafIndex: r.leaf_index, entry: r.entry, subject: r.subject }));
   }
 
   // --- the log -------------------------------------------------------------

@@ -99,6 +99,26 @@ export interface AppendResult extends LogHead {
   appended: number;
 }
 
+/** One department's share records at a glance (its trail in the 'data-sharing' log). */
+export interface TrailSummary {
+  departmentId: string;
+  /** Share records stored for it. */
+  records: number;
+  /** Its highest `seq` (the last record accepted). */
+  lastSeq: number;
+  /** `issuedAt` of that record. */
+  lastIssuedAt: string;
+}
+
+/** A log entry as stored: its position, its leaf data, and the record it belongs to. */
+export interface StoredLogEntry {
+  recordId: string;
+  leafIndex: number;
+  /** Canonical JSON of the log entry (the leaf data). */
+  entry: string;
+  subject: string | null;
+}
+
 /** Thrown when a record's id or signature was already accepted. */
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
@@ -121,6 +141,23 @@ export interface Store {
   getRecord(id: string): Promise<StoredRecord | undefined>;
   getRecordByLeafIndex(logId: LogId, index: number): Promise<StoredRecord | undefined>;
   listRecords(q: { type?: string; subject?: string; participantId?: string; limit?: number; afterArrival?: number }): Promise<StoredRecord[]>;
+
+  // Data-sharing trails: records of the 'data-sharing' log whose subject is a department id.
+  /**
+   * The department's share records in (`seq`, arrival) order, optionally only fromSeq <= seq <= toSeq,
+   * only those after the record at (`after.seq`, `after.arrival`) (to page), and at most `limit`.
+   */
+  trailRecords(departmentId: string, q?: { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number }): Promise<StoredRecord[]>;
+  /** The department's share record with the highest `seq` (ties: the last to arrive), if any. */
+  lastTrailRecord(departmentId: string): Promise<StoredRecord | undefined>;
+  /** Every department that has share records, by department id. */
+  trailSummaries(): Promise<TrailSummary[]>;
+  /**
+   * The stored entries of the log's records with from <= leafIndex < to, by leaf index (a deleted
+   * record leaves a hole; two records claiming one index both appear). `excludeSubject` leaves out
+   * the records of one subject (a trail the caller has already read).
+   */
+  logEntries(logId: LogId, from: number, to: number, opts?: { excludeSubject?: string }): Promise<StoredLogEntry[]>;
 
   // The log.
   /** Appends up to `max` waiting records of the log, in arrival order, in one transaction. */

@@ -1,0 +1,207 @@
+/**
+ * The log monitor: replays a whole log from storage, every leaf hash recomputed from its stored
+ * entry (the stored hashes and tree nodes are not trusted), rebuilds the root at every anchored
+ * checkpoint and compares it with the root on chain, reporting the first divergence. `followLog`
+ * keeps watching as new checkpoints are anchored. Works for every log ('products', 'data-sharing').
+ */
+import { chainLogId } from '../anchoring/worker';
+import type { ChainReader } from '../chain/reader';
+import { Appender } from '../ledger/appender';
+import { equalBytes, leafHash, toHex, type Hash } from '../ledger/rfc6962';
+import type { LogId, Store } from '../store/types';
+
+export interface MonitorDeps {
+  store: Store;
+  /** Chain reads; a CachedChainReader saves one read per checkpoint on later runs. */
+  reader: ChainReader;
+}
+
+/** Why the stored log and the chain part ways. */
+export type DivergenceReason =
+  /** An index below an anchored size has no stored record (a record was deleted). */
+  | 'entry-missing'
+  /** Two stored records claim one index. */
+  | 'entry-duplicated'
+  /** The root rebuilt from the stored entries is not the root anchored on chain. */
+  | 'root-mismatch'
+  /** The store's own copy of a checkpoint has another root than the one rebuilt. */
+  | 'stored-checkpoint-mismatch'
+  /** The store holds a confirmed checkpoint the chain does not have. */
+  | 'checkpoint-not-on-chain';
+
+export interface MonitorOk {
+  ok: true;
+  logId: LogId;
+  /** Stored entries replayed (up to the largest anchored size). */
+  entries: number;
+  /** Anchored checkpoints whose root was rebuilt and compared. */
+  checkpointsChecked: number;
+  /** The chain's latest checkpoint, or null when nothing is anchored yet. */
+  latest: { size: number; root: string } | null;
+}
+
+export interface MonitorDivergence {
+  ok: false;
+  logId: LogId;
+  /** The checkpoint size at which the stored log first fails to reproduce the chain. */
+  size: number;
+  /** The first index found wrong, when it can be named: missing, duplicated, or whose stored entry no longer hashes to its stored leaf. */
+  leafIndex: number | null;
+  /** The root rebuilt from the stored entries (null when it cannot be rebuilt). */
+  expected: string | null;
+  onChain: string | null;
+  stored: string | null;
+  reason: DivergenceReason;
+  message: string;
+}
+
+export type MonitorReport = MonitorOk | MonitorDivergence;
+
+const PAGE = 20_000;
+const hex0x = (h: Hash) => `0x${toHex(h)}`;
+
+/** Rebuilds a log from its stored entries, page by page, in O(log n) memory. */
+class LogReplayer {
+  private readonly appender = new Appender();
+  /** First index whose recomputed leaf differs from the stored leaf hash: where an edit is. */
+  firstAltered: number | null = null;
+
+  constructor(
+    private readonly store: Store,
+    readonly logId: LogId,
+  ) {}
+
+  get size(): number {
+    return this.appender.size;
+  }
+
+  root(): string {
+    return hex0x(this.appender.root());
+  }
+
+  /** Appends the stored entries [size, target); returns a problem at the first missing or doubled index, else null. */
+  async advanceTo(target: number): Promise<{ reason: 'entry-missing' | 'entry-duplicated'; leafIndex: number } | null> {
+    while (this.size < target) {
+      const from = this.size;
+      const to = Math.min(target, from + PAGE);
+      await new Promise<void>((resolve) => setImmediate(resolve)); // let the server breathe between pages
+      const [entries, stored] = await Promise.all([this.store.logEntries(this.logId, from, to), this.store.leafHashes(this.logId, from, to)]);
+      let index = from;
+      for (const e of entries) {
+        if (e.leafIndex < index) return { reason: 'entry-duplicated', leafIndex: e.leafIndex };
+        if (e.leafIndex > index) return { reason: 'entry-missing', leafIndex: index };
+        const leaf = leafHash(Buffer.from(e.entry, 'utf8'));
+        const storedLeaf = stored[index - from];
+        if (this.firstAltered === null && (storedLeaf === undefined || !equalBytes(leaf, storedLeaf))) this.firstAltered = index;
+        this.appender.append(leaf);
+        index++;
+      }
+      if (index < to) return { reason: 'entry-missing', leafIndex: index };
+    }
+    return null;
+  }
+}
+
+/**
+ * Replays log `logId` from storage and checks the root at every anchored checkpoint (the store's
+ * confirmed ones, and the chain's latest) against the chain. One chain read per checkpoint.
+ */
+export async function monitorLog(deps: MonitorDeps, logId: LogId): Promise<MonitorReport> {
+  const replayer = new LogReplayer(deps.store, logId);
+  return checkUpTo(deps, replayer, await deps.reader.latest(chainLogId(logId)));
+}
+
+async function checkUpTo(deps: MonitorDeps, replayer: LogReplayer, head: { size: number; root: string }): Promise<MonitorReport> {
+  const { store, reader } = deps;
+  const { logId } = replayer;
+  const id = chainLogId(logId);
+  const stored = new Map((await store.listCheckpoints(logId, 'confirmed')).map((c) => [c.size, c.root]));
+  const sizes = [...new Set([...stored.keys(), ...(head.size > 0 ? [head.size] : [])])].filter((s) => s > replayer.size).sort((a, b) => a - b);
+  let checked = 0;
+  for (const size of sizes) {
+    const storedRoot = stored.get(size) ?? null;
+    const onChain = size === head.size ? head.root : await reader.rootAt(id, size);
+    const gap = await replayer.advanceTo(size);
+    if (gap) {
+      const what = gap.reason === 'entry-missing' ? 'has no stored record (a record was deleted)' : 'is claimed by two stored records';
+      return divergence(logId, size, gap.leafIndex, null, onChain, storedRoot, gap.reason, `entry ${gap.leafIndex} of log ${logId} ${what}, so the checkpoint of ${size} entries cannot be rebuilt`);
+    }
+    const expected = replayer.root();
+    if (onChain === null) {
+      return divergence(logId, size, null, expected, null, storedRoot, 'checkpoint-not-on-chain', `the store records a confirmed checkpoint of ${size} entries that the chain does not hold`);
+    }
+    if (onChain.toLowerCase() !== expected) {
+      const where = replayer.firstAltered !== null && replayer.firstAltered < size ? `; entry ${replayer.firstAltered} no longer hashes to its stored leaf` : '';
+      return divergence(
+        logId,
+        size,
+        replayer.firstAltered !== null && replayer.firstAltered < size ? replayer.firstAltered : null,
+        expected,
+        onChain,
+        storedRoot,
+        'root-mismatch',
+        `the stored entries of log ${logId} rebuild root ${expected} at size ${size}, but the chain anchored ${onChain}${where}`,
+      );
+    }
+    if (storedRoot !== null && storedRoot.toLowerCase() !== expected) {
+      return divergence(logId, size, null, expected, onChain, storedRoot, 'stored-checkpoint-mismatch', `the store's checkpoint of ${size} entries has root ${storedRoot}, but its entries rebuild ${expected} (as anchored on chain)`);
+    }
+    checked++;
+  }
+  return { ok: true, logId, entries: replayer.size, checkpointsChecked: checked, latest: head.size > 0 ? { size: head.size, root: head.root } : null };
+}
+
+function divergence(
+  logId: LogId,
+  size: number,
+  leafIndex: number | null,
+  expected: string | null,
+  onChain: string | null,
+  stored: string | null,
+  reason: DivergenceReason,
+  message: string,
+): MonitorDivergence {
+  return { ok: false, logId, size, leafIndex, expected, onChain, stored, reason, message: message.charAt(0).toUpperCase() + message.slice(1) + '.' };
+}
+
+export interface FollowOptions {
+  /** How often to poll the chain for a new checkpoint (default 5000 ms). */
+  intervalMs?: number;
+  /** Stops following (the iterator ends). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Replays the log once (the first report), then polls the chain and, whenever a new checkpoint
+ * is anchored, replays only the new entries and reports again. Ends after a divergence or when
+ * `signal` aborts. Checking the latest root is enough for the checkpoints in between: TraceLedger
+ * accepted each only with a consistency proof from the one before.
+ */
+export async function* followLog(deps: MonitorDeps, logId: LogId, opts: FollowOptions = {}): AsyncGenerator<MonitorReport> {
+  const replayer = new LogReplayer(deps.store, logId);
+  const id = chainLogId(logId);
+  let report = await checkUpTo(deps, replayer, await deps.reader.latest(id));
+  yield report;
+  let lastSize = report.ok ? (report.latest?.size ?? 0) : 0;
+  while (report.ok && !opts.signal?.aborted) {
+    await sleep(opts.intervalMs ?? 5000, opts.signal);
+    if (opts.signal?.aborted) return;
+    const head = await deps.reader.latest(id);
+    if (head.size <= lastSize) continue;
+    report = await checkUpTo(deps, replayer, head);
+    if (report.ok) lastSize = head.size;
+    yield report;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
