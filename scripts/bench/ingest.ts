@@ -165,8 +165,20 @@ async function main() {
       }
     })();
 
+    // Count the store's group commits, to report how many records share one fsync.
+    const commits = { count: 0, records: 0, ms: 0 };
+    const insertEach = sys.store.insertRecordsEach.bind(sys.store);
+    sys.store.insertRecordsEach = async (recs) => {
+      const t = performance.now();
+      const out = await insertEach(recs);
+      commits.count++;
+      commits.records += recs.length;
+      commits.ms += performance.now() - t;
+      return out;
+    };
     process.stderr.write(`submitting via ${via} with ${args.concurrency} in flight…\n`);
     const profiler = args.profile ? await startProfiler() : undefined;
+    const cpu0 = process.cpuUsage();
     const t0 = now();
     let failed = 0;
     if (server) {
@@ -192,6 +204,8 @@ async function main() {
       );
     }
     const ingestSecs = (now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuCores = (cpu.user + cpu.system) / 1e6 / ingestSecs;
     if (profiler) process.stderr.write(`CPU profile of the ingest phase: ${await profiler()}\n`);
     const head = await sys.store.logHead('products');
     const baseSize = head.size - (args.n - failed);
@@ -225,6 +239,8 @@ async function main() {
       target: '>= 0.125 (1/8)',
       lagSeconds: { p50: Number(pct(50).toFixed(2)), p99: Number(pct(99).toFixed(2)), max: Number((lags.at(-1) ?? NaN).toFixed(2)), measured: lags.length },
       checkpoints: anchoredAt.length,
+      cpuCoresBusy: Number(cpuCores.toFixed(2)),
+      groupCommits: { commits: commits.count, recordsPerCommit: Number((commits.records / Math.max(1, commits.count)).toFixed(1)), msPerCommit: Number((commits.ms / Math.max(1, commits.count)).toFixed(2)) },
       verdict: ratio >= 0.125 && (lags.at(-1) ?? Infinity) < 10 ? 'PASS' : 'FAIL',
     };
     if (args.json) console.log(JSON.stringify(result, null, 2));
@@ -237,6 +253,8 @@ async function main() {
       console.log(`  ratio ingest / recovery      ${result.ratio}  (target >= 0.125)`);
       console.log(`  acceptance → anchored lag    p50 ${result.lagSeconds.p50} s, p99 ${result.lagSeconds.p99} s, max ${result.lagSeconds.max} s  (target < 10 s)`);
       console.log(`  checkpoints anchored         ${result.checkpoints}`);
+      console.log(`  CPU of this process          ${result.cpuCoresBusy} cores busy on average (of ${os.availableParallelism()}; server, signature threads and the client thread)`);
+      console.log(`  group commits                ${result.groupCommits.commits}, ${result.groupCommits.recordsPerCommit} records and ${result.groupCommits.msPerCommit} ms each`);
       console.log(`  ${result.verdict}`);
     }
   } finally {

@@ -25,6 +25,8 @@ export interface WorkerOptions {
   resendAfterMs?: number;
   /** Max records appended per transaction. */
   sequenceBatch?: number;
+  /** A poke runs the loop at most this often (ms). */
+  minTickGapMs?: number;
   logger?: Logger;
 }
 
@@ -41,6 +43,7 @@ export class AnchoringWorker {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private stopWait: (() => void) | undefined;
   private failures = 0;
   /** Set when the worker stopped because the chain diverged from the database. */
   fatalError: ChainDivergenceError | undefined;
@@ -60,7 +63,7 @@ export class AnchoringWorker {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.stopWait?.();
     await this.loop;
   }
 
@@ -89,13 +92,23 @@ export class AnchoringWorker {
         this.opts.logger?.warn({ err: (e as Error).message, retryInMs: delay }, 'anchoring step failed; will retry');
       }
       if (!this.running) break;
+      const ranAt = Date.now();
+      const minGap = this.opts.minTickGapMs ?? 50;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
+        let t = setTimeout(resolve, delay);
+        // A poke runs the loop early, but not more often than every minGap ms: under a stream of
+        // accepted records, each pass then appends many of them in one transaction.
         this.wake = () => {
+          clearTimeout(t);
+          this.wake = undefined;
+          t = setTimeout(resolve, Math.max(0, ranAt + minGap - Date.now()));
+        };
+        this.stopWait = () => {
           clearTimeout(t);
           resolve();
         };
       });
+      this.stopWait = undefined;
       this.wake = undefined;
     }
   }

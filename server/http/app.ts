@@ -21,6 +21,7 @@ import { recordRoutes } from './routes/records';
 import { reportRoutes } from './routes/reports';
 import { revocationRoutes } from './routes/revocations';
 import { tokenRoutes } from './routes/tokens';
+import { trailRoutes } from './routes/trails';
 
 /** Largest JSON request body. */
 export const JSON_LIMIT = '256kb';
@@ -61,6 +62,7 @@ function apiRouter(deps: RouteDeps): Router {
   revocationRoutes(r, deps);
   participantRoutes(r, deps);
   tokenRoutes(r, deps);
+  trailRoutes(r, deps);
   chainRoutes(r, deps);
   return r;
 }
@@ -80,6 +82,9 @@ export function createApp(ctx: AppContext): express.Express {
   };
 
   const app = express();
+  // API answers are dynamic; hashing every body for a weak ETag costs more than it saves. (The web
+  // router sets strong ETags on the pages and assets it caches.)
+  app.set('etag', false);
   app.disable('x-powered-by');
   app.use(helmet(helmetOptions(ctx)));
   app.use(requestLog(logger), deps.metrics.observe);

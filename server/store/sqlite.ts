@@ -121,6 +121,17 @@ function migrate(db: Database.Database): void {
 
 export class SqliteStore implements Store {
   private readonly stmts;
+  /**
+   * Participants and keys change only through this store (the mirror writes them), and every
+   * signed record looks its signer up: they are cached here, and forgotten on every write.
+   */
+  private readonly keyCache = new Map<string, ParticipantKey[]>();
+  private readonly participantCache = new Map<string, Participant | undefined>();
+
+  private forgetParticipants(): void {
+    this.keyCache.clear();
+    this.participantCache.clear();
+  }
 
   constructor(readonly db: Database.Database) {
     this.stmts = {
@@ -382,6 +393,7 @@ export class SqliteStore implements Store {
   // --- participants, keys, revocations, tokens ------------------------------
 
   async upsertParticipant(p: Participant): Promise<void> {
+    this.forgetParticipants();
     this.db
       .prepare(
         `INSERT INTO participants (id, kind, name, code, valid_from, valid_to, data, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -392,8 +404,11 @@ export class SqliteStore implements Store {
   }
 
   async getParticipant(id: string): Promise<Participant | undefined> {
+    if (this.participantCache.has(id)) return this.participantCache.get(id);
     const row = this.stmts.participant.get(id) as ParticipantRow | undefined;
-    return row && toParticipant(row);
+    const p = row && toParticipant(row);
+    this.participantCache.set(id, p);
+    return p;
   }
 
   async listParticipants(kind?: ParticipantKind): Promise<Participant[]> {
@@ -402,6 +417,7 @@ export class SqliteStore implements Store {
   }
 
   async upsertKey(k: ParticipantKey): Promise<void> {
+    this.forgetParticipants();
     this.db
       .prepare(
         `INSERT INTO participant_keys (address, participant_id, valid_from, valid_to, revoked_at) VALUES (?, ?, ?, ?, ?)
@@ -411,7 +427,13 @@ export class SqliteStore implements Store {
   }
 
   async keysOf(address: string): Promise<ParticipantKey[]> {
-    return (this.stmts.keysOf.all(address.toLowerCase()) as KeyRow[]).map(toKey);
+    const a = address.toLowerCase();
+    let keys = this.keyCache.get(a);
+    if (!keys) {
+      keys = (this.stmts.keysOf.all(a) as KeyRow[]).map(toKey);
+      this.keyCache.set(a, keys);
+    }
+    return keys.map((k) => ({ ...k }));
   }
 
   async keysOfParticipant(participantId: string): Promise<ParticipantKey[]> {
@@ -419,6 +441,7 @@ export class SqliteStore implements Store {
   }
 
   async resetMirror(): Promise<void> {
+    this.forgetParticipants();
     this.db.transaction(() => {
       this.db.exec("DELETE FROM participant_keys; DELETE FROM revocations; UPDATE participants SET active = 0; DELETE FROM kv WHERE key LIKE 'mirror:%';");
     })();
