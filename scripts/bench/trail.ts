@@ -14,11 +14,12 @@ import secp256k1 from 'secp256k1';
 import { CachedChainReader } from '../../server/chain/cached-reader';
 import { RpcChainReader } from '../../server/chain/reader';
 import { leafHash } from '../../server/ledger/rfc6962';
-import { GENESIS_PREV_HASH, canonicalString, createLogEntry, logEntryLeafHash, parseRecord, toHex0x } from '../../server/records';
+import { GENESIS_PREV_HASH, canonicalString, createLogEntry, logEntryLeafHash, toHex0x } from '../../server/records';
 import type { NewRecord } from '../../server/store/types';
 import type { System } from '../../server/system';
 import { ShareSignatureChecker, recordRootOfStored } from '../../server/trails/recompute';
 import { verifyTrail, type TrailVerification } from '../../server/trails/trail';
+import { buildShareRequest } from '../../test/server/records/fixtures';
 import { bootTestSystem } from '../../test/support/system';
 import { departmentUscc, registerDepartment } from '../../test/support/trails';
 
@@ -38,27 +39,13 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 /** Signs n share requests of one department, chained by prevHash, in the store's form. */
 function buildTrail(sys: System, departmentId: string, key: Wallet, n: number): NewRecord[] {
   const uscc = departmentUscc(1);
-  const template = parseRecord('ShareRequest', {
+  const template = buildShareRequest({
     id: 'template',
     issuedAt: new Date(Date.now() - 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     departmentId,
-    seq: 1,
-    prevHash: GENESIS_PREV_HASH,
     requestingDepartment: { name: '安康市市场监督管理局', uscc },
     providingDepartment: { name: '安康市农业农村局', uscc: departmentUscc(2) },
-    catalogueItem: { id: 'AK-NY-0042', version: '2025.1' },
-    step: 'request',
-    shareClass: 'conditional',
-    legalBasis: '《政务数据共享条例》第十五条',
-    purpose: '富硒产品抽检结果与产地备案信息比对',
-    scenario: '市场监管部门对富硒茶产品开展质量抽检',
-    fieldsRequested: ['producerUscc', 'origin', 'plantingArea'],
-    scope: '安康市紫阳县 2025 年备案茶园',
-    method: 'api',
     validity: { from: '2025-10-10T00:00:00Z', to: '2027-10-09T16:00:00Z' },
-    requestedAt: '2025-10-09T01:00:00Z',
-    securityLevel: 'general',
-    requestingOfficer: { name: '赵敏', title: '科长', phone: '0915-3210000' },
   }) as unknown as Record<string, unknown>;
   const names = Object.keys(template).sort();
   const checker = new ShareSignatureChecker({ chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger });
