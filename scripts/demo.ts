@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: fills a running `npm start` with a demo lab (its own signing key), two producers,
  * three departments, eight batches of tea and rice with GTINs, their selenium reports — one below
- * the selenium range, one later revoked — and a data-sharing trail, then prints the consumer URLs.
+ * the selenium range, one later revoked — and two data-sharing trails (one raising an alert), then
+ * prints the consumer URLs and the auditor console.
  * It talks to the server only through its public HTTP API, as a lab's or producer's tooling would.
  *
  * Environment: DEMO_SERVER (default http://localhost:$PORT or 3000), ADMIN_TOKEN or
@@ -12,13 +13,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Wallet } from 'ethers';
 import { commitRecord, parseRecord, signRecord, type ChainBinding, type RecordType } from '../server/records';
-import { runDemoTrails } from './demo-trails';
+import { DEPARTMENTS, runDemoTrails } from './demo-trails';
 
 const DATA_DIR = path.resolve(process.env.DATA_DIR ?? 'data');
 const SERVER = (process.env.DEMO_SERVER ?? `http://localhost:${process.env.PORT ?? 3000}`).replace(/\/+$/, '');
-const DEMO_DIR = path.join(DATA_DIR, 'demo');
+/** Where the demo keeps its keys and files (DATA_DIR/demo). */
+export const DEMO_DIR = path.join(DATA_DIR, 'demo');
 
 export interface DemoApi {
+  /** The server's base URL. */
+  server: string;
   get<T>(p: string): Promise<T>;
   post<T>(p: string, body: unknown, token?: string): Promise<{ status: number; body: T }>;
   adminToken: string;
@@ -53,7 +57,7 @@ async function api(): Promise<DemoApi> {
   } catch (e) {
     throw new Error(`cannot reach the server at ${SERVER} (${(e as Error).message}); start it with npm start`);
   }
-  return { get, post, adminToken: token, binding: { chainId: chain.chainId, verifyingContract: chain.traceLedger } };
+  return { server: SERVER, get, post, adminToken: token, binding: { chainId: chain.chainId, verifyingContract: chain.traceLedger } };
 }
 
 /** A key kept under data/demo/, created on first use. */
@@ -85,7 +89,7 @@ export async function submitSigned(a: DemoApi, route: string, type: RecordType, 
   const record = parseRecord(type, input);
   const { root, salts } = commitRecord(record);
   const signature = await signRecord(key, type, record as never, root, a.binding);
-  const res = await a.post<{ id: string; leafHash: string; error?: { code: string; message: string } }>(route, { record, salts, signature }, '');
+  const res = await a.post<{ id: string; leafHash: string; receipt?: unknown; error?: { code: string; message: string } }>(route, { record, salts, signature }, '');
   if (res.status !== 201 && res.body.error?.code !== 'replay') throw new Error(`${type} ${(record as { id: string }).id}: ${JSON.stringify(res.body)}`);
   return res.body;
 }
@@ -213,12 +217,13 @@ async function main() {
   }
   log(`  batches   ${BATCHES.length} (tea from 紫阳县, rice from 汉阴县), each with a lab-signed selenium report`);
 
-  await runDemoTrails(a, log);
+  const shares = await runDemoTrails(a, log);
 
   log('  waiting for the records to be anchored on chain…');
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const views = await Promise.all(BATCHES.map((b) => a.get<{ status?: string; anchor?: unknown }>(`/api/v1/records/RPT-${b.id}`)));
+    const ids = [...BATCHES.map((b) => `RPT-${b.id}`), ...shares];
+    const views = await Promise.all(ids.map((id) => a.get<{ status?: string; anchor?: unknown }>(`/api/v1/records/${id}`)));
     if (views.every((v) => v.status === 'anchored')) break;
     if (Date.now() > deadline) throw new Error('records were not anchored within 120 s; is the anchoring worker running? see /healthz');
     await new Promise((r) => setTimeout(r, 1000));
@@ -233,7 +238,9 @@ async function main() {
     const note = b.id === REVOKED ? '  ← report revoked' : b.category === 'tea' && b.se < 0.25 ? '  ← below the selenium-rich range' : '';
     log(`  ${SERVER}/01/${b.gtin.padStart(14, '0')}/10/${encodeURIComponent(b.lot)}${note}`);
   }
-  log(`\nProducer console: ${SERVER}/console    Auditor console: ${SERVER}/audit`);
+  log(`\nProducer console: ${SERVER}/console`);
+  log(`Auditor console:  ${SERVER}/audit  (paste the admin token: ${process.env.ADMIN_TOKEN ? 'ADMIN_TOKEN' : path.join(DATA_DIR, 'admin-token')})`);
+  log(`  trails: ${DEPARTMENTS.map((d) => d.name).join(', ')}; the share 卫生健康委员会 ← 农业农村局 (DEMO-SHARE-2) raises an alert: conditional item without a legal basis`);
 }
 
 main().catch((e: unknown) => {

@@ -14,6 +14,13 @@ import { bootSystem, type System } from './system';
 /** How long open connections get to finish once a stop was asked for. */
 const DRAIN_MS = 5000;
 
+/**
+ * How long a client may take to send a whole request: long enough for a dataset check to upload a
+ * file of several GB (POST /api/v1/deliveries/{id}/check). Slow-header attacks are still cut off by
+ * Node's headersTimeout (60 s).
+ */
+const REQUEST_TIMEOUT_MS = 2 * 60 * 60 * 1000;
+
 function fail(message: string): never {
   process.stderr.write(`traceledger: ${message}\n`);
   process.exit(1);
@@ -43,6 +50,7 @@ function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: s
     `  Health       ${local}/healthz`,
     `  Metrics      ${local}/metrics`,
     `  Console      ${local}/console`,
+    `  Auditor      ${local}/audit`,
     ...(publicBaseUrl !== local ? [`  Public URL   ${publicBaseUrl} (printed on labels)`] : []),
     `  Chain RPC    ${chain}`,
     `  Contracts    TraceLedger ${sys.deployment.traceLedger} (deployed ${sys.deployment.deployedAt})`,
@@ -71,7 +79,7 @@ async function main(): Promise<void> {
   }
 
   const ctx = createContext(sys);
-  const server = http.createServer(createApp(ctx));
+  const server = http.createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, createApp(ctx));
   try {
     await listen(server, config.PORT);
   } catch (e) {

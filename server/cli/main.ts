@@ -1,6 +1,8 @@
 /**
  * The `traceledger` command: verify proof bundles, deploy the contracts, register participants,
- * issue producer tokens, import batches from CSV, print label sheets, and sign lab reports.
+ * issue producer tokens, import batches from CSV, print label sheets, sign lab reports; and for
+ * data-sharing trails: sign and submit share steps, check receipts, verify trails, check
+ * datasets, and monitor the logs.
  * Every failure is one line on stderr and a non-zero exit code (see EXIT in ./errors).
  */
 import { Command, CommanderError } from 'commander';
@@ -9,15 +11,21 @@ import { registerImport } from './commands/import';
 import { registerKeys } from './commands/keys';
 import { registerLabels } from './commands/labels';
 import { registerTokens } from './commands/tokens';
+import { registerTrails } from './commands/trails';
 import { registerVerify } from './commands/verify';
 import { EXIT, describeFailure, type CliRun, type ExitCode } from './errors';
 
 const EXIT_HELP = `
 Exit codes:
-  0  done (verify: the record is valid)
-  1  refused: an invalid or revoked bundle, refused CSV rows, an operation the chain or server refused
-  2  unusable: bad usage, an unreadable or malformed input file, an endpoint that cannot be reached
-  3  verify only: pending, not yet anchored on chain (try again later)
+  0  done; verify and trail verify: valid; receipts check: included;
+     dataset check: the file matches; monitor: no divergence
+  1  refused: an invalid or revoked bundle, refused CSV rows, an operation the
+     chain or server refused, an invalid trail, an omitted or invalid receipt,
+     a dataset that does not match, a log that diverges
+  2  unusable: bad usage, an unreadable or malformed input file, an endpoint
+     that cannot be reached
+  3  pending: not yet anchored on chain (verify, trail verify, receipts check;
+     share submit: no receipt yet); try again later
 `;
 
 /** The program with every command; `run.exitCode` is what a command ends with when it does not throw. */
@@ -36,6 +44,7 @@ export function buildProgram(run: CliRun): Command {
   registerImport(program, run);
   registerLabels(program, run);
   registerKeys(program, run);
+  registerTrails(program, run);
   // Sub-commands inherit the exit override, so usage errors end in main's catch with exit 2.
   const inherit = (cmd: Command): void => {
     for (const sub of cmd.commands) {

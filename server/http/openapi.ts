@@ -4,7 +4,10 @@
  * Only the record bodies come from the zod schemas the server validates them with.
  */
 import { z } from 'zod';
-import { BatchSchema, REVOCATION_REASONS, RECORD_TYPES, SeleniumTestReportSchema } from '../records';
+import { BatchSchema, REVOCATION_REASONS, RECORD_TYPES, SeleniumTestReportSchema, ShareRecordSchema } from '../records';
+import { AUDIT_CSV_COLUMNS, AUDIT_REPORT_FORMAT } from '../service/audit-report';
+import { DATASET_UPLOAD_LIMIT } from '../service/shares';
+import { ALERT_KINDS, RECEIPT_FORMAT, TRAIL_STEPS } from '../trails';
 
 // ---------------------------------------------------------------------------
 // The subset of OpenAPI 3.1 this document uses.
@@ -136,6 +139,7 @@ export const OPENAPI: OpenApiDocument = {
     description:
       'Blockchain-anchored ledger for selenium-rich product traceability and government data-sharing trails. ' +
       'Producers submit batches with an API token; labs submit EIP-712-signed selenium test reports; ' +
+      'departments submit EIP-712-signed share steps (request, reply, delivery, receipt) and get a signed receipt; ' +
       'every record is appended to an RFC 6962 log whose checkpoints are anchored on chain, and its proof bundle ' +
       'verifies with nothing but a JSON-RPC endpoint. Errors answer `{ "error": { "code", "message" } }`.',
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
@@ -147,6 +151,9 @@ export const OPENAPI: OpenApiDocument = {
     { name: 'revocations', description: 'Revocations (recalls) of records, by the regulator.' },
     { name: 'participants', description: 'Labs, producers and departments registered on chain.' },
     { name: 'tokens', description: 'Producer API tokens.' },
+    { name: 'data-sharing', description: 'Government data-sharing trails (政务数据共享): share steps signed by departments, their receipts, trails and their verification.' },
+    { name: 'audit', description: 'For auditors, with the admin token: alerts, audit reports, dataset checks, the log monitor.' },
+    { name: 'logs', description: 'Inclusion and consistency proofs of the logs, for receipt checkers and monitors.' },
     { name: 'operations', description: 'Health, metrics and this document.' },
   ],
   paths: {
@@ -482,6 +489,223 @@ export const OPENAPI: OpenApiDocument = {
         },
       },
     },
+    '/api/v1/shares': {
+      post: {
+        operationId: 'submitShare',
+        summary: 'Submit a share step signed by a department key',
+        description:
+          'No token: the EIP-712 signature is the credential. The record type follows from `record.step` ' +
+          '(request → ShareRequest, reply → ShareReply, delivery → ShareDelivery, receipt → ShareReceipt). ' +
+          "The signer must be a key registered on chain for the department whose sequence the record is in (`departmentId`), valid at `issuedAt`; " +
+          'the record must carry that department\'s next `seq` and, as `prevHash`, the leaf hash of its last record (see GET /api/v1/departments/{id}/head). ' +
+          'The answer carries the operator\'s signed receipt (traceledger-receipt-v1) once the record is sequenced, usually at once; `receipt` is null when that took ' +
+          'longer than a second: ask GET /api/v1/shares/{id}/receipt. Policy violations (delivering outside the validity window, fields beyond those approved…) are accepted and raise alerts.',
+        tags: ['data-sharing'],
+        requestBody: { required: true, content: json(ref('SignedShare')) },
+        responses: {
+          '201': { ...ok('Accepted: durably stored; with its receipt.', ref('Acceptance')), headers: { Location: { description: 'The share step.', schema: { type: 'string' } } } },
+          '400': err('InvalidInput'),
+          '403': { description: 'The signer may not submit it: a key of another department (forbidden), or unknown-signer, wrong-role, key-not-yet-valid, key-expired, key-revoked, participant-revoked.', content: json(ref('Error')) },
+          '404': { description: 'The step it answers (request, reply or delivery) does not exist (not-found).', content: json(ref('Error')) },
+          '409': {
+            description: 'A replayed record (replay), or not the next of the department\'s sequence (conflict; `error.details` has expectedSeq, expectedPrevHash and lastRecordId).',
+            content: json(ref('Error')),
+          },
+          '413': err('PayloadTooLarge'),
+          '429': err('RateLimited'),
+        },
+      },
+    },
+    '/api/v1/shares/{id}': {
+      get: {
+        operationId: 'getShare',
+        summary: "A share step's public fields, place in the log and status",
+        tags: ['data-sharing'],
+        parameters: [param('RecordId')],
+        responses: { '200': ok('The share step.', ref('ShareView')), '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
+    '/api/v1/shares/{id}/receipt': {
+      get: {
+        operationId: 'getShareReceipt',
+        summary: "The operator's signed receipt of a share step (traceledger-receipt-v1)",
+        description:
+          'Deterministic: asking again returns the same bytes. Check it against the chain with `traceledger receipts check RECEIPT --rpc URL --server URL`. ' +
+          'While the record waits to be sequenced (moments after acceptance) the answer is 202 with a Retry-After header: ask again.',
+        tags: ['data-sharing'],
+        parameters: [param('RecordId')],
+        responses: {
+          '200': ok('The receipt.', ref('Receipt')),
+          '202': {
+            description: 'Accepted but not sequenced yet: no receipt yet.',
+            headers: { 'Retry-After': { description: 'Seconds to wait before asking again.', schema: { type: 'integer' } } },
+            content: json({ type: 'object', required: ['recordId', 'status', 'message'], properties: { recordId: { type: 'string' }, status: { const: 'accepted' }, message: { type: 'string' } } }),
+          },
+          '400': err('InvalidInput'),
+          '404': err('NotFound'),
+        },
+      },
+    },
+    '/api/v1/departments': {
+      get: {
+        operationId: 'listDepartments',
+        summary: 'Every registered department (and any department id with records), with record count and last seq',
+        tags: ['data-sharing'],
+        responses: { '200': ok('Departments.', { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('DepartmentSummary') } } }) },
+      },
+    },
+    '/api/v1/departments/{id}/head': {
+      get: {
+        operationId: 'getDepartmentHead',
+        summary: "Where a department's sequence stands: the seq and prevHash its next record must carry",
+        description: 'For signing tooling (`traceledger share sign --server URL`).',
+        tags: ['data-sharing'],
+        parameters: [param('DepartmentRef')],
+        responses: { '200': ok('The head.', ref('TrailHead')), '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
+    '/api/v1/departments/{id}/trail': {
+      get: {
+        operationId: 'getDepartmentTrail',
+        summary: "A department's share records in seq order, public fields only",
+        description: 'Pages by seq: pass the answer\'s `next` as `from` to read on.',
+        tags: ['data-sharing'],
+        parameters: [
+          param('DepartmentRef'),
+          { name: 'from', in: 'query', description: 'First seq (inclusive).', schema: { type: 'integer', minimum: 1 } },
+          { name: 'to', in: 'query', description: 'Last seq (inclusive).', schema: { type: 'integer', minimum: 1 } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 } },
+        ],
+        responses: { '200': ok('A page of the trail.', ref('Trail')), '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
+    '/api/v1/departments/{id}/trail/verify': {
+      get: {
+        operationId: 'verifyDepartmentTrail',
+        summary: "Verifies a department's whole trail in named steps",
+        description:
+          `Steps: ${TRAIL_STEPS.join(', ')}. Nothing stored is trusted: leaf hashes, record roots and signers are recomputed, the anchored root and key registrations read from the chain. ` +
+          'verdict: valid; invalid (a step failed; `firstProblem` names it); pending (nothing failed, but entries wait to be anchored).',
+        tags: ['data-sharing'],
+        parameters: [param('DepartmentRef')],
+        responses: { '200': ok('The verification (whatever its verdict).', ref('TrailVerification')), '400': err('InvalidInput'), '404': err('NotFound') },
+      },
+    },
+    '/api/v1/departments/{id}/audit-report': {
+      get: {
+        operationId: 'getAuditReport',
+        summary: "A department's audit report for a period, as JSON or CSV",
+        description:
+          `${AUDIT_REPORT_FORMAT}: the department's records issued in the period, the verification of its whole trail (steps and verdict), and the alerts it answers for detected in the period. ` +
+          'CSV: UTF-8 with a byte order mark (Excel reads the Chinese), a header row, then one row per part of the report, the first column naming it: summary, step, record, alert. ' +
+          `Columns: ${AUDIT_CSV_COLUMNS.join(', ')}.`,
+        tags: ['audit'],
+        security: ADMIN,
+        parameters: [
+          param('DepartmentRef'),
+          { name: 'from', in: 'query', description: 'Start of the period (inclusive): a date YYYY-MM-DD (00:00 UTC) or an ISO 8601 time. Default: the first record.', schema: { type: 'string' } },
+          { name: 'to', in: 'query', description: 'End of the period (inclusive): a date YYYY-MM-DD covers its whole day (UTC); or an ISO 8601 time. Default: now.', schema: { type: 'string' } },
+          { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
+        ],
+        responses: {
+          '200': {
+            description: 'The report (CSV as an attachment).',
+            content: { ...json(ref('AuditReport')), 'text/csv': { schema: { type: 'string' } } },
+          },
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '404': err('NotFound'),
+        },
+      },
+    },
+    '/api/v1/alerts': {
+      get: {
+        operationId: 'listAlerts',
+        summary: 'Policy alerts raised by the share records, newest first',
+        description: `Kinds: ${ALERT_KINDS.join(', ')}. A delivery waits COUNTERSIGN_DAYS days (the answer's countersignDays) for its receipt before receipt-overdue.`,
+        tags: ['audit'],
+        security: ADMIN,
+        parameters: [{ name: 'department', in: 'query', description: 'Only the alerts this department answers for: its participant id or unified social credit code.', schema: { type: 'string' } }],
+        responses: {
+          '200': ok('Alerts.', { type: 'object', required: ['countersignDays', 'items'], properties: { countersignDays: { type: 'integer' }, items: { type: 'array', items: ref('Alert') } } }),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+        },
+      },
+    },
+    '/api/v1/deliveries/{id}/check': {
+      post: {
+        operationId: 'checkDelivery',
+        summary: 'Does a dataset in hand match what a delivery recorded?',
+        description:
+          'Either JSON `{ sha256, rowCount? }` (hash the file yourself, e.g. `traceledger dataset check`), or the file itself as the body with ' +
+          `Content-Type: application/octet-stream: it is hashed as it streams in, never stored or held whole; at most ${DATASET_UPLOAD_LIMIT / 1024 ** 3} GiB ` +
+          '(the JSON body limit does not apply). With an upload, `?rowCount=` adds the row count to compare. Raw data never enters the system: only the hash is compared.',
+        tags: ['audit'],
+        security: ADMIN,
+        parameters: [param('RecordId'), { name: 'rowCount', in: 'query', description: 'With an upload: the row count to compare too.', schema: { type: 'integer', minimum: 0 } }],
+        requestBody: {
+          required: true,
+          content: {
+            ...json({
+              type: 'object',
+              required: ['sha256'],
+              additionalProperties: false,
+              properties: { sha256: { type: 'string', pattern: '^(0x)?[0-9a-fA-F]{64}$' }, rowCount: { type: 'integer', minimum: 0 } },
+            }),
+            'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+          },
+        },
+        responses: {
+          '200': ok('The comparison (match true or false).', ref('DeliveryCheck')),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '404': err('NotFound'),
+          '413': err('PayloadTooLarge'),
+        },
+      },
+    },
+    '/api/v1/logs/{logId}/inclusion': {
+      get: {
+        operationId: 'getInclusionProof',
+        summary: 'The leaf at an index and its RFC 9162 inclusion proof in the tree of `size` entries',
+        description: 'What `traceledger receipts check` asks for, at the size of the checkpoint anchored on chain.',
+        tags: ['logs'],
+        parameters: [
+          param('LogId'),
+          { name: 'index', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } },
+          { name: 'size', in: 'query', required: true, schema: { type: 'integer', minimum: 1 } },
+        ],
+        responses: { '200': ok('The proof.', ref('InclusionProof')), '400': err('InvalidInput') },
+      },
+    },
+    '/api/v1/logs/{logId}/consistency': {
+      get: {
+        operationId: 'getConsistencyProof',
+        summary: 'The RFC 9162 consistency proof between the trees of size1 and size2 entries, and both roots',
+        tags: ['logs'],
+        parameters: [
+          param('LogId'),
+          { name: 'size1', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } },
+          { name: 'size2', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } },
+        ],
+        responses: { '200': ok('The proof.', ref('ConsistencyProof')), '400': err('InvalidInput') },
+      },
+    },
+    '/api/v1/logs/{logId}/monitor': {
+      get: {
+        operationId: 'monitorLog',
+        summary: 'Replays the whole stored log and compares its root at every anchored checkpoint with the chain',
+        description: 'Every leaf hash is recomputed from its stored entry. `ok: false` names the first divergence (entry-missing, entry-duplicated, root-mismatch, stored-checkpoint-mismatch, checkpoint-not-on-chain).',
+        tags: ['audit'],
+        security: ADMIN,
+        parameters: [param('LogId')],
+        responses: { '200': ok('The monitor report (ok or the first divergence).', ref('MonitorReport')), '400': err('InvalidInput'), '401': err('Unauthorized'), '403': err('Forbidden') },
+      },
+    },
   },
   components: {
     securitySchemes: {
@@ -491,6 +715,8 @@ export const OPENAPI: OpenApiDocument = {
     parameters: {
       RecordId: { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' } },
       ParticipantId: { name: 'id', in: 'path', required: true, description: 'keccak256("traceledger:{kind}:{code}").', schema: hex32 },
+      DepartmentRef: { name: 'id', in: 'path', required: true, description: "The department's participant id (0x + 64 hex digits) or unified social credit code.", schema: { type: 'string' } },
+      LogId: { name: 'logId', in: 'path', required: true, schema: { type: 'string', enum: ['products', 'data-sharing'] } },
     },
     responses: {
       InvalidInput: { description: 'The request is malformed (invalid-input, invalid-record, bad-signature, …).', content: json(ref('Error')) },
@@ -498,7 +724,7 @@ export const OPENAPI: OpenApiDocument = {
       Forbidden: { description: 'The token may not do this (forbidden).', content: json(ref('Error')) },
       NotFound: { description: 'No such resource or route (not-found).', content: json(ref('Error')) },
       Conflict: { description: 'Already done: a replayed record (replay), or an existing participant, key or revocation (conflict).', content: json(ref('Error')) },
-      PayloadTooLarge: { description: 'The body is over the limit: 256 kB of JSON, 10 MB of CSV (payload-too-large).', content: json(ref('Error')) },
+      PayloadTooLarge: { description: 'The body is over the limit: 256 kB of JSON, 10 MB of CSV, 64 GiB for a dataset check upload (payload-too-large).', content: json(ref('Error')) },
       RateLimited: { description: 'Too many write requests (rate-limited).', content: json(ref('Error')) },
     },
     schemas: {
@@ -546,6 +772,7 @@ export const OPENAPI: OpenApiDocument = {
           leafHash: hex32,
           signer: { type: 'string' },
           status: { const: 'accepted' },
+          receipt: { ...nullable(ref('Receipt')), description: "Share steps only: the operator's signed receipt; null when the record was not sequenced within a second (ask GET /api/v1/shares/{id}/receipt)." },
         },
       },
       Checkpoint: {
@@ -679,6 +906,175 @@ export const OPENAPI: OpenApiDocument = {
           producerId: hex32,
           label: { type: 'string' },
           createdAt: isoTime,
+        },
+      },
+      ShareRecord: recordInputSchema(ShareRecordSchema, 'A share step (DOMAIN.md §5): request, reply, delivery or receipt, told apart by `step`.'),
+      SignedShare: {
+        type: 'object',
+        required: ['record', 'salts', 'signature'],
+        additionalProperties: false,
+        properties: {
+          type: { type: 'string', enum: ['ShareRequest', 'ShareReply', 'ShareDelivery', 'ShareReceipt'], description: 'Optional: must be the type `record.step` implies.' },
+          record: ref('ShareRecord'),
+          salts: { type: 'object', additionalProperties: { type: 'string' }, description: 'The 16-byte salt (hex) of every field, as the department committed them.' },
+          signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{130}$', description: "EIP-712 signature by a key of the department, over the record and its root." },
+        },
+      },
+      ShareView: {
+        allOf: [
+          ref('RecordView'),
+          {
+            type: 'object',
+            required: ['step', 'departmentId', 'seq'],
+            properties: { step: { type: 'string', enum: ['request', 'reply', 'delivery', 'receipt'] }, departmentId: { type: 'string' }, seq: { type: 'integer' } },
+          },
+        ],
+      },
+      Receipt: {
+        type: 'object',
+        description: `${RECEIPT_FORMAT}: the operator's EIP-712 signature (domain traceledger, struct Receipt) that the record sits at leafIndex with leafHash.`,
+        required: ['format', 'logId', 'recordId', 'leafIndex', 'leafHash', 'logSize', 'issuedAt', 'chainId', 'traceLedger', 'signature'],
+        properties: {
+          format: { const: RECEIPT_FORMAT },
+          logId: { type: 'string', enum: ['products', 'data-sharing'] },
+          recordId: { type: 'string' },
+          leafIndex: { type: 'integer' },
+          leafHash: hex32,
+          logSize: { type: 'integer' },
+          issuedAt: isoTime,
+          chainId: { type: 'integer' },
+          traceLedger: { type: 'string' },
+          signature: { type: 'string' },
+        },
+      },
+      DepartmentSummary: {
+        type: 'object',
+        required: ['departmentId', 'name', 'uscc', 'active', 'records', 'lastSeq', 'lastIssuedAt'],
+        properties: {
+          departmentId: hex32,
+          name: nullable({ type: 'string' }),
+          uscc: nullable({ type: 'string' }),
+          active: nullable({ type: 'boolean' }),
+          records: { type: 'integer' },
+          lastSeq: { type: 'integer' },
+          lastIssuedAt: nullable(isoTime),
+        },
+      },
+      TrailHead: {
+        type: 'object',
+        required: ['departmentId', 'nextSeq', 'prevHash', 'lastRecordId'],
+        properties: { departmentId: hex32, nextSeq: { type: 'integer', minimum: 1 }, prevHash: hex32, lastRecordId: nullable({ type: 'string' }) },
+      },
+      TrailEntry: {
+        type: 'object',
+        required: ['seq', 'recordId', 'type', 'step', 'issuedAt', 'prevHash', 'leafIndex', 'leafHash', 'status', 'fields'],
+        properties: {
+          seq: { type: 'integer' },
+          recordId: { type: 'string' },
+          type: { type: 'string' },
+          step: { type: 'string', enum: ['request', 'reply', 'delivery', 'receipt'] },
+          issuedAt: isoTime,
+          prevHash: hex32,
+          leafIndex: nullable({ type: 'integer' }),
+          leafHash: hex32,
+          status: { type: 'string', enum: ['accepted', 'sequenced', 'anchored'] },
+          fields: { type: 'object', description: 'The public fields only.' },
+        },
+      },
+      Trail: {
+        type: 'object',
+        required: ['departmentId', 'department', 'anchoredSize', 'entries', 'next'],
+        properties: {
+          departmentId: hex32,
+          department: nullable({ type: 'object', required: ['name', 'uscc'], properties: { name: { type: 'string' }, uscc: { type: 'string' } } }),
+          anchoredSize: { type: 'integer' },
+          entries: { type: 'array', items: ref('TrailEntry') },
+          next: nullable({ type: 'integer', description: 'The `from` of the next page.' }),
+        },
+      },
+      TrailStep: {
+        type: 'object',
+        required: ['step', 'status', 'message'],
+        properties: { step: { type: 'string', enum: TRAIL_STEPS }, status: { type: 'string', enum: ['passed', 'failed', 'pending'] }, message: { type: 'string' } },
+      },
+      TrailVerification: {
+        type: 'object',
+        required: ['departmentId', 'verdict', 'steps', 'entries', 'checkpoint', 'timingsMs'],
+        properties: {
+          departmentId: hex32,
+          verdict: { type: 'string', enum: ['valid', 'invalid', 'pending'] },
+          steps: { type: 'array', items: ref('TrailStep') },
+          entries: { type: 'integer' },
+          firstProblem: { type: 'object', required: ['step', 'seq', 'recordId'], properties: { step: { type: 'string' }, seq: nullable({ type: 'integer' }), recordId: nullable({ type: 'string' }) } },
+          checkpoint: nullable({ type: 'object', required: ['size', 'root'], properties: { size: { type: 'integer' }, root: hex32 } }),
+          timingsMs: { type: 'object', additionalProperties: { type: 'number' } },
+        },
+      },
+      Alert: {
+        type: 'object',
+        required: ['id', 'kind', 'severity', 'departmentId', 'recordIds', 'message_en', 'message_zh', 'detectedAt'],
+        properties: {
+          id: { type: 'string', description: 'Stable: `{kind}:{recordIds joined by +}`.' },
+          kind: { type: 'string', enum: ALERT_KINDS },
+          severity: { type: 'string', enum: ['high', 'medium'] },
+          departmentId: { type: 'string', description: 'The department answerable for it (谁管理谁负责、谁使用谁负责).' },
+          recordIds: { type: 'array', items: { type: 'string' } },
+          message_en: { type: 'string' },
+          message_zh: { type: 'string' },
+          detectedAt: isoTime,
+        },
+      },
+      AuditReport: {
+        type: 'object',
+        required: ['format', 'generatedAt', 'department', 'period', 'chain', 'verification', 'entries', 'alerts'],
+        properties: {
+          format: { const: AUDIT_REPORT_FORMAT },
+          generatedAt: isoTime,
+          department: { type: 'object', required: ['id', 'name', 'uscc'], properties: { id: hex32, name: nullable({ type: 'string' }), uscc: nullable({ type: 'string' }) } },
+          period: { type: 'object', required: ['from', 'to'], properties: { from: nullable(isoTime), to: nullable(isoTime) } },
+          chain: { type: 'object', required: ['chainId', 'traceLedger'], properties: { chainId: { type: 'integer' }, traceLedger: { type: 'string' } } },
+          verification: { type: 'object', description: 'The verification of the whole trail: verdict, steps, entries, firstProblem, checkpoint.' },
+          entries: { type: 'array', items: ref('TrailEntry') },
+          alerts: { type: 'array', items: ref('Alert') },
+        },
+      },
+      DeliveryCheck: {
+        type: 'object',
+        required: ['deliveryId', 'match', 'recorded', 'given'],
+        properties: {
+          deliveryId: { type: 'string' },
+          match: { type: 'boolean' },
+          recorded: { type: 'object', required: ['dataSha256', 'rowCount'], properties: { dataSha256: hex32, rowCount: { type: 'integer' } } },
+          given: { type: 'object', required: ['sha256'], properties: { sha256: hex32, rowCount: { type: 'integer' } } },
+          bytes: { type: 'integer', description: 'With an upload: the bytes hashed.' },
+        },
+      },
+      InclusionProof: {
+        type: 'object',
+        required: ['logId', 'index', 'size', 'leafHash', 'proof', 'root'],
+        properties: { logId: { type: 'string' }, index: { type: 'integer' }, size: { type: 'integer' }, leafHash: hex32, proof: { type: 'array', items: hex32 }, root: hex32 },
+      },
+      ConsistencyProof: {
+        type: 'object',
+        required: ['logId', 'size1', 'size2', 'root1', 'root2', 'proof'],
+        properties: { logId: { type: 'string' }, size1: { type: 'integer' }, size2: { type: 'integer' }, root1: hex32, root2: hex32, proof: { type: 'array', items: hex32 } },
+      },
+      MonitorReport: {
+        type: 'object',
+        required: ['ok', 'logId'],
+        properties: {
+          ok: { type: 'boolean' },
+          logId: { type: 'string' },
+          entries: { type: 'integer' },
+          checkpointsChecked: { type: 'integer' },
+          latest: nullable({ type: 'object', properties: { size: { type: 'integer' }, root: hex32 } }),
+          size: { type: 'integer', description: 'Divergence: the checkpoint size where the stored log first fails to reproduce the chain.' },
+          leafIndex: nullable({ type: 'integer' }),
+          expected: nullable({ type: 'string' }),
+          onChain: nullable({ type: 'string' }),
+          stored: nullable({ type: 'string' }),
+          reason: { type: 'string', enum: ['entry-missing', 'entry-duplicated', 'root-mismatch', 'stored-checkpoint-mismatch', 'checkpoint-not-on-chain'] },
+          message: { type: 'string' },
         },
       },
       Token: {

@@ -1,7 +1,8 @@
 /** zod schemas of what the API reads from requests: path parameters, query strings and JSON bodies. */
 import { isAddress } from 'ethers';
 import { z } from 'zod';
-import { CMA_PATTERN, REVOCATION_REASONS, RecordIdSchema, UsccSchema } from '../records';
+import { CMA_PATTERN, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, UsccSchema } from '../records';
+import { LOG_IDS, type LogId } from '../store/types';
 
 const text = (max: number) =>
   z
@@ -84,3 +85,53 @@ export const TokenBody = z.strictObject({
   producerId: z.string().min(1),
   label: text(100),
 });
+
+// ---------------------------------------------------------------------------
+// Data-sharing trails.
+
+/** A share step as its department's tooling sends it; the record type follows from `record.step` (`type` may repeat it). */
+export const ShareBody = SignedRecordBody.extend({
+  type: z.enum(Object.values(SHARE_STEP_TYPES) as [string, ...string[]]).optional(),
+});
+
+/** A department: its participant id (0x + 64 hex digits) or its unified social credit code. */
+export const DepartmentParams = z.object({ id: z.string().min(1).max(66) });
+
+const seqNumber = z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1).max(Number.MAX_SAFE_INTEGER);
+
+export const TrailQuery = z
+  .object({ from: seqNumber.optional(), to: seqNumber.optional(), limit: z.coerce.number().int().min(1).max(10_000).default(1000) })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { error: 'from must not be greater than to', path: ['to'] });
+
+export const AlertQuery = z.object({
+  /** Only the alerts this department answers for: its participant id or unified social credit code. */
+  department: z.string().min(1).max(66).optional(),
+});
+
+/** When an audit period starts or ends: a date YYYY-MM-DD (a whole day, UTC) or an ISO 8601 time. */
+const periodBound = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'must be a date YYYY-MM-DD or an ISO 8601 time' });
+
+export const AuditReportQuery = z
+  .object({ from: periodBound.optional(), to: periodBound.optional(), format: z.enum(['json', 'csv']).default('json') })
+  .transform((q) => ({
+    format: q.format,
+    /** Inclusive start. */
+    fromMs: q.from === undefined ? undefined : Date.parse(q.from.length === 10 ? `${q.from}T00:00:00Z` : q.from),
+    /** Exclusive end: a date `to` covers its whole day. */
+    toMs: q.to === undefined ? undefined : q.to.length === 10 ? Date.parse(`${q.to}T00:00:00Z`) + 86_400_000 : Date.parse(q.to) + 1,
+  }));
+
+/** The hash (and optionally the row count) of a dataset in hand. */
+export const DeliveryCheckBody = z.strictObject({
+  sha256: z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, { error: 'must be 64 hex digits (0x optional)' }),
+  rowCount: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
+export const DeliveryCheckQuery = z.object({ rowCount: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() });
+
+export const LogParams = z.object({ logId: z.enum(LOG_IDS as [LogId, ...LogId[]], { error: `must be one of ${LOG_IDS.join(', ')}` }) });
+
+const treeSize = z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const InclusionQuery = z.object({ index: treeSize, size: treeSize.min(1) });
+export const ConsistencyQuery = z.object({ size1: treeSize, size2: treeSize });

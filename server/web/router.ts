@@ -2,8 +2,8 @@
  * The web pages: the consumer scan page at `/01/{gtin}[/22/…][/10/{lot}][/21/…]` (GS1 Digital Link)
  * and `/b/{id}`, answered as HTML (Chinese by default), as the JSON verification result
  * (`Accept: application/json` or `?format=json`), or as an RFC 9264 linkset (`?linkType=linkset`,
- * `Accept: application/linkset+json`); the producer console at `/console`; and their two small
- * assets under `/web/`, content-hashed, with ETag and gzip.
+ * `Accept: application/linkset+json`); the producer console at `/console`; the auditor console at
+ * `/audit`; and their small assets under `/web/`, content-hashed, with ETag and gzip.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +13,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { AppError, isAppError } from '../errors';
 import type { AppContext } from '../http/context';
 import { verifyBatchForConsumer, verifyDigitalLinkForConsumer, type ConsumerView } from '../service/consumer';
+import { renderAuditPage } from './audit-page';
 import { renderConsolePage } from './console-page';
 import { formatDigitalLinkPath, parseDigitalLinkPath, type DigitalLink } from './digital-link';
 import { batchLinkset, GS1_VOC } from './linkset';
@@ -21,7 +22,7 @@ import { renderConsumerPage, renderErrorPage, type Lang, type PageAssets } from 
 /** Where the page assets live, and the URL prefix they are served under. */
 const ASSET_DIR = path.join(__dirname, 'assets');
 export const ASSET_PREFIX = '/web/';
-const ASSET_FILES = { css: 'style.css', js: 'verify.js', console: 'console.js' } as const;
+const ASSET_FILES = { css: 'style.css', js: 'verify.js', console: 'console.js', audit: 'audit.js' } as const;
 const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
 
 /** A response body prepared once: its bytes, gzip form and ETag. */
@@ -250,6 +251,17 @@ export function createWebRouter(ctx: AppContext): Router {
     sendPrepared(req, res, html, 'no-cache');
   });
   let consolePage: Prepared | undefined;
+
+  const auditPages = new Map<Lang, Prepared>();
+  router.get('/audit', (req, res) => {
+    const lang = language(req);
+    securityHeaders(res, undefined);
+    res.setHeader('Content-Language', lang === 'zh' ? 'zh-CN' : 'en');
+    res.setHeader('Vary', 'Accept-Language');
+    let html = auditPages.get(lang);
+    if (!html) auditPages.set(lang, (html = prepare('text/html; charset=utf-8', renderAuditPage(lang, pageAssets, assets.audit.url))));
+    sendPrepared(req, res, html, 'no-cache');
+  });
 
   router.get(`${ASSET_PREFIX}:file`, (req, res, next) => {
     const file = String(req.params.file);

@@ -3,7 +3,8 @@
  * `npm run demo` against it, verify a downloaded proof bundle with the `traceledger` CLI (exit 0),
  * change one disclosed value (exit 1, the failed step named), and open the consumer pages in
  * real Chromium: the browser's own verdict is "valid" on a good batch and "revoked" on the batch
- * whose report was revoked. Screenshots are saved under .test-tmp/.
+ * whose report was revoked. The demo's data-sharing trails verify as valid and one raises an
+ * alert; a second demo run changes nothing. Screenshots are saved under .test-tmp/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -93,6 +94,37 @@ describe('scripts/demo end to end: npm start, npm run demo, CLI verify, consumer
     expect(demo.code, demo.stderr + demo.stdout).to.equal(0);
     const urls = demo.stdout.match(/http:\/\/localhost:\d+\/01\/\d{14}\/10\/\S+/g) ?? [];
     expect(urls).to.have.length(8);
+  });
+
+  it('When the demo departments\' trails are verified, Then each is valid', async () => {
+    const departments = (await (await fetch(`${base}/api/v1/departments`)).json()) as { items: { departmentId: string; name: string; records: number }[] };
+    expect(departments.items.map((d) => d.name).sort()).to.deep.equal(['安康市农业农村局', '安康市卫生健康委员会', '安康市市场监督管理局']);
+    for (const d of departments.items) {
+      expect(d.records, d.name).to.be.greaterThan(0);
+      const res = await fetch(`${base}/api/v1/departments/${d.departmentId}/trail/verify`);
+      expect(res.status).to.equal(200);
+      const v = (await res.json()) as { verdict: string; steps: { step: string; status: string }[] };
+      expect(v.verdict, `${d.name}: ${JSON.stringify(v.steps)}`).to.equal('valid');
+    }
+  });
+
+  it('When the auditor lists the alerts, Then the demo share without a legal basis raises one', async () => {
+    const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+    const res = await fetch(`${base}/api/v1/alerts`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).to.equal(200);
+    const alerts = (await res.json()) as { items: { kind: string; recordIds: string[] }[] };
+    expect(alerts.items.length).to.be.greaterThan(0);
+    expect(alerts.items.find((a) => a.kind === 'conditional-without-legal-basis')?.recordIds).to.include('DEMO-SHARE-2-REQ');
+    expect(demo.stdout).to.contain(`${base}/audit`).and.to.contain('raises an alert');
+  });
+
+  it('When the demo runs a second time, Then it succeeds and submits no share step again', async () => {
+    const before = (await (await fetch(`${base}/api/v1/departments`)).json()) as { items: { lastSeq: number }[] };
+    const again = await run([...TS_NODE, 'scripts/demo.ts'], env);
+    expect(again.code, again.stderr + again.stdout).to.equal(0);
+    expect(again.stdout).to.contain('8 of 8 share steps were on record already');
+    const after = (await (await fetch(`${base}/api/v1/departments`)).json()) as { items: { lastSeq: number }[] };
+    expect(after.items.map((d) => d.lastSeq)).to.deep.equal(before.items.map((d) => d.lastSeq));
   });
 
   it('When a report bundle is verified with the CLI against the chain, Then it exits 0; with one disclosed value changed, exit 1 naming checkFieldDisclosures', async () => {

@@ -64,7 +64,8 @@ export function registerKeys(program: Command, _run: CliRun): void {
     });
 }
 
-async function bindingOf(opts: SignOpts): Promise<{ chainId: number; verifyingContract: string }> {
+/** The chain binding (EIP-712 domain) from --deployment, or from --chain-id and --contract. */
+export async function bindingOf(opts: Pick<SignOpts, 'deployment' | 'chainId' | 'contract'>): Promise<{ chainId: number; verifyingContract: string }> {
   const { isAddress, getAddress } = await import('ethers');
   if (opts.deployment) {
     if (opts.chainId || opts.contract) throw unusable('give --deployment, or --chain-id and --contract, not both');
