@@ -756,6 +756,7 @@ export const OPENAPI: OpenApiDocument = {
         required: ['record', 'salts', 'signature'],
         additionalProperties: false,
         properties: {
+          type: { const: 'SeleniumTestReport', description: 'Optional, as `traceledger sign-report` writes it.' },
           record: ref('SeleniumTestReport'),
           salts: { type: 'object', additionalProperties: { type: 'string' }, description: 'The 16-byte salt (hex) of every field, as the signer committed them.' },
           signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{130}$', description: 'EIP-712 signature over the record and its root.' },

@@ -50,6 +50,9 @@ export const SignedRecordBody = z.strictObject({
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, { error: 'must be a 65-byte signature, 0x + 130 hex digits' }),
 });
 
+/** A signed report, as `traceledger sign-report` writes it (its `type`, when present, must be SeleniumTestReport). */
+export const ReportBody = SignedRecordBody.extend({ type: z.literal('SeleniumTestReport').optional() });
+
 export const RevocationBody = z.strictObject({
   recordId: RecordIdSchema,
   reason: z.enum(REVOCATION_REASONS),

@@ -48,6 +48,16 @@ describe('server/http reports, records and revocations (real anvil node)', funct
       expect(res.body).to.include({ id: sub.record.id, type: 'SeleniumTestReport', signer: lab.address.toLowerCase(), status: 'accepted' });
     });
 
+    it('When the file written by `traceledger sign-report` (with its type) is posted as is, Then it is accepted; another type answers 400', async () => {
+      const sub = await signedReport(t.sys, lab, { batchId });
+      const ok = await request(t.app).post('/api/v1/reports').send({ type: 'SeleniumTestReport', record: sub.record, salts: sub.salts, signature: sub.signature });
+      expect(ok.status, JSON.stringify(ok.body)).to.equal(201);
+      const other = await signedReport(t.sys, lab, { batchId });
+      const ko = await request(t.app).post('/api/v1/reports').send({ type: 'Batch', record: other.record, salts: other.salts, signature: other.signature });
+      expect(ko.status).to.equal(400);
+      expect(ko.body.error.code).to.equal('invalid-input');
+    });
+
     it('When the same signed report is sent twice, Then the second answers 409 replay', async () => {
       const sub = await signedReport(t.sys, lab, { batchId });
       const body = { record: sub.record, salts: sub.salts, signature: sub.signature };
