@@ -1,4 +1,4 @@
-/** Starts and stops a real local chain node (anvil from @foundry-rs/anvil), optionally persisting its state. */
+/** Starts and stops a real local chain node (foundry's anvil, from npm), optionally persisting its state. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -33,10 +33,21 @@ export interface AnvilNode {
   kill(): Promise<void>;
 }
 
-/** Path of the anvil binary shipped inside the npm package for this platform. */
+/**
+ * Path of the anvil binary, shipped by foundry's npm package for this platform
+ * (`@foundry-rs/anvil-linux-amd64`, an optional dependency; on another platform install the
+ * matching `@foundry-rs/anvil-<os>-<arch>` package).
+ */
 export function anvilBinary(): string {
-  const pkg = `@foundry-rs/anvil-${process.platform === 'win32' ? 'win32' : process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`;
-  const dir = path.dirname(require.resolve(`${pkg}/package.json`));
+  const os = process.platform === 'win32' ? 'win32' : process.platform;
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+  const pkg = `@foundry-rs/anvil-${os}-${arch}`;
+  let dir: string;
+  try {
+    dir = path.dirname(require.resolve(`${pkg}/package.json`));
+  } catch {
+    throw new Error(`the anvil chain node for ${os}-${arch} is not installed: run npm install (or npm install ${pkg})`);
+  }
   const bin = path.join(dir, 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil');
   if (!fs.existsSync(bin)) throw new Error(`anvil binary not found at ${bin}; run npm install`);
   return bin;
