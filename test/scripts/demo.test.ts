@@ -145,6 +145,7 @@ describe('scripts/demo end to end: npm start, npm run demo, CLI verify, consumer
 
   it('When the consumer pages are opened in Chromium, Then the browser itself finds the good batch valid and the recalled one revoked', async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ci-setup.sh`);
+    fs.mkdirSync(path.join(ROOT, '.test-tmp'), { recursive: true });
     const shots = fs.mkdtempSync(path.join(ROOT, '.test-tmp', 'e2e-'));
     const browser: BrowserContext = await chromium.launchPersistentContext(tempDir('traceledger-chromium-'), {
       executablePath: CHROMIUM,
