@@ -1,9 +1,9 @@
-/** Loads the shared RFC 6962 test vectors (/work/shared/vectors/rfc6962) with exact 64-bit sizes and indices. */
+/** Loads the RFC 6962 test vectors (test/vectors/rfc6962, an in-repo copy; see its PROVENANCE.md) with exact 64-bit sizes and indices. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** The shared vectors folder sits beside the repository. */
-export const VECTORS_DIR = path.resolve(__dirname, '../../../shared/vectors/rfc6962');
+/** test/support → test/vectors/rfc6962: inside the repository, so the tests read nothing outside it. */
+export const VECTORS_DIR = path.resolve(__dirname, '../vectors/rfc6962');
 
 export interface InclusionProbe {
   readonly file: string;

@@ -5,8 +5,8 @@ import { fromHex, leafHash, toHex } from '../../../server/ledger/rfc6962';
 import type { Hash } from '../../../server/ledger/rfc6962';
 import type { NodeId, NodeReader } from '../../../server/ledger/tree';
 
-/** test/server/ledger → repo root → /work/shared, which sits beside the repo. */
-export const VECTORS_DIR = path.resolve(__dirname, '../../../../shared/vectors/rfc6962');
+/** test/server/ledger → test/vectors/rfc6962: the in-repo copy (see its PROVENANCE.md); tests read nothing outside the repository. */
+export const VECTORS_DIR = path.resolve(__dirname, '../../vectors/rfc6962');
 
 export interface InclusionProbe {
   file: string;
