@@ -21,6 +21,8 @@ export interface AnvilOptions {
   /** Seconds between blocks; undefined = mine one block per transaction. */
   blockTime?: number;
   chainId?: number;
+  /** Timestamp (seconds) of the genesis block: a chain that starts at a fixed time, for reproducible fixtures. */
+  genesisTimestamp?: number;
 }
 
 export interface AnvilNode {
@@ -76,6 +78,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
     args.push('--state', opts.statePath, '--state-interval', String(opts.stateIntervalSeconds ?? 2));
   }
   if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime));
+  if (opts.genesisTimestamp !== undefined) args.push('--timestamp', String(opts.genesisTimestamp));
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

@@ -7,6 +7,7 @@
 import type { ChainCheckpoint } from '../anchoring/types';
 import type { Store } from '../store/types';
 import type { ParticipantKind } from '../store/types';
+import type { OnChainParticipant } from '../verification/chain';
 import type { ChainReader, OnChainRevocation } from './reader';
 
 export class CachedChainReader implements ChainReader {
@@ -14,6 +15,7 @@ export class CachedChainReader implements ChainReader {
   private readonly signers = new Map<string, boolean>();
   private readonly owners = new Map<string, string | null>();
   private readonly anchorers = new Map<string, boolean>();
+  private readonly participants = new Map<string, OnChainParticipant>();
   private chain: number | undefined;
 
   constructor(
@@ -68,6 +70,22 @@ export class CachedChainReader implements ChainReader {
     if (id !== null) this.owners.set(key, id); // an address belongs to one participant, ever
     return id;
   }
+
+  /** A participant's kind, name and code never change; its revocation and accreditation may, so entries expire. */
+  async participant(id: string): Promise<OnChainParticipant | null> {
+    const key = id.toLowerCase();
+    const hit = this.participants.get(key);
+    if (hit !== undefined && Date.now() - (this.participantsAt.get(key) ?? 0) < 30_000) return hit;
+    const p = await this.inner.participant(id);
+    if (p !== null) {
+      if (this.participants.size > 10_000) this.participants.clear();
+      this.participants.set(key, p);
+      this.participantsAt.set(key, Date.now());
+    }
+    return p;
+  }
+
+  private readonly participantsAt = new Map<string, number>();
 
   async revocationOf(leafHash: string): Promise<OnChainRevocation> {
     const r = await this.store.getRevocation(leafHash);

@@ -2,7 +2,9 @@
 import { JsonRpcProvider, type Provider } from 'ethers';
 import { ParticipantRegistry__factory, RevocationRegistry__factory, TraceLedger__factory } from '../../typechain-types';
 import type { ChainCheckpoint } from '../anchoring/types';
-import type { ParticipantKind } from '../store/types';
+import { participantKindOf, type ParticipantKind } from '../records/record-types';
+import type { ChainReader as CoreChainReader, OnChainParticipant, OnChainRevocation } from '../verification/chain';
+import './ethers-crypto';
 import { kindCode } from './registry';
 
 export interface ChainAddresses {
@@ -12,25 +14,12 @@ export interface ChainAddresses {
   revocationRegistry: string;
 }
 
-export interface OnChainRevocation {
-  revoked: boolean;
-  reasonCode: number;
-  revokedAt: number;
-  revokedBy: string;
-  /** The revoking lab; null for a regulator. */
-  participantId: string | null;
-}
+export type { OnChainParticipant, OnChainRevocation } from '../verification/chain';
 
-/** What the verifier asks the chain. */
-export interface ChainReader {
-  chainId(): Promise<number>;
-  rootAt(chainLogId: string, size: number): Promise<string | null>;
+/** What the verifier asks the chain, and the log head the server's workers read. */
+export interface ChainReader extends CoreChainReader {
   /** The log's latest anchored checkpoint (size 0 and a zero root when nothing is anchored yet). */
   latest(chainLogId: string): Promise<ChainCheckpoint>;
-  isValidSigner(address: string, role: ParticipantKind, at: number): Promise<boolean>;
-  isAnchorer(address: string): Promise<boolean>;
-  participantOf(address: string): Promise<string | null>;
-  revocationOf(leafHash: string): Promise<OnChainRevocation>;
 }
 
 const ZERO32 = /^0x0{64}$/;
@@ -79,6 +68,27 @@ export class RpcChainReader implements ChainReader {
   async participantOf(address: string): Promise<string | null> {
     const id = await this.registry.participantOf(address);
     return ZERO32.test(id) ? null : id;
+  }
+
+  async participant(id: string): Promise<OnChainParticipant | null> {
+    let p;
+    try {
+      p = await this.registry.getParticipant(id);
+    } catch {
+      return null; // an unregistered id reverts
+    }
+    const kind = participantKindOf(Number(p.kind));
+    if (!kind || p.registeredAt === 0n) return null;
+    return {
+      id: id.toLowerCase(),
+      kind,
+      name: p.name,
+      code: p.code,
+      registeredAt: Number(p.registeredAt),
+      revokedAt: Number(p.revokedAt),
+      accreditedFrom: Number(p.accreditedFrom),
+      accreditedUntil: Number(p.accreditedUntil),
+    };
   }
 
   async revocationOf(leafHash: string): Promise<OnChainRevocation> {

@@ -1,5 +1,10 @@
-/** RFC 6962 / RFC 9162 Merkle Tree Hash, inclusion and consistency proofs over SHA-256. */
-import { hash as oneShotHash } from 'node:crypto';
+/**
+ * RFC 6962 / RFC 9162 Merkle Tree Hash, inclusion and consistency proofs over SHA-256.
+ * Isomorphic (the browser verifier runs this same code): SHA-256 comes from the installed primitives,
+ * native OpenSSL on the server (server/crypto/native), @noble in the browser.
+ */
+import { equalBytes, fromHex as parseHex, toHex } from '../crypto/bytes';
+import { sha256 as primitiveSha256 } from '../crypto/primitives';
 import { InvalidArgumentError, ProofError } from './errors';
 
 export { InvalidArgumentError, ProofError } from './errors';
@@ -15,7 +20,7 @@ const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
 
 function sha256(data: Uint8Array): Hash {
-  return oneShotHash('sha256', data, 'buffer');
+  return primitiveSha256(data);
 }
 
 /** SHA-256 of the empty string: the root of the empty tree. */
@@ -23,15 +28,15 @@ export const EMPTY_ROOT: Hash = sha256(new Uint8Array(0));
 
 /** MTH({d}) = SHA-256(0x00 || d). */
 export function leafHash(data: Uint8Array): Hash {
-  const buf = Buffer.allocUnsafe(data.length + 1);
+  const buf = new Uint8Array(data.length + 1);
   buf[0] = LEAF_PREFIX;
   buf.set(data, 1);
   return sha256(buf);
 }
 
-// Scratch input for the 32 + 32 byte case of nodeHash: the one-shot hash is synchronous and
-// returns a fresh buffer, so reusing the input saves one allocation per node on the hot path.
-const NODE_INPUT = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
+// Scratch input for the 32 + 32 byte case of nodeHash: the hash is synchronous and returns fresh
+// bytes, so reusing the input saves one allocation per node on the hot path.
+const NODE_INPUT = new Uint8Array(1 + 2 * HASH_SIZE);
 NODE_INPUT[0] = NODE_PREFIX;
 
 /** SHA-256(0x01 || left || right). Meant for 32-byte hashes; other lengths are hashed as given, not rejected. */
@@ -41,7 +46,7 @@ export function nodeHash(left: Hash, right: Hash): Hash {
     NODE_INPUT.set(right, 1 + HASH_SIZE);
     return sha256(NODE_INPUT);
   }
-  const buf = Buffer.allocUnsafe(1 + left.length + right.length);
+  const buf = new Uint8Array(1 + left.length + right.length);
   buf[0] = NODE_PREFIX;
   buf.set(left, 1);
   buf.set(right, 1 + left.length);
@@ -302,24 +307,15 @@ function requireHash(h: Uint8Array, what: string): void {
 }
 
 // ---------------------------------------------------------------------------
-// Byte helpers shared by the ledger.
+// Byte helpers (declared once in server/crypto/bytes).
 
-/** Constant-shape byte equality. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
+export { equalBytes, toHex };
 
-/** Lowercase hex without a 0x prefix. */
-export function toHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
-/** Parses hex with or without 0x; requires an even number of hex digits. */
+/** Parses hex with or without 0x; requires an even number of hex digits. Throws {@link InvalidArgumentError}. */
 export function fromHex(s: string): Uint8Array {
-  const hex = s.startsWith('0x') || s.startsWith('0X') ? s.slice(2) : s;
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new InvalidArgumentError(`not a hex string: ${s.slice(0, 20)}`);
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  try {
+    return parseHex(s);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }

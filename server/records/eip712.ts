@@ -1,6 +1,9 @@
 /**
- * EIP-712 typed data of every signed record, signing with ethers, and a fast signer recovery on
- * the native libsecp256k1 binding.
+ * EIP-712 typed data of every signed record, its digest, and signer recovery: written once, isomorphic
+ * (no ethers, no `node:*`), so the server, the CLI and the consumer's browser run the same code. keccak-256
+ * and secp256k1 recovery come from the installed primitives (server/crypto): native libkeccak and
+ * libsecp256k1 on the server, @noble in the browser. Digests equal ethers' `TypedDataEncoder.hash`
+ * (tested on every record type and on random values).
  *
  * Each record type is its own primary type (named like the record type) with the same head:
  * `string id, bytes32 recordRoot, uint64 issuedAt` — the record root commits to every field,
@@ -13,13 +16,25 @@
  * `issuedAt` is the record's instant in whole seconds since the Unix epoch. Decimal results are
  * strings in RFC 8785 number form (0.35 → "0.35"). An absent optional string field is "".
  */
-import secp256k1 from 'secp256k1';
-import { TypedDataEncoder, getAddress, getBytes, hexlify, isAddress, toBeHex, toUtf8Bytes, type Signer, type TypedDataField } from 'ethers';
-import { keccakBytes } from './keccak';
+import { addressOfPublicKey, checksumAddress, isAddress } from '../crypto/address';
+import { bigIntOf, concatBytes, fromHex, toHex0x, uint256Word, utf8 } from '../crypto/bytes';
+import { keccak256, primitives } from '../crypto/primitives';
 import { canonicalNumber } from './canonical';
 import { RecordError } from './errors';
 import type { Hex } from './hex';
-import { type RecordOf, type RecordType } from './schemas';
+import type { RecordType } from './record-types';
+import type { RecordOf } from './schemas';
+
+/** One member of an EIP-712 struct. */
+export interface TypedDataField {
+  name: string;
+  type: string;
+}
+
+/** What can sign typed data: an ethers `Wallet` or JSON-RPC signer, or anything with the same method. */
+export interface TypedDataSigner {
+  signTypedData(domain: TraceledgerDomain, types: Record<string, TypedDataField[]>, value: Record<string, string | number>): Promise<string>;
+}
 
 /** EIP-712 domain name and version of every traceledger signature. */
 export const EIP712_DOMAIN_NAME = 'traceledger';
@@ -109,6 +124,26 @@ export const EIP712_TYPES: { readonly [T in RecordType]: readonly TypedDataField
   ],
 };
 
+/**
+ * Signed fields a record may lack: the message then carries "" for them, so a verifier rebuilds the same
+ * message from the disclosures without them (and a withheld value would break the signature).
+ */
+export const EIP712_OPTIONAL_FIELDS: { readonly [T in RecordType]: readonly string[] } = {
+  Batch: ['gtin'],
+  SeleniumTestReport: [],
+  ShareRequest: [],
+  ShareReply: [],
+  ShareDelivery: [],
+  ShareReceipt: [],
+  Revocation: [],
+};
+
+/** The signed fields a disclosure must include for `type`'s message to be rebuilt. */
+export function requiredSignedFields(type: RecordType): string[] {
+  const optional = EIP712_OPTIONAL_FIELDS[type];
+  return (EIP712_SIGNED_FIELDS[type] as readonly string[]).filter((f) => !optional.includes(f));
+}
+
 /** The record fields each type's message is built from (all PUBLIC). */
 export const EIP712_SIGNED_FIELDS = {
   Batch: ['id', 'issuedAt', 'lot', 'gtin', 'productCategory', 'producer'],
@@ -162,7 +197,7 @@ export function traceledgerDomain(binding: ChainBinding): TraceledgerDomain {
   if (typeof binding.verifyingContract !== 'string' || !isAddress(binding.verifyingContract)) {
     throw new RecordError('invalid-argument', `verifyingContract is not an address: ${String(binding.verifyingContract)}`);
   }
-  return { name: EIP712_DOMAIN_NAME, version: EIP712_DOMAIN_VERSION, chainId, verifyingContract: getAddress(binding.verifyingContract) };
+  return { name: EIP712_DOMAIN_NAME, version: EIP712_DOMAIN_VERSION, chainId, verifyingContract: checksumAddress(binding.verifyingContract) };
 }
 
 /** Whole seconds since the Unix epoch of an ISO 8601 UTC instant. Requires a valid instant at or after 1970. */
@@ -178,11 +213,16 @@ export function instantToSeconds(iso: string): number {
  * Requires a record valid for `type` (see parseRecord), or its verified public fields.
  */
 export function typedDataFor<T extends RecordType>(type: T, record: SignedView<T>, root: Hex | string, binding: ChainBinding): RecordTypedData<T> {
+  return typedDataWithDomain(type, record, root, traceledgerDomain(binding));
+}
+
+/** {@link typedDataFor} with a domain built once (by {@link traceledgerDomain}), for verifying many records. */
+export function typedDataWithDomain<T extends RecordType>(type: T, record: SignedView<T>, root: Hex | string, domain: TraceledgerDomain): RecordTypedData<T> {
   if (!/^0x[0-9a-f]{64}$/.test(root)) throw new RecordError('invalid-argument', 'record root must be 0x followed by 64 lowercase hex digits');
   const head = record as unknown as { id: string; issuedAt: string };
   const build = MESSAGES[type] as (r: SignedView<T>) => Record<string, string | number>;
   return {
-    domain: traceledgerDomain(binding),
+    domain,
     types: { [type]: EIP712_TYPES[type].map((f) => ({ ...f })) },
     primaryType: type,
     message: { id: head.id, recordRoot: root, issuedAt: instantToSeconds(head.issuedAt), ...build(record) },
@@ -191,22 +231,28 @@ export function typedDataFor<T extends RecordType>(type: T, record: SignedView<T
 
 /**
  * The EIP-712 digest that is signed: keccak256(0x1901 || domainSeparator || hashStruct(message)),
- * i.e. exactly `TypedDataEncoder.hash(domain, types, message)`, computed with ethers'
- * TypedDataEncoder but with the domain separator and the struct encoder cached (the domain
- * separator alone is a third of the uncached cost). Caches are small and bounded.
+ * exactly `TypedDataEncoder.hash(domain, types, message)` of ethers, with the domain separator and the
+ * struct encoder cached (the domain separator alone is a third of the uncached cost). Caches are small
+ * and bounded. Supports structs whose members are `string`, `bytes32`, `uint64`/`uint256` and `address`
+ * (every record type here); throws `TypeError` for another member type or a value that does not fit.
  */
 export function typedDataDigest(typedData: RecordTypedData): Hex {
+  return toHex0x(typedDataDigestBytes(typedData));
+}
+
+/** {@link typedDataDigest} as bytes. */
+export function typedDataDigestBytes(typedData: RecordTypedData): Uint8Array {
   const { domain, types, message } = typedData;
   const domainKey = `${domain.name}\n${domain.version}\n${domain.chainId}\n${domain.verifyingContract}`;
   let separator = domainSeparators.get(domainKey);
   if (separator === undefined) {
-    separator = getBytes(TypedDataEncoder.hashDomain(domain));
+    separator = domainSeparator(domain);
     remember(domainSeparators, domainKey, separator);
   }
   const typesKey = JSON.stringify(types);
   let encoder = encoders.get(typesKey);
   if (encoder === undefined) {
-    encoder = flatStructEncoder(typedData.primaryType, types) ?? ethersStructEncoder(types);
+    encoder = flatStructEncoder(typedData.primaryType, types);
     remember(encoders, typesKey, encoder);
   }
   const preimage = new Uint8Array(66);
@@ -214,55 +260,75 @@ export function typedDataDigest(typedData: RecordTypedData): Hex {
   preimage[1] = 0x01;
   preimage.set(separator, 2);
   preimage.set(encoder.hash(message), 34);
-  return hexlify(keccakBytes(preimage)) as Hex;
+  return keccak256(preimage);
+}
+
+const DOMAIN_FIELDS: TypedDataField[] = [
+  { name: 'name', type: 'string' },
+  { name: 'version', type: 'string' },
+  { name: 'chainId', type: 'uint256' },
+  { name: 'verifyingContract', type: 'address' },
+];
+
+/** hashStruct(EIP712Domain) of the traceledger domain. */
+function domainSeparator(domain: TraceledgerDomain): Uint8Array {
+  return flatStructEncoder('EIP712Domain', { EIP712Domain: DOMAIN_FIELDS }).hash({ ...domain, chainId: domain.chainId.toString() });
 }
 
 interface StructEncoder {
   hash(message: Record<string, unknown>): Uint8Array;
 }
 
-const FLAT_FIELD_TYPES = new Set(['string', 'bytes32', 'uint64']);
+const FLAT_FIELD_TYPES = new Set(['string', 'bytes32', 'uint64', 'uint256', 'address']);
 
 /**
- * hashStruct for a struct whose fields are all `string`, `bytes32` or `uint64` (every record type
- * here): keccak256(typeHash || enc(field)…) with enc(string) = keccak256(utf8), enc(bytes32) = the
- * bytes, enc(uint64) = 32-byte big-endian — EIP-712's encodeData, without ethers' generic walk
- * (a third of the ingest cost). Returns undefined for other shapes, which use ethers' encoder.
- * Equality with `TypedDataEncoder.hash` is tested for every record type.
+ * hashStruct for a struct whose fields are all `string`, `bytes32`, `uint64`, `uint256` or `address`:
+ * keccak256(typeHash || enc(field)…) with enc(string) = keccak256(utf8), enc(bytes32) = the bytes,
+ * enc(uint) = 32-byte big-endian, enc(address) = left-padded 20 bytes — EIP-712's encodeData.
  */
-function flatStructEncoder(primaryType: string, types: Record<string, TypedDataField[]>): StructEncoder | undefined {
+function flatStructEncoder(primaryType: string, types: Record<string, TypedDataField[]>): StructEncoder {
   const fields = types[primaryType];
-  if (!fields || Object.keys(types).length !== 1 || !fields.every((f) => FLAT_FIELD_TYPES.has(f.type))) return undefined;
-  const typeHash = keccakBytes(toUtf8Bytes(`${primaryType}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`));
+  if (!fields || Object.keys(types).length !== 1 || !fields.every((f) => FLAT_FIELD_TYPES.has(f.type))) {
+    throw new TypeError(`unsupported EIP-712 struct ${primaryType}: only flat structs of string, bytes32, uint64, uint256 and address`);
+  }
+  const typeHash = keccak256(utf8(`${primaryType}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`));
   const words = fields.length + 1;
   return {
     hash(message) {
       const buf = new Uint8Array(32 * words);
       buf.set(typeHash, 0);
-      fields.forEach((f, i) => {
-        const v = message[f.name];
-        const at = 32 * (i + 1);
-        if (f.type === 'string') {
-          if (typeof v !== 'string') throw new TypeError(`${f.name} must be a string`);
-          buf.set(keccakBytes(Buffer.from(v, 'utf8')), at);
-        } else if (f.type === 'bytes32') {
-          const b = getBytes(v as string);
-          if (b.length !== 32) throw new TypeError(`${f.name} must be 32 bytes`);
-          buf.set(b, at);
-        } else {
-          const n = BigInt(v as number | string | bigint);
-          if (n < 0n || n >= 1n << 64n) throw new TypeError(`${f.name} must be a uint64`);
-          buf.set(getBytes(toBeHex(n, 32)), at);
-        }
-      });
-      return keccakBytes(buf);
+      fields.forEach((f, i) => buf.set(encodeField(f, message[f.name]), 32 * (i + 1)));
+      return keccak256(buf);
     },
   };
 }
 
-function ethersStructEncoder(types: Record<string, TypedDataField[]>): StructEncoder {
-  const encoder = TypedDataEncoder.from(types);
-  return { hash: (message) => getBytes(encoder.hash(message)) };
+function encodeField(f: TypedDataField, v: unknown): Uint8Array {
+  switch (f.type) {
+    case 'string':
+      if (typeof v !== 'string') throw new TypeError(`${f.name} must be text (a string)`);
+      return keccak256(utf8(v));
+    case 'bytes32': {
+      if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(v)) throw new TypeError(`${f.name} must be a bytes32 (0x + 64 hex digits)`);
+      return fromHex(v);
+    }
+    case 'address': {
+      if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v)) throw new TypeError(`${f.name} must be an address`);
+      return concatBytes(new Uint8Array(12), fromHex(v));
+    }
+    default: {
+      if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'bigint') throw new TypeError(`${f.name} must be a ${f.type}`);
+      let n: bigint;
+      try {
+        n = BigInt(v);
+      } catch {
+        throw new TypeError(`${f.name} must be a ${f.type}`);
+      }
+      const bits = f.type === 'uint64' ? 64n : 256n;
+      if (n < 0n || n >= 1n << bits) throw new TypeError(`${f.name} must be a ${f.type}`);
+      return uint256Word(n);
+    }
+  }
 }
 
 const CACHE_LIMIT = 256;
@@ -275,11 +341,18 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): void {
 }
 
 /**
- * The JSON payload of `eth_signTypedData_v4` for a browser wallet (EIP712Domain added, chainId as
- * a number, uint64 values as decimal strings), via ethers' `TypedDataEncoder.getPayload`.
+ * The JSON payload of `eth_signTypedData_v4` for a browser wallet: EIP712Domain added, chainId as a
+ * number, uint64 values as decimal strings (the shape of ethers' `TypedDataEncoder.getPayload`).
  */
 export function typedDataPayload(typedData: RecordTypedData): unknown {
-  return TypedDataEncoder.getPayload(typedData.domain, typedData.types, typedData.message);
+  const { domain, types, primaryType, message } = typedData;
+  const uints = new Set((types[primaryType] ?? []).filter((f) => f.type.startsWith('uint')).map((f) => f.name));
+  return {
+    types: { EIP712Domain: DOMAIN_FIELDS.map((f) => ({ ...f })), ...types },
+    domain: { name: domain.name, version: domain.version, chainId: Number(domain.chainId), verifyingContract: domain.verifyingContract },
+    primaryType,
+    message: Object.fromEntries(Object.entries(message).map(([k, v]) => [k, uints.has(k) ? String(v) : v])),
+  };
 }
 
 /**
@@ -287,7 +360,7 @@ export function typedDataPayload(typedData: RecordTypedData): unknown {
  * Returns the 65-byte signature r||s||v as lowercase hex (v = 27/28, low s, as ethers produces).
  */
 export async function signRecord<T extends RecordType>(
-  signer: Pick<Signer, 'signTypedData'>,
+  signer: TypedDataSigner,
   type: T,
   record: SignedView<T>,
   root: Hex | string,
@@ -299,14 +372,14 @@ export async function signRecord<T extends RecordType>(
 }
 
 // ---------------------------------------------------------------------------
-// Fast recovery: ethers' digest, libsecp256k1's recovery, keccak of the public key.
+// Recovery: the cached digest, then the installed secp256k1 recovery, then keccak of the public key.
 
 /** secp256k1 group order n, and n/2 (the largest s a canonical signature may have, EIP-2). */
 const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const HALF_N = CURVE_N >> 1n;
 
-/** A signature split for libsecp256k1. */
-interface ParsedSignature {
+/** A signature split for recovery. */
+export interface ParsedSignature {
   compact: Uint8Array;
   recid: number;
 }
@@ -319,7 +392,7 @@ export function parseSignature(signature: string | Uint8Array): ParsedSignature 
   let bytes: Uint8Array;
   if (typeof signature === 'string') {
     if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) throw badSignature('signature must be 0x followed by 130 hex digits (65 bytes r||s||v)');
-    bytes = getBytes(signature);
+    bytes = fromHex(signature);
   } else if (signature instanceof Uint8Array && signature.length === 65) {
     bytes = signature;
   } else {
@@ -335,27 +408,32 @@ export function parseSignature(signature: string | Uint8Array): ParsedSignature 
   return { compact: bytes.slice(0, 64), recid: v - 27 };
 }
 
-/**
- * The address (EIP-55 checksummed, like ethers) that signed `typedData`.
- * Same result as `ethers.verifyTypedData` for every canonical signature, about ten times faster
- * (cached ethers digest, libsecp256k1 `ecdsaRecover`, keccak256 of the 64-byte public key);
- * stricter: v must be 27/28 and s low. Throws `RecordError('bad-signature')`.
- */
-export function recoverSigner(typedData: RecordTypedData, signature: string | Uint8Array): string {
-  const { compact, recid } = parseSignature(signature);
-  let digest: Uint8Array;
-  try {
-    digest = getBytes(typedDataDigest(typedData));
-  } catch (cause) {
-    throw new RecordError('invalid-argument', `typed data cannot be EIP-712 encoded: ${(cause as Error).message}`, { cause });
-  }
+/** The lowercase address whose key made the compact signature over `digest`. Throws `RecordError('bad-signature')`. */
+export function recoverAddressFromDigest(digest: Uint8Array, parsed: ParsedSignature): string {
   let publicKey: Uint8Array;
   try {
-    publicKey = secp256k1.ecdsaRecover(compact, recid, digest, false);
+    publicKey = primitives().recoverPublicKey(digest, parsed.compact, parsed.recid);
   } catch (cause) {
     throw new RecordError('bad-signature', 'no public key can be recovered from this signature', { cause });
   }
-  return getAddress(hexlify(keccakBytes(publicKey.subarray(1)).subarray(12)));
+  return addressOfPublicKey(publicKey);
+}
+
+/**
+ * The address (EIP-55 checksummed, like ethers) that signed `typedData`.
+ * Same result as `ethers.verifyTypedData` for every canonical signature; stricter: v must be 27/28 and
+ * s low. Throws `RecordError('bad-signature')`, or `RecordError('invalid-argument')` for typed data that
+ * cannot be encoded.
+ */
+export function recoverSigner(typedData: RecordTypedData, signature: string | Uint8Array): string {
+  const parsed = parseSignature(signature);
+  let digest: Uint8Array;
+  try {
+    digest = typedDataDigestBytes(typedData);
+  } catch (cause) {
+    throw new RecordError('invalid-argument', `typed data cannot be EIP-712 encoded: ${(cause as Error).message}`, { cause });
+  }
+  return checksumAddress(recoverAddressFromDigest(digest, parsed));
 }
 
 /** Throws `RecordError('bad-signature')` unless `signature` over `typedData` was made by `expectedSigner`. Returns the signer. */
@@ -365,10 +443,6 @@ export function verifyRecordSignature(typedData: RecordTypedData, signature: str
     throw new RecordError('bad-signature', `signed by ${signer}, not by the expected ${expectedSigner}`);
   }
   return signer;
-}
-
-function bigIntOf(bytes: Uint8Array): bigint {
-  return BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`);
 }
 
 function badSignature(message: string): RecordError {

@@ -19,14 +19,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { MerkleTree } from 'merkletreejs';
-import { InvalidArgumentError, ProofError, leafHash, rootHash, verifyInclusion, type Hash } from '../ledger/rfc6962';
-import { canonicalBytes, type JsonValue } from './canonical';
+import { rootHash, type Hash } from '../ledger/rfc6962';
+import type { JsonValue } from './canonical';
+import { fieldLeafHash, SALT_PATTERN, type Disclosure } from './disclosure';
 import { RecordError } from './errors';
-import { bytes32FromHex, isBytes32Hex, toHex0x, type Hex } from './hex';
+import { toHex0x, type Hex } from './hex';
 import { publicFieldNames, type RecordType } from './schemas';
 
-/** A field salt: 16 bytes as 32 lowercase hex digits, no 0x. */
-export const SALT_PATTERN = /^[0-9a-f]{32}$/;
+export { fieldLeafData, fieldLeafHash, SALT_PATTERN, verifyDisclosures, type Disclosure } from './disclosure';
 
 /** Salts by field name. */
 export type FieldSalts = Record<string, string>;
@@ -41,17 +41,6 @@ export interface RecordCommitment {
   fieldNames: string[];
   /** Number of leaves (= fieldNames.length). */
   leafCount: number;
-}
-
-/** One disclosed field: enough to recompute its leaf and check its path to the record root. */
-export interface Disclosure {
-  name: string;
-  value: JsonValue;
-  salt: string;
-  /** Leaf index in the field tree. */
-  index: number;
-  /** RFC 9162 inclusion path, leaf to root, bytes32 hex. */
-  path: Hex[];
 }
 
 /** What {@link discloseFields} returns. */
@@ -76,16 +65,6 @@ function concatenateNode(inputs: Buffer[]): Buffer {
 /** A fresh salt: 16 bytes from the OS CSPRNG, as 32 hex digits. */
 export function newSalt(): string {
   return randomBytes(16).toString('hex');
-}
-
-/** The leaf data of one field: canonical([salt, name, value]) as UTF-8. Throws `invalid-json` for a non-JSON value. */
-export function fieldLeafData(salt: string, name: string, value: unknown): Uint8Array {
-  return canonicalBytes([salt, name, value]);
-}
-
-/** The RFC 6962 leaf hash of one field. */
-export function fieldLeafHash(salt: string, name: string, value: unknown): Hash {
-  return leafHash(fieldLeafData(salt, name, value));
 }
 
 /** The names of the fields of `record` (own keys whose value is not undefined), in leaf order. */
@@ -171,74 +150,6 @@ export function discloseFields(record: object, salts: FieldSalts, names: readonl
 export function disclosePublicFields(type: RecordType, record: object, salts: FieldSalts): DisclosureSet {
   const present = new Set(fieldNamesOfRecord(record));
   return discloseFields(record, salts, publicFieldNames(type).filter((n) => present.has(n)));
-}
-
-/**
- * Checks every disclosure against the record `root` of a tree of `leafCount` leaves, with the
- * ledger's `verifyInclusion`, and that disclosed names are distinct and in leaf order.
- * Returns the verified values by name. Throws `RecordError('bad-disclosure')` with `field` set to
- * the first field that fails (a changed value, salt, index or path all fail here).
- * Requires 1 <= leafCount (a safe integer) and a bytes32 root (hex or bytes).
- * As in RFC 9162, the root does not commit to the size: some wrong leaf counts give the same
- * path shape and still verify, so treat `leafCount` as a hint, never as proof of how many fields exist.
- */
-export function verifyDisclosures(
-  disclosures: readonly Disclosure[],
-  leafCount: number,
-  root: Hex | Uint8Array,
-): Record<string, JsonValue> {
-  if (!Number.isSafeInteger(leafCount) || leafCount < 1) {
-    throw new RecordError('bad-disclosure', `leaf count must be a positive integer, got ${String(leafCount)}`);
-  }
-  const rootBytes = typeof root === 'string' ? bytes32FromHex(root, 'record root') : root;
-  if (!Array.isArray(disclosures as unknown)) throw new RecordError('bad-disclosure', 'disclosures must be an array');
-  const verified: { name: string; index: number; value: JsonValue }[] = [];
-  for (const d of disclosures) {
-    const name = checkDisclosureShape(d);
-    let leaf: Hash;
-    try {
-      leaf = fieldLeafHash(d.salt, name, d.value);
-    } catch (cause) {
-      throw new RecordError('bad-disclosure', `field "${name}" has a value that is not JSON: ${(cause as Error).message}`, { field: name, cause });
-    }
-    try {
-      verifyInclusion({ index: d.index, size: leafCount, leafHash: leaf, proof: d.path.map((p) => bytes32FromHex(p)), root: rootBytes });
-    } catch (cause) {
-      if (cause instanceof ProofError || cause instanceof InvalidArgumentError || cause instanceof RecordError) {
-        throw new RecordError('bad-disclosure', `field "${name}" does not verify against the record root: ${cause.message}`, { field: name, cause });
-      }
-      throw cause;
-    }
-    verified.push({ name, index: d.index, value: d.value });
-  }
-  // Leaves are sorted by name and names are unique, so disclosed names must increase with the index.
-  verified.sort((a, b) => a.index - b.index);
-  for (let i = 1; i < verified.length; i++) {
-    const before = verified[i - 1]!;
-    const after = verified[i]!;
-    if (!(before.name < after.name)) {
-      throw new RecordError(
-        'bad-disclosure',
-        `field "${after.name}" (index ${after.index}) is out of order with field "${before.name}" (index ${before.index}): leaves are sorted by name, each once`,
-        { field: after.name },
-      );
-    }
-  }
-  return Object.fromEntries(verified.map((v) => [v.name, v.value]));
-}
-
-function checkDisclosureShape(d: Disclosure): string {
-  if (typeof d !== 'object' || d === null) throw new RecordError('bad-disclosure', 'a disclosure must be an object');
-  const name: unknown = d.name;
-  if (typeof name !== 'string' || name === '') throw new RecordError('bad-disclosure', 'a disclosure must name its field');
-  const bad = (what: string): never => {
-    throw new RecordError('bad-disclosure', `field "${name}": ${what}`, { field: name });
-  };
-  if (typeof d.salt !== 'string' || !SALT_PATTERN.test(d.salt)) bad('salt must be 32 lowercase hex digits');
-  if (!Number.isSafeInteger(d.index) || d.index < 0) bad('index must be a non-negative integer');
-  if (!Array.isArray(d.path) || !d.path.every(isBytes32Hex)) bad('path must be a list of 0x-prefixed 32-byte hex hashes');
-  if (!('value' in d)) bad('value is missing');
-  return name;
 }
 
 function checkSalts(names: readonly string[], salts: FieldSalts): void {

@@ -7,3 +7,9 @@ export * from './schemas';
 export * from './field-tree';
 export * from './log-entry';
 export * from './eip712';
+export * from './record-types';
+export * from './disclosure';
+
+// The Node entry to records: verification here runs on the native primitives (OpenSSL SHA-256,
+// libkeccak, libsecp256k1). The browser imports the isomorphic files directly and keeps @noble.
+import '../crypto/native';

@@ -16,6 +16,11 @@
  */
 import { z } from 'zod';
 import { RecordError, type RecordIssue } from './errors';
+import { RESULT_UNITS } from '../standards/units';
+import { RECORD_ID_PATTERN, REVOCATION_REASONS, type RecordType } from './record-types';
+
+export { RECORD_ID_PATTERN, REVOCATION_REASONS, RECORD_TYPES, isRecordType, revocationReasonNumber, revocationReasonOf } from './record-types';
+export type { RecordType, RevocationReason } from './record-types';
 import {
   CMA_PATTERN,
   CNAS_LAB_PATTERN,
@@ -28,8 +33,6 @@ import {
 // ---------------------------------------------------------------------------
 // Building blocks.
 
-/** A record id: 1–64 letters, digits, `_` or `-`, starting with a letter or digit (a ULID or UUID fits). */
-export const RECORD_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** `0x` + 64 lowercase hex digits. */
 export const BYTES32_PATTERN = /^0x[0-9a-f]{64}$/;
@@ -190,8 +193,8 @@ export const BatchSchema = z
 // ---------------------------------------------------------------------------
 // Selenium test report (DOMAIN.md §3).
 
-/** Units a selenium result may be reported in. ASCII "ug" stands for µg. */
-export const SELENIUM_UNITS = ['mg/kg', 'ug/kg', 'ug/100g', 'mg/L', 'ug/L'] as const;
+/** Units a selenium result may be reported in (declared once, with the standards). ASCII "ug" stands for µg. */
+export const SELENIUM_UNITS = RESULT_UNITS;
 
 export const SeleniumTestReportSchema = z
   .strictObject({
@@ -368,28 +371,6 @@ export const ShareRecordSchema = z.discriminatedUnion('step', [
 // ---------------------------------------------------------------------------
 // Revocation.
 
-/** Reasons a record is revoked; the index is the numeric code used on chain. */
-export const REVOCATION_REASONS = [
-  'issued-in-error',
-  'superseded',
-  'sample-mismatch',
-  'accreditation-lapsed',
-  'fraud-suspected',
-  'product-recall',
-  'key-compromised',
-  'other',
-] as const;
-
-/** The on-chain uint16 reason code of a revocation reason (its index in REVOCATION_REASONS). */
-export function revocationReasonNumber(reason: (typeof REVOCATION_REASONS)[number]): number {
-  return REVOCATION_REASONS.indexOf(reason);
-}
-
-/** The reason of an on-chain uint16 reason code, or undefined for a code this version does not know. */
-export function revocationReasonOf(code: number): (typeof REVOCATION_REASONS)[number] | undefined {
-  return Number.isInteger(code) ? REVOCATION_REASONS[code] : undefined;
-}
-
 export const RevocationSchema = z.strictObject({
   ...recordBase,
   targetRecordId: recordId,
@@ -415,20 +396,7 @@ export type ShareStep = (typeof SHARE_STEPS)[number];
 export type Revocation = z.output<typeof RevocationSchema>;
 export type ShareClass = (typeof SHARE_CLASSES)[number];
 export type ShareMethod = (typeof SHARE_METHODS)[number];
-export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 export type SeleniumUnit = (typeof SELENIUM_UNITS)[number];
-
-/** Every record type, as it appears in a log entry's `type`. */
-export const RECORD_TYPES = [
-  'Batch',
-  'SeleniumTestReport',
-  'ShareRequest',
-  'ShareReply',
-  'ShareDelivery',
-  'ShareReceipt',
-  'Revocation',
-] as const;
-export type RecordType = (typeof RECORD_TYPES)[number];
 
 /** The record of each type. */
 export interface RecordTypeMap {
@@ -463,11 +431,6 @@ export const SHARE_STEP_TYPES = {
   delivery: 'ShareDelivery',
   receipt: 'ShareReceipt',
 } as const satisfies Record<ShareStep, RecordType>;
-
-/** True when `s` names a record type. */
-export function isRecordType(s: unknown): s is RecordType {
-  return typeof s === 'string' && (RECORD_TYPES as readonly string[]).includes(s);
-}
 
 /**
  * Validates `input` as a record of `type` and returns the normalised record (GTIN as GTIN-14,

@@ -4,26 +4,24 @@
  * batch's own (verified) product category, and one overall verdict. Results are cached briefly and
  * dropped as soon as a new checkpoint is confirmed or one of the records is revoked.
  */
-import type { ChainReader } from '../chain/reader';
 import { AppError } from '../errors';
 import type { AppContext } from '../http/context';
 import { publicFieldNames } from '../records';
-import { listCategories, type Classification } from '../standards';
-import type { Store, StoredRecord } from '../store/types';
-import type { ProofBundle } from '../verification/bundle';
-import { verifyBundle, type StepStatus, type VerificationResult, type Verdict } from '../verification/verify';
+import type { Classification } from '../standards';
+import type { StoredRecord } from '../store/types';
+import { mergeVerdicts, messageText, verifyBatch, type BatchVerification, type MessageCode, type Params, type ProofBundle, type StepResult, type StepStatus, type VerificationResult, type Verdict } from '../verification';
 import { labelUri, type DigitalLink } from '../web/digital-link';
 import { bundleOf } from './bundles';
 import { batchSubject } from './ingest';
 
 export const CONSUMER_VIEW_FORMAT = 'traceledger-consumer-v1';
 
-/** The consumer's own checks, after the verifier's steps: does the report name this batch, and is its lab the one that signed. */
-export const CONSUMER_STEPS = ['checkReportSubject', 'checkLabIdentity'] as const;
-
 export interface ConsumerStep {
   step: string;
   status: StepStatus;
+  /** Message code and parameters (server/verification/messages), to render in the reader's language. */
+  code: MessageCode;
+  params: Params;
   message: string;
 }
 
@@ -133,40 +131,31 @@ export async function computeConsumerView(ctx: AppContext, batchId: string): Pro
 
 /**
  * Verifies a batch bundle and report bundles (as given: tests pass tampered ones) into the consumer
- * view. Reports are classified with the batch's verified product category; a report that names
- * another batch, or whose signer is not the lab it names, is invalid.
+ * view, with the shared verifier (server/verification/batch: the same code the phone runs). Reports are
+ * classified with the batch's verified product category; a report that names another batch, or whose
+ * signer is not the lab it names, is invalid.
  */
 export async function verifyConsumerBundles(ctx: AppContext, bundles: { batch: ProofBundle; reports: ProofBundle[] }): Promise<ConsumerView> {
-  const reader = ctx.reader;
-  const batchResult = await verifyBundle(bundles.batch, { chain: reader });
+  const checked = await verifyBatch(bundles, { chain: ctx.reader });
+  const batchResult = checked.batch;
   const batchId = bundles.batch.record.id;
   const batchFields = disclosedOk(batchResult) ? batchResult.record!.fields : {};
-  const category = typeof batchFields.productCategory === 'string' ? batchFields.productCategory : undefined;
-  const knownCategory = category !== undefined && listCategories().some((c) => c.key === category) ? category : undefined;
-  const listed = Array.isArray(batchFields.reportIds) ? (batchFields.reportIds as unknown[]).filter((x): x is string => typeof x === 'string') : [];
 
-  const reports: ConsumerReport[] = [];
-  for (const bundle of bundles.reports) {
-    const result = await verifyBundle(bundle, { chain: reader, category: knownCategory });
-    reports.push(await toConsumerReport(ctx.sys.store, reader, result, batchId, listed.includes(bundle.record.id), category, knownCategory));
-  }
+  const reports = checked.reports.map((r) => toConsumerReport(r.result, r.listedByBatch, batchId, checked.category));
   // Newest issue first.
   reports.sort((a, b) => String(b.fields.issueDate ?? '').localeCompare(String(a.fields.issueDate ?? '')) || a.id.localeCompare(b.id));
-  const have = new Set(bundles.reports.map((b) => b.record.id));
-  const missingReportIds = listed.filter((id) => !have.has(id));
 
-  const verdicts: Verdict[] = [batchResult.verdict, ...reports.map((r) => r.verdict), ...(missingReportIds.length > 0 ? (['pending'] as const) : [])];
   const base = ctx.publicBaseUrl;
   const page = pageUrl(base, batchId, batchFields);
   return {
     format: CONSUMER_VIEW_FORMAT,
-    verdict: worst(verdicts),
+    verdict: checked.verdict,
     steps: batchResult.steps.map(plainStep),
     failedStep: batchResult.failedStep,
     batchVerdict: batchResult.verdict,
     batch: { ...pickPublic('Batch', batchFields), id: batchId },
     reports,
-    missingReportIds,
+    missingReportIds: checked.missingReportIds,
     revocation: batchResult.revocation,
     anchor: batchResult.anchor,
     links: {
@@ -180,10 +169,7 @@ export async function verifyConsumerBundles(ctx: AppContext, bundles: { batch: P
 }
 
 /** Overall verdict: invalid > revoked > pending > valid. */
-export function worst(verdicts: readonly Verdict[]): Verdict {
-  for (const v of ['invalid', 'revoked', 'pending'] as const) if (verdicts.includes(v)) return v;
-  return 'valid';
-}
+export const worst = mergeVerdicts;
 
 function pageUrl(base: string, batchId: string, fields: Record<string, unknown>): string {
   const { gtin, lot } = fields;
@@ -199,7 +185,7 @@ function pageUrl(base: string, batchId: string, fields: Record<string, unknown>)
 
 const disclosedOk = (r: VerificationResult): boolean => r.record !== null && r.steps.some((s) => s.step === 'checkFieldDisclosures' && s.status === 'passed');
 
-const plainStep = (s: { step: string; status: StepStatus; message: string }): ConsumerStep => ({ step: s.step, status: s.status, message: s.message });
+const plainStep = (s: StepResult): ConsumerStep => ({ step: s.step, status: s.status, code: s.code, params: s.params, message: s.message });
 
 /** Defence in depth: only fields the visibility table marks public ever leave through this view. */
 function pickPublic(type: 'Batch' | 'SeleniumTestReport', fields: Record<string, unknown>): Record<string, unknown> {
@@ -207,83 +193,30 @@ function pickPublic(type: 'Batch' | 'SeleniumTestReport', fields: Record<string,
   return Object.fromEntries(Object.entries(fields).filter(([k]) => allowed.has(k)));
 }
 
-async function toConsumerReport(
-  store: Store,
-  reader: ChainReader,
-  result: VerificationResult,
-  batchId: string,
-  listedByBatch: boolean,
-  category: string | undefined,
-  knownCategory: string | undefined,
-): Promise<ConsumerReport> {
+function toConsumerReport(result: VerificationResult, listedByBatch: boolean, batchId: string, category: BatchVerification['category']): ConsumerReport {
   const fields = disclosedOk(result) ? pickPublic('SeleniumTestReport', result.record!.fields) : {};
   const steps = result.steps.map(plainStep);
-  if (category !== undefined && knownCategory === undefined) {
+  if (category !== null && !category.known) {
     const i = steps.findIndex((s) => s.step === 'classifySelenium' && s.status === 'skipped');
-    if (i >= 0) steps[i] = { step: 'classifySelenium', status: 'skipped', message: `The batch's product category "${category}" has no selenium standard in the thresholds table.` };
+    if (i >= 0) steps[i] = { step: 'classifySelenium', status: 'skipped', code: 'categoryWithoutStandard', params: { category: category.key }, message: messageText('categoryWithoutStandard', { category: category.key }, 'en') };
   }
-  let verdict = result.verdict;
-  let failedStep: string | null = result.failedStep;
-  const integrityBroken = verdict === 'invalid';
   const labField = fields.lab as { name?: unknown; cmaNumber?: unknown; cnasNumber?: unknown } | undefined;
-  let registeredName: string | null = null;
-
-  const extra: ConsumerStep[] = [];
-  if (integrityBroken) {
-    for (const step of CONSUMER_STEPS) extra.push({ step, status: 'skipped', message: `Not run: ${result.failedStep ?? 'an earlier step'} failed.` });
-  } else {
-    // checkReportSubject: the lab's signed batchId must be this batch.
-    const named = fields.batchId;
-    if (named === batchId) extra.push({ step: 'checkReportSubject', status: 'passed', message: `The lab signed this report for batch ${batchId}.` });
-    else extra.push({ step: 'checkReportSubject', status: 'failed', message: `The lab signed this report for batch ${String(named)}, not for batch ${batchId}.` });
-
-    // checkLabIdentity: the key that signed belongs to the lab whose CMA number the report carries.
-    const identity = await checkLabIdentity(store, reader, result.signer, labField);
-    extra.push(identity.step);
-    if (identity.step.status === 'passed') registeredName = identity.registeredName;
-    const failed = extra.find((s) => s.status === 'failed');
-    if (failed) {
-      verdict = 'invalid';
-      failedStep = failed.step; // the verifier's steps all passed (or only found a revocation)
-    } else if (verdict === 'valid' && extra.some((s) => s.status === 'pending')) verdict = 'pending';
-  }
-
   return {
     id: result.record?.id ?? '',
-    verdict,
-    failedStep,
-    steps: [...steps, ...extra],
+    verdict: result.verdict,
+    failedStep: result.failedStep,
+    steps,
     fields,
     classification: result.classification,
     lab:
       labField && typeof labField.name === 'string' && typeof labField.cmaNumber === 'string'
-        ? { name: labField.name, cmaNumber: labField.cmaNumber, cnasNumber: typeof labField.cnasNumber === 'string' ? labField.cnasNumber : null, registeredName }
+        ? { name: labField.name, cmaNumber: labField.cmaNumber, cnasNumber: typeof labField.cnasNumber === 'string' ? labField.cnasNumber : null, registeredName: result.lab?.name ?? null }
         : null,
     revocation: result.revocation,
     anchor: result.anchor,
     signer: result.signer,
     linkedBy: [...(listedByBatch ? (['batch'] as const) : []), ...(fields.batchId === batchId ? (['report'] as const) : [])],
   };
-}
-
-/** checkLabIdentity: the signing key belongs (on chain) to the lab whose CMA number the report carries. */
-async function checkLabIdentity(
-  store: Store,
-  reader: ChainReader,
-  signer: string | null,
-  lab: { cmaNumber?: unknown } | undefined,
-): Promise<{ step: ConsumerStep; registeredName: string | null }> {
-  const out = (status: StepStatus, message: string, registeredName: string | null = null) => ({ step: { step: 'checkLabIdentity', status, message }, registeredName });
-  if (!lab || typeof lab.cmaNumber !== 'string') return out('failed', 'The report does not disclose its lab.');
-  if (!signer) return out('failed', 'The report has no signer.');
-  const id = await reader.participantOf(signer);
-  if (id === null) return out('failed', `The signer ${signer} belongs to no registered participant.`);
-  const participant = await store.getParticipant(id);
-  if (!participant) return out('pending', `The signer's participant ${id} is not yet in this server's mirror of the registry.`);
-  if (participant.kind !== 'lab' || participant.code !== lab.cmaNumber) {
-    return out('failed', `The report names CMA ${lab.cmaNumber}, but was signed by a key of ${participant.name} (${participant.kind} ${participant.code}).`);
-  }
-  return out('passed', `Signed by ${participant.name}, registered on chain with CMA ${participant.code}.`, participant.name);
 }
 
 // ---------------------------------------------------------------------------

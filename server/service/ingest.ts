@@ -26,7 +26,7 @@ import { StoreConflictError, type LogId, type NewRecord, type Participant, type 
 import { ShareLifecycle } from '../trails/lifecycle';
 import { awaitReceipt, type SignedReceipt } from '../trails/receipts';
 import { isShareType } from '../trails/recompute';
-import { RECORD_ROUTING } from './routing';
+import { RECORD_ROUTING } from '../records';
 import { inlineVerifier, type SubmissionVerifier } from './verify-pool';
 import { parseAs, type SignedSubmission } from './verify-submission';
 

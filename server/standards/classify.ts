@@ -6,8 +6,8 @@ import type { Placement } from './placement';
 import * as reasons from './reasons';
 import type { Reason, Subject } from './reasons';
 import type { Basis, Category, Standard, Threshold, ThresholdTable, Tier } from './schema';
-import { seleniumThresholds } from './table';
-import { formatMgPerKg, NG_PER_MG, parseSeleniumUnit, SELENIUM_UNITS, toNanogramsPerKg } from './units';
+import { SHIPPED_THRESHOLD_TABLE } from './shipped';
+import { formatMgPerKg, isVolumeUnit, NG_PER_MG, parseSeleniumUnit, SELENIUM_UNITS, toNanogramsPerKg } from './units';
 import type { SeleniumUnit } from './units';
 
 /** The computed tier, or why there is none: outside every range, or no confirmed standard in force. */
@@ -54,7 +54,8 @@ export interface Classification {
   readonly standard: StandardRef | null;
   readonly range: ThresholdRange | null;
   readonly basis: Basis | null;
-  readonly valueMgPerKg: number;
+  /** The result in mg/kg; null for a per-volume result, which has no mass fraction. */
+  readonly valueMgPerKg: number | null;
   readonly reason_en: string;
   readonly reason_zh: string;
   readonly extraCondition: string | null;
@@ -173,6 +174,17 @@ function describe(p: Placement, subject: Subject): { tier: ClassificationTier; r
   }
 }
 
+/** A result per litre: valid input, but every standard is per mass, so no tier. */
+function perVolume(input: ClassifyInput, table: ThresholdTable): Classification {
+  const category = requireCategory(table, input.category);
+  assertIsoDate(input.date, 'The report date');
+  if (typeof input.result !== 'number' || !Number.isFinite(input.result) || input.result < 0) {
+    throw new InvalidArgumentError('INVALID_VALUE', `A selenium result must be a finite number >= 0, got ${String(input.result)}.`);
+  }
+  const reason = reasons.perVolumeReason(`${String(input.result)} ${input.unit}`, category.name_en, category.name_zh);
+  return { tier: 'no-standard', standard: null, range: null, basis: null, valueMgPerKg: null, reason_en: reason.en, reason_zh: reason.zh, extraCondition: null, extraCondition_zh: null };
+}
+
 function noStandard(table: ThresholdTable, input: CheckedInput, tried: readonly Standard[]): Classification {
   const { category, date, requested } = input;
   const reason =
@@ -215,7 +227,8 @@ function noStandard(table: ThresholdTable, input: CheckedInput, tried: readonly 
  * ('INVALID_DATE'); `standard`, if given, a non-empty string ('INVALID_STANDARD_CODE'). Violations throw
  * InvalidArgumentError with that code. An unknown requested code is not an error: it gives 'no-standard'.
  */
-export function classify(input: ClassifyInput, table: ThresholdTable = seleniumThresholds()): Classification {
+export function classify(input: ClassifyInput, table: ThresholdTable = SHIPPED_THRESHOLD_TABLE): Classification {
+  if (typeof input === 'object' && input !== null && isVolumeUnit(input.unit)) return perVolume(input, table);
   const checked = checkInput(input, table);
   const tried = candidates(table, checked.category, checked.requested);
   const chosen = tried.find((s) => isUsable(table, s, checked.category, checked.date));
@@ -244,7 +257,7 @@ export function classify(input: ClassifyInput, table: ThresholdTable = seleniumT
 }
 
 /** Every product category with its zh/en names and its standards in preference order. Requires a validated table. */
-export function listCategories(table: ThresholdTable = seleniumThresholds()): CategoryInfo[] {
+export function listCategories(table: ThresholdTable = SHIPPED_THRESHOLD_TABLE): CategoryInfo[] {
   return table.categories.map((c) => ({ key: c.key, name_zh: c.name_zh, name_en: c.name_en, standards: [...c.standards] }));
 }
 
@@ -253,7 +266,7 @@ export function listCategories(table: ThresholdTable = seleniumThresholds()): Ca
  * confirmed or not, in preference order. Requires a known category ('UNKNOWN_CATEGORY') and a real
  * 'YYYY-MM-DD' date ('INVALID_DATE'); throws InvalidArgumentError otherwise.
  */
-export function standardsInForce(category: string, date: string, table: ThresholdTable = seleniumThresholds()): Standard[] {
+export function standardsInForce(category: string, date: string, table: ThresholdTable = SHIPPED_THRESHOLD_TABLE): Standard[] {
   const found = requireCategory(table, category);
   assertIsoDate(date, 'The date');
   return listedStandards(table, found).filter((s) => isInForce(s, date));

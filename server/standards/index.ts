@@ -6,5 +6,5 @@ export type { StandardsErrorCode, TableIssue } from './errors';
 export { BASES, STATUSES, THRESHOLD_TABLE_FORMAT, TIERS, ThresholdTableSchema } from './schema';
 export type { Basis, Category, Standard, Threshold, ThresholdTable, Tier } from './schema';
 export { parseThresholdTable, seleniumThresholds } from './table';
-export { formatMgPerKg, parseSeleniumUnit, SELENIUM_UNITS, toNanogramsPerKg } from './units';
-export type { SeleniumUnit } from './units';
+export { formatMgPerKg, isVolumeUnit, parseSeleniumUnit, RESULT_UNITS, SELENIUM_UNITS, toNanogramsPerKg, VOLUME_UNITS } from './units';
+export type { ResultUnit, SeleniumUnit } from './units';

@@ -124,3 +124,11 @@ export function unknownStandardReason(requested: string, categoryEn: string, cat
     zh: `硒含量指标表中没有标准“${requested}”，无法判定${categoryZh}的硒含量等级。`,
   };
 }
+
+/** A result per litre: every selenium standard here is a mass fraction (mg/kg), so none applies. */
+export function perVolumeReason(value: string, categoryEn: string, categoryZh: string): Reason {
+  return {
+    en: `The result ${value} is per volume; the selenium standards for ${categoryEn} are per mass (mg/kg), so no standard applies.`,
+    zh: `检测结果 ${value} 按体积计；${categoryZh}的硒含量标准按质量计（mg/kg），无适用标准。`,
+  };
+}

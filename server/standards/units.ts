@@ -1,7 +1,23 @@
 /** Selenium units: exact conversion of a reported result to integer nanograms per kilogram, and back to text. */
 import { InvalidArgumentError } from './errors';
 
-/** The units a selenium result may be reported in, as written canonically. */
+/**
+ * The units a lab may report a selenium result in, as a record writes them (ASCII "ug" stands for µg):
+ * the one list the record schema accepts. The per-mass units classify against the standards; the
+ * per-volume units (liquids) do not, since every selenium standard is per mass: they get "no standard".
+ */
+export const RESULT_UNITS = ['mg/kg', 'ug/kg', 'ug/100g', 'ug/g', 'mg/L', 'ug/L'] as const;
+export type ResultUnit = (typeof RESULT_UNITS)[number];
+
+/** The per-volume result units: no threshold table compares them. */
+export const VOLUME_UNITS: readonly ResultUnit[] = ['mg/L', 'ug/L'];
+
+/** True for a per-volume unit (mg/L, µg/L, any spelling), which no selenium standard applies to. */
+export function isVolumeUnit(unit: unknown): boolean {
+  return typeof unit === 'string' && /^(m|u)g\/l$/.test(unitKey(unit));
+}
+
+/** The per-mass units a selenium result classifies in, as written canonically. */
 export const SELENIUM_UNITS = ['mg/kg', 'µg/kg', 'µg/100g', 'µg/g'] as const;
 
 /** A canonical selenium unit. */

@@ -1,11 +1,9 @@
 /** The storage interface every store implements (SQLite embedded, PostgreSQL scale-out); it returns plain records. */
 import type { Hash } from '../ledger/rfc6962';
 import type { NodeReader } from '../ledger/tree';
+import type { LogId, ParticipantKind } from '../records/record-types';
 
-export type LogId = 'products' | 'data-sharing';
-export const LOG_IDS: readonly LogId[] = ['products', 'data-sharing'];
-
-export type ParticipantKind = 'lab' | 'producer' | 'department';
+export { LOG_IDS, type LogId, type ParticipantKind } from '../records/record-types';
 
 /** A record as accepted: everything needed to rebuild its leaf and disclose its fields. */
 export interface NewRecord {

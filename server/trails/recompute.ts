@@ -5,13 +5,19 @@
  * type and on random values), without their per-call set-up: the domain separator and type
  * hashes are computed once per verifier, and canonical JSON is written directly.
  */
-import { TypedDataEncoder } from 'ethers';
-import secp256k1 from 'secp256k1';
 import { leafHash, rootHash, type Hash } from '../ledger/rfc6962';
-import { keccakBytes } from '../records/keccak';
-import { EIP712_TYPES, parseSignature, traceledgerDomain, type ChainBinding } from '../records/eip712';
+import {
+  RecordError,
+  parseSignature,
+  recoverAddressFromDigest,
+  traceledgerDomain,
+  typedDataDigestBytes,
+  typedDataWithDomain,
+  type ChainBinding,
+  type SignedView,
+  type TraceledgerDomain,
+} from '../records';
 import { toHex0x, type Hex } from '../records/hex';
-import type { RecordType } from '../records/schemas';
 
 /** The four share record types. */
 export const SHARE_TYPES = ['ShareRequest', 'ShareReply', 'ShareDelivery', 'ShareReceipt'] as const;
@@ -58,35 +64,17 @@ export function recordRootOfStored(body: Record<string, unknown>, salts: Record<
   return toHex0x(rootHash(leaves));
 }
 
-type FieldType = 'string' | 'bytes32' | 'uint64';
-
-/** The value of each signed field of a share step, in EIP712_TYPES order (mirrors records/eip712 MESSAGES). */
-const SHARE_MESSAGE: { readonly [T in ShareType]: (r: Record<string, unknown>) => unknown[] } = {
-  ShareRequest: (r) => [obj(r.providingDepartment).uscc, obj(r.catalogueItem).id, r.purpose],
-  ShareReply: (r) => [r.requestId, obj(r.reply).decision],
-  ShareDelivery: (r) => [r.requestId, obj(r.delivery).dataSha256, obj(r.delivery).rowCount],
-  ShareReceipt: (r) => [r.deliveryId, obj(r.received).dataSha256, obj(r.received).rowCount],
-};
-
-const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
-
 /** Why a signature could not be checked. */
 export class SignatureCheckError extends Error {
   override readonly name = 'SignatureCheckError';
 }
 
-/** EIP-712 digests and signers of share steps under one chain binding. */
+/** EIP-712 digests and signers of share steps under one chain binding (the records module's encoder, domain built once). */
 export class ShareSignatureChecker {
-  private readonly separator: Uint8Array;
-  private readonly typeHashes = new Map<ShareType, { hash: Uint8Array; types: FieldType[] }>();
+  private readonly domain: TraceledgerDomain;
 
   constructor(binding: ChainBinding) {
-    this.separator = Buffer.from(TypedDataEncoder.hashDomain(traceledgerDomain(binding)).slice(2), 'hex');
-    for (const type of SHARE_TYPES) {
-      const fields = EIP712_TYPES[type as RecordType];
-      const hash = keccakBytes(Buffer.from(`${type}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`, 'utf8'));
-      this.typeHashes.set(type, { hash, types: fields.map((f) => f.type as FieldType) });
-    }
+    this.domain = traceledgerDomain(binding);
   }
 
   /**
@@ -94,42 +82,24 @@ export class ShareSignatureChecker {
    * Throws SignatureCheckError when a signed field is missing or malformed.
    */
   digest(type: ShareType, body: Record<string, unknown>, root: string, issuedAtSeconds: number): Uint8Array {
-    const spec = this.typeHashes.get(type)!;
-    const values = [body.id, root, issuedAtSeconds, body.step, body.departmentId, body.seq, body.prevHash, ...SHARE_MESSAGE[type](body)];
-    if (values.length !== spec.types.length) throw new SignatureCheckError(`${type} has ${values.length} signed values, expected ${spec.types.length}`);
-    const buf = Buffer.alloc(32 * (values.length + 1));
-    buf.set(spec.hash, 0);
-    values.forEach((v, i) => encodeField(buf, 32 * (i + 1), spec.types[i]!, v));
-    const pre = Buffer.alloc(66);
-    pre[0] = 0x19;
-    pre[1] = 0x01;
-    pre.set(this.separator, 2);
-    pre.set(keccakBytes(buf), 34);
-    return keccakBytes(pre);
+    try {
+      const td = typedDataWithDomain(type, { ...body, issuedAt: '1970-01-01T00:00:00Z' } as unknown as SignedView<ShareType>, root, this.domain);
+      td.message.issuedAt = issuedAtSeconds;
+      return typedDataDigestBytes(td);
+    } catch (cause) {
+      if (cause instanceof SignatureCheckError) throw cause;
+      throw new SignatureCheckError(`a signed field of this ${type} is missing or malformed: ${(cause as Error).message}`, { cause });
+    }
   }
 
   /** The lowercase address that made `signature` over `digest`. Throws SignatureCheckError (or RecordError('bad-signature')). */
   signerOf(digest: Uint8Array, signature: string): string {
-    const { compact, recid } = parseSignature(signature);
-    let publicKey: Uint8Array;
+    const parsed = parseSignature(signature);
     try {
-      publicKey = secp256k1.ecdsaRecover(compact, recid, digest, false);
+      return recoverAddressFromDigest(digest, parsed);
     } catch (cause) {
-      throw new SignatureCheckError('no public key can be recovered from this signature', { cause });
+      if (cause instanceof RecordError) throw new SignatureCheckError('no public key can be recovered from this signature', { cause });
+      throw cause;
     }
-    return `0x${Buffer.from(keccakBytes(publicKey.subarray(1))).subarray(12).toString('hex')}`;
-  }
-}
-
-function encodeField(buf: Buffer, at: number, type: FieldType, v: unknown): void {
-  if (type === 'string') {
-    if (typeof v !== 'string') throw new SignatureCheckError('a signed text field is missing');
-    buf.set(keccakBytes(Buffer.from(v, 'utf8')), at);
-  } else if (type === 'bytes32') {
-    if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(v)) throw new SignatureCheckError('a signed bytes32 field is not 0x + 64 hex digits');
-    buf.write(v.slice(2), at, 'hex');
-  } else {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new SignatureCheckError('a signed uint64 field is not a non-negative integer');
-    buf.writeBigUInt64BE(BigInt(v), at + 24);
   }
 }

@@ -1,255 +1,335 @@
 /**
- * The verifier: a list of named steps, each a small function that throws a step-named error
- * with a plain sentence. The result lists every step with its status and names the first failure.
- * Used by the server, the CLI and (the integrity steps) the consumer's browser.
+ * The verifier: one list of named steps, each a small function that either returns its outcome or throws a
+ * step-named error carrying a message code (see ./messages). The result lists every step with its status
+ * and names the first failure. Isomorphic: the server, the CLI and the consumer's browser run this code.
  */
-import { ProofError, fromHex, toHex, verifyInclusion } from '../ledger/rfc6962';
-import {
-  EIP712_SIGNED_FIELDS,
-  isRecordType,
-  logEntryLeafHash,
-  parseLogEntry,
-  recoverSigner,
-  revocationReasonOf,
-  typedDataFor,
-  verifyDisclosures,
-  instantToSeconds,
-  type LogEntry,
-  type RecordType,
-  type SignedView,
-} from '../records';
-import { classify, type Classification } from '../standards';
-import type { ChainReader, OnChainRevocation } from '../chain/reader';
-import { RECORD_ROUTING } from '../service/routing';
-import { BUNDLE_FORMAT, ProofBundleSchema, type ProofBundle } from './bundle';
+import { ProofError, fromHex, leafHash, toHex, verifyInclusion } from '../ledger/rfc6962';
+import { canonicalBytes } from '../records/canonical';
+import { verifyDisclosures } from '../records/disclosure';
+import { instantToSeconds, recoverSigner, requiredSignedFields, typedDataFor, type SignedView } from '../records/eip712';
+import { isRecordError } from '../records/errors';
+import type { LogEntry } from '../records/log-entry';
+import { RECORD_ROUTING, revocationReasonOf, type RecordType } from '../records/record-types';
+import { classify, type Classification } from '../standards/classify';
+import { BundleReadError, readBundle, type ProofBundle } from './bundle';
+import type { ChainReader, OnChainRevocation } from './chain';
+import { messageText, type MessageCode, type Params } from './messages';
 
+/** The steps of one bundle, in order. */
 export const STEPS = [
   'parseBundle',
   'checkFieldDisclosures',
+  'checkSigner',
   'computeLeafHash',
   'checkInclusion',
   'checkCheckpointOnChain',
-  'checkSigner',
+  'checkLabIdentity',
   'checkNotRevoked',
   'classifySelenium',
 ] as const;
 export type StepName = (typeof STEPS)[number];
 
+/** Steps that read the chain: skipped without an endpoint. */
+const CHAIN_STEPS: ReadonlySet<StepName> = new Set(['checkCheckpointOnChain', 'checkLabIdentity', 'checkNotRevoked']);
+
 export type StepStatus = 'passed' | 'failed' | 'pending' | 'skipped';
+export type Verdict = 'valid' | 'invalid' | 'pending' | 'revoked';
+export const VERDICTS: readonly Verdict[] = ['valid', 'invalid', 'pending', 'revoked'];
+
 export interface StepResult {
-  step: StepName;
+  step: string;
   status: StepStatus;
+  /** Key into the message table (./messages); render it in the reader's language. */
+  code: MessageCode;
+  params: Params;
+  /** The English sentence (for logs, the API and the CLI). */
   message: string;
 }
 
-export type Verdict = 'valid' | 'invalid' | 'pending' | 'revoked';
+export interface RevocationInfo {
+  reasonCode: number;
+  reason: string;
+  revokedAt: string;
+  revokedBy: string;
+  /** Where the verifier learnt it: read on chain, or the server's word (a browser without a chain endpoint). */
+  source: 'chain' | 'server';
+}
 
 export interface VerificationResult {
   verdict: Verdict;
   steps: StepResult[];
-  /** The first step that failed, if any. */
-  failedStep: StepName | null;
+  /** The first step that failed, if any (checkNotRevoked for a revoked record). */
+  failedStep: string | null;
   record: { type: string; id: string; fields: Record<string, unknown> } | null;
   anchor: { size: number; root: string; leafIndex: number | null; txHash: string | null; blockNumber: number | null; blockTime: number | null } | null;
   signer: string | null;
-  revocation: { reasonCode: number; reason: string; revokedAt: string; revokedBy: string } | null;
+  revocation: RevocationInfo | null;
   classification: Classification | null;
-}
-
-/** A step failed; `step` names it. */
-export class StepError extends Error {
-  override readonly name = 'StepError';
-  constructor(
-    readonly step: StepName,
-    message: string,
-    readonly status: 'failed' | 'pending' = 'failed',
-  ) {
-    super(message);
-  }
+  /** True when every chain step was read from a chain endpoint (false without one, or when it failed). */
+  chainChecked: boolean;
+  /** The lab as registered on chain for the signing key, when its identity checked out. */
+  lab: { name: string; code: string } | null;
 }
 
 export interface VerifyOptions {
   /** Product category of the batch a report is for (from the verified batch), to classify its result. */
-  category?: string;
-  /** Skip the steps that need the chain (the browser does its own; the server can pass a reader). */
-  chain?: ChainReader;
+  category?: string | undefined;
+  /** Read the chain through this; without it the chain steps are skipped and `chainChecked` is false. */
+  chain?: ChainReader | undefined;
+  /** Without a chain: a revocation the server reported (a claim against itself, so it is shown). */
+  reportedRevocation?: { reasonCode: number; revokedAt: string } | null | undefined;
+}
+
+/** A step's outcome other than passing. */
+export class StepError extends Error {
+  override readonly name = 'StepError';
+  constructor(
+    readonly step: string,
+    readonly code: MessageCode,
+    readonly params: Params = {},
+    readonly status: 'failed' | 'pending' | 'skipped' = 'failed',
+  ) {
+    super(messageText(code, params, 'en'));
+  }
+}
+
+/** A chain read that failed (the endpoint, not the record). */
+class ChainReadError extends Error {}
+
+interface Outcome {
+  code: MessageCode;
+  params?: Params;
 }
 
 interface Context {
   bundle: ProofBundle;
-  fields: Record<string, unknown>;
-  entry: LogEntry;
-  leaf: Uint8Array;
   type: RecordType;
-  revocation: OnChainRevocation | null;
-  classification: Classification | null;
+  entry: LogEntry;
+  fields: Record<string, unknown>;
+  leaf: Uint8Array;
+  opts: VerifyOptions;
+  result: VerificationResult;
 }
 
-type Step = (ctx: Context, opts: VerifyOptions) => Promise<string>;
+type Step = (ctx: Context) => Promise<Outcome>;
 
-const fail = (step: StepName, message: string): never => {
-  throw new StepError(step, message);
+const fail = (step: StepName, code: MessageCode, params: Params = {}): never => {
+  throw new StepError(step, code, params);
 };
 
+async function read<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw new ChainReadError((e as Error)?.message ?? String(e));
+  }
+}
+
+const isoOfSeconds = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+
+function chainOf(ctx: Context, step: StepName): ChainReader {
+  if (!ctx.opts.chain) throw new StepError(step, 'noChainEndpoint', {}, 'skipped');
+  return ctx.opts.chain;
+}
+
 const STEP_FNS: Record<Exclude<StepName, 'parseBundle'>, Step> = {
-  async checkFieldDisclosures(ctx) {
+  async checkFieldDisclosures(ctx): Promise<Outcome> {
     const { record } = ctx.bundle;
     try {
-      ctx.fields = verifyDisclosures(record.disclosures as never, record.leafCount, record.recordRoot as `0x${string}`);
+      ctx.fields = verifyDisclosures(record.disclosures as never, record.leafCount, record.recordRoot.toLowerCase() as `0x${string}`);
     } catch (e) {
-      return fail('checkFieldDisclosures', `A disclosed field does not match the signed record: ${(e as Error).message}`);
+      if (!isRecordError(e)) throw e;
+      const field = e.field ?? '?';
+      if (/out of order/.test(e.message)) return fail('checkFieldDisclosures', 'disclosureOrder', { field });
+      if (/does not verify|not JSON/.test(e.message)) return fail('checkFieldDisclosures', 'disclosureMismatch', { field });
+      return fail('checkFieldDisclosures', 'disclosureMalformed', { field });
     }
-    if (ctx.fields.id !== undefined && ctx.fields.id !== record.id) fail('checkFieldDisclosures', `The disclosed id ${String(ctx.fields.id)} is not the record's id ${record.id}.`);
-    return `${record.disclosures.length} disclosed fields match the record root; ${record.leafCount - record.disclosures.length} private fields stay hidden.`;
+    if (ctx.fields.id !== undefined && ctx.fields.id !== record.id) fail('checkFieldDisclosures', 'disclosureIdMismatch', { disclosed: String(ctx.fields.id), id: record.id });
+    return { code: 'disclosuresMatch', params: { disclosed: record.disclosures.length, hidden: record.leafCount - record.disclosures.length } };
   },
 
-  async computeLeafHash(ctx) {
-    const { bundle } = ctx;
-    try {
-      ctx.entry = parseLogEntry(bundle.entry);
-    } catch (e) {
-      return fail('computeLeafHash', `The log entry is not readable: ${(e as Error).message}`);
-    }
-    const e = ctx.entry;
-    if (e.recordRoot !== bundle.record.recordRoot.toLowerCase()) fail('computeLeafHash', 'The log entry commits to another record root.');
-    if (e.id !== bundle.record.id || e.type !== bundle.record.type) fail('computeLeafHash', 'The log entry is for another record.');
-    ctx.leaf = logEntryLeafHash(e);
-    const leafHex = '0x' + toHex(ctx.leaf);
-    if (leafHex !== bundle.log.leafHash.toLowerCase()) fail('computeLeafHash', `The log entry hashes to ${leafHex}, not the bundle's leaf hash ${bundle.log.leafHash}.`);
-    return `Leaf hash ${leafHex}.`;
-  },
-
-  async checkInclusion(ctx) {
-    const { checkpoint, log } = ctx.bundle;
-    if (!checkpoint || log.leafIndex === null) throw new StepError('checkInclusion', 'The record is accepted but not yet in an anchored checkpoint.', 'pending');
-    try {
-      verifyInclusion({ index: log.leafIndex, size: checkpoint.size, leafHash: ctx.leaf, proof: log.inclusionProof.map(fromHex), root: fromHex(checkpoint.root) });
-    } catch (e) {
-      const why = e instanceof ProofError ? e.message : (e as Error).message;
-      return fail('checkInclusion', `The inclusion proof does not lead to the checkpoint root: ${why}`);
-    }
-    return `Entry ${log.leafIndex} is in the log of ${checkpoint.size} entries with root ${checkpoint.root}.`;
-  },
-
-  async checkCheckpointOnChain(ctx, opts) {
-    const { checkpoint, log, chain } = ctx.bundle;
-    if (!checkpoint) throw new StepError('checkCheckpointOnChain', 'No checkpoint yet: the record waits to be anchored.', 'pending');
-    if (!opts.chain) throw new StepError('checkCheckpointOnChain', 'No chain endpoint was given, so the checkpoint was not read from the chain.', 'pending');
-    const chainId = await opts.chain.chainId();
-    if (chainId !== chain.chainId) fail('checkCheckpointOnChain', `The endpoint is chain ${chainId}, but the record was anchored on chain ${chain.chainId}.`);
-    const root = await opts.chain.rootAt(log.chainLogId, checkpoint.size);
-    if (root === null) fail('checkCheckpointOnChain', `TraceLedger ${chain.traceLedger} holds no checkpoint of size ${checkpoint.size}.`);
-    if (root!.toLowerCase() !== checkpoint.root.toLowerCase()) fail('checkCheckpointOnChain', `The chain's root at size ${checkpoint.size} is ${root}, not ${checkpoint.root}.`);
-    const where = checkpoint.blockNumber !== null ? ` (block ${checkpoint.blockNumber})` : '';
-    return `TraceLedger on chain ${chainId} anchored this root at size ${checkpoint.size}${where}.`;
-  },
-
-  async checkSigner(ctx, opts) {
-    const needed = EIP712_SIGNED_FIELDS[ctx.type] as readonly string[];
-    const missing = needed.filter((f) => !(f in ctx.fields));
-    if (missing.length > 0) fail('checkSigner', `The bundle withholds signed fields: ${missing.join(', ')}.`);
+  async checkSigner(ctx): Promise<Outcome> {
+    const missing = requiredSignedFields(ctx.type).filter((f) => !(f in ctx.fields));
+    if (missing.length > 0) fail('checkSigner', 'signedFieldsWithheld', { fields: missing.join(', ') });
     const { chain } = ctx.bundle;
     let recovered: string;
     try {
-      const typed = typedDataFor(ctx.type, ctx.fields as unknown as SignedView<RecordType>, ctx.entry.recordRoot, { chainId: chain.chainId, verifyingContract: chain.traceLedger });
+      const typed = typedDataFor(ctx.type, ctx.fields as unknown as SignedView<RecordType>, ctx.bundle.record.recordRoot.toLowerCase(), { chainId: chain.chainId, verifyingContract: chain.traceLedger });
       recovered = recoverSigner(typed, ctx.entry.signature).toLowerCase();
     } catch (e) {
-      return fail('checkSigner', `The signature cannot be checked: ${(e as Error).message}`);
+      if (!isRecordError(e)) throw e;
+      return fail('checkSigner', 'signatureMalformed');
     }
-    if (recovered !== ctx.entry.signer) fail('checkSigner', `The signature is by ${recovered}, not the stated signer ${ctx.entry.signer}.`);
+    if (recovered !== ctx.entry.signer) fail('checkSigner', 'signatureWrongSigner', { recovered, signer: ctx.entry.signer });
+    ctx.result.signer = recovered;
+    if (!ctx.opts.chain) return { code: 'signatureNoChain', params: { signer: recovered } };
     const role = RECORD_ROUTING[ctx.type].role;
-    if (!opts.chain) throw new StepError('checkSigner', `Signed by ${recovered}; its registration was not read from the chain.`, 'pending');
-    const at = instantToSeconds(ctx.entry.issuedAt);
-    if (await opts.chain.isValidSigner(recovered, role, at)) return `Signed by ${recovered}, a ${role} key valid at ${ctx.entry.issuedAt}.`;
-    if (ctx.type === 'Batch' && (await opts.chain.isAnchorer(recovered))) return `Registered by its producer through the operator ${recovered}.`;
-    return fail('checkSigner', `${recovered} was not a registered ${role} key valid at ${ctx.entry.issuedAt}.`);
+    const at = ctx.entry.issuedAt;
+    if (await read(ctx.opts.chain.isValidSigner(recovered, role, instantToSeconds(at)))) return { code: 'signerRegistered', params: { signer: recovered, role, at } };
+    if (ctx.type === 'Batch' && (await read(ctx.opts.chain.isAnchorer(recovered)))) return { code: 'signerOperator', params: { signer: recovered } };
+    return fail('checkSigner', 'signerNotRegistered', { signer: recovered, role, at });
   },
 
-  async checkNotRevoked(ctx, opts) {
-    if (!opts.chain) throw new StepError('checkNotRevoked', 'Revocations were not read from the chain.', 'pending');
-    const leafHex = '0x' + toHex(ctx.leaf);
-    const r = await opts.chain.revocationOf(leafHex);
-    if (!r.revoked) return 'Not revoked.';
-    // Any lab key can call revoke(); only the issuing lab's revocation, or a regulator's, counts.
-    if (r.participantId !== null && r.participantId !== (await opts.chain.participantOf(ctx.entry.signer))) {
-      return `Not revoked (a revocation by ${r.revokedBy}, who did not issue it, is ignored).`;
+  async computeLeafHash(ctx): Promise<Outcome> {
+    const { bundle, entry } = ctx;
+    if (entry.recordRoot !== bundle.record.recordRoot.toLowerCase() || entry.id !== bundle.record.id || entry.type !== bundle.record.type) fail('computeLeafHash', 'entryOtherRecord');
+    ctx.leaf = leafHash(canonicalBytes(entry));
+    const computed = `0x${toHex(ctx.leaf)}`;
+    if (computed !== bundle.log.leafHash.toLowerCase()) fail('computeLeafHash', 'leafHashMismatch', { computed, stated: bundle.log.leafHash });
+    return { code: 'leafHashOk', params: { leaf: computed } };
+  },
+
+  async checkInclusion(ctx): Promise<Outcome> {
+    const { checkpoint, log } = ctx.bundle;
+    if (!checkpoint || log.leafIndex === null) throw new StepError('checkInclusion', 'notAnchored', {}, 'pending');
+    try {
+      verifyInclusion({ index: log.leafIndex, size: checkpoint.size, leafHash: ctx.leaf, proof: log.inclusionProof.map(fromHex), root: fromHex(checkpoint.root) });
+    } catch (e) {
+      if (!(e instanceof ProofError)) throw e;
+      return fail('checkInclusion', 'inclusionFailed', { reason: e.reason });
     }
-    ctx.revocation = r;
-    const reason = revocationReasonOf(r.reasonCode) ?? `code ${r.reasonCode}`;
-    return fail('checkNotRevoked', `Revoked on ${new Date(r.revokedAt * 1000).toISOString()} by ${r.participantId === null ? 'the regulator' : 'the issuing lab'}: ${reason}.`);
+    return { code: 'included', params: { position: log.leafIndex + 1, size: checkpoint.size, root: checkpoint.root.toLowerCase() } };
   },
 
-  async classifySelenium(ctx, opts) {
-    if (ctx.type !== 'SeleniumTestReport') throw new StepError('classifySelenium', 'Not a selenium test report.', 'pending');
-    const f = ctx.fields as { result?: number; unit?: string; issueDate?: string };
-    if (f.result === undefined || f.unit === undefined || f.issueDate === undefined) return fail('classifySelenium', 'The result, unit or issue date is not disclosed.');
-    if (!opts.category) throw new StepError('classifySelenium', 'No product category given, so the result was not classified.', 'pending');
-    ctx.classification = classify({ category: opts.category, result: f.result, unit: f.unit, date: f.issueDate });
-    return ctx.classification.reason_en;
+  async checkCheckpointOnChain(ctx): Promise<Outcome> {
+    const { checkpoint, log, chain } = ctx.bundle;
+    if (!checkpoint) throw new StepError('checkCheckpointOnChain', 'notAnchored', {}, 'pending');
+    const reader = chainOf(ctx, 'checkCheckpointOnChain');
+    const chainId = await read(reader.chainId());
+    if (chainId !== chain.chainId) fail('checkCheckpointOnChain', 'wrongChain', { endpoint: chainId, expected: chain.chainId });
+    const root = await read(reader.rootAt(log.chainLogId, checkpoint.size));
+    if (root === null) fail('checkCheckpointOnChain', 'checkpointMissing', { size: checkpoint.size, contract: chain.traceLedger });
+    if (root!.toLowerCase() !== checkpoint.root.toLowerCase()) fail('checkCheckpointOnChain', 'checkpointRootMismatch', { size: checkpoint.size });
+    return { code: 'checkpointOnChain', params: { chainId, size: checkpoint.size } };
+  },
+
+  async checkLabIdentity(ctx): Promise<Outcome> {
+    if (ctx.type !== 'SeleniumTestReport') throw new StepError('checkLabIdentity', 'notAReport', {}, 'skipped');
+    const lab = ctx.fields.lab as { cmaNumber?: unknown } | undefined;
+    if (!lab || typeof lab.cmaNumber !== 'string') return fail('checkLabIdentity', 'labNotDisclosed');
+    const reader = chainOf(ctx, 'checkLabIdentity');
+    const signer = ctx.entry.signer;
+    const id = await read(reader.participantOf(signer));
+    const participant = id === null ? null : await read(reader.participant(id));
+    if (participant === null) return fail('checkLabIdentity', 'labSignerUnknown', { signer });
+    if (participant.kind !== 'lab' || participant.code !== lab.cmaNumber) {
+      return fail('checkLabIdentity', 'labIdentityMismatch', { named: lab.cmaNumber, name: participant.name, role: participant.kind, code: participant.code });
+    }
+    ctx.result.lab = { name: participant.name, code: participant.code };
+    return { code: 'labIdentityOk', params: { name: participant.name, code: participant.code } };
+  },
+
+  async checkNotRevoked(ctx): Promise<Outcome> {
+    const leafHex = `0x${toHex(ctx.leaf)}`;
+    if (!ctx.opts.chain) {
+      const claim = ctx.opts.reportedRevocation;
+      if (!claim) throw new StepError('checkNotRevoked', 'noChainEndpoint', {}, 'skipped');
+      const reason = revocationReasonOf(claim.reasonCode) ?? 'unknown';
+      ctx.result.revocation = { reasonCode: claim.reasonCode, reason, revokedAt: claim.revokedAt, revokedBy: 'server', source: 'server' };
+      return fail('checkNotRevoked', 'revokedPerServer', { at: claim.revokedAt, reason });
+    }
+    const r: OnChainRevocation = await read(ctx.opts.chain.revocationOf(leafHex));
+    if (!r.revoked) return { code: 'notRevoked' };
+    // Only the issuing lab's revocation, or a regulator's, counts.
+    if (r.participantId !== null && r.participantId !== (await read(ctx.opts.chain.participantOf(ctx.entry.signer)))) {
+      return { code: 'revocationIgnored', params: { by: r.revokedBy } };
+    }
+    const reason = revocationReasonOf(r.reasonCode) ?? 'unknown';
+    const at = isoOfSeconds(r.revokedAt);
+    ctx.result.revocation = { reasonCode: r.reasonCode, reason, revokedAt: at, revokedBy: r.revokedBy, source: 'chain' };
+    return fail('checkNotRevoked', 'revokedOnChain', { at, by: r.participantId === null ? 'regulator' : 'lab', reason });
+  },
+
+  async classifySelenium(ctx): Promise<Outcome> {
+    if (ctx.type !== 'SeleniumTestReport') throw new StepError('classifySelenium', 'notAReport', {}, 'skipped');
+    const f = ctx.fields as { result?: unknown; unit?: unknown; issueDate?: unknown };
+    if (typeof f.result !== 'number' || typeof f.unit !== 'string' || typeof f.issueDate !== 'string') return fail('classifySelenium', 'resultNotDisclosed');
+    if (!ctx.opts.category) throw new StepError('classifySelenium', 'noCategory', {}, 'skipped');
+    ctx.result.classification = classifyOrNoStandard(ctx.opts.category, f.result, f.unit, f.issueDate);
+    return { code: 'classified', params: { en: ctx.result.classification.reason_en, zh: ctx.result.classification.reason_zh } };
   },
 };
 
-/** Verifies a proof bundle (any JSON value); never throws for bad input. */
+/** A tier, or 'no-standard' when the unit or category is one no standard covers (a genuine report stays valid). */
+function classifyOrNoStandard(category: string, result: number, unit: string, date: string): Classification {
+  try {
+    return classify({ category, result, unit, date });
+  } catch (e) {
+    const why = (e as Error).message;
+    return {
+      tier: 'no-standard',
+      standard: null,
+      range: null,
+      basis: null,
+      valueMgPerKg: null,
+      reason_en: `No standard applies: ${why}`,
+      reason_zh: `无适用标准：${why}`,
+      extraCondition: null,
+      extraCondition_zh: null,
+    };
+  }
+}
+
+function stepResult(step: string, status: StepStatus, code: MessageCode, params: Params = {}): StepResult {
+  return { step, status, code, params, message: messageText(code, params, 'en') };
+}
+
+/** Verifies a proof bundle (any JSON value); never throws for bad input or a failing chain endpoint. */
 export async function verifyBundle(input: unknown, opts: VerifyOptions = {}): Promise<VerificationResult> {
   const steps: StepResult[] = [];
-  const result: VerificationResult = { verdict: 'invalid', steps, failedStep: null, record: null, anchor: null, signer: null, revocation: null, classification: null };
+  const result: VerificationResult = { verdict: 'invalid', steps, failedStep: null, record: null, anchor: null, signer: null, revocation: null, classification: null, chainChecked: opts.chain !== undefined, lab: null };
 
-  const parsed = ProofBundleSchema.safeParse(input);
-  if (!parsed.success) {
-    const format = (input as { format?: unknown } | null)?.format;
-    const message =
-      typeof format === 'string' && format !== BUNDLE_FORMAT
-        ? `Unknown bundle format "${format}"; this verifier reads ${BUNDLE_FORMAT}.`
-        : `Not a ${BUNDLE_FORMAT} bundle: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
-    steps.push({ step: 'parseBundle', status: 'failed', message });
-    for (const s of STEPS.slice(1)) steps.push({ step: s, status: 'skipped', message: 'Not run: the bundle could not be read.' });
+  let read: ReturnType<typeof readBundle>;
+  try {
+    read = readBundle(input);
+  } catch (e) {
+    if (!(e instanceof BundleReadError)) throw e;
+    steps.push(stepResult('parseBundle', 'failed', e.code, e.params));
+    for (const s of STEPS.slice(1)) steps.push(stepResult(s, 'skipped', 'notRun', { step: 'parseBundle' }));
     result.failedStep = 'parseBundle';
+    result.chainChecked = false;
     return result;
   }
-  const bundle = parsed.data;
-  if (!isRecordType(bundle.record.type)) {
-    steps.push({ step: 'parseBundle', status: 'failed', message: `Unknown record type ${bundle.record.type}.` });
-    result.failedStep = 'parseBundle';
-    for (const s of STEPS.slice(1)) steps.push({ step: s, status: 'skipped', message: 'Not run: the bundle could not be read.' });
-    return result;
-  }
-  steps.push({ step: 'parseBundle', status: 'passed', message: `A ${bundle.record.type} bundle for record ${bundle.record.id}.` });
+  const { bundle, type, entry } = read;
+  steps.push(stepResult('parseBundle', 'passed', 'bundleRead', { type, id: bundle.record.id }));
 
-  const ctx: Context = { bundle, fields: {}, entry: undefined as never, leaf: new Uint8Array(), type: bundle.record.type, revocation: null, classification: null };
-  let broken = false;
+  const ctx: Context = { bundle, type, entry, fields: {}, leaf: new Uint8Array(), opts, result };
   let pending = false;
   for (const name of STEPS.slice(1) as Exclude<StepName, 'parseBundle'>[]) {
-    if (broken) {
-      steps.push({ step: name, status: 'skipped', message: `Not run: ${result.failedStep} failed.` });
+    if (result.failedStep !== null && result.failedStep !== 'checkNotRevoked') {
+      steps.push(stepResult(name, 'skipped', 'notRun', { step: result.failedStep }));
       continue;
     }
     try {
-      steps.push({ step: name, status: 'passed', message: await STEP_FNS[name](ctx, opts) });
+      const out = await STEP_FNS[name](ctx);
+      steps.push(stepResult(name, 'passed', out.code, out.params));
     } catch (e) {
-      if (e instanceof StepError && e.status === 'pending') {
-        steps.push({ step: name, status: name === 'classifySelenium' ? 'skipped' : 'pending', message: e.message });
-        if (name !== 'classifySelenium') pending = true;
-        continue;
+      if (e instanceof ChainReadError) {
+        steps.push(stepResult(name, 'pending', 'chainUnreachable'));
+        result.chainChecked = false;
+        pending = true;
+      } else if (e instanceof StepError) {
+        steps.push(stepResult(name, e.status, e.code, e.params));
+        if (e.status === 'pending') pending = true;
+        if (e.status === 'skipped' && CHAIN_STEPS.has(name) && e.code === 'noChainEndpoint') result.chainChecked = false;
+        if (e.status === 'failed' && result.failedStep === null) result.failedStep = name;
+      } else {
+        steps.push(stepResult(name, 'failed', 'stepCrashed'));
+        if (result.failedStep === null) result.failedStep = name;
       }
-      const message = e instanceof StepError ? e.message : `Could not complete this step: ${(e as Error).message}`;
-      steps.push({ step: name, status: 'failed', message });
-      if (name === 'checkNotRevoked' && ctx.revocation) continue; // revoked is its own verdict
-      if (!broken) result.failedStep = name;
-      broken = true;
     }
   }
 
   result.record = { type: bundle.record.type, id: bundle.record.id, fields: ctx.fields };
-  result.signer = ctx.entry?.signer ?? null;
-  result.classification = ctx.classification;
-  if (bundle.checkpoint) {
-    result.anchor = { ...bundle.checkpoint, leafIndex: bundle.log.leafIndex };
-  }
-  if (ctx.revocation) {
-    const r = ctx.revocation;
-    result.revocation = { reasonCode: r.reasonCode, reason: revocationReasonOf(r.reasonCode) ?? 'unknown', revokedAt: new Date(r.revokedAt * 1000).toISOString(), revokedBy: r.revokedBy };
-  }
-  result.verdict = broken ? 'invalid' : ctx.revocation ? 'revoked' : pending ? 'pending' : 'valid';
-  if (result.verdict === 'revoked') result.failedStep = 'checkNotRevoked';
+  if (bundle.checkpoint) result.anchor = { ...bundle.checkpoint, leafIndex: bundle.log.leafIndex };
+  const revokedOnly = result.failedStep === 'checkNotRevoked' && result.revocation !== null;
+  result.verdict = result.failedStep !== null && !revokedOnly ? 'invalid' : revokedOnly ? 'revoked' : pending ? 'pending' : 'valid';
+  if (!result.chainChecked && result.verdict === 'valid' && opts.chain !== undefined) result.verdict = 'pending';
   return result;
+}
+
+/** The overall verdict of several records: invalid > revoked > pending > valid. */
+export function mergeVerdicts(verdicts: readonly Verdict[]): Verdict {
+  for (const v of ['invalid', 'revoked', 'pending'] as const) if (verdicts.includes(v)) return v;
+  return 'valid';
 }

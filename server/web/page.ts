@@ -1,9 +1,9 @@
 /** Server-rendered HTML of the consumer scan page (Chinese by default, English on request) and of its error page. */
 import { formatMgPerKg, listCategories } from '../standards';
 import type { ConsumerReport, ConsumerStep, ConsumerView } from '../service/consumer';
-import type { Verdict } from '../verification/verify';
+import { messageText, stepTitle, type Lang, type Verdict } from '../verification';
 
-export type Lang = 'zh' | 'en';
+export type { Lang };
 
 /** URLs of the page's stylesheet and script (content-hashed by the router). */
 export interface PageAssets {
@@ -198,33 +198,6 @@ const STRINGS = {
   },
 };
 
-const STEP_NAMES: Record<Lang, Record<string, string>> = {
-  zh: {
-    parseBundle: '读取证明包',
-    checkFieldDisclosures: '核对公开字段',
-    computeLeafHash: '计算记录哈希',
-    checkInclusion: '核对日志包含证明',
-    checkCheckpointOnChain: '核对链上检查点',
-    checkSigner: '核对签名者',
-    checkNotRevoked: '核对是否撤销',
-    classifySelenium: '硒含量分级',
-    checkReportSubject: '核对报告对应批次',
-    checkLabIdentity: '核对检测机构身份',
-  },
-  en: {
-    parseBundle: 'Read the proof bundle',
-    checkFieldDisclosures: 'Check the disclosed fields',
-    computeLeafHash: 'Compute the record hash',
-    checkInclusion: 'Check the log inclusion proof',
-    checkCheckpointOnChain: 'Check the checkpoint on chain',
-    checkSigner: 'Check the signer',
-    checkNotRevoked: 'Check for revocation',
-    classifySelenium: 'Classify the selenium result',
-    checkReportSubject: 'Check the report is for this batch',
-    checkLabIdentity: "Check the lab's identity",
-  },
-};
-
 const STEP_MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '…', skipped: '–' };
 
 // ---------------------------------------------------------------------------
@@ -370,7 +343,7 @@ function productCard(view: ConsumerView, title: string, lang: Lang): string {
     const basisText = Array.isArray(basis) ? basis.map((x) => t.basis[String(x)] ?? String(x)).join(lang === 'zh' ? '、' : ', ') : '';
     cert = `<h3>${t.certificate}</h3><ul class="plain">${commitments.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>${basisText ? `<p class="sub">${esc(basisText)}</p>` : ''}`;
   }
-  const alert = view.batchVerdict === 'revoked' && view.revocation ? `<div class="alert a-revoked"><b>${t.verdict.revoked}</b> ${esc(t.batchRevokedAlert(t.reasons[view.revocation.reason] ?? view.revocation.reason, beijingTime(view.revocation.revokedAt, lang)))}</div>` : view.batchVerdict === 'invalid' && view.failedStep ? `<div class="alert">${esc(t.failedAlert(STEP_NAMES[lang][view.failedStep] ?? view.failedStep, view.steps.find((s) => s.step === view.failedStep)?.message ?? ''))}</div>` : view.batchVerdict === 'pending' ? `<div class="alert a-pending">${t.pendingAlert}</div>` : '';
+  const alert = view.batchVerdict === 'revoked' && view.revocation ? `<div class="alert a-revoked"><b>${t.verdict.revoked}</b> ${esc(t.batchRevokedAlert(t.reasons[view.revocation.reason] ?? view.revocation.reason, beijingTime(view.revocation.revokedAt, lang)))}</div>` : view.batchVerdict === 'invalid' && view.failedStep ? `<div class="alert">${esc(t.failedAlert(stepTitle(view.failedStep, lang), stepText(view.steps.find((s) => s.step === view.failedStep), lang)))}</div>` : view.batchVerdict === 'pending' ? `<div class="alert a-pending">${t.pendingAlert}</div>` : '';
   return `<section class="card" id="product"><h2>${esc(title)}</h2>${alert}${facts(rows)}${cert}</section>`;
 }
 
@@ -400,7 +373,7 @@ function reportSection(r: ConsumerReport, lang: Lang): string {
   if (r.verdict === 'revoked' && r.revocation) {
     alert = `<div class="alert a-revoked"><b>${t.verdict.revoked}</b> ${esc(t.revokedAlert(t.reasons[r.revocation.reason] ?? r.revocation.reason, beijingTime(r.revocation.revokedAt, lang)))}</div>`;
   } else if (r.verdict === 'invalid' && r.failedStep) {
-    alert = `<div class="alert">${esc(t.failedAlert(STEP_NAMES[lang][r.failedStep] ?? r.failedStep, r.steps.find((s) => s.step === r.failedStep)?.message ?? ''))}</div>`;
+    alert = `<div class="alert">${esc(t.failedAlert(stepTitle(r.failedStep, lang), stepText(r.steps.find((s) => s.step === r.failedStep), lang)))}</div>`;
   } else if (r.verdict === 'pending') alert = `<div class="alert a-pending">${t.pendingAlert}</div>`;
 
   const rows: [string, string][] = [
@@ -440,11 +413,14 @@ function anchorCard(view: ConsumerView, lang: Lang): string {
   return `<section class="card" id="anchor"><h2>${t.anchor}</h2>${facts(rows)}</section>`;
 }
 
+/** A step's message in the page's language. */
+const stepText = (s: ConsumerStep | undefined, lang: Lang): string => (s ? messageText(s.code, s.params, lang) : '');
+
 function stepList(steps: readonly ConsumerStep[], lang: Lang, hide: (s: ConsumerStep) => boolean = () => false): string {
   const t = STRINGS[lang];
   return `<ol class="steps">${steps
     .filter((s) => !hide(s))
-    .map((s) => `<li class="s-${s.status}" data-step="${esc(s.step)}" data-status="${s.status}"><span class="st" aria-hidden="true">${STEP_MARK[s.status] ?? '?'}</span><b>${esc(STEP_NAMES[lang][s.step] ?? s.step)}</b> · ${t.status[s.status] ?? s.status}<small>${esc(s.message)}</small></li>`)
+    .map((s) => `<li class="s-${s.status}" data-step="${esc(s.step)}" data-status="${s.status}"><span class="st" aria-hidden="true">${STEP_MARK[s.status] ?? '?'}</span><b>${esc(stepTitle(s.step, lang))}</b> · ${t.status[s.status] ?? s.status}<small>${esc(stepText(s, lang))}</small></li>`)
     .join('')}</ol>`;
 }
 

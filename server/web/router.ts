@@ -14,6 +14,7 @@ import { AppError, isAppError } from '../errors';
 import type { AppContext } from '../http/context';
 import { verifyBatchForConsumer, verifyDigitalLinkForConsumer, type ConsumerView } from '../service/consumer';
 import { renderAuditPage } from './audit-page';
+import { clientBundle } from './client-bundle';
 import { renderConsolePage } from './console-page';
 import { formatDigitalLinkPath, parseDigitalLinkPath, type DigitalLink } from './digital-link';
 import { batchLinkset, GS1_VOC } from './linkset';
@@ -23,6 +24,8 @@ import { renderConsumerPage, renderErrorPage, type Lang, type PageAssets } from 
 const ASSET_DIR = path.join(__dirname, 'assets');
 export const ASSET_PREFIX = '/web/';
 const ASSET_FILES = { css: 'style.css', js: 'verify.js', console: 'console.js', audit: 'audit.js' } as const;
+/** Assets built from TypeScript rather than read from ASSET_DIR. */
+const BUILT_ASSETS: Partial<Record<keyof typeof ASSET_FILES, () => string>> = { js: () => clientBundle().js };
 const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
 
 /** A response body prepared once: its bytes, gzip form and ETag. */
@@ -71,7 +74,8 @@ interface Asset extends Prepared {
 function loadAssets(): Record<keyof typeof ASSET_FILES, Asset> {
   const out = {} as Record<keyof typeof ASSET_FILES, Asset>;
   for (const [key, file] of Object.entries(ASSET_FILES) as [keyof typeof ASSET_FILES, string][]) {
-    const p = prepare(TYPES[path.extname(file)]!, fs.readFileSync(path.join(ASSET_DIR, file)));
+    const build = BUILT_ASSETS[key];
+    const p = prepare(TYPES[path.extname(file)]!, build ? build() : fs.readFileSync(path.join(ASSET_DIR, file)));
     const hash = p.etag.slice(1, 11).replace(/[^A-Za-z0-9]/g, '0');
     const ext = path.extname(file);
     out[key] = { ...p, url: `${ASSET_PREFIX}${path.basename(file, ext)}.${hash}${ext}` };

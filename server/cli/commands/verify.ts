@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { CliError, EXIT, unusable, type CliRun, type ExitCode } from '../errors';
 import { readJsonFile, say } from '../io';
+import type { Lang, MessageCode, Params, StepResult, VerificationResult } from '../../verification';
 
 const SYMBOL = { passed: '✓', failed: '✗', pending: '…', skipped: '-' } as const;
 
@@ -20,62 +21,72 @@ export function registerVerify(program: Command, run: CliRun): void {
     .option('--category <key>', 'product category of the batch, to classify a selenium test report (e.g. tea)')
     .option('--contract <address>', 'the TraceLedger address you trust; without it, the one the bundle names is used')
     .option('--json', 'print the verification result as JSON')
-    .action(async (file: string, opts: { rpc: string; category?: string; contract?: string; json?: boolean }) => {
+    .option('--lang <lang>', 'language of the step messages: en or zh', 'en')
+    .action(async (file: string, opts: VerifyCliOptions) => {
       run.exitCode = await verify(file, opts);
     });
 }
 
-async function verify(file: string, opts: { rpc: string; category?: string; contract?: string; json?: boolean }): Promise<ExitCode> {
-  const { BUNDLE_FORMAT, ProofBundleSchema } = await import('../../verification/bundle');
+interface VerifyCliOptions {
+  rpc: string;
+  category?: string;
+  contract?: string;
+  json?: boolean;
+  lang: string;
+}
+
+async function verify(file: string, opts: VerifyCliOptions): Promise<ExitCode> {
+  if (opts.lang !== 'en' && opts.lang !== 'zh') throw unusable(`--lang must be en or zh, not ${opts.lang}`);
+  const lang: Lang = opts.lang;
+  // The same verifier as the server and the consumer's browser, on the native primitives.
+  await import('../../crypto/native');
+  const { BUNDLE_FORMAT, BundleReadError, JsonRpcChainReader, messageText, readBundle, stepTitle, verifyBundle } = await import('../../verification');
   const input = readJsonFile(file);
-  const format = (input as { format?: unknown } | null)?.format;
-  if (format !== BUNDLE_FORMAT) {
-    throw unusable(typeof format === 'string' ? `unknown bundle format "${format}"; this verifier reads ${BUNDLE_FORMAT}` : `${file} is not a ${BUNDLE_FORMAT} bundle (it has no "format")`);
+  let bundle;
+  try {
+    bundle = readBundle(input).bundle;
+  } catch (e) {
+    if (e instanceof BundleReadError) throw unusable(`${file} is not a readable ${BUNDLE_FORMAT} bundle: ${messageText(e.code, e.params, lang)}`);
+    throw e;
   }
-  const parsed = ProofBundleSchema.safeParse(input);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw unusable(`${file} is not a readable ${BUNDLE_FORMAT} bundle:\n${issues}`);
-  }
-  const bundle = parsed.data;
   if (opts.contract !== undefined && opts.contract.toLowerCase() !== bundle.chain.traceLedger.toLowerCase()) {
     throw new CliError(`INVALID: the bundle was anchored with TraceLedger ${bundle.chain.traceLedger}, not the trusted ${opts.contract}`, EXIT.REFUSED);
   }
-
-  const { connect } = await import('../chain');
-  const { RpcChainReader } = await import('../../chain/reader');
-  const { verifyBundle } = await import('../../verification/verify');
-  const { provider } = await connect(opts.rpc);
-  try {
-    const result = await verifyBundle(bundle, { chain: new RpcChainReader(provider, bundle.chain), category: opts.category });
-    const code: ExitCode = result.verdict === 'valid' ? EXIT.OK : result.verdict === 'pending' ? EXIT.PENDING : EXIT.REFUSED;
-    if (opts.json) {
-      say(JSON.stringify(result, null, 2));
-      return code;
-    }
-    say(`${BUNDLE_FORMAT}: ${bundle.record.type} ${bundle.record.id}`);
-    say(`chain ${bundle.chain.chainId}, TraceLedger ${bundle.chain.traceLedger}${opts.contract ? ' (trusted)' : ' (as the bundle names it; pin it with --contract)'}`);
-    say();
-    const width = Math.max(...result.steps.map((s) => s.step.length));
-    for (const s of result.steps) say(`  ${SYMBOL[s.status]} ${s.step.padEnd(width)}  ${s.message}`);
-    say();
-    say(verdictLine(result));
-    return code;
-  } finally {
-    provider.destroy();
+  const chain = JsonRpcChainReader.fromUrl(opts.rpc, bundle.chain);
+  const result = await verifyBundle(bundle, { chain, category: opts.category });
+  if (result.steps.some((s) => s.code === 'chainUnreachable')) {
+    throw unusable(`cannot reach the chain endpoint ${opts.rpc}: nothing was decided (check --rpc)`);
   }
+  const code: ExitCode = result.verdict === 'valid' ? EXIT.OK : result.verdict === 'pending' ? EXIT.PENDING : EXIT.REFUSED;
+  if (opts.json) {
+    say(JSON.stringify(result, null, 2));
+    return code;
+  }
+  say(`${BUNDLE_FORMAT}: ${bundle.record.type} ${bundle.record.id}`);
+  say(`chain ${bundle.chain.chainId}, TraceLedger ${bundle.chain.traceLedger}${opts.contract ? ' (trusted)' : ' (as the bundle names it; pin it with --contract)'}`);
+  say();
+  const width = Math.max(...result.steps.map((s) => s.step.length));
+  for (const s of result.steps) say(`  ${SYMBOL[s.status]} ${s.step.padEnd(width)}  ${lang === 'en' ? s.message : `${stepTitle(s.step, lang)}：${messageText(s.code, s.params, lang)}`}`);
+  say();
+  say(verdictLine(result, lang, messageText));
+  return code;
 }
 
-function verdictLine(r: { verdict: string; failedStep: string | null; steps: { step: string; status: string; message: string }[] }): string {
-  if (r.verdict === 'valid') return 'VALID: the record is genuine, anchored on chain, signed by a registered key, and not revoked.';
+type Render = (code: MessageCode, params: Params, lang: Lang) => string;
+
+function verdictLine(r: VerificationResult, lang: Lang, render: Render): string {
+  const text = (s: StepResult) => (lang === 'en' ? s.message : render(s.code, s.params, lang));
+  if (r.verdict === 'valid') return lang === 'zh' ? 'VALID：记录真实，已上链，由已登记的密钥签名，未被撤销。' : 'VALID: the record is genuine, anchored on chain, signed by a registered key, and not revoked.';
   if (r.verdict === 'revoked') {
     const step = r.steps.find((s) => s.step === 'checkNotRevoked');
-    return `REVOKED (checkNotRevoked): ${step?.message ?? 'the record was revoked'}`;
+    return `REVOKED (checkNotRevoked): ${step ? text(step) : ''}`;
   }
   if (r.verdict === 'pending') {
     const waiting = r.steps.filter((s) => s.status === 'pending').map((s) => s.step);
-    return `PENDING (${waiting.join(', ')}): nothing failed, but the record is not anchored on chain yet; verify again later.`;
+    return lang === 'zh'
+      ? `PENDING (${waiting.join(', ')})：没有步骤失败，但记录尚未上链，请稍后再验证。`
+      : `PENDING (${waiting.join(', ')}): nothing failed, but the record is not anchored on chain yet; verify again later.`;
   }
   const failed = r.steps.find((s) => s.step === r.failedStep);
-  return `INVALID: failed at ${r.failedStep ?? 'an unnamed step'}: ${failed?.message ?? ''}`.trimEnd();
+  return `INVALID: failed at ${r.failedStep ?? 'an unnamed step'}: ${failed ? text(failed) : ''}`.trimEnd();
 }

@@ -147,7 +147,7 @@ describe('server/cli: the traceledger command (spawned, against a real anvil nod
       fs.writeFileSync(file, JSON.stringify({ ...bundle, format: 'traceledger-proof-v2' }));
       const r = await cli(['verify', file, '--rpc', sys.rpcUrl]);
       expect(r.code, show(r)).to.equal(2);
-      expect(r.stderr).to.contain('unknown bundle format "traceledger-proof-v2"');
+      expect(r.stderr).to.match(/unknown bundle format "traceledger-proof-v2"/i);
     });
 
     it('When the RPC endpoint cannot be reached, Then exit 2 without a retry loop', async () => {

@@ -18,7 +18,8 @@ describe('server/http reports, records and revocations (real anvil node)', funct
   let lab: Wallet;
   let producer: { id: string; token: string };
   const batchId = `BATCH-R-${Date.now()}`;
-  let cma = 202727050200;
+  // The first lab gets the CMA number the report fixture names: a report's lab must be its signer's (checkLabIdentity).
+  let cma = 202727050123;
 
   /** Registers a lab through the API with one key valid over [from, to]. */
   async function labWithKey(key: Wallet, from = now() - YEAR, to = now() + YEAR) {

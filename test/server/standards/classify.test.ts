@@ -314,7 +314,16 @@ describe('standards/classify', () => {
       expect(classifyMg('paddy-rice', 0)).to.deep.include({ tier: 'below-range', valueMgPerKg: 0 });
     });
 
-    for (const unit of ['mg/L', 'ppm', 'mg/100g', 'g/kg', '']) {
+    for (const unit of ['mg/L', 'ug/L', 'µg / L']) {
+      it(`When the unit is ${JSON.stringify(unit)} (per volume), Then the tier is no-standard with a reason, not an error`, () => {
+        const got = classify({ category: 'tea', result: 0.3, unit, date: DATE });
+        expect(got).to.deep.include({ tier: 'no-standard', standard: null, range: null, valueMgPerKg: null });
+        expect(got.reason_en).to.match(/per volume/);
+        expect(got.reason_zh).to.match(/按体积计/);
+      });
+    }
+
+    for (const unit of ['ppm', 'mg/100g', 'g/kg', '']) {
       it(`When the unit is ${JSON.stringify(unit)}, Then classify throws UNKNOWN_UNIT naming the accepted units`, () => {
         expect(() => classify({ category: 'tea', result: 0.3, unit, date: DATE }))
           .to.throw(InvalidArgumentError, /mg\/kg, µg\/kg, µg\/100g, µg\/g/)

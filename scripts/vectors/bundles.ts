@@ -1,0 +1,236 @@
+/**
+ * Writes the proof-bundle vectors (test/vectors/bundles/): genuine records, each attack on them, and the
+ * chain they verify against (world.json). Every vector states the verdict and first failed step it MUST
+ * give; they are written here by hand, per attack, never read back from a verifier. Before writing, the
+ * script replays the world on a fresh anvil node and checks the server verifier agrees with every vector
+ * (the test runner then holds the CLI and the browser to the same answers).
+ *
+ *   npx ts-node --transpile-only scripts/vectors/bundles.ts [--out DIR]
+ *
+ * Deterministic: fixed keys (from public labels), fixed salts, fixed times and a chain whose genesis block
+ * has a fixed timestamp, so a rerun writes the same bytes. Only rerun it when a new attack is added.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { Wallet, getCreateAddress, id as labelHash } from 'ethers';
+import { ANVIL_DEV_KEYS } from '../../server/chain/anvil';
+import { RpcChainReader } from '../../server/chain/reader';
+import { chainLogId } from '../../server/anchoring/worker';
+import { inclusionProof, leafHash, rootHash, toHex } from '../../server/ledger/rfc6962';
+import {
+  commitRecord,
+  createLogEntry,
+  disclosePublicFields,
+  logEntryLeafHash,
+  parseRecord,
+  revocationReasonNumber,
+  signRecord,
+  type FieldSalts,
+  type RecordType,
+  type SignedView,
+} from '../../server/records';
+import { BUNDLE_FORMAT, verifyBundle, type ProofBundle, type Verdict } from '../../server/verification';
+import { USCC, batchInput, reportInput } from '../../test/server/records/fixtures';
+import { replayWorld, type World } from '../../test/support/vector-world';
+
+const OUT = (() => {
+  const i = process.argv.indexOf('--out');
+  return i > 0 && process.argv[i + 1] ? path.resolve(process.argv[i + 1]!) : path.join(__dirname, '../../test/vectors/bundles');
+})();
+
+const seconds = (iso: string): number => Date.parse(iso) / 1000;
+const GENESIS = seconds('2025-06-01T00:00:00Z');
+const UNTIL = seconds('2031-01-01T00:00:00Z');
+const CHAIN_ID = 31337;
+const OPERATOR = new Wallet(ANVIL_DEV_KEYS[0]);
+/** Test-only keys derived from public labels. */
+const keyOf = (label: string): Wallet => new Wallet(labelHash(`traceledger test vector key: ${label}`));
+const LAB_A = { key: keyOf('lab A'), code: '202727050123', name: '安康市富硒产品质量检验检测中心' };
+const LAB_B = { key: keyOf('lab B'), code: '202761070456', name: '汉中市农产品质量安全检验检测中心' };
+const UNREGISTERED = keyOf('unregistered');
+const PRODUCER = { code: USCC.producer, name: '紫阳县富硒茶业有限公司' };
+
+// The deployer's first two nonces create ParticipantRegistry, then TraceLedger (server/chain/deploy.ts).
+const TRACE_LEDGER = getCreateAddress({ from: OPERATOR.address, nonce: 1 });
+const BINDING = { chainId: CHAIN_ID, verifyingContract: TRACE_LEDGER };
+
+/** Deterministic salts: SHA-256 of the record id and field name. */
+function saltsOf(record: Record<string, unknown>): FieldSalts {
+  return Object.fromEntries(
+    Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .map((k) => [k, createHash('sha256').update(`vector salt:${String(record.id)}:${k}`).digest('hex').slice(0, 32)]),
+  );
+}
+
+interface Made {
+  type: RecordType;
+  record: Record<string, unknown>;
+  salts: FieldSalts;
+  root: string;
+  entry: ReturnType<typeof createLogEntry>;
+  leaf: Uint8Array;
+}
+
+async function make(type: RecordType, record: Record<string, unknown>, signer: Wallet): Promise<Made> {
+  const salts = saltsOf(record);
+  const { root } = commitRecord(record, salts);
+  const signature = await signRecord(signer, type, record as unknown as SignedView<typeof type>, root, BINDING);
+  const entry = createLogEntry({ type, id: String(record.id), recordRoot: root, signer: signer.address, signature, issuedAt: String(record.issuedAt) });
+  return { type, record, salts, root, entry, leaf: logEntryLeafHash(entry) };
+}
+
+const hex = (b: Uint8Array): string => `0x${toHex(b)}`;
+
+interface Vector {
+  desc: string;
+  bundle: unknown;
+  /** Product category of the batch, for classifying a report. */
+  category?: string;
+  wantVerdict: Verdict;
+  wantFailedStep: string | null;
+  wantTier?: string;
+}
+
+async function main(): Promise<void> {
+  // Records, in log order.
+  const batch = await make('Batch', parseRecord('Batch', batchInput({ id: 'VEC-BATCH-GTIN-0001', reportIds: ['VEC-REPORT-0001'] })) as never, OPERATOR);
+  const { gtin: _gtin, ...noGtinInput } = batchInput({ id: 'VEC-BATCH-NOGTIN-001', lot: 'VEC-NOGTIN-1', reportIds: [] });
+  const batchNoGtin = await make('Batch', parseRecord('Batch', noGtinInput) as never, OPERATOR);
+  const report = (id: string, o: Parameters<typeof reportInput>[0] = {}) => parseRecord('SeleniumTestReport', reportInput({ id, batchId: 'VEC-BATCH-GTIN-0001', reportNumber: `AKSE-${id}`, ...o })) as never;
+  const good = await make('SeleniumTestReport', report('VEC-REPORT-0001'), LAB_A.key);
+  const perLitre = await make('SeleniumTestReport', report('VEC-REPORT-MGL-0001', { unit: 'mg/L', result: 0.021 }), LAB_A.key);
+  // A unit outside the vocabulary: the schema refuses it at ingest, but a lab's own tooling could sign one.
+  const unknownUnit = await make('SeleniumTestReport', { ...reportInput({ id: 'VEC-REPORT-PPM-0001', batchId: 'VEC-BATCH-GTIN-0001', reportNumber: 'AKSE-PPM' }), unit: 'ppm' }, LAB_A.key);
+  const revoked = await make('SeleniumTestReport', report('VEC-REPORT-REVOKED-1'), LAB_A.key);
+  const otherRevoked = await make('SeleniumTestReport', report('VEC-REPORT-OTHERREV-1'), LAB_A.key);
+  const unregistered = await make('SeleniumTestReport', report('VEC-REPORT-UNREG-0001'), UNREGISTERED);
+  const impersonation = await make('SeleniumTestReport', report('VEC-REPORT-IMPERSON-1'), LAB_B.key); // names lab A's CMA
+  const log = [batch, batchNoGtin, good, perLitre, unknownUnit, revoked, otherRevoked, unregistered, impersonation];
+  const leaves = log.map((m) => m.leaf);
+  const size = leaves.length;
+  const root = hex(rootHash(leaves));
+  const products = chainLogId('products');
+
+  const world: World = {
+    format: 'traceledger-vector-world-v1',
+    desc: 'The chain the bundle vectors verify against: replay it with test/support/vector-world.ts. Keys are test-only, derived from public labels.',
+    chainId: CHAIN_ID,
+    genesisTimestamp: GENESIS,
+    operatorKey: ANVIL_DEV_KEYS[0],
+    participants: [
+      { kind: 'lab', code: LAB_A.code, name: LAB_A.name, accreditedFrom: GENESIS, accreditedUntil: UNTIL, keys: [{ privateKey: LAB_A.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
+      { kind: 'lab', code: LAB_B.code, name: LAB_B.name, accreditedFrom: GENESIS, accreditedUntil: UNTIL, keys: [{ privateKey: LAB_B.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
+      { kind: 'producer', code: PRODUCER.code, name: PRODUCER.name, keys: [] },
+    ],
+    anchors: [{ chainLogId: products, size, root }],
+    revocations: [
+      { leafHash: hex(revoked.leaf), reasonCode: revocationReasonNumber('sample-mismatch'), byKey: null },
+      { leafHash: hex(otherRevoked.leaf), reasonCode: revocationReasonNumber('fraud-suspected'), byKey: LAB_B.key.privateKey },
+    ],
+  };
+
+  const bundleOf = (m: Made): ProofBundle => {
+    const index = log.indexOf(m);
+    const set = disclosePublicFields(m.type, m.record, m.salts);
+    return {
+      format: BUNDLE_FORMAT,
+      record: { type: m.type, id: m.entry.id, recordRoot: m.root, leafCount: set.leafCount, disclosures: set.disclosures },
+      entry: { ...m.entry },
+      log: { logId: 'products', chainLogId: products, leafIndex: index, leafHash: hex(m.leaf), inclusionProof: inclusionProof(leaves, index).map(hex) },
+      checkpoint: { size, root, txHash: null, blockNumber: null, blockTime: null },
+      chain: { chainId: CHAIN_ID, traceLedger: TRACE_LEDGER, participantRegistry: getCreateAddress({ from: OPERATOR.address, nonce: 0 }), revocationRegistry: getCreateAddress({ from: OPERATOR.address, nonce: 2 }) },
+    };
+  };
+  const copy = (b: ProofBundle): ProofBundle => JSON.parse(JSON.stringify(b)) as ProofBundle;
+  const edit = (m: Made, f: (b: ProofBundle) => void): ProofBundle => {
+    const b = copy(bundleOf(m));
+    f(b);
+    return b;
+  };
+  const disclosure = (b: ProofBundle, name: string) => b.record.disclosures.find((d) => d.name === name)!;
+
+  // A checkpoint that is consistent with the bundle but was never anchored: the log plus one more entry.
+  const longer = [...leaves, leafHash(new TextEncoder().encode('an entry the chain never saw'))];
+  // The same report message, signed by a key that is not the stated signer.
+  const forged = await signRecord(UNREGISTERED, 'SeleniumTestReport', good.record as never, good.root, BINDING);
+
+  const vectors: Record<string, Vector> = {
+    'valid-report': { desc: "A genuine lab report, anchored, signed by a registered lab's key naming that lab.", bundle: bundleOf(good), category: 'tea', wantVerdict: 'valid', wantFailedStep: null, wantTier: 'selenium-rich' },
+    'valid-batch': { desc: 'A genuine batch with a GTIN, registered by the operator for its producer.', bundle: bundleOf(batch), wantVerdict: 'valid', wantFailedStep: null },
+    'missing-optional-field-no-gtin': { desc: 'A genuine batch registered without a GTIN (optional): the message carries an empty GTIN; it is valid.', bundle: bundleOf(batchNoGtin), wantVerdict: 'valid', wantFailedStep: null },
+    'unit-per-litre': { desc: 'A genuine report in mg/L: no selenium standard is per volume, so "no standard applies", and the record is valid.', bundle: bundleOf(perLitre), category: 'tea', wantVerdict: 'valid', wantFailedStep: null, wantTier: 'no-standard' },
+    'unknown-unit': { desc: 'A genuine, signed report in a unit outside the vocabulary (ppm): valid record, no applicable standard.', bundle: bundleOf(unknownUnit), category: 'tea', wantVerdict: 'valid', wantFailedStep: null, wantTier: 'no-standard' },
+    'revoked-by-regulator': { desc: 'A genuine report the regulator revoked on chain.', bundle: bundleOf(revoked), category: 'tea', wantVerdict: 'revoked', wantFailedStep: 'checkNotRevoked' },
+    'revoked-by-another-lab': { desc: 'A genuine report that a lab which did not issue it "revoked": such a revocation does not count.', bundle: bundleOf(otherRevoked), category: 'tea', wantVerdict: 'valid', wantFailedStep: null },
+    'tampered-field': { desc: 'The disclosed selenium result was raised after signing.', bundle: edit(good, (b) => void (disclosure(b, 'result').value = 0.99)), category: 'tea', wantVerdict: 'invalid', wantFailedStep: 'checkFieldDisclosures' },
+    'swapped-salt': {
+      desc: 'Two disclosed fields swapped their salts.',
+      bundle: edit(good, (b) => {
+        const [x, y] = b.record.disclosures;
+        [x!.salt, y!.salt] = [y!.salt, x!.salt];
+      }),
+      wantVerdict: 'invalid',
+      wantFailedStep: 'checkFieldDisclosures',
+    },
+    'withheld-signed-field': { desc: "The bundle leaves out a signed field (the lab's conclusion), so the signed message cannot be rebuilt.", bundle: edit(good, (b) => void (b.record.disclosures = b.record.disclosures.filter((d) => d.name !== 'conclusion'))), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
+    'signature-replaced': { desc: "The lab's signature was replaced by another key's signature over the same report.", bundle: edit(good, (b) => void (b.entry.signature = forged)), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
+    'signer-not-registered': { desc: 'A report signed (and logged) by a key no registry knows.', bundle: bundleOf(unregistered), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
+    'lab-impersonation': { desc: "Lab B's registered key signed a report naming lab A's name and CMA number.", bundle: bundleOf(impersonation), wantVerdict: 'invalid', wantFailedStep: 'checkLabIdentity' },
+    'wrong-chain': { desc: 'The bundle claims another chain id: the signature was bound to chain 31337.', bundle: edit(good, (b) => void (b.chain.chainId = 1)), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
+    'wrong-contract': { desc: 'The bundle names another TraceLedger contract: the signature was bound to the real one.', bundle: edit(good, (b) => void (b.chain.traceLedger = '0x000000000000000000000000000000000000dEaD')), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
+    'wrong-leaf-hash': { desc: "The bundle's leaf hash is not the hash of its log entry.", bundle: edit(good, (b) => void (b.log.leafHash = hex(leafHash(new TextEncoder().encode('another entry'))))), wantVerdict: 'invalid', wantFailedStep: 'computeLeafHash' },
+    'truncated-proof': { desc: 'The inclusion proof lost its last hash.', bundle: edit(good, (b) => void b.log.inclusionProof.pop()), wantVerdict: 'invalid', wantFailedStep: 'checkInclusion' },
+    'wrong-checkpoint': {
+      desc: 'A self-consistent checkpoint (the log plus one entry) that the chain never anchored.',
+      bundle: edit(good, (b) => {
+        b.checkpoint = { size: longer.length, root: hex(rootHash(longer)), txHash: null, blockNumber: null, blockTime: null };
+        b.log.inclusionProof = inclusionProof(longer, log.indexOf(good)).map(hex);
+      }),
+      wantVerdict: 'invalid',
+      wantFailedStep: 'checkCheckpointOnChain',
+    },
+    'pending-not-anchored': {
+      desc: 'A genuine report accepted but not yet in an anchored checkpoint.',
+      bundle: edit(good, (b) => {
+        b.checkpoint = null;
+        b.log.leafIndex = null;
+        b.log.inclusionProof = [];
+      }),
+      wantVerdict: 'pending',
+      wantFailedStep: null,
+    },
+    'unknown-entry-version': { desc: 'The log entry declares version 2, which this reader does not know.', bundle: edit(good, (b) => void (b.entry.v = 2)), wantVerdict: 'invalid', wantFailedStep: 'parseBundle' },
+    'unknown-bundle-format': { desc: 'The bundle declares format traceledger-proof-v2.', bundle: edit(good, (b) => void ((b as { format: string }).format = 'traceledger-proof-v2')), wantVerdict: 'invalid', wantFailedStep: 'parseBundle' },
+  };
+
+  // Replay the world and hold the server verifier to every vector before writing anything.
+  const replayed = await replayWorld(world);
+  try {
+    if (replayed.deployment.traceLedger.toLowerCase() !== TRACE_LEDGER.toLowerCase()) throw new Error(`TraceLedger deployed at ${replayed.deployment.traceLedger}, expected ${TRACE_LEDGER}`);
+    const disagreements: string[] = [];
+    for (const [name, v] of Object.entries(vectors)) {
+      const b = v.bundle as ProofBundle;
+      const chain = RpcChainReader.fromUrl(replayed.rpcUrl, bundleOf(good).chain);
+      const got = await verifyBundle(b, { chain, category: v.category });
+      chain.destroy();
+      if (got.verdict !== v.wantVerdict || got.failedStep !== v.wantFailedStep || (v.wantTier !== undefined && got.classification?.tier !== v.wantTier)) {
+        disagreements.push(`${name}: want ${v.wantVerdict}/${v.wantFailedStep}/${v.wantTier ?? '-'}, got ${got.verdict}/${got.failedStep}/${got.classification?.tier ?? '-'} ${JSON.stringify(got.steps.filter((s) => s.status !== 'passed').map((s) => `${s.step}:${s.message}`))}`);
+      }
+    }
+    if (disagreements.length > 0) throw new Error(`the server verifier disagrees:\n${disagreements.join('\n')}`);
+  } finally {
+    await replayed.stop();
+  }
+
+  fs.mkdirSync(OUT, { recursive: true });
+  fs.writeFileSync(path.join(OUT, 'world.json'), `${JSON.stringify(world, null, 2)}\n`);
+  for (const [name, v] of Object.entries(vectors)) fs.writeFileSync(path.join(OUT, `${name}.json`), `${JSON.stringify(v, null, 2)}\n`);
+  console.log(`wrote ${Object.keys(vectors).length} vectors and world.json to ${OUT}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,56 @@
+/**
+ * Native primitives for the server and the CLI: OpenSSL's SHA-256 (node:crypto), libkeccak (the `keccak`
+ * package's binding, used without its stream wrapper) and libsecp256k1 (the `secp256k1` package).
+ * Importing this module installs them; where a native build is missing, the @noble default stays for
+ * that primitive (same results, slower).
+ */
+import { hash as oneShotHash } from 'node:crypto';
+import path from 'node:path';
+import secp256k1 from 'secp256k1';
+import { installPrimitives, noblePrimitives, type Primitives } from './primitives';
+
+interface KeccakState {
+  initialize(rate: number, capacity: number): void;
+  absorb(data: Buffer): void;
+  absorbLastFewBits(bits: number): void;
+  squeeze(length: number): Buffer;
+}
+
+// Keccak-256: rate 1088 bits, capacity 512 bits, the original (pre-SHA-3) padding suffix 0x01.
+const RATE = 1088;
+const CAPACITY = 512;
+const SUFFIX = 0x01;
+
+function loadKeccak(): KeccakState | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const build = require('node-gyp-build') as (dir: string) => new () => KeccakState;
+    const Native = build(path.dirname(require.resolve('keccak/package.json')));
+    return typeof Native === 'function' ? new Native() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const state = loadKeccak();
+
+/** True when keccak-256 runs on the native binding. */
+export const nativeKeccakAvailable = state !== undefined;
+
+function nativeKeccak(data: Uint8Array): Uint8Array {
+  const s = state!;
+  s.initialize(RATE, CAPACITY);
+  s.absorb(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  s.absorbLastFewBits(SUFFIX);
+  return new Uint8Array(s.squeeze(32));
+}
+
+/** The native primitives (falling back per primitive to @noble where a binding is missing). */
+export const nativePrimitives: Primitives = {
+  name: nativeKeccakAvailable ? 'native' : 'native (keccak: noble)',
+  sha256: (data) => oneShotHash('sha256', data, 'buffer'),
+  keccak256: nativeKeccakAvailable ? nativeKeccak : noblePrimitives.keccak256,
+  recoverPublicKey: (digest, rs, recid) => secp256k1.ecdsaRecover(rs, recid, digest, false).subarray(1),
+};
+
+installPrimitives(nativePrimitives);

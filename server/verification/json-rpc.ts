@@ -1,0 +1,168 @@
+/**
+ * A ChainReader over plain JSON-RPC `eth_call`, with the few ABI encodings it needs written out: no ethers,
+ * so the browser and the CLI share it (the server reads through ethers in server/chain). Selectors are
+ * computed from the function signatures with keccak-256, not copied in.
+ */
+import { bigIntOf, concatBytes, fromHex, toHex, uint256Word, utf8 } from '../crypto/bytes';
+import { keccak256 } from '../crypto/primitives';
+import { participantKindCode, participantKindOf, type ParticipantKind } from '../records/record-types';
+import type { ChainReader, OnChainParticipant, OnChainRevocation } from './chain';
+
+/** Sends one JSON-RPC request body and resolves to the response body. */
+export type RpcTransport = (body: string) => Promise<string>;
+
+/** The contracts a reader talks to. */
+export interface ReaderAddresses {
+  traceLedger: string;
+  participantRegistry: string;
+  revocationRegistry: string;
+}
+
+/** A JSON-RPC error answer, or an answer that is not what the call returns. */
+export class RpcError extends Error {
+  override readonly name = 'RpcError';
+}
+
+const selector = (signature: string): string => toHex(keccak256(utf8(signature)).subarray(0, 4));
+
+const SEL = {
+  rootAt: selector('rootAt(bytes32,uint256)'),
+  isValidSigner: selector('isValidSigner(address,uint8,uint64)'),
+  hasRole: selector('hasRole(bytes32,address)'),
+  participantOf: selector('participantOf(address)'),
+  getParticipant: selector('getParticipant(bytes32)'),
+  revocationOf: selector('revocationOf(bytes32)'),
+};
+
+/** keccak256("ANCHORER_ROLE"), as TraceLedger declares it. */
+const ANCHORER_ROLE = toHex(keccak256(utf8('ANCHORER_ROLE')));
+const ZERO_WORD = '0'.repeat(64);
+
+const word = (hex: string): string => hex.replace(/^0x/, '').toLowerCase().padStart(64, '0');
+const uintWord = (n: number): string => toHex(uint256Word(n));
+
+/** A transport over `fetch` (browsers, Node 18+), with a timeout. */
+export function fetchTransport(url: string, timeoutMs = 10_000): RpcTransport {
+  return async (body) => {
+    const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+    const timer = setTimeout(() => controller?.abort(), timeoutMs);
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: controller?.signal });
+      if (!res.ok) throw new RpcError(`the chain endpoint answered HTTP ${res.status}`);
+      return await res.text();
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+export class JsonRpcChainReader implements ChainReader {
+  private nextId = 1;
+  private chain: number | undefined;
+
+  constructor(
+    private readonly transport: RpcTransport,
+    private readonly addresses: ReaderAddresses,
+  ) {}
+
+  /** A reader over `fetch` to `url`. */
+  static fromUrl(url: string, addresses: ReaderAddresses): JsonRpcChainReader {
+    return new JsonRpcChainReader(fetchTransport(url), addresses);
+  }
+
+  private async request(method: string, params: unknown[]): Promise<unknown> {
+    const id = this.nextId++;
+    const text = await this.transport(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    let res: { result?: unknown; error?: { message?: unknown } };
+    try {
+      res = JSON.parse(text) as typeof res;
+    } catch {
+      throw new RpcError('the chain endpoint did not answer JSON');
+    }
+    if (res.error) throw new RpcError(`the chain endpoint refused ${method}: ${String(res.error.message ?? 'error')}`);
+    return res.result;
+  }
+
+  /** eth_call; the answer as 32-byte words (hex, no prefix). */
+  private async call(to: string, data: string): Promise<string[]> {
+    const out = await this.request('eth_call', [{ to, data: `0x${data}` }, 'latest']);
+    if (typeof out !== 'string' || !/^0x(?:[0-9a-fA-F]{64})*$/.test(out)) throw new RpcError('unexpected eth_call answer');
+    const words: string[] = [];
+    for (let i = 2; i < out.length; i += 64) words.push(out.slice(i, i + 64).toLowerCase());
+    return words;
+  }
+
+  async chainId(): Promise<number> {
+    if (this.chain !== undefined) return this.chain;
+    const out = await this.request('eth_chainId', []);
+    if (typeof out !== 'string' || !/^0x[0-9a-fA-F]+$/.test(out)) throw new RpcError('unexpected eth_chainId answer');
+    return (this.chain = Number(BigInt(out)));
+  }
+
+  async rootAt(chainLogId: string, size: number): Promise<string | null> {
+    const [root] = await this.call(this.addresses.traceLedger, SEL.rootAt + word(chainLogId) + uintWord(size));
+    if (root === undefined) throw new RpcError('unexpected rootAt answer');
+    return root === ZERO_WORD ? null : `0x${root}`;
+  }
+
+  async isValidSigner(address: string, role: ParticipantKind, atSeconds: number): Promise<boolean> {
+    const [ok] = await this.call(this.addresses.participantRegistry, SEL.isValidSigner + word(address) + uintWord(participantKindCode(role)) + uintWord(atSeconds));
+    return ok !== undefined && ok !== ZERO_WORD;
+  }
+
+  async isAnchorer(address: string): Promise<boolean> {
+    const [ok] = await this.call(this.addresses.traceLedger, SEL.hasRole + ANCHORER_ROLE + word(address));
+    return ok !== undefined && ok !== ZERO_WORD;
+  }
+
+  async participantOf(address: string): Promise<string | null> {
+    const [id] = await this.call(this.addresses.participantRegistry, SEL.participantOf + word(address));
+    if (id === undefined) throw new RpcError('unexpected participantOf answer');
+    return id === ZERO_WORD ? null : `0x${id}`;
+  }
+
+  async participant(id: string): Promise<OnChainParticipant | null> {
+    let words: string[];
+    try {
+      words = await this.call(this.addresses.participantRegistry, SEL.getParticipant + word(id));
+    } catch (e) {
+      if (e instanceof RpcError && /refused/.test(e.message)) return null; // an unknown id reverts
+      throw e;
+    }
+    // (Participant) is a dynamic tuple: an offset word, then kind, four uint64 times, two string offsets.
+    const base = Number(bigIntOf(fromHex(words[0] ?? '0'))) / 32;
+    const at = (i: number): string => {
+      const w = words[base + i];
+      if (w === undefined) throw new RpcError('unexpected getParticipant answer');
+      return w;
+    };
+    const num = (i: number): number => Number(bigIntOf(fromHex(at(i))));
+    const text = (i: number): string => {
+      const start = base + num(i) / 32;
+      const length = Number(bigIntOf(fromHex(words[start] ?? '')));
+      const data = fromHex(words.slice(start + 1, start + 1 + Math.ceil(length / 32)).join('')).subarray(0, length);
+      return new TextDecoder().decode(data);
+    };
+    const kind = participantKindOf(num(0));
+    if (kind === undefined) throw new RpcError('unexpected participant kind');
+    const registeredAt = num(1);
+    if (registeredAt === 0) return null;
+    return { id: id.toLowerCase(), kind, registeredAt, revokedAt: num(2), accreditedFrom: num(3), accreditedUntil: num(4), name: text(5), code: text(6) };
+  }
+
+  async revocationOf(leafHash: string): Promise<OnChainRevocation> {
+    const w = await this.call(this.addresses.revocationRegistry, SEL.revocationOf + word(leafHash));
+    if (w.length < 5) throw new RpcError('unexpected revocationOf answer');
+    const [revoked, reasonCode, revokedAt, revokedBy, participantId] = w as [string, string, string, string, string];
+    return {
+      revoked: revoked !== ZERO_WORD,
+      reasonCode: Number(BigInt(`0x${reasonCode}`)),
+      revokedAt: Number(BigInt(`0x${revokedAt}`)),
+      revokedBy: `0x${revokedBy.slice(24)}`,
+      participantId: participantId === ZERO_WORD ? null : `0x${participantId}`,
+    };
+  }
+}
+
+/** Joins ABI words (for tests). */
+export const encodeWords = (...words: Uint8Array[]): string => toHex(concatBytes(...words));

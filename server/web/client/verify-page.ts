@@ -1,0 +1,120 @@
+/**
+ * The consumer page's own check, in the phone's browser: the proof bundles embedded in the page go through
+ * the shared verifier (server/verification, bundled by esbuild): field disclosures, the lab's EIP-712
+ * signature, the log entry and its inclusion proof, and — when the page names a public chain endpoint — the
+ * checkpoint, the signer's registration, the lab's identity and revocation, read from the chain itself.
+ * The server's verdict is not used. Works on plain http:// (no crypto.subtle: @noble primitives).
+ */
+import { JsonRpcChainReader, fetchTransport } from '../../verification/json-rpc';
+import { BROWSER_TEXT, STATUS_WORDS, messageText, stepTitle, type Lang } from '../../verification/messages';
+import { verifyBatch, type BatchVerification } from '../../verification/batch';
+import { verifyBundle, type VerificationResult } from '../../verification/verify';
+import { primitives } from '../../crypto/primitives';
+
+interface PageData {
+  rpc: string | null;
+  batchId: string;
+  records: { role: 'batch' | 'report'; id: string; bundle: unknown; revocation: { reasonCode: number; revokedAt: string } | null }[];
+}
+
+const MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '…', skipped: '–' };
+
+function el(tag: string, cls?: string, text?: string): HTMLElement {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function pageLang(): Lang {
+  return document.documentElement.lang === 'en' ? 'en' : 'zh';
+}
+
+/** Runs the check and fills `#browser-verdict` and `#browser-steps`. Exposed for tests as `traceledger.run`. */
+export async function run(): Promise<BatchVerification | undefined> {
+  const dataEl = document.getElementById('tl-data');
+  const box = document.getElementById('browser-verdict');
+  const list = document.getElementById('browser-steps');
+  if (!dataEl || !box) return undefined;
+  const lang = pageLang();
+  const t = BROWSER_TEXT[lang];
+  box.setAttribute('data-verdict', 'checking');
+  box.textContent = t.checking;
+  try {
+    const data = JSON.parse(dataEl.textContent ?? '') as PageData;
+    const batch = data.records.find((r) => r.role === 'batch');
+    const reports = data.records.filter((r) => r.role === 'report');
+    const first = batch?.bundle as { chain?: { traceLedger: string; participantRegistry: string; revocationRegistry: string } } | undefined;
+    const chain = data.rpc && first?.chain ? new JsonRpcChainReader(fetchTransport(data.rpc), first.chain) : undefined;
+    const reportedRevocations = Object.fromEntries(data.records.filter((r) => r.revocation).map((r) => [r.id, r.revocation!]));
+    const out = await verifyBatch({ batch: batch?.bundle, reports: reports.map((r) => r.bundle) }, { chain, reportedRevocations });
+    const unreachable = [out.batch, ...out.reports.map((r) => r.result)].some((r) => r.steps.some((s) => s.code === 'chainUnreachable'));
+    box.setAttribute('data-verdict', out.verdict);
+    box.setAttribute('data-chain', out.chainChecked ? 'checked' : 'unchecked');
+    box.textContent =
+      out.verdict === 'pending' && unreachable ? t.chainUnreachable : out.verdict === 'valid' && !out.chainChecked ? t.validNoChain : t[out.verdict];
+    if (list) render(list, out, lang);
+    return out;
+  } catch (e) {
+    box.setAttribute('data-verdict', 'error');
+    box.textContent = `${t.error}: ${(e as Error).message}`;
+    return undefined;
+  }
+}
+
+function render(list: HTMLElement, out: BatchVerification, lang: Lang): void {
+  const t = BROWSER_TEXT[lang];
+  list.textContent = '';
+  const items: { title: string; result: VerificationResult }[] = [
+    { title: `${t.batch} ${String(out.batch.record?.fields.lot ?? out.batch.record?.id ?? '')}`, result: out.batch },
+    ...out.reports.map((r) => ({ title: `${t.report} ${String(r.result.record?.fields.reportNumber ?? r.result.record?.id ?? '')}`, result: r.result })),
+  ];
+  for (const { title, result } of items) {
+    const li = el('li', `v-${result.verdict}`);
+    li.setAttribute('data-verdict', result.verdict);
+    li.appendChild(el('b', undefined, title));
+    const f = result.record?.fields ?? {};
+    if (typeof f.result === 'number') li.appendChild(el('span', 'bv-result', ` · ${t.result} ${f.result} ${String(f.unit ?? '')}`));
+    const steps = el('div', 'bv-steps');
+    for (const s of result.steps) {
+      const span = el('span', `s-${s.status}`, `${MARK[s.status] ?? '?'} ${stepTitle(s.step, lang)}`);
+      span.setAttribute('data-step', s.step);
+      span.setAttribute('data-status', s.status);
+      span.title = STATUS_WORDS[s.status][lang];
+      steps.appendChild(span);
+      if (s.status !== 'passed') steps.appendChild(el('small', undefined, `（${messageText(s.code, s.params, lang)}） `));
+    }
+    li.appendChild(steps);
+    list.appendChild(li);
+  }
+}
+
+/** One bundle through the shared verifier, reading the chain at `rpc` when given (for tests and tools). */
+export async function verifyOne(bundle: unknown, opts: { rpc?: string | null; category?: string } = {}): Promise<VerificationResult> {
+  const b = bundle as { chain?: { traceLedger?: unknown; participantRegistry?: unknown; revocationRegistry?: unknown } } | null;
+  const addresses = b?.chain && typeof b.chain.traceLedger === 'string' ? (b.chain as { traceLedger: string; participantRegistry: string; revocationRegistry: string }) : undefined;
+  const chain = opts.rpc && addresses ? new JsonRpcChainReader(fetchTransport(opts.rpc), addresses) : undefined;
+  return verifyBundle(bundle, { chain, category: opts.category });
+}
+
+interface PageApi {
+  run: typeof run;
+  verifyBundle: typeof verifyOne;
+  /** Which primitives the page hashes and recovers with. */
+  primitives: string;
+  done?: Promise<BatchVerification | undefined>;
+}
+
+declare global {
+  interface Window {
+    traceledger?: PageApi;
+  }
+}
+
+const api: PageApi = { run, verifyBundle: verifyOne, primitives: primitives().name };
+window.traceledger = api;
+const start = () => {
+  api.done = run();
+};
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();
