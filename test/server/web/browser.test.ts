@@ -10,7 +10,10 @@ import path from 'node:path';
 import { expect } from 'chai';
 import express from 'express';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { revocationReasonNumber } from '../../../server/records';
+import { revocationReasonNumber, typedDataFor, verifyDisclosures } from '../../../server/records';
+import type { ProofBundle } from '../../../server/verification';
+import { jsonForScript } from '../../../server/web/page';
+import { randomWallet } from '../records/fixtures';
 import { createWebRouter } from '../../../server/web/router';
 import { anchorAll, bootConsumerSystem, GTIN14, submitBatch, submitReport, type ConsumerFixture } from '../../support/batches';
 import { tempDir } from '../../support/system';
@@ -18,7 +21,8 @@ import { tempDir } from '../../support/system';
 const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots go to a fresh folder per run under .test-tmp/ (git-ignored), so parallel runs never mix them. */
 const SHOTS_ROOT = path.join(__dirname, '../../../.test-tmp');
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+/** traceledger.test is a public-looking name for 127.0.0.1: pages served from it are an insecure origin (no crypto.subtle). */
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--host-resolver-rules=MAP traceledger.test 127.0.0.1'];
 
 describe('server/web consumer page in headless chromium (real anvil node)', function () {
   this.timeout(240_000);
@@ -119,6 +123,48 @@ describe('server/web consumer page in headless chromium (real anvil node)', func
     expect(verdict).to.equal('pending');
     expect(await page.locator('#verdict h1').textContent()).to.equal('Pending');
     await shoot(page, 'consumer-pending-en.png');
+    await page.close();
+  });
+
+  it('When the report bundle in the page carries another key\'s signature, on an insecure origin, Then the page itself refuses it at checkSigner while the server said valid', async () => {
+    const batch = await submitBatch(f);
+    await submitReport(f, batch.id);
+    await anchorAll(f.sys);
+    const insecure = base.replace('127.0.0.1', 'traceledger.test');
+    const url = `${insecure}/b/${batch.id}`;
+
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // Tamper with the page on its way to the browser: the report's signature is replaced by a signature of
+    // another key over the same report (as an attacker serving a copy of the page would). The server-rendered
+    // verdict above it still says valid.
+    await page.route(url, async (route) => {
+      const res = await route.fetch({ url: url.replace('traceledger.test', '127.0.0.1') }); // Playwright's own fetch ignores Chromium's host rules
+      const html = await res.text();
+      const m = /<script type="application\/json" id="tl-data">([\s\S]*?)<\/script>/.exec(html)!;
+      const data = JSON.parse(m[1]!) as { records: { role: string; bundle: ProofBundle }[] };
+      const report = data.records.find((r) => r.role === 'report')!.bundle;
+      const fields = verifyDisclosures(report.record.disclosures as never, report.record.leafCount, report.record.recordRoot as `0x${string}`);
+      const td = typedDataFor('SeleniumTestReport', fields as never, report.record.recordRoot, { chainId: report.chain.chainId, verifyingContract: report.chain.traceLedger });
+      report.entry.signature = (await randomWallet().signTypedData(td.domain, td.types, td.message)).toLowerCase();
+      await route.fulfill({ response: res, body: html.replace(m[1]!, jsonForScript(data)) });
+    });
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForFunction(() => !['none', 'checking', null].includes(document.getElementById('browser-verdict')?.getAttribute('data-verdict') ?? null), undefined, { timeout: 30_000 });
+
+    expect(errors, errors.join('\n')).to.deep.equal([]);
+    expect(await page.evaluate(() => ({ secure: window.isSecureContext, subtle: crypto.subtle !== undefined }))).to.deep.equal({ secure: false, subtle: false });
+    expect(await page.locator('#verdict').getAttribute('data-verdict'), 'the server-rendered verdict').to.equal('valid');
+    expect(await page.locator('#browser-verdict').getAttribute('data-verdict'), "the page's own verdict").to.equal('invalid');
+    expect(await page.locator('#browser-verdict').textContent()).to.contain('请勿相信此标签');
+    const report = page.locator('#browser-steps li').nth(1);
+    expect(await report.getAttribute('data-verdict')).to.equal('invalid');
+    expect(await report.locator('[data-step="checkSigner"]').getAttribute('data-status')).to.equal('failed');
+    const text = (await page.locator('#browser-steps').textContent())!;
+    expect(text).to.contain('核对签名者').and.contain('签名来自');
+    expect(text, 'only Chinese on the zh page').not.to.match(/\b(signature|signed|bundle|checkpoint|failed|passed)\b/i);
+    await shoot(page, 'consumer-forged-signature.png');
     await page.close();
   });
 });
