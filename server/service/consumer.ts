@@ -12,7 +12,7 @@ import { listCategories, type Classification } from '../standards';
 import type { Store, StoredRecord } from '../store/types';
 import type { ProofBundle } from '../verification/bundle';
 import { verifyBundle, type StepStatus, type VerificationResult, type Verdict } from '../verification/verify';
-import { labelUri, type DigitalLink } from '../web/digital-link';
+import { labelUri, type DigitalLink } from '../records/digital-link';
 import { bundleOf } from './bundles';
 import { batchSubject } from './ingest';
 

@@ -15,7 +15,7 @@ import type { AppContext } from '../http/context';
 import { verifyBatchForConsumer, verifyDigitalLinkForConsumer, type ConsumerView } from '../service/consumer';
 import { renderAuditPage } from './audit-page';
 import { renderConsolePage } from './console-page';
-import { formatDigitalLinkPath, parseDigitalLinkPath, type DigitalLink } from './digital-link';
+import { formatDigitalLinkPath, parseDigitalLinkPath, type DigitalLink } from '../records/digital-link';
 import { batchLinkset, GS1_VOC } from './linkset';
 import { renderConsumerPage, renderErrorPage, type Lang, type PageAssets } from './page';
 

@@ -10,7 +10,7 @@ import { IngestService } from '../../../server/service/ingest';
 import { openSqliteStore } from '../../../server/store/sqlite';
 import type { Store } from '../../../server/store/types';
 import type { System } from '../../../server/system';
-import { labelUri } from '../../../server/web/digital-link';
+import { labelUri } from '../../../server/records/digital-link';
 import { TEST_BINDING, USCC, batchInput } from '../records/fixtures';
 import { expectedModules, pdfInfo, pdfText, svgModules } from './helpers';
 
