@@ -3,11 +3,11 @@
  * contracts (deployed on first run), the store, the participant mirror and the anchoring worker.
  */
 import fs from 'node:fs';
-import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
 import pino, { type Logger } from 'pino';
 import { AnchoringWorker } from './anchoring/worker';
 import { ANVIL_DEV_KEYS, startAnvil, type AnvilNode } from './chain/anvil';
 import { ensureDeployment, type Deployment } from './chain/deploy';
+import { accountSigner, jsonRpcProvider, type JsonRpcProvider, type NonceManager } from './chain/provider';
 import { ParticipantMirror, Registries } from './chain/registry';
 import { TraceLedgerChain } from './chain/traceledger';
 import type { Config } from './config';
@@ -63,9 +63,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
 
   const store = openSqliteStore(config.dbPath);
   try {
-    const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
-    const wallet = new Wallet(operatorKey(config), provider);
-    const operator = new NonceManager(wallet);
+    const provider = jsonRpcProvider(rpcUrl, { pollingInterval: 250 });
+    const { wallet, signer: operator, address: operatorAddress } = accountSigner(operatorKey(config), provider);
     const { deployment, fresh } = await ensureDeployment(config.deploymentPath, operator);
     logger.info({ ...deployment, fresh }, fresh ? 'contracts deployed' : 'contracts found');
     // New contracts (first run, or a reset development chain): what we mirrored from the old ones no longer holds.
@@ -103,7 +102,7 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       store,
       provider,
       operator,
-      operatorAddress: await wallet.getAddress(),
+      operatorAddress,
       deployment,
       chain,
       registries,
