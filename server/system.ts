@@ -6,29 +6,21 @@ import fs from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { AnchoringWorker } from './anchoring/worker';
 import { ANVIL_DEV_KEYS, startAnvil, type AnvilNode } from './chain/anvil';
-import { ensureDeployment, type Deployment } from './chain/deploy';
-import { accountSigner, jsonRpcProvider, type JsonRpcProvider, type NonceManager } from './chain/provider';
+import { ensureDeployment } from './chain/deploy';
+import { accountSigner, jsonRpcProvider } from './chain/provider';
 import { ParticipantMirror, Registries } from './chain/registry';
 import { TraceLedgerChain } from './chain/traceledger';
 import type { Config } from './config';
+import type { Services } from './service/context';
 import { IngestService } from './service/ingest';
 import { inlineVerifier, workerVerifier } from './service/verify-pool';
 import { openSqliteStore } from './store/sqlite';
-import { LOG_IDS, type Store } from './store/types';
+import { LOG_IDS } from './store/types';
 
-export interface System {
+/** The booted back end: the services the use cases see (server/service/context.ts), with the configuration and the chain node. */
+export interface System extends Services {
   config: Config;
-  logger: Logger;
-  store: Store;
-  provider: JsonRpcProvider;
-  operator: NonceManager;
-  operatorAddress: string;
-  deployment: Deployment;
-  chain: TraceLedgerChain;
-  registries: Registries;
-  mirror: ParticipantMirror;
-  worker: AnchoringWorker;
-  ingest: IngestService;
+  /** The embedded chain node; undefined with RPC_URL. */
   anvil: AnvilNode | undefined;
   rpcUrl: string;
   stop(): Promise<void>;

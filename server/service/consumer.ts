@@ -6,7 +6,7 @@
  */
 import type { ChainReader } from '../chain/reader';
 import { AppError } from '../errors';
-import type { AppContext } from '../http/context';
+import type { ServiceContext as AppContext } from './context';
 import { publicFieldNames } from '../records';
 import { listCategories, type Classification } from '../standards';
 import type { Store, StoredRecord } from '../store/types';

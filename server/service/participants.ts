@@ -6,10 +6,10 @@ import { checksumAddress } from '../chain/keys';
 import { participantIdFor } from '../chain/registry';
 import { AppError } from '../errors';
 import type { Participant, ParticipantKey, ParticipantKind, Store } from '../store/types';
-import type { System } from '../system';
+import type { Services } from './context';
 import { onChain } from './chain-errors';
 
-type Registrar = Pick<System, 'store' | 'registries' | 'mirror'>;
+type Registrar = Pick<Services, 'store' | 'registries' | 'mirror'>;
 
 /** A signing key to add; times in seconds since the epoch. */
 export interface NewKey {

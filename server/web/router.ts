@@ -11,7 +11,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import express, { type Request, type Response, type Router } from 'express';
 import { AppError, isAppError } from '../errors';
-import type { AppContext } from '../http/context';
+import type { ServiceContext } from '../service/context';
 import { verifyBatchForConsumer, verifyDigitalLinkForConsumer, type ConsumerView } from '../service/consumer';
 import { renderAuditPage } from './audit-page';
 import { renderConsolePage } from './console-page';
@@ -141,7 +141,7 @@ function securityHeaders(res: Response, publicRpcUrl: string | undefined): void 
 // ---------------------------------------------------------------------------
 // The router.
 
-export function createWebRouter(ctx: AppContext): Router {
+export function createWebRouter(ctx: ServiceContext): Router {
   const router = express.Router();
   const assets = loadAssets();
   const pageAssets: PageAssets = { css: assets.css.url, js: assets.js.url };
