@@ -13,8 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Wallet } from 'ethers';
 import { SHARE_STEP_TYPES, type ShareStep } from '../server/records';
-import type { DemoApi } from './demo';
-import { DEMO_DIR, demoKey, ensureParticipant, isoIn, submitSigned } from './demo';
+import { DEMO_DIR, demoKey, ensureParticipant, isoIn, submitSigned, type DemoApi } from './demo-api';
 
 const YEAR = 365 * 24 * 3600;
 const DAY = 24 * 3600;

@@ -3,32 +3,24 @@
  * contracts (deployed on first run), the store, the participant mirror and the anchoring worker.
  */
 import fs from 'node:fs';
-import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
 import pino, { type Logger } from 'pino';
 import { AnchoringWorker } from './anchoring/worker';
 import { ANVIL_DEV_KEYS, startAnvil, type AnvilNode } from './chain/anvil';
-import { ensureDeployment, type Deployment } from './chain/deploy';
+import { ensureDeployment } from './chain/deploy';
+import { accountSigner, jsonRpcProvider } from './chain/provider';
 import { ParticipantMirror, Registries } from './chain/registry';
 import { TraceLedgerChain } from './chain/traceledger';
 import type { Config } from './config';
+import type { Services } from './service/context';
 import { IngestService } from './service/ingest';
 import { inlineVerifier, workerVerifier } from './service/verify-pool';
 import { openSqliteStore } from './store/sqlite';
-import { LOG_IDS, type Store } from './store/types';
+import { LOG_IDS } from './store/types';
 
-export interface System {
+/** The booted back end: the services the use cases see (server/service/context.ts), with the configuration and the chain node. */
+export interface System extends Services {
   config: Config;
-  logger: Logger;
-  store: Store;
-  provider: JsonRpcProvider;
-  operator: NonceManager;
-  operatorAddress: string;
-  deployment: Deployment;
-  chain: TraceLedgerChain;
-  registries: Registries;
-  mirror: ParticipantMirror;
-  worker: AnchoringWorker;
-  ingest: IngestService;
+  /** The embedded chain node; undefined with RPC_URL. */
   anvil: AnvilNode | undefined;
   rpcUrl: string;
   stop(): Promise<void>;
@@ -63,9 +55,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
 
   const store = openSqliteStore(config.dbPath);
   try {
-    const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
-    const wallet = new Wallet(operatorKey(config), provider);
-    const operator = new NonceManager(wallet);
+    const provider = jsonRpcProvider(rpcUrl, { pollingInterval: 250 });
+    const { wallet, signer: operator, address: operatorAddress } = accountSigner(operatorKey(config), provider);
     const { deployment, fresh } = await ensureDeployment(config.deploymentPath, operator);
     logger.info({ ...deployment, fresh }, fresh ? 'contracts deployed' : 'contracts found');
     // New contracts (first run, or a reset development chain): what we mirrored from the old ones no longer holds.
@@ -103,7 +94,7 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       store,
       provider,
       operator,
-      operatorAddress: await wallet.getAddress(),
+      operatorAddress,
       deployment,
       chain,
       registries,

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { LogTree } from '../ledger/tree';
 import { toHex } from '../ledger/rfc6962';
 import type { Checkpoint, LogId, Store } from '../store/types';
-import type { AnchorChain } from './types';
+import type { AnchorChain } from '../chain/types';
 
 export interface WorkerOptions {
   logIds: readonly LogId[];

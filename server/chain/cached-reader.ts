@@ -4,7 +4,7 @@
  * carry block time and cannot be back-dated), roles and key owners. Record revocations are read
  * from the store's mirror of the chain, which the participant mirror keeps current.
  */
-import type { ChainCheckpoint } from '../anchoring/types';
+import type { ChainCheckpoint } from './types';
 import type { Store } from '../store/types';
 import type { ParticipantKind } from '../store/types';
 import type { OnChainParticipant } from '../verification/chain';

@@ -1,7 +1,7 @@
 /** Read-only chain access for verifiers: anchored roots, signer roles and revocations, over any JSON-RPC endpoint. */
 import { JsonRpcProvider, type Provider } from 'ethers';
 import { ParticipantRegistry__factory, RevocationRegistry__factory, TraceLedger__factory } from '../../typechain-types';
-import type { ChainCheckpoint } from '../anchoring/types';
+import type { ChainCheckpoint } from './types';
 import { participantKindOf, type ParticipantKind } from '../records/record-types';
 import type { ChainReader as CoreChainReader, OnChainParticipant, OnChainRevocation } from '../verification/chain';
 import './ethers-crypto';

@@ -1,6 +1,6 @@
 /** The TraceLedger contract over ethers v6: the anchoring worker's AnchorChain, and the reads verifiers need. */
 import { type ContractRunner, type Provider, type Signer } from 'ethers';
-import type { AnchorChain, ChainCheckpoint, MinedAnchor, TxOutcome } from '../anchoring/types';
+import type { AnchorChain, ChainCheckpoint, MinedAnchor, TxOutcome } from './types';
 import { TraceLedger__factory } from '../../typechain-types';
 import type { TraceLedger } from '../../typechain-types';
 

@@ -3,8 +3,8 @@
  * line, never ethers' endless retry), the deployment file, the key of the registrar, and a
  * registrar whose participant mirror lives in memory for the life of one command.
  */
-import { JsonRpcProvider, Network, NonceManager, Wallet } from 'ethers';
 import { readDeployment, type Deployment } from '../chain/deploy';
+import { accountSigner, jsonRpcProvider, type JsonRpcProvider, type NonceManager } from '../chain/provider';
 import { ParticipantMirror, Registries } from '../chain/registry';
 import { openSqliteStore } from '../store/sqlite';
 import type { Store } from '../store/types';
@@ -46,8 +46,7 @@ export async function probeRpc(url: string, timeoutMs = PROBE_TIMEOUT_MS): Promi
 /** A provider for `url` whose network is the probed chain id (so ethers never retries detection). */
 export async function connect(url: string): Promise<{ provider: JsonRpcProvider; chainId: number }> {
   const chainId = await probeRpc(url);
-  const network = Network.from(chainId);
-  const provider = new JsonRpcProvider(url, network, { staticNetwork: network, cacheTimeout: -1, pollingInterval: 500 });
+  const provider = jsonRpcProvider(url, { chainId, pollingInterval: 500 });
   return { provider, chainId };
 }
 
@@ -66,8 +65,8 @@ export function loadDeployment(file: string, chainId: number): Deployment {
 
 /** The signer of a key file on `provider`, nonces managed locally. */
 export function signerFromKeyFile(file: string, provider: JsonRpcProvider): { signer: NonceManager; address: string } {
-  const wallet = new Wallet(readKeyFile(file), provider);
-  return { signer: new NonceManager(wallet), address: wallet.address };
+  const { signer, address } = accountSigner(readKeyFile(file), provider);
+  return { signer, address };
 }
 
 /** What the participant use cases need: the registries (as the key file's account) and a mirror in memory. */

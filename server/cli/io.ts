@@ -1,6 +1,6 @@
 /** The CLI's input and output: files or stdin, key files, output files, times, and a progress bar on stderr. */
 import fs from 'node:fs';
-import { Wallet, hexlify, randomBytes } from 'ethers';
+import { newWallet, type Wallet } from '../chain/keys';
 import { CliError, EXIT, unusable } from './errors';
 
 /** Writes a line to stdout (results). */
@@ -46,7 +46,7 @@ export function readKeyFile(file: string): string {
 
 /** Creates a key file holding a fresh private key, readable by its owner only. Refuses to overwrite unless `force`. */
 export function writeNewKeyFile(file: string, force: boolean): Wallet {
-  const wallet = new Wallet(hexlify(randomBytes(32)));
+  const wallet = newWallet();
   try {
     if (force) fs.rmSync(file, { force: true });
     fs.writeFileSync(file, `${wallet.privateKey}\n`, { mode: 0o600, flag: 'wx' });

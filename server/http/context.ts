@@ -1,16 +1,12 @@
-/** What every route, page and service of the HTTP layer is given: the running system and its read paths. */
+/** What every route and page of the HTTP layer is given: the running system and its read paths. */
 import { CachedChainReader } from '../chain/cached-reader';
-import { RpcChainReader, type ChainReader } from '../chain/reader';
+import { RpcChainReader } from '../chain/reader';
+import type { ServiceContext } from '../service/context';
 import type { System } from '../system';
 
-export interface AppContext {
+/** The use cases' context (server/service/context.ts) over the whole booted system, configuration included. */
+export interface AppContext extends ServiceContext {
   sys: System;
-  /** Chain reads for verification, with immutable answers cached. */
-  reader: ChainReader;
-  /** Base of the URLs printed on labels and in links, without a trailing slash (e.g. https://trace.example.cn). */
-  publicBaseUrl: string;
-  /** A JSON-RPC URL the consumer's browser may call itself (PUBLIC_RPC_URL), if any. */
-  publicRpcUrl: string | undefined;
 }
 
 export function createContext(sys: System): AppContext {

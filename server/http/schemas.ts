@@ -1,6 +1,6 @@
 /** zod schemas of what the API reads from requests: path parameters, query strings and JSON bodies. */
-import { isAddress } from 'ethers';
 import { z } from 'zod';
+import { isAddress } from '../chain/keys';
 import { CMA_PATTERN, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, UsccSchema } from '../records';
 import { LOG_IDS, type LogId } from '../store/types';
 

@@ -3,7 +3,7 @@ import { AppError } from '../errors';
 import { RecordIdSchema } from '../records';
 import { listCategories } from '../standards';
 import type { Store, StoredRecord } from '../store/types';
-import { labelUri } from '../web/digital-link';
+import { labelUri } from '../records/digital-link';
 import type { LabelItem } from './sheet';
 
 /** The public fields of a stored batch that a label uses. */

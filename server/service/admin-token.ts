@@ -5,7 +5,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config';
 
 export interface AdminToken {
   token: string;
@@ -13,6 +12,13 @@ export interface AdminToken {
   source: 'env' | 'file' | 'generated';
   /** The file holding it; null when it came from ADMIN_TOKEN. */
   path: string | null;
+}
+
+/** Where the token comes from: these two keys of the configuration (server/config/). */
+export interface AdminTokenSettings {
+  ADMIN_TOKEN?: string | undefined;
+  /** DATA_DIR/admin-token. */
+  adminTokenPath: string;
 }
 
 const MIN_LENGTH = 32;
@@ -26,7 +32,7 @@ export function generateAdminToken(): string {
  * The admin token for this configuration, creating DATA_DIR/admin-token (mode 0600) when neither
  * ADMIN_TOKEN nor the file exists. Idempotent. Throws when the file holds something too short to be a token.
  */
-export function ensureAdminToken(config: Pick<Config, 'ADMIN_TOKEN' | 'adminTokenPath'>): AdminToken {
+export function ensureAdminToken(config: AdminTokenSettings): AdminToken {
   if (config.ADMIN_TOKEN) return { token: config.ADMIN_TOKEN, source: 'env', path: null };
   const file = config.adminTokenPath;
   const kept = readTokenFile(file);

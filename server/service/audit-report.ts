@@ -4,7 +4,7 @@
  * and the alerts it answers for that arose in the period; as JSON, or as CSV for Excel (UTF-8
  * with a byte order mark, one table whose first column names the part of the report).
  */
-import type { AppContext } from '../http/context';
+import type { ServiceContext } from './context';
 import { AppError } from '../errors';
 import { assertKnownDepartment, getTrail, listAlerts, verifyTrail, type Alert, type TrailEntry, type TrailVerification } from '../trails';
 
@@ -36,7 +36,7 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 const inPeriod = (ms: number, p: AuditPeriod) => (p.fromMs === undefined || ms >= p.fromMs) && (p.toMs === undefined || ms < p.toMs);
 
 /** Builds the audit report of `departmentId`. Throws 'not-found' for an unknown department, 'invalid-input' for an empty period. */
-export async function auditReport(ctx: Pick<AppContext, 'sys' | 'reader'>, departmentId: string, period: AuditPeriod, now = Date.now()): Promise<AuditReport> {
+export async function auditReport(ctx: Pick<ServiceContext, 'sys' | 'reader'>, departmentId: string, period: AuditPeriod, now = Date.now()): Promise<AuditReport> {
   const { sys } = ctx;
   if (period.fromMs !== undefined && period.toMs !== undefined && period.fromMs >= period.toMs) throw new AppError('invalid-input', 'from must be before to');
   await assertKnownDepartment(sys.store, departmentId);

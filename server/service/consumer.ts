@@ -5,12 +5,12 @@
  * dropped as soon as a new checkpoint is confirmed or one of the records is revoked.
  */
 import { AppError } from '../errors';
-import type { AppContext } from '../http/context';
+import type { ServiceContext as AppContext } from './context';
 import { publicFieldNames } from '../records';
 import type { Classification } from '../standards';
 import type { StoredRecord } from '../store/types';
 import { mergeVerdicts, messageText, verifyBatch, type BatchVerification, type MessageCode, type Params, type ProofBundle, type StepResult, type StepStatus, type VerificationResult, type Verdict } from '../verification';
-import { labelUri, type DigitalLink } from '../web/digital-link';
+import { labelUri, type DigitalLink } from '../records/digital-link';
 import { bundleOf } from './bundles';
 import { batchSubject } from './ingest';
 

@@ -21,7 +21,7 @@ import {
   type RecordIssue,
 } from '../records';
 import { listCategories } from '../standards';
-import type { AppContext } from '../http/context';
+import type { ServiceContext } from './context';
 
 /** Why one cell (or the row, field '') was refused. */
 export interface CsvFieldError {
@@ -382,7 +382,7 @@ export function parseBatchesCsv(csv: string, producer: CsvProducer, opts: { now?
  * (`committed: false`); with `partial`, the valid rows are committed in one transaction. Throws
  * 'forbidden' when `producerId` is not an active producer, 'payload-too-large' past {@link MAX_CSV_ROWS}.
  */
-export async function importBatchesCsv(ctx: AppContext, producerId: string, csv: string, opts: CsvImportOptions = {}): Promise<CsvImportReport> {
+export async function importBatchesCsv(ctx: ServiceContext, producerId: string, csv: string, opts: CsvImportOptions = {}): Promise<CsvImportReport> {
   const { store, ingest } = ctx.sys;
   const producer = await store.getParticipant(producerId);
   if (!producer || producer.kind !== 'producer' || !producer.active) throw new AppError('forbidden', 'the token is not bound to an active producer');

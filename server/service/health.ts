@@ -1,6 +1,6 @@
 /** Liveness of the parts the service needs: the chain node, the store, and the anchoring worker. */
 import { LOG_IDS } from '../store/types';
-import type { System } from '../system';
+import type { Services } from './context';
 
 export interface Health {
   status: 'ok' | 'degraded';
@@ -13,13 +13,13 @@ export interface Health {
 const CHAIN_TIMEOUT_MS = 2000;
 
 /** Checks the chain (latest block), the store (a trivial query) and the worker. Never throws. */
-export async function checkHealth(sys: Pick<System, 'provider' | 'store' | 'worker'>): Promise<Health> {
+export async function checkHealth(sys: Pick<Services, 'provider' | 'store' | 'worker'>): Promise<Health> {
   const [chain, store, anchoring] = await Promise.all([checkChain(sys), checkStore(sys), checkAnchoring(sys)]);
   const ok = chain.ok && store.ok && anchoring.ok;
   return { status: ok ? 'ok' : 'degraded', chain, store, anchoring };
 }
 
-async function checkChain(sys: Pick<System, 'provider'>): Promise<Health['chain']> {
+async function checkChain(sys: Pick<Services, 'provider'>): Promise<Health['chain']> {
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {
@@ -34,7 +34,7 @@ async function checkChain(sys: Pick<System, 'provider'>): Promise<Health['chain'
   }
 }
 
-async function checkStore(sys: Pick<System, 'store'>): Promise<Health['store']> {
+async function checkStore(sys: Pick<Services, 'store'>): Promise<Health['store']> {
   try {
     await sys.store.ping();
     return { ok: true };
@@ -43,7 +43,7 @@ async function checkStore(sys: Pick<System, 'store'>): Promise<Health['store']> 
   }
 }
 
-async function checkAnchoring(sys: Pick<System, 'store' | 'worker'>): Promise<Health['anchoring']> {
+async function checkAnchoring(sys: Pick<Services, 'store' | 'worker'>): Promise<Health['anchoring']> {
   if (sys.worker.fatalError) return { ok: false, lastError: sys.worker.fatalError.message };
   try {
     for (const logId of LOG_IDS) {

@@ -3,11 +3,11 @@
  * build the log entry → commit durably (group commit) → acknowledge. Nothing is acknowledged
  * before it is on disk; a record id or signature seen before is refused as a replay.
  */
-import { getBytes, type Wallet } from 'ethers';
 import secp256k1 from 'secp256k1';
+import { privateKeyBytes, type Wallet } from '../chain/keys';
 import { signerStatus } from '../chain/registry';
 import { AppError } from '../errors';
-import { toHex } from '../ledger/rfc6962';
+import { fromHex, toHex } from '../ledger/rfc6962';
 import {
   commitRecord,
   createLogEntry,
@@ -98,7 +98,7 @@ export class IngestService {
     private readonly operator: Wallet,
     private readonly opts: IngestOptions = {},
   ) {
-    this.operatorKey = getBytes(operator.signingKey.privateKey);
+    this.operatorKey = privateKeyBytes(operator);
     this.verifier = opts.verifier ?? inlineVerifier(binding);
     this.shareLifecycle = new ShareLifecycle(store);
   }
@@ -285,6 +285,6 @@ export class IngestService {
  * matters when a CSV import attests hundreds of batches at once.
  */
 function signTypedDataWithKey(typed: ReturnType<typeof typedDataFor>, privateKey: Uint8Array): Hex {
-  const { signature, recid } = secp256k1.ecdsaSign(getBytes(typedDataDigest(typed)), privateKey);
+  const { signature, recid } = secp256k1.ecdsaSign(fromHex(typedDataDigest(typed)), privateKey);
   return `0x${Buffer.from(signature).toString('hex')}${(27 + recid).toString(16)}`;
 }

@@ -2,14 +2,14 @@
  * Registering participants (labs, producers, departments) and their signing keys on chain, as the
  * operator: each use case writes to the registry, then mirrors the chain so the next request sees it.
  */
-import { getAddress } from 'ethers';
+import { checksumAddress } from '../chain/keys';
 import { participantIdFor } from '../chain/registry';
 import { AppError } from '../errors';
 import type { Participant, ParticipantKey, ParticipantKind, Store } from '../store/types';
-import type { System } from '../system';
+import type { Services } from './context';
 import { onChain } from './chain-errors';
 
-type Registrar = Pick<System, 'store' | 'registries' | 'mirror'>;
+type Registrar = Pick<Services, 'store' | 'registries' | 'mirror'>;
 
 /** A signing key to add; times in seconds since the epoch. */
 export interface NewKey {
@@ -63,7 +63,7 @@ export const participantView = (p: Participant): ParticipantView => ({
 });
 
 export const keyView = (k: ParticipantKey): KeyView => ({
-  address: getAddress(k.address),
+  address: checksumAddress(k.address),
   validFrom: iso(k.validFrom) ?? new Date(0).toISOString(),
   validTo: iso(k.validTo) ?? new Date(0).toISOString(),
   revokedAt: iso(k.revokedAt),
@@ -113,8 +113,8 @@ export async function addParticipantKey(sys: Registrar, participantId: string, k
 /** Revokes one of a participant's signing keys from now on, and mirrors it. */
 export async function revokeParticipantKey(sys: Registrar, participantId: string, address: string): Promise<KeyView> {
   const key = await keyOf(sys.store, participantId, address);
-  if (key.revokedAt !== null) throw new AppError('conflict', `${getAddress(address)} was already revoked at ${iso(key.revokedAt)}`);
-  await onChain(`revoking key ${address}`, () => sys.registries.revokeKey(getAddress(address)));
+  if (key.revokedAt !== null) throw new AppError('conflict', `${checksumAddress(address)} was already revoked at ${iso(key.revokedAt)}`);
+  await onChain(`revoking key ${address}`, () => sys.registries.revokeKey(checksumAddress(address)));
   await sys.mirror.sync();
   return keyView(await keyOf(sys.store, participantId, address));
 }
@@ -125,7 +125,7 @@ async function assertNotRegistered(store: Store, id: string, kind: ParticipantKi
 
 async function assertNewKey(store: Store, address: string): Promise<void> {
   if ((await store.keysOf(address)).length > 0) {
-    throw new AppError('conflict', `${getAddress(address)} is already a signing key; an address belongs to one participant, forever`);
+    throw new AppError('conflict', `${checksumAddress(address)} is already a signing key; an address belongs to one participant, forever`);
   }
 }
 

@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import { isRecordType, publicFieldNames, type RecordType } from '../records';
 import { classify, type Classification } from '../standards';
 import type { Checkpoint, LogId, Store, StoredRecord } from '../store/types';
-import { labelUri } from '../web/digital-link';
+import { labelUri } from '../records/digital-link';
 import { leafHashHex, revocationView, type RevocationView } from './revocations';
 
 export interface CheckpointView {

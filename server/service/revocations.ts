@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import { toHex } from '../ledger/rfc6962';
 import { revocationReasonNumber, revocationReasonOf, type RevocationReason } from '../records';
 import type { Revocation, Store, StoredRecord } from '../store/types';
-import type { System } from '../system';
+import type { Services } from './context';
 import { onChain } from './chain-errors';
 
 export interface RevocationView {
@@ -36,7 +36,7 @@ export const revocationView = (recordId: string, r: Revocation): RevocationView 
 });
 
 /** Revokes a stored record for `reason`, as the regulator. Throws 'not-found', or 'conflict' when already revoked. */
-export async function revokeRecord(sys: Pick<System, 'store' | 'registries' | 'mirror'>, input: { recordId: string; reason: RevocationReason }): Promise<RevocationView> {
+export async function revokeRecord(sys: Pick<Services, 'store' | 'registries' | 'mirror'>, input: { recordId: string; reason: RevocationReason }): Promise<RevocationView> {
   const rec = await findRecord(sys.store, input.recordId);
   const leafHash = leafHashHex(rec);
   await assertNotRevoked(sys.store, rec.id, leafHash);

@@ -9,7 +9,7 @@ import { toHex } from '../ledger/rfc6962';
 import { LogTree } from '../ledger/tree';
 import { SHARE_STEPS, SHARE_STEP_TYPES, type ShareStep } from '../records';
 import type { LogId, Store } from '../store/types';
-import type { System } from '../system';
+import type { Services } from './context';
 import { checkDelivery, getReceipt, isShareType, sha256Stream, type DeliveryCheck, type SignedReceipt } from '../trails';
 import type { Acceptance } from './ingest';
 import { getRecordView, type RecordView } from './records';
@@ -35,7 +35,7 @@ export function shareTypeOf(record: Record<string, unknown>, type?: string): (ty
 }
 
 /** Accepts a department-signed share step; the acceptance carries the operator's receipt once the record is sequenced. */
-export function submitShare(sys: Pick<System, 'ingest'>, sub: ShareSubmission): Promise<Acceptance> {
+export function submitShare(sys: Pick<Services, 'ingest'>, sub: ShareSubmission): Promise<Acceptance> {
   const type = shareTypeOf(sub.record, sub.type);
   return sys.ingest.submitSigned({ type, record: sub.record, salts: sub.salts, signature: sub.signature });
 }
@@ -70,7 +70,7 @@ export async function getShareView(store: Store, baseUrl: string, id: string): P
  * The signed receipt of share step `id`, or null while it waits to be sequenced (moments).
  * Throws 'not-found' when there is no such share step.
  */
-export async function getShareReceipt(sys: Pick<System, 'store' | 'operator' | 'deployment'>, id: string): Promise<SignedReceipt | null> {
+export async function getShareReceipt(sys: Pick<Services, 'store' | 'operator' | 'deployment'>, id: string): Promise<SignedReceipt | null> {
   const rec = await sys.store.getRecord(id);
   if (!rec || !isShareType(rec.type)) throw new AppError('not-found', `no share record ${id}`);
   return getReceipt({ store: sys.store, operator: sys.operator, binding: { chainId: sys.deployment.chainId, traceLedger: sys.deployment.traceLedger } }, id);

@@ -18,6 +18,7 @@ export {
   checkReceipt,
   type SignedReceipt,
   type ReceiptFields,
+  type TypedDataSigner,
   type ReceiptIssuer,
   type ServedInclusion,
   type FetchInclusion,

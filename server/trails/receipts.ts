@@ -6,18 +6,28 @@
  * {@link checkReceipt} holds the operator to it against the chain: if the anchored log does not
  * have that leaf at that index, the signed receipt and the on-chain root prove the omission.
  */
-import { verifyTypedData, type Signer, type TypedDataField } from 'ethers';
 import { z } from 'zod';
 import { chainLogId } from '../anchoring/worker';
 import type { ChainReader } from '../chain/reader';
 import { AppError } from '../errors';
 import { InvalidArgumentError, ProofError, fromHex, toHex, verifyInclusion } from '../ledger/rfc6962';
 import { LogTree } from '../ledger/tree';
-import { instantToSeconds, traceledgerDomain, type ChainBinding } from '../records';
+import { instantToSeconds, recoverSigner, traceledgerDomain, type ChainBinding, type RecordTypedData, type TraceledgerDomain } from '../records';
 import { LOG_IDS, type LogId, type Store } from '../store/types';
 
 /** The only receipt format this code writes and reads. */
 export const RECEIPT_FORMAT = 'traceledger-receipt-v1';
+
+/** A field of an EIP-712 struct. */
+interface TypedDataField {
+  name: string;
+  type: string;
+}
+
+/** What signs receipts: any ethers signer (a Wallet, the operator's NonceManager) has this method. */
+export interface TypedDataSigner {
+  signTypedData(domain: TraceledgerDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string>;
+}
 
 /** The EIP-712 struct the operator signs, in the traceledger domain. */
 export const RECEIPT_EIP712_TYPES: Record<'Receipt', TypedDataField[]> = {
@@ -80,6 +90,7 @@ export function receiptTypedData(fields: ReceiptFields) {
   return {
     domain: traceledgerDomain(binding),
     types: RECEIPT_EIP712_TYPES,
+    primaryType: 'Receipt' as const,
     message: {
       logId: fields.logId,
       recordId: fields.recordId,
@@ -92,7 +103,7 @@ export function receiptTypedData(fields: ReceiptFields) {
 }
 
 /** Signs a receipt with the operator's key (any ethers signer). */
-export async function signReceipt(operator: Pick<Signer, 'signTypedData'>, fields: ReceiptFields): Promise<SignedReceipt> {
+export async function signReceipt(operator: TypedDataSigner, fields: ReceiptFields): Promise<SignedReceipt> {
   const td = receiptTypedData(fields);
   const signature = (await operator.signTypedData(td.domain, td.types, td.message)).toLowerCase();
   return { format: RECEIPT_FORMAT, ...fields, signature };
@@ -103,7 +114,9 @@ export function receiptSigner(receipt: SignedReceipt): string {
   const { signature, format: _format, ...fields } = receipt;
   const td = receiptTypedData(fields);
   try {
-    return verifyTypedData(td.domain, td.types, td.message, signature);
+    // The records' EIP-712 recovery hashes any struct of string, bytes32 and uint64 fields, as Receipt is,
+    // though Receipt is not a record type; it also refuses non-canonical (high s) signatures.
+    return recoverSigner(td as unknown as RecordTypedData, signature);
   } catch (e) {
     throw new AppError('bad-signature', `the receipt signature is not valid: ${(e as Error).message}`, undefined, { cause: e });
   }
@@ -112,7 +125,7 @@ export function receiptSigner(receipt: SignedReceipt): string {
 /** What issuing receipts needs: the store, the operator's key and the chain binding. */
 export interface ReceiptIssuer {
   store: Store;
-  operator: Pick<Signer, 'signTypedData'>;
+  operator: TypedDataSigner;
   binding: { chainId: number; traceLedger: string };
 }
 

@@ -11,12 +11,12 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import express, { type Request, type Response, type Router } from 'express';
 import { AppError, isAppError } from '../errors';
-import type { AppContext } from '../http/context';
+import type { ServiceContext } from '../service/context';
 import { verifyBatchForConsumer, verifyDigitalLinkForConsumer, type ConsumerView } from '../service/consumer';
 import { renderAuditPage } from './audit-page';
 import { clientBundle } from './client-bundle';
 import { renderConsolePage } from './console-page';
-import { formatDigitalLinkPath, parseDigitalLinkPath, type DigitalLink } from './digital-link';
+import { formatDigitalLinkPath, parseDigitalLinkPath, type DigitalLink } from '../records/digital-link';
 import { batchLinkset, GS1_VOC } from './linkset';
 import { renderConsumerPage, renderErrorPage, type Lang, type PageAssets } from './page';
 
@@ -145,7 +145,7 @@ function securityHeaders(res: Response, publicRpcUrl: string | undefined): void 
 // ---------------------------------------------------------------------------
 // The router.
 
-export function createWebRouter(ctx: AppContext): Router {
+export function createWebRouter(ctx: ServiceContext): Router {
   const router = express.Router();
   const assets = loadAssets();
   const pageAssets: PageAssets = { css: assets.css.url, js: assets.js.url };

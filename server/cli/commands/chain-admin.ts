@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { Option, type Command } from 'commander';
-import { getAddress, isAddress } from 'ethers';
+import { checksumAddress, isAddress } from '../../chain/keys';
 import type { NewParticipant } from '../../service/participants';
 import type { ParticipantKind } from '../../store/types';
 import type { CliRegistrar } from '../chain';
@@ -122,7 +122,7 @@ export function registerParticipants(program: Command, _run: CliRun): void {
     .action(async (address: string, opts: ChainOpts) => {
       const { revokeParticipantKey } = await import('../../service/participants');
       await withRegistrar(opts, async (reg) => {
-        const keys = await reg.store.keysOf(getAddress(checkAddress(address)));
+        const keys = await reg.store.keysOf(checksumAddress(checkAddress(address)));
         const key = keys[0];
         if (!key) throw new CliError(`${address} is not a registered signing key`, EXIT.REFUSED);
         const view = await revokeParticipantKey(reg, key.participantId, key.address);
@@ -187,7 +187,7 @@ function keysOf(opts: { key?: string[]; keyFrom?: string; keyUntil?: string }, d
 
 function checkAddress(address: string): string {
   if (!isAddress(address)) throw unusable(`${address} is not an address (0x + 40 hex digits)`);
-  return getAddress(address);
+  return checksumAddress(address);
 }
 
 /** A participant id from `0x…` or `KIND:CODE`. */

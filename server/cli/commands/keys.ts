@@ -41,7 +41,7 @@ export function registerKeys(program: Command, _run: CliRun): void {
     .option('--contract <address>', 'TraceLedger address (instead of --deployment)')
     .option('--out <file>', 'where to write the signed submission (default: standard output)')
     .action(async (file: string, opts: SignOpts) => {
-      const { Wallet } = await import('ethers');
+      const { walletFromKey } = await import('../../chain/keys');
       const { commitRecord, parseRecord, signRecord } = await import('../../records');
       const { newUlid } = await import('../../service/csv-import');
       const binding = await bindingOf(opts);
@@ -54,7 +54,7 @@ export function registerKeys(program: Command, _run: CliRun): void {
         issuedAt: fields.issuedAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       };
       const record = parseRecord('SeleniumTestReport', filled);
-      const wallet = new Wallet(readKeyFile(opts.keyFile));
+      const wallet = walletFromKey(readKeyFile(opts.keyFile));
       const { root, salts } = commitRecord(record);
       const signature = await signRecord(wallet, 'SeleniumTestReport', record, root, binding);
       // Salts let whoever holds them disclose private fields: keep the output as private as the report.
@@ -66,7 +66,7 @@ export function registerKeys(program: Command, _run: CliRun): void {
 
 /** The chain binding (EIP-712 domain) from --deployment, or from --chain-id and --contract. */
 export async function bindingOf(opts: Pick<SignOpts, 'deployment' | 'chainId' | 'contract'>): Promise<{ chainId: number; verifyingContract: string }> {
-  const { isAddress, getAddress } = await import('ethers');
+  const { checksumAddress, isAddress } = await import('../../chain/keys');
   if (opts.deployment) {
     if (opts.chainId || opts.contract) throw unusable('give --deployment, or --chain-id and --contract, not both');
     const { readDeployment } = await import('../../chain/deploy');
@@ -82,5 +82,5 @@ export async function bindingOf(opts: Pick<SignOpts, 'deployment' | 'chainId' | 
   if (!opts.chainId || !opts.contract) throw unusable('give --deployment, or both --chain-id and --contract');
   if (!/^[1-9]\d{0,15}$/.test(opts.chainId)) throw unusable(`--chain-id ${opts.chainId} is not a chain id`);
   if (!isAddress(opts.contract)) throw unusable(`--contract ${opts.contract} is not an address`);
-  return { chainId: Number(opts.chainId), verifyingContract: getAddress(opts.contract) };
+  return { chainId: Number(opts.chainId), verifyingContract: checksumAddress(opts.contract) };
 }

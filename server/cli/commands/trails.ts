@@ -139,7 +139,7 @@ function registerShare(program: Command, run: CliRun): void {
 }
 
 async function signShare(file: string, opts: ShareSignOpts): Promise<void> {
-  const { Wallet } = await import('ethers');
+  const { walletFromKey } = await import('../../chain/keys');
   const { commitRecord, parseShareRecord, signRecord } = await import('../../records');
   const { newUlid } = await import('../../service/csv-import');
   const { departmentIdOf } = await import('../../trails/lifecycle');
@@ -176,7 +176,7 @@ async function signShare(file: string, opts: ShareSignOpts): Promise<void> {
   fields.issuedAt ??= instantNow();
 
   const { type, record } = parseShareRecord(fields);
-  const wallet = new Wallet(readKeyFile(opts.keyFile));
+  const wallet = walletFromKey(readKeyFile(opts.keyFile));
   const { root, salts } = commitRecord(record);
   const signature = await signRecord(wallet, type, record as never, root, binding);
   // The salts disclose the private fields (the officers): keep the output as private as the step.

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { Wallet } from 'ethers';
 import pino from 'pino';
 import { AnchoringWorker, ChainDivergenceError, chainLogId } from '../../../server/anchoring/worker';
-import type { AnchorChain } from '../../../server/anchoring/types';
+import type { AnchorChain } from '../../../server/chain/types';
 import { startAnvil } from '../../../server/chain/anvil';
 import { RpcChainReader } from '../../../server/chain/reader';
 import { buildBundle } from '../../../server/service/bundles';

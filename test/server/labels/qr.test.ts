@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { qrMatrix, qrPng, qrSvg } from '../../../server/labels';
-import { labelUri } from '../../../server/web/digital-link';
+import { labelUri } from '../../../server/records/digital-link';
 import { expectedModules, svgModules } from './helpers';
 
 const URI = labelUri('https://trace.ankang.example.cn', { id: 'AK-ZY-2025-001', gtin: '6972345010010', lot: 'ZY25-MJ0328' });

@@ -1,4 +1,4 @@
-/** What the anchoring worker needs from the chain; implemented over ethers in server/chain/. */
+/** What the anchoring worker (server/anchoring/) needs from the chain, and what chain reads return; implemented over ethers in this folder. */
 
 export interface ChainCheckpoint {
   size: number;

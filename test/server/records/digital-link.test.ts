@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { AppError } from '../../../server/errors';
 import { gs1CheckDigit } from '../../../server/records';
-import { encodeAi82, formatDigitalLinkPath, labelUri, parseDigitalLinkPath } from '../../../server/web/digital-link';
+import { encodeAi82, formatDigitalLinkPath, labelUri, parseDigitalLinkPath } from '../../../server/records/digital-link';
 
 const GTIN13 = '6901234567892';
 const GTIN14 = '06901234567892';
@@ -22,7 +22,7 @@ function expectMalformed(path: string): AppError {
   return thrown as AppError;
 }
 
-describe('server/web/digital-link', () => {
+describe('server/records/digital-link', () => {
   describe('parse', () => {
     it('When the link is /01/{GTIN-14}/10/{lot}, Then the GTIN and lot are read', () => {
       expect(parseDigitalLinkPath(`/01/${GTIN14}/10/ZY-2025-09A`)).to.deep.equal({ gtin14: GTIN14, lot: 'ZY-2025-09A' });

@@ -7,14 +7,10 @@
  */
 import { Router, type IRouter, type Request } from 'express';
 import { z } from 'zod';
-import { AppError } from '../errors';
-import type { AppContext } from '../http/context';
-import { getBatchRecord, labelItemOfBatch, labelItemsOf } from './items';
-import { qrPng, qrSvg } from './qr';
-import { labelSheetPdf } from './sheet';
-
-/** Path prefix of the REST API the routes live under. */
-const API_PREFIX = '/api/v1';
+import { AppError } from '../../errors';
+import { getBatchRecord, labelItemOfBatch, labelItemsOf, labelSheetPdf, qrPng, qrSvg } from '../../labels';
+import type { AppContext } from '../context';
+import { API_PREFIX } from './deps';
 
 /** Most batches on one requested sheet PDF (10 pages of 24). */
 export const MAX_LABELS_PER_REQUEST = 240;

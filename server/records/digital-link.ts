@@ -1,6 +1,6 @@
 /** GS1 Digital Link URIs for batch labels: `/01/{GTIN-14}[/22/{cpv}][/10/{lot}][/21/{serial}]`, qualifiers in that fixed order. */
 import { AppError } from '../errors';
-import { gtinProblem, toGtin14 } from '../records/identifiers';
+import { gtinProblem, toGtin14 } from './identifiers';
 
 /** GS1 AI 82 character set (the one lot numbers use). */
 const AI82 = /^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+$/;

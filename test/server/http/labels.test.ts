@@ -5,14 +5,14 @@ import pino from 'pino';
 import request from 'supertest';
 import { AppError } from '../../../server/errors';
 import type { AppContext } from '../../../server/http/context';
-import { createLabelRouter } from '../../../server/labels';
+import { createLabelRouter } from '../../../server/http/routes/labels';
 import { IngestService } from '../../../server/service/ingest';
 import { openSqliteStore } from '../../../server/store/sqlite';
 import type { Store } from '../../../server/store/types';
 import type { System } from '../../../server/system';
-import { labelUri } from '../../../server/web/digital-link';
+import { labelUri } from '../../../server/records/digital-link';
 import { TEST_BINDING, USCC, batchInput } from '../records/fixtures';
-import { expectedModules, pdfInfo, pdfText, svgModules } from './helpers';
+import { expectedModules, pdfInfo, pdfText, svgModules } from '../labels/helpers';
 
 const BASE = 'https://trace.ankang.example.cn';
 
@@ -23,7 +23,7 @@ const binary = (res: request.Response, cb: (err: Error | null, body: Buffer) => 
   res.on('end', () => cb(null, Buffer.concat(chunks)));
 };
 
-describe('server/labels/router', function () {
+describe('server/http/routes/labels', function () {
   this.timeout(30_000);
   let store: Store;
   let app: express.Express;

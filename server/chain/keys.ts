@@ -1,0 +1,33 @@
+/**
+ * Keys and addresses, over ethers: the account of a private key, fresh keys, and address checks.
+ * Code outside server/chain/ that needs a wallet or a checksummed address asks here.
+ */
+import { Wallet, getAddress, getBytes, hexlify, isAddress as ethersIsAddress, randomBytes } from 'ethers';
+
+/** An account that holds its private key and signs (ethers' Wallet): `address`, `privateKey`, `signTypedData`. */
+export type { Wallet } from 'ethers';
+
+/** The wallet of a private key (0x + 64 hex digits). Throws when it is not a valid secp256k1 key. */
+export function walletFromKey(privateKey: string): Wallet {
+  return new Wallet(privateKey);
+}
+
+/** A wallet with a fresh random private key. */
+export function newWallet(): Wallet {
+  return new Wallet(hexlify(randomBytes(32)));
+}
+
+/** The 32 bytes of a wallet's private key. */
+export function privateKeyBytes(wallet: Pick<Wallet, 'privateKey'>): Uint8Array {
+  return getBytes(wallet.privateKey);
+}
+
+/** True for `0x` + 40 hex digits whose letters are all one case or a valid EIP-55 checksum. */
+export function isAddress(value: string): boolean {
+  return ethersIsAddress(value);
+}
+
+/** The EIP-55 checksummed form of `address`. Throws when it is not an address (see {@link isAddress}). */
+export function checksumAddress(address: string): string {
+  return getAddress(address);
+}

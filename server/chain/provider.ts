@@ -1,0 +1,26 @@
+/**
+ * JSON-RPC access to the chain over ethers: a provider, and an account's signer whose nonces are
+ * managed locally (so several transactions can be in flight).
+ */
+import { JsonRpcProvider, Network, NonceManager, Wallet } from 'ethers';
+
+export type { JsonRpcProvider, NonceManager } from 'ethers';
+
+export interface ProviderOptions {
+  /** How often to poll for new blocks and transaction outcomes (ms). */
+  pollingInterval: number;
+  /** The chain id, when already known (e.g. probed): the network is then fixed and never detected. Otherwise it is detected once. */
+  chainId?: number;
+}
+
+/** A provider for the JSON-RPC endpoint `url` that never caches answers. */
+export function jsonRpcProvider(url: string, opts: ProviderOptions): JsonRpcProvider {
+  const network = opts.chainId === undefined ? undefined : Network.from(opts.chainId);
+  return new JsonRpcProvider(url, network, { staticNetwork: network ?? true, cacheTimeout: -1, pollingInterval: opts.pollingInterval });
+}
+
+/** The account of `privateKey` on `provider`: its wallet, a signer over it with nonces managed locally, and its address. */
+export function accountSigner(privateKey: string, provider: JsonRpcProvider): { wallet: Wallet; signer: NonceManager; address: string } {
+  const wallet = new Wallet(privateKey, provider);
+  return { wallet, signer: new NonceManager(wallet), address: wallet.address };
+}
