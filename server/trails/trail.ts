@@ -13,6 +13,7 @@ import { ProofError, equalBytes, fromHex, leafHash, toHex, verifyInclusion, type
 import { LogTree, type NodeId, type NodeReader } from '../ledger/tree';
 import { GENESIS_PREV_HASH, SHARE_STEP_TYPES, instantToSeconds, publicFieldNames, type RecordType, type ShareStep } from '../records';
 import type { LogId, ParticipantKey, Store, StoredRecord } from '../store/types';
+import { messageText, type MessageCode, type Params } from '../verification/messages';
 import { ShareSignatureChecker, isShareType, recordRootOfStored } from './recompute';
 
 /** The log that holds every share record. */
@@ -133,10 +134,25 @@ export type TrailStepName = (typeof TRAIL_STEPS)[number];
 
 export type TrailStepStatus = 'passed' | 'failed' | 'pending';
 
+/** The message codes of trail verification (keys of MESSAGES in server/verification/messages). */
+export type TrailMessageCode = Extract<MessageCode, `trail${string}`>;
+
+/** What a step says: a message code and its parameters (values only: ids, counts, hashes, ISO times). */
+export interface TrailSaid {
+  code: TrailMessageCode;
+  params: Params;
+}
+
 export interface TrailStepResult {
   step: TrailStepName;
   status: TrailStepStatus;
+  /** Key into the message table (server/verification/messages); render it in the reader's language. */
+  code: TrailMessageCode;
+  params: Params;
+  /** The English sentence (for logs, the API and the CLI). */
   message: string;
+  /** The same sentence in Chinese (for the auditor console's script, which has no copy of the table). */
+  message_zh: string;
 }
 
 /** The first record a failed step names (seq and recordId are null when the problem is not one record of the trail). */
@@ -168,17 +184,23 @@ export interface TrailDeps {
   deployment: { chainId: number; traceLedger: string };
 }
 
-/** A step found a problem; the step's status is `status`. */
+/** A step found a problem; the step's status is `status`. Its message is the English rendering of `code`. */
 export class TrailStepError extends Error {
   override readonly name = 'TrailStepError';
   constructor(
     readonly step: TrailStepName,
-    message: string,
+    readonly code: TrailMessageCode,
+    readonly params: Params = {},
     readonly status: 'failed' | 'pending' = 'failed',
     readonly entry: { seq: number | null; recordId: string | null } = { seq: null, recordId: null },
   ) {
-    super(message);
+    super(messageText(code, params, 'en'));
   }
+}
+
+/** A step result saying `said`, in English and Chinese. */
+function stepResult(step: TrailStepName, status: TrailStepStatus, said: TrailSaid): TrailStepResult {
+  return { step, status, code: said.code, params: said.params, message: messageText(said.code, said.params, 'en'), message_zh: messageText(said.code, said.params, 'zh') };
 }
 
 /** What verification keeps of one stored record (the body is dropped once checked). */
@@ -194,9 +216,9 @@ interface CheckedEntry {
   signer: string | null;
   at: number | null;
   /** The first problem of the entry itself (unreadable entry, body not matching it), for hashLinksUnbroken. */
-  linkProblem: string | null;
+  linkProblem: TrailSaid | null;
   /** The signature did not recover to the entry's signer, for signaturesValid. */
-  signatureProblem: string | null;
+  signatureProblem: TrailSaid | null;
 }
 
 /** What the anchored log says about the trail. */
@@ -205,7 +227,7 @@ interface AnchorView {
   /** Trail entries not in the anchored checkpoint. */
   waiting: CheckedEntry[];
   /** Trail entries whose leaf is not at their index in the anchored tree. */
-  notIncluded: { entry: CheckedEntry; why: string }[];
+  notIncluded: { entry: CheckedEntry; why: TrailSaid }[];
   /** The whole stored log (entries recomputed) reproduces the anchored root. */
   logReproduced: boolean;
   /** Leaf indices below the anchored size with no stored record. */
@@ -213,7 +235,7 @@ interface AnchorView {
   holeCount: number;
   /** Records outside this trail whose signer is a key of this department. */
   strays: { recordId: string; leafIndex: number; subject: string | null }[];
-  chainProblem: string | null;
+  chainProblem: TrailSaid | null;
 }
 
 interface VerifyContext {
@@ -230,7 +252,13 @@ const LOG_PAGE = 20_000;
 const SLICE = 500;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const hex0x = (h: Hash) => `0x${toHex(h)}`;
-const label = (e: { seq: number; recordId: string }) => `record ${e.recordId} (seq ${e.seq})`;
+/** A seq as a message parameter (a number when it is one). */
+const seqParam = (seq: number): string | number => (Number.isSafeInteger(seq) ? seq : String(seq));
+/** The message parameters naming a record of the trail (`recordId`, `seq`; prefixed, e.g. `prevRecordId`, `prevSeq`). */
+const recordParams = (e: { seq: number; recordId: string }, prefix = ''): Params =>
+  prefix ? { [`${prefix}RecordId`]: e.recordId, [`${prefix}Seq`]: seqParam(e.seq) } : { recordId: e.recordId, seq: seqParam(e.seq) };
+const said = (code: TrailMessageCode, params: Params = {}): TrailSaid => ({ code, params });
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
 /**
  * Verifies a department's trail: every entry anchored on chain, its sequence 1..n without gap
@@ -252,10 +280,10 @@ export async function verifyTrail(deps: TrailDeps, departmentId: string): Promis
   for (const step of TRAIL_STEPS) {
     t = performance.now();
     try {
-      steps.push({ step, status: 'passed', message: await STEP_FNS[step](ctx) });
+      steps.push(stepResult(step, 'passed', await STEP_FNS[step](ctx)));
     } catch (e) {
       if (!(e instanceof TrailStepError)) throw e;
-      steps.push({ step, status: e.status, message: e.message });
+      steps.push(stepResult(step, e.status, { code: e.code, params: e.params }));
       if (e.status === 'failed' && !firstProblem) firstProblem = { step, seq: e.entry.seq, recordId: e.entry.recordId };
     }
     if (step === 'signaturesValid') timings.keys = performance.now() - t;
@@ -273,24 +301,23 @@ export async function verifyTrail(deps: TrailDeps, departmentId: string): Promis
   };
 }
 
-type Step = (ctx: VerifyContext) => Promise<string>;
+type Step = (ctx: VerifyContext) => Promise<TrailSaid>;
 
 const STEP_FNS: Record<TrailStepName, Step> = {
   async allEntriesAnchored({ entries, anchor }) {
     const step = 'allEntriesAnchored';
-    if (anchor.chainProblem) throw new TrailStepError(step, anchor.chainProblem);
+    if (anchor.chainProblem) throw new TrailStepError(step, anchor.chainProblem.code, anchor.chainProblem.params);
     const bad = anchor.notIncluded[0];
     if (bad) {
-      const more = anchor.notIncluded.length > 1 ? ` (${anchor.notIncluded.length} entries in all)` : '';
-      throw new TrailStepError(step, `${label(bad.entry)} is not in the anchored log: ${bad.why}${more}.`, 'failed', bad.entry);
+      throw new TrailStepError(step, bad.why.code, { ...recordParams(bad.entry), ...bad.why.params, count: anchor.notIncluded.length }, 'failed', bad.entry);
     }
     const { head } = anchor;
     const first = anchor.waiting[0];
     if (first) {
-      throw new TrailStepError(step, `${anchor.waiting.length} of ${entries.length} entries are not anchored yet (from ${label(first)}); the chain's latest checkpoint has ${head.size} entries.`, 'pending', first);
+      throw new TrailStepError(step, 'trailNotAnchoredYet', { waiting: anchor.waiting.length, entries: entries.length, ...recordParams(first), size: head.size }, 'pending', first);
     }
-    if (entries.length === 0) return 'The department has no records yet.';
-    return `All ${entries.length} entries are in the checkpoint of ${head.size} entries anchored on chain with root ${head.root}.`;
+    if (entries.length === 0) return said('trailNoRecordsYet');
+    return said('trailAllAnchored', { entries: entries.length, size: head.size, root: head.root });
   },
 
   async sequenceHasNoGap({ entries, anchor }) {
@@ -298,8 +325,9 @@ const STEP_FNS: Record<TrailStepName, Step> = {
     let expected = 1;
     for (const e of entries) {
       if (e.seq !== expected) {
-        const what = e.seq < expected ? `repeats seq ${e.seq}` : Number.isSafeInteger(e.seq) ? `has seq ${e.seq} where seq ${expected} was due: seq ${expected}..${e.seq - 1} are missing` : 'has no valid seq';
-        throw new TrailStepError(step, `${label(e)} ${what}.`, 'failed', e);
+        if (e.seq < expected) throw new TrailStepError(step, 'trailSeqRepeated', recordParams(e), 'failed', e);
+        if (Number.isSafeInteger(e.seq)) throw new TrailStepError(step, 'trailSeqSkipped', { ...recordParams(e), expected, last: e.seq - 1 }, 'failed', e);
+        throw new TrailStepError(step, 'trailSeqInvalid', recordParams(e), 'failed', e);
       }
       expected++;
     }
@@ -308,56 +336,47 @@ const STEP_FNS: Record<TrailStepName, Step> = {
     for (const e of entries) {
       if (e.leafIndex === null) continue;
       if (before && e.leafIndex <= before.leafIndex!) {
-        throw new TrailStepError(step, `${label(e)} sits at leaf ${e.leafIndex}, before ${label(before)} at leaf ${before.leafIndex}: it was put into the log out of order.`, 'failed', e);
+        throw new TrailStepError(step, 'trailOutOfOrder', { ...recordParams(e), leafIndex: e.leafIndex, ...recordParams(before, 'before'), beforeLeafIndex: before.leafIndex! }, 'failed', e);
       }
       before = e;
     }
-    if (anchor.holeCount > 0) {
-      throw new TrailStepError(
-        step,
-        `The anchored log has ${anchor.holeCount} entr${anchor.holeCount === 1 ? 'y' : 'ies'} with no stored record (first: leaf ${anchor.holes[0]}): a record was deleted, and it may be one of this department's, so the trail cannot be shown complete.`,
-      );
-    }
+    if (anchor.holeCount > 0) throw new TrailStepError(step, 'trailLogHoles', { count: anchor.holeCount, first: anchor.holes[0]! });
     const stray = anchor.strays[0];
     if (stray) {
-      throw new TrailStepError(step, `Record ${stray.recordId} at leaf ${stray.leafIndex} is signed by a key of this department but is missing from its trail (filed under ${stray.subject ?? 'no subject'}).`, 'failed', {
+      throw new TrailStepError(step, 'trailStrayRecord', { recordId: stray.recordId, leafIndex: stray.leafIndex, ...(stray.subject === null ? {} : { subject: stray.subject }) }, 'failed', {
         seq: null,
         recordId: stray.recordId,
       });
     }
     if (!anchor.logReproduced && anchor.head.size > 0 && anchor.notIncluded.length === 0 && !anchor.chainProblem) {
-      throw new TrailStepError(
-        step,
-        `The stored log does not reproduce the anchored root at size ${anchor.head.size}: an entry outside this trail was altered, so the trail cannot be shown complete (run the log monitor to find it).`,
-      );
+      throw new TrailStepError(step, 'trailLogNotReproduced', { size: anchor.head.size });
     }
-    return entries.length === 0 ? 'No records, and none of this department elsewhere in the log.' : `Seq 1..${entries.length}, no gap or repeat; no record of this department is missing from the trail.`;
+    return entries.length === 0 ? said('trailNoRecordsAnywhere') : said('trailSequenceOk', { entries: entries.length });
   },
 
   async hashLinksUnbroken({ entries }) {
     const step = 'hashLinksUnbroken';
     let prev: CheckedEntry | undefined;
     for (const e of entries) {
-      if (e.linkProblem) throw new TrailStepError(step, `${label(e)}: ${e.linkProblem}.`, 'failed', e);
+      if (e.linkProblem) throw new TrailStepError(step, e.linkProblem.code, { ...recordParams(e), ...e.linkProblem.params }, 'failed', e);
       const want = prev ? hex0x(prev.leaf) : GENESIS_PREV_HASH;
       if (e.prevHash !== want) {
-        const of = prev ? `the leaf hash of ${label(prev)}` : 'zero (it is the first record)';
-        throw new TrailStepError(step, `${label(e)} has prevHash ${e.prevHash}, but ${of} is ${want}.`, 'failed', e);
+        throw new TrailStepError(step, 'trailPrevHashMismatch', { ...recordParams(e), prevHash: e.prevHash, want, ...(prev ? recordParams(prev, 'prev') : {}) }, 'failed', e);
       }
       prev = e;
     }
-    return entries.length === 0 ? 'No records.' : `Every record matches its signed log entry and links to the leaf hash of the one before it.`;
+    return entries.length === 0 ? said('trailNoRecords') : said('trailLinksOk');
   },
 
   async signaturesValid(ctx) {
     const step = 'signaturesValid';
     const { entries } = ctx;
     const bad = entries.find((e) => e.signatureProblem);
-    if (bad) throw new TrailStepError(step, `${label(bad)}: ${bad.signatureProblem}.`, 'failed', bad);
+    if (bad) throw new TrailStepError(step, bad.signatureProblem!.code, { ...recordParams(bad), ...bad.signatureProblem!.params }, 'failed', bad);
     const problem = await keyProblems(ctx);
-    if (problem) throw new TrailStepError(step, problem.message, 'failed', problem.entry);
+    if (problem) throw new TrailStepError(step, problem.said.code, problem.said.params, 'failed', problem.entry);
     const keys = new Set(entries.map((e) => e.signer)).size;
-    return entries.length === 0 ? 'No records.' : `All ${entries.length} signatures recover to ${keys} key${keys === 1 ? '' : 's'} registered on chain for this department and valid when each record was signed.`;
+    return entries.length === 0 ? said('trailNoRecords') : said('trailSignaturesOk', { entries: entries.length, keys });
   },
 };
 
@@ -382,15 +401,15 @@ async function checkRecords(deps: TrailDeps, departmentId: string, timings: Trai
         leafIndex: r.leafIndex,
         leaf,
         prevHash: String(r.body.prevHash),
-        signer: typeof entry === 'string' ? null : entry.signer,
-        at: typeof entry === 'string' ? null : entry.at,
+        signer: 'reason' in entry ? null : entry.signer,
+        at: 'reason' in entry ? null : entry.at,
         linkProblem: null,
         signatureProblem: null,
       };
       timings.leaves += performance.now() - t;
-      if (typeof entry === 'string') {
-        checked.linkProblem = `its stored log entry is unreadable: ${entry}`;
-        checked.signatureProblem = 'no signature can be checked without a readable log entry';
+      if ('reason' in entry) {
+        checked.linkProblem = said('trailEntryUnreadable', entry);
+        checked.signatureProblem = said('trailSignatureNoEntry');
       } else {
         t = performance.now();
         checked.linkProblem = bodyProblem(r, entry, departmentId);
@@ -420,51 +439,57 @@ interface ReadEntry {
 
 const ENTRY_KEYS = 'id,issuedAt,recordRoot,signature,signer,type,v';
 
+/** Why a stored log entry cannot be read: a reason code (see trailEntryUnreadable in MESSAGES), with the value at fault. */
+type EntryProblem =
+  | { reason: 'not-json' | 'not-object' | 'wrong-fields' | 'not-text' | 'bad-record-root' | 'bad-signer' | 'bad-signature' }
+  | { reason: 'unknown-version'; version: string }
+  | { reason: 'bad-instant'; issuedAt: string };
+
 /** The fields of a v1 log entry, or why it cannot be read. */
-function readEntry(text: string): ReadEntry | string {
+function readEntry(text: string): ReadEntry | EntryProblem {
   let e: Record<string, unknown>;
   try {
     e = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    return 'not JSON';
+    return { reason: 'not-json' };
   }
-  if (typeof e !== 'object' || e === null || Array.isArray(e)) return 'not a JSON object';
-  if (e.v !== 1) return `unknown version ${JSON.stringify(e.v ?? null)}`;
-  if (Object.keys(e).sort().join(',') !== ENTRY_KEYS) return 'its fields are not those of a v1 log entry';
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return { reason: 'not-object' };
+  if (e.v !== 1) return { reason: 'unknown-version', version: JSON.stringify(e.v ?? null) };
+  if (Object.keys(e).sort().join(',') !== ENTRY_KEYS) return { reason: 'wrong-fields' };
   const { type, id, recordRoot, signer, signature, issuedAt } = e;
-  if (typeof type !== 'string' || typeof id !== 'string' || typeof issuedAt !== 'string') return 'type, id and issuedAt must be text';
-  if (typeof recordRoot !== 'string' || !/^0x[0-9a-f]{64}$/.test(recordRoot)) return 'recordRoot is not bytes32 hex';
-  if (typeof signer !== 'string' || !/^0x[0-9a-f]{40}$/.test(signer)) return 'signer is not a lowercase address';
-  if (typeof signature !== 'string' || !/^0x[0-9a-f]{130}$/.test(signature)) return 'signature is not 65 bytes of hex';
+  if (typeof type !== 'string' || typeof id !== 'string' || typeof issuedAt !== 'string') return { reason: 'not-text' };
+  if (typeof recordRoot !== 'string' || !/^0x[0-9a-f]{64}$/.test(recordRoot)) return { reason: 'bad-record-root' };
+  if (typeof signer !== 'string' || !/^0x[0-9a-f]{40}$/.test(signer)) return { reason: 'bad-signer' };
+  if (typeof signature !== 'string' || !/^0x[0-9a-f]{130}$/.test(signature)) return { reason: 'bad-signature' };
   let at: number;
   try {
     at = instantToSeconds(issuedAt);
   } catch {
-    return `issuedAt ${issuedAt} is not an instant`;
+    return { reason: 'bad-instant', issuedAt };
   }
   return { type, id, recordRoot, signer, signature, issuedAt, at };
 }
 
 /** Why the stored body does not match its log entry (or the trail it is filed in), or null. */
-function bodyProblem(r: StoredRecord, entry: ReadEntry, departmentId: string): string | null {
+function bodyProblem(r: StoredRecord, entry: ReadEntry, departmentId: string): TrailSaid | null {
   const b = r.body;
-  if (b.id !== entry.id) return `its body is record ${String(b.id)} but its log entry is for ${entry.id}`;
-  if (!isShareType(entry.type) || SHARE_STEP_TYPES[b.step as ShareStep] !== entry.type) return `its body is a ${String(b.step)} step but its log entry is a ${entry.type}`;
-  if (b.issuedAt !== entry.issuedAt) return `its body was issued at ${String(b.issuedAt)} but its log entry says ${entry.issuedAt}`;
-  if (b.departmentId !== departmentId) return `it is filed in this trail but its body belongs to department ${String(b.departmentId)}`;
+  if (b.id !== entry.id) return said('trailBodyOtherRecord', { bodyId: String(b.id), entryId: entry.id });
+  if (!isShareType(entry.type) || SHARE_STEP_TYPES[b.step as ShareStep] !== entry.type) return said('trailBodyOtherStep', { bodyStep: String(b.step), entryType: entry.type });
+  if (b.issuedAt !== entry.issuedAt) return said('trailBodyOtherTime', { bodyIssuedAt: String(b.issuedAt), entryIssuedAt: entry.issuedAt });
+  if (b.departmentId !== departmentId) return said('trailBodyOtherDepartment', { bodyDepartment: String(b.departmentId) });
   const root = recordRootOfStored(b, r.salts);
-  if (root !== entry.recordRoot) return `its stored fields do not match the record root ${entry.recordRoot} its log entry commits to (a field was changed after signing)`;
+  if (root !== entry.recordRoot) return said('trailBodyAltered', { recordRoot: entry.recordRoot });
   return null;
 }
 
 /** Why the signature does not recover to the entry's signer, or null. */
-function signatureProblem(checker: ShareSignatureChecker, r: StoredRecord, entry: ReadEntry): string | null {
-  if (!isShareType(entry.type)) return `a ${entry.type} is not a share step`;
+function signatureProblem(checker: ShareSignatureChecker, r: StoredRecord, entry: ReadEntry): TrailSaid | null {
+  if (!isShareType(entry.type)) return said('trailSignatureNotShare', { type: entry.type });
   try {
     const recovered = checker.signerOf(checker.digest(entry.type, r.body, entry.recordRoot, entry.at), entry.signature);
-    return recovered === entry.signer ? null : `its signature recovers to ${recovered}, not to the signer ${entry.signer} its log entry names`;
-  } catch (e) {
-    return `its signature cannot be checked: ${(e as Error).message}`;
+    return recovered === entry.signer ? null : said('trailSignatureWrongSigner', { recovered, signer: entry.signer });
+  } catch {
+    return said('trailSignatureUnchecked');
   }
 }
 
@@ -482,7 +507,7 @@ async function anchorView(deps: TrailDeps, departmentId: string, entries: readon
   const view: AnchorView = { head: { size: 0, root: '' }, waiting: [], notIncluded: [], logReproduced: false, holes: [], holeCount: 0, strays: [], chainProblem: null };
   const chainId = await reader.chainId();
   if (chainId !== deps.deployment.chainId) {
-    view.chainProblem = `The chain endpoint is chain ${chainId}, but the records were anchored on chain ${deps.deployment.chainId}.`;
+    view.chainProblem = said('trailWrongChain', { endpoint: chainId, expected: deps.deployment.chainId });
     return view;
   }
   const head = await reader.latest(chainLogId(TRAIL_LOG));
@@ -537,7 +562,7 @@ async function anchorView(deps: TrailDeps, departmentId: string, entries: readon
 
   view.logReproduced = rootComputable && equalBytes(appender.root(), fromHex(head.root));
   if (view.logReproduced) {
-    for (const d of duplicates) view.notIncluded.push({ entry: d, why: `leaf ${d.leafIndex} of the anchored log is another record` });
+    for (const d of duplicates) view.notIncluded.push({ entry: d, why: said('trailLeafTaken', { index: d.leafIndex! }) });
   } else {
     view.notIncluded = await inclusionFailures(store, byIndex, size, head.root);
   }
@@ -571,7 +596,7 @@ async function inclusionFailures(store: Store, byIndex: readonly CheckedEntry[],
       verifyInclusion({ index: e.leafIndex!, size, leafHash: e.leaf, proof, root: rootBytes });
     } catch (err) {
       if (!(err instanceof ProofError || err instanceof InvariantError)) throw err;
-      const why = err instanceof ProofError ? `its leaf hash ${hex0x(e.leaf)}, recomputed from the stored entry, does not lead to the anchored root at index ${e.leafIndex}` : `no proof can be read from the stored tree (${err.message})`;
+      const why = err instanceof ProofError ? said('trailLeafNotAtIndex', { leaf: hex0x(e.leaf), index: e.leafIndex! }) : said('trailNoProof', { index: e.leafIndex! });
       failures.push({ entry: e, why });
     }
   }
@@ -608,7 +633,7 @@ function signerOfEntry(text: string): string | null {
  * between: the same answer as asking the chain for every entry, with two reads per key. Entries
  * the mirror doubts, and keys the chain does not confirm, are asked about one by one.
  */
-async function keyProblems(ctx: VerifyContext): Promise<{ message: string; entry: { seq: number; recordId: string } } | null> {
+async function keyProblems(ctx: VerifyContext): Promise<{ said: TrailSaid; entry: { seq: number; recordId: string } } | null> {
   const { deps, departmentId, entries } = ctx;
   const [keys, participant] = await Promise.all([deps.store.keysOfParticipant(departmentId), deps.store.getParticipant(departmentId)]);
   const mirrorKeys = new Map<string, ParticipantKey>(keys.map((k) => [k.address.toLowerCase(), k]));
@@ -622,15 +647,15 @@ async function keyProblems(ctx: VerifyContext): Promise<{ message: string; entry
     else bySigner.set(e.signer, [e]);
   }
 
-  let first: { message: string; entry: CheckedEntry } | null = null;
-  const note = (entry: CheckedEntry, message: string) => {
-    if (!first || entry.seq < first.entry.seq) first = { message, entry };
+  let first: { said: TrailSaid; entry: CheckedEntry } | null = null;
+  const note = (entry: CheckedEntry, what: TrailSaid) => {
+    if (!first || entry.seq < first.entry.seq) first = { said: what, entry };
   };
   for (const [signer, signed] of bySigner) {
     const owner = await deps.reader.participantOf(signer);
     if (owner !== departmentId) {
       const e = signed[0]!;
-      note(e, `${label(e)} is signed by ${signer}, which the registry on chain ${owner ? `assigns to another participant (${owner})` : 'does not know'}`);
+      note(e, owner ? said('trailSignerOtherParticipant', { ...recordParams(e), signer, owner }) : said('trailSignerUnknown', { ...recordParams(e), signer }));
       continue;
     }
     const key = mirrorKeys.get(signer);
@@ -650,22 +675,22 @@ async function keyProblems(ctx: VerifyContext): Promise<{ message: string; entry
     doubtful.sort((a, b) => a.seq - b.seq);
     for (const e of doubtful) {
       if (await deps.reader.isValidSigner(signer, 'department', e.at!)) continue;
-      note(e, `${label(e)} was signed at ${new Date(e.at! * 1000).toISOString()} by ${signer}, which was not a valid key of this department then${whyNot(key, departmentRevokedAt, e.at!)}`);
+      note(e, said('trailSignerNotValid', { ...recordParams(e), at: iso(e.at!), signer, ...whyNot(key, departmentRevokedAt, e.at!) }));
       break; // the first (lowest seq) of this key is enough
     }
   }
-  const found = first as { message: string; entry: CheckedEntry } | null;
-  return found ? { message: found.message, entry: { seq: found.entry.seq, recordId: found.entry.recordId } } : null;
+  const found = first as { said: TrailSaid; entry: CheckedEntry } | null;
+  return found ? { said: found.said, entry: { seq: found.entry.seq, recordId: found.entry.recordId } } : null;
 }
 
-function whyNot(key: ParticipantKey | undefined, departmentRevokedAt: number | null, at: number): string {
-  const iso = (s: number) => new Date(s * 1000).toISOString();
-  if (!key) return '';
-  if (key.revokedAt !== null && at >= key.revokedAt) return ` (the key was revoked at ${iso(key.revokedAt)})`;
-  if (at < key.validFrom) return ` (the key is valid only from ${iso(key.validFrom)})`;
-  if (at > key.validTo) return ` (the key expired at ${iso(key.validTo)})`;
-  if (departmentRevokedAt !== null && at >= departmentRevokedAt) return ` (the department was revoked at ${iso(departmentRevokedAt)})`;
-  return '';
+/** Why the mirror says the key was not valid at `at` (`why` and `since`, see trailSignerNotValid), or nothing. */
+function whyNot(key: ParticipantKey | undefined, departmentRevokedAt: number | null, at: number): Params {
+  if (!key) return {};
+  if (key.revokedAt !== null && at >= key.revokedAt) return { why: 'key-revoked', since: iso(key.revokedAt) };
+  if (at < key.validFrom) return { why: 'not-yet-valid', since: iso(key.validFrom) };
+  if (at > key.validTo) return { why: 'expired', since: iso(key.validTo) };
+  if (departmentRevokedAt !== null && at >= departmentRevokedAt) return { why: 'department-revoked', since: iso(departmentRevokedAt) };
+  return {};
 }
 
 /** Throws AppError 'not-found' unless `departmentId` is a registered department or has records. */

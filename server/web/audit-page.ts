@@ -5,7 +5,11 @@
  * desktops (auditors work at one), and still usable on a phone.
  */
 import { ALERT_KINDS, TRAIL_STEPS } from '../trails';
+import { stepTitle } from '../verification/messages';
 import { documentHtml, esc, jsonForScript, type Lang, type PageAssets } from './page';
+
+/** The trail steps' titles in `lang`, from the verifiers' one table (STEP_TITLES). */
+const trailStepTitles = (lang: Lang): Record<string, string> => Object.fromEntries(TRAIL_STEPS.map((s) => [s, stepTitle(s, lang)]));
 
 /** The strings the page and its script show, per language. */
 export const AUDIT_STRINGS = {
@@ -65,7 +69,21 @@ export const AUDIT_STRINGS = {
       pending: '尚未发现问题，但部分记录还在等待上链。',
     } as Record<string, string>,
     stepStatus: { passed: '通过', failed: '未通过', pending: '等待' } as Record<string, string>,
-    steps: { allEntriesAnchored: '全部记录已上链', sequenceHasNoGap: '序号连续、无缺失', hashLinksUnbroken: '哈希链接完整', signaturesValid: '签名有效' } as Record<string, string>,
+    steps: trailStepTitles('zh'),
+    /** API error codes (and the script's own 'network', and bare HTTP statuses), in words; `other` for any else. */
+    errors: {
+      unauthorized: '未授权：管理令牌无效或未填写',
+      forbidden: '无权操作：需要运营方的管理令牌',
+      'not-found': '未找到',
+      'invalid-input': '输入有误',
+      'payload-too-large': '文件或请求过大',
+      'rate-limited': '请求过于频繁，请稍后再试',
+      conflict: '与已有记录冲突',
+      unavailable: '服务暂不可用（区块链节点没有应答），请稍后再试',
+      internal: '服务器内部错误',
+      network: '网络错误：无法连接服务器',
+      other: '请求失败',
+    } as Record<string, string>,
     stepsOf: { request: '申请', reply: '答复', delivery: '交付', receipt: '签收' } as Record<string, string>,
     entryStatus: { accepted: '已接收', sequenced: '已入日志', anchored: '已上链' } as Record<string, string>,
     severity: { high: '高', medium: '中' } as Record<string, string>,
@@ -134,7 +152,20 @@ export const AUDIT_STRINGS = {
       pending: 'Nothing failed, but some records wait to be anchored on chain.',
     } as Record<string, string>,
     stepStatus: { passed: 'passed', failed: 'failed', pending: 'pending' } as Record<string, string>,
-    steps: { allEntriesAnchored: 'All entries anchored', sequenceHasNoGap: 'Sequence has no gap', hashLinksUnbroken: 'Hash links unbroken', signaturesValid: 'Signatures valid' } as Record<string, string>,
+    steps: trailStepTitles('en'),
+    errors: {
+      unauthorized: 'Unauthorized: the admin token is wrong or missing',
+      forbidden: "Forbidden: this needs the operator's admin token",
+      'not-found': 'Not found',
+      'invalid-input': 'Invalid input',
+      'payload-too-large': 'The file or request is too large',
+      'rate-limited': 'Too many requests; try again later',
+      conflict: 'Conflicts with an existing record',
+      unavailable: 'Unavailable (the chain node did not answer); try again later',
+      internal: 'Internal server error',
+      network: 'Network error: the server cannot be reached',
+      other: 'The request failed',
+    } as Record<string, string>,
     stepsOf: { request: 'request', reply: 'reply', delivery: 'delivery', receipt: 'receipt' } as Record<string, string>,
     entryStatus: { accepted: 'accepted', sequenced: 'sequenced', anchored: 'anchored' } as Record<string, string>,
     severity: { high: 'high', medium: 'medium' } as Record<string, string>,
@@ -152,7 +183,7 @@ export const AUDIT_STRINGS = {
 // Every alert kind and trail step has a label in both languages.
 for (const lang of ['zh', 'en'] as const) {
   for (const k of ALERT_KINDS) if (!AUDIT_STRINGS[lang].kinds[k]) throw new Error(`audit-page: no ${lang} label for alert kind ${k}`);
-  for (const s of TRAIL_STEPS) if (!AUDIT_STRINGS[lang].steps[s]) throw new Error(`audit-page: no ${lang} label for trail step ${s}`);
+  for (const s of TRAIL_STEPS) if (AUDIT_STRINGS[lang].steps[s] === s) throw new Error(`audit-page: no ${lang} label for trail step ${s}`);
 }
 
 /** The console page in `lang`; `auditJs` is the URL of its script. */

@@ -12,7 +12,25 @@
 
   function show(x) {
     var out = $('out');
-    out.textContent = typeof x === 'string' ? x : x && x.error ? x.error.code + ': ' + x.error.message : JSON.stringify(x, null, 2);
+    out.textContent = typeof x === 'string' ? x : x && x.error ? errorText(x) : JSON.stringify(x, null, 2);
+  }
+
+  /** Bare HTTP statuses (an answer without the API's error envelope) as the API's error codes. */
+  var STATUS_CODES = { 400: 'invalid-input', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 413: 'payload-too-large', 429: 'rate-limited', 500: 'internal', 502: 'unavailable', 503: 'unavailable', 504: 'unavailable' };
+
+  /** A failed call in the page's language: Chinese words for the error code on zh; `code: message` (the API's English) on en. */
+  function errorText(e) {
+    var err = e && e.error;
+    if (T.lang !== 'zh') return err ? err.code + ': ' + err.message : String(e);
+    if (!err) return T.errors.other;
+    var code = STATUS_CODES[err.code] || err.code;
+    return T.errors[code] || T.errors.other;
+  }
+
+  /** A trail step's sentence in the page's language (the API gives it in both). */
+  function stepMessage(s) {
+    if (T.lang === 'zh') return s.message_zh || T.stepStatus[s.status] || '';
+    return s.message;
   }
 
   function token() {
@@ -243,22 +261,23 @@
             return s.step === v.firstProblem.step;
           })[0]
         : null;
-      box.appendChild(el('small', { text: T.verdictLine[v.verdict] + (failed ? (T.steps[failed.step] || failed.step) + ' — ' + failed.message : '') }));
+      box.appendChild(el('small', { text: T.verdictLine[v.verdict] + (failed ? (T.steps[failed.step] || failed.step) + ' — ' + stepMessage(failed) : '') }));
       var steps = $('steps');
       v.steps.forEach(function (s) {
         steps.appendChild(
-          el('li', { className: 's-' + s.status, 'data-step': s.step }, [
+          el('li', { className: 's-' + s.status, 'data-step': s.step, 'data-code': s.code || '' }, [
             el('span', { className: 'st', text: s.status === 'passed' ? '✓' : s.status === 'failed' ? '✗' : '…' }),
             el('b', { text: T.steps[s.step] || s.step }),
             ' ',
-            el('span', { className: 'muted', text: s.step + ' · ' + (T.stepStatus[s.status] || s.status) }),
-            el('small', { text: s.message }),
+            // The step's name in the API is an identifier in English: shown on the English page only.
+            el('span', { className: 'muted', text: (T.lang === 'zh' ? '' : s.step + ' · ') + (T.stepStatus[s.status] || s.status) }),
+            el('small', { text: stepMessage(s) }),
           ]),
         );
       });
     }, function (e) {
       box.setAttribute('data-verdict', 'invalid');
-      box.textContent = e && e.error ? e.error.message : String(e);
+      box.textContent = errorText(e);
     });
   }
 
@@ -306,7 +325,7 @@
     };
     var fail = function (e) {
       box.setAttribute('data-verdict', 'invalid');
-      box.textContent = e && e.error ? e.error.code + ': ' + e.error.message : String(e);
+      box.textContent = errorText(e);
     };
     if (file) {
       // The browser streams the file from disk; the server hashes it as it arrives.

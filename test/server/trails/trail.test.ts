@@ -7,8 +7,10 @@ import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
 import { trailHead } from '../../../server/trails/lifecycle';
 import { TRAIL_STEPS, getTrail, listDepartments, verifyTrail, type TrailStepName, type TrailVerification } from '../../../server/trails/trail';
+import { messageText } from '../../../server/verification/messages';
 import { bootTestSystem, eventually } from '../../support/system';
 import { completeShare, craftStoredRecord, isoAt, randomKey, registerDepartment, signedShareStep, type Department } from '../../support/trails';
+import { CJK, englishWordsIn } from './localized';
 
 type Row = Record<string, unknown>;
 
@@ -37,6 +39,19 @@ function deleteRecord(db: Database.Database, id: string): void {
   })();
 }
 
+/** Every step result says its outcome as a trail message code with value parameters, in English (`message`) and Chinese (`message_zh`). */
+function expectLocalized(v: TrailVerification): TrailVerification {
+  for (const s of v.steps) {
+    const what = JSON.stringify(s);
+    expect(s.code, what).to.match(/^trail[A-Z]/);
+    expect(s.message, what).to.equal(messageText(s.code, s.params, 'en')).and.not.match(CJK);
+    expect(s.message_zh, what).to.equal(messageText(s.code, s.params, 'zh')).and.match(CJK);
+    expect(englishWordsIn(s.message_zh, s.params), what).to.deep.equal([]);
+    for (const p of Object.values(s.params)) expect(String(p), `${what}: a parameter is a value, not prose`).to.not.match(/\s/);
+  }
+  return v;
+}
+
 function expectFailure(v: TrailVerification, step: TrailStepName, seq: number | null): void {
   const detail = JSON.stringify(v.steps, null, 1);
   expect(v.verdict, detail).to.equal('invalid');
@@ -57,7 +72,7 @@ describe('server/trails/trail (real anvil node)', function () {
   let backdater: Department;
   let rogue: Department;
   const deps = () => ({ store: sys.store, reader: new CachedChainReader(new RpcChainReader(sys.provider, sys.deployment), sys.store), deployment: sys.deployment });
-  const verify = (d: Department) => verifyTrail(deps(), d.id);
+  const verify = async (d: Department) => expectLocalized(await verifyTrail(deps(), d.id));
   const idOfSeq = async (d: Department, seq: number) => (await sys.store.trailRecords(d.id, { fromSeq: seq, toSeq: seq }))[0]!.id;
 
   before(async () => {

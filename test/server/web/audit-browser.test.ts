@@ -12,8 +12,10 @@ import { expect } from 'chai';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createApp } from '../../../server/http/app';
 import { createContext } from '../../../server/http/context';
+import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
-import { verifyTrail } from '../../../server/trails';
+import { TRAIL_STEPS, verifyTrail } from '../../../server/trails';
+import { stepTitle } from '../../../server/verification/messages';
 import { bootTestSystem, eventually, tempDir } from '../../support/system';
 import { completeShare, registerDepartment, type Department } from '../../support/trails';
 
@@ -21,6 +23,14 @@ const CHROMIUM = '/usr/bin/chromium';
 const SHOTS_ROOT = path.join(__dirname, '../../../.test-tmp');
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ADMIN_TOKEN = 'audit-browser-admin-token-0123456789abcdef';
+/** English words of the trail messages, verdicts and errors: none may show on the Chinese console. */
+const ENGLISH_WORDS = /\b(the|of|is|not|no|entries|entry|anchored|records?|signatures?|signed|keys?|chain|leaf|hash|root|seq|field|failed|passed|pending|valid|invalid|unauthorized|token|error|network|rate|limited|found|input)\b/i;
+/** Chinese characters and CJK punctuation: none may show on the English console. */
+const CJK = /[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]/;
+/** The text of a Chinese area with the values it shows (record ids, hex) taken out: what is left must be Chinese. */
+const wordsLeft = (text: string) => (text.replace(/0x[0-9a-fA-F]+/g, ' ').replace(/\b[a-z]{3}-demo-\d+\b/g, ' ').match(/[A-Za-z]{4,}/g) ?? []);
+/** The areas of the console that show what the API said: trail steps, the verdict, errors. */
+const SAID_AREAS = ['#steps', '#verdict', '#out', '#dataset-result'];
 
 describe('server/web auditor console in headless chromium (real anvil node)', function () {
   this.timeout(240_000);
@@ -136,6 +146,135 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
     await page.click('#dataset-form button[type=submit]');
     await page.waitForSelector('#dataset-result[data-verdict="valid"]');
     expect(await page.locator('#dataset-result').textContent()).to.contain('Match');
+    await page.close();
+  });
+
+  /** Opens `dept` and verifies its trail; resolves once the verdict is in. */
+  async function verifyDepartment(page: Page, dept: Department): Promise<string> {
+    await page.click(`#departments button[data-dept="${dept.id}"]`);
+    await page.waitForSelector('#trail tr[id^="rec-"]');
+    await page.click('#verify');
+    await page.waitForFunction(() => ['valid', 'invalid', 'pending'].includes(document.getElementById('verdict')?.getAttribute('data-verdict') ?? ''), undefined, { timeout: 30_000 });
+    return (await page.locator('#verdict').getAttribute('data-verdict'))!;
+  }
+
+  /** What the areas showing the API's answers say: [selector, text] per area. */
+  const saidTexts = (page: Page) => Promise.all(SAID_AREAS.map(async (sel): Promise<[string, string]> => [sel, (await page.locator(sel).textContent()) ?? '']));
+
+  async function expectChineseOnly(page: Page): Promise<void> {
+    for (const [sel, text] of await saidTexts(page)) {
+      expect(text, sel).to.not.match(ENGLISH_WORDS);
+      expect(wordsLeft(text), `${sel}: ${text}`).to.deep.equal([]);
+    }
+  }
+
+  async function expectNoChinese(page: Page): Promise<void> {
+    for (const [sel, text] of await saidTexts(page)) expect(text, sel).to.not.match(CJK);
+  }
+
+  /** Edits a field of market's first record in the database (its body no longer matches its signed root) until `restore` is called. */
+  function tamperMarket(): () => void {
+    const db = (sys.store as SqliteStore).db;
+    const id = 'req-demo-1';
+    const { body } = db.prepare('SELECT body FROM records WHERE id = ?').get(id) as { body: string };
+    db.prepare('UPDATE records SET body = ? WHERE id = ?').run(JSON.stringify({ ...(JSON.parse(body) as object), purpose: '用于商业营销' }), id);
+    return () => db.prepare('UPDATE records SET body = ? WHERE id = ?').run(body, id);
+  }
+
+  it('When a trail is verified on the Chinese console, passing or failing, Then the step titles, step messages and verdict line are Chinese only', async () => {
+    const { page, errors } = await openConsole(`${base}/audit`);
+    expect(await verifyDepartment(page, market)).to.equal('valid');
+    const steps = (await page.locator('#steps').textContent())!;
+    for (const step of TRAIL_STEPS) expect(steps).to.contain(stepTitle(step, 'zh'));
+    expect(steps).to.contain('全部 2 条记录都在链上锚定的检查点中');
+    await expectChineseOnly(page);
+
+    const restore = tamperMarket();
+    try {
+      expect(await verifyDepartment(page, market)).to.equal('invalid');
+    } finally {
+      restore();
+    }
+    const failed = page.locator('#steps li[data-step="hashLinksUnbroken"]');
+    expect(await failed.getAttribute('class')).to.equal('s-failed');
+    expect(await failed.getAttribute('data-code')).to.equal('trailBodyAltered');
+    expect(await failed.textContent()).to.contain('签名后有字段被改动');
+    expect(await page.locator('#verdict').textContent()).to.contain('记录链未通过验证：哈希链接完整 — 记录 req-demo-1（序号 1）');
+    await expectChineseOnly(page);
+    await page.locator('#department-card').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(shots, 'audit-failed-zh.png') });
+    expect(errors, errors.join('\n')).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('When calls fail on the Chinese console (a wrong token, too many requests, no network), Then the errors are Chinese words, not the API’s codes and English', async () => {
+    const { page, errors } = await openConsole(`${base}/audit`);
+    await page.click(`#departments button[data-dept="${market.id}"]`);
+    await page.waitForSelector('#trail tr[id^="rec-"]');
+
+    await page.fill('#token', 'not-the-admin-token-0123456789abcdef');
+    await page.click('#token-form button[type=submit]');
+    await page.waitForFunction(() => (document.getElementById('out')?.textContent ?? '') !== '');
+    expect(await page.locator('#out').textContent()).to.equal('未授权：管理令牌无效或未填写');
+
+    await page.fill('#delivery', 'del-demo-1');
+    await page.fill('#sha', `0x${'00'.repeat(32)}`);
+    await page.click('#dataset-form button[type=submit]');
+    await page.waitForSelector('#dataset-result[data-verdict="invalid"]');
+    expect(await page.locator('#dataset-result').textContent()).to.equal('未授权：管理令牌无效或未填写');
+
+    await page.route('**/trail/verify', (route) => route.fulfill({ status: 429, contentType: 'application/json', body: JSON.stringify({ error: { code: 'rate-limited', message: 'too many requests: try again in 60 s' } }) }));
+    await page.click('#verify');
+    await page.waitForSelector('#verdict[data-verdict="invalid"]');
+    expect(await page.locator('#verdict').textContent()).to.equal('请求过于频繁，请稍后再试');
+    await page.unroute('**/trail/verify');
+
+    await page.route('**/trail/verify', (route) => route.abort('internetdisconnected'));
+    await page.click('#verify');
+    await page.waitForFunction(() => document.getElementById('verdict')?.textContent === '网络错误：无法连接服务器');
+    await page.unroute('**/trail/verify');
+
+    await page.route('**/trail/verify', (route) => route.fulfill({ status: 418, contentType: 'text/plain', body: "I'm a teapot" }));
+    await page.click('#verify');
+    await page.waitForFunction(() => document.getElementById('verdict')?.textContent === '请求失败');
+    await page.unroute('**/trail/verify');
+
+    await expectChineseOnly(page);
+    expect(errors, errors.join('\n')).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('When a trail is verified and calls fail on the English console, Then steps, verdicts and errors show no Chinese', async () => {
+    const { page, errors } = await openConsole(`${base}/audit?lang=en`);
+    expect(await verifyDepartment(page, market)).to.equal('valid');
+    const steps = (await page.locator('#steps').textContent())!;
+    for (const step of TRAIL_STEPS) expect(steps).to.contain(stepTitle(step, 'en'));
+    expect(steps).to.contain('All 2 entries are in the checkpoint');
+    await expectNoChinese(page);
+
+    const restore = tamperMarket();
+    try {
+      expect(await verifyDepartment(page, market)).to.equal('invalid');
+    } finally {
+      restore();
+    }
+    expect(await page.locator('#verdict').textContent()).to.contain('The trail fails verification: Hash links unbroken — record req-demo-1 (seq 1): its stored fields do not match');
+    await expectNoChinese(page);
+
+    await page.fill('#token', 'not-the-admin-token-0123456789abcdef');
+    await page.click('#token-form button[type=submit]');
+    await page.waitForFunction(() => (document.getElementById('out')?.textContent ?? '') !== '');
+    expect(await page.locator('#out').textContent()).to.match(/^unauthorized: /);
+    await page.fill('#delivery', 'del-demo-1');
+    await page.fill('#sha', `0x${'00'.repeat(32)}`);
+    await page.click('#dataset-form button[type=submit]');
+    await page.waitForSelector('#dataset-result[data-verdict="invalid"]');
+    expect(await page.locator('#dataset-result').textContent()).to.match(/^unauthorized: /);
+    await page.route('**/trail/verify', (route) => route.abort('internetdisconnected'));
+    await page.click('#verify');
+    await page.waitForFunction(() => document.getElementById('verdict')?.textContent === 'network: network error');
+    await expectNoChinese(page);
+    expect(errors, errors.join('\n')).to.deep.equal([]);
     await page.close();
   });
 });
