@@ -7,7 +7,7 @@ export function isAddress(s: unknown): s is string {
   if (typeof s !== 'string' || !ADDRESS_PATTERN_ANY_CASE.test(s)) return false;
   const body = s.slice(2);
   if (body === body.toLowerCase() || body === body.toUpperCase()) return true;
-  return checksumAddress(s) === s;
+  return checksumAddress(s.toLowerCase()) === s;
 }
 
 /** The EIP-55 checksummed form of an address. Throws `TypeError` unless `isAddress(s)`. */

@@ -130,41 +130,54 @@ describe('server/web consumer page in headless chromium (real anvil node)', func
     const batch = await submitBatch(f);
     await submitReport(f, batch.id);
     await anchorAll(f.sys);
-    const insecure = base.replace('127.0.0.1', 'traceledger.test');
-    const url = `${insecure}/b/${batch.id}`;
 
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    // Tamper with the page on its way to the browser: the report's signature is replaced by a signature of
-    // another key over the same report (as an attacker serving a copy of the page would). The server-rendered
-    // verdict above it still says valid.
-    await page.route(url, async (route) => {
-      const res = await route.fetch({ url: url.replace('traceledger.test', '127.0.0.1') }); // Playwright's own fetch ignores Chromium's host rules
-      const html = await res.text();
+    // An attacker's copy of the page, served from a public-looking name over plain http:// (so no
+    // crypto.subtle): the report's signature is replaced by a signature of another key over the same
+    // report; the server-rendered verdict above it still says valid. Assets pass through unchanged.
+    const mirror = express();
+    mirror.get('/b/:id', async (req, res) => {
+      const upstream = await fetch(`${base}/b/${req.params.id}`);
+      const html = await upstream.text();
       const m = /<script type="application\/json" id="tl-data">([\s\S]*?)<\/script>/.exec(html)!;
       const data = JSON.parse(m[1]!) as { records: { role: string; bundle: ProofBundle }[] };
       const report = data.records.find((r) => r.role === 'report')!.bundle;
       const fields = verifyDisclosures(report.record.disclosures as never, report.record.leafCount, report.record.recordRoot as `0x${string}`);
       const td = typedDataFor('SeleniumTestReport', fields as never, report.record.recordRoot, { chainId: report.chain.chainId, verifyingContract: report.chain.traceLedger });
       report.entry.signature = (await randomWallet().signTypedData(td.domain, td.types, td.message)).toLowerCase();
-      await route.fulfill({ response: res, body: html.replace(m[1]!, jsonForScript(data)) });
+      res.setHeader('Content-Security-Policy', upstream.headers.get('content-security-policy') ?? '');
+      res.type('html').send(html.replace(m[1]!, () => jsonForScript(data)));
     });
-    await page.goto(url, { waitUntil: 'load' });
-    await page.waitForFunction(() => !['none', 'checking', null].includes(document.getElementById('browser-verdict')?.getAttribute('data-verdict') ?? null), undefined, { timeout: 30_000 });
+    mirror.use('/web', async (req, res) => {
+      const upstream = await fetch(`${base}/web${req.url}`);
+      res.status(upstream.status).type(upstream.headers.get('content-type') ?? 'text/plain').send(Buffer.from(await upstream.arrayBuffer()));
+    });
+    const mirrorServer = await new Promise<http.Server>((resolve) => {
+      const s = mirror.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const phone = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    try {
+      const page = await (await phone.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' })).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('requestfailed', (r) => errors.push(`${r.url()}: ${r.failure()?.errorText ?? 'failed'}`));
+      await page.goto(`http://traceledger.test:${(mirrorServer.address() as AddressInfo).port}/b/${batch.id}`, { waitUntil: 'load' });
+      await page.waitForFunction(() => !['none', 'checking', null].includes(document.getElementById('browser-verdict')?.getAttribute('data-verdict') ?? null), undefined, { timeout: 30_000 });
 
-    expect(errors, errors.join('\n')).to.deep.equal([]);
-    expect(await page.evaluate(() => ({ secure: window.isSecureContext, subtle: crypto.subtle !== undefined }))).to.deep.equal({ secure: false, subtle: false });
-    expect(await page.locator('#verdict').getAttribute('data-verdict'), 'the server-rendered verdict').to.equal('valid');
-    expect(await page.locator('#browser-verdict').getAttribute('data-verdict'), "the page's own verdict").to.equal('invalid');
-    expect(await page.locator('#browser-verdict').textContent()).to.contain('请勿相信此标签');
-    const report = page.locator('#browser-steps li').nth(1);
-    expect(await report.getAttribute('data-verdict')).to.equal('invalid');
-    expect(await report.locator('[data-step="checkSigner"]').getAttribute('data-status')).to.equal('failed');
-    const text = (await page.locator('#browser-steps').textContent())!;
-    expect(text).to.contain('核对签名者').and.contain('签名来自');
-    expect(text, 'only Chinese on the zh page').not.to.match(/\b(signature|signed|bundle|checkpoint|failed|passed)\b/i);
-    await shoot(page, 'consumer-forged-signature.png');
-    await page.close();
+      expect(errors, errors.join('\n')).to.deep.equal([]);
+      expect(await page.evaluate(() => ({ secure: window.isSecureContext, subtle: crypto.subtle !== undefined }))).to.deep.equal({ secure: false, subtle: false });
+      expect(await page.locator('#verdict').getAttribute('data-verdict'), 'the server-rendered verdict').to.equal('valid');
+      expect(await page.locator('#browser-verdict').getAttribute('data-verdict'), "the page's own verdict").to.equal('invalid');
+      expect(await page.locator('#browser-verdict').textContent()).to.contain('请勿相信此标签');
+      const report = page.locator('#browser-steps li').nth(1);
+      expect(await report.getAttribute('data-verdict')).to.equal('invalid');
+      expect(await report.locator('[data-step="checkSigner"]').getAttribute('data-status')).to.equal('failed');
+      const text = (await page.locator('#browser-steps').textContent())!;
+      expect(text).to.contain('核对签名者').and.contain('签名来自');
+      expect(text, 'only Chinese on the zh page').not.to.match(/\b(signature|signed|bundle|checkpoint|failed|passed)\b/i);
+      await shoot(page, 'consumer-forged-signature.png');
+    } finally {
+      await phone.close();
+      await new Promise((resolve) => mirrorServer.close(resolve));
+    }
   });
 });
