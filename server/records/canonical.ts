@@ -88,3 +88,24 @@ function describeObject(value: object): string {
 function fail(path: string, what: string): never {
   throw new RecordError('invalid-json', `cannot canonicalise: ${path} ${what}`);
 }
+
+/**
+ * The fast path of {@link canonicalString} for a value read with JSON.parse, which cannot hold what
+ * canonicalString refuses (so nothing is checked): RFC 8785 canonical JSON of a value read with JSON.parse (strings, finite numbers, booleans,
+ * null, arrays, plain objects): JCS serialises strings and numbers exactly as JSON.stringify does
+ * and sorts object keys by UTF-16 code units, which is the default string sort.
+ */
+export function canonicalStringOfParsed(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalStringOfParsed).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  let out = '{';
+  let first = true;
+  for (const key of Object.keys(obj).sort()) {
+    const member = obj[key];
+    if (member === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalStringOfParsed(member)}`;
+    first = false;
+  }
+  return `${out}}`;
+}

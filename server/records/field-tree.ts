@@ -19,8 +19,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { MerkleTree } from 'merkletreejs';
-import { rootHash, type Hash } from '../ledger/rfc6962';
-import type { JsonValue } from './canonical';
+import { leafHash, rootHash, type Hash } from '../ledger/rfc6962';
+import { canonicalStringOfParsed, type JsonValue } from './canonical';
+import { utf8 } from '../crypto/bytes';
 import { fieldLeafHash, SALT_PATTERN, type Disclosure } from './disclosure';
 import { RecordError } from './errors';
 import { toHex0x, type Hex } from './hex';
@@ -171,4 +172,22 @@ function requirePlainObject(record: unknown): asserts record is object {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
     throw new RecordError('invalid-argument', 'a record must be a plain object');
   }
+}
+
+/**
+ * The record root of a stored body and its salts (the salted field tree of DESIGN.md), or null when
+ * the salts do not name exactly the body's fields. Requires `body` to come from JSON.parse.
+ */
+export function recordRootOfParsed(body: Record<string, unknown>, salts: Record<string, string>): Hex | null {
+  const names = Object.keys(body)
+    .filter((k) => body[k] !== undefined)
+    .sort();
+  if (names.length === 0 || Object.keys(salts).length !== names.length) return null;
+  const leaves: Hash[] = [];
+  for (const name of names) {
+    const salt = Object.hasOwn(salts, name) ? salts[name] : undefined;
+    if (typeof salt !== 'string') return null;
+    leaves.push(leafHash(utf8(`[${JSON.stringify(salt)},${JSON.stringify(name)},${canonicalStringOfParsed(body[name])}]`)));
+  }
+  return toHex0x(rootHash(leaves));
 }

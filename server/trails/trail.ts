@@ -14,7 +14,8 @@ import { LogTree, type NodeId, type NodeReader } from '../ledger/tree';
 import { GENESIS_PREV_HASH, SHARE_STEP_TYPES, instantToSeconds, publicFieldNames, type RecordType, type ShareStep } from '../records';
 import type { LogId, ParticipantKey, Store, StoredRecord } from '../store/types';
 import { messageText, type MessageCode, type Params } from '../verification/messages';
-import { ShareSignatureChecker, isShareType, recordRootOfStored } from './recompute';
+import { recordRootOfParsed } from '../records';
+import { ShareSignatureChecker, isShareType } from './recompute';
 
 /** The log that holds every share record. */
 export const TRAIL_LOG: LogId = 'data-sharing';
@@ -477,7 +478,7 @@ function bodyProblem(r: StoredRecord, entry: ReadEntry, departmentId: string): T
   if (!isShareType(entry.type) || SHARE_STEP_TYPES[b.step as ShareStep] !== entry.type) return said('trailBodyOtherStep', { bodyStep: String(b.step), entryType: entry.type });
   if (b.issuedAt !== entry.issuedAt) return said('trailBodyOtherTime', { bodyIssuedAt: String(b.issuedAt), entryIssuedAt: entry.issuedAt });
   if (b.departmentId !== departmentId) return said('trailBodyOtherDepartment', { bodyDepartment: String(b.departmentId) });
-  const root = recordRootOfStored(b, r.salts);
+  const root = recordRootOfParsed(b, r.salts);
   if (root !== entry.recordRoot) return said('trailBodyAltered', { recordRoot: entry.recordRoot });
   return null;
 }

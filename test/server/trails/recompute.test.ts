@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Wallet } from 'ethers';
 import { canonicalString, commitRecord, newSalt, recoverSigner, typedDataDigest } from '../../../server/records';
-import { ShareSignatureChecker, canonicalJsonOfParsed, recordRootOfStored, type ShareType } from '../../../server/trails/recompute';
+import { canonicalStringOfParsed as canonicalJsonOfParsed, recordRootOfParsed as recordRootOfStored } from '../../../server/records';
+import { ShareSignatureChecker, type ShareType } from '../../../server/trails/recompute';
 import { TEST_BINDING, buildShareTrail } from '../records/fixtures';
 
 /** A stored body: what the store gives back after JSON.stringify / JSON.parse. */
