@@ -995,8 +995,15 @@ export const OPENAPI: OpenApiDocument = {
       },
       TrailStep: {
         type: 'object',
-        required: ['step', 'status', 'message'],
-        properties: { step: { type: 'string', enum: TRAIL_STEPS }, status: { type: 'string', enum: ['passed', 'failed', 'pending'] }, message: { type: 'string' } },
+        required: ['step', 'status', 'code', 'params', 'message', 'message_zh'],
+        properties: {
+          step: { type: 'string', enum: TRAIL_STEPS },
+          status: { type: 'string', enum: ['passed', 'failed', 'pending'] },
+          code: { type: 'string', description: 'Key of the zh/en message table (server/verification/messages.ts).' },
+          params: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'Values the message is rendered with: ids, counts, hashes, ISO times.' },
+          message: { type: 'string', description: 'The message in English.' },
+          message_zh: { type: 'string', description: 'The message in Chinese.' },
+        },
       },
       TrailVerification: {
         type: 'object',
