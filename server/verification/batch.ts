@@ -57,20 +57,22 @@ export async function verifyBatch(bundles: BatchBundles, opts: VerifyBatchOption
   const known = key !== null && listCategories().some((c) => c.key === key);
   const listed = Array.isArray(fields.reportIds) ? (fields.reportIds as unknown[]).filter((x): x is string => typeof x === 'string') : [];
 
-  const reports: BatchReportResult[] = [];
-  for (const bundle of bundles.reports) {
-    const result = await verifyBundle(bundle, { chain: opts.chain, category: known ? key! : undefined, reportedRevocation: revocationOf(bundle) });
-    if (result.verdict === 'invalid') {
-      result.steps.push(step('checkReportSubject', 'skipped', 'notRun', { step: result.failedStep ?? 'parseBundle' }));
-    } else if (result.record?.fields.batchId === batchId) {
-      result.steps.push(step('checkReportSubject', 'passed', 'reportSubjectOk', { batch: batchId }));
-    } else {
-      result.steps.push(step('checkReportSubject', 'failed', 'reportOtherBatch', { named: String(result.record?.fields.batchId ?? '?'), batch: batchId }));
-      result.verdict = 'invalid';
-      result.failedStep = 'checkReportSubject';
-    }
-    reports.push({ result, listedByBatch: listed.includes(result.record?.id ?? '') });
-  }
+  // Reports are independent of each other: checked concurrently (on a phone, the chain reads overlap).
+  const reports: BatchReportResult[] = await Promise.all(
+    bundles.reports.map(async (bundle) => {
+      const result = await verifyBundle(bundle, { chain: opts.chain, category: known ? key! : undefined, reportedRevocation: revocationOf(bundle) });
+      if (result.verdict === 'invalid') {
+        result.steps.push(step('checkReportSubject', 'skipped', 'notRun', { step: result.failedStep ?? 'parseBundle' }));
+      } else if (result.record?.fields.batchId === batchId) {
+        result.steps.push(step('checkReportSubject', 'passed', 'reportSubjectOk', { batch: batchId }));
+      } else {
+        result.steps.push(step('checkReportSubject', 'failed', 'reportOtherBatch', { named: String(result.record?.fields.batchId ?? '?'), batch: batchId }));
+        result.verdict = 'invalid';
+        result.failedStep = 'checkReportSubject';
+      }
+      return { result, listedByBatch: listed.includes(result.record?.id ?? '') };
+    }),
+  );
   const have = new Set(reports.map((r) => r.result.record?.id));
   const missingReportIds = listed.filter((id) => !have.has(id));
   const verdicts: Verdict[] = [batch.verdict, ...reports.map((r) => r.result.verdict), ...(missingReportIds.length > 0 ? (['pending'] as const) : [])];

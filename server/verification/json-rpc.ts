@@ -58,7 +58,9 @@ export function fetchTransport(url: string, timeoutMs = 10_000): RpcTransport {
 
 export class JsonRpcChainReader implements ChainReader {
   private nextId = 1;
-  private chain: number | undefined;
+  private chain: Promise<number> | undefined;
+  /** Answers that never change once given (an anchored root, a key's owner, a participant's identity), shared by concurrent callers. */
+  private readonly memo = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly transport: RpcTransport,
@@ -92,17 +94,49 @@ export class JsonRpcChainReader implements ChainReader {
     return words;
   }
 
-  async chainId(): Promise<number> {
-    if (this.chain !== undefined) return this.chain;
-    const out = await this.request('eth_chainId', []);
-    if (typeof out !== 'string' || !/^0x[0-9a-fA-F]+$/.test(out)) throw new RpcError('unexpected eth_chainId answer');
-    return (this.chain = Number(BigInt(out)));
+  /** `compute` once per key while it succeeds and `keep` holds for its answer; concurrent callers share it. */
+  private once<T>(key: string, compute: () => Promise<T>, keep: (v: T) => boolean = () => true): Promise<T> {
+    const hit = this.memo.get(key) as Promise<T> | undefined;
+    if (hit) return hit;
+    const p = compute().then(
+      (v) => {
+        if (!keep(v)) this.memo.delete(key);
+        return v;
+      },
+      (e: unknown) => {
+        this.memo.delete(key);
+        throw e;
+      },
+    );
+    this.memo.set(key, p);
+    return p;
   }
 
-  async rootAt(chainLogId: string, size: number): Promise<string | null> {
-    const [root] = await this.call(this.addresses.traceLedger, SEL.rootAt + word(chainLogId) + uintWord(size));
-    if (root === undefined) throw new RpcError('unexpected rootAt answer');
-    return root === ZERO_WORD ? null : `0x${root}`;
+  chainId(): Promise<number> {
+    this.chain ??= this.request('eth_chainId', []).then(
+      (out) => {
+        if (typeof out !== 'string' || !/^0x[0-9a-fA-F]+$/.test(out)) throw new RpcError('unexpected eth_chainId answer');
+        return Number(BigInt(out));
+      },
+      (e: unknown) => {
+        this.chain = undefined;
+        throw e;
+      },
+    );
+    return this.chain;
+  }
+
+  /** An anchored root never changes; "not anchored" may, so it is not kept. */
+  rootAt(chainLogId: string, size: number): Promise<string | null> {
+    return this.once(
+      `rootAt:${chainLogId}:${size}`,
+      async () => {
+        const [root] = await this.call(this.addresses.traceLedger, SEL.rootAt + word(chainLogId) + uintWord(size));
+        if (root === undefined) throw new RpcError('unexpected rootAt answer');
+        return root === ZERO_WORD ? null : `0x${root}`;
+      },
+      (root) => root !== null,
+    );
   }
 
   async isValidSigner(address: string, role: ParticipantKind, atSeconds: number): Promise<boolean> {
@@ -115,13 +149,25 @@ export class JsonRpcChainReader implements ChainReader {
     return ok !== undefined && ok !== ZERO_WORD;
   }
 
-  async participantOf(address: string): Promise<string | null> {
-    const [id] = await this.call(this.addresses.participantRegistry, SEL.participantOf + word(address));
-    if (id === undefined) throw new RpcError('unexpected participantOf answer');
-    return id === ZERO_WORD ? null : `0x${id}`;
+  /** A key belongs to one participant, ever; an unknown key may be registered later, so "none" is not kept. */
+  participantOf(address: string): Promise<string | null> {
+    return this.once(
+      `participantOf:${address.toLowerCase()}`,
+      async () => {
+        const [id] = await this.call(this.addresses.participantRegistry, SEL.participantOf + word(address));
+        if (id === undefined) throw new RpcError('unexpected participantOf answer');
+        return id === ZERO_WORD ? null : `0x${id}`;
+      },
+      (id) => id !== null,
+    );
   }
 
-  async participant(id: string): Promise<OnChainParticipant | null> {
+  /** Kept for the life of this reader (one page view or one CLI run): a participant's identity does not change. */
+  participant(id: string): Promise<OnChainParticipant | null> {
+    return this.once(`participant:${id.toLowerCase()}`, () => this.readParticipant(id));
+  }
+
+  private async readParticipant(id: string): Promise<OnChainParticipant | null> {
     let words: string[];
     try {
       words = await this.call(this.addresses.participantRegistry, SEL.getParticipant + word(id));
