@@ -6,9 +6,9 @@
  * and a restart end with the right checkpoints; TraceLedger.anchor of an already anchored
  * (size, root) is a no-op, which makes a resend after a crash harmless.
  */
+import { toHex0x } from '../crypto/bytes';
 import type { Logger } from 'pino';
 import { LogTree } from '../ledger/tree';
-import { toHex } from '../ledger/rfc6962';
 import type { Checkpoint, LogId, Store } from '../store/types';
 import type { AnchorChain } from '../chain/types';
 
@@ -37,7 +37,6 @@ export class ChainDivergenceError extends Error {
 
 export const chainLogId = (logId: LogId): string => '0x' + Buffer.from(logId.padEnd(32, '\0'), 'utf8').toString('hex');
 
-const hex0x = (b: Uint8Array) => '0x' + toHex(b);
 
 export class AnchoringWorker {
   private running = false;
@@ -152,7 +151,7 @@ export class AnchoringWorker {
       due = !!oldest && Date.now() - oldest.receivedAt >= this.opts.everySeconds * 1000;
     }
     if (!due) return undefined;
-    let cp = await this.store.putCheckpoint({ logId, size: head.size, root: hex0x(head.root), status: 'pending' });
+    let cp = await this.store.putCheckpoint({ logId, size: head.size, root: toHex0x(head.root), status: 'pending' });
     if (cp.status === 'orphaned') {
       // The same size was anchored on a chain that has since been reset: anchor it again.
       cp = await this.store.updateCheckpoint(logId, cp.size, { status: 'pending', txHash: null, blockNumber: null, blockTime: null, attempts: 0 });
@@ -180,7 +179,7 @@ export class AnchoringWorker {
     let proof: string[] = [];
     if (onChain.size > 0) {
       await this.assertReproducible(cp.logId, onChain.size, onChain.root);
-      proof = (await tree.consistencyProof(onChain.size, cp.size)).map(hex0x);
+      proof = (await tree.consistencyProof(onChain.size, cp.size)).map(toHex0x);
     }
     const attempts = cp.attempts + 1;
     try {
@@ -251,7 +250,7 @@ export class AnchoringWorker {
           'The database is behind the chain (restored from an old backup, or pointed at another deployment); refusing to anchor.',
       );
     }
-    const ours = hex0x(await this.tree(logId, head.size).rootAt(size));
+    const ours = toHex0x(await this.tree(logId, head.size).rootAt(size));
     if (ours.toLowerCase() !== chainRoot.toLowerCase()) {
       throw new ChainDivergenceError(
         `log ${logId}: the chain's checkpoint at size ${size} has root ${chainRoot}, but this database gives ${ours}. ` +
@@ -288,7 +287,7 @@ export class AnchoringWorker {
     if (onChain.size > (anchored?.size ?? 0)) {
       // The chain is ahead of what we recorded (killed before recording): adopt its checkpoint.
       const head = await this.store.logHead(logId);
-      const root = hex0x(await this.tree(logId, head.size).rootAt(onChain.size));
+      const root = toHex0x(await this.tree(logId, head.size).rootAt(onChain.size));
       const cp = await this.store.putCheckpoint({ logId, size: onChain.size, root, status: 'pending' });
       await this.confirmFromEvent(cp);
     }

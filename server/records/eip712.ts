@@ -20,6 +20,7 @@ import { addressOfPublicKey, checksumAddress, isAddress } from '../crypto/addres
 import { bigIntOf, concatBytes, fromHex, toHex0x, uint256Word, utf8 } from '../crypto/bytes';
 import { keccak256, primitives } from '../crypto/primitives';
 import { canonicalNumber } from './canonical';
+import { instantToSeconds } from './time';
 import { RecordError } from './errors';
 import type { Hex } from './hex';
 import type { RecordType } from './record-types';
@@ -200,12 +201,7 @@ export function traceledgerDomain(binding: ChainBinding): TraceledgerDomain {
   return { name: EIP712_DOMAIN_NAME, version: EIP712_DOMAIN_VERSION, chainId, verifyingContract: checksumAddress(binding.verifyingContract) };
 }
 
-/** Whole seconds since the Unix epoch of an ISO 8601 UTC instant. Requires a valid instant at or after 1970. */
-export function instantToSeconds(iso: string): number {
-  const ms = Date.parse(iso);
-  if (!Number.isFinite(ms) || ms < 0) throw new RecordError('invalid-argument', `not an ISO 8601 instant at or after 1970: ${iso}`);
-  return Math.floor(ms / 1000);
-}
+export { instantToSeconds } from './time';
 
 /**
  * The EIP-712 typed data a signer signs for `record` of `type` whose record root is `root`.

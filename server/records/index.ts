@@ -8,6 +8,7 @@ export * from './field-tree';
 export * from './log-entry';
 export * from './eip712';
 export * from './record-types';
+export * from './time';
 export * from './disclosure';
 
 // The Node entry to records: verification here runs on the native primitives (OpenSSL SHA-256,

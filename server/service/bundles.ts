@@ -1,14 +1,13 @@
 /** Builds the proof bundle of a stored record: its public disclosures, log entry, inclusion proof and anchored checkpoint. */
+import { toHex0x } from '../crypto/bytes';
 import { chainLogId } from '../anchoring/worker';
 import type { Deployment } from '../chain/deploy';
 import { AppError } from '../errors';
 import { LogTree } from '../ledger/tree';
-import { toHex } from '../ledger/rfc6962';
 import { discloseFields, disclosePublicFields, isRecordType } from '../records';
 import type { Store, StoredRecord } from '../store/types';
 import { BUNDLE_FORMAT, type ProofBundle } from '../verification/bundle';
 
-const hex0x = (b: Uint8Array) => '0x' + toHex(b);
 
 export interface BundleOptions {
   /** Field names to disclose; default: the record type's public fields. Private fields need an explicit list. */
@@ -30,7 +29,7 @@ export async function bundleOf(store: Store, deployment: Deployment, rec: Stored
   if (rec.leafIndex !== null) {
     const cp = await store.latestCheckpoint(rec.logId, 'confirmed');
     if (cp && cp.size > rec.leafIndex) {
-      inclusionProof = (await new LogTree(store.nodeReader(rec.logId), cp.size).inclusionProof(rec.leafIndex, cp.size)).map(hex0x);
+      inclusionProof = (await new LogTree(store.nodeReader(rec.logId), cp.size).inclusionProof(rec.leafIndex, cp.size)).map(toHex0x);
       checkpoint = { size: cp.size, root: cp.root, txHash: cp.txHash, blockNumber: cp.blockNumber, blockTime: cp.blockTime };
     }
   }
@@ -46,7 +45,7 @@ export async function bundleOf(store: Store, deployment: Deployment, rec: Stored
       disclosures: set.disclosures,
     },
     entry: JSON.parse(rec.entry) as Record<string, unknown>,
-    log: { logId: rec.logId, chainLogId: chainLogId(rec.logId), leafIndex: rec.leafIndex, leafHash: hex0x(rec.leafHash), inclusionProof },
+    log: { logId: rec.logId, chainLogId: chainLogId(rec.logId), leafIndex: rec.leafIndex, leafHash: toHex0x(rec.leafHash), inclusionProof },
     checkpoint,
     chain: {
       chainId: deployment.chainId,

@@ -3,6 +3,7 @@
  * build the log entry → commit durably (group commit) → acknowledge. Nothing is acknowledged
  * before it is on disk; a record id or signature seen before is refused as a replay.
  */
+import { nowSeconds } from '../records/time';
 import secp256k1 from 'secp256k1';
 import { privateKeyBytes, type Wallet } from '../chain/keys';
 import { signerStatus } from '../chain/registry';
@@ -195,7 +196,7 @@ export class IngestService {
    */
   private async assertSignerAuthorised(signer: string, role: ParticipantKind, issuedAt: string) {
     const at = instantToSeconds(issuedAt);
-    const now = Math.floor(Date.now() / 1000);
+    const now = nowSeconds();
     if (at > now + MAX_CLOCK_SKEW_SECONDS) throw new AppError('invalid-input', `issuedAt ${issuedAt} is in the future`);
     const status = await signerStatus(this.store, signer, role, at);
     if (!status.ok) {

@@ -3,9 +3,9 @@
  * `step`) and shown, their signed receipts, department references, the log's inclusion and
  * consistency proofs, and dataset checks of an uploaded file, hashed as it streams in.
  */
+import { toHex0x } from '../crypto/bytes';
 import type { Readable } from 'node:stream';
 import { AppError } from '../errors';
-import { toHex } from '../ledger/rfc6962';
 import { LogTree } from '../ledger/tree';
 import { SHARE_STEPS, SHARE_STEP_TYPES, type ShareStep } from '../records';
 import type { LogId, Store } from '../store/types';
@@ -101,7 +101,6 @@ export interface ConsistencyAnswer {
   proof: string[];
 }
 
-const hex0x = (h: Uint8Array) => `0x${toHex(h)}`;
 
 /** The log's tree, as sequenced so far. Throws 'invalid-input' when `size` is beyond it. */
 async function treeUpTo(store: Store, logId: LogId, size: number): Promise<LogTree> {
@@ -115,7 +114,7 @@ export async function logInclusion(store: Store, logId: LogId, index: number, si
   if (!(index < size)) throw new AppError('invalid-input', `index ${index} must be less than size ${size}`);
   const tree = await treeUpTo(store, logId, size);
   const [leaf, proof, root] = await Promise.all([tree.leafHashAt(index), tree.inclusionProof(index, size), tree.rootAt(size)]);
-  return { logId, index, size, leafHash: hex0x(leaf), proof: proof.map(hex0x), root: hex0x(root) };
+  return { logId, index, size, leafHash: toHex0x(leaf), proof: proof.map(toHex0x), root: toHex0x(root) };
 }
 
 /** The consistency proof between the trees of `size1` and `size2` entries, and both roots. Requires size1 <= size2. */
@@ -123,7 +122,7 @@ export async function logConsistency(store: Store, logId: LogId, size1: number, 
   if (size1 > size2) throw new AppError('invalid-input', `size1 ${size1} must not be greater than size2 ${size2}`);
   const tree = await treeUpTo(store, logId, size2);
   const [root1, root2, proof] = await Promise.all([tree.rootAt(size1), tree.rootAt(size2), tree.consistencyProof(size1, size2)]);
-  return { logId, size1, size2, root1: hex0x(root1), root2: hex0x(root2), proof: proof.map(hex0x) };
+  return { logId, size1, size2, root1: toHex0x(root1), root2: toHex0x(root2), proof: proof.map(toHex0x) };
 }
 
 // ---------------------------------------------------------------------------

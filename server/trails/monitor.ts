@@ -4,10 +4,11 @@
  * checkpoint and compares it with the root on chain, reporting the first divergence. `followLog`
  * keeps watching as new checkpoints are anchored. Works for every log ('products', 'data-sharing').
  */
+import { toHex0x } from '../crypto/bytes';
 import { chainLogId } from '../anchoring/worker';
 import type { ChainReader } from '../chain/reader';
 import { Appender } from '../ledger/appender';
-import { equalBytes, leafHash, toHex, type Hash } from '../ledger/rfc6962';
+import { equalBytes, leafHash } from '../ledger/rfc6962';
 import type { LogId, Store } from '../store/types';
 
 export interface MonitorDeps {
@@ -58,7 +59,6 @@ export interface MonitorDivergence {
 export type MonitorReport = MonitorOk | MonitorDivergence;
 
 const PAGE = 20_000;
-const hex0x = (h: Hash) => `0x${toHex(h)}`;
 
 /** Rebuilds a log from its stored entries, page by page, in O(log n) memory. */
 class LogReplayer {
@@ -76,7 +76,7 @@ class LogReplayer {
   }
 
   root(): string {
-    return hex0x(this.appender.root());
+    return toHex0x(this.appender.root());
   }
 
   /** Appends the stored entries [size, target); returns a problem at the first missing or doubled index, else null. */

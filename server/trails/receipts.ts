@@ -6,6 +6,7 @@
  * {@link checkReceipt} holds the operator to it against the chain: if the anchored log does not
  * have that leaf at that index, the signed receipt and the on-chain root prove the omission.
  */
+import { msToInstant } from '../records/time';
 import { z } from 'zod';
 import { chainLogId } from '../anchoring/worker';
 import type { ChainReader } from '../chain/reader';
@@ -129,7 +130,7 @@ export interface ReceiptIssuer {
   binding: { chainId: number; traceLedger: string };
 }
 
-const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const isoSeconds = msToInstant;
 
 /**
  * The receipt of record `recordId`, or null while it waits to be sequenced (the anchoring worker

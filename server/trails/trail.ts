@@ -4,6 +4,7 @@
  * stored log entries, record roots from the stored bodies, signers from the signatures, the
  * anchored root and key registrations are read from the chain.
  */
+import { toHex0x } from '../crypto/bytes';
 import { chainLogId } from '../anchoring/worker';
 import type { ChainReader } from '../chain/reader';
 import { AppError } from '../errors';
@@ -252,7 +253,6 @@ const LOG_PAGE = 20_000;
 /** Records checked between two yields to the event loop, so a long verification does not stall the server. */
 const SLICE = 500;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-const hex0x = (h: Hash) => `0x${toHex(h)}`;
 /** A seq as a message parameter (a number when it is one). */
 const seqParam = (seq: number): string | number => (Number.isSafeInteger(seq) ? seq : String(seq));
 /** The message parameters naming a record of the trail (`recordId`, `seq`; prefixed, e.g. `prevRecordId`, `prevSeq`). */
@@ -360,7 +360,7 @@ const STEP_FNS: Record<TrailStepName, Step> = {
     let prev: CheckedEntry | undefined;
     for (const e of entries) {
       if (e.linkProblem) throw new TrailStepError(step, e.linkProblem.code, { ...recordParams(e), ...e.linkProblem.params }, 'failed', e);
-      const want = prev ? hex0x(prev.leaf) : GENESIS_PREV_HASH;
+      const want = prev ? toHex0x(prev.leaf) : GENESIS_PREV_HASH;
       if (e.prevHash !== want) {
         throw new TrailStepError(step, 'trailPrevHashMismatch', { ...recordParams(e), prevHash: e.prevHash, want, ...(prev ? recordParams(prev, 'prev') : {}) }, 'failed', e);
       }
@@ -597,7 +597,7 @@ async function inclusionFailures(store: Store, byIndex: readonly CheckedEntry[],
       verifyInclusion({ index: e.leafIndex!, size, leafHash: e.leaf, proof, root: rootBytes });
     } catch (err) {
       if (!(err instanceof ProofError || err instanceof InvariantError)) throw err;
-      const why = err instanceof ProofError ? said('trailLeafNotAtIndex', { leaf: hex0x(e.leaf), index: e.leafIndex! }) : said('trailNoProof', { index: e.leafIndex! });
+      const why = err instanceof ProofError ? said('trailLeafNotAtIndex', { leaf: toHex0x(e.leaf), index: e.leafIndex! }) : said('trailNoProof', { index: e.leafIndex! });
       failures.push({ entry: e, why });
     }
   }

@@ -10,6 +10,7 @@ import { instantToSeconds, recoverSigner, requiredSignedFields, typedDataFor, ty
 import { isRecordError } from '../records/errors';
 import type { LogEntry } from '../records/log-entry';
 import { RECORD_ROUTING, revocationReasonOf, type RecordType } from '../records/record-types';
+import { secondsToInstant } from '../records/time';
 import { classify, type Classification } from '../standards/classify';
 import { BundleReadError, readBundle, type ProofBundle } from './bundle';
 import type { ChainReader, OnChainRevocation } from './chain';
@@ -125,7 +126,6 @@ async function read<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-const isoOfSeconds = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
 
 function chainOf(ctx: Context, step: StepName): ChainReader {
   if (!ctx.opts.chain) throw new StepError(step, 'noChainEndpoint', {}, 'skipped');
@@ -235,7 +235,7 @@ const STEP_FNS: Record<Exclude<StepName, 'parseBundle'>, Step> = {
       return { code: 'revocationIgnored', params: { by: r.revokedBy } };
     }
     const reason = revocationReasonOf(r.reasonCode) ?? 'unknown';
-    const at = isoOfSeconds(r.revokedAt);
+    const at = secondsToInstant(r.revokedAt);
     ctx.result.revocation = { reasonCode: r.reasonCode, reason, revokedAt: at, revokedBy: r.revokedBy, source: 'chain' };
     return fail('checkNotRevoked', 'revokedOnChain', { at, by: r.participantId === null ? 'regulator' : 'lab', reason });
   },

@@ -10,6 +10,7 @@ import { ProofError, fromHex, toHex, verifyInclusion } from '../../server/ledger
 import { logEntryLeafHash, parseLogEntry, verifyDisclosures, type Disclosure, type Hex } from '../../server/records';
 import { parseReceipt, receiptSigner } from '../../server/trails/receipts';
 import { readBundle, type ProofBundle } from '../../server/verification/bundle';
+import { verifyBundle } from '../../server/verification/verify';
 
 const GOLDEN = path.join(__dirname, 'golden');
 const bytesOf = (file: string): Uint8Array => new Uint8Array(readFileSync(path.join(GOLDEN, file)));
@@ -79,5 +80,14 @@ describe('test/vectors/golden: v1 files that readers must keep accepting (offlin
     const receipt = parseReceipt(jsonOf('trail-receipt-v1.json'));
     expect(receipt).to.include({ format: 'traceledger-receipt-v1', logId: 'data-sharing', recordId: manifest.receipt.recordId, leafHash: manifest.receipt.leafHash });
     expect(receiptSigner(receipt)).to.equal(manifest.receipt.operatorAddress);
+  });
+
+  it('When the golden bundle goes through the shared verifier without a chain, Then every offline step passes (its lab signature included) and the chain steps are skipped', async () => {
+    const result = await verifyBundle(jsonOf('proof-bundle-v1.json'), { category: 'tea' });
+    const status = Object.fromEntries(result.steps.map((s) => [s.step, s.status]));
+    expect(status).to.deep.include({ parseBundle: 'passed', checkFieldDisclosures: 'passed', checkSigner: 'passed', computeLeafHash: 'passed', checkInclusion: 'passed' });
+    expect(status).to.deep.include({ checkCheckpointOnChain: 'skipped', checkLabIdentity: 'skipped', checkNotRevoked: 'skipped' });
+    expect(result.steps.find((s) => s.step === 'checkSigner')!.code).to.equal('signatureNoChain');
+    expect(result).to.deep.include({ verdict: 'valid', failedStep: null, chainChecked: false });
   });
 });

@@ -2,6 +2,7 @@
  * `traceledger deploy` and `traceledger participants …`: the operator's chain administration,
  * straight against the contracts with the registrar's key file (no server needed).
  */
+import { nowSeconds } from '../../records/time';
 import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { checksumAddress, isAddress } from '../../chain/keys';
@@ -108,7 +109,7 @@ export function registerParticipants(program: Command, _run: CliRun): void {
     .option('--until <date>', 'valid until (default: in 5 years)')
     .action(async (ref: string, address: string, opts: ChainOpts & { from?: string; until?: string }) => {
       const { addParticipantKey } = await import('../../service/participants');
-      const now = Math.floor(Date.now() / 1000);
+      const now = nowSeconds();
       const key = { address: checkAddress(address), validFrom: opts.from ? parseWhen(opts.from, '--from') : now, validTo: opts.until ? parseWhen(opts.until, '--until') : now + 5 * YEAR };
       await withRegistrar(opts, async (reg) => {
         const view = await addParticipantKey(reg, await participantRef(ref), key);
@@ -179,7 +180,7 @@ async function register(opts: ChainOpts, input: NewParticipant): Promise<void> {
 }
 
 function keysOf(opts: { key?: string[]; keyFrom?: string; keyUntil?: string }, defaultUntil: number | undefined) {
-  const now = Math.floor(Date.now() / 1000);
+  const now = nowSeconds();
   const validFrom = opts.keyFrom ? parseWhen(opts.keyFrom, '--key-from') : now;
   const validTo = opts.keyUntil ? parseWhen(opts.keyUntil, '--key-until') : (defaultUntil ?? now + 5 * YEAR);
   return (opts.key ?? []).map((address) => ({ address: checkAddress(address), validFrom, validTo }));
