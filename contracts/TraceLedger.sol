@@ -12,6 +12,9 @@ import {RFC6962} from "./RFC6962.sol";
  * the root anchored at the latest size, so an anchor writes one new slot and updates one.
  *
  * Roles: `DEFAULT_ADMIN_ROLE` (given to the constructor's `admin`) grants and revokes `ANCHORER_ROLE`.
+ *
+ * The trust root: a verifier is configured with the chain id and this contract's address only; the
+ * ParticipantRegistry and RevocationRegistry it must read are the ones named here, fixed at deployment.
  */
 contract TraceLedger is ITraceLedger, AccessControl {
     /// @dev The latest checkpoint of a log; its root is `_roots[logId][size]`. One storage slot.
@@ -23,19 +26,37 @@ contract TraceLedger is ITraceLedger, AccessControl {
     /// @dev May call {anchor}. Granted and revoked by `DEFAULT_ADMIN_ROLE`.
     bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
 
+    address private immutable _participantRegistry;
+    address private immutable _revocationRegistry;
+
     mapping(bytes32 logId => Checkpoint) private _latest;
     mapping(bytes32 logId => mapping(uint256 size => bytes32 root)) private _roots;
 
     /**
-     * @dev Grants `DEFAULT_ADMIN_ROLE` to `admin`.
+     * @dev Grants `DEFAULT_ADMIN_ROLE` to `admin` and fixes the registries verifiers read.
      *
      * Requirements:
      *
      * - `admin` is not the zero address.
+     * - `participantRegistry_` and `revocationRegistry_` are deployed contracts.
      */
-    constructor(address admin) {
+    constructor(address admin, address participantRegistry_, address revocationRegistry_) {
         if (admin == address(0)) revert TraceLedgerInvalidAdmin(admin);
+        _checkRegistry(participantRegistry_);
+        _checkRegistry(revocationRegistry_);
+        _participantRegistry = participantRegistry_;
+        _revocationRegistry = revocationRegistry_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @inheritdoc ITraceLedger
+    function participantRegistry() external view returns (address) {
+        return _participantRegistry;
+    }
+
+    /// @inheritdoc ITraceLedger
+    function revocationRegistry() external view returns (address) {
+        return _revocationRegistry;
     }
 
     /// @inheritdoc ITraceLedger
@@ -85,6 +106,11 @@ contract TraceLedger is ITraceLedger, AccessControl {
     /// @inheritdoc AccessControl
     function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
         return interfaceId == type(ITraceLedger).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    /// @dev Reverts with {TraceLedgerInvalidRegistry} unless `registry` has code.
+    function _checkRegistry(address registry) private view {
+        if (registry.code.length == 0) revert TraceLedgerInvalidRegistry(registry);
     }
 
     /// @dev Reverts with {TraceLedgerInvalidCheckpoint} unless `0 < size <= type(uint64).max` and `root != 0`.

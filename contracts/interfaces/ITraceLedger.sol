@@ -12,6 +12,11 @@ interface ITraceLedger {
     error TraceLedgerInvalidAdmin(address admin);
 
     /**
+     * @dev A registry given to the constructor is the zero address or has no code.
+     */
+    error TraceLedgerInvalidRegistry(address registry);
+
+    /**
      * @dev A checkpoint must have `0 < size <= type(uint64).max` and a non-zero `root`.
      */
     error TraceLedgerInvalidCheckpoint(bytes32 logId, uint256 size, bytes32 root);
@@ -85,4 +90,16 @@ interface ITraceLedger {
         bytes32 leafHash,
         bytes32[] calldata proof
     ) external view returns (bool);
+
+    /**
+     * @dev Returns the ParticipantRegistry whose keys sign the records anchored here. Fixed at deployment: a
+     * verifier configured with this contract's address (and the chain id) reads every other address from here,
+     * never from a proof bundle.
+     */
+    function participantRegistry() external view returns (address);
+
+    /**
+     * @dev Returns the RevocationRegistry where records anchored here are revoked. Fixed at deployment.
+     */
+    function revocationRegistry() external view returns (address);
 }

@@ -7,7 +7,7 @@ import { toHex } from '../../server/ledger/rfc6962';
 import type { Hash } from '../../server/ledger/rfc6962';
 import { LogWriter, MemoryNodeStore } from '../../server/ledger/tree';
 import type { LogTree } from '../../server/ledger/tree';
-import { NaiveRecordStore__factory, TraceLedger__factory } from '../../typechain-types';
+import { NaiveRecordStore__factory, ParticipantRegistry__factory, RevocationRegistry__factory, TraceLedger__factory } from '../../typechain-types';
 import type { NaiveRecordStore } from '../../typechain-types';
 
 /** Two checkpoints of one log: the first anchored without a proof, the second with the consistency proof from it. */
@@ -123,7 +123,9 @@ export async function benchGas(
 
   // Typed factories rather than ethers.deployContract('…'): that overload exists only where typechain's hardhat.d.ts is
   // loaded, which `ts-node scripts/bench/ledger.ts` does not do.
-  const ledger = await (await new TraceLedger__factory(deployer).deploy(deployer.address)).waitForDeployment();
+  const participants = await (await new ParticipantRegistry__factory(deployer).deploy(deployer.address)).waitForDeployment();
+  const revocations = await (await new RevocationRegistry__factory(deployer).deploy(await participants.getAddress())).waitForDeployment();
+  const ledger = await (await new TraceLedger__factory(deployer).deploy(deployer.address, await participants.getAddress(), await revocations.getAddress())).waitForDeployment();
   const anchorer = await ledger.ANCHORER_ROLE();
   if (!(await ledger.hasRole(anchorer, deployer.address))) await mined(ledger.grantRole(anchorer, deployer.address));
 

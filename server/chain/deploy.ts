@@ -25,12 +25,13 @@ export async function deployContracts(operator: Signer): Promise<Deployment> {
   if (!provider) throw new Error('the operator signer has no provider');
   const { chainId } = await provider.getNetwork();
 
+  // The registries first: TraceLedger names them, fixed, so verifiers need only its address (the trust root).
   const registry = await new ParticipantRegistry__factory(operator).deploy(admin);
   await registry.waitForDeployment();
-  const ledger = await new TraceLedger__factory(operator).deploy(admin);
-  await ledger.waitForDeployment();
   const revocations = await new RevocationRegistry__factory(operator).deploy(await registry.getAddress());
-  const receipt = await (await revocations.waitForDeployment()).deploymentTransaction()?.wait();
+  await revocations.waitForDeployment();
+  const ledger = await new TraceLedger__factory(operator).deploy(admin, await registry.getAddress(), await revocations.getAddress());
+  const receipt = await (await ledger.waitForDeployment()).deploymentTransaction()?.wait();
 
   await (await ledger.grantRole(await ledger.ANCHORER_ROLE(), admin)).wait();
   await (await registry.grantRole(await registry.REGISTRAR_ROLE(), admin)).wait();

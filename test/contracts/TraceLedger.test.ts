@@ -33,9 +33,17 @@ function consistency(size1: number, size2: number, tree: ReferenceTree = TREE): 
 async function deployLedger(): Promise<LedgerFixture> {
   const [admin, anchorer, stranger] = await ethers.getSigners();
   if (admin === undefined || anchorer === undefined || stranger === undefined) throw new Error('need 3 signers');
-  const ledger = await ethers.deployContract('TraceLedger', [admin.address]);
+  const { participants, revocations } = await deployRegistries(admin.address);
+  const ledger = await ethers.deployContract('TraceLedger', [admin.address, participants, revocations]);
   await ledger.connect(admin).grantRole(ANCHORER_ROLE, anchorer.address);
   return { ledger, admin, anchorer, stranger };
+}
+
+/** The two registries TraceLedger names (its trust-root companions). */
+async function deployRegistries(admin: string): Promise<{ participants: string; revocations: string }> {
+  const participants = await ethers.deployContract('ParticipantRegistry', [admin]);
+  const revocations = await ethers.deployContract('RevocationRegistry', [await participants.getAddress()]);
+  return { participants: await participants.getAddress(), revocations: await revocations.getAddress() };
 }
 
 /** The ledger with the honest log anchored at size 8. */
@@ -57,10 +65,34 @@ describe('TraceLedger', function () {
 
     it('When deployed with the zero address as admin, Then it reverts with TraceLedgerInvalidAdmin', async function () {
       const factory = await ethers.getContractFactory('TraceLedger');
+      const { participants, revocations } = await deployRegistries((await ethers.getSigners())[0]!.address);
 
-      await expect(factory.deploy(ethers.ZeroAddress))
+      await expect(factory.deploy(ethers.ZeroAddress, participants, revocations))
         .to.be.revertedWithCustomError(factory, 'TraceLedgerInvalidAdmin')
         .withArgs(ethers.ZeroAddress);
+    });
+
+    it('When deployed, Then it names its registries for verifiers (the one trust root), fixed', async function () {
+      const { ledger, admin } = await loadFixture(deployLedger);
+      const participants = await ledger.participantRegistry();
+      const revocations = await ledger.revocationRegistry();
+
+      expect(await (await ethers.getContractAt('RevocationRegistry', revocations)).participantRegistry()).to.equal(participants);
+      expect(await ethers.provider.getCode(participants)).to.not.equal('0x');
+      expect(ledger.interface.getFunction('participantRegistry').stateMutability).to.equal('view');
+      const names: string[] = [];
+      ledger.interface.forEachFunction((fn) => names.push(fn.name));
+      expect(names.filter((n) => /registry/i.test(n)).sort(), 'no setter: the registries cannot be swapped').to.deep.equal(['participantRegistry', 'revocationRegistry']);
+      expect(admin.address).to.be.properAddress;
+    });
+
+    it('When a registry is an account without code or the zero address, Then deployment reverts with TraceLedgerInvalidRegistry', async function () {
+      const factory = await ethers.getContractFactory('TraceLedger');
+      const [admin, eoa] = await ethers.getSigners();
+      const { participants, revocations } = await deployRegistries(admin!.address);
+
+      await expect(factory.deploy(admin!.address, eoa!.address, revocations)).to.be.revertedWithCustomError(factory, 'TraceLedgerInvalidRegistry').withArgs(eoa!.address);
+      await expect(factory.deploy(admin!.address, participants, ethers.ZeroAddress)).to.be.revertedWithCustomError(factory, 'TraceLedgerInvalidRegistry').withArgs(ethers.ZeroAddress);
     });
 
     it('When asked, Then it supports the ITraceLedger, IAccessControl and IERC165 interfaces', async function () {
