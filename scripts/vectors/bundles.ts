@@ -51,8 +51,12 @@ const LAB_B = { key: keyOf('lab B'), code: '202761070456', name: '汉中市农�
 const UNREGISTERED = keyOf('unregistered');
 const PRODUCER = { code: USCC.producer, name: '紫阳县富硒茶业有限公司' };
 
-// The deployer's first two nonces create ParticipantRegistry, then TraceLedger (server/chain/deploy.ts).
-const TRACE_LEDGER = getCreateAddress({ from: OPERATOR.address, nonce: 1 });
+// The deployer's first three nonces create ParticipantRegistry, RevocationRegistry, then TraceLedger (server/chain/deploy.ts).
+const PARTICIPANT_REGISTRY = getCreateAddress({ from: OPERATOR.address, nonce: 0 });
+const REVOCATION_REGISTRY = getCreateAddress({ from: OPERATOR.address, nonce: 1 });
+const TRACE_LEDGER = getCreateAddress({ from: OPERATOR.address, nonce: 2 });
+/** What every verifier is configured with: the chain id and the TraceLedger, nothing else. */
+const TRUST_ROOT = { chainId: CHAIN_ID, traceLedger: TRACE_LEDGER };
 const BINDING = { chainId: CHAIN_ID, verifyingContract: TRACE_LEDGER };
 
 /** Deterministic salts: SHA-256 of the record id and field name. */
@@ -140,7 +144,7 @@ async function main(): Promise<void> {
       entry: { ...m.entry },
       log: { logId: 'products', chainLogId: products, leafIndex: index, leafHash: hex(m.leaf), inclusionProof: inclusionProof(leaves, index).map(hex) },
       checkpoint: { size, root, txHash: null, blockNumber: null, blockTime: null },
-      chain: { chainId: CHAIN_ID, traceLedger: TRACE_LEDGER, participantRegistry: getCreateAddress({ from: OPERATOR.address, nonce: 0 }), revocationRegistry: getCreateAddress({ from: OPERATOR.address, nonce: 2 }) },
+      chain: { chainId: CHAIN_ID, traceLedger: TRACE_LEDGER, participantRegistry: PARTICIPANT_REGISTRY, revocationRegistry: REVOCATION_REGISTRY },
     };
   };
   const copy = (b: ProofBundle): ProofBundle => JSON.parse(JSON.stringify(b)) as ProofBundle;
@@ -178,8 +182,18 @@ async function main(): Promise<void> {
     'signature-replaced': { desc: "The lab's signature was replaced by another key's signature over the same report.", bundle: edit(good, (b) => void (b.entry.signature = forged)), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
     'signer-not-registered': { desc: 'A report signed (and logged) by a key no registry knows.', bundle: bundleOf(unregistered), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
     'lab-impersonation': { desc: "Lab B's registered key signed a report naming lab A's name and CMA number.", bundle: bundleOf(impersonation), wantVerdict: 'invalid', wantFailedStep: 'checkLabIdentity' },
-    'wrong-chain': { desc: 'The bundle claims another chain id: the signature was bound to chain 31337.', bundle: edit(good, (b) => void (b.chain.chainId = 1)), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
-    'wrong-contract': { desc: 'The bundle names another TraceLedger contract: the signature was bound to the real one.', bundle: edit(good, (b) => void (b.chain.traceLedger = '0x000000000000000000000000000000000000dEaD')), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
+    'wrong-chain': { desc: 'The bundle claims another chain id than the trusted one.', bundle: edit(good, (b) => void (b.chain.chainId = 1)), wantVerdict: 'invalid', wantFailedStep: 'checkTrustRoot' },
+    'wrong-contract': { desc: 'The bundle names another TraceLedger contract than the trusted one.', bundle: edit(good, (b) => void (b.chain.traceLedger = '0x000000000000000000000000000000000000dEaD')), wantVerdict: 'invalid', wantFailedStep: 'checkTrustRoot' },
+    'registries-from-bundle': {
+      desc: 'A revoked report whose bundle points at other (empty) registries: verifiers read the registries from the trusted TraceLedger, never from the bundle, so it stays revoked.',
+      bundle: edit(revoked, (b) => {
+        b.chain.revocationRegistry = '0x000000000000000000000000000000000000dEaD';
+        b.chain.participantRegistry = '0x000000000000000000000000000000000000bEEF';
+      }),
+      category: 'tea',
+      wantVerdict: 'revoked',
+      wantFailedStep: 'checkNotRevoked',
+    },
     'wrong-leaf-hash': { desc: "The bundle's leaf hash is not the hash of its log entry.", bundle: edit(good, (b) => void (b.log.leafHash = hex(leafHash(new TextEncoder().encode('another entry'))))), wantVerdict: 'invalid', wantFailedStep: 'computeLeafHash' },
     'truncated-proof': { desc: 'The inclusion proof lost its last hash.', bundle: edit(good, (b) => void b.log.inclusionProof.pop()), wantVerdict: 'invalid', wantFailedStep: 'checkInclusion' },
     'wrong-checkpoint': {
@@ -212,8 +226,8 @@ async function main(): Promise<void> {
     const disagreements: string[] = [];
     for (const [name, v] of Object.entries(vectors)) {
       const b = v.bundle as ProofBundle;
-      const chain = RpcChainReader.fromUrl(replayed.rpcUrl, bundleOf(good).chain);
-      const got = await verifyBundle(b, { chain, category: v.category });
+      const chain = await RpcChainReader.forTrustRoot(replayed.rpcUrl, TRACE_LEDGER);
+      const got = await verifyBundle(b, { chain, category: v.category, trustRoot: TRUST_ROOT });
       chain.destroy();
       if (got.verdict !== v.wantVerdict || got.failedStep !== v.wantFailedStep || (v.wantTier !== undefined && got.classification?.tier !== v.wantTier)) {
         disagreements.push(`${name}: want ${v.wantVerdict}/${v.wantFailedStep}/${v.wantTier ?? '-'}, got ${got.verdict}/${got.failedStep}/${got.classification?.tier ?? '-'} ${JSON.stringify(got.steps.filter((s) => s.status !== 'passed').map((s) => `${s.step}:${s.message}`))}`);

@@ -1,7 +1,7 @@
 /** Deploys the three contracts once per chain and remembers their addresses in a deployment file. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Signer } from 'ethers';
+import type { Provider, Signer } from 'ethers';
 import { z } from 'zod';
 import { ParticipantRegistry__factory, RevocationRegistry__factory, TraceLedger__factory } from '../../typechain-types';
 
@@ -72,9 +72,28 @@ export async function ensureDeployment(file: string, operator: Signer): Promise<
   const provider = operator.provider!;
   const { chainId } = await provider.getNetwork();
   if (saved && saved.chainId === Number(chainId) && (await provider.getCode(saved.traceLedger)) !== '0x') {
+    await checkRegistriesNamed(saved, provider);
     return { deployment: saved, fresh: false };
   }
   const deployment = await deployContracts(operator);
   writeDeployment(file, deployment);
   return { deployment, fresh: true };
+}
+
+/**
+ * Refuses a saved deployment whose registries are not the ones its TraceLedger names: verifiers read them from
+ * the TraceLedger (the trust root), so the server must use the same ones. A TraceLedger from before it named
+ * its registries cannot be verified that way: start with a fresh data directory.
+ */
+export async function checkRegistriesNamed(d: Deployment, provider: Provider): Promise<void> {
+  const ledger = TraceLedger__factory.connect(d.traceLedger, provider);
+  let named: [string, string];
+  try {
+    named = await Promise.all([ledger.participantRegistry(), ledger.revocationRegistry()]);
+  } catch (cause) {
+    throw new Error(`TraceLedger ${d.traceLedger} does not name its registries (deployed by an older traceledger); verifiers could not trust it. Start with a fresh DATA_DIR, or redeploy.`, { cause });
+  }
+  if (named[0].toLowerCase() !== d.participantRegistry.toLowerCase() || named[1].toLowerCase() !== d.revocationRegistry.toLowerCase()) {
+    throw new Error(`deployment.json names registries ${d.participantRegistry} and ${d.revocationRegistry}, but TraceLedger ${d.traceLedger} names ${named[0]} and ${named[1]}: the file was edited or belongs to another deployment.`);
+  }
 }

@@ -43,6 +43,19 @@ export class RpcChainReader implements ChainReader {
     return new RpcChainReader(new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 }), addresses);
   }
 
+  /** A reader configured with the trust root only: the registries are the ones the TraceLedger at `traceLedger` names. */
+  static async forTrustRoot(url: string, traceLedger: string): Promise<RpcChainReader> {
+    const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    try {
+      const ledger = TraceLedger__factory.connect(traceLedger, provider);
+      const [participantRegistry, revocationRegistry, network] = await Promise.all([ledger.participantRegistry(), ledger.revocationRegistry(), provider.getNetwork()]);
+      return new RpcChainReader(provider, { chainId: Number(network.chainId), traceLedger, participantRegistry, revocationRegistry });
+    } catch (e) {
+      provider.destroy();
+      throw e;
+    }
+  }
+
   async chainId(): Promise<number> {
     return Number((await this.provider.getNetwork()).chainId);
   }

@@ -136,7 +136,7 @@ export async function computeConsumerView(ctx: AppContext, batchId: string): Pro
  * signer is not the lab it names, is invalid.
  */
 export async function verifyConsumerBundles(ctx: AppContext, bundles: { batch: ProofBundle; reports: ProofBundle[] }): Promise<ConsumerView> {
-  const checked = await verifyBatch(bundles, { chain: ctx.reader });
+  const checked = await verifyBatch(bundles, { chain: ctx.reader, trustRoot: { chainId: ctx.sys.deployment.chainId, traceLedger: ctx.sys.deployment.traceLedger } });
   const batchResult = checked.batch;
   const batchId = bundles.batch.record.id;
   const batchFields = disclosedOk(batchResult) ? batchResult.record!.fields : {};

@@ -6,7 +6,7 @@
 import { listCategories } from '../standards/classify';
 import type { ChainReader } from './chain';
 import { messageText, type MessageCode, type Params } from './messages';
-import { mergeVerdicts, verifyBundle, type StepResult, type VerificationResult, type Verdict } from './verify';
+import { mergeVerdicts, verifyBundle, type StepResult, type TrustRoot, type VerificationResult, type Verdict } from './verify';
 
 /** The batch-level step each report gets after the verifier's own. */
 export const BATCH_REPORT_STEPS = ['checkReportSubject'] as const;
@@ -37,6 +37,8 @@ export interface BatchBundles {
 
 export interface VerifyBatchOptions {
   chain?: ChainReader | undefined;
+  /** The chain id and TraceLedger trusted (see VerifyOptions.trustRoot). */
+  trustRoot?: TrustRoot | undefined;
   /** Without a chain: revocations the server reported, by record id. */
   reportedRevocations?: Readonly<Record<string, { reasonCode: number; revokedAt: string }>>;
 }
@@ -49,7 +51,7 @@ export async function verifyBatch(bundles: BatchBundles, opts: VerifyBatchOption
     const id = (b as { record?: { id?: unknown } } | null)?.record?.id;
     return typeof id === 'string' ? opts.reportedRevocations?.[id] : undefined;
   };
-  const batch = await verifyBundle(bundles.batch, { chain: opts.chain, reportedRevocation: revocationOf(bundles.batch) });
+  const batch = await verifyBundle(bundles.batch, { chain: opts.chain, trustRoot: opts.trustRoot, reportedRevocation: revocationOf(bundles.batch) });
   const disclosed = batch.steps.some((s) => s.step === 'checkFieldDisclosures' && s.status === 'passed');
   const fields = disclosed ? (batch.record?.fields ?? {}) : {};
   const batchId = batch.record?.id ?? '';
@@ -60,7 +62,7 @@ export async function verifyBatch(bundles: BatchBundles, opts: VerifyBatchOption
   // Reports are independent of each other: checked concurrently (on a phone, the chain reads overlap).
   const reports: BatchReportResult[] = await Promise.all(
     bundles.reports.map(async (bundle) => {
-      const result = await verifyBundle(bundle, { chain: opts.chain, category: known ? key! : undefined, reportedRevocation: revocationOf(bundle) });
+      const result = await verifyBundle(bundle, { chain: opts.chain, trustRoot: opts.trustRoot, category: known ? key! : undefined, reportedRevocation: revocationOf(bundle) });
       if (result.verdict === 'invalid') {
         result.steps.push(step('checkReportSubject', 'skipped', 'notRun', { step: result.failedStep ?? 'parseBundle' }));
       } else if (result.record?.fields.batchId === batchId) {

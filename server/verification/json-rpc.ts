@@ -11,11 +11,12 @@ import type { ChainReader, OnChainParticipant, OnChainRevocation } from './chain
 /** Sends one JSON-RPC request body and resolves to the response body. */
 export type RpcTransport = (body: string) => Promise<string>;
 
-/** The contracts a reader talks to. */
+/**
+ * The contracts a reader talks to: the TraceLedger (the trust root). The registries are read from it on chain
+ * (`participantRegistry()`, `revocationRegistry()`); addresses given here for them are ignored.
+ */
 export interface ReaderAddresses {
   traceLedger: string;
-  participantRegistry: string;
-  revocationRegistry: string;
 }
 
 /** A JSON-RPC error answer, or an answer that is not what the call returns. */
@@ -26,6 +27,8 @@ export class RpcError extends Error {
 const selector = (signature: string): string => toHex(keccak256(utf8(signature)).subarray(0, 4));
 
 const SEL = {
+  participantRegistry: selector('participantRegistry()'),
+  revocationRegistry: selector('revocationRegistry()'),
   rootAt: selector('rootAt(bytes32,uint256)'),
   isValidSigner: selector('isValidSigner(address,uint8,uint64)'),
   hasRole: selector('hasRole(bytes32,address)'),
@@ -94,6 +97,15 @@ export class JsonRpcChainReader implements ChainReader {
     return words;
   }
 
+  /** The registry TraceLedger names (read once). */
+  private registry(which: 'participantRegistry' | 'revocationRegistry'): Promise<string> {
+    return this.once(`registry:${which}`, async () => {
+      const [w] = await this.call(this.addresses.traceLedger, SEL[which]);
+      if (w === undefined || w === ZERO_WORD) throw new RpcError(`TraceLedger ${this.addresses.traceLedger} names no ${which}`);
+      return `0x${w.slice(24)}`;
+    });
+  }
+
   /** `compute` once per key while it succeeds and `keep` holds for its answer; concurrent callers share it. */
   private once<T>(key: string, compute: () => Promise<T>, keep: (v: T) => boolean = () => true): Promise<T> {
     const hit = this.memo.get(key) as Promise<T> | undefined;
@@ -140,7 +152,7 @@ export class JsonRpcChainReader implements ChainReader {
   }
 
   async isValidSigner(address: string, role: ParticipantKind, atSeconds: number): Promise<boolean> {
-    const [ok] = await this.call(this.addresses.participantRegistry, SEL.isValidSigner + word(address) + uintWord(participantKindCode(role)) + uintWord(atSeconds));
+    const [ok] = await this.call(await this.registry('participantRegistry'), SEL.isValidSigner + word(address) + uintWord(participantKindCode(role)) + uintWord(atSeconds));
     return ok !== undefined && ok !== ZERO_WORD;
   }
 
@@ -154,7 +166,7 @@ export class JsonRpcChainReader implements ChainReader {
     return this.once(
       `participantOf:${address.toLowerCase()}`,
       async () => {
-        const [id] = await this.call(this.addresses.participantRegistry, SEL.participantOf + word(address));
+        const [id] = await this.call(await this.registry('participantRegistry'), SEL.participantOf + word(address));
         if (id === undefined) throw new RpcError('unexpected participantOf answer');
         return id === ZERO_WORD ? null : `0x${id}`;
       },
@@ -170,7 +182,7 @@ export class JsonRpcChainReader implements ChainReader {
   private async readParticipant(id: string): Promise<OnChainParticipant | null> {
     let words: string[];
     try {
-      words = await this.call(this.addresses.participantRegistry, SEL.getParticipant + word(id));
+      words = await this.call(await this.registry('participantRegistry'), SEL.getParticipant + word(id));
     } catch (e) {
       if (e instanceof RpcError && /refused/.test(e.message)) return null; // an unknown id reverts
       throw e;
@@ -197,7 +209,7 @@ export class JsonRpcChainReader implements ChainReader {
   }
 
   async revocationOf(leafHash: string): Promise<OnChainRevocation> {
-    const w = await this.call(this.addresses.revocationRegistry, SEL.revocationOf + word(leafHash));
+    const w = await this.call(await this.registry('revocationRegistry'), SEL.revocationOf + word(leafHash));
     if (w.length < 5) throw new RpcError('unexpected revocationOf answer');
     const [revoked, reasonCode, revokedAt, revokedBy, participantId] = w as [string, string, string, string, string];
     return {

@@ -11,6 +11,7 @@ export const LANGS: readonly Lang[] = ['zh', 'en'];
 /** Every step any verifier runs, in the order they appear. */
 export const STEP_TITLES = {
   parseBundle: { zh: '读取证明包', en: 'Read the proof bundle' },
+  checkTrustRoot: { zh: '核对信任根', en: 'Check the trust root' },
   checkFieldDisclosures: { zh: '核对公开字段', en: 'Check the disclosed fields' },
   checkSigner: { zh: '核对签名者', en: 'Check the signer' },
   computeLeafHash: { zh: '计算记录哈希', en: 'Compute the record hash' },
@@ -136,6 +137,10 @@ export const MESSAGES = {
   entryUnknownVersion: { zh: (p) => `日志条目版本 ${s(p.version)} 不受支持（本验证程序读取第 1 版）。`, en: (p) => `Log entry version ${s(p.version)} is not supported (this verifier reads v1).` },
   entryMalformed: { zh: (p) => `日志条目字段 ${s(p.path)} 缺失或格式错误。`, en: (p) => `The log entry's field ${s(p.path)} is missing or malformed.` },
   unknownRecordType: { zh: (p) => `不认识的记录类型 ${s(p.type)}。`, en: (p) => `Unknown record type ${s(p.type)}.` },
+  // checkTrustRoot
+  trustRootOk: { zh: (p) => `证明包指向受信任的链 ${s(p.chainId)} 上的 TraceLedger ${s(p.contract)}；登记与撤销合约从该合约读取。`, en: (p) => `The bundle names the trusted TraceLedger ${s(p.contract)} on chain ${s(p.chainId)}; the registries are read from it.` },
+  noTrustRoot: { zh: (p) => `未配置信任根：使用证明包自己所写的 TraceLedger ${s(p.contract)}（链 ${s(p.chainId)}），登记与撤销合约从该合约读取。`, en: (p) => `No trust root configured: the bundle's own TraceLedger ${s(p.contract)} on chain ${s(p.chainId)} is used; the registries are read from it.` },
+  untrustedContract: { zh: (p) => `证明包指向链 ${s(p.bundleChainId)} 上的 TraceLedger ${s(p.bundleContract)}，而受信任的是链 ${s(p.chainId)} 上的 ${s(p.contract)}。`, en: (p) => `The bundle names TraceLedger ${s(p.bundleContract)} on chain ${s(p.bundleChainId)}, but the trusted one is ${s(p.contract)} on chain ${s(p.chainId)}.` },
   // checkFieldDisclosures
   disclosuresMatch: { zh: (p) => `${s(p.disclosed)} 个公开字段与签名的记录根一致；${s(p.hidden)} 个非公开字段保持隐藏。`, en: (p) => `${s(p.disclosed)} disclosed fields match the record root; ${s(p.hidden)} private fields stay hidden.` },
   disclosureMismatch: { zh: (p) => `公开字段“${s(p.field)}”与签名的记录不符（内容、盐值或路径被改动）。`, en: (p) => `The disclosed field "${s(p.field)}" does not match the signed record (its value, salt or path was changed).` },

@@ -19,6 +19,7 @@ import { messageText, type MessageCode, type Params } from './messages';
 /** The steps of one bundle, in order. */
 export const STEPS = [
   'parseBundle',
+  'checkTrustRoot',
   'checkFieldDisclosures',
   'checkSigner',
   'computeLeafHash',
@@ -72,7 +73,19 @@ export interface VerificationResult {
   lab: { name: string; code: string } | null;
 }
 
+/** What a verifier is configured to trust: one chain and one TraceLedger; every other address is read from it. */
+export interface TrustRoot {
+  chainId: number;
+  traceLedger: string;
+}
+
 export interface VerifyOptions {
+  /**
+   * The chain id and TraceLedger this verifier trusts. A bundle naming another is refused at checkTrustRoot;
+   * without one, the bundle's own TraceLedger is used (and said so). Registries are never taken from a bundle:
+   * the chain reader reads them from the TraceLedger.
+   */
+  trustRoot?: TrustRoot | undefined;
   /** Product category of the batch a report is for (from the verified batch), to classify its result. */
   category?: string | undefined;
   /** Read the chain through this; without it the chain steps are skipped and `chainChecked` is false. */
@@ -133,6 +146,16 @@ function chainOf(ctx: Context, step: StepName): ChainReader {
 }
 
 const STEP_FNS: Record<Exclude<StepName, 'parseBundle'>, Step> = {
+  async checkTrustRoot(ctx): Promise<Outcome> {
+    const named = ctx.bundle.chain;
+    const root = ctx.opts.trustRoot;
+    if (!root) return { code: 'noTrustRoot', params: { chainId: named.chainId, contract: named.traceLedger } };
+    if (named.chainId !== root.chainId || named.traceLedger.toLowerCase() !== root.traceLedger.toLowerCase()) {
+      return fail('checkTrustRoot', 'untrustedContract', { bundleChainId: named.chainId, bundleContract: named.traceLedger, chainId: root.chainId, contract: root.traceLedger });
+    }
+    return { code: 'trustRootOk', params: { chainId: root.chainId, contract: root.traceLedger } };
+  },
+
   async checkFieldDisclosures(ctx): Promise<Outcome> {
     const { record } = ctx.bundle;
     try {

@@ -255,6 +255,8 @@ export interface ConsumerPageOptions {
   /** The page's path and query without `lang` (the language switch appends it). */
   selfPath: string;
   publicRpcUrl: string | undefined;
+  /** The chain id and TraceLedger the page's own check trusts (this deployment's); registries are read from it. */
+  trustRoot: { chainId: number; traceLedger: string };
 }
 
 /** The consumer page of a verified batch. */
@@ -285,6 +287,7 @@ export function renderConsumerPage(view: ConsumerView, opts: ConsumerPageOptions
 
   const data = {
     rpc: opts.publicRpcUrl ?? null,
+    trustRoot: opts.trustRoot,
     batchId: b.id,
     records: [
       { role: 'batch', id: b.id, bundle: view.bundles.batch, revocation: view.revocation ? { reasonCode: view.revocation.reasonCode, revokedAt: view.revocation.revokedAt } : null },

@@ -195,7 +195,7 @@ export function createWebRouter(ctx: ServiceContext): Router {
     res.setHeader('Content-Language', lang === 'zh' ? 'zh-CN' : 'en');
     securityHeaders(res, ctx.publicRpcUrl);
     const html = renderOnce(view, `html:${lang}:${selfPath}`, () =>
-      prepare('text/html; charset=utf-8', renderConsumerPage(view, { lang, assets: pageAssets, selfPath, publicRpcUrl: ctx.publicRpcUrl })),
+      prepare('text/html; charset=utf-8', renderConsumerPage(view, { lang, assets: pageAssets, selfPath, publicRpcUrl: ctx.publicRpcUrl, trustRoot: { chainId: ctx.sys.deployment.chainId, traceLedger: ctx.sys.deployment.traceLedger } })),
     );
     sendPrepared(req, res, html, 'no-cache');
   }

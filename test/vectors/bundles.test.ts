@@ -109,12 +109,14 @@ describe('test/vectors/bundles: every vector through the server, the CLI and the
       const want: Outcome = { verdict: v.wantVerdict, failedStep: v.wantFailedStep, tier: v.wantTier ?? null };
       const pick = (r: { verdict: string; failedStep: string | null; classification: { tier: string } | null }): Outcome => ({ verdict: r.verdict, failedStep: r.failedStep, tier: v.wantTier === undefined ? null : (r.classification?.tier ?? null) });
 
+      // Every verifier is configured with the trust root only: the chain id and the TraceLedger.
+      const trustRoot = { chainId: world.deployment.chainId, traceLedger: world.deployment.traceLedger };
+
       // The server's verifier, reading the chain through ethers.
-      const addresses = world.deployment;
-      const reader = RpcChainReader.fromUrl(world.rpcUrl, v.bundle.chain && typeof v.bundle.chain.traceLedger === 'string' ? { ...addresses, ...v.bundle.chain } : addresses);
+      const reader = await RpcChainReader.forTrustRoot(world.rpcUrl, trustRoot.traceLedger);
       let serverOut: Outcome;
       try {
-        serverOut = pick(await verifyBundle(v.bundle, { chain: reader, category: v.category }));
+        serverOut = pick(await verifyBundle(v.bundle, { chain: reader, category: v.category, trustRoot }));
       } finally {
         reader.destroy();
       }
@@ -122,7 +124,7 @@ describe('test/vectors/bundles: every vector through the server, the CLI and the
       // The CLI: exit code and --json result.
       const bundleFile = path.join(tmp, `${name}.bundle.json`);
       fs.writeFileSync(bundleFile, JSON.stringify(v.bundle));
-      const args = ['verify', bundleFile, '--rpc', world.rpcUrl, '--json', ...(v.category ? ['--category', v.category] : [])];
+      const args = ['verify', bundleFile, '--rpc', world.rpcUrl, '--contract', trustRoot.traceLedger, '--json', ...(v.category ? ['--category', v.category] : [])];
       const cli = await runCli(args);
       let cliOut: Outcome;
       if (v.wantFailedStep === 'parseBundle') {
@@ -136,11 +138,11 @@ describe('test/vectors/bundles: every vector through the server, the CLI and the
 
       // The browser bundle, in Chromium, reading the chain itself.
       const browserOut = await page.evaluate(
-        async ({ bundle, rpc, category, wantTier }) => {
-          const r = await window.traceledger!.verifyBundle(bundle, { rpc, category });
+        async ({ bundle, rpc, category, wantTier, trustRoot }) => {
+          const r = await window.traceledger!.verifyBundle(bundle, { rpc, category, trustRoot });
           return { verdict: r.verdict, failedStep: r.failedStep, tier: wantTier === undefined ? null : (r.classification?.tier ?? null) };
         },
-        { bundle: v.bundle, rpc: world.rpcUrl, category: v.category, wantTier: v.wantTier },
+        { bundle: v.bundle, rpc: world.rpcUrl, category: v.category, wantTier: v.wantTier, trustRoot },
       );
 
       expect({ server: serverOut, cli: cliOut, browser: browserOut }).to.deep.equal({ server: want, cli: want, browser: want });

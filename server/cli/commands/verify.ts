@@ -1,6 +1,6 @@
 /** `traceledger verify BUNDLE --rpc URL`: checks a proof bundle against the chain, step by step. */
 import type { Command } from 'commander';
-import { CliError, EXIT, unusable, type CliRun, type ExitCode } from '../errors';
+import { EXIT, unusable, type CliRun, type ExitCode } from '../errors';
 import { readJsonFile, say } from '../io';
 import type { Lang, MessageCode, Params, StepResult, VerificationResult } from '../../verification';
 
@@ -49,11 +49,19 @@ async function verify(file: string, opts: VerifyCliOptions): Promise<ExitCode> {
     if (e instanceof BundleReadError) throw unusable(`${file} is not a readable ${BUNDLE_FORMAT} bundle: ${messageText(e.code, e.params, lang)}`);
     throw e;
   }
-  if (opts.contract !== undefined && opts.contract.toLowerCase() !== bundle.chain.traceLedger.toLowerCase()) {
-    throw new CliError(`INVALID: the bundle was anchored with TraceLedger ${bundle.chain.traceLedger}, not the trusted ${opts.contract}`, EXIT.REFUSED);
+  // The trust root: the TraceLedger given with --contract (else the bundle's own, said so), on the chain the
+  // endpoint serves. The registries are always read from that TraceLedger, never from the bundle.
+  const trusted = opts.contract ?? bundle.chain.traceLedger;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(trusted)) throw unusable(`--contract must be a 0x address, not ${trusted}`);
+  const chain = JsonRpcChainReader.fromUrl(opts.rpc, { traceLedger: trusted });
+  let chainId: number;
+  try {
+    chainId = await chain.chainId();
+  } catch (e) {
+    throw unusable(`cannot reach the chain endpoint ${opts.rpc}: ${(e as Error).message}`, e);
   }
-  const chain = JsonRpcChainReader.fromUrl(opts.rpc, bundle.chain);
-  const result = await verifyBundle(bundle, { chain, category: opts.category });
+  const trustRoot = { chainId, traceLedger: trusted };
+  const result = await verifyBundle(bundle, { chain, category: opts.category, trustRoot });
   if (result.steps.some((s) => s.code === 'chainUnreachable')) {
     throw unusable(`cannot reach the chain endpoint ${opts.rpc}: nothing was decided (check --rpc)`);
   }
@@ -63,7 +71,7 @@ async function verify(file: string, opts: VerifyCliOptions): Promise<ExitCode> {
     return code;
   }
   say(`${BUNDLE_FORMAT}: ${bundle.record.type} ${bundle.record.id}`);
-  say(`chain ${bundle.chain.chainId}, TraceLedger ${bundle.chain.traceLedger}${opts.contract ? ' (trusted)' : ' (as the bundle names it; pin it with --contract)'}`);
+  say(`trust root: chain ${chainId}, TraceLedger ${trusted} ${opts.contract ? '(from --contract)' : "(the bundle's own: pin the one you trust with --contract)"}; registries read from it`);
   say();
   const width = Math.max(...result.steps.map((s) => s.step.length));
   for (const s of result.steps) say(`  ${SYMBOL[s.status]} ${s.step.padEnd(width)}  ${lang === 'en' ? s.message : `${stepTitle(s.step, lang)}：${messageText(s.code, s.params, lang)}`}`);

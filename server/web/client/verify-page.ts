@@ -8,11 +8,13 @@
 import { JsonRpcChainReader, fetchTransport } from '../../verification/json-rpc';
 import { BROWSER_TEXT, STATUS_WORDS, messageText, stepTitle, type Lang } from '../../verification/messages';
 import { verifyBatch, type BatchVerification } from '../../verification/batch';
-import { verifyBundle, type VerificationResult } from '../../verification/verify';
+import { verifyBundle, type TrustRoot, type VerificationResult } from '../../verification/verify';
 import { primitives } from '../../crypto/primitives';
 
 interface PageData {
   rpc: string | null;
+  /** The deployment's chain id and TraceLedger: the page's check refuses bundles naming another, and reads the registries from it. */
+  trustRoot: { chainId: number; traceLedger: string };
   batchId: string;
   records: { role: 'batch' | 'report'; id: string; bundle: unknown; revocation: { reasonCode: number; revokedAt: string } | null }[];
 }
@@ -44,10 +46,9 @@ export async function run(): Promise<BatchVerification | undefined> {
     const data = JSON.parse(dataEl.textContent ?? '') as PageData;
     const batch = data.records.find((r) => r.role === 'batch');
     const reports = data.records.filter((r) => r.role === 'report');
-    const first = batch?.bundle as { chain?: { traceLedger: string; participantRegistry: string; revocationRegistry: string } } | undefined;
-    const chain = data.rpc && first?.chain ? new JsonRpcChainReader(fetchTransport(data.rpc), first.chain) : undefined;
+    const chain = data.rpc ? new JsonRpcChainReader(fetchTransport(data.rpc), { traceLedger: data.trustRoot.traceLedger }) : undefined;
     const reportedRevocations = Object.fromEntries(data.records.filter((r) => r.revocation).map((r) => [r.id, r.revocation!]));
-    const out = await verifyBatch({ batch: batch?.bundle, reports: reports.map((r) => r.bundle) }, { chain, reportedRevocations });
+    const out = await verifyBatch({ batch: batch?.bundle, reports: reports.map((r) => r.bundle) }, { chain, reportedRevocations, trustRoot: data.trustRoot });
     const unreachable = [out.batch, ...out.reports.map((r) => r.result)].some((r) => r.steps.some((s) => s.code === 'chainUnreachable'));
     box.setAttribute('data-verdict', out.verdict);
     box.setAttribute('data-chain', out.chainChecked ? 'checked' : 'unchecked');
@@ -90,11 +91,11 @@ function render(list: HTMLElement, out: BatchVerification, lang: Lang): void {
 }
 
 /** One bundle through the shared verifier, reading the chain at `rpc` when given (for tests and tools). */
-export async function verifyOne(bundle: unknown, opts: { rpc?: string | null; category?: string } = {}): Promise<VerificationResult> {
-  const b = bundle as { chain?: { traceLedger?: unknown; participantRegistry?: unknown; revocationRegistry?: unknown } } | null;
-  const addresses = b?.chain && typeof b.chain.traceLedger === 'string' ? (b.chain as { traceLedger: string; participantRegistry: string; revocationRegistry: string }) : undefined;
-  const chain = opts.rpc && addresses ? new JsonRpcChainReader(fetchTransport(opts.rpc), addresses) : undefined;
-  return verifyBundle(bundle, { chain, category: opts.category });
+export async function verifyOne(bundle: unknown, opts: { rpc?: string | null; category?: string; trustRoot?: TrustRoot } = {}): Promise<VerificationResult> {
+  const named = (bundle as { chain?: { traceLedger?: unknown } } | null)?.chain?.traceLedger;
+  const traceLedger = opts.trustRoot?.traceLedger ?? (typeof named === 'string' ? named : undefined);
+  const chain = opts.rpc && traceLedger ? new JsonRpcChainReader(fetchTransport(opts.rpc), { traceLedger }) : undefined;
+  return verifyBundle(bundle, { chain, category: opts.category, trustRoot: opts.trustRoot });
 }
 
 interface PageApi {
