@@ -35,7 +35,7 @@ interface IRevocationRegistry {
 
     /**
      * @dev Revokes the record whose RFC 6962 leaf hash is `leafHash` on behalf of the caller's party, for reason
-     * `reasonCode` (a code from the off-chain list of reasons; 0 is "unspecified"), from the current block time.
+     * `reasonCode` (an index into the off-chain list of reasons, REVOCATION_REASONS), from the current block time.
      * Permanent.
      *
      * The caller's party is the regulator (revoker id zero) when it holds `REGULATOR_ROLE` of the participant
