@@ -6,26 +6,29 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IRevocationRegistry} from "./interfaces/IRevocationRegistry.sol";
 
 /**
- * @dev Record revocation (recall) by the issuing lab or by a regulator. See {IRevocationRegistry}.
+ * @dev Record revocation (recall) by the issuing lab or by a regulator, kept per revoking party so that nobody's
+ * revocation blocks another's. See {IRevocationRegistry}.
  *
  * Has no roles of its own: regulators are the holders of `REGULATOR_ROLE` in the {ParticipantRegistry}, and
  * labs are its lab participants, both read at the time of the revocation.
  */
 contract RevocationRegistry is IRevocationRegistry {
-    /// @dev A revocation. One storage slot, plus one for the participant id of a lab.
+    /// @dev A party's revocation of a record. One storage slot.
     struct Revocation {
         uint64 revokedAt;
         uint16 reasonCode;
         address revokedBy;
-        bytes32 participantId;
     }
 
     /// @dev Must equal `ParticipantRegistry.REGULATOR_ROLE`.
     bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
 
+    /// @dev The revoker id of the regulator: zero, which the participant registry never gives a participant.
+    bytes32 public constant REGULATOR_REVOKER_ID = bytes32(0);
+
     IParticipantRegistry private immutable _participantRegistry;
 
-    mapping(bytes32 leafHash => Revocation) private _revocations;
+    mapping(bytes32 leafHash => mapping(bytes32 revokerId => Revocation)) private _revocations;
 
     /**
      * @dev Reads regulators and labs from `participantRegistry_`.
@@ -43,34 +46,23 @@ contract RevocationRegistry is IRevocationRegistry {
 
     /// @inheritdoc IRevocationRegistry
     function revoke(bytes32 leafHash, uint16 reasonCode) external {
-        _checkNotRevoked(leafHash);
-        bytes32 participantId = _checkRevoker(msg.sender);
-        uint64 revokedAt = uint64(block.timestamp);
-        _revocations[leafHash] = Revocation({
-            revokedAt: revokedAt,
+        bytes32 revokerId = _checkRevoker(msg.sender);
+        _checkNotRevokedBy(leafHash, revokerId);
+        _revocations[leafHash][revokerId] = Revocation({
+            revokedAt: uint64(block.timestamp),
             reasonCode: reasonCode,
-            revokedBy: msg.sender,
-            participantId: participantId
+            revokedBy: msg.sender
         });
-        emit RecordRevoked(leafHash, participantId, msg.sender, reasonCode);
+        emit RecordRevoked(leafHash, revokerId, msg.sender, reasonCode);
     }
 
     /// @inheritdoc IRevocationRegistry
-    function revocationOf(
-        bytes32 leafHash
-    )
-        external
-        view
-        returns (bool revoked, uint16 reasonCode, uint64 revokedAt, address revokedBy, bytes32 participantId)
-    {
-        Revocation storage revocation = _revocations[leafHash];
-        return (
-            revocation.revokedAt != 0,
-            revocation.reasonCode,
-            revocation.revokedAt,
-            revocation.revokedBy,
-            revocation.participantId
-        );
+    function revocationBy(
+        bytes32 leafHash,
+        bytes32 revokerId
+    ) external view returns (bool revoked, uint16 reasonCode, uint64 revokedAt, address revokedBy) {
+        Revocation storage revocation = _revocations[leafHash][revokerId];
+        return (revocation.revokedAt != 0, revocation.reasonCode, revocation.revokedAt, revocation.revokedBy);
     }
 
     /// @inheritdoc IRevocationRegistry
@@ -78,18 +70,24 @@ contract RevocationRegistry is IRevocationRegistry {
         return address(_participantRegistry);
     }
 
-    /// @dev Reverts with {RevocationRegistryAlreadyRevoked} if the record is already revoked.
-    function _checkNotRevoked(bytes32 leafHash) internal view {
-        uint64 revokedAt = _revocations[leafHash].revokedAt;
-        if (revokedAt != 0) revert RevocationRegistryAlreadyRevoked(leafHash, revokedAt);
+    /**
+     * @dev Reverts with {RevocationRegistryAlreadyRevoked} if the party `revokerId` already revoked the record.
+     * Other parties' revocations are not looked at.
+     */
+    function _checkNotRevokedBy(bytes32 leafHash, bytes32 revokerId) internal view {
+        uint64 revokedAt = _revocations[leafHash][revokerId].revokedAt;
+        if (revokedAt != 0) revert RevocationRegistryAlreadyRevoked(leafHash, revokerId, revokedAt);
     }
 
     /**
      * @dev Reverts with {RevocationRegistryUnauthorizedRevoker} unless `account` is a regulator or a currently
-     * valid lab signing key. Returns the lab's participant id, or zero for a regulator.
+     * valid lab signing key. Returns the party it revokes for: {REGULATOR_REVOKER_ID} for a regulator, else the
+     * lab's participant id (never zero).
      */
-    function _checkRevoker(address account) internal view returns (bytes32 participantId) {
-        if (IAccessControl(address(_participantRegistry)).hasRole(REGULATOR_ROLE, account)) return bytes32(0);
+    function _checkRevoker(address account) internal view returns (bytes32 revokerId) {
+        if (IAccessControl(address(_participantRegistry)).hasRole(REGULATOR_ROLE, account)) {
+            return REGULATOR_REVOKER_ID;
+        }
         if (
             _participantRegistry.isValidSigner(
                 account,

@@ -2,7 +2,14 @@
 pragma solidity ^0.8.24;
 
 /**
- * @dev Revocations (recalls) of log records, keyed by the record's RFC 6962 leaf hash: who revoked, when, why.
+ * @dev Revocations (recalls) of log records, keyed by the record's RFC 6962 leaf hash and by the revoking party:
+ * a lab (its participant id) or the regulator (revoker id zero, which no participant can have). Each party
+ * revokes a record at most once, and no party's revocation prevents another's.
+ *
+ * The chain does not know which lab issued a record, so any currently valid lab may record a revocation of any
+ * leaf hash here. Verifiers decide which revocations count: the issuer's (the participant that owns the record's
+ * signing key) and the regulator's, read with {revocationBy}. Anyone else's revocation is never read, so it has
+ * no effect.
  */
 interface IRevocationRegistry {
     /**
@@ -16,52 +23,47 @@ interface IRevocationRegistry {
     error RevocationRegistryUnauthorizedRevoker(address account);
 
     /**
-     * @dev The record was already revoked at `revokedAt`.
+     * @dev The party `revokerId` already revoked the record `leafHash`, at `revokedAt`.
      */
-    error RevocationRegistryAlreadyRevoked(bytes32 leafHash, uint64 revokedAt);
+    error RevocationRegistryAlreadyRevoked(bytes32 leafHash, bytes32 revokerId, uint64 revokedAt);
 
     /**
-     * @dev Emitted when the record with leaf hash `leafHash` is revoked by `revokedBy`, acting for the lab
-     * `participantId`, or as a regulator when `participantId` is zero.
+     * @dev Emitted when the record with leaf hash `leafHash` is revoked by `revokedBy`, acting for the party
+     * `revokerId`: a lab's participant id, or zero for a regulator.
      */
-    event RecordRevoked(
-        bytes32 indexed leafHash,
-        bytes32 indexed participantId,
-        address indexed revokedBy,
-        uint16 reasonCode
-    );
+    event RecordRevoked(bytes32 indexed leafHash, bytes32 indexed revokerId, address indexed revokedBy, uint16 reasonCode);
 
     /**
-     * @dev Revokes the record whose RFC 6962 leaf hash is `leafHash`, for reason `reasonCode` (a code from the
-     * off-chain list of reasons; 0 is "unspecified"), from the current block time. Permanent.
+     * @dev Revokes the record whose RFC 6962 leaf hash is `leafHash` on behalf of the caller's party, for reason
+     * `reasonCode` (an index into the off-chain list of reasons, REVOCATION_REASONS), from the current block time.
+     * Permanent.
      *
-     * The caller is either a regulator (`REGULATOR_ROLE` of the participant registry), recorded with participant
-     * id zero, or a signing key of a lab that is valid now (see {IParticipantRegistry-isValidSigner}), recorded
-     * with that lab's participant id. A regulator is recorded as a regulator even if it also is a lab key.
+     * The caller's party is the regulator (revoker id zero) when it holds `REGULATOR_ROLE` of the participant
+     * registry, even if it is also a lab key; otherwise it must be a signing key of a lab that is valid now (see
+     * {IParticipantRegistry-isValidSigner}), and its party is that lab's participant id.
      *
      * Requirements:
      *
      * - the caller is a regulator or a currently valid lab signing key.
-     * - the record is not revoked yet.
+     * - the caller's party has not revoked this record yet. Revocations by other parties do not matter.
      *
      * Emits a {RecordRevoked} event.
      *
-     * WARNING: the chain does not know who issued a record, so any lab can revoke any leaf hash here. Verifiers
-     * must only honour a lab's revocation when `participantId` is the lab that issued the record; a regulator's
-     * revocation always counts.
+     * WARNING: any lab can record a revocation of any leaf hash here. Verifiers must read only the revocations of
+     * the record's issuer and of the regulator (see {revocationBy}); a lab that did not issue the record cannot
+     * block or fake its recall.
      */
     function revoke(bytes32 leafHash, uint16 reasonCode) external;
 
     /**
-     * @dev Returns the revocation of the record with leaf hash `leafHash`: `revoked` is false (and every other
-     * field zero) if it is not revoked. `participantId` is the revoking lab, zero when a regulator revoked.
+     * @dev Returns the revocation of the record with leaf hash `leafHash` by the party `revokerId` (a lab's
+     * participant id, or zero for the regulator): `revoked` is false, and every other field zero, if that party
+     * did not revoke it. `revokedBy` is the address that sent the revocation.
      */
-    function revocationOf(
-        bytes32 leafHash
-    )
-        external
-        view
-        returns (bool revoked, uint16 reasonCode, uint64 revokedAt, address revokedBy, bytes32 participantId);
+    function revocationBy(
+        bytes32 leafHash,
+        bytes32 revokerId
+    ) external view returns (bool revoked, uint16 reasonCode, uint64 revokedAt, address revokedBy);
 
     /**
      * @dev Returns the participant registry that says who the regulators and the labs are.

@@ -17,7 +17,7 @@ import { Wallet, getCreateAddress, id as labelHash } from 'ethers';
 import { ANVIL_DEV_KEYS } from '../../server/chain/anvil';
 import { RpcChainReader } from '../../server/chain/reader';
 import { chainLogId } from '../../server/anchoring/worker';
-import { inclusionProof, leafHash, rootHash, toHex } from '../../server/ledger/rfc6962';
+import { consistencyProof, inclusionProof, leafHash, rootHash, toHex } from '../../server/ledger/rfc6962';
 import {
   commitRecord,
   createLogEntry,
@@ -116,6 +116,14 @@ async function main(): Promise<void> {
   const size = leaves.length;
   const root = hex(rootHash(leaves));
   const products = chainLogId('products');
+  // Appended later and anchored in a second checkpoint two entries on (so the bundles above keep theirs, and
+  // no checkpoint of size + 1 exists): reports whose recall a stranger lab tried to squat by "revoking" them
+  // first, then recalled by their issuing lab, and by the regulator.
+  const recalled = await make('SeleniumTestReport', report('VEC-REPORT-RECALLED-1'), LAB_A.key);
+  const regulatorRecalled = await make('SeleniumTestReport', report('VEC-REPORT-RECALLED-2'), LAB_A.key);
+  const grown = [...log, recalled, regulatorRecalled];
+  const grownLeaves = grown.map((m) => m.leaf);
+  const grownRoot = hex(rootHash(grownLeaves));
 
   const world: World = {
     format: 'traceledger-vector-world-v1',
@@ -128,22 +136,33 @@ async function main(): Promise<void> {
       { kind: 'lab', code: LAB_B.code, name: LAB_B.name, accreditedFrom: GENESIS, accreditedUntil: UNTIL, keys: [{ privateKey: LAB_B.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
       { kind: 'producer', code: PRODUCER.code, name: PRODUCER.name, keys: [] },
     ],
-    anchors: [{ chainLogId: products, size, root }],
+    anchors: [
+      { chainLogId: products, size, root },
+      { chainLogId: products, size: grown.length, root: grownRoot, consistencyProof: consistencyProof(grownLeaves, size).map(hex) },
+    ],
     revocations: [
       { leafHash: hex(revoked.leaf), reasonCode: revocationReasonNumber('sample-mismatch'), byKey: null },
       { leafHash: hex(otherRevoked.leaf), reasonCode: revocationReasonNumber('fraud-suspected'), byKey: LAB_B.key.privateKey },
+      // Lab B squats the recall of lab A's report first; lab A's own recall must still count.
+      { leafHash: hex(recalled.leaf), reasonCode: revocationReasonNumber('fraud-suspected'), byKey: LAB_B.key.privateKey },
+      { leafHash: hex(recalled.leaf), reasonCode: revocationReasonNumber('issued-in-error'), byKey: LAB_A.key.privateKey },
+      { leafHash: hex(regulatorRecalled.leaf), reasonCode: revocationReasonNumber('fraud-suspected'), byKey: LAB_B.key.privateKey },
+      { leafHash: hex(regulatorRecalled.leaf), reasonCode: revocationReasonNumber('sample-mismatch'), byKey: null },
     ],
   };
 
+  /** A bundle to the first checkpoint, or to the second for a record appended after it. */
   const bundleOf = (m: Made): ProofBundle => {
-    const index = log.indexOf(m);
+    const inFirst = log.includes(m);
+    const [ls, r] = inFirst ? [leaves, root] : [grownLeaves, grownRoot];
+    const index = grown.indexOf(m);
     const set = disclosePublicFields(m.type, m.record, m.salts);
     return {
       format: BUNDLE_FORMAT,
       record: { type: m.type, id: m.entry.id, recordRoot: m.root, leafCount: set.leafCount, disclosures: set.disclosures },
       entry: { ...m.entry },
-      log: { logId: 'products', chainLogId: products, leafIndex: index, leafHash: hex(m.leaf), inclusionProof: inclusionProof(leaves, index).map(hex) },
-      checkpoint: { size, root, txHash: null, blockNumber: null, blockTime: null },
+      log: { logId: 'products', chainLogId: products, leafIndex: index, leafHash: hex(m.leaf), inclusionProof: inclusionProof(ls, index).map(hex) },
+      checkpoint: { size: ls.length, root: r, txHash: null, blockNumber: null, blockTime: null },
       chain: { chainId: CHAIN_ID, traceLedger: TRACE_LEDGER, participantRegistry: PARTICIPANT_REGISTRY, revocationRegistry: REVOCATION_REGISTRY },
     };
   };
@@ -168,6 +187,20 @@ async function main(): Promise<void> {
     'unknown-unit': { desc: 'A genuine, signed report in a unit outside the vocabulary (ppm): valid record, no applicable standard.', bundle: bundleOf(unknownUnit), category: 'tea', wantVerdict: 'valid', wantFailedStep: null, wantTier: 'no-standard' },
     'revoked-by-regulator': { desc: 'A genuine report the regulator revoked on chain.', bundle: bundleOf(revoked), category: 'tea', wantVerdict: 'revoked', wantFailedStep: 'checkNotRevoked' },
     'revoked-by-another-lab': { desc: 'A genuine report that a lab which did not issue it "revoked": such a revocation does not count.', bundle: bundleOf(otherRevoked), category: 'tea', wantVerdict: 'valid', wantFailedStep: null },
+    'revoked-by-issuer-after-stranger': {
+      desc: 'A genuine report that another lab "revoked" first (squatting the recall), then its issuing lab recalled: the issuer\'s recall counts.',
+      bundle: bundleOf(recalled),
+      category: 'tea',
+      wantVerdict: 'revoked',
+      wantFailedStep: 'checkNotRevoked',
+    },
+    'revoked-by-regulator-after-stranger': {
+      desc: 'A genuine report that another lab "revoked" first (squatting the recall), then the regulator recalled: the regulator\'s recall counts.',
+      bundle: bundleOf(regulatorRecalled),
+      category: 'tea',
+      wantVerdict: 'revoked',
+      wantFailedStep: 'checkNotRevoked',
+    },
     'tampered-field': { desc: 'The disclosed selenium result was raised after signing.', bundle: edit(good, (b) => void (disclosure(b, 'result').value = 0.99)), category: 'tea', wantVerdict: 'invalid', wantFailedStep: 'checkFieldDisclosures' },
     'swapped-salt': {
       desc: 'Two disclosed fields swapped their salts.',

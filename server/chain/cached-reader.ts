@@ -1,13 +1,13 @@
 /**
  * A ChainReader for the server's hot paths. Answers that can never change are cached for good:
  * an anchored root (the chain only grows), whether a key was valid at a past instant (revocations
- * carry block time and cannot be back-dated), roles and key owners. Record revocations are read
- * from the store's mirror of the chain, which the participant mirror keeps current.
+ * carry block time and cannot be back-dated), roles and key owners. Record revocations (one per
+ * revoking party) are read from the store's mirror of the chain, which the participant mirror keeps current.
  */
 import type { ChainCheckpoint } from './types';
 import type { Store } from '../store/types';
 import type { ParticipantKind } from '../store/types';
-import type { OnChainParticipant } from '../verification/chain';
+import { NOT_REVOKED, type OnChainParticipant } from '../verification/chain';
 import type { ChainReader, OnChainRevocation } from './reader';
 
 export class CachedChainReader implements ChainReader {
@@ -87,9 +87,9 @@ export class CachedChainReader implements ChainReader {
 
   private readonly participantsAt = new Map<string, number>();
 
-  async revocationOf(leafHash: string): Promise<OnChainRevocation> {
-    const r = await this.store.getRevocation(leafHash);
-    if (!r) return { revoked: false, reasonCode: 0, revokedAt: 0, revokedBy: '0x0000000000000000000000000000000000000000', participantId: null };
-    return { revoked: true, reasonCode: r.reasonCode, revokedAt: r.revokedAt, revokedBy: r.revokedBy, participantId: r.participantId };
+  /** From the store's mirror (one row per revoking party), not cached: a party may revoke at any time. */
+  async revocationBy(leafHash: string, revokerId: string): Promise<OnChainRevocation> {
+    const r = await this.store.getRevocation(leafHash, revokerId);
+    return r ? { revoked: true, reasonCode: r.reasonCode, revokedAt: r.revokedAt, revokedBy: r.revokedBy } : { ...NOT_REVOKED };
   }
 }

@@ -104,15 +104,9 @@ export class RpcChainReader implements ChainReader {
     };
   }
 
-  async revocationOf(leafHash: string): Promise<OnChainRevocation> {
-    const [revoked, reasonCode, revokedAt, revokedBy, participantId] = await this.revocations.revocationOf(leafHash);
-    return {
-      revoked,
-      reasonCode: Number(reasonCode),
-      revokedAt: Number(revokedAt),
-      revokedBy,
-      participantId: ZERO32.test(participantId) ? null : participantId,
-    };
+  async revocationBy(leafHash: string, revokerId: string): Promise<OnChainRevocation> {
+    const [revoked, reasonCode, revokedAt, revokedBy] = await this.revocations.revocationBy(leafHash, revokerId);
+    return { revoked, reasonCode: Number(reasonCode), revokedAt: Number(revokedAt), revokedBy };
   }
 
   destroy(): void {

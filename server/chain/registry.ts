@@ -68,7 +68,10 @@ export class Registries {
     await (await this.participants.revokeParticipant(participantId)).wait();
   }
 
-  /** Revokes a record by its leaf hash (the caller must be the issuing lab's key or a regulator). */
+  /**
+   * Revokes a record by its leaf hash, for the caller's party (a regulator, or the lab of a valid lab key).
+   * Only the issuing lab's and the regulator's revocations count with verifiers.
+   */
   async revokeRecord(leafHash: string, reasonCode: number): Promise<string> {
     const tx = await this.revocations.revoke(leafHash, reasonCode);
     await tx.wait();
@@ -104,30 +107,25 @@ export class ParticipantMirror {
 
     const touchedParticipants = new Set<string>();
     const touchedKeys = new Set<string>();
-    const touchedRevocations = new Map<string, string>();
+    const touchedRevocations = new Map<string, { leafHash: string; revokerId: string; txHash: string }>();
     for (const ev of await this.reg.queryFilter('*' as never, from, to)) {
       if (!('args' in ev) || !ev.args) continue;
       const args = ev.args as unknown as { participantId?: string; signer?: string };
       if (args.participantId) touchedParticipants.add(args.participantId);
       if (args.signer) touchedKeys.add(args.signer);
     }
+    // One revocation per (record, revoking party): a lab's participant id, or zero for the regulator.
     for (const ev of await this.rev.queryFilter(this.rev.filters.RecordRevoked(), from, to)) {
-      touchedRevocations.set(ev.args.leafHash, ev.transactionHash);
+      const { leafHash, revokerId } = ev.args;
+      touchedRevocations.set(`${leafHash}:${revokerId}`.toLowerCase(), { leafHash, revokerId, txHash: ev.transactionHash });
     }
 
     for (const id of touchedParticipants) await this.mirrorParticipant(id);
     for (const signer of touchedKeys) await this.mirrorKey(signer);
-    for (const [leafHash, txHash] of touchedRevocations) {
-      const [revoked, reasonCode, revokedAt, revokedBy, participantId] = await this.rev.revocationOf(leafHash);
+    for (const { leafHash, revokerId, txHash } of touchedRevocations.values()) {
+      const [revoked, reasonCode, revokedAt, revokedBy] = await this.rev.revocationBy(leafHash, revokerId);
       if (!revoked) continue;
-      await this.store.upsertRevocation({
-        leafHash,
-        reasonCode: Number(reasonCode),
-        revokedAt: Number(revokedAt),
-        revokedBy,
-        participantId: /^0x0{64}$/.test(participantId) ? null : participantId,
-        txHash,
-      });
+      await this.store.upsertRevocation({ leafHash, revokerId, reasonCode: Number(reasonCode), revokedAt: Number(revokedAt), revokedBy, txHash });
     }
     await this.store.setKv(this.kvKey, String(to));
     return to;

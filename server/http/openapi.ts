@@ -338,6 +338,7 @@ export const OPENAPI: OpenApiDocument = {
       post: {
         operationId: 'revokeRecord',
         summary: 'Revoke (recall) a record, as the regulator',
+        description: "Records the regulator's revocation on chain. The issuing lab's own revocation (or another lab's) does not prevent it; 409 when the regulator already revoked the record. Answers the record's revocation as GET does.",
         tags: ['revocations'],
         security: ADMIN,
         requestBody: {
@@ -364,6 +365,7 @@ export const OPENAPI: OpenApiDocument = {
       get: {
         operationId: 'getRevocation',
         summary: "A record's revocation",
+        description: "The revocation that counts: by the lab that issued the record or by the regulator. 404 when neither revoked it (another lab's revocation does not count).",
         tags: ['revocations'],
         parameters: [{ name: 'recordId', in: 'path', required: true, schema: { type: 'string' } }],
         responses: { '200': ok('The revocation.', ref('Revocation')), '400': err('InvalidInput'), '404': err('NotFound') },
@@ -845,18 +847,35 @@ export const OPENAPI: OpenApiDocument = {
           chain: { type: 'object' },
         },
       },
+      RevocationEntry: {
+        type: 'object',
+        description: "One party's revocation of a record: the issuing lab's or the regulator's. Another lab's revocation never counts and is not shown.",
+        required: ['by', 'reason', 'reasonCode', 'revokedAt', 'revokedBy', 'participantId', 'txHash'],
+        properties: {
+          by: { type: 'string', enum: ['issuer', 'regulator'] },
+          reason: { type: 'string', enum: [...REVOCATION_REASONS, 'unknown'] },
+          reasonCode: { type: 'integer' },
+          revokedAt: isoTime,
+          revokedBy: { type: 'string', description: 'The address that sent the revocation.' },
+          participantId: { ...nullable(hex32), description: 'The revoking lab; null for the regulator.' },
+          txHash: nullable({ type: 'string' }),
+        },
+      },
       Revocation: {
         type: 'object',
-        required: ['recordId', 'leafHash', 'reason', 'reasonCode', 'revokedAt', 'revokedBy', 'participantId', 'txHash'],
+        description: "A record's revocation: the one that counts (the earliest of the issuer's and the regulator's; the regulator's on a tie), and in `revocations` every counting one, oldest first.",
+        required: ['recordId', 'leafHash', 'by', 'reason', 'reasonCode', 'revokedAt', 'revokedBy', 'participantId', 'txHash', 'revocations'],
         properties: {
           recordId: { type: 'string' },
           leafHash: hex32,
+          by: { type: 'string', enum: ['issuer', 'regulator'] },
           reason: { type: 'string', enum: [...REVOCATION_REASONS, 'unknown'] },
           reasonCode: { type: 'integer' },
           revokedAt: isoTime,
           revokedBy: { type: 'string' },
           participantId: nullable(hex32),
           txHash: nullable({ type: 'string' }),
+          revocations: { type: 'array', minItems: 1, maxItems: 2, items: ref('RevocationEntry') },
         },
       },
       NewParticipant: {

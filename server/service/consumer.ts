@@ -221,13 +221,14 @@ function toConsumerReport(result: VerificationResult, listedByBatch: boolean, ba
 
 // ---------------------------------------------------------------------------
 // Cache: one per AppContext. A cached view is served while no newer checkpoint is confirmed and none
-// of its records was revoked since (checked once per event-loop turn); past MAX_AGE_MS it is also
+// of its records got a revocation since, by any party (checked once per event-loop turn); past MAX_AGE_MS it is also
 // recomputed in the background (to pick up reports that arrived since). Concurrent misses share one computation.
 
 interface Entry {
   view: ConsumerView;
   checkpointSize: number;
   leafHashes: string[];
+  /** Revocations of these records by any party when computed (see revokedCount). */
   revoked: number;
   at: number;
   /** The event-loop turn in which the entry was last found fresh. */
@@ -314,10 +315,12 @@ class ConsumerCache {
     return size;
   }
 
+  /**
+   * Revocations of these records by any party: it only grows, so any new revocation (the issuer's after a
+   * stranger's included) forces a recompute; the verifier then decides which ones count.
+   */
   private async revokedCount(leafHashes: readonly string[]): Promise<number> {
-    let n = 0;
-    for (const h of leafHashes) if (await this.ctx.sys.store.getRevocation(h)) n++;
-    return n;
+    return this.ctx.sys.store.countRevocations(leafHashes);
   }
 }
 

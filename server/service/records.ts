@@ -7,7 +7,7 @@ import { isRecordType, publicFieldNames, type RecordType } from '../records';
 import { classify, type Classification } from '../standards';
 import type { Checkpoint, LogId, Store, StoredRecord } from '../store/types';
 import { labelUri } from '../records/digital-link';
-import { leafHashHex, revocationView, type RevocationView } from './revocations';
+import { countingRevocationOf, leafHashHex, type RevocationView } from './revocations';
 
 export interface CheckpointView {
   size: number;
@@ -94,7 +94,7 @@ async function describeRecord(store: Store, baseUrl: string, rec: StoredRecord, 
   const cp = rec.leafIndex === null ? undefined : await anchorOf(rec.logId);
   const anchored = cp !== undefined && rec.leafIndex !== null && cp.size > rec.leafIndex;
   const leafHash = leafHashHex(rec);
-  const revocation = await store.getRevocation(leafHash);
+  const revocation = await countingRevocationOf(store, rec);
   const self = `${baseUrl}/api/v1/records/${encodeURIComponent(rec.id)}`;
   return {
     id: rec.id,
@@ -109,7 +109,7 @@ async function describeRecord(store: Store, baseUrl: string, rec: StoredRecord, 
     leafIndex: rec.leafIndex,
     status: anchored ? 'anchored' : 'pending',
     checkpoint: anchored ? checkpointView(cp) : null,
-    revocation: revocation ? revocationView(rec.id, revocation) : null,
+    revocation: revocation ?? null,
     links: { self, bundle: `${self}/bundle`, ...scanLink(baseUrl, rec) },
   };
 }

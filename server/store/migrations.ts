@@ -113,4 +113,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX records_trail ON records (subject, json_extract(body, '$.seq'), arrival) WHERE log_id = 'data-sharing';
   CREATE INDEX records_leaf ON records (log_id, leaf_index);
   `,
+  // 3: revocations per revoking party, so that no party's revocation blocks another's: revoker_id is the
+  // revoking lab's participant id, or 0x00…00 for the regulator (migration 1 kept NULL for it).
+  `
+  CREATE TABLE revocations_by_party (
+    leaf_hash   TEXT NOT NULL,
+    revoker_id  TEXT NOT NULL,            -- the revoking lab's participant id; 0x followed by 64 zeros for the regulator
+    reason_code INTEGER NOT NULL,
+    revoked_at  INTEGER NOT NULL,         -- block time, seconds
+    revoked_by  TEXT NOT NULL,            -- the address that sent the revocation
+    tx_hash     TEXT,
+    PRIMARY KEY (leaf_hash, revoker_id)
+  ) WITHOUT ROWID;
+  INSERT INTO revocations_by_party (leaf_hash, revoker_id, reason_code, revoked_at, revoked_by, tx_hash)
+    SELECT leaf_hash, lower(COALESCE(participant_id, '0x${'0'.repeat(64)}')), reason_code, revoked_at, revoked_by, tx_hash FROM revocations;
+  DROP TABLE revocations;
+  ALTER TABLE revocations_by_party RENAME TO revocations;
+  `,
 ];

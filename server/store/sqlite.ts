@@ -450,27 +450,29 @@ export class SqliteStore implements Store {
   async upsertRevocation(r: Revocation): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO revocations (leaf_hash, reason_code, revoked_at, revoked_by, participant_id, tx_hash) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (leaf_hash) DO UPDATE SET reason_code = excluded.reason_code, revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by,
-           participant_id = excluded.participant_id, tx_hash = excluded.tx_hash`,
+        `INSERT INTO revocations (leaf_hash, revoker_id, reason_code, revoked_at, revoked_by, tx_hash) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (leaf_hash, revoker_id) DO UPDATE SET reason_code = excluded.reason_code, revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by,
+           tx_hash = excluded.tx_hash`,
       )
-      .run(r.leafHash.toLowerCase(), r.reasonCode, r.revokedAt, r.revokedBy, r.participantId, r.txHash);
+      .run(r.leafHash.toLowerCase(), r.revokerId.toLowerCase(), r.reasonCode, r.revokedAt, r.revokedBy, r.txHash);
   }
 
-  async getRevocation(leafHash: string): Promise<Revocation | undefined> {
-    const row = this.db.prepare('SELECT * FROM revocations WHERE leaf_hash = ?').get(leafHash.toLowerCase()) as
-      | { leaf_hash: string; reason_code: number; revoked_at: number; revoked_by: string; participant_id: string | null; tx_hash: string | null }
-      | undefined;
-    return (
-      row && {
-        leafHash: row.leaf_hash,
-        reasonCode: row.reason_code,
-        revokedAt: row.revoked_at,
-        revokedBy: row.revoked_by,
-        participantId: row.participant_id,
-        txHash: row.tx_hash,
-      }
-    );
+  async getRevocation(leafHash: string, revokerId: string): Promise<Revocation | undefined> {
+    const row = this.db.prepare('SELECT * FROM revocations WHERE leaf_hash = ? AND revoker_id = ?').get(leafHash.toLowerCase(), revokerId.toLowerCase()) as RevocationRow | undefined;
+    return row && toRevocation(row);
+  }
+
+  async revocationsOf(leafHash: string): Promise<Revocation[]> {
+    const rows = this.db.prepare('SELECT * FROM revocations WHERE leaf_hash = ? ORDER BY revoked_at, revoker_id').all(leafHash.toLowerCase()) as RevocationRow[];
+    return rows.map(toRevocation);
+  }
+
+  async countRevocations(leafHashes: readonly string[]): Promise<number> {
+    if (leafHashes.length === 0) return 0;
+    const row = this.db
+      .prepare(`SELECT COUNT(*) AS n FROM revocations WHERE leaf_hash IN (${leafHashes.map(() => '?').join(', ')})`)
+      .get(...leafHashes.map((h) => h.toLowerCase())) as { n: number };
+    return row.n;
   }
 
   async insertToken(t: ApiToken): Promise<void> {
@@ -531,4 +533,22 @@ const toKey = (r: KeyRow): ParticipantKey => ({
   validFrom: r.valid_from,
   validTo: r.valid_to,
   revokedAt: r.revoked_at,
+});
+
+interface RevocationRow {
+  leaf_hash: string;
+  revoker_id: string;
+  reason_code: number;
+  revoked_at: number;
+  revoked_by: string;
+  tx_hash: string | null;
+}
+
+const toRevocation = (r: RevocationRow): Revocation => ({
+  leafHash: r.leaf_hash,
+  revokerId: r.revoker_id,
+  reasonCode: r.reason_code,
+  revokedAt: r.revoked_at,
+  revokedBy: r.revoked_by,
+  txHash: r.tx_hash,
 });

@@ -70,13 +70,19 @@ export interface ParticipantKey {
   revokedAt: number | null;
 }
 
+/** One party's revocation of a record, mirrored from RevocationRegistry (a record may have one per party). */
 export interface Revocation {
   leafHash: string;
+  /**
+   * The revoking party: a lab's participant id, or the regulator's id (REGULATOR_REVOKER_ID, zero). Only the
+   * record's issuer and the regulator count (countingRevocation); any other lab's revocation is kept but ignored.
+   */
+  revokerId: string;
   reasonCode: number;
+  /** Block time, seconds. */
   revokedAt: number;
+  /** The address that sent the revocation. */
   revokedBy: string;
-  /** The revoking lab's participant id; null when a regulator revoked (which always counts). */
-  participantId: string | null;
   txHash: string | null;
 }
 
@@ -182,9 +188,14 @@ export interface Store {
   /** Forgets the mirrored chain state (after the contracts were deployed anew): keys and revocations go, participants turn inactive. */
   resetMirror(): Promise<void>;
 
-  // Revocations mirrored from the chain.
+  // Revocations mirrored from the chain, one per (leaf hash, revoking party).
   upsertRevocation(r: Revocation): Promise<void>;
-  getRevocation(leafHash: string): Promise<Revocation | undefined>;
+  /** The revocation of the record with `leafHash` by the party `revokerId`, if that party revoked it. */
+  getRevocation(leafHash: string, revokerId: string): Promise<Revocation | undefined>;
+  /** Every revocation of the record with `leafHash`, by any party (counting or not), oldest first. */
+  revocationsOf(leafHash: string): Promise<Revocation[]>;
+  /** How many revocations, by any party, the records with these leaf hashes have: it only grows (a cache key). */
+  countRevocations(leafHashes: readonly string[]): Promise<number>;
 
   // API tokens (hashed).
   insertToken(t: ApiToken): Promise<void>;

@@ -1,15 +1,34 @@
 /** What a verifier asks the chain: the interface the server (ethers), the CLI and the browser (plain JSON-RPC) implement. */
 import type { ParticipantKind } from '../records/record-types';
 
-/** A record's revocation as RevocationRegistry holds it. */
+/** The revoker id of the regulator in RevocationRegistry: zero, which no participant can have. */
+export const REGULATOR_REVOKER_ID = `0x${'0'.repeat(64)}`;
+
+/** One party's revocation of a record, as RevocationRegistry holds it (all zero when that party did not revoke it). */
 export interface OnChainRevocation {
   revoked: boolean;
   reasonCode: number;
   /** Block time, seconds. */
   revokedAt: number;
+  /** The address that sent the revocation. */
   revokedBy: string;
-  /** The revoking lab's participant id; null for a regulator. */
-  participantId: string | null;
+}
+
+/** No revocation: what `revocationBy` answers for a party that did not revoke. */
+export const NOT_REVOKED: Readonly<OnChainRevocation> = Object.freeze({ revoked: false, reasonCode: 0, revokedAt: 0, revokedBy: '0x0000000000000000000000000000000000000000' });
+
+/** Who may revoke a record with effect: the lab that issued it (the owner of its signing key) or the regulator. */
+export type RevokingParty = 'issuer' | 'regulator';
+
+/**
+ * The revocation that counts, given the issuer's and the regulator's (either may be absent): the earliest,
+ * since the record is revoked from then on; on a tie, the regulator's. Nobody else's revocation is ever an
+ * argument here: a lab that did not issue the record cannot revoke it, nor block its revocation.
+ */
+export function countingRevocation<R extends { revokedAt: number }>(issuer: R | null | undefined, regulator: R | null | undefined): { by: RevokingParty; revocation: R } | null {
+  if (regulator && (!issuer || regulator.revokedAt <= issuer.revokedAt)) return { by: 'regulator', revocation: regulator };
+  if (issuer) return { by: 'issuer', revocation: issuer };
+  return null;
 }
 
 /** A participant as ParticipantRegistry holds it. Times are seconds; 0 = never (revokedAt) or not a lab. */
@@ -38,5 +57,9 @@ export interface ChainReader {
   participantOf(address: string): Promise<string | null>;
   /** The participant with id `id`, or null. */
   participant(id: string): Promise<OnChainParticipant | null>;
-  revocationOf(leafHash: string): Promise<OnChainRevocation>;
+  /**
+   * The revocation of the record with leaf hash `leafHash` by the party `revokerId`: a lab's participant id, or
+   * REGULATOR_REVOKER_ID. Each party's revocation is kept apart; `revoked` is false when that party did not revoke.
+   */
+  revocationBy(leafHash: string, revokerId: string): Promise<OnChainRevocation>;
 }

@@ -34,7 +34,7 @@ const SEL = {
   hasRole: selector('hasRole(bytes32,address)'),
   participantOf: selector('participantOf(address)'),
   getParticipant: selector('getParticipant(bytes32)'),
-  revocationOf: selector('revocationOf(bytes32)'),
+  revocationBy: selector('revocationBy(bytes32,bytes32)'),
 };
 
 /** keccak256("ANCHORER_ROLE"), as TraceLedger declares it. */
@@ -208,16 +208,16 @@ export class JsonRpcChainReader implements ChainReader {
     return { id: id.toLowerCase(), kind, registeredAt, revokedAt: num(2), accreditedFrom: num(3), accreditedUntil: num(4), name: text(5), code: text(6) };
   }
 
-  async revocationOf(leafHash: string): Promise<OnChainRevocation> {
-    const w = await this.call(await this.registry('revocationRegistry'), SEL.revocationOf + word(leafHash));
-    if (w.length < 5) throw new RpcError('unexpected revocationOf answer');
-    const [revoked, reasonCode, revokedAt, revokedBy, participantId] = w as [string, string, string, string, string];
+  /** Not kept: a party may revoke at any time. */
+  async revocationBy(leafHash: string, revokerId: string): Promise<OnChainRevocation> {
+    const w = await this.call(await this.registry('revocationRegistry'), SEL.revocationBy + word(leafHash) + word(revokerId));
+    if (w.length < 4) throw new RpcError('unexpected revocationBy answer');
+    const [revoked, reasonCode, revokedAt, revokedBy] = w as [string, string, string, string];
     return {
       revoked: revoked !== ZERO_WORD,
       reasonCode: Number(BigInt(`0x${reasonCode}`)),
       revokedAt: Number(BigInt(`0x${revokedAt}`)),
       revokedBy: `0x${revokedBy.slice(24)}`,
-      participantId: participantId === ZERO_WORD ? null : `0x${participantId}`,
     };
   }
 }

@@ -177,7 +177,6 @@ export const MESSAGES = {
   labIdentityOk: { zh: (p) => `由 ${s(p.name)} 签名，其链上登记的 CMA 为 ${s(p.code)}。`, en: (p) => `Signed by ${s(p.name)}, registered on chain with CMA ${s(p.code)}.` },
   // checkNotRevoked
   notRevoked: { zh: () => '未撤销。', en: () => 'Not revoked.' },
-  revocationIgnored: { zh: (p) => `未撤销（非签发方 ${s(p.by)} 的撤销不计）。`, en: (p) => `Not revoked (a revocation by ${s(p.by)}, who did not issue it, is ignored).` },
   revokedOnChain: { zh: (p) => `已于 ${s(p.at)} 被${p.by === 'regulator' ? '监管部门' : '签发机构'}撤销，原因：${reason(p, 'zh')}。`, en: (p) => `Revoked on ${s(p.at)} by ${p.by === 'regulator' ? 'the regulator' : 'the issuing lab'}: ${reason(p, 'en')}.` },
   revokedPerServer: { zh: (p) => `服务器报告此记录已于 ${s(p.at)} 撤销，原因：${reason(p, 'zh')}（未连接区块链核对）。`, en: (p) => `The server reports this record revoked on ${s(p.at)}: ${reason(p, 'en')} (not read from the chain).` },
   // classifySelenium

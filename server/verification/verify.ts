@@ -13,7 +13,7 @@ import { RECORD_ROUTING, revocationReasonOf, type RecordType } from '../records/
 import { secondsToInstant } from '../records/time';
 import { classify, type Classification } from '../standards/classify';
 import { BundleReadError, readBundle, type ProofBundle } from './bundle';
-import type { ChainReader, OnChainRevocation } from './chain';
+import { countingRevocation, NOT_REVOKED, REGULATOR_REVOKER_ID, type ChainReader } from './chain';
 import { messageText, type MessageCode, type Params } from './messages';
 
 /** The steps of one bundle, in order. */
@@ -251,16 +251,20 @@ const STEP_FNS: Record<Exclude<StepName, 'parseBundle'>, Step> = {
       ctx.result.revocation = { reasonCode: claim.reasonCode, reason, revokedAt: claim.revokedAt, revokedBy: 'server', source: 'server' };
       return fail('checkNotRevoked', 'revokedPerServer', { at: claim.revokedAt, reason });
     }
-    const r: OnChainRevocation = await read(ctx.opts.chain.revocationOf(leafHex));
-    if (!r.revoked) return { code: 'notRevoked' };
-    // Only the issuing lab's revocation, or a regulator's, counts.
-    if (r.participantId !== null && r.participantId !== (await read(ctx.opts.chain.participantOf(ctx.entry.signer)))) {
-      return { code: 'revocationIgnored', params: { by: r.revokedBy } };
-    }
+    // Only the issuer's revocation (the lab owning the signing key) and the regulator's count; nobody else's is read.
+    // The issuer is the participant owning the signing key (none for the operator's batches: then only the regulator).
+    const chain = ctx.opts.chain;
+    const [byRegulator, byIssuer] = await Promise.all([
+      read(chain.revocationBy(leafHex, REGULATOR_REVOKER_ID)),
+      read(chain.participantOf(ctx.entry.signer)).then((issuer) => (issuer === null ? NOT_REVOKED : read(chain.revocationBy(leafHex, issuer)))),
+    ]);
+    const counting = countingRevocation(byIssuer.revoked ? byIssuer : null, byRegulator.revoked ? byRegulator : null);
+    if (counting === null) return { code: 'notRevoked' };
+    const r = counting.revocation;
     const reason = revocationReasonOf(r.reasonCode) ?? 'unknown';
     const at = secondsToInstant(r.revokedAt);
     ctx.result.revocation = { reasonCode: r.reasonCode, reason, revokedAt: at, revokedBy: r.revokedBy, source: 'chain' };
-    return fail('checkNotRevoked', 'revokedOnChain', { at, by: r.participantId === null ? 'regulator' : 'lab', reason });
+    return fail('checkNotRevoked', 'revokedOnChain', { at, by: counting.by === 'regulator' ? 'regulator' : 'lab', reason });
   },
 
   async classifySelenium(ctx): Promise<Outcome> {

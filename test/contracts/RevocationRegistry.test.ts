@@ -1,4 +1,4 @@
-/** RevocationRegistry.sol: record revocation by the issuing lab's key or a regulator, never by anyone else. */
+/** RevocationRegistry.sol: record revocation by a lab's key or a regulator, kept per revoking party so that none blocks another. */
 import { loadFixture, time } from '@nomicfoundation/hardhat-toolbox/network-helpers';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import { expect } from 'chai';
@@ -10,12 +10,18 @@ import { leafHash, toHex } from '../support/rfc6962-reference';
 const REGISTRAR_ROLE = ethers.id('REGISTRAR_ROLE');
 const REGULATOR_ROLE = ethers.id('REGULATOR_ROLE');
 
+/** The lab that issued REPORT. */
 const LAB_ID = ethers.id('cma:210012345678');
+/** Another accredited lab: it did not issue REPORT. */
+const STRANGER_LAB_ID = ethers.id('cma:210087654321');
 const PRODUCER_ID = ethers.id('uscc:91422800MA4F0XXX1Q');
+const REGULATOR_ID = ethers.ZeroHash;
 const REPORT = toHex(leafHash(Buffer.from('{"v":1,"type":"report","id":"r-1"}')));
 const REASON_SAMPLE_MIX_UP = 2;
+const REASON_FRAUD_SUSPECTED = 4;
 
 const DAY = 86_400;
+const NOT_REVOKED = [false, 0n, 0n, ethers.ZeroAddress];
 
 interface RevocationFixture {
   readonly registry: ParticipantRegistry;
@@ -23,39 +29,67 @@ interface RevocationFixture {
   readonly admin: HardhatEthersSigner;
   readonly registrar: HardhatEthersSigner;
   readonly regulator: HardhatEthersSigner;
+  readonly secondRegulator: HardhatEthersSigner;
   readonly stranger: HardhatEthersSigner;
   readonly labKey: HardhatEthersSigner;
+  readonly secondLabKey: HardhatEthersSigner;
+  readonly strangerLabKey: HardhatEthersSigner;
   readonly producerKey: HardhatEthersSigner;
   /** End of the lab's accreditation. */
   readonly accreditedUntil: number;
 }
 
-/** A lab accredited for 30 more days with a key valid for a year, a producer with a key, a regulator. */
+/**
+ * The issuing lab, accredited for 30 more days with two keys valid for a year; a stranger lab with one key;
+ * a producer with a key; two regulators; an address nobody registered.
+ */
 async function deployRevocations(): Promise<RevocationFixture> {
-  const [admin, registrar, regulator, stranger, labKey, producerKey] = await ethers.getSigners();
-  if (!admin || !registrar || !regulator || !stranger || !labKey || !producerKey) throw new Error('need 6 signers');
+  const [admin, registrar, regulator, secondRegulator, stranger, labKey, secondLabKey, strangerLabKey, producerKey] = await ethers.getSigners();
+  if (!admin || !registrar || !regulator || !secondRegulator || !stranger || !labKey || !secondLabKey || !strangerLabKey || !producerKey) {
+    throw new Error('need 9 signers');
+  }
   const registry = await ethers.deployContract('ParticipantRegistry', [admin.address]);
   await registry.connect(admin).grantRole(REGISTRAR_ROLE, registrar.address);
   await registry.connect(admin).grantRole(REGULATOR_ROLE, regulator.address);
+  await registry.connect(admin).grantRole(REGULATOR_ROLE, secondRegulator.address);
   const now = await time.latest();
   const accreditedUntil = now + 30 * DAY;
   await registry
     .connect(registrar)
     .registerLab(LAB_ID, 'Enshi Selenium Testing Center', '210012345678', now - DAY, accreditedUntil);
   await registry.connect(registrar).addSigningKey(LAB_ID, labKey.address, now - DAY, now + 365 * DAY);
+  await registry.connect(registrar).addSigningKey(LAB_ID, secondLabKey.address, now - DAY, now + 365 * DAY);
+  await registry
+    .connect(registrar)
+    .registerLab(STRANGER_LAB_ID, 'Some Other Testing Lab', '210087654321', now - DAY, now + 365 * DAY);
+  await registry.connect(registrar).addSigningKey(STRANGER_LAB_ID, strangerLabKey.address, now - DAY, now + 365 * DAY);
   await registry.connect(registrar).registerProducer(PRODUCER_ID, 'Enshi Tea Co.', '91422800MA4F0XXX1Q');
   await registry.connect(registrar).addSigningKey(PRODUCER_ID, producerKey.address, now - DAY, now + 365 * DAY);
   const revocations = await ethers.deployContract('RevocationRegistry', [registry.target]);
-  return { registry, revocations, admin, registrar, regulator, stranger, labKey, producerKey, accreditedUntil };
+  return {
+    registry,
+    revocations,
+    admin,
+    registrar,
+    regulator,
+    secondRegulator,
+    stranger,
+    labKey,
+    secondLabKey,
+    strangerLabKey,
+    producerKey,
+    accreditedUntil,
+  };
 }
 
 describe('RevocationRegistry', function () {
   describe('deployment', function () {
-    it('When deployed, Then it reads roles from the participant registry and uses the same REGULATOR_ROLE', async function () {
+    it('When deployed, Then it reads roles from the participant registry, uses the same REGULATOR_ROLE and revoker id zero for the regulator', async function () {
       const { registry, revocations } = await loadFixture(deployRevocations);
 
       expect(await revocations.participantRegistry()).to.equal(registry.target);
       expect(await revocations.REGULATOR_ROLE()).to.equal(await registry.REGULATOR_ROLE());
+      expect(await revocations.REGULATOR_REVOKER_ID()).to.equal(REGULATOR_ID);
     });
 
     it('When deployed without a participant registry, Then it reverts with RevocationRegistryInvalidParticipantRegistry', async function () {
@@ -68,19 +102,14 @@ describe('RevocationRegistry', function () {
   });
 
   describe('revoke', function () {
-    it('When a record was never revoked, Then revocationOf says so with every field zero', async function () {
+    it('When a record was never revoked, Then revocationBy says so with every field zero, for the lab and the regulator', async function () {
       const { revocations } = await loadFixture(deployRevocations);
 
-      expect(await revocations.revocationOf(REPORT)).to.deep.equal([
-        false,
-        0n,
-        0n,
-        ethers.ZeroAddress,
-        ethers.ZeroHash,
-      ]);
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal(NOT_REVOKED);
+      expect(await revocations.revocationBy(REPORT, REGULATOR_ID)).to.deep.equal(NOT_REVOKED);
     });
 
-    it('When a valid lab key revokes, Then RecordRevoked names the lab and revocationOf records key, lab, reason and time', async function () {
+    it('When a valid lab key revokes, Then RecordRevoked names the lab, and revocationBy(lab) records key, reason and time while the regulator slot stays empty', async function () {
       const { revocations, labKey } = await loadFixture(deployRevocations);
 
       const tx = await revocations.connect(labKey).revoke(REPORT, REASON_SAMPLE_MIX_UP);
@@ -89,29 +118,29 @@ describe('RevocationRegistry', function () {
       await expect(tx)
         .to.emit(revocations, 'RecordRevoked')
         .withArgs(REPORT, LAB_ID, labKey.address, REASON_SAMPLE_MIX_UP);
-      expect(await revocations.revocationOf(REPORT)).to.deep.equal([
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal([
         true,
         BigInt(REASON_SAMPLE_MIX_UP),
         BigInt(revokedAt),
         labKey.address,
-        LAB_ID,
       ]);
+      expect(await revocations.revocationBy(REPORT, REGULATOR_ID)).to.deep.equal(NOT_REVOKED);
     });
 
-    it('When the regulator revokes, Then it is recorded with participant id zero', async function () {
+    it('When the regulator revokes, Then it is recorded under revoker id zero', async function () {
       const { revocations, regulator } = await loadFixture(deployRevocations);
 
       const tx = await revocations.connect(regulator).revoke(REPORT, 0);
       const revokedAt = await time.latest();
 
-      await expect(tx).to.emit(revocations, 'RecordRevoked').withArgs(REPORT, ethers.ZeroHash, regulator.address, 0);
-      expect(await revocations.revocationOf(REPORT)).to.deep.equal([
+      await expect(tx).to.emit(revocations, 'RecordRevoked').withArgs(REPORT, REGULATOR_ID, regulator.address, 0);
+      expect(await revocations.revocationBy(REPORT, REGULATOR_ID)).to.deep.equal([
         true,
         0n,
         BigInt(revokedAt),
         regulator.address,
-        ethers.ZeroHash,
       ]);
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal(NOT_REVOKED);
     });
 
     it('When a regulator is also a lab key, Then its revocation is recorded as the regulator', async function () {
@@ -120,10 +149,99 @@ describe('RevocationRegistry', function () {
 
       await expect(revocations.connect(labKey).revoke(REPORT, 1))
         .to.emit(revocations, 'RecordRevoked')
-        .withArgs(REPORT, ethers.ZeroHash, labKey.address, 1);
+        .withArgs(REPORT, REGULATOR_ID, labKey.address, 1);
+      expect((await revocations.revocationBy(REPORT, LAB_ID))[0]).to.equal(false);
+    });
+  });
+
+  describe('attacks', function () {
+    it('When a stranger lab revokes a record first (squatting), Then the issuing lab still revokes it, and each revocation is kept under its own lab', async function () {
+      const { revocations, strangerLabKey, labKey } = await loadFixture(deployRevocations);
+      await revocations.connect(strangerLabKey).revoke(REPORT, REASON_FRAUD_SUSPECTED);
+      const strangerAt = await time.latest();
+
+      await expect(revocations.connect(labKey).revoke(REPORT, REASON_SAMPLE_MIX_UP))
+        .to.emit(revocations, 'RecordRevoked')
+        .withArgs(REPORT, LAB_ID, labKey.address, REASON_SAMPLE_MIX_UP);
+      const issuerAt = await time.latest();
+
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal([
+        true,
+        BigInt(REASON_SAMPLE_MIX_UP),
+        BigInt(issuerAt),
+        labKey.address,
+      ]);
+      expect(await revocations.revocationBy(REPORT, STRANGER_LAB_ID)).to.deep.equal([
+        true,
+        BigInt(REASON_FRAUD_SUSPECTED),
+        BigInt(strangerAt),
+        strangerLabKey.address,
+      ]);
     });
 
-    it('When a stranger, a producer key or the registry admin revokes, Then it reverts with RevocationRegistryUnauthorizedRevoker', async function () {
+    it('When a stranger lab revokes a record first, Then the regulator still revokes it', async function () {
+      const { revocations, strangerLabKey, regulator } = await loadFixture(deployRevocations);
+      await revocations.connect(strangerLabKey).revoke(REPORT, REASON_FRAUD_SUSPECTED);
+
+      await expect(revocations.connect(regulator).revoke(REPORT, REASON_SAMPLE_MIX_UP))
+        .to.emit(revocations, 'RecordRevoked')
+        .withArgs(REPORT, REGULATOR_ID, regulator.address, REASON_SAMPLE_MIX_UP);
+      const regulatorAt = await time.latest();
+
+      expect(await revocations.revocationBy(REPORT, REGULATOR_ID)).to.deep.equal([
+        true,
+        BigInt(REASON_SAMPLE_MIX_UP),
+        BigInt(regulatorAt),
+        regulator.address,
+      ]);
+    });
+
+    it('When the issuing lab and the regulator both revoke, in either order, Then neither blocks the other', async function () {
+      const { revocations, labKey, regulator } = await loadFixture(deployRevocations);
+      const OTHER = ethers.id('another leaf');
+
+      await revocations.connect(labKey).revoke(REPORT, 1);
+      await expect(revocations.connect(regulator).revoke(REPORT, 2)).to.emit(revocations, 'RecordRevoked');
+      await revocations.connect(regulator).revoke(OTHER, 2);
+      await expect(revocations.connect(labKey).revoke(OTHER, 1)).to.emit(revocations, 'RecordRevoked');
+
+      for (const leaf of [REPORT, OTHER]) {
+        expect((await revocations.revocationBy(leaf, LAB_ID))[0]).to.equal(true);
+        expect((await revocations.revocationBy(leaf, REGULATOR_ID))[0]).to.equal(true);
+      }
+    });
+
+    it('When the same lab revokes a record twice, with the same key or another of its keys, Then it reverts with RevocationRegistryAlreadyRevoked naming the lab and keeps the first revocation', async function () {
+      const { revocations, labKey, secondLabKey } = await loadFixture(deployRevocations);
+      await revocations.connect(labKey).revoke(REPORT, REASON_SAMPLE_MIX_UP);
+      const revokedAt = await time.latest();
+
+      for (const caller of [labKey, secondLabKey]) {
+        await expect(revocations.connect(caller).revoke(REPORT, 9))
+          .to.be.revertedWithCustomError(revocations, 'RevocationRegistryAlreadyRevoked')
+          .withArgs(REPORT, LAB_ID, revokedAt);
+      }
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal([
+        true,
+        BigInt(REASON_SAMPLE_MIX_UP),
+        BigInt(revokedAt),
+        labKey.address,
+      ]);
+    });
+
+    it('When the regulator revokes a record twice, from the same or another regulator account, Then it reverts with RevocationRegistryAlreadyRevoked naming revoker id zero', async function () {
+      const { revocations, regulator, secondRegulator } = await loadFixture(deployRevocations);
+      await revocations.connect(regulator).revoke(REPORT, REASON_SAMPLE_MIX_UP);
+      const revokedAt = await time.latest();
+
+      for (const caller of [regulator, secondRegulator]) {
+        await expect(revocations.connect(caller).revoke(REPORT, 9))
+          .to.be.revertedWithCustomError(revocations, 'RevocationRegistryAlreadyRevoked')
+          .withArgs(REPORT, REGULATOR_ID, revokedAt);
+      }
+    });
+
+    it('When an unregistered address, a producer key, the registry admin or the registrar revokes, Then it reverts with RevocationRegistryUnauthorizedRevoker and nothing is recorded', async function () {
       const { revocations, stranger, producerKey, admin, registrar } = await loadFixture(deployRevocations);
 
       for (const caller of [stranger, producerKey, admin, registrar]) {
@@ -131,16 +249,31 @@ describe('RevocationRegistry', function () {
           .to.be.revertedWithCustomError(revocations, 'RevocationRegistryUnauthorizedRevoker')
           .withArgs(caller.address);
       }
-      expect((await revocations.revocationOf(REPORT))[0]).to.equal(false);
+      expect(await revocations.revocationBy(REPORT, REGULATOR_ID)).to.deep.equal(NOT_REVOKED);
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal(NOT_REVOKED);
     });
 
-    it('When the lab key is revoked, Then it can no longer revoke records', async function () {
-      const { registry, revocations, registrar, labKey } = await loadFixture(deployRevocations);
+    it('When a lab key is revoked, Then it can no longer revoke records, while the lab\'s other key still can', async function () {
+      const { registry, revocations, registrar, labKey, secondLabKey } = await loadFixture(deployRevocations);
       await registry.connect(registrar).revokeSigningKey(labKey.address);
 
       await expect(revocations.connect(labKey).revoke(REPORT, 1))
         .to.be.revertedWithCustomError(revocations, 'RevocationRegistryUnauthorizedRevoker')
         .withArgs(labKey.address);
+      await expect(revocations.connect(secondLabKey).revoke(REPORT, 1))
+        .to.emit(revocations, 'RecordRevoked')
+        .withArgs(REPORT, LAB_ID, secondLabKey.address, 1);
+    });
+
+    it('When the lab itself is revoked, Then none of its keys can revoke records', async function () {
+      const { registry, revocations, registrar, labKey, secondLabKey } = await loadFixture(deployRevocations);
+      await registry.connect(registrar).revokeParticipant(LAB_ID);
+
+      for (const caller of [labKey, secondLabKey]) {
+        await expect(revocations.connect(caller).revoke(REPORT, 1))
+          .to.be.revertedWithCustomError(revocations, 'RevocationRegistryUnauthorizedRevoker')
+          .withArgs(caller.address);
+      }
     });
 
     it('When the lab accreditation has expired, Then its key can no longer revoke records', async function () {
@@ -150,25 +283,6 @@ describe('RevocationRegistry', function () {
       await expect(revocations.connect(labKey).revoke(REPORT, 1))
         .to.be.revertedWithCustomError(revocations, 'RevocationRegistryUnauthorizedRevoker')
         .withArgs(labKey.address);
-    });
-
-    it('When a record is revoked twice, Then it reverts with RevocationRegistryAlreadyRevoked and keeps the first revocation', async function () {
-      const { revocations, labKey, regulator } = await loadFixture(deployRevocations);
-      await revocations.connect(labKey).revoke(REPORT, REASON_SAMPLE_MIX_UP);
-      const revokedAt = await time.latest();
-
-      for (const caller of [labKey, regulator]) {
-        await expect(revocations.connect(caller).revoke(REPORT, 9))
-          .to.be.revertedWithCustomError(revocations, 'RevocationRegistryAlreadyRevoked')
-          .withArgs(REPORT, revokedAt);
-      }
-      expect(await revocations.revocationOf(REPORT)).to.deep.equal([
-        true,
-        BigInt(REASON_SAMPLE_MIX_UP),
-        BigInt(revokedAt),
-        labKey.address,
-        LAB_ID,
-      ]);
     });
   });
 });

@@ -35,8 +35,12 @@ export interface World {
   /** The operator (deployer, anchorer, registrar, regulator): anvil's first dev key. */
   operatorKey: string;
   participants: WorldParticipant[];
-  anchors: { chainLogId: string; size: number; root: string }[];
-  /** Revocations in order; `byKey` null = the operator as regulator, else a participant's signing key. */
+  /** Checkpoints in order; after a log's first, each carries the RFC 9162 consistency proof from the previous one. */
+  anchors: { chainLogId: string; size: number; root: string; consistencyProof?: string[] }[];
+  /**
+   * Revocations in order; `byKey` null = the operator as regulator, else a participant's signing key (a lab's:
+   * recorded under that lab, which counts only when it issued the record).
+   */
   revocations: { leafHash: string; reasonCode: number; byKey: string | null }[];
 }
 
@@ -64,7 +68,7 @@ export async function replayWorld(world: World): Promise<ReplayedWorld> {
       for (const k of p.keys) await registries.addKey(id, new Wallet(k.privateKey).address, k.validFrom, k.validTo);
     }
     const ledger = TraceLedger__factory.connect(deployment.traceLedger, operator);
-    for (const a of world.anchors) await (await ledger.anchor(a.chainLogId, a.size, a.root, [])).wait();
+    for (const a of world.anchors) await (await ledger.anchor(a.chainLogId, a.size, a.root, a.consistencyProof ?? [])).wait();
     for (const r of world.revocations) {
       if (r.byKey === null) {
         await registries.revokeRecord(r.leafHash, r.reasonCode);

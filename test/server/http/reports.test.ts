@@ -1,7 +1,9 @@
 import { expect } from 'chai';
-import type { Wallet } from 'ethers';
+import { parseEther, type Wallet } from 'ethers';
 import request from 'supertest';
 import { RpcChainReader } from '../../../server/chain/reader';
+import { Registries } from '../../../server/chain/registry';
+import { revocationReasonNumber } from '../../../server/records';
 import { verifyBundle } from '../../../server/verification/verify';
 import { batchInput, randomWallet, USCC } from '../records/fixtures';
 import { signedReport } from '../../support/records';
@@ -177,10 +179,23 @@ describe('server/http reports, records and revocations (real anvil node)', funct
       expectError(await request(t.app).post('/api/v1/revocations').set(admin()).send({ recordId: 'NO-SUCH-RECORD', reason: 'other' }), 404, 'not-found');
     });
 
-    it('When the regulator revokes a report, Then it answers 201 with the transaction, and the revocation shows everywhere', async () => {
+    it('When a lab that did not issue the report revokes it on chain, Then GET /revocations/:id still answers 404 and the record shows no revocation', async () => {
+      const stranger = randomWallet();
+      await labWithKey(stranger);
+      await (await t.sys.operator.sendTransaction({ to: stranger.address, value: parseEther('1') })).wait();
+      const { leafHash } = (await request(t.app).get(`/api/v1/records/${reportId}`)).body as { leafHash: string };
+      await new Registries(t.sys.deployment, stranger.connect(t.sys.provider)).revokeRecord(leafHash, revocationReasonNumber('fraud-suspected'));
+      await t.sys.mirror.sync();
+
+      expectError(await request(t.app).get(`/api/v1/revocations/${reportId}`), 404, 'not-found');
+      expect((await request(t.app).get(`/api/v1/records/${reportId}`)).body.revocation).to.equal(null);
+    });
+
+    it("When the regulator revokes a report (after a stranger lab's revocation), Then it answers 201 with the transaction, and the revocation shows everywhere", async () => {
       const res = await request(t.app).post('/api/v1/revocations').set(admin()).send({ recordId: reportId, reason: 'sample-mismatch' });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
-      expect(res.body).to.include({ recordId: reportId, reason: 'sample-mismatch', reasonCode: 2, participantId: null });
+      expect(res.body).to.include({ recordId: reportId, by: 'regulator', reason: 'sample-mismatch', reasonCode: 2, participantId: null });
+      expect(res.body.revocations).to.have.length(1);
       expect(res.body.txHash).to.match(/^0x[0-9a-f]{64}$/);
 
       const got = await request(t.app).get(`/api/v1/revocations/${reportId}`);
@@ -190,7 +205,7 @@ describe('server/http reports, records and revocations (real anvil node)', funct
       expect(view.body.revocation.reason).to.equal('sample-mismatch');
     });
 
-    it('When the record is revoked again, Then it answers 409 conflict', async () => {
+    it('When the regulator revokes the record again, Then it answers 409 conflict', async () => {
       expectError(await request(t.app).post('/api/v1/revocations').set(admin()).send({ recordId: reportId, reason: 'other' }), 409, 'conflict');
     });
   });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { parseEther } from 'ethers';
+import { parseEther, type Wallet } from 'ethers';
+import { RpcChainReader } from '../../../server/chain/reader';
 import { Registries } from '../../../server/chain/registry';
 import { revocationReasonNumber } from '../../../server/records';
 import { bundleOf } from '../../../server/service/bundles';
@@ -10,8 +11,12 @@ import {
   verifyConsumerBundles,
   worst,
 } from '../../../server/service/consumer';
+import { revocationOfRecord, revokeRecord } from '../../../server/service/revocations';
 import type { ProofBundle } from '../../../server/verification/bundle';
+import { JsonRpcChainReader } from '../../../server/verification/json-rpc';
+import { verifyBundle, type Verdict } from '../../../server/verification/verify';
 import { anchorAll, bootConsumerSystem, GTIN14, submitBatch, submitReport, type ConsumerFixture } from '../../support/batches';
+import { registerLab } from '../../support/system';
 
 /** Values of private fields in the fixtures (certificateIssuer, client, sampling, signatories). */
 const PRIVATE_VALUES = ['张伟', '+86 915 4321 000', '0915-4321000', '陕西省安康市紫阳县城关镇茶园路8号', '李娜', 'GB/T 8302 取样', '王芳', '陈强', '刘洋'];
@@ -127,6 +132,106 @@ describe('server/service/consumer (real anvil node)', function () {
 
     expect(view.verdict).to.equal('revoked');
     expect(view.reports[0]!.revocation?.reason).to.equal('issued-in-error');
+  });
+
+  describe('recalls that cannot be blocked or faked', () => {
+    /** A lab that did not issue the reports below, with a funded key. */
+    let stranger: Wallet;
+    before(async () => {
+      stranger = (await registerLab(f.sys, '202761070456')).key;
+      await (await f.sys.operator.sendTransaction({ to: f.lab.key.address, value: parseEther('1') })).wait();
+      await (await f.sys.operator.sendTransaction({ to: stranger.address, value: parseEther('1') })).wait();
+    });
+
+    const revokeAs = async (key: Wallet, leafHash: string, reason: Parameters<typeof revocationReasonNumber>[0]) => {
+      await new Registries(f.sys.deployment, key.connect(f.sys.provider)).revokeRecord(leafHash, revocationReasonNumber(reason));
+      await f.sys.mirror.sync();
+    };
+
+    /** The report's verdict through the ethers reader (the server) and the plain JSON-RPC reader (the CLI and the browser). */
+    async function verdictsOnChain(recordId: string): Promise<Verdict[]> {
+      const bundle = await bundleOf(f.sys.store, f.sys.deployment, (await f.sys.store.getRecord(recordId))!);
+      const ethersReader = RpcChainReader.fromUrl(f.sys.rpcUrl, f.sys.deployment);
+      try {
+        return [(await verifyBundle(bundle, { chain: ethersReader })).verdict, (await verifyBundle(bundle, { chain: JsonRpcChainReader.fromUrl(f.sys.rpcUrl, f.sys.deployment) })).verdict];
+      } finally {
+        ethersReader.destroy();
+      }
+    }
+
+    it("When a stranger lab revokes a report, Then it stays valid everywhere; when the issuing lab then recalls it, Then it turns revoked with the issuer's reason", async () => {
+      const batch = await submitBatch(f);
+      const report = await submitReport(f, batch.id);
+      await anchorAll(f.sys);
+      expect((await verifyBatchForConsumer(f.ctx, batch.id)).verdict).to.equal('valid'); // cached now
+
+      await revokeAs(stranger, report.leafHash, 'fraud-suspected');
+
+      const faked = await verifyBatchForConsumer(f.ctx, batch.id);
+      expect(faked.verdict, JSON.stringify(faked.reports[0]?.steps)).to.equal('valid');
+      expect(faked.reports[0]!.revocation).to.equal(null);
+      expect(faked.reports[0]!.steps.find((s) => s.step === 'checkNotRevoked')).to.include({ status: 'passed', code: 'notRevoked' });
+      expect(await verdictsOnChain(report.id)).to.deep.equal(['valid', 'valid']);
+      let code: string | undefined;
+      await revocationOfRecord(f.sys.store, report.id).catch((e: { code: string }) => (code = e.code));
+      expect(code, 'GET /revocations/:id of a stranger-only revocation').to.equal('not-found');
+
+      await revokeAs(f.lab.key, report.leafHash, 'issued-in-error');
+
+      const recalled = await verifyBatchForConsumer(f.ctx, batch.id);
+      expect(recalled.verdict).to.equal('revoked');
+      expect(recalled.reports[0]!.revocation).to.include({ reason: 'issued-in-error', revokedBy: f.lab.key.address, source: 'chain' });
+      expect(recalled.reports[0]!.steps.find((s) => s.step === 'checkNotRevoked')?.params).to.include({ by: 'lab', reason: 'issued-in-error' });
+      expect(await verdictsOnChain(report.id)).to.deep.equal(['revoked', 'revoked']);
+      expect(await revocationOfRecord(f.sys.store, report.id)).to.deep.include({ by: 'issuer', reason: 'issued-in-error', participantId: f.lab.id });
+    });
+
+    it('When a stranger lab revokes a report first, Then the regulator still recalls it through the service and the view turns revoked', async () => {
+      const batch = await submitBatch(f);
+      const report = await submitReport(f, batch.id);
+      await anchorAll(f.sys);
+      await revokeAs(stranger, report.leafHash, 'fraud-suspected');
+
+      const view = await revokeRecord(f.sys, { recordId: report.id, reason: 'sample-mismatch' });
+
+      expect(view).to.deep.include({ by: 'regulator', reason: 'sample-mismatch', participantId: null });
+      expect(view.revocations.map((r) => r.by)).to.deep.equal(['regulator']);
+      const after = await verifyBatchForConsumer(f.ctx, batch.id);
+      expect(after.verdict).to.equal('revoked');
+      expect(after.reports[0]!.revocation?.reason).to.equal('sample-mismatch');
+      expect(await verdictsOnChain(report.id)).to.deep.equal(['revoked', 'revoked']);
+    });
+
+    it("When the issuing lab recalled a report, Then the regulator's later recall is still accepted; the earliest one is shown, both are listed, and a second one by the regulator is a conflict", async () => {
+      const batch = await submitBatch(f);
+      const report = await submitReport(f, batch.id);
+      await anchorAll(f.sys);
+      await revokeAs(f.lab.key, report.leafHash, 'issued-in-error');
+      await f.sys.provider.send('evm_increaseTime', [2]); // a later block time (on a tie, the regulator's is shown)
+
+      const view = await revokeRecord(f.sys, { recordId: report.id, reason: 'sample-mismatch' });
+
+      expect(view).to.deep.include({ by: 'issuer', reason: 'issued-in-error' });
+      expect(view.revocations.map((r) => [r.by, r.reason])).to.deep.equal([
+        ['issuer', 'issued-in-error'],
+        ['regulator', 'sample-mismatch'],
+      ]);
+      expect((await verifyBatchForConsumer(f.ctx, batch.id)).reports[0]!.revocation?.reason).to.equal('issued-in-error');
+      let code: string | undefined;
+      await revokeRecord(f.sys, { recordId: report.id, reason: 'other' }).catch((e: { code: string }) => (code = e.code));
+      expect(code).to.equal('conflict');
+    });
+
+    it("When a lab revokes a batch (the operator's record, issued by no lab), Then it does not count: the batch stays valid", async () => {
+      const batch = await submitBatch(f);
+      await anchorAll(f.sys);
+
+      await revokeAs(f.lab.key, batch.leafHash, 'product-recall');
+
+      const view = await verifyBatchForConsumer(f.ctx, batch.id);
+      expect(view.batchVerdict).to.equal('valid');
+      expect(view.revocation).to.equal(null);
+    });
   });
 
   it('When a report bundle is tampered with (a disclosed result changed), Then the view is invalid at checkFieldDisclosures', async () => {
