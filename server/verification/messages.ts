@@ -83,6 +83,11 @@ const step = (p: Params, lang: Lang): string => STEP_TITLES[p.step as AnyStepNam
 const role = (p: Params, lang: Lang): string => ROLE_WORDS[s(p.role)]?.[lang] ?? s(p.role);
 const reason = (p: Params, lang: Lang): string => REVOCATION_REASON_WORDS[s(p.reason) as 'unknown']?.[lang] ?? s(p.reason);
 const proofReason = (p: Params, lang: Lang): string => PROOF_REASON_WORDS[s(p.reason)]?.[lang] ?? s(p.reason);
+/** The date of an ISO instant in China Standard Time (UTC+8), `YYYY-MM-DD`; the value itself if it is none. */
+const beijingDate = (v: string | number | undefined): string => {
+  const ms = Date.parse(s(v));
+  return Number.isFinite(ms) ? new Date(ms + 8 * 3600_000).toISOString().slice(0, 10) : s(v);
+};
 
 // Data-sharing trails (server/trails/trail.ts).
 /** The trail record a message names: `recordId` and `seq` (or, with `prefix` 'prev' or 'before', `prevRecordId` and `prevSeq`…). */
@@ -183,6 +188,23 @@ export const MESSAGES = {
   // checkReportSubject
   reportSubjectOk: { zh: (p) => `检测机构签发此报告时写明的批次是 ${s(p.batch)}。`, en: (p) => `The lab signed this report for batch ${s(p.batch)}.` },
   reportOtherBatch: { zh: (p) => `检测机构签发此报告时写明的批次是 ${s(p.named)}，不是本批次 ${s(p.batch)}。`, en: (p) => `The lab signed this report for batch ${s(p.named)}, not for batch ${s(p.batch)}.` },
+  // The label's claim (./claim): a headline and a line of detail, at the top of the consumer page.
+  claimSeleniumRich: { zh: (p) => `真实可信，按 ${s(p.standard)} 属富硒`, en: (p) => `Authentic and selenium-rich per ${s(p.standard)}` },
+  claimSeleniumContaining: { zh: (p) => `真实可信，按 ${s(p.standard)} 属含硒`, en: (p) => `Authentic and selenium-containing per ${s(p.standard)}` },
+  claimBelowRange: { zh: () => '真实可信，但硒含量低于富硒范围', en: () => 'Authentic, but below the selenium-rich range' },
+  claimAboveRange: { zh: () => '真实可信，但硒含量高于富硒范围', en: () => 'Authentic, but above the selenium-rich range' },
+  claimNoStandard: { zh: () => '真实可信，但没有适用的富硒标准', en: () => 'Authentic, but no selenium standard applies' },
+  claimNoStandardDetail: { zh: () => '此产品品类或检测单位没有适用的硒含量标准，无法判定是否富硒。', en: () => 'No selenium standard covers this product category or unit, so whether it is selenium-rich cannot be judged.' },
+  claimNoReport: { zh: () => '真实可信，尚无检测报告', en: () => 'Authentic, no lab report' },
+  claimNoReportDetail: { zh: () => '批次记录真实，但还没有检测机构证明其硒含量，不能据此认定富硒。', en: () => 'The batch record is genuine, but no lab has reported its selenium content, so it is not shown to be selenium-rich.' },
+  claimReportRevoked: { zh: (p) => `检测报告已于 ${beijingDate(p.at)} 撤销：${reason(p, 'zh')}`, en: (p) => `Report revoked on ${beijingDate(p.at)}: ${reason(p, 'en')}` },
+  claimReportRevokedDetail: { zh: () => '此报告不能再作为富硒依据。', en: () => 'The report no longer supports any selenium claim.' },
+  claimBatchRevoked: { zh: (p) => `此批次已于 ${beijingDate(p.at)} 撤销：${reason(p, 'zh')}`, en: (p) => `Batch revoked on ${beijingDate(p.at)}: ${reason(p, 'en')}` },
+  claimBatchRevokedDetail: { zh: () => '此标签不能再作为富硒依据。', en: () => 'This label no longer supports any selenium claim.' },
+  claimPending: { zh: () => '尚未上链，暂时无法证明', en: () => 'Not anchored yet: nothing proven so far' },
+  claimPendingDetail: { zh: () => '记录已收到，正在等待写入区块链，请稍后再扫码查看。', en: () => 'Recorded, and waiting to be anchored on chain. Scan again in a minute.' },
+  claimInvalid: { zh: () => '验证失败：请勿相信此标签', en: () => 'Invalid: do not trust this label' },
+  claimInvalidDetail: { zh: () => '有记录与其证明不符，见下方验证步骤。', en: () => 'A record does not match its proof; see the steps below.' },
   // any step
   notRun: { zh: (p) => `未执行：“${step(p, 'zh')}”未通过。`, en: (p) => `Not run: ${s(p.step)} failed.` },
   stepCrashed: { zh: () => '此步骤未能完成。', en: () => 'This step could not be completed.' },
