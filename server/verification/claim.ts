@@ -23,8 +23,8 @@ import type { StandardRef } from '../standards/classify';
 import { messageText, type Lang, type MessageCode, type Params } from './messages';
 import type { VerificationResult } from './verify';
 
-export const CLAIM_KINDS = ['selenium-rich', 'selenium-containing', 'below-range', 'above-range', 'no-standard', 'no-report', 'report-revoked', 'batch-revoked', 'pending', 'invalid'] as const;
-export type ClaimKind = (typeof CLAIM_KINDS)[number];
+/** The tier kinds rest on the deciding report's classification; the others on what was (not) proven. */
+export type ClaimKind = 'selenium-rich' | 'selenium-containing' | 'below-range' | 'above-range' | 'no-standard' | 'no-report' | 'report-revoked' | 'batch-revoked' | 'pending' | 'invalid';
 export type ClaimTone = 'good' | 'warn' | 'bad';
 
 export interface BatchClaim {
@@ -41,34 +41,9 @@ export interface BatchClaim {
   detail: { zh: string; en: string } | null;
 }
 
-const TONES: Record<ClaimKind, ClaimTone> = {
-  'selenium-rich': 'good',
-  'selenium-containing': 'good',
-  'below-range': 'warn',
-  'above-range': 'warn',
-  'no-standard': 'warn',
-  'no-report': 'warn',
-  pending: 'warn',
-  'report-revoked': 'bad',
-  'batch-revoked': 'bad',
-  invalid: 'bad',
-};
+const toneOf = (kind: ClaimKind): ClaimTone => (kind === 'selenium-rich' || kind === 'selenium-containing' ? 'good' : kind === 'invalid' || kind.endsWith('-revoked') ? 'bad' : 'warn');
 
-/** The headline and its line of detail, as message codes (server/verification/messages). */
-const CLAIM_MESSAGES: Record<ClaimKind, { headline: MessageCode; detail: MessageCode }> = {
-  'selenium-rich': { headline: 'claimSeleniumRich', detail: 'classified' },
-  'selenium-containing': { headline: 'claimSeleniumContaining', detail: 'classified' },
-  'below-range': { headline: 'claimBelowRange', detail: 'classified' },
-  'above-range': { headline: 'claimAboveRange', detail: 'classified' },
-  'no-standard': { headline: 'claimNoStandard', detail: 'claimNoStandardDetail' },
-  'no-report': { headline: 'claimNoReport', detail: 'claimNoReportDetail' },
-  'report-revoked': { headline: 'claimReportRevoked', detail: 'claimReportRevokedDetail' },
-  'batch-revoked': { headline: 'claimBatchRevoked', detail: 'claimBatchRevokedDetail' },
-  pending: { headline: 'claimPending', detail: 'claimPendingDetail' },
-  invalid: { headline: 'claimInvalid', detail: 'claimInvalidDetail' },
-};
-
-const make = (kind: ClaimKind, more: Partial<Omit<BatchClaim, 'kind' | 'tone'>> = {}): BatchClaim => ({ kind, tone: TONES[kind], reportId: null, standard: null, revokedAt: null, reason: null, detail: null, ...more });
+const make = (kind: ClaimKind, more: Partial<Omit<BatchClaim, 'kind' | 'tone'>> = {}): BatchClaim => ({ kind, tone: toneOf(kind), reportId: null, standard: null, revokedAt: null, reason: null, detail: null, ...more });
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -95,9 +70,17 @@ export function claimOf(batch: VerificationResult, reports: readonly Verificatio
   return make(c.tier, { reportId, standard: c.standard, detail: { zh: c.reason_zh, en: c.reason_en } });
 }
 
-/** The claim's headline and line of detail in `lang`, from the one message table. */
+/** Standard codes, dates and amounts in a claim's sentences that a narrow screen must not break (NY/T 600-|2002). */
+export const UNBREAKABLE = /[A-Z][A-Z0-9]*\/?T? ?\d[\d.]*-\d{4}|\d{4}-\d{2}-\d{2}|\d[\d.–]* ?mg\/kg/g;
+
+/**
+ * The claim's headline and line of detail in `lang`, from the one message table: the headline's code is
+ * `claim` + the kind in PascalCase (claimSeleniumRich…), its detail the classification for the tier kinds
+ * (`classified`), else the headline's code + `Detail`.
+ */
 export function claimText(claim: BatchClaim, lang: Lang): { headline: string; detail: string } {
-  const codes = CLAIM_MESSAGES[claim.kind];
+  const headline = `claim${claim.kind.replace(/(?:^|-)(\w)/g, (_, c: string) => c.toUpperCase())}` as MessageCode;
+  const detail = (claim.detail ? 'classified' : `${headline}Detail`) as MessageCode;
   const params: Params = { standard: claim.standard?.code ?? '?', at: claim.revokedAt ?? '?', reason: claim.reason ?? 'unknown', zh: claim.detail?.zh ?? '', en: claim.detail?.en ?? '' };
-  return { headline: messageText(codes.headline, params, lang), detail: messageText(codes.detail, params, lang) };
+  return { headline: messageText(headline, params, lang), detail: messageText(detail, params, lang) };
 }

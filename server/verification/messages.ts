@@ -204,6 +204,7 @@ export const MESSAGES = {
   claimPending: { zh: () => '尚未上链，暂时无法证明', en: () => 'Not anchored yet: nothing proven so far' },
   claimPendingDetail: { zh: () => '记录已收到，正在等待写入区块链，请稍后再扫码查看。', en: () => 'Recorded, and waiting to be anchored on chain. Scan again in a minute.' },
   claimInvalid: { zh: () => '验证失败：请勿相信此标签', en: () => 'Invalid: do not trust this label' },
+  claimNameUnconfirmed: { zh: (p) => `产品名称由生产者填写，名称中的“${s(p.word)}”未获有效检测报告证实。`, en: () => "The product name is the producer's own; no valid lab report confirms the selenium it claims." },
   claimInvalidDetail: { zh: () => '有记录与其证明不符，见下方验证步骤。', en: () => 'A record does not match its proof; see the steps below.' },
   // any step
   notRun: { zh: (p) => `未执行：“${step(p, 'zh')}”未通过。`, en: (p) => `Not run: ${s(p.step)} failed.` },
@@ -326,7 +327,7 @@ export function stepTitle(stepName: string, lang: Lang): string {
   return STEP_TITLES[stepName as AnyStepName]?.[lang] ?? stepName;
 }
 
-/** What the consumer page's own check says in its verdict box. */
+/** How the consumer page's own check checked, under the claim it computed (./claim) in its verdict box. */
 export const BROWSER_TEXT = {
   zh: {
     checking: '正在本机验证…',
@@ -334,8 +335,8 @@ export const BROWSER_TEXT = {
     validNoChain: '您的浏览器已核对数据、签名与证明一致（未连接区块链节点，上链状态以服务器为准）',
     chainUnreachable: '您的浏览器已核对证明，但区块链节点没有应答，暂未核对链上记录',
     pending: '您的浏览器核对：记录尚未上链',
-    invalid: '您的浏览器发现问题：数据与证明不符，请勿相信此标签',
-    revoked: '您的浏览器核对：检测报告已撤销',
+    invalid: '您的浏览器发现问题：数据与证明不符',
+    revoked: '您的浏览器已核对签名与证明，并读到撤销记录',
     error: '浏览器验证未能完成',
     batch: '批次',
     report: '报告',
@@ -347,8 +348,8 @@ export const BROWSER_TEXT = {
     validNoChain: 'Your browser checked the data and signatures against their proofs (no chain endpoint; anchoring is as the server says)',
     chainUnreachable: 'Your browser checked the proofs, but the chain endpoint did not answer, so the chain was not read',
     pending: 'Checked by your browser: not yet anchored',
-    invalid: 'Your browser found a problem: the data do not match their proofs. Do not trust this label',
-    revoked: 'Checked by your browser: a lab report is revoked',
+    invalid: 'Your browser found a problem: the data do not match their proofs',
+    revoked: 'Your browser checked the signatures and proofs, and found a revocation',
     error: 'Browser verification could not finish',
     batch: 'Batch',
     report: 'Report',
