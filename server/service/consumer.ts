@@ -9,7 +9,7 @@ import type { ServiceContext as AppContext } from './context';
 import { publicFieldNames } from '../records';
 import type { Classification } from '../standards';
 import type { StoredRecord } from '../store/types';
-import { mergeVerdicts, messageText, verifyBatch, type BatchVerification, type MessageCode, type Params, type ProofBundle, type StepResult, type StepStatus, type VerificationResult, type Verdict } from '../verification';
+import { mergeVerdicts, messageText, verifyBatch, type BatchClaim, type BatchVerification, type MessageCode, type Params, type ProofBundle, type StepResult, type StepStatus, type VerificationResult, type Verdict } from '../verification';
 import { labelUri, type DigitalLink } from '../records/digital-link';
 import { bundleOf } from './bundles';
 import { batchSubject } from './ingest';
@@ -48,6 +48,8 @@ export interface ConsumerView {
   format: typeof CONSUMER_VIEW_FORMAT;
   /** invalid if any record is invalid; else revoked if any is revoked; else pending if any waits; else valid. */
   verdict: Verdict;
+  /** What the label may claim (the page's headline): see server/verification/claim. */
+  claim: BatchClaim;
   /** The batch's own verification steps. */
   steps: ConsumerStep[];
   failedStep: string | null;
@@ -150,6 +152,7 @@ export async function verifyConsumerBundles(ctx: AppContext, bundles: { batch: P
   return {
     format: CONSUMER_VIEW_FORMAT,
     verdict: checked.verdict,
+    claim: checked.claim,
     steps: batchResult.steps.map(plainStep),
     failedStep: batchResult.failedStep,
     batchVerdict: batchResult.verdict,

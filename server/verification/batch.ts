@@ -1,10 +1,12 @@
 /**
  * What a consumer's scan checks: a batch's bundle and its lab reports' bundles, each through the verifier,
  * each report classified with the batch's own verified product category and checked to name this batch,
- * and one verdict for the label. Isomorphic: the server's page and the phone's browser run this code.
+ * one verdict for the label, and the claim the label may make (./claim). Isomorphic: the server's page and
+ * the phone's browser run this code.
  */
 import { listCategories } from '../standards/classify';
 import type { ChainReader } from './chain';
+import { claimOf, type BatchClaim } from './claim';
 import { messageText, type MessageCode, type Params } from './messages';
 import { mergeVerdicts, verifyBundle, type StepResult, type TrustRoot, type VerificationResult, type Verdict } from './verify';
 
@@ -28,6 +30,8 @@ export interface BatchVerification {
   category: { key: string; known: boolean } | null;
   /** True when every record was checked against a chain endpoint. */
   chainChecked: boolean;
+  /** What the label may claim: the consumer page's headline (rules in ./claim). */
+  claim: BatchClaim;
 }
 
 export interface BatchBundles {
@@ -85,5 +89,6 @@ export async function verifyBatch(bundles: BatchBundles, opts: VerifyBatchOption
     missingReportIds,
     category: key === null ? null : { key, known },
     chainChecked: batch.chainChecked && reports.every((r) => r.result.chainChecked),
+    claim: claimOf(batch, reports.map((r) => r.result), missingReportIds),
   };
 }

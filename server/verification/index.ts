@@ -4,4 +4,5 @@ export * from './chain';
 export * from './messages';
 export * from './verify';
 export * from './batch';
+export * from './claim';
 export * from './json-rpc';

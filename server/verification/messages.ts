@@ -84,6 +84,11 @@ const step = (p: Params, lang: Lang): string => STEP_TITLES[p.step as AnyStepNam
 const role = (p: Params, lang: Lang): string => ROLE_WORDS[s(p.role)]?.[lang] ?? s(p.role);
 const reason = (p: Params, lang: Lang): string => REVOCATION_REASON_WORDS[s(p.reason) as 'unknown']?.[lang] ?? s(p.reason);
 const proofReason = (p: Params, lang: Lang): string => PROOF_REASON_WORDS[s(p.reason)]?.[lang] ?? s(p.reason);
+/** The date of an ISO instant in China Standard Time (UTC+8), `YYYY-MM-DD`; the value itself if it is none. */
+const beijingDate = (v: string | number | undefined): string => {
+  const ms = Date.parse(s(v));
+  return Number.isFinite(ms) ? new Date(ms + 8 * 3600_000).toISOString().slice(0, 10) : s(v);
+};
 
 // Data-sharing trails (server/trails/trail.ts).
 /** The trail record a message names: `recordId` and `seq` (or, with `prefix` 'prev' or 'before', `prevRecordId` and `prevSeq`…). */
@@ -187,6 +192,24 @@ export const MESSAGES = {
   // checkReportSubject
   reportSubjectOk: { zh: (p) => `检测机构签发此报告时写明的批次是 ${s(p.batch)}。`, en: (p) => `The lab signed this report for batch ${s(p.batch)}.` },
   reportOtherBatch: { zh: (p) => `检测机构签发此报告时写明的批次是 ${s(p.named)}，不是本批次 ${s(p.batch)}。`, en: (p) => `The lab signed this report for batch ${s(p.named)}, not for batch ${s(p.batch)}.` },
+  // The label's claim (./claim): a headline and a line of detail, at the top of the consumer page.
+  claimSeleniumRich: { zh: (p) => `真实可信，按 ${s(p.standard)} 属富硒`, en: (p) => `Authentic and selenium-rich per ${s(p.standard)}` },
+  claimSeleniumContaining: { zh: (p) => `真实可信，按 ${s(p.standard)} 属含硒`, en: (p) => `Authentic and selenium-containing per ${s(p.standard)}` },
+  claimBelowRange: { zh: () => '真实可信，但硒含量低于富硒范围', en: () => 'Authentic, but below the selenium-rich range' },
+  claimAboveRange: { zh: () => '真实可信，但硒含量高于富硒范围', en: () => 'Authentic, but above the selenium-rich range' },
+  claimNoStandard: { zh: () => '真实可信，但没有适用的富硒标准', en: () => 'Authentic, but no selenium standard applies' },
+  claimNoStandardDetail: { zh: () => '此产品品类或检测单位没有适用的硒含量标准，无法判定是否富硒。', en: () => 'No selenium standard covers this product category or unit, so whether it is selenium-rich cannot be judged.' },
+  claimNoReport: { zh: () => '真实可信，尚无检测报告', en: () => 'Authentic, no lab report' },
+  claimNoReportDetail: { zh: () => '批次记录真实，但还没有检测机构证明其硒含量，不能据此认定富硒。', en: () => 'The batch record is genuine, but no lab has reported its selenium content, so it is not shown to be selenium-rich.' },
+  claimReportRevoked: { zh: (p) => `检测报告已于 ${beijingDate(p.at)} 撤销：${reason(p, 'zh')}`, en: (p) => `Report revoked on ${beijingDate(p.at)}: ${reason(p, 'en')}` },
+  claimReportRevokedDetail: { zh: () => '此报告不能再作为富硒依据。', en: () => 'The report no longer supports any selenium claim.' },
+  claimBatchRevoked: { zh: (p) => `此批次已于 ${beijingDate(p.at)} 撤销：${reason(p, 'zh')}`, en: (p) => `Batch revoked on ${beijingDate(p.at)}: ${reason(p, 'en')}` },
+  claimBatchRevokedDetail: { zh: () => '此标签不能再作为富硒依据。', en: () => 'This label no longer supports any selenium claim.' },
+  claimPending: { zh: () => '尚未上链，暂时无法证明', en: () => 'Not anchored yet: nothing proven so far' },
+  claimPendingDetail: { zh: () => '记录已收到，正在等待写入区块链，请稍后再扫码查看。', en: () => 'Recorded, and waiting to be anchored on chain. Scan again in a minute.' },
+  claimInvalid: { zh: () => '验证失败：请勿相信此标签', en: () => 'Invalid: do not trust this label' },
+  claimNameUnconfirmed: { zh: (p) => `产品名称由生产者填写，名称中的“${s(p.word)}”未获有效检测报告证实。`, en: () => "The product name is the producer's own; no valid lab report confirms the selenium it claims." },
+  claimInvalidDetail: { zh: () => '有记录与其证明不符，见下方验证步骤。', en: () => 'A record does not match its proof; see the steps below.' },
   // any step
   notRun: { zh: (p) => `未执行：“${step(p, 'zh')}”未通过。`, en: (p) => `Not run: ${s(p.step)} failed.` },
   stepCrashed: { zh: () => '此步骤未能完成。', en: () => 'This step could not be completed.' },
@@ -308,7 +331,7 @@ export function stepTitle(stepName: string, lang: Lang): string {
   return STEP_TITLES[stepName as AnyStepName]?.[lang] ?? stepName;
 }
 
-/** What the consumer page's own check says in its verdict box. */
+/** How the consumer page's own check checked, under the claim it computed (./claim) in its verdict box. */
 export const BROWSER_TEXT = {
   zh: {
     checking: '正在本机验证…',
@@ -316,8 +339,8 @@ export const BROWSER_TEXT = {
     validNoChain: '您的浏览器已核对数据、签名与证明一致（未连接区块链节点，上链状态以服务器为准）',
     chainUnreachable: '您的浏览器已核对证明，但区块链节点没有应答，暂未核对链上记录',
     pending: '您的浏览器核对：记录尚未上链',
-    invalid: '您的浏览器发现问题：数据与证明不符，请勿相信此标签',
-    revoked: '您的浏览器核对：检测报告已撤销',
+    invalid: '您的浏览器发现问题：数据与证明不符',
+    revoked: '您的浏览器已核对签名与证明，并读到撤销记录',
     error: '浏览器验证未能完成',
     batch: '批次',
     report: '报告',
@@ -329,8 +352,8 @@ export const BROWSER_TEXT = {
     validNoChain: 'Your browser checked the data and signatures against their proofs (no chain endpoint; anchoring is as the server says)',
     chainUnreachable: 'Your browser checked the proofs, but the chain endpoint did not answer, so the chain was not read',
     pending: 'Checked by your browser: not yet anchored',
-    invalid: 'Your browser found a problem: the data do not match their proofs. Do not trust this label',
-    revoked: 'Checked by your browser: a lab report is revoked',
+    invalid: 'Your browser found a problem: the data do not match their proofs',
+    revoked: 'Your browser checked the signatures and proofs, and found a revocation',
     error: 'Browser verification could not finish',
     batch: 'Batch',
     report: 'Report',

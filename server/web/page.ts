@@ -1,7 +1,7 @@
 /** Server-rendered HTML of the consumer scan page (Chinese by default, English on request) and of its error page. */
 import { formatMgPerKg, listCategories } from '../standards';
 import type { ConsumerReport, ConsumerStep, ConsumerView } from '../service/consumer';
-import { messageText, stepTitle, type Lang, type Verdict } from '../verification';
+import { UNBREAKABLE, claimText, messageText, stepTitle, type BatchClaim, type ClaimKind, type Lang, type Verdict } from '../verification';
 
 export type { Lang };
 
@@ -18,14 +18,8 @@ const STRINGS = {
     switchLang: 'English',
     switchHref: 'en',
     verdict: { valid: '已验证', pending: '待上链', invalid: '验证失败', revoked: '已撤销' } satisfies Record<Verdict, string>,
-    verdictLine: {
-      valid: '批次与检测报告已上链，签名和证明均有效。',
-      pending: '记录已收到，正在等待写入区块链，请稍后再扫码查看。',
-      invalid: '有记录与其证明不符，请勿相信此标签。',
-      revoked: '检测报告已被撤销，不能再作为富硒依据。',
-    } satisfies Record<Verdict, string>,
-    validNoReports: '批次已上链，签名和证明有效；尚无检测报告。',
-    mark: { valid: '✓', pending: '…', invalid: '✗', revoked: '!' } satisfies Record<Verdict, string>,
+    /** Why a report's tier pill is greyed out: its own state, or the label's claim rests on something else. */
+    pillWhy: { revoked: '报告已撤销', invalid: '验证失败', pending: '待上链', older: '非最新报告，不作依据', batchRevoked: '批次已撤销' },
     product: '产品',
     category: '品类',
     producer: '生产者',
@@ -42,7 +36,8 @@ const STRINGS = {
     reports: '硒含量检测报告',
     noReports: '此批次尚无检测报告。',
     missing: (ids: string) => `批次列出的报告尚未收到：${ids}`,
-    selenium: '硒含量',
+    /** A report's own verdict: that the report is genuine, not that the product is selenium-rich (its tier says that). */
+    reportVerdict: { valid: '真实有效', pending: '待上链', invalid: '验证失败', revoked: '已撤销' } satisfies Record<Verdict, string>,
     computed: '系统判定',
     labConclusion: '检测机构结论',
     standardUsed: '判定依据',
@@ -110,14 +105,7 @@ const STRINGS = {
     switchLang: '中文',
     switchHref: 'zh',
     verdict: { valid: 'Verified', pending: 'Pending', invalid: 'Verification failed', revoked: 'Revoked' } satisfies Record<Verdict, string>,
-    verdictLine: {
-      valid: 'The batch and its lab reports are anchored on chain; signatures and proofs check out.',
-      pending: 'Recorded, and waiting to be anchored on chain. Scan again in a minute.',
-      invalid: 'A record does not match its proof. Do not trust this label.',
-      revoked: 'A lab report was revoked and no longer supports a selenium claim.',
-    } satisfies Record<Verdict, string>,
-    validNoReports: 'The batch is anchored on chain and its proofs check out; it has no lab report yet.',
-    mark: { valid: '✓', pending: '…', invalid: '✗', revoked: '!' } satisfies Record<Verdict, string>,
+    pillWhy: { revoked: 'report revoked', invalid: 'verification failed', pending: 'pending', older: 'older report, not relied on', batchRevoked: 'batch revoked' },
     product: 'Product',
     category: 'Category',
     producer: 'Producer',
@@ -134,7 +122,7 @@ const STRINGS = {
     reports: 'Selenium test reports',
     noReports: 'No lab report for this batch yet.',
     missing: (ids: string) => `Reports the batch lists that are not on record yet: ${ids}`,
-    selenium: 'Selenium',
+    reportVerdict: { valid: 'Genuine', pending: 'Pending', invalid: 'Verification failed', revoked: 'Revoked' } satisfies Record<Verdict, string>,
     computed: 'Computed tier',
     labConclusion: "Lab's conclusion",
     standardUsed: 'Standard used',
@@ -199,6 +187,9 @@ const STRINGS = {
 };
 
 const STEP_MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '…', skipped: '–' };
+/** The headline's mark: ✓ only for a proven selenium claim. */
+const CLAIM_MARK: Record<BatchClaim['tone'], string> = { good: '✓', warn: '!', bad: '✗' };
+const PENDING_MARK = '…';
 
 // ---------------------------------------------------------------------------
 // Escaping.
@@ -265,17 +256,10 @@ export function renderConsumerPage(view: ConsumerView, opts: ConsumerPageOptions
   const t = STRINGS[lang];
   const b = view.batch;
   const title = str(get(b, 'certificate', 'productName')) ?? categoryName(b.productCategory, lang) ?? t.product;
-  const reasonOf = (r: ConsumerReport) => (r.revocation ? (t.reasons[r.revocation.reason] ?? r.revocation.reason) : '');
-
-  let verdictLine: string = view.verdict === 'valid' && view.reports.length === 0 ? t.validNoReports : t.verdictLine[view.verdict];
-  if (view.verdict === 'revoked') {
-    const r = view.reports.find((x) => x.verdict === 'revoked' && x.revocation);
-    if (view.revocation) verdictLine = t.batchRevokedAlert(t.reasons[view.revocation.reason] ?? view.revocation.reason, beijingTime(view.revocation.revokedAt, lang));
-    else if (r?.revocation) verdictLine = t.revokedAlert(reasonOf(r), beijingTime(r.revocation.revokedAt, lang));
-  }
+  const claim = claimText(view.claim, lang);
 
   const body = [
-    `<section class="verdict v-${view.verdict}" role="status" id="verdict" data-verdict="${view.verdict}"><div class="mark" aria-hidden="true">${t.mark[view.verdict]}</div><div><h1>${t.verdict[view.verdict]}</h1><p>${esc(verdictLine)}</p></div></section>`,
+    headline(view, claim),
     browserVerdictCard(opts),
     productCard(view, title, lang),
     reportsCard(view, lang),
@@ -299,11 +283,30 @@ export function renderConsumerPage(view: ConsumerView, opts: ConsumerPageOptions
   };
   return documentHtml({
     lang,
-    title: `${t.verdict[view.verdict]} · ${title}`,
+    title: `${claim.headline} · ${title}`,
     assets: opts.assets,
     switchHref: withLang(opts.selfPath, t.switchHref),
     body: `${body}\n<script type="application/json" id="tl-data">${jsonForScript(data)}</script>\n<script src="${esc(opts.assets.js)}" defer></script>`,
   });
+}
+
+/** The first thing on the page: what the label's claim is proven to be (server/verification/claim), coloured by it. */
+function headline(view: ConsumerView, claim: { headline: string; detail: string }): string {
+  const { kind, tone } = view.claim;
+  const mark = kind === 'pending' ? PENDING_MARK : CLAIM_MARK[tone];
+  return `<section class="verdict c-${tone}" role="status" id="verdict" data-verdict="${view.verdict}" data-claim="${kind}"><div class="mark" aria-hidden="true">${mark}</div><div><h1>${unbroken(claim.headline)}</h1><p>${unbroken(claim.detail)}</p></div></section>`;
+}
+
+/** Escaped text with its codes, dates and amounts kept on one line each. */
+function unbroken(text: string): string {
+  return esc(text).replace(UNBREAKABLE, (m) => `<span class="nw">${m}</span>`);
+}
+
+/** A product name that claims selenium (富硒, or any 硒) the label's claim does not prove: say so under it (not while pending). */
+function nameNote(title: string, claim: BatchClaim, lang: Lang): string {
+  const word = title.includes('富硒') ? '富硒' : title.includes('硒') ? '硒' : null;
+  if (word === null || claim.kind === 'pending' || claim.kind === 'selenium-rich' || (word === '硒' && claim.kind === 'selenium-containing')) return '';
+  return `<p class="name-note">${esc(messageText('claimNameUnconfirmed', { word }, lang))}</p>`;
 }
 
 /** The browser's own verdict, right under the server's (filled in by verify.js; without JavaScript it says so). */
@@ -347,7 +350,7 @@ function productCard(view: ConsumerView, title: string, lang: Lang): string {
     cert = `<h3>${t.certificate}</h3><ul class="plain">${commitments.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>${basisText ? `<p class="sub">${esc(basisText)}</p>` : ''}`;
   }
   const alert = view.batchVerdict === 'revoked' && view.revocation ? `<div class="alert a-revoked"><b>${t.verdict.revoked}</b> ${esc(t.batchRevokedAlert(t.reasons[view.revocation.reason] ?? view.revocation.reason, beijingTime(view.revocation.revokedAt, lang)))}</div>` : view.batchVerdict === 'invalid' && view.failedStep ? `<div class="alert">${esc(t.failedAlert(stepTitle(view.failedStep, lang), stepText(view.steps.find((s) => s.step === view.failedStep), lang)))}</div>` : view.batchVerdict === 'pending' ? `<div class="alert a-pending">${t.pendingAlert}</div>` : '';
-  return `<section class="card" id="product"><h2>${esc(title)}</h2>${alert}${facts(rows)}${cert}</section>`;
+  return `<section class="card" id="product"><h2>${esc(title)}</h2>${nameNote(title, view.claim, lang)}${alert}${facts(rows)}${cert}</section>`;
 }
 
 function facts(rows: [string, string][]): string {
@@ -356,18 +359,41 @@ function facts(rows: [string, string][]): string {
 
 function reportsCard(view: ConsumerView, lang: Lang): string {
   const t = STRINGS[lang];
-  const parts = view.reports.map((r) => reportSection(r, lang));
+  const parts = view.reports.map((r) => reportSection(r, view.claim, lang));
   if (view.reports.length === 0) parts.push(`<p class="sub">${t.noReports}</p>`);
   if (view.missingReportIds.length > 0) parts.push(`<div class="alert a-pending">${esc(t.missing(view.missingReportIds.join(', ')))}</div>`);
   return `<section class="card" id="reports"><h2>${t.reports}</h2>${parts.join('')}</section>`;
 }
 
-function reportSection(r: ConsumerReport, lang: Lang): string {
+/**
+ * Whether a report's tier pill may show in colour: only the report the label's claim rests on, when that
+ * claim is its tier. Otherwise the pill is greyed, struck through unless merely pending, with the reason.
+ */
+type PillState = { live: true } | { live: false; struck: boolean; why: string; voided: boolean };
+
+function pillState(r: ConsumerReport, claim: BatchClaim, lang: Lang): PillState {
+  const why = STRINGS[lang].pillWhy;
+  const tierKinds: readonly ClaimKind[] = ['selenium-rich', 'selenium-containing', 'below-range', 'above-range', 'no-standard'];
+  // Voided: the report (or the whole label) no longer supports anything, the lab's own conclusion included.
+  if (r.verdict === 'revoked') return { live: false, struck: true, why: why.revoked, voided: true };
+  if (r.verdict === 'invalid' || claim.kind === 'invalid') return { live: false, struck: true, why: why.invalid, voided: true };
+  if (claim.kind === 'batch-revoked') return { live: false, struck: true, why: why.batchRevoked, voided: true };
+  if (r.verdict === 'pending' || (claim.kind === 'pending' && claim.reportId === null)) return { live: false, struck: false, why: why.pending, voided: false };
+  if (claim.reportId === r.id && tierKinds.includes(claim.kind)) return { live: true };
+  return { live: false, struck: true, why: why.older, voided: false };
+}
+
+function reportSection(r: ConsumerReport, claim: BatchClaim, lang: Lang): string {
   const t = STRINGS[lang];
   const f = r.fields;
   const c = r.classification;
   const tierKey = c?.tier;
   const tierLabel = tierKey ? t.tier[tierKey] ?? tierKey : t.notClassified;
+  const pill = pillState(r, claim, lang);
+  const shown = pill.live || !pill.struck ? esc(tierLabel) : `<s>${esc(tierLabel)}</s>`;
+  const tierPill = pill.live
+    ? `<div class="tier t-${esc(tierKey ?? 'no-standard')}">${shown}</div>`
+    : `<div class="tier t-void" data-tier="${esc(tierKey ?? 'none')}">${shown}<small>${esc(pill.why)}</small></div>`;
   const result = typeof f.result === 'number' ? `${esc(f.result)} <small>${esc(f.unit)}</small>` : '—';
   const reason = c ? (lang === 'zh' ? c.reason_zh : c.reason_en) : '';
   const standard = c?.standard ? `${esc(c.standard.code)} ${esc(lang === 'zh' ? c.standard.title_zh : c.standard.title_en)}` : '—';
@@ -395,9 +421,9 @@ function reportSection(r: ConsumerReport, lang: Lang): string {
   }
 
   return `<article class="report" id="report-${esc(r.id)}" data-verdict="${r.verdict}">
-<h3>${t.selenium} <span class="badge v-${r.verdict}">${t.verdict[r.verdict]}</span></h3>${alert}
-<div class="result"><div class="num">${result}</div><div class="tier t-${esc(tierKey ?? 'no-standard')}">${esc(tierLabel)}</div></div>
-<div class="compare"><div><b>${t.computed}</b>${esc(tierLabel)}${reason ? `<br><small>${esc(reason)}</small>` : ''}</div><div><b>${t.labConclusion}</b>${esc(f.conclusion ?? '—')}</div></div>
+<h3>${t.reportNo} <span class="mono">${esc(f.reportNumber ?? r.id)}</span> <span class="badge v-${r.verdict}">${t.reportVerdict[r.verdict]}</span></h3>${alert}
+<div class="result"><div class="num">${result}</div>${tierPill}</div>
+<div class="compare"><div><b>${t.computed}</b>${shown}${pill.live ? '' : `<small class="why">${esc(pill.why)}</small>`}${reason ? `<br><small>${esc(reason)}</small>` : ''}</div><div><b>${t.labConclusion}</b>${!pill.live && pill.voided ? `<s>${esc(f.conclusion ?? '—')}</s><small class="why">${esc(pill.why)}</small>` : esc(f.conclusion ?? '—')}</div></div>
 ${facts(rows)}
 ${stepsDetails(t.reportSteps, r.steps, lang, r.verdict !== 'valid')}
 </article>`;

@@ -8,6 +8,7 @@
 import { JsonRpcChainReader, fetchTransport } from '../../verification/json-rpc';
 import { BROWSER_TEXT, STATUS_WORDS, messageText, stepTitle, type Lang } from '../../verification/messages';
 import { verifyBatch, type BatchVerification } from '../../verification/batch';
+import { UNBREAKABLE, claimText } from '../../verification/claim';
 import { verifyBundle, type TrustRoot, type VerificationResult } from '../../verification/verify';
 import { primitives } from '../../crypto/primitives';
 
@@ -25,6 +26,17 @@ function el(tag: string, cls?: string, text?: string): HTMLElement {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+/** Fills `e` with `text`, its standard codes, dates and amounts each kept on one line (as the server's headline). */
+function unbroken(e: HTMLElement, text: string): HTMLElement {
+  let at = 0;
+  for (const m of text.matchAll(UNBREAKABLE)) {
+    e.append(text.slice(at, m.index), el('span', 'nw', m[0]));
+    at = m.index! + m[0].length;
+  }
+  e.append(text.slice(at));
   return e;
 }
 
@@ -51,9 +63,13 @@ export async function run(): Promise<BatchVerification | undefined> {
     const out = await verifyBatch({ batch: batch?.bundle, reports: reports.map((r) => r.bundle) }, { chain, reportedRevocations, trustRoot: data.trustRoot });
     const unreachable = [out.batch, ...out.reports.map((r) => r.result)].some((r) => r.steps.some((s) => s.code === 'chainUnreachable'));
     box.setAttribute('data-verdict', out.verdict);
+    box.setAttribute('data-claim', out.claim.kind);
+    box.setAttribute('data-tone', out.claim.tone);
     box.setAttribute('data-chain', out.chainChecked ? 'checked' : 'unchecked');
-    box.textContent =
-      out.verdict === 'pending' && unreachable ? t.chainUnreachable : out.verdict === 'valid' && !out.chainChecked ? t.validNoChain : t[out.verdict];
+    // The claim this browser computed itself, in the page's own sentences; then how it checked.
+    box.textContent = '';
+    box.appendChild(unbroken(el('b'), claimText(out.claim, lang).headline));
+    box.appendChild(el('small', undefined, out.verdict === 'pending' && unreachable ? t.chainUnreachable : out.verdict === 'valid' && !out.chainChecked ? t.validNoChain : t[out.verdict]));
     if (list) render(list, out, lang);
     return out;
   } catch (e) {
@@ -83,7 +99,7 @@ function render(list: HTMLElement, out: BatchVerification, lang: Lang): void {
       span.setAttribute('data-status', s.status);
       span.title = STATUS_WORDS[s.status][lang];
       steps.appendChild(span);
-      if (s.status !== 'passed') steps.appendChild(el('small', undefined, `（${messageText(s.code, s.params, lang)}） `));
+      if (s.status !== 'passed') steps.appendChild(el('small', undefined, lang === 'zh' ? `（${messageText(s.code, s.params, lang)}）` : ` (${messageText(s.code, s.params, lang)}) `));
     }
     li.appendChild(steps);
     list.appendChild(li);

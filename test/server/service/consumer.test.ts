@@ -46,6 +46,8 @@ describe('server/service/consumer (real anvil node)', function () {
     const view = await verifyBatchForConsumer(f.ctx, batch.id);
 
     expect(view.verdict, JSON.stringify(view.steps)).to.equal('valid');
+    expect(view.claim).to.deep.include({ kind: 'selenium-rich', tone: 'good', reportId: report.id });
+    expect(view.claim.standard?.code).to.equal('NY/T 600-2002');
     expect(view.steps.map((s) => s.step)).to.include.members(['checkFieldDisclosures', 'checkInclusion', 'checkCheckpointOnChain', 'checkSigner', 'checkNotRevoked']);
     expect(view.batch.id).to.equal(batch.id);
     expect(view.batch.lot).to.equal(batch.lot);
@@ -99,6 +101,7 @@ describe('server/service/consumer (real anvil node)', function () {
     const view = await verifyBatchForConsumer(f.ctx, batch.id);
 
     expect(view.verdict).to.equal('revoked');
+    expect(view.claim).to.deep.include({ kind: 'report-revoked', tone: 'bad', reportId: report.id, reason: 'sample-mismatch' });
     const r = view.reports[0]!;
     expect(r.verdict).to.equal('revoked');
     expect(r.revocation?.reason).to.equal('sample-mismatch');
@@ -117,6 +120,7 @@ describe('server/service/consumer (real anvil node)', function () {
     expect(view.verdict).to.equal('revoked');
     expect(view.batchVerdict).to.equal('revoked');
     expect(view.revocation?.reason).to.equal('product-recall');
+    expect(view.claim).to.deep.include({ kind: 'batch-revoked', tone: 'bad', reason: 'product-recall' });
   });
 
   it('When the issuing lab revokes its own report with its key, Then the view is revoked', async () => {

@@ -84,6 +84,44 @@ describe('server/web consumer page in headless chromium (real anvil node)', func
     return file;
   }
 
+  /** A screenshot of the first screen only (360×740), as a phone shows it before any scrolling. */
+  async function shootFirstScreen(page: Page, name: string): Promise<string> {
+    const file = path.join(shots, name);
+    await page.screenshot({ path: file, fullPage: false });
+    console.log(`      first screen: ${file}`);
+    return file;
+  }
+
+  /** The server's headline: its text, once it is wholly inside the first 740 px, and its claim; the browser's own box agrees. */
+  async function firstScreenHeadline(page: Page): Promise<{ text: string; claim: string | null }> {
+    const h1 = page.locator('#verdict h1');
+    const box = (await h1.boundingBox())!;
+    expect(box.y, 'headline top').to.be.at.least(0);
+    expect(box.y + box.height, 'headline bottom within the first screen').to.be.at.most(740);
+    const claim = await page.locator('#verdict').getAttribute('data-claim');
+    const own = page.locator('#browser-verdict');
+    expect(await own.getAttribute('data-claim'), "the browser's own claim").to.equal(claim);
+    const text = (await h1.textContent())!;
+    expect(await own.locator('b').textContent(), "the browser's own headline").to.equal(text);
+    const ownBox = (await own.boundingBox())!;
+    expect(ownBox.y + ownBox.height, "the browser's own verdict within the first screen").to.be.at.most(740);
+    return { text, claim };
+  }
+
+  /** Tier pills visible anywhere on the page that read 富硒 (or Selenium-rich) in green, not struck through. */
+  async function greenSeleniumRichPills(page: Page): Promise<string[]> {
+    return page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLElement>('.tier, .badge, [class*="tier"]'))
+        .filter((e) => e.offsetParent !== null && /富硒|selenium-rich/i.test(e.textContent ?? ''))
+        .filter((e) => !e.querySelector('s'))
+        .filter((e) => {
+          const [r, g, b] = (getComputedStyle(e).color.match(/\d+/g) ?? []).map(Number);
+          return g! > r! + 40 && g! > b! + 20; // green text
+        })
+        .map((e) => e.outerHTML),
+    );
+  }
+
   it('When an anchored batch is opened, Then the browser verifies it itself, on chain, as valid', async () => {
     const batch = await submitBatch(f);
     await submitReport(f, batch.id);
@@ -94,8 +132,8 @@ describe('server/web consumer page in headless chromium (real anvil node)', func
     expect(verdict).to.equal('valid');
     expect(chain).to.equal('checked');
     expect(await page.locator('#browser-verdict').textContent()).to.contain('您的浏览器已独立验证');
-    expect(await page.locator('#verdict h1').textContent()).to.equal('已验证');
-    await page.screenshot({ path: path.join(shots, 'consumer-valid-top.png') });
+    expect(await firstScreenHeadline(page)).to.deep.equal({ text: '真实可信，按 NY/T 600-2002 属富硒', claim: 'selenium-rich' });
+    await shootFirstScreen(page, 'consumer-valid-top.png');
     await shoot(page, 'consumer-valid.png');
     await page.close();
   });
@@ -110,9 +148,47 @@ describe('server/web consumer page in headless chromium (real anvil node)', func
     const { page, verdict } = await open(`${base}/b/${batch.id}`);
 
     expect(verdict).to.equal('revoked');
-    expect(await page.locator('#verdict h1').textContent()).to.equal('已撤销');
+    const { text, claim } = await firstScreenHeadline(page);
+    expect(claim).to.equal('report-revoked');
+    expect(text).to.match(/^检测报告已于 \d{4}-\d{2}-\d{2} 撤销：样品不符$/);
+    expect(await greenSeleniumRichPills(page), 'green 富硒 pills').to.deep.equal([]);
+    expect(await page.locator('.tier.t-void s').first().textContent()).to.equal('富硒');
+    await shootFirstScreen(page, 'consumer-revoked-top.png');
+    await page.locator('#reports').screenshot({ path: path.join(shots, 'consumer-revoked-report.png') });
     await shoot(page, 'consumer-revoked.png');
     await page.close();
+  });
+
+  it('When a "富硒" tea tests below the range, Then the first screen says so, not verified-green', async () => {
+    const batch = await submitBatch(f);
+    await submitReport(f, batch.id, { result: 0.2 });
+    await anchorAll(f.sys);
+
+    const { page, verdict } = await open(`${base}/01/${GTIN14}/10/${batch.lot}`);
+
+    expect(verdict).to.equal('valid');
+    expect(await firstScreenHeadline(page)).to.deep.equal({ text: '真实可信，但硒含量低于富硒范围', claim: 'below-range' });
+    expect(await page.locator('#browser-verdict').getAttribute('data-tone')).to.equal('warn');
+    expect(await greenSeleniumRichPills(page), 'green 富硒 pills').to.deep.equal([]);
+    await shootFirstScreen(page, 'consumer-below-range-top.png');
+    await page.locator('#reports').screenshot({ path: path.join(shots, 'consumer-below-range-report.png') });
+    await shoot(page, 'consumer-below-range.png');
+    await page.close();
+  });
+
+  it('When a batch has no lab report, Then the first screen says authentic, no lab report; in English with ?lang=en', async () => {
+    const batch = await submitBatch(f);
+    await anchorAll(f.sys);
+
+    const zh = await open(`${base}/b/${batch.id}`);
+    expect(await firstScreenHeadline(zh.page)).to.deep.equal({ text: '真实可信，尚无检测报告', claim: 'no-report' });
+    await shootFirstScreen(zh.page, 'consumer-no-report-top.png');
+    await zh.page.close();
+
+    const en = await open(`${base}/b/${batch.id}?lang=en`);
+    expect(await firstScreenHeadline(en.page)).to.deep.equal({ text: 'Authentic, no lab report', claim: 'no-report' });
+    await shootFirstScreen(en.page, 'consumer-no-report-en-top.png');
+    await en.page.close();
   });
 
   it('When the batch is not anchored yet, Then the browser says pending; in English with ?lang=en', async () => {
@@ -121,7 +197,7 @@ describe('server/web consumer page in headless chromium (real anvil node)', func
     const { page, verdict } = await open(`${base}/b/${batch.id}?lang=en`);
 
     expect(verdict).to.equal('pending');
-    expect(await page.locator('#verdict h1').textContent()).to.equal('Pending');
+    expect(await firstScreenHeadline(page)).to.deep.equal({ text: 'Not anchored yet: nothing proven so far', claim: 'pending' });
     await shoot(page, 'consumer-pending-en.png');
     await page.close();
   });

@@ -2,9 +2,15 @@ import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
 import { revocationReasonNumber } from '../../../server/records';
+import { bundleOf } from '../../../server/service/bundles';
+import { verifyConsumerBundles } from '../../../server/service/consumer';
+import { renderConsumerPage } from '../../../server/web/page';
 import { createWebRouter } from '../../../server/web/router';
 import { GS1_VOC } from '../../../server/web/linkset';
 import { anchorAll, bootConsumerSystem, GTIN14, submitBatch, submitReport, type ConsumerFixture } from '../../support/batches';
+
+/** The text of the page's headline (its codes and dates sit in no-wrap spans). */
+const h1Text = (html: string): string => (/<h1>(.*?)<\/h1>/.exec(html)?.[1] ?? '').replace(/<[^>]+>/g, '');
 
 const PRIVATE_VALUES = ['张伟', '+86 915 4321 000', '0915-4321000', '李娜', '王芳', '陈强', '刘洋'];
 const KB = 1024;
@@ -34,7 +40,8 @@ describe('server/web/router (real anvil node)', function () {
       expect(res.headers['content-type']).to.match(/^text\/html; charset=utf-8/);
       expect(res.headers['content-language']).to.equal('zh-CN');
       expect(res.text).to.contain('<html lang="zh-CN">');
-      expect(res.text).to.match(/<h1>已验证<\/h1>/);
+      expect(h1Text(res.text)).to.equal('真实可信，按 NY/T 600-2002 属富硒');
+      expect(res.text).to.contain('<h1>真实可信，按 <span class="nw">NY/T 600-2002</span> 属富硒</h1>');
       expect(res.text).to.contain('紫阳富硒绿茶');
       expect(res.text).to.contain('紫阳县富硒茶业有限公司');
       expect(res.text).to.contain('陕西省安康市紫阳县城关镇');
@@ -58,7 +65,7 @@ describe('server/web/router (real anvil node)', function () {
     it('When Accept-Language prefers English, Then the page is in English; ?lang overrides the header', async () => {
       const en = await request(app).get(dl).set('Accept-Language', 'en-US,en;q=0.9,zh-CN;q=0.5').expect(200);
       expect(en.text).to.contain('<html lang="en">');
-      expect(en.text).to.match(/<h1>Verified<\/h1>/);
+      expect(h1Text(en.text)).to.equal('Authentic and selenium-rich per NY/T 600-2002');
       expect(en.text).to.contain('Selenium-rich');
       expect(en.headers.vary).to.contain('Accept-Language');
 
@@ -71,7 +78,7 @@ describe('server/web/router (real anvil node)', function () {
 
     it('When the page is opened by /b/{id}, Then it shows the same batch', async () => {
       const res = await request(app).get(`/b/${batch.id}`).expect(200);
-      expect(res.text).to.match(/<h1>已验证<\/h1>/);
+      expect(h1Text(res.text)).to.equal('真实可信，按 NY/T 600-2002 属富硒');
       expect(res.text).to.contain(batch.lot);
     });
 
@@ -124,10 +131,10 @@ describe('server/web/router (real anvil node)', function () {
       expect(res.text.match(/<\/script>/g)).to.have.length(2); // the data block and the script tag only
     });
 
-    it('When the batch is not yet anchored, Then the page says 待上链', async () => {
+    it('When the batch is not yet anchored, Then the page says 尚未上链', async () => {
       const fresh = await submitBatch(f);
       const res = await request(app).get(`/b/${fresh.id}`).expect(200);
-      expect(res.text).to.match(/<h1>待上链<\/h1>/);
+      expect(h1Text(res.text)).to.equal('尚未上链，暂时无法证明');
     });
 
     it('When the report is revoked, Then the page says 已撤销 with the reason and date', async () => {
@@ -137,9 +144,138 @@ describe('server/web/router (real anvil node)', function () {
       await f.sys.registries.revokeRecord(r.leafHash, revocationReasonNumber('sample-mismatch'));
       await f.sys.mirror.sync();
       const res = await request(app).get(`/01/${GTIN14}/10/${b.lot}`).expect(200);
-      expect(res.text).to.match(/<h1>已撤销<\/h1>/);
+      expect(h1Text(res.text)).to.match(/^检测报告已于 \d{4}-\d{2}-\d{2} 撤销：样品不符$/);
       expect(res.text).to.contain('样品不符');
       expect(res.text).to.match(/撤销.*\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(北京时间\)/);
+    });
+  });
+
+  describe('headline: what was proven, on the first screen', () => {
+    /** The headline of a page: its claim, tone and sentence, and where it sits relative to the product card. */
+    function headline(html: string) {
+      const section = /<section class="verdict c-(\w+)" role="status" id="verdict" data-verdict="(\w+)" data-claim="([\w-]+)">.*?<h1>(.*?)<\/h1><p>(.*?)<\/p>/.exec(html);
+      expect(section, 'the headline section').to.not.equal(null);
+      expect(html.indexOf('id="verdict"'), 'the headline comes before the product card').to.be.below(html.indexOf('id="product"'));
+      const [, tone, verdict, claim, h1, detail] = section!;
+      const text = (h: string) => h.replace(/<[^>]+>/g, '');
+      return { tone, verdict, claim, h1: text(h1!), detail: text(detail!) };
+    }
+    async function both(path: string) {
+      const zh = (await request(app).get(path).expect(200)).text;
+      const en = (await request(app).get(`${path}?lang=en`).expect(200)).text;
+      return { zh, en, hz: headline(zh), he: headline(en) };
+    }
+    /** The zh page says nothing in English in its headline, the en page nothing in Chinese. */
+    function oneLanguage(p: { hz: { h1?: string; detail?: string }; he: { h1?: string; detail?: string } }) {
+      expect(`${p.hz.h1} ${p.hz.detail}`.replace(/[A-Z]+\d*\/?T? ?[\d.]+-\d{4}|mg\/kg/g, '')).not.to.match(/[a-z]{2,}/i);
+      expect(`${p.he.h1} ${p.he.detail}`).not.to.match(/[\u4e00-\u9fff]/);
+    }
+    const tierPills = (html: string) => [...html.matchAll(/<div class="tier ([^"]+)"[^>]*>(.*?)<\/div>/g)].map((m) => ({ cls: m[1], html: m[2] }));
+
+    it('When a tea is selenium-rich, Then the headline says so per NY/T 600-2002, green, in zh and en', async () => {
+      const p = await both(dl);
+      expect(p.hz).to.deep.include({ tone: 'good', claim: 'selenium-rich', h1: '真实可信，按 NY/T 600-2002 属富硒' });
+      expect(p.he).to.deep.include({ tone: 'good', claim: 'selenium-rich', h1: 'Authentic and selenium-rich per NY/T 600-2002' });
+      expect(p.hz.detail).to.contain('0.35 mg/kg');
+      oneLanguage(p);
+      expect(p.zh).not.to.contain('name-note');
+      expect(tierPills(p.zh)).to.deep.equal([{ cls: 't-selenium-rich', html: '富硒' }]);
+    });
+
+    it('When a "富硒" tea tests below the range, Then the headline says below range, amber, and no 富硒 pill is shown', async () => {
+      const b = await submitBatch(f);
+      await submitReport(f, b.id, { result: 0.2, conclusion: '所检项目符合 GH/T 1135-2017 富硒茶要求' });
+      await anchorAll(f.sys);
+      const p = await both(`/b/${b.id}`);
+      expect(p.hz).to.deep.include({ tone: 'warn', verdict: 'valid', claim: 'below-range', h1: '真实可信，但硒含量低于富硒范围' });
+      expect(p.he).to.deep.include({ tone: 'warn', verdict: 'valid', claim: 'below-range', h1: 'Authentic, but below the selenium-rich range' });
+      expect(p.hz.detail).to.contain('0.20 mg/kg').and.contain('0.25–4.00 mg/kg');
+      oneLanguage(p);
+      expect(p.zh).not.to.contain('✓</div><div><h1>');
+      expect(tierPills(p.zh)).to.deep.equal([{ cls: 't-below-range', html: '低于富硒范围' }]);
+      // The producer's name "紫阳富硒绿茶" is not the proof: the page says so under it.
+      expect(p.zh).to.contain('<p class="name-note">产品名称由生产者填写，名称中的“富硒”未获有效检测报告证实。</p>');
+      expect(p.en).to.contain('<p class="name-note">The product name is the producer&#39;s own; no valid lab report confirms the selenium it claims.</p>');
+    });
+
+    it('When a tea is selenium-containing under DB61/T 556-2018, Then the headline says so, green', async () => {
+      const b = await submitBatch(f, { productCategory: 'tea-prepackaged-shaanxi' });
+      await submitReport(f, b.id, { result: 0.1 });
+      await anchorAll(f.sys);
+      const p = await both(`/b/${b.id}`);
+      expect(p.hz).to.deep.include({ tone: 'good', claim: 'selenium-containing', h1: '真实可信，按 DB61/T 556-2018 属含硒' });
+      expect(p.he).to.deep.include({ tone: 'good', claim: 'selenium-containing', h1: 'Authentic and selenium-containing per DB61/T 556-2018' });
+      oneLanguage(p);
+    });
+
+    it('When a batch has no lab report, Then the headline says authentic, no lab report, amber (not 已验证)', async () => {
+      const b = await submitBatch(f);
+      await anchorAll(f.sys);
+      const p = await both(`/b/${b.id}`);
+      expect(p.hz).to.deep.include({ tone: 'warn', verdict: 'valid', claim: 'no-report', h1: '真实可信，尚无检测报告' });
+      expect(p.he).to.deep.include({ tone: 'warn', verdict: 'valid', claim: 'no-report', h1: 'Authentic, no lab report' });
+      oneLanguage(p);
+    });
+
+    it('When the report is revoked, Then the headline gives the date and reason, red, and the 富硒 pill is struck through and greyed with the reason', async () => {
+      const b = await submitBatch(f);
+      const r = await submitReport(f, b.id);
+      await anchorAll(f.sys);
+      await f.sys.registries.revokeRecord(r.leafHash, revocationReasonNumber('fraud-suspected'));
+      await f.sys.mirror.sync();
+      const p = await both(`/b/${b.id}`);
+      expect(p.hz).to.deep.include({ tone: 'bad', claim: 'report-revoked' });
+      expect(p.hz.h1).to.match(/^检测报告已于 \d{4}-\d{2}-\d{2} 撤销：涉嫌造假$/);
+      expect(p.he.h1).to.match(/^Report revoked on \d{4}-\d{2}-\d{2}: fraud suspected$/);
+      oneLanguage(p);
+      expect(tierPills(p.zh)).to.deep.equal([{ cls: 't-void', html: '<s>富硒</s><small>报告已撤销</small>' }]);
+      expect(tierPills(p.en)).to.deep.equal([{ cls: 't-void', html: '<s>Selenium-rich</s><small>report revoked</small>' }]);
+      expect(p.zh).not.to.contain('t-selenium-rich');
+    });
+
+    it('When the batch itself is recalled, Then the headline says the batch was revoked, red', async () => {
+      const b = await submitBatch(f);
+      await submitReport(f, b.id);
+      await anchorAll(f.sys);
+      await f.sys.registries.revokeRecord(b.leafHash, revocationReasonNumber('product-recall'));
+      await f.sys.mirror.sync();
+      const p = await both(`/b/${b.id}`);
+      expect(p.hz).to.deep.include({ tone: 'bad', claim: 'batch-revoked' });
+      expect(p.hz.h1).to.match(/^此批次已于 \d{4}-\d{2}-\d{2} 撤销：产品召回$/);
+      expect(p.he.h1).to.match(/^Batch revoked on \d{4}-\d{2}-\d{2}: product recall$/);
+      expect(tierPills(p.zh)).to.deep.equal([{ cls: 't-void', html: '<s>富硒</s><small>批次已撤销</small>' }]);
+    });
+
+    it('When a newer report supersedes a revoked one, Then the newer one decides the headline and the old pill is struck through', async () => {
+      const b = await submitBatch(f);
+      const old = await submitReport(f, b.id, { issueDate: '2025-09-30' });
+      await submitReport(f, b.id, { issueDate: '2025-10-06', result: 0.3 });
+      await anchorAll(f.sys);
+      await f.sys.registries.revokeRecord(old.leafHash, revocationReasonNumber('superseded'));
+      await f.sys.mirror.sync();
+      const p = await both(`/b/${b.id}`);
+      expect(p.hz).to.deep.include({ tone: 'good', verdict: 'revoked', claim: 'selenium-rich', h1: '真实可信，按 NY/T 600-2002 属富硒' });
+      expect(tierPills(p.zh)).to.deep.equal([
+        { cls: 't-selenium-rich', html: '富硒' },
+        { cls: 't-void', html: '<s>富硒</s><small>报告已撤销</small>' },
+      ]);
+    });
+
+    it('When a record does not match its proof, Then the server-rendered headline says invalid: do not trust, red, in zh and en', async () => {
+      const b = await submitBatch(f);
+      const r = await submitReport(f, b.id);
+      await anchorAll(f.sys);
+      const get = async (id: string) => bundleOf(f.sys.store, f.sys.deployment, (await f.sys.store.getRecord(id))!);
+      const reportBundle = await get(r.id);
+      reportBundle.record.disclosures.find((d) => d.name === 'result')!.value = 0.99;
+      const view = await verifyConsumerBundles(f.ctx, { batch: await get(b.id), reports: [reportBundle] });
+      const render = (lang: 'zh' | 'en') => renderConsumerPage(view, { lang, assets: { css: '/web/style.css', js: '/web/verify.js' }, selfPath: `/b/${b.id}`, publicRpcUrl: undefined, trustRoot: { chainId: f.sys.deployment.chainId, traceLedger: f.sys.deployment.traceLedger } });
+      const p = { zh: render('zh'), en: render('en'), hz: headline(render('zh')), he: headline(render('en')) };
+      expect(p.hz).to.deep.include({ tone: 'bad', verdict: 'invalid', claim: 'invalid', h1: '验证失败：请勿相信此标签' });
+      expect(p.he).to.deep.include({ tone: 'bad', verdict: 'invalid', claim: 'invalid', h1: 'Invalid: do not trust this label' });
+      oneLanguage(p);
+      expect(p.zh).not.to.contain('t-selenium-rich');
+      expect(p.zh).to.contain('<title>验证失败：请勿相信此标签 · ');
     });
   });
 
