@@ -3,7 +3,7 @@ import type { Wallet } from 'ethers';
 import request from 'supertest';
 import { RpcChainReader } from '../../../server/chain/reader';
 import { verifyBundle } from '../../../server/verification/verify';
-import { batchInput, randomWallet, USCC } from '../records/fixtures';
+import { batchInputNow, randomWallet, USCC } from '../records/fixtures';
 import { signedReport } from '../../support/records';
 import { eventually } from '../../support/system';
 import { admin, bearer, bootTestApp, expectError, producerWithToken, type TestApp } from './helpers';
@@ -36,7 +36,7 @@ describe('server/http reports, records and revocations (real anvil node)', funct
     lab = randomWallet();
     await labWithKey(lab);
     producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer);
-    const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInput({ id: batchId }));
+    const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id: batchId }));
     expect(res.status).to.equal(201);
   });
   after(async () => t?.sys.stop());
