@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { batchInputNow, USCC } from '../records/fixtures';
+import { batchInputNow, issuedNow, USCC } from '../records/fixtures';
 import { eventually } from '../../support/system';
 import { admin, bearer, bootTestApp, expectError, producerWithToken, uscc, type TestApp } from './helpers';
 
@@ -59,6 +59,13 @@ describe('server/http batches (real anvil node)', function () {
       expectError(res, 400, 'invalid-record');
       expect(res.body.error.message).to.contain('lot');
       expect(res.body.error.details.issues).to.be.an('array').with.length.greaterThan(0);
+    });
+
+    it('back-dated-batch: When a producer submits a batch dated 30 days back, in 1970 or 10 minutes ahead, Then 400 issued-at-too-old / issued-at-in-future', async () => {
+      const post = (issuedAt: string) => request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id: nextId(), issuedAt }));
+      expectError(await post(issuedNow(-30 * 24 * 3600)), 400, 'issued-at-too-old');
+      expectError(await post('1970-01-01T00:00:00Z'), 400, 'issued-at-too-old');
+      expectError(await post(issuedNow(600)), 400, 'issued-at-in-future');
     });
 
     it('When the body is not valid JSON, Then it answers 400 invalid-input', async () => {
@@ -168,6 +175,18 @@ describe('server/http batches (real anvil node)', function () {
       expect(res.body.accepted).to.deep.equal([]);
       expect(res.body.refused[0].line).to.equal(3);
       expect(res.body.refused[0].errors.map((e: { field: string }) => e.field)).to.include('product_category');
+    });
+
+    it('back-dated-import: When a CSV row carries an issued_at 30 days back, Then nothing is imported and it answers 422 naming its line and column issued_at', async () => {
+      const [header, row] = SAMPLE_CSV.split('\n');
+      const good = `${row!.replace(/^[^,]+/, nextId())},${issuedNow(-60)}`;
+      const old = `${row!.replace(/^[^,]+/, nextId())},${issuedNow(-30 * 24 * 3600)}`;
+      const res = await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(`${header},issued_at\n${good}\n${old}\n`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(422);
+      expect(res.body.committed).to.equal(false);
+      expect(res.body.refused).to.have.length(1);
+      expect(res.body.refused[0]).to.deep.include({ line: 3 });
+      expect(res.body.refused[0].errors[0].field).to.equal('issued_at');
     });
 
     it('When a row is refused but partial=1, Then the valid rows are committed and it answers 201', async () => {
