@@ -71,7 +71,14 @@ function batchRecord(b: DemoBatch, issuedAt: string) {
   };
 }
 
-function reportRecord(b: DemoBatch, issuedAt: string) {
+/** A lab's name, CMA number and CMA validity as registered on chain: what its reports must state. */
+interface LabIdentity {
+  name: string;
+  cmaNumber: string;
+  cmaValidUntil: string;
+}
+
+function reportRecord(b: DemoBatch, issuedAt: string, lab: LabIdentity) {
   const harvest = new Date(`${b.harvest}T00:00:00Z`);
   const day = (n: number) => new Date(harvest.getTime() + n * 86_400_000).toISOString().slice(0, 10);
   const spec = b.category === 'tea' ? 'NY/T 600-2002' : 'GB/T 22499-2008';
@@ -79,7 +86,7 @@ function reportRecord(b: DemoBatch, issuedAt: string) {
     id: `RPT-${b.id}`,
     issuedAt,
     reportNumber: `AKSE-${b.harvest.slice(0, 4)}-${b.id.slice(-7)}`,
-    lab: { name: '安康市富硒产品质量检验检测中心', address: '陕西省安康市汉滨区高新区科技路1号', cmaNumber: '202727050123', cmaValidUntil: '2029-05-31', cnasNumber: 'CNAS L12345' },
+    lab: { ...lab, address: '陕西省安康市汉滨区高新区科技路1号', cnasNumber: 'CNAS L12345' },
     client: { name: PRODUCERS[b.producer]!.name, phone: '0915-4321001' },
     sample: { id: `S-${b.lot}`, name: b.product, state: b.category === 'tea' ? '固体，绿色条索，密封完好' : '固体，精米，密封完好' },
     sampling: { by: '李娜', method: b.category === 'tea' ? 'GB/T 8302 取样' : 'GB/T 5491 扦样', date: day(2), place: PRODUCERS[b.producer]!.place },
@@ -107,19 +114,24 @@ async function main() {
   log(`traceledger demo against ${SERVER} (chain ${a.binding.chainId}, TraceLedger ${a.binding.verifyingContract})`);
 
   const labKey = demoKey('lab');
-  await ensureParticipant(
+  const labId = await ensureParticipant(
     a,
     {
       kind: 'lab',
       name: '安康市富硒产品质量检验检测中心',
       cmaNumber: '202727050123',
       accreditedFrom: isoIn(-2 * YEAR),
-      accreditedUntil: isoIn(3 * YEAR),
+      // A CMA certificate is valid until a calendar date (registered as its midnight UTC).
+      accreditedUntil: isoIn(3 * YEAR).slice(0, 10),
       keys: [{ address: labKey.address, validFrom: isoIn(-2 * YEAR), validTo: isoIn(2 * YEAR) }],
     },
     '202727050123',
   );
-  log(`  lab       安康市富硒产品质量检验检测中心 (CMA 202727050123), signing key ${labKey.address}`);
+  // Reports state the lab exactly as registered (ingest refuses another name, CMA number or validity),
+  // read back from the server so that a second run, on another day, still matches.
+  const registered = await a.get<{ name: string; code: string; accreditedUntil: string }>(`/api/v1/participants/${labId}`);
+  const lab: LabIdentity = { name: registered.name, cmaNumber: registered.code, cmaValidUntil: registered.accreditedUntil.slice(0, 10) };
+  log(`  lab       ${lab.name} (CMA ${lab.cmaNumber}, valid until ${lab.cmaValidUntil}), signing key ${labKey.address}`);
 
   const tokens: string[] = [];
   for (const p of PRODUCERS) {
@@ -134,7 +146,7 @@ async function main() {
   for (const b of BATCHES) {
     const res = await a.post<{ error?: { code: string } }>('/api/v1/batches', batchRecord(b, issuedAt), tokens[b.producer]);
     if (res.status !== 201 && res.body.error?.code !== 'replay') throw new Error(`batch ${b.id}: ${JSON.stringify(res.body)}`);
-    await submitSigned(a, '/api/v1/reports', 'SeleniumTestReport', reportRecord(b, issuedAt), labKey);
+    await submitSigned(a, '/api/v1/reports', 'SeleniumTestReport', reportRecord(b, issuedAt, lab), labKey);
   }
   log(`  batches   ${BATCHES.length} (tea from 紫阳县, rice from 汉阴县), each with a lab-signed selenium report`);
 

@@ -7,6 +7,12 @@ export const ERROR_STATUS = {
   'bad-disclosure': 400,
   'unsupported-version': 400,
   'malformed-digital-link': 400,
+  /** A submitted salt is all zero, has too few distinct bytes, or repeats another field's salt. */
+  'weak-salt': 400,
+  /** issuedAt lies more than ISSUED_AT_MAX_AGE_SECONDS before the server's receipt time. */
+  'issued-at-too-old': 400,
+  /** issuedAt lies more than ISSUED_AT_MAX_AHEAD_SECONDS after the server's receipt time. */
+  'issued-at-in-future': 400,
   unauthorized: 401,
   'unknown-signer': 403,
   'wrong-role': 403,
@@ -15,6 +21,12 @@ export const ERROR_STATUS = {
   'key-revoked': 403,
   'participant-revoked': 403,
   'not-accredited': 403,
+  /** The signing key was valid at issuedAt but is not at the server's receipt time. */
+  'key-not-valid-at-receipt': 403,
+  /** The lab was accredited at issuedAt, but its accreditation ended before the server's receipt time. */
+  'accreditation-lapsed': 403,
+  /** A report names a lab (name, CMA number or validity) other than the signing key's registered lab. */
+  'lab-identity-mismatch': 403,
   forbidden: 403,
   'not-found': 404,
   replay: 409,

@@ -77,7 +77,11 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     if (!opts.manualWorker) await worker.start();
     const binding = { chainId: deployment.chainId, verifyingContract: deployment.traceLedger };
     const verifier = config.INGEST_THREADS > 0 ? workerVerifier(binding, config.INGEST_THREADS) : inlineVerifier(binding);
-    const ingest = new IngestService(store, binding, wallet, { onAccepted: () => worker.poke(), verifier });
+    const ingest = new IngestService(store, binding, wallet, {
+      onAccepted: () => worker.poke(),
+      verifier,
+      issuedAtWindow: { maxAgeSeconds: config.ISSUED_AT_MAX_AGE_SECONDS, maxAheadSeconds: config.ISSUED_AT_MAX_AHEAD_SECONDS },
+    });
 
     let mirrorTimer: NodeJS.Timeout | undefined;
     const mirrorEvery = opts.mirrorIntervalMs ?? 2000;

@@ -20,6 +20,7 @@ import { createApp } from '../../server/http/app';
 import { createContext } from '../../server/http/context';
 import type { System } from '../../server/system';
 import { reportInput } from '../../test/server/records/fixtures';
+import { registeredLabOf } from '../../test/support/records';
 import { bootTestSystem, registerLab } from '../../test/support/system';
 
 interface Args {
@@ -62,9 +63,11 @@ type Submission = { type: 'SeleniumTestReport'; record: SeleniumTestReport; salt
 async function presign(sys: System, key: Wallet, n: number): Promise<Submission[]> {
   const binding = { chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger };
   const issuedAt = new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  // Ingest refuses a report naming another lab than its signing key's: name the registered one.
+  const lab = { ...reportInput().lab, ...(await registeredLabOf(sys, key)) };
   const out: Submission[] = [];
   for (let i = 0; i < n; i++) {
-    const record = parseRecord('SeleniumTestReport', reportInput({ id: `BENCH-${i}-${Date.now()}`, reportNumber: `AKSE-B-${i}`, issuedAt, result: 0.2 + (i % 50) / 100 }));
+    const record = parseRecord('SeleniumTestReport', reportInput({ id: `BENCH-${i}-${Date.now()}`, reportNumber: `AKSE-B-${i}`, issuedAt, lab, result: 0.2 + (i % 50) / 100 }));
     const { root, salts } = commitRecord(record);
     out.push({ type: 'SeleniumTestReport', record, salts, signature: await signRecord(key, 'SeleniumTestReport', record, root, binding) });
   }

@@ -38,6 +38,10 @@ export const ConfigSchema = z.object({
   RATE_LIMIT_WRITES_PER_MINUTE: intFrom(600),
   /** Days a data-sharing delivery may wait for the receiving department's receipt before an alert is raised. */
   COUNTERSIGN_DAYS: intFrom(5),
+  /** A signed record's issuedAt may be at most this many seconds before the server receives it (default 72 h). */
+  ISSUED_AT_MAX_AGE_SECONDS: intFrom(259_200),
+  /** ... and at most this many seconds after (clock skew; default 5 min). */
+  ISSUED_AT_MAX_AHEAD_SECONDS: intFrom(300),
   /** Log level for pino. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Worker threads that check signatures of submitted records; 0 checks them on the main thread. Default: one less than the CPU count (at least 0). */

@@ -197,7 +197,9 @@ export const OPENAPI: OpenApiDocument = {
       post: {
         operationId: 'createBatch',
         summary: 'Submit a batch as a producer',
-        description: "The batch's producer must be the token's producer. The operator attests it with its own key: the producer needs no wallet.",
+        description:
+          "The batch's producer must be the token's producer, and its `issuedAt` within the window of receipt (issued-at-too-old, issued-at-in-future: 400). " +
+          'The operator attests it with its own key: the producer needs no wallet.',
         tags: ['batches'],
         security: PRODUCER,
         requestBody: { required: true, content: json(ref('BatchInput')) },
@@ -293,13 +295,22 @@ export const OPENAPI: OpenApiDocument = {
         summary: 'Submit a selenium test report signed by a lab key',
         description:
           'No token: the EIP-712 signature is the credential. The signer must be a key registered on chain for an accredited lab, ' +
-          'valid at `issuedAt` and not revoked. A record id or signature seen before is refused as a replay (409).',
+          'valid (key and accreditation) both at `issuedAt` and when the server receives the report, and not revoked. `issuedAt` must lie between ' +
+          'ISSUED_AT_MAX_AGE_SECONDS (default 72 h) before and ISSUED_AT_MAX_AHEAD_SECONDS (default 5 min) after the receipt time. ' +
+          "The report's `lab.name`, `lab.cmaNumber` and `lab.cmaValidUntil` must be those registered for the signing key's lab " +
+          '(`cmaValidUntil` = the UTC date of its accreditation end). Each salt must be 16 random bytes: not all zero, at least 8 distinct byte values, ' +
+          'none shared with another field. A record id or signature seen before is refused as a replay (409).',
         tags: ['reports'],
         requestBody: { required: true, content: json(ref('SignedReport')) },
         responses: {
           '201': ok('Accepted: durably stored, waiting to be anchored.', ref('Acceptance')),
-          '400': err('InvalidInput'),
-          '403': { description: 'The signer may not submit it: unknown-signer, wrong-role, key-not-yet-valid, key-expired, key-revoked, participant-revoked or not-accredited.', content: json(ref('Error')) },
+          '400': { description: 'Malformed (invalid-input, invalid-record, bad-signature), a weak salt (weak-salt), or `issuedAt` outside the window of receipt (issued-at-too-old, issued-at-in-future).', content: json(ref('Error')) },
+          '403': {
+            description:
+              'The signer may not submit it: unknown-signer, wrong-role, key-not-yet-valid, key-expired, key-revoked, participant-revoked, not-accredited, ' +
+              'key-not-valid-at-receipt, accreditation-lapsed, or lab-identity-mismatch (the report names another lab than the signing key\'s; the message names the registered lab).',
+            content: json(ref('Error')),
+          },
           '409': err('Conflict'),
           '413': err('PayloadTooLarge'),
           '429': err('RateLimited'),
@@ -498,7 +509,8 @@ export const OPENAPI: OpenApiDocument = {
         description:
           'No token: the EIP-712 signature is the credential. The record type follows from `record.step` ' +
           '(request → ShareRequest, reply → ShareReply, delivery → ShareDelivery, receipt → ShareReceipt). ' +
-          "The signer must be a key registered on chain for the department whose sequence the record is in (`departmentId`), valid at `issuedAt`; " +
+          "The signer must be a key registered on chain for the department whose sequence the record is in (`departmentId`), valid at `issuedAt` and at receipt; " +
+          '`issuedAt` must lie between ISSUED_AT_MAX_AGE_SECONDS (default 72 h) before and ISSUED_AT_MAX_AHEAD_SECONDS (default 5 min) after the receipt time; salts as for reports; ' +
           'the record must carry that department\'s next `seq` and, as `prevHash`, the leaf hash of its last record (see GET /api/v1/departments/{id}/head). ' +
           'The answer carries the operator\'s signed receipt (traceledger-receipt-v1) once the record is sequenced, usually at once; `receipt` is null when that took ' +
           'longer than a second: ask GET /api/v1/shares/{id}/receipt. Policy violations (delivering outside the validity window, fields beyond those approved…) are accepted and raise alerts.',
@@ -506,8 +518,11 @@ export const OPENAPI: OpenApiDocument = {
         requestBody: { required: true, content: json(ref('SignedShare')) },
         responses: {
           '201': { ...ok('Accepted: durably stored; with its receipt.', ref('Acceptance')), headers: { Location: { description: 'The share step.', schema: { type: 'string' } } } },
-          '400': err('InvalidInput'),
-          '403': { description: 'The signer may not submit it: a key of another department (forbidden), or unknown-signer, wrong-role, key-not-yet-valid, key-expired, key-revoked, participant-revoked.', content: json(ref('Error')) },
+          '400': { description: 'Malformed (invalid-input, invalid-record, bad-signature), a weak salt (weak-salt), or `issuedAt` outside the window of receipt (issued-at-too-old, issued-at-in-future).', content: json(ref('Error')) },
+          '403': {
+            description: 'The signer may not submit it: a key of another department (forbidden), or unknown-signer, wrong-role, key-not-yet-valid, key-expired, key-revoked, participant-revoked, key-not-valid-at-receipt.',
+            content: json(ref('Error')),
+          },
           '404': { description: 'The step it answers (request, reply or delivery) does not exist (not-found).', content: json(ref('Error')) },
           '409': {
             description: 'A replayed record (replay), or not the next of the department\'s sequence (conflict; `error.details` has expectedSeq, expectedPrevHash and lastRecordId).',

@@ -391,7 +391,9 @@ export async function importBatchesCsv(ctx: ServiceContext, producerId: string, 
   const refused = [...parsed.refused];
   let rows: CsvRow[] = [];
   for (const row of parsed.rows) {
-    if (await store.getRecord(String(row.input.id))) refused.push({ line: row.line, errors: [{ field: 'id', message: `record ${String(row.input.id)} was already accepted` }] });
+    const tooLate = issuedAtProblem(ingest, String(row.input.issuedAt));
+    if (tooLate) refused.push({ line: row.line, errors: [{ field: 'issued_at', message: tooLate }] });
+    else if (await store.getRecord(String(row.input.id))) refused.push({ line: row.line, errors: [{ field: 'id', message: `record ${String(row.input.id)} was already accepted` }] });
     else rows.push(row);
   }
 
@@ -406,10 +408,24 @@ export async function importBatchesCsv(ctx: ServiceContext, producerId: string, 
       const row = index === undefined ? undefined : rows[index];
       if (!row || !(e instanceof AppError)) throw e;
       const issues = (e.details?.issues as RecordIssue[] | undefined) ?? [];
-      const errors = issues.length > 0 ? issuesToErrors(issues, []) : [{ field: e.code === 'replay' ? 'id' : '', message: e.message.replace(/^batch \d+: /, '') }];
+      const errors = issues.length > 0 ? issuesToErrors(issues, []) : [{ field: fieldOfCode(e.code), message: e.message.replace(/^batch \d+: /, '') }];
       refused.push({ line: row.line, errors });
       rows = rows.filter((r) => r !== row);
     }
+  }
+}
+
+/** The CSV column a refusal of ingest is about ('' for the row as a whole). */
+const fieldOfCode = (code: string): string => (code === 'replay' ? 'id' : code === 'issued-at-too-old' || code === 'issued-at-in-future' ? 'issued_at' : '');
+
+/** Why ingest would refuse a row's issuedAt (the window of receipt, see ingest-rules.ts), or null. */
+function issuedAtProblem(ingest: ServiceContext['sys']['ingest'], issuedAt: string): string | null {
+  try {
+    ingest.assertIssuedAtAcceptable(issuedAt);
+    return null;
+  } catch (e) {
+    if (e instanceof AppError) return e.message;
+    throw e;
   }
 }
 

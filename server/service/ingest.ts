@@ -1,9 +1,11 @@
 /**
- * Accepting records: validate → recompute the record root → recover and authorise the signer →
- * build the log entry → commit durably (group commit) → acknowledge. Nothing is acknowledged
- * before it is on disk; a record id or signature seen before is refused as a replay.
+ * Accepting records: validate → recompute the record root (refusing weak salts) → recover the
+ * signer → issuedAt within the window of receipt → authorise the signer at issuedAt and at receipt
+ * → a report names its signer's lab → build the log entry → commit durably (group commit) →
+ * acknowledge. Nothing is acknowledged before it is on disk; a record id or signature seen before
+ * is refused as a replay. The trusted time is the receipt time: issuedAt is the signer's claim.
  */
-import { nowSeconds } from '../records/time';
+import { nowSeconds, secondsToInstant } from '../records/time';
 import secp256k1 from 'secp256k1';
 import { privateKeyBytes, type Wallet } from '../chain/keys';
 import { signerStatus } from '../chain/registry';
@@ -21,13 +23,15 @@ import {
   type Hex,
   type RecordOf,
   type RecordType,
+  type SeleniumTestReport,
   type ShareRecord,
 } from '../records';
-import { StoreConflictError, type LogId, type NewRecord, type Participant, type ParticipantKind, type Store, type StoredRecord } from '../store/types';
+import { StoreConflictError, type LogId, type NewRecord, type Participant, type ParticipantKey, type ParticipantKind, type Store, type StoredRecord } from '../store/types';
 import { ShareLifecycle } from '../trails/lifecycle';
 import { awaitReceipt, type SignedReceipt } from '../trails/receipts';
 import { isShareType } from '../trails/recompute';
 import { RECORD_ROUTING } from '../records';
+import { DEFAULT_ISSUED_AT_WINDOW, assertIssuedAtInWindow, assertReportNamesSignersLab, type IssuedAtWindow } from './ingest-rules';
 import { inlineVerifier, type SubmissionVerifier } from './verify-pool';
 import { parseAs, type SignedSubmission } from './verify-submission';
 
@@ -52,9 +56,6 @@ export interface Acceptance {
 
 export type { SignedSubmission } from './verify-submission';
 
-/** How far in the future an issuedAt may be (clock skew between the signer and us). */
-const MAX_CLOCK_SKEW_SECONDS = 300;
-
 export interface IngestOptions {
   /** Called after every commit, e.g. to wake the anchoring worker. */
   onAccepted?: () => void;
@@ -66,6 +67,8 @@ export interface IngestOptions {
   groupCommitMs?: number;
   /** How long a share submission waits for its record to be sequenced, to return its receipt (default 1000 ms). */
   receiptWaitMs?: number;
+  /** How far issuedAt may lie from the receipt time (default 72 h before, 5 min after). */
+  issuedAtWindow?: IssuedAtWindow;
 }
 
 /** A batch's Digital Link key `{GTIN-14}/{lot}` (the consumer page finds batches by it), or null without a GTIN. */
@@ -91,6 +94,7 @@ export class IngestService {
   private readonly operatorKey: Uint8Array;
   private readonly shareLifecycle: ShareLifecycle;
   private readonly verifier: SubmissionVerifier;
+  private readonly window: IssuedAtWindow;
 
   constructor(
     private readonly store: Store,
@@ -102,14 +106,22 @@ export class IngestService {
     this.operatorKey = privateKeyBytes(operator);
     this.verifier = opts.verifier ?? inlineVerifier(binding);
     this.shareLifecycle = new ShareLifecycle(store);
+    this.window = opts.issuedAtWindow ?? DEFAULT_ISSUED_AT_WINDOW;
   }
 
-  /** A record signed by a lab or department key registered on chain for its role and valid at `issuedAt`. */
+  /**
+   * A record signed by a lab or department key registered on chain for its role, issued within the
+   * window of receipt, and valid both at `issuedAt` and at receipt; a report must name the signing
+   * key's lab.
+   */
   async submitSigned(sub: SignedSubmission): Promise<Acceptance> {
+    const receivedAt = nowSeconds();
     const routing = RECORD_ROUTING[sub.type];
     if (!routing) throw new AppError('invalid-input', `unknown record type ${String(sub.type)}`);
     const { record, root, salts, signer } = await this.verifier.verify(sub);
-    const participant = await this.assertSignerAuthorised(signer, routing.role, record.issuedAt);
+    assertIssuedAtInWindow(record.issuedAt, receivedAt, this.window);
+    const participant = await this.assertSignerAuthorised(signer, routing.role, record.issuedAt, receivedAt);
+    if (sub.type === 'SeleniumTestReport') assertReportNamesSignersLab(record as SeleniumTestReport, participant, signer);
     const prepared = this.prepare(sub.type, record, root, salts, signer, sub.signature, participant.id);
     if (isShareType(sub.type)) return this.admitShare(record as ShareRecord, participant.id, prepared);
     await this.enqueue(prepared.rec);
@@ -123,10 +135,11 @@ export class IngestService {
     return { ...prepared.ack, receipt: await awaitReceipt(issuer, prepared.rec.id, this.opts.receiptWaitMs ?? 1000) };
   }
 
-  /** A batch from a producer authenticated by API token: no wallet needed, the operator attests it. */
+  /** A batch from a producer authenticated by API token: no wallet needed, the operator attests it. Its issuedAt must be within the window of receipt. */
   async submitBatchForProducer(producerId: string, input: unknown): Promise<Acceptance> {
+    const receivedAt = nowSeconds();
     const producer = await this.activeProducer(producerId);
-    const prepared = this.prepareProducerBatch(producer, input);
+    const prepared = this.prepareProducerBatch(producer, input, receivedAt);
     await this.enqueue(prepared.rec);
     return prepared.ack;
   }
@@ -134,14 +147,16 @@ export class IngestService {
   /**
    * Many batches of one producer (e.g. a CSV import), committed in ONE store transaction: all of
    * them are accepted or none is. A refusal names the offending input by its position in
-   * `details.index` (0-based): an invalid batch ('invalid-record', with `issues`), an id repeated
+   * `details.index` (0-based): an invalid batch ('invalid-record', with `issues`), an issuedAt
+   * outside the window of receipt ('issued-at-too-old', 'issued-at-in-future'), an id repeated
    * within `inputs` ('invalid-input'), or an id accepted before ('replay').
    */
   async submitBatchesForProducer(producerId: string, inputs: readonly unknown[]): Promise<Acceptance[]> {
+    const receivedAt = nowSeconds();
     const producer = await this.activeProducer(producerId);
     const prepared = inputs.map((input, index) => {
       try {
-        return this.prepareProducerBatch(producer, input);
+        return this.prepareProducerBatch(producer, input, receivedAt);
       } catch (e) {
         if (e instanceof AppError) throw new AppError(e.code, `batch ${index}: ${e.message}`, { ...e.details, index }, { cause: e });
         throw e;
@@ -173,12 +188,23 @@ export class IngestService {
     return producer;
   }
 
+  /**
+   * The issuedAt window of receipt, as ingest applies it: throws 'issued-at-too-old' or
+   * 'issued-at-in-future' unless `issuedAt` lies within it of `receivedAt` (default: now).
+   * For callers that check rows before submitting them (e.g. the CSV import).
+   */
+  assertIssuedAtAcceptable(issuedAt: string, receivedAt: number = nowSeconds()): void {
+    assertIssuedAtInWindow(issuedAt, receivedAt, this.window);
+  }
+
   /** Validates, commits and attests (operator signature) one batch of `producer`. Synchronous: nothing is stored. */
-  private prepareProducerBatch(producer: Participant, input: unknown): Prepared {
+  private prepareProducerBatch(producer: Participant, input: unknown, receivedAt: number): Prepared {
     const batch = parseAs('Batch', input);
     if (batch.producer.uscc !== producer.code) {
       throw new AppError('forbidden', `the batch names producer ${batch.producer.uscc}, but the token belongs to ${producer.code}`);
     }
+    assertIssuedAtInWindow(batch.issuedAt, receivedAt, this.window);
+    // The server draws these salts itself (OS CSPRNG): no weak-salt check needed.
     const { root, salts } = commitRecord(batch);
     const signature = signTypedDataWithKey(typedDataFor('Batch', batch, root, this.binding), this.operatorKey);
     return this.prepare('Batch', batch, root, salts, this.operator.address.toLowerCase(), signature, producer.id);
@@ -191,21 +217,21 @@ export class IngestService {
   }
 
   /**
-   * The signer must have been valid at `issuedAt` AND must not be revoked now: otherwise a revoked
-   * key could still sign records back-dated to before its revocation.
+   * The signer must have been valid at `issuedAt` AND at `receivedAt` (the trusted time), and must
+   * not be revoked now: otherwise a revoked or expired key, or a lab whose accreditation lapsed,
+   * could still sign records back-dated to when it was valid.
    */
-  private async assertSignerAuthorised(signer: string, role: ParticipantKind, issuedAt: string) {
+  private async assertSignerAuthorised(signer: string, role: ParticipantKind, issuedAt: string, receivedAt: number): Promise<Participant> {
     const at = instantToSeconds(issuedAt);
-    const now = nowSeconds();
-    if (at > now + MAX_CLOCK_SKEW_SECONDS) throw new AppError('invalid-input', `issuedAt ${issuedAt} is in the future`);
     const status = await signerStatus(this.store, signer, role, at);
     if (!status.ok) {
       const hint = status.code === 'unknown-signer' ? ' (if it was registered, the record may have been changed after signing)' : '';
       throw new AppError(status.code, status.message + hint, { signer });
     }
+    const key = (await this.store.keysOf(signer)).find((k) => k.participantId === status.participant.id);
+    if (key) assertValidAtReceipt(signer, key, status.participant, receivedAt);
     // Revocations carry the chain's block time, which can run ahead of our clock: any recorded
     // revocation is in the past as far as the chain is concerned.
-    const key = (await this.store.keysOf(signer)).find((k) => k.participantId === status.participant.id);
     if (key && key.revokedAt !== null) {
       throw new AppError('key-revoked', `${signer} was revoked at ${new Date(key.revokedAt * 1000).toISOString()}; it can no longer submit records`, { signer });
     }
@@ -277,6 +303,36 @@ export class IngestService {
       this.opts.onAccepted?.();
     }
     this.flushing = false;
+  }
+}
+
+/**
+ * The key and (for a lab) its accreditation must still be valid at the receipt time: being valid
+ * at a chosen `issuedAt` is not enough. Throws 'key-not-valid-at-receipt', 'accreditation-lapsed'
+ * or 'not-accredited'.
+ */
+function assertValidAtReceipt(signer: string, key: ParticipantKey, participant: Participant, receivedAt: number): void {
+  const received = secondsToInstant(receivedAt);
+  const details = { signer, receivedAt: received };
+  if (receivedAt < key.validFrom || receivedAt > key.validTo) {
+    const window = `${secondsToInstant(key.validFrom)} to ${secondsToInstant(key.validTo)}`;
+    throw new AppError('key-not-valid-at-receipt', `${signer} is valid from ${window}, which does not include the receipt time ${received}; a key must be valid when its records reach the server`, {
+      ...details,
+      validFrom: secondsToInstant(key.validFrom),
+      validTo: secondsToInstant(key.validTo),
+    });
+  }
+  if (participant.kind !== 'lab') return;
+  const from = participant.validFrom ?? 0;
+  const to = participant.validTo ?? 0;
+  if (receivedAt > to) {
+    throw new AppError('accreditation-lapsed', `the accreditation of ${participant.name} ended at ${secondsToInstant(to)}, before the receipt time ${received}; it can no longer submit reports`, {
+      ...details,
+      accreditedUntil: secondsToInstant(to),
+    });
+  }
+  if (receivedAt < from) {
+    throw new AppError('not-accredited', `${participant.name} is accredited only from ${secondsToInstant(from)}, after the receipt time ${received}`, { ...details, accreditedFrom: secondsToInstant(from) });
   }
 }
 

@@ -1,10 +1,12 @@
 /**
  * The CPU-heavy, stateless half of accepting a signed record: schema validation, the record root
- * from the given salts, the EIP-712 digest and the signer's recovery. Pure, so it can run on a
- * worker thread (see verify-pool.ts); errors are AppErrors with their codes.
+ * from the given salts (which must look random: ingest-rules.ts), the EIP-712 digest and the
+ * signer's recovery. Pure, so it can run on a worker thread (see verify-pool.ts); errors are
+ * AppErrors with their codes.
  */
 import { AppError } from '../errors';
 import { RecordError, commitRecord, parseRecord, recoverSigner, typedDataFor, type ChainBinding, type RecordOf, type RecordType, type SignedView } from '../records';
+import { assertStrongSalts } from './ingest-rules';
 
 export interface SignedSubmission {
   type: RecordType;
@@ -33,7 +35,7 @@ export function parseAs<T extends RecordType>(type: T, input: unknown): RecordOf
   }
 }
 
-/** Validates the record, recomputes its root from the salts and recovers who signed it. Throws AppError. */
+/** Validates the record, recomputes its root from the salts (refusing weak ones: 'weak-salt') and recovers who signed it. Throws AppError. */
 export function verifySubmission(sub: SignedSubmission, binding: ChainBinding): VerifiedSubmission {
   const record = parseAs(sub.type, sub.record);
   let committed: { root: string; salts: Record<string, string> };
@@ -43,6 +45,7 @@ export function verifySubmission(sub: SignedSubmission, binding: ChainBinding): 
     if (e instanceof RecordError) throw new AppError('invalid-input', `salts: ${e.message}`, undefined, { cause: e });
     throw e;
   }
+  assertStrongSalts(committed.salts);
   let signer: string;
   try {
     signer = recoverSigner(typedDataFor(sub.type, record as SignedView<RecordType>, committed.root, binding), sub.signature);

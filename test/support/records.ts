@@ -1,17 +1,38 @@
 /** Signed record submissions, as a lab's tooling produces them, for tests against a running system. */
 import type { Wallet } from 'ethers';
-import { commitRecord, parseRecord, signRecord, type SeleniumTestReportInput } from '../../server/records';
+import { commitRecord, fieldNamesOf, parseRecord, signRecord, type SeleniumTestReportInput } from '../../server/records';
+import { registeredCmaValidUntil } from '../../server/service/ingest-rules';
 import type { System } from '../../server/system';
-import { reportInput } from '../server/records/fixtures';
+import { issuedNow, reportInput } from '../server/records/fixtures';
+
+/** The lab fields of a report as registered on chain for `key`'s lab (from the system's mirror), or undefined for a key of no lab. */
+export async function registeredLabOf(sys: System, key: Wallet): Promise<Pick<SeleniumTestReportInput['lab'], 'name' | 'cmaNumber' | 'cmaValidUntil'> | undefined> {
+  for (const k of await sys.store.keysOf(key.address)) {
+    const p = await sys.store.getParticipant(k.participantId);
+    if (p?.kind === 'lab') return { name: p.name, cmaNumber: p.code, cmaValidUntil: registeredCmaValidUntil(p) };
+  }
+  return undefined;
+}
+
+export interface SignOptions {
+  /** The salts to commit with, by field name (default: fresh random salts, as honest tooling draws them). */
+  salts?: (fieldNames: readonly string[]) => Record<string, string>;
+}
 
 let counter = 0;
-/** A lab-signed report submission, as the lab's tooling produces it. */
-export async function signedReport(sys: System, key: Wallet, overrides: Partial<SeleniumTestReportInput> = {}) {
+/**
+ * A lab-signed report submission, as the lab's tooling produces it: issued now, naming the lab
+ * registered for `key` (name, CMA number and validity; the fixture's lab for a key of no lab).
+ * `overrides` replace fields, `lab` included.
+ */
+export async function signedReport(sys: System, key: Wallet, overrides: Partial<SeleniumTestReportInput> = {}, opts: SignOptions = {}) {
   counter++;
-  const record = parseRecord('SeleniumTestReport', reportInput({ id: `RPT-${Date.now()}-${counter}`, reportNumber: `AKSE-2026-${counter}`, issuedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), ...overrides }));
-  const { root, salts } = commitRecord(record);
+  const base = reportInput({ id: `RPT-${Date.now()}-${counter}`, reportNumber: `AKSE-2026-${counter}`, issuedAt: issuedNow() });
+  const registered = await registeredLabOf(sys, key);
+  const record = parseRecord('SeleniumTestReport', { ...base, lab: { ...base.lab, ...registered }, ...overrides });
+  const present = fieldNamesOf('SeleniumTestReport').filter((n) => n in record);
+  const { root, salts } = commitRecord(record, opts.salts?.(present));
   const binding = { chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger };
   const signature = await signRecord(key, 'SeleniumTestReport', record, root, binding);
   return { type: 'SeleniumTestReport' as const, record, salts, signature };
 }
-

@@ -33,10 +33,23 @@ export async function bootTestSystem(opts: TestSystemOptions = {}): Promise<Syst
 
 const YEAR = 365 * 24 * 3600;
 
-/** Registers a lab (accredited for 6 years around now) with a fresh signing key, and mirrors it. */
-export async function registerLab(sys: System, cmaNumber = '202727050123', key: Wallet = Wallet.createRandom() as unknown as Wallet, window?: { from: number; to: number }) {
+/** What a test may choose about a lab it registers. */
+export interface LabOptions {
+  /** Default 安康市富硒产品质量检验检测中心. */
+  name?: string;
+  /** Accreditation window in seconds (default: 3 years either side of now). */
+  accreditation?: { from: number; to: number };
+}
+
+/** Registers a lab (accredited for 6 years around now) with a fresh signing key (valid 2 years either side of now, or `window`), and mirrors it. */
+export async function registerLab(sys: System, cmaNumber = '202727050123', key: Wallet = Wallet.createRandom() as unknown as Wallet, window?: { from: number; to: number }, opts: LabOptions = {}) {
   const now = Math.floor(Date.now() / 1000);
-  const id = await sys.registries.registerLab({ name: '安康市富硒产品质量检验检测中心', cmaNumber, accreditedFrom: now - 3 * YEAR, accreditedUntil: now + 3 * YEAR });
+  const id = await sys.registries.registerLab({
+    name: opts.name ?? '安康市富硒产品质量检验检测中心',
+    cmaNumber,
+    accreditedFrom: opts.accreditation?.from ?? now - 3 * YEAR,
+    accreditedUntil: opts.accreditation?.to ?? now + 3 * YEAR,
+  });
   await sys.registries.addKey(id, key.address, window?.from ?? now - 2 * YEAR, window?.to ?? now + 2 * YEAR);
   await sys.mirror.sync();
   return { id, key };

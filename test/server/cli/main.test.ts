@@ -12,7 +12,8 @@ import { usccCheckCharacter } from '../../../server/records';
 import { buildBundle } from '../../../server/service/bundles';
 import type { System } from '../../../server/system';
 import type { ProofBundle } from '../../../server/verification/bundle';
-import { USCC, batchInput, reportInput } from '../records/fixtures';
+import { USCC, batchInputNow, reportInput } from '../records/fixtures';
+import { registeredLabOf } from '../../support/records';
 import { bootTestSystem, eventually, registerLab, registerProducer, tempDir } from '../../support/system';
 
 const ROOT = path.join(__dirname, '../../..');
@@ -56,7 +57,7 @@ describe('server/cli: the traceledger command (spawned, against a real anvil nod
     sys = await bootTestSystem();
     dir = tempDir('traceledger-cli-');
     producerId = await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer);
-    const ack = await sys.ingest.submitBatchForProducer(producerId, batchInput({ id: `CLI-${Date.now()}`, issuedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }));
+    const ack = await sys.ingest.submitBatchForProducer(producerId, batchInputNow({ id: `CLI-${Date.now()}` }));
     bundle = await eventually(async () => {
       const b = await buildBundle(sys.store, sys.deployment, ack.id);
       return b.checkpoint ? b : undefined;
@@ -169,7 +170,9 @@ describe('server/cli: the traceledger command (spawned, against a real anvil nod
       expect(key.address).to.equal(address);
       await registerLab(sys, '202727050199', key);
 
-      const { id: _id, issuedAt: _issuedAt, ...fields } = reportInput({ batchId: 'CLI-BATCH-1', reportNumber: `AKSE-CLI-${Date.now()}` });
+      // The report names the lab registered for the key (ingest refuses another lab's name or CMA number).
+      const lab = { ...reportInput().lab, ...(await registeredLabOf(sys, key)) };
+      const { id: _id, issuedAt: _issuedAt, ...fields } = reportInput({ batchId: 'CLI-BATCH-1', reportNumber: `AKSE-CLI-${Date.now()}`, lab });
       const reportFile = path.join(dir, 'report.json');
       fs.writeFileSync(reportFile, JSON.stringify(fields));
       const out = path.join(dir, 'signed.json');

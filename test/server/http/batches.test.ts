@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { batchInput, USCC } from '../records/fixtures';
+import { batchInputNow, issuedNow, USCC } from '../records/fixtures';
 import { eventually } from '../../support/system';
 import { admin, bearer, bootTestApp, expectError, producerWithToken, uscc, type TestApp } from './helpers';
 
@@ -27,7 +27,7 @@ describe('server/http batches (real anvil node)', function () {
   describe('POST /api/v1/batches', () => {
     it("When a producer submits a valid batch with its token, Then it answers 201 with the acceptance and the batch's location", async () => {
       const id = nextId();
-      const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInput({ id }));
+      const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id }));
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       expect(res.body).to.include({ id, type: 'Batch', logId: 'products', status: 'accepted' });
       expect(res.body.leafHash).to.match(/^0x[0-9a-f]{64}$/);
@@ -35,30 +35,37 @@ describe('server/http batches (real anvil node)', function () {
     });
 
     it('When no token is sent, Then it answers 401 unauthorized', async () => {
-      expectError(await request(t.app).post('/api/v1/batches').send(batchInput({ id: nextId() })), 401, 'unauthorized');
+      expectError(await request(t.app).post('/api/v1/batches').send(batchInputNow({ id: nextId() })), 401, 'unauthorized');
     });
 
     it('When an unknown token is sent, Then it answers 401 unauthorized', async () => {
-      expectError(await request(t.app).post('/api/v1/batches').set(bearer('tlp_not-a-real-token')).send(batchInput({ id: nextId() })), 401, 'unauthorized');
+      expectError(await request(t.app).post('/api/v1/batches').set(bearer('tlp_not-a-real-token')).send(batchInputNow({ id: nextId() })), 401, 'unauthorized');
     });
 
     it('When the Authorization header is not a bearer token, Then it answers 401 unauthorized', async () => {
-      expectError(await request(t.app).post('/api/v1/batches').set('Authorization', `Basic ${producer.token}`).send(batchInput({ id: nextId() })), 401, 'unauthorized');
+      expectError(await request(t.app).post('/api/v1/batches').set('Authorization', `Basic ${producer.token}`).send(batchInputNow({ id: nextId() })), 401, 'unauthorized');
     });
 
     it('When the admin token is used to submit a batch, Then it answers 403 forbidden', async () => {
-      expectError(await request(t.app).post('/api/v1/batches').set(admin()).send(batchInput({ id: nextId() })), 403, 'forbidden');
+      expectError(await request(t.app).post('/api/v1/batches').set(admin()).send(batchInputNow({ id: nextId() })), 403, 'forbidden');
     });
 
     it("When a producer submits a batch naming another producer, Then it answers 403 forbidden", async () => {
-      expectError(await request(t.app).post('/api/v1/batches').set(bearer(other.token)).send(batchInput({ id: nextId() })), 403, 'forbidden');
+      expectError(await request(t.app).post('/api/v1/batches').set(bearer(other.token)).send(batchInputNow({ id: nextId() })), 403, 'forbidden');
     });
 
     it('When the batch fails its schema, Then it answers 400 invalid-record naming the field', async () => {
-      const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInput({ id: nextId(), lot: '' }));
+      const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id: nextId(), lot: '' }));
       expectError(res, 400, 'invalid-record');
       expect(res.body.error.message).to.contain('lot');
       expect(res.body.error.details.issues).to.be.an('array').with.length.greaterThan(0);
+    });
+
+    it('back-dated-batch: When a producer submits a batch dated 30 days back, in 1970 or 10 minutes ahead, Then 400 issued-at-too-old / issued-at-in-future', async () => {
+      const post = (issuedAt: string) => request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id: nextId(), issuedAt }));
+      expectError(await post(issuedNow(-30 * 24 * 3600)), 400, 'issued-at-too-old');
+      expectError(await post('1970-01-01T00:00:00Z'), 400, 'issued-at-too-old');
+      expectError(await post(issuedNow(600)), 400, 'issued-at-in-future');
     });
 
     it('When the body is not valid JSON, Then it answers 400 invalid-input', async () => {
@@ -67,20 +74,20 @@ describe('server/http batches (real anvil node)', function () {
     });
 
     it('When the same batch is submitted twice, Then the second answers 409 replay', async () => {
-      const body = batchInput({ id: nextId() });
+      const body = batchInputNow({ id: nextId() });
       expect((await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(body)).status).to.equal(201);
       expectError(await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(body), 409, 'replay');
     });
 
     it('When the JSON body is over 256 kB, Then it answers 413 payload-too-large', async () => {
-      const huge = { ...batchInput({ id: nextId() }), padding: 'x'.repeat(300 * 1024) };
+      const huge = { ...batchInputNow({ id: nextId() }), padding: 'x'.repeat(300 * 1024) };
       expectError(await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(huge), 413, 'payload-too-large');
     });
 
     it('When the token was revoked, Then it answers 401 unauthorized', async () => {
       const p = await producerWithToken(t.app, '汉阴县富硒米业', uscc('91610921MA6YAB3K2'));
       expect((await request(t.app).delete(`/api/v1/tokens/${p.tokenHash}`).set(admin())).status).to.equal(200);
-      const res = await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInput({ id: nextId() }));
+      const res = await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInputNow({ id: nextId() }));
       expectError(res, 401, 'unauthorized');
       expect(res.body.error.message).to.contain('revoked');
     });
@@ -89,7 +96,7 @@ describe('server/http batches (real anvil node)', function () {
   describe('GET /api/v1/batches/:id', () => {
     it('When a batch is read, Then it shows its public fields only, its label URL, and turns from pending to anchored with the checkpoint', async () => {
       const id = nextId();
-      await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInput({ id }));
+      await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id }));
       const first = await request(t.app).get(`/api/v1/batches/${id}`);
       expect(first.status).to.equal(200);
       expect(first.body).to.include({ id, type: 'Batch' });
@@ -122,7 +129,7 @@ describe('server/http batches (real anvil node)', function () {
       const mine = [nextId(), nextId(), nextId()];
       const uscc925 = uscc('91610925MA6YAB3K2');
       for (const id of mine) {
-        const res = await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInput({ id, producer: { uscc: uscc925, name: '岚皋县富硒魔芋' }, certificate: undefined, certificateIssuer: undefined }));
+        const res = await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInputNow({ id, producer: { uscc: uscc925, name: '岚皋县富硒魔芋' }, certificate: undefined, certificateIssuer: undefined }));
         expect(res.status, JSON.stringify(res.body)).to.equal(201);
       }
       const page1 = await request(t.app).get('/api/v1/batches?limit=2').set(bearer(p.token));
@@ -168,6 +175,18 @@ describe('server/http batches (real anvil node)', function () {
       expect(res.body.accepted).to.deep.equal([]);
       expect(res.body.refused[0].line).to.equal(3);
       expect(res.body.refused[0].errors.map((e: { field: string }) => e.field)).to.include('product_category');
+    });
+
+    it('back-dated-import: When a CSV row carries an issued_at 30 days back, Then nothing is imported and it answers 422 naming its line and column issued_at', async () => {
+      const [header, row] = SAMPLE_CSV.split('\n');
+      const good = `${row!.replace(/^[^,]+/, nextId())},${issuedNow(-60)}`;
+      const old = `${row!.replace(/^[^,]+/, nextId())},${issuedNow(-30 * 24 * 3600)}`;
+      const res = await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(`${header},issued_at\n${good}\n${old}\n`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(422);
+      expect(res.body.committed).to.equal(false);
+      expect(res.body.refused).to.have.length(1);
+      expect(res.body.refused[0]).to.deep.include({ line: 3 });
+      expect(res.body.refused[0].errors[0].field).to.equal('issued_at');
     });
 
     it('When a row is refused but partial=1, Then the valid rows are committed and it answers 201', async () => {

@@ -11,7 +11,7 @@ import { openSqliteStore } from '../../../server/store/sqlite';
 import type { Store } from '../../../server/store/types';
 import type { System } from '../../../server/system';
 import { labelUri } from '../../../server/records/digital-link';
-import { TEST_BINDING, USCC, batchInput } from '../records/fixtures';
+import { TEST_BINDING, USCC, batchInputNow } from '../records/fixtures';
 import { expectedModules, pdfInfo, pdfText, svgModules } from '../labels/helpers';
 
 const BASE = 'https://trace.ankang.example.cn';
@@ -34,8 +34,8 @@ describe('server/http/routes/labels', function () {
     await store.upsertParticipant({ id: producerId, kind: 'producer', name: '紫阳县富硒茶业有限公司', code: USCC.producer, validFrom: null, validTo: null, data: {}, active: true });
     const ingest = new IngestService(store, TEST_BINDING, new Wallet(`0x${'01'.repeat(32)}`));
     await ingest.submitBatchesForProducer(producerId, [
-      batchInput({ id: 'B-1', lot: 'ZY25-MJ0328', gtin: '6972345010010' }),
-      batchInput({ id: 'B-2', lot: 'ZY25-MC0601', gtin: undefined, certificate: undefined, certificateIssuer: undefined }),
+      batchInputNow({ id: 'B-1', lot: 'ZY25-MJ0328', gtin: '6972345010010' }),
+      batchInputNow({ id: 'B-2', lot: 'ZY25-MC0601', gtin: undefined, certificate: undefined, certificateIssuer: undefined }),
     ]);
     const ctx = { sys: { store, logger: pino({ level: 'silent' }) } as unknown as System, publicBaseUrl: BASE } as AppContext;
     const onError: ErrorRequestHandler = (err, _req, res, _next) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { parseEther, type Wallet } from 'ethers';
 import request from 'supertest';
@@ -5,8 +6,8 @@ import { RpcChainReader } from '../../../server/chain/reader';
 import { Registries } from '../../../server/chain/registry';
 import { revocationReasonNumber } from '../../../server/records';
 import { verifyBundle } from '../../../server/verification/verify';
-import { batchInput, randomWallet, USCC } from '../records/fixtures';
-import { signedReport } from '../../support/records';
+import { batchInputNow, issuedNow, randomWallet, reportInput, USCC } from '../records/fixtures';
+import { registeredLabOf, signedReport } from '../../support/records';
 import { eventually } from '../../support/system';
 import { admin, bearer, bootTestApp, expectError, producerWithToken, type TestApp } from './helpers';
 
@@ -23,12 +24,12 @@ describe('server/http reports, records and revocations (real anvil node)', funct
   // The first lab gets the CMA number the report fixture names: a report's lab must be its signer's (checkLabIdentity).
   let cma = 202727050123;
 
-  /** Registers a lab through the API with one key valid over [from, to]. */
-  async function labWithKey(key: Wallet, from = now() - YEAR, to = now() + YEAR) {
+  /** Registers a lab through the API with one key valid over [from, to] (and accredited over `accreditation`, default 3 years either side of now). */
+  async function labWithKey(key: Wallet, from = now() - YEAR, to = now() + YEAR, accreditation = { from: now() - 3 * YEAR, to: now() + 3 * YEAR }, name = '安康市富硒产品质量检验检测中心') {
     const res = await request(t.app)
       .post('/api/v1/participants')
       .set(admin())
-      .send({ kind: 'lab', name: '安康市富硒产品质量检验检测中心', cmaNumber: String(cma++), accreditedFrom: iso(now() - 3 * YEAR), accreditedUntil: iso(now() + 3 * YEAR), keys: [{ address: key.address, validFrom: iso(from), validTo: iso(to) }] });
+      .send({ kind: 'lab', name, cmaNumber: String(cma++), accreditedFrom: iso(accreditation.from), accreditedUntil: iso(accreditation.to), keys: [{ address: key.address, validFrom: iso(from), validTo: iso(to) }] });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     return res.body as { id: string };
   }
@@ -38,7 +39,7 @@ describe('server/http reports, records and revocations (real anvil node)', funct
     lab = randomWallet();
     await labWithKey(lab);
     producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer);
-    const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInput({ id: batchId }));
+    const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id: batchId }));
     expect(res.status).to.equal(201);
   });
   after(async () => t?.sys.stop());
@@ -98,6 +99,74 @@ describe('server/http reports, records and revocations (real anvil node)', funct
     it('When the report fails its schema, Then it answers 400 invalid-record', async () => {
       const sub = await signedReport(t.sys, lab, { batchId });
       expectError(await request(t.app).post('/api/v1/reports').send({ record: { ...sub.record, analyte: 'Zn' }, salts: sub.salts, signature: sub.signature }), 400, 'invalid-record');
+    });
+  });
+
+  describe('attacks on POST /api/v1/reports (trust rules), each answered with its status and code', () => {
+    const HOUR = 3600;
+    const DAY = 24 * HOUR;
+    const post = (sub: { record: unknown; salts: Record<string, string>; signature: string }) =>
+      request(t.app).post('/api/v1/reports').send({ record: sub.record, salts: sub.salts, signature: sub.signature });
+    let labB: Wallet;
+
+    before(async () => {
+      labB = randomWallet();
+      await labWithKey(labB, undefined, undefined, undefined, '西安市乙检测有限公司');
+    });
+
+    it("lab-impersonation: When lab A's valid key signs a report naming lab B's name and CMA number, Then 403 lab-identity-mismatch naming lab A", async () => {
+      const sub = await signedReport(t.sys, lab, { batchId, lab: { ...reportInput().lab, ...(await registeredLabOf(t.sys, labB)) } });
+      const res = await post(sub);
+      expectError(res, 403, 'lab-identity-mismatch');
+      expect(res.body.error.message).to.contain('安康市富硒产品质量检验检测中心').and.contain('CMA 202727050123');
+      expectError(await request(t.app).get(`/api/v1/reports/${sub.record.id}`), 404, 'not-found');
+    });
+
+    it('back-dated-30-days: When the report is dated 30 days back, Then 400 issued-at-too-old', async () => {
+      expectError(await post(await signedReport(t.sys, lab, { batchId, issuedAt: issuedNow(-30 * DAY) })), 400, 'issued-at-too-old');
+    });
+
+    it('dated-1970: When the report is dated 1970-01-01, Then 400 issued-at-too-old', async () => {
+      expectError(await post(await signedReport(t.sys, lab, { batchId, issuedAt: '1970-01-01T00:00:00Z' })), 400, 'issued-at-too-old');
+    });
+
+    it('dated-ahead: When the report is dated 10 minutes ahead, Then 400 issued-at-in-future', async () => {
+      expectError(await post(await signedReport(t.sys, lab, { batchId, issuedAt: issuedNow(600) })), 400, 'issued-at-in-future');
+    });
+
+    it('expired-key-inside-window: When a key that expired a minute ago signs a report dated an hour ago, Then 403 key-not-valid-at-receipt', async () => {
+      const key = randomWallet();
+      await labWithKey(key, now() - YEAR, now() - 60);
+      expectError(await post(await signedReport(t.sys, key, { batchId, issuedAt: issuedNow(-HOUR) })), 403, 'key-not-valid-at-receipt');
+    });
+
+    it('lapsed-accreditation-inside-window: When a lab whose accreditation ended a minute ago submits a report dated an hour ago, Then 403 accreditation-lapsed', async () => {
+      const key = randomWallet();
+      await labWithKey(key, undefined, undefined, { from: now() - 3 * YEAR, to: now() - 60 });
+      expectError(await post(await signedReport(t.sys, key, { batchId, issuedAt: issuedNow(-HOUR) })), 403, 'accreditation-lapsed');
+    });
+
+    it('all-zero-salts: When every salt is zero, Then 400 weak-salt', async () => {
+      const sub = await signedReport(t.sys, lab, { batchId }, { salts: (names) => Object.fromEntries(names.map((n) => [n, '0'.repeat(32)])) });
+      expectError(await post(sub), 400, 'weak-salt');
+    });
+
+    it('repeated-salt: When two fields share one random salt, Then 400 weak-salt', async () => {
+      const sub = await signedReport(t.sys, lab, { batchId }, {
+        salts: (names) => {
+          const salts = Object.fromEntries(names.map((n) => [n, randomBytes(16).toString('hex')]));
+          salts.client = salts.lab!;
+          return salts;
+        },
+      });
+      const res = await post(sub);
+      expectError(res, 400, 'weak-salt');
+      expect(res.body.error.message).to.contain('"client"').and.contain('"lab"');
+    });
+
+    it('genuine: When the lab signs in its own name, dated an hour ago, with random salts, Then 201', async () => {
+      const res = await post(await signedReport(t.sys, lab, { batchId, issuedAt: issuedNow(-HOUR) }));
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
     });
   });
 

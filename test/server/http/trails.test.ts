@@ -341,6 +341,13 @@ describe('server/http data-sharing trails (real anvil node)', function () {
       expectError(await post({ record: signed.record, salts: signed.salts, signature: '0x12' }), 400, 'invalid-input');
     });
 
+    it('back-dated-share: When a share step is dated 30 days back or 10 minutes ahead, Then 400 issued-at-too-old / issued-at-in-future', async () => {
+      const old = await signedShareStep(t.sys, market.key, { ...requestInput(market, agriculture, 'req-backdated'), issuedAt: isoAt(now() - 30 * DAY) });
+      expectError(await post({ record: old.record, salts: old.salts, signature: old.signature }), 400, 'issued-at-too-old');
+      const ahead = await signedShareStep(t.sys, market.key, { ...requestInput(market, agriculture, 'req-ahead'), issuedAt: isoAt(now() + 600) });
+      expectError(await post({ record: ahead.record, salts: ahead.salts, signature: ahead.signature }), 400, 'issued-at-in-future');
+    });
+
     it("When a department signs a record of another department's sequence, Then 403 forbidden", async () => {
       const forged = await signedShareStep(t.sys, health.key, { ...requestInput(market, agriculture, 'req-forged') });
       expectError(await post({ record: forged.record, salts: forged.salts, signature: forged.signature }), 403, 'forbidden');

@@ -8,7 +8,9 @@ import {
   commitRecord,
   createLogEntry,
   logEntryLeafHash,
+  nowSeconds,
   parseRecord,
+  secondsToInstant,
   signRecord,
   toHex0x,
   typedDataFor,
@@ -64,6 +66,14 @@ export function randomWallet(): Wallet {
   return new Wallet(hexlify(randomBytes(32)));
 }
 
+/**
+ * Now (whole seconds), moved by `offsetSeconds`, as the instant records use. The fixtures below keep
+ * fixed 2025 dates for pure record tests; a record submitted to a running system must be issued
+ * close to its receipt time (ingest refuses an issuedAt outside ISSUED_AT_MAX_AGE_SECONDS /
+ * ISSUED_AT_MAX_AHEAD_SECONDS), so give it `issuedAt: issuedNow()`.
+ */
+export const issuedNow = (offsetSeconds = 0): string => secondsToInstant(nowSeconds() + offsetSeconds);
+
 /** Raw input of a valid batch (GTIN-13, China prefix) with its 承诺达标合格证. */
 export function batchInput(overrides: Partial<BatchInput> = {}): BatchInput {
   return {
@@ -88,6 +98,11 @@ export function batchInput(overrides: Partial<BatchInput> = {}): BatchInput {
     certificateIssuer: { committingParty: '紫阳县富硒茶业有限公司', committingPartyUscc: USCC.producer, contactPerson: '张伟', phone: '+86 915 4321 000' },
     ...overrides,
   };
+}
+
+/** {@link batchInput} issued now: a batch to submit to a running system. */
+export function batchInputNow(overrides: Partial<BatchInput> = {}): BatchInput {
+  return batchInput({ issuedAt: issuedNow(), ...overrides });
 }
 
 /** A valid, parsed batch. */

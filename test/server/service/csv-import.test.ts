@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createContext, type AppContext } from '../../../server/http/context';
-import { gs1CheckDigit } from '../../../server/records';
+import { gs1CheckDigit, nowSeconds, secondsToInstant } from '../../../server/records';
 import { buildBundle } from '../../../server/service/bundles';
 import { columnOfPath, decodeCsvBytes, importBatchesCsv, newUlid, parseBatchesCsv, type CsvImportReport } from '../../../server/service/csv-import';
 import type { System } from '../../../server/system';
@@ -229,6 +229,40 @@ describe('server/service/csv-import: importing into the real system (anvil)', fu
       code = (e as { code?: string }).code;
     }
     expect(code).to.equal('forbidden');
+  });
+
+  it('When a row is back-dated (issued_at 30 days ago) or dated ahead, Then it is refused at its line and column issued_at; with partial, the others are committed', async () => {
+    const tag = tagOf();
+    const issuedAt = (offset: number) => secondsToInstant(nowSeconds() + offset);
+    const csv = [`${HEADER},issued_at`, `${row(tag, 1)},${issuedAt(-60)}`, `${row(tag, 2)},${issuedAt(-30 * 24 * 3600)}`, `${row(tag, 3)},${issuedAt(600)}`].join('\n') + '\n';
+
+    const all = await importBatchesCsv(ctx, producerId, csv);
+    expect(all.committed).to.equal(false);
+    expect(all.refused.map((r) => [r.line, r.errors.map((e) => e.field)])).to.deep.equal([
+      [3, ['issued_at']],
+      [4, ['issued_at']],
+    ]);
+    expect(all.refused[0]!.errors[0]!.message).to.contain('30 days before');
+    expect(await stored([`${tag}-1`, `${tag}-2`, `${tag}-3`])).to.have.length(0);
+
+    const partial = await importBatchesCsv(ctx, producerId, csv, { partial: true });
+    expect(partial.accepted.map((a) => a.id)).to.deep.equal([`${tag}-1`]);
+    expect(await stored([`${tag}-2`, `${tag}-3`])).to.have.length(0);
+  });
+
+  it('When the ingest service gets many batches at once and one is back-dated, Then issued-at-too-old refuses them all, naming its index', async () => {
+    const tag = tagOf();
+    const { rows } = parseBatchesCsv(csvOf([row(tag, 1), row(tag, 2)]), PRODUCER);
+    const inputs = rows.map((r) => r.input);
+    let err: { code?: string; details?: { index?: number } } | undefined;
+    try {
+      await sys.ingest.submitBatchesForProducer(producerId, [inputs[0]!, { ...inputs[1]!, issuedAt: '1970-01-01T00:00:00Z' }]);
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err?.code).to.equal('issued-at-too-old');
+    expect(err?.details?.index).to.equal(1);
+    expect(await stored([`${tag}-1`, `${tag}-2`])).to.have.length(0);
   });
 
   it('When the ingest service gets many batches at once, Then a repeated id refuses them all, naming its index', async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Wallet } from 'ethers';
 import { AppError } from '../../../server/errors';
@@ -6,10 +7,24 @@ import { buildBundle } from '../../../server/service/bundles';
 import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
 import { verifyBundle } from '../../../server/verification/verify';
-import { signedReport } from '../../support/records';
-import { bootTestSystem, eventually, registerLab } from '../../support/system';
+import { IngestService } from '../../../server/service/ingest';
+import { batchInput, issuedNow, reportInput, USCC } from '../records/fixtures';
+import { registeredLabOf, signedReport } from '../../support/records';
+import { bootTestSystem, eventually, registerLab, registerProducer } from '../../support/system';
+import { registerDepartment } from '../../support/trails';
 
-async function expectCode(p: Promise<unknown>, code: string) {
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+const YEAR = 365 * DAY;
+const nowS = () => Math.floor(Date.now() / 1000);
+/** Random salts for `names`, with `patch` applied (a weak salt for the tests below). */
+const saltsWith = (patch: (salts: Record<string, string>) => void) => (names: readonly string[]) => {
+  const salts = Object.fromEntries(names.map((n) => [n, randomBytes(16).toString('hex')]));
+  patch(salts);
+  return salts;
+};
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<AppError> {
   let err: unknown;
   try {
     await p;
@@ -18,6 +33,7 @@ async function expectCode(p: Promise<unknown>, code: string) {
   }
   expect(err, `expected AppError ${code}`).to.be.instanceOf(AppError);
   expect((err as AppError).code, (err as Error).message).to.equal(code);
+  return err as AppError;
 }
 
 describe('server/service/ingest (real anvil node)', function () {
@@ -103,5 +119,116 @@ describe('server/service/ingest (real anvil node)', function () {
     const result = await verifyBundle(await buildBundle(sys.store, sys.deployment, ack.id), { chain: new RpcChainReader(sys.provider, sys.deployment) });
     expect(result.verdict).to.equal('invalid');
     expect(result.failedStep).to.equal('checkFieldDisclosures');
+  });
+
+  describe('attacks on the trust rules (issue 9), each refused with its own code', () => {
+    let labA: { id: string; key: Wallet };
+    /** The lab fields of a report in lab A's own name, as registered. */
+    let ownLab: ReturnType<typeof reportInput>['lab'];
+
+    before(async () => {
+      labA = await registerLab(sys, '202727050140', undefined, undefined, { name: '安康市甲检测中心' });
+      await registerLab(sys, '202727050141', undefined, undefined, { name: '西安市乙检测有限公司' });
+      ownLab = { ...reportInput().lab, ...(await registeredLabOf(sys, labA.key)) };
+    });
+
+    it("lab-impersonation: When lab A's valid key signs a report naming lab B's name and CMA number, Then lab-identity-mismatch names lab A", async () => {
+      const sub = await signedReport(sys, labA.key, { lab: { ...ownLab, name: '西安市乙检测有限公司', cmaNumber: '202727050141' } });
+      const err = await expectCode(sys.ingest.submitSigned(sub), 'lab-identity-mismatch');
+      expect(err.status).to.equal(403);
+      expect(err.message).to.contain('安康市甲检测中心').and.contain('CMA 202727050140');
+      expect(err.details).to.deep.include({ mismatched: ['lab.name', 'lab.cmaNumber'] });
+      expect(await sys.store.getRecord(sub.record.id)).to.equal(undefined);
+    });
+
+    it("lab-impersonation (CMA only): When lab A names lab B's CMA number under its own name, Then lab-identity-mismatch", async () => {
+      await expectCode(sys.ingest.submitSigned(await signedReport(sys, labA.key, { lab: { ...ownLab, cmaNumber: '202727050141' } })), 'lab-identity-mismatch');
+    });
+
+    it('inflated-accreditation: When lab A states a CMA validity beyond the registered one, Then lab-identity-mismatch names lab.cmaValidUntil', async () => {
+      const err = await expectCode(sys.ingest.submitSigned(await signedReport(sys, labA.key, { lab: { ...ownLab, cmaValidUntil: '2099-12-31' } })), 'lab-identity-mismatch');
+      expect(err.details).to.deep.include({ mismatched: ['lab.cmaValidUntil'] });
+    });
+
+    it('back-dated-30-days: When a report is dated 30 days back, Then issued-at-too-old', async () => {
+      const err = await expectCode(sys.ingest.submitSigned(await signedReport(sys, labA.key, { issuedAt: issuedNow(-30 * DAY) })), 'issued-at-too-old');
+      expect(err.status).to.equal(400);
+    });
+
+    it('dated-1970: When a report is dated 1970-01-01, Then issued-at-too-old', async () => {
+      await expectCode(sys.ingest.submitSigned(await signedReport(sys, labA.key, { issuedAt: '1970-01-01T00:00:00Z' })), 'issued-at-too-old');
+    });
+
+    it('dated-ahead: When a report is dated 10 minutes ahead, Then issued-at-in-future', async () => {
+      const err = await expectCode(sys.ingest.submitSigned(await signedReport(sys, labA.key, { issuedAt: issuedNow(600) })), 'issued-at-in-future');
+      expect(err.status).to.equal(400);
+    });
+
+    it('back-dated-by-expired-key: When a key that expired 10 days ago signs a report dated 30 days back (when it was valid), Then it is refused', async () => {
+      const expired = await registerLab(sys, '202727050142', undefined, { from: nowS() - YEAR, to: nowS() - 10 * DAY });
+      await expectCode(sys.ingest.submitSigned(await signedReport(sys, expired.key, { issuedAt: issuedNow(-30 * DAY) })), 'issued-at-too-old');
+    });
+
+    it('expired-key-inside-window: When a key that expired a minute ago signs a report dated an hour ago (inside the window, when it was valid), Then key-not-valid-at-receipt', async () => {
+      const expired = await registerLab(sys, '202727050143', undefined, { from: nowS() - YEAR, to: nowS() - 60 });
+      const err = await expectCode(sys.ingest.submitSigned(await signedReport(sys, expired.key, { issuedAt: issuedNow(-HOUR) })), 'key-not-valid-at-receipt');
+      expect(err.status).to.equal(403);
+    });
+
+    it('lapsed-accreditation-inside-window: When a lab whose accreditation ended a minute ago submits a report dated an hour ago, Then accreditation-lapsed', async () => {
+      const lapsed = await registerLab(sys, '202727050144', undefined, undefined, { accreditation: { from: nowS() - 3 * YEAR, to: nowS() - 60 } });
+      const err = await expectCode(sys.ingest.submitSigned(await signedReport(sys, lapsed.key, { issuedAt: issuedNow(-HOUR) })), 'accreditation-lapsed');
+      expect(err.status).to.equal(403);
+    });
+
+    it('all-zero-salts: When every salt is 32 zero digits, Then weak-salt', async () => {
+      const sub = await signedReport(sys, labA.key, {}, { salts: (names) => Object.fromEntries(names.map((n) => [n, '0'.repeat(32)])) });
+      const err = await expectCode(sys.ingest.submitSigned(sub), 'weak-salt');
+      expect(err.status).to.equal(400);
+    });
+
+    it('repeated-salt: When one random salt is used for two fields (client and result), Then weak-salt names both', async () => {
+      const sub = await signedReport(sys, labA.key, {}, { salts: saltsWith((s) => (s.result = s.client!)) });
+      const err = await expectCode(sys.ingest.submitSigned(sub), 'weak-salt');
+      expect(err.details).to.deep.equal({ field: 'result', otherField: 'client' });
+    });
+
+    it('patterned-salt: When the private client field gets a guessable salt ("deadbeef" × 4), Then weak-salt', async () => {
+      const sub = await signedReport(sys, labA.key, {}, { salts: saltsWith((s) => (s.client = 'deadbeef'.repeat(4))) });
+      await expectCode(sys.ingest.submitSigned(sub), 'weak-salt');
+    });
+
+    it('genuine: When lab A signs in its own name with random salts, dated an hour ago or 4 minutes ahead, Then both are accepted', async () => {
+      for (const issuedAt of [issuedNow(-HOUR), issuedNow(240)]) {
+        const ack = await sys.ingest.submitSigned(await signedReport(sys, labA.key, { issuedAt }));
+        expect(ack.status).to.equal('accepted');
+      }
+    });
+
+    it('back-dated-batch: When a producer submits through its token a batch dated 30 days back or 10 minutes ahead, Then issued-at-too-old / issued-at-in-future; dated now, accepted', async () => {
+      const producerId = await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer);
+      const batch = (issuedAt: string) => batchInput({ id: `B-TIME-${Date.now()}-${issuedAt}`.replace(/:/g, ''), issuedAt });
+      await expectCode(sys.ingest.submitBatchForProducer(producerId, batch(issuedNow(-30 * DAY))), 'issued-at-too-old');
+      await expectCode(sys.ingest.submitBatchForProducer(producerId, batch(issuedNow(600))), 'issued-at-in-future');
+      expect((await sys.ingest.submitBatchForProducer(producerId, batch(issuedNow()))).status).to.equal('accepted');
+    });
+
+    it('back-dated-share: When a department signs a share request dated 30 days back, Then issued-at-too-old, and its sequence is untouched', async () => {
+      const requester = await registerDepartment(sys, 901);
+      const provider = await registerDepartment(sys, 902);
+      await expectCode(requester.request(provider, { id: `req-old-${Date.now()}`, issuedAt: issuedNow(-30 * DAY) }), 'issued-at-too-old');
+      expect(requester.seq, 'the refused record took no seq').to.equal(0);
+      const ack = await requester.request(provider, { id: `req-now-${Date.now()}` });
+      expect(ack.status).to.equal('accepted');
+    });
+
+    it('When the window is configured shorter (ISSUED_AT_MAX_AGE_SECONDS), Then ingest applies it: a report two hours old is refused with 1 h', async () => {
+      const strict = new IngestService(sys.store, { chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger }, new Wallet(`0x${'01'.repeat(32)}`), {
+        issuedAtWindow: { maxAgeSeconds: HOUR, maxAheadSeconds: 0 },
+      });
+      const err = await expectCode(strict.submitSigned(await signedReport(sys, labA.key, { issuedAt: issuedNow(-2 * HOUR) })), 'issued-at-too-old');
+      expect(err.message).to.contain('within 1 h');
+      expect(sys.config.ISSUED_AT_MAX_AGE_SECONDS, 'the booted system reads the default').to.equal(72 * HOUR);
+    });
   });
 });

@@ -1,0 +1,136 @@
+/**
+ * Trust rules on what a submitter chooses, checked at ingest (DESIGN.md, "Trust model"): a signed
+ * time is a claim, so `issuedAt` must lie in a window around the server's receipt time; a lab's
+ * identity is its key, so a report names the lab registered for its signing key; and salts the
+ * submitter drew must look random. Pure functions that throw AppError; no I/O.
+ */
+import { AppError } from '../errors';
+import { instantToSeconds, secondsToInstant, type SeleniumTestReport } from '../records';
+import type { Participant } from '../store/types';
+
+// ---------------------------------------------------------------------------
+// issuedAt against the receipt time.
+
+/** How far a record's `issuedAt` may lie from the server's receipt time (config ISSUED_AT_MAX_AGE_SECONDS, ISSUED_AT_MAX_AHEAD_SECONDS). */
+export interface IssuedAtWindow {
+  /** At most this many seconds before receipt. */
+  maxAgeSeconds: number;
+  /** At most this many seconds after receipt (clock skew between the signer and us). */
+  maxAheadSeconds: number;
+}
+
+/** 72 hours old, 5 minutes ahead. */
+export const DEFAULT_ISSUED_AT_WINDOW: IssuedAtWindow = { maxAgeSeconds: 72 * 3600, maxAheadSeconds: 300 };
+
+/** A duration for messages: whole days from 4 days on ("30 days"), else hours, minutes and seconds ("72 h", "5 min 1 s"). */
+export function describeSeconds(seconds: number): string {
+  const s = Math.abs(Math.round(seconds));
+  if (s >= 4 * 86_400) return `${Math.floor(s / 86_400)} days`;
+  const parts = [
+    [Math.floor(s / 3600), 'h'],
+    [Math.floor((s % 3600) / 60), 'min'],
+    [s % 60, 's'],
+  ] as const;
+  const shown = parts.filter(([n]) => n > 0).map(([n, unit]) => `${n} ${unit}`);
+  return shown.length > 0 ? shown.join(' ') : '0 s';
+}
+
+/**
+ * Requires `receivedAt - maxAgeSeconds <= issuedAt <= receivedAt + maxAheadSeconds` (seconds).
+ * Throws AppError 'issued-at-too-old' or 'issued-at-in-future'. Requires `issuedAt` to be a valid
+ * instant (records are parsed before this runs).
+ */
+export function assertIssuedAtInWindow(issuedAt: string, receivedAt: number, window: IssuedAtWindow): void {
+  const at = instantToSeconds(issuedAt);
+  const details = { issuedAt, receivedAt: secondsToInstant(receivedAt), maxAgeSeconds: window.maxAgeSeconds, maxAheadSeconds: window.maxAheadSeconds };
+  if (at < receivedAt - window.maxAgeSeconds) {
+    throw new AppError(
+      'issued-at-too-old',
+      `issuedAt ${issuedAt} is ${describeSeconds(receivedAt - at)} before the server received the record (${details.receivedAt}); ` +
+        `a record must reach the server within ${describeSeconds(window.maxAgeSeconds)} of being issued: sign it again with the current time`,
+      details,
+    );
+  }
+  if (at > receivedAt + window.maxAheadSeconds) {
+    throw new AppError(
+      'issued-at-in-future',
+      `issuedAt ${issuedAt} is ${describeSeconds(at - receivedAt)} after the server received the record (${details.receivedAt}); ` +
+        `at most ${describeSeconds(window.maxAheadSeconds)} of clock difference is allowed`,
+      details,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------
+// A report's lab is its signing key's lab.
+
+/**
+ * The CMA validity date a report must state for `lab`: the UTC calendar date of its registered
+ * accreditation end (a registrar who gives a date registers its midnight UTC, so the same date
+ * comes back). Requires a lab (validTo set).
+ */
+export const registeredCmaValidUntil = (lab: Participant): string => secondsToInstant(lab.validTo ?? 0).slice(0, 10);
+
+/**
+ * Requires the report's `lab.name`, `lab.cmaNumber` and `lab.cmaValidUntil` to be those registered
+ * on chain for `lab`, the participant the signing key belongs to. Throws AppError
+ * 'lab-identity-mismatch' naming the registered lab and the fields that differ.
+ */
+export function assertReportNamesSignersLab(report: SeleniumTestReport, lab: Participant, signer: string): void {
+  const registered = { name: lab.name, cmaNumber: lab.code, cmaValidUntil: registeredCmaValidUntil(lab) };
+  const named = { name: report.lab.name, cmaNumber: report.lab.cmaNumber, cmaValidUntil: report.lab.cmaValidUntil };
+  const mismatched = (['name', 'cmaNumber', 'cmaValidUntil'] as const).filter((k) => named[k] !== registered[k]);
+  if (mismatched.length === 0) return;
+  const differences = mismatched.map((k) => `lab.${k} is "${named[k]}" but the registered one is "${registered[k]}"`).join('; ');
+  throw new AppError(
+    'lab-identity-mismatch',
+    `the signing key ${signer} belongs to ${registered.name} (CMA ${registered.cmaNumber}, accredited until ${registered.cmaValidUntil}); ` +
+      `a lab signs only reports in its own name: ${differences}`,
+    { signer, registered, named, mismatched: mismatched.map((k) => `lab.${k}`) },
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Salts the submitter drew.
+
+/**
+ * Fewest distinct byte values among a submitted salt's 16 bytes. A salt of 16 uniformly random
+ * bytes has fewer than 8 distinct values with probability below 10⁻¹² (about 15.5 on average), so
+ * an honest client is practically never refused, while zero, constant, counter-like or short
+ * repeated patterns ("deadbeef" × 4) are.
+ */
+export const MIN_DISTINCT_SALT_BYTES = 8;
+
+/** The number of distinct byte values in a salt of hex digits. */
+export function distinctSaltBytes(salt: string): number {
+  const bytes = new Set<string>();
+  for (let i = 0; i + 2 <= salt.length; i += 2) bytes.add(salt.slice(i, i + 2));
+  return bytes.size;
+}
+
+/**
+ * Refuses low-entropy salts chosen by a submitter (each is already 32 lowercase hex digits): a salt
+ * that is all zero, one with fewer than {@link MIN_DISTINCT_SALT_BYTES} distinct byte values, or
+ * one equal to another field's salt. Throws AppError 'weak-salt' naming the field(s). Salts the
+ * server draws itself are not checked (they come from the OS CSPRNG).
+ */
+export function assertStrongSalts(salts: Readonly<Record<string, string>>): void {
+  const firstFieldOf = new Map<string, string>();
+  for (const field of Object.keys(salts).sort()) {
+    const salt = salts[field]!;
+    if (/^0+$/.test(salt)) throw new AppError('weak-salt', `the salt of field "${field}" is all zero; each salt must be 16 random bytes`, { field });
+    const distinct = distinctSaltBytes(salt);
+    if (distinct < MIN_DISTINCT_SALT_BYTES) {
+      throw new AppError(
+        'weak-salt',
+        `the salt of field "${field}" has only ${distinct} distinct byte values among its 16 (at least ${MIN_DISTINCT_SALT_BYTES} required); each salt must be 16 random bytes`,
+        { field, distinctBytes: distinct },
+      );
+    }
+    const other = firstFieldOf.get(salt);
+    if (other !== undefined) {
+      throw new AppError('weak-salt', `fields "${other}" and "${field}" have the same salt; each field needs its own 16 random bytes`, { field, otherField: other });
+    }
+    firstFieldOf.set(salt, field);
+  }
+}
