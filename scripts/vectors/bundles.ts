@@ -42,6 +42,8 @@ const OUT = (() => {
 const seconds = (iso: string): number => Date.parse(iso) / 1000;
 const GENESIS = seconds('2025-06-01T00:00:00Z');
 const UNTIL = seconds('2031-01-01T00:00:00Z');
+/** Lab A's registered accreditation end: the report fixture states cmaValidUntil 2028-05-31. */
+const LAB_CMA_UNTIL = seconds('2028-05-31T00:00:00Z');
 const CHAIN_ID = 31337;
 const OPERATOR = new Wallet(ANVIL_DEV_KEYS[0]);
 /** Test-only keys derived from public labels. */
@@ -111,7 +113,9 @@ async function main(): Promise<void> {
   const otherRevoked = await make('SeleniumTestReport', report('VEC-REPORT-OTHERREV-1'), LAB_A.key);
   const unregistered = await make('SeleniumTestReport', report('VEC-REPORT-UNREG-0001'), UNREGISTERED);
   const impersonation = await make('SeleniumTestReport', report('VEC-REPORT-IMPERSON-1'), LAB_B.key); // names lab A's CMA
-  const log = [batch, batchNoGtin, good, perLitre, unknownUnit, revoked, otherRevoked, unregistered, impersonation];
+  // Lab A's own key and CMA number, but a grander lab name and an accreditation it does not have.
+  const inflated = await make('SeleniumTestReport', report('VEC-REPORT-INFLATED-1', { lab: { ...reportInput().lab, name: '国家富硒产品质量检验检测中心', cmaValidUntil: '2031-12-31' } }), LAB_A.key);
+  const log = [batch, batchNoGtin, good, perLitre, unknownUnit, revoked, otherRevoked, unregistered, impersonation, inflated];
   const leaves = log.map((m) => m.leaf);
   const size = leaves.length;
   const root = hex(rootHash(leaves));
@@ -132,7 +136,7 @@ async function main(): Promise<void> {
     genesisTimestamp: GENESIS,
     operatorKey: ANVIL_DEV_KEYS[0],
     participants: [
-      { kind: 'lab', code: LAB_A.code, name: LAB_A.name, accreditedFrom: GENESIS, accreditedUntil: UNTIL, keys: [{ privateKey: LAB_A.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
+      { kind: 'lab', code: LAB_A.code, name: LAB_A.name, accreditedFrom: GENESIS, accreditedUntil: LAB_CMA_UNTIL, keys: [{ privateKey: LAB_A.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
       { kind: 'lab', code: LAB_B.code, name: LAB_B.name, accreditedFrom: GENESIS, accreditedUntil: UNTIL, keys: [{ privateKey: LAB_B.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
       { kind: 'producer', code: PRODUCER.code, name: PRODUCER.name, keys: [] },
     ],
@@ -215,6 +219,7 @@ async function main(): Promise<void> {
     'signature-replaced': { desc: "The lab's signature was replaced by another key's signature over the same report.", bundle: edit(good, (b) => void (b.entry.signature = forged)), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
     'signer-not-registered': { desc: 'A report signed (and logged) by a key no registry knows.', bundle: bundleOf(unregistered), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
     'lab-impersonation': { desc: "Lab B's registered key signed a report naming lab A's name and CMA number.", bundle: bundleOf(impersonation), wantVerdict: 'invalid', wantFailedStep: 'checkLabIdentity' },
+    'lab-details-inflated': { desc: "Lab A's key and CMA number, but the report states another lab's name and a longer accreditation than registered.", bundle: bundleOf(inflated), wantVerdict: 'invalid', wantFailedStep: 'checkLabIdentity' },
     'wrong-chain': { desc: 'The bundle claims another chain id than the trusted one.', bundle: edit(good, (b) => void (b.chain.chainId = 1)), wantVerdict: 'invalid', wantFailedStep: 'checkTrustRoot' },
     'wrong-contract': { desc: 'The bundle names another TraceLedger contract than the trusted one.', bundle: edit(good, (b) => void (b.chain.traceLedger = '0x000000000000000000000000000000000000dEaD')), wantVerdict: 'invalid', wantFailedStep: 'checkTrustRoot' },
     'registries-from-bundle': {

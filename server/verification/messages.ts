@@ -72,6 +72,13 @@ const PROOF_REASON_WORDS: Record<string, Record<Lang, string>> = {
   'size-shrunk': { zh: '日志长度变小', en: 'the log shrank' },
 };
 
+/** The lab fields a report states about itself. */
+const LAB_FIELD_WORDS: Record<string, Record<Lang, string>> = {
+  name: { zh: '名称', en: 'name' },
+  cmaNumber: { zh: 'CMA 编号', en: 'CMA number' },
+  cmaValidUntil: { zh: '资质有效期', en: 'accreditation validity' },
+};
+
 export type Params = Readonly<Record<string, string | number>>;
 type Render = (p: Params, lang: Lang) => string;
 interface Message {
@@ -179,6 +186,10 @@ export const MESSAGES = {
   labNotDisclosed: { zh: () => '报告未公开其检测机构。', en: () => 'The report does not disclose its lab.' },
   labSignerUnknown: { zh: (p) => `签名密钥 ${s(p.signer)} 不属于任何已登记的机构。`, en: (p) => `The signing key ${s(p.signer)} belongs to no registered participant.` },
   labIdentityMismatch: { zh: (p) => `报告写的是 CMA ${s(p.named)}，签名密钥却属于 ${s(p.name)}（${role(p, 'zh')} ${s(p.code)}）。`, en: (p) => `The report names CMA ${s(p.named)}, but was signed by a key of ${s(p.name)} (${role(p, 'en')} ${s(p.code)}).` },
+  labDetailsMismatch: {
+    zh: (p) => `报告所写的检测机构${s(p.fields).split(',').map((f) => LAB_FIELD_WORDS[f]?.zh ?? f).join('、')}与链上登记不符：签名密钥属于 ${s(p.name)}（CMA ${s(p.code)}，资质有效期至 ${s(p.until)}）。`,
+    en: (p) => `The report's lab ${s(p.fields).split(',').map((f) => LAB_FIELD_WORDS[f]?.en ?? f).join(' and ')} differ from the registration: the signing key belongs to ${s(p.name)} (CMA ${s(p.code)}, accredited until ${s(p.until)}).`,
+  },
   labIdentityOk: { zh: (p) => `由 ${s(p.name)} 签名，其链上登记的 CMA 为 ${s(p.code)}。`, en: (p) => `Signed by ${s(p.name)}, registered on chain with CMA ${s(p.code)}.` },
   // checkNotRevoked
   notRevoked: { zh: () => '未撤销。', en: () => 'Not revoked.' },

@@ -228,7 +228,7 @@ const STEP_FNS: Record<Exclude<StepName, 'parseBundle'>, Step> = {
 
   async checkLabIdentity(ctx): Promise<Outcome> {
     if (ctx.type !== 'SeleniumTestReport') throw new StepError('checkLabIdentity', 'notAReport', {}, 'skipped');
-    const lab = ctx.fields.lab as { cmaNumber?: unknown } | undefined;
+    const lab = ctx.fields.lab as { name?: unknown; cmaNumber?: unknown; cmaValidUntil?: unknown } | undefined;
     if (!lab || typeof lab.cmaNumber !== 'string') return fail('checkLabIdentity', 'labNotDisclosed');
     const reader = chainOf(ctx, 'checkLabIdentity');
     const signer = ctx.entry.signer;
@@ -238,6 +238,10 @@ const STEP_FNS: Record<Exclude<StepName, 'parseBundle'>, Step> = {
     if (participant.kind !== 'lab' || participant.code !== lab.cmaNumber) {
       return fail('checkLabIdentity', 'labIdentityMismatch', { named: lab.cmaNumber, name: participant.name, role: participant.kind, code: participant.code });
     }
+    // The lab's name and CMA validity in the report are claims too: they must be the registered ones.
+    const until = secondsToInstant(participant.accreditedUntil).slice(0, 10);
+    const differing = [lab.name !== participant.name ? 'name' : null, lab.cmaValidUntil !== undefined && lab.cmaValidUntil !== until ? 'cmaValidUntil' : null].filter((x): x is string => x !== null);
+    if (differing.length > 0) return fail('checkLabIdentity', 'labDetailsMismatch', { fields: differing.join(','), name: participant.name, code: participant.code, until });
     ctx.result.lab = { name: participant.name, code: participant.code };
     return { code: 'labIdentityOk', params: { name: participant.name, code: participant.code } };
   },
