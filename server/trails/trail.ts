@@ -14,7 +14,8 @@ import { ProofError, equalBytes, fromHex, leafHash, toHex, verifyInclusion, type
 import { LogTree, type NodeId, type NodeReader } from '../ledger/tree';
 import { GENESIS_PREV_HASH, SHARE_STEP_TYPES, instantToSeconds, publicFieldNames, type RecordType, type ShareStep } from '../records';
 import type { LogId, ParticipantKey, Store, StoredRecord } from '../store/types';
-import { messageText, type MessageCode, type Params } from '../verification/messages';
+import type { Params } from '../verification/messages';
+import { trailMessageText as messageText, type TrailMessageCode } from '../verification/trail-messages';
 import { recordRootOfParsed } from '../records';
 import { ShareSignatureChecker, isShareType } from './recompute';
 
@@ -137,7 +138,7 @@ export type TrailStepName = (typeof TRAIL_STEPS)[number];
 export type TrailStepStatus = 'passed' | 'failed' | 'pending';
 
 /** The message codes of trail verification (keys of MESSAGES in server/verification/messages). */
-export type TrailMessageCode = Extract<MessageCode, `trail${string}`>;
+export type { TrailMessageCode };
 
 /** What a step says: a message code and its parameters (values only: ids, counts, hashes, ISO times). */
 export interface TrailSaid {

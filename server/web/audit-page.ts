@@ -5,11 +5,11 @@
  * desktops (auditors work at one), and still usable on a phone.
  */
 import { ALERT_KINDS, TRAIL_STEPS } from '../trails';
-import { stepTitle } from '../verification/messages';
+import { trailStepTitle } from '../verification/trail-messages';
 import { documentHtml, esc, jsonForScript, type Lang, type PageAssets } from './page';
 
-/** The trail steps' titles in `lang`, from the verifiers' one table (STEP_TITLES). */
-const trailStepTitles = (lang: Lang): Record<string, string> => Object.fromEntries(TRAIL_STEPS.map((s) => [s, stepTitle(s, lang)]));
+/** The trail steps' titles in `lang` (TRAIL_STEP_TITLES). */
+const trailStepTitles = (lang: Lang): Record<string, string> => Object.fromEntries(TRAIL_STEPS.map((s) => [s, trailStepTitle(s, lang)]));
 
 /** The strings the page and its script show, per language. */
 export const AUDIT_STRINGS = {

@@ -5,7 +5,8 @@
  */
 import { expect } from 'chai';
 import { TRAIL_STEPS, type TrailMessageCode } from '../../../server/trails/trail';
-import { MESSAGES, STEP_TITLES, messageText, stepTitle, type Params } from '../../../server/verification/messages';
+import type { Params } from '../../../server/verification/messages';
+import { TRAIL_MESSAGES as MESSAGES, TRAIL_STEP_TITLES as STEP_TITLES, trailMessageText as messageText, trailStepTitle as stepTitle } from '../../../server/verification/trail-messages';
 import { CJK, englishWordsIn } from './localized';
 
 const ID = 'req-demo-2';

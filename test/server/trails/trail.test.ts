@@ -7,7 +7,7 @@ import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
 import { trailHead } from '../../../server/trails/lifecycle';
 import { TRAIL_STEPS, getTrail, listDepartments, verifyTrail, type TrailStepName, type TrailVerification } from '../../../server/trails/trail';
-import { messageText } from '../../../server/verification/messages';
+import { trailMessageText as messageText } from '../../../server/verification/trail-messages';
 import { bootTestSystem, eventually } from '../../support/system';
 import { completeShare, craftStoredRecord, isoAt, randomKey, registerDepartment, signedShareStep, type Department } from '../../support/trails';
 import { CJK, englishWordsIn } from './localized';

@@ -15,7 +15,7 @@ import { createContext } from '../../../server/http/context';
 import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
 import { TRAIL_STEPS, verifyTrail } from '../../../server/trails';
-import { stepTitle } from '../../../server/verification/messages';
+import { trailStepTitle as stepTitle } from '../../../server/verification/trail-messages';
 import { bootTestSystem, eventually, tempDir } from '../../support/system';
 import { completeShare, registerDepartment, type Department } from '../../support/trails';
 
