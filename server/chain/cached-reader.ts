@@ -15,7 +15,7 @@ export class CachedChainReader implements ChainReader {
   private readonly signers = new Map<string, boolean>();
   private readonly owners = new Map<string, string | null>();
   private readonly anchorers = new Map<string, boolean>();
-  private readonly participants = new Map<string, OnChainParticipant>();
+  private readonly participants = new Map<string, { participant: OnChainParticipant; at: number }>();
   private chain: number | undefined;
 
   constructor(
@@ -75,17 +75,14 @@ export class CachedChainReader implements ChainReader {
   async participant(id: string): Promise<OnChainParticipant | null> {
     const key = id.toLowerCase();
     const hit = this.participants.get(key);
-    if (hit !== undefined && Date.now() - (this.participantsAt.get(key) ?? 0) < 30_000) return hit;
+    if (hit !== undefined && Date.now() - hit.at < 30_000) return hit.participant;
     const p = await this.inner.participant(id);
     if (p !== null) {
       if (this.participants.size > 10_000) this.participants.clear();
-      this.participants.set(key, p);
-      this.participantsAt.set(key, Date.now());
+      this.participants.set(key, { participant: p, at: Date.now() });
     }
     return p;
   }
-
-  private readonly participantsAt = new Map<string, number>();
 
   /** From the store's mirror (one row per revoking party), not cached: a party may revoke at any time. */
   async revocationBy(leafHash: string, revokerId: string): Promise<OnChainRevocation> {

@@ -130,7 +130,6 @@ export interface ReceiptIssuer {
   binding: { chainId: number; traceLedger: string };
 }
 
-const isoSeconds = msToInstant;
 
 /**
  * The receipt of record `recordId`, or null while it waits to be sequenced (the anchoring worker
@@ -146,7 +145,7 @@ export async function getReceipt(issuer: ReceiptIssuer, recordId: string): Promi
     leafIndex: rec.leafIndex,
     leafHash: `0x${toHex(rec.leafHash)}`,
     logSize: rec.leafIndex + 1,
-    issuedAt: isoSeconds(rec.receivedAt),
+    issuedAt: msToInstant(rec.receivedAt),
     chainId: issuer.binding.chainId,
     traceLedger: issuer.binding.traceLedger,
   });

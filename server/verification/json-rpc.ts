@@ -3,7 +3,7 @@
  * so the browser and the CLI share it (the server reads through ethers in server/chain). Selectors are
  * computed from the function signatures with keccak-256, not copied in.
  */
-import { bigIntOf, concatBytes, fromHex, toHex, uint256Word, utf8 } from '../crypto/bytes';
+import { bigIntOf, fromHex, toHex, uint256Word, utf8 } from '../crypto/bytes';
 import { keccak256 } from '../crypto/primitives';
 import { participantKindCode, participantKindOf, type ParticipantKind } from '../records/record-types';
 import type { ChainReader, OnChainParticipant, OnChainRevocation } from './chain';
@@ -221,6 +221,3 @@ export class JsonRpcChainReader implements ChainReader {
     };
   }
 }
-
-/** Joins ABI words (for tests). */
-export const encodeWords = (...words: Uint8Array[]): string => toHex(concatBytes(...words));

@@ -36,7 +36,6 @@ const CHAIN_STEPS: ReadonlySet<StepName> = new Set(['checkCheckpointOnChain', 'c
 
 export type StepStatus = 'passed' | 'failed' | 'pending' | 'skipped';
 export type Verdict = 'valid' | 'invalid' | 'pending' | 'revoked';
-export const VERDICTS: readonly Verdict[] = ['valid', 'invalid', 'pending', 'revoked'];
 
 export interface StepResult {
   step: string;
