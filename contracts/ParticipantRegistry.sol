@@ -22,6 +22,12 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     /// @dev Revokes participants and keys here, and records in {RevocationRegistry}.
     bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
 
+    /**
+     * @dev How far before the block's time a new validity window may start: room for the registrar's clock and
+     * the time a transaction waits to be mined, too short to vouch for back-dated records.
+     */
+    uint64 public constant WINDOW_START_TOLERANCE = 1 hours;
+
     uint256 private constant _CMA_NUMBER_LENGTH = 12;
     uint256 private constant _CREDIT_CODE_LENGTH = 18;
     /// @dev Bit `c` is set for each byte `c` in `0-9`.
@@ -263,9 +269,14 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         }
     }
 
-    /// @dev Reverts with {ParticipantRegistryInvalidWindow} unless `from < to`.
-    function _checkWindow(uint64 from, uint64 to) internal pure {
+    /**
+     * @dev Reverts with {ParticipantRegistryInvalidWindow} unless `from < to`, with
+     * {ParticipantRegistryWindowStartsInPast} if `from` lies more than `WINDOW_START_TOLERANCE` before the block.
+     */
+    function _checkWindow(uint64 from, uint64 to) internal view {
         if (from >= to) revert ParticipantRegistryInvalidWindow(from, to);
+        uint64 earliest = uint64(block.timestamp) - WINDOW_START_TOLERANCE;
+        if (from < earliest) revert ParticipantRegistryWindowStartsInPast(from, earliest);
     }
 
     /// @dev Reverts with {ParticipantRegistryAccreditationNotExtended} unless `newUntil > until`.

@@ -79,7 +79,7 @@ export async function runDemoTrails(a: DemoApi, log: (s: string) => void): Promi
   const depts: Dept[] = [];
   for (const d of DEPARTMENTS) {
     const key = demoKey(d.key);
-    const id = await ensureParticipant(a, { kind: 'department', name: d.name, uscc: d.uscc, keys: [{ address: key.address, validFrom: isoIn(-YEAR), validTo: isoIn(2 * YEAR) }] }, d.uscc);
+    const id = await ensureParticipant(a, { kind: 'department', name: d.name, uscc: d.uscc, keys: [{ address: key.address, validFrom: isoIn(-10 * 60), validTo: isoIn(2 * YEAR) }] }, d.uscc);
     depts.push({ id, name: d.name, uscc: d.uscc, key });
     log(`  department ${d.name} (${d.uscc}), signing key ${key.address}`);
   }

@@ -120,10 +120,10 @@ async function main() {
       kind: 'lab',
       name: '安康市富硒产品质量检验检测中心',
       cmaNumber: '202727050123',
-      accreditedFrom: isoIn(-2 * YEAR),
+      accreditedFrom: isoIn(-10 * 60), // windows cannot start in the past (more than an hour before registration)
       // A CMA certificate is valid until a calendar date (registered as its midnight UTC).
       accreditedUntil: isoIn(3 * YEAR).slice(0, 10),
-      keys: [{ address: labKey.address, validFrom: isoIn(-2 * YEAR), validTo: isoIn(2 * YEAR) }],
+      keys: [{ address: labKey.address, validFrom: isoIn(-10 * 60), validTo: isoIn(2 * YEAR) }],
     },
     '202727050123',
   );

@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   'issued-at-too-old': 400,
   /** issuedAt lies more than ISSUED_AT_MAX_AHEAD_SECONDS after the server's receipt time. */
   'issued-at-in-future': 400,
+  /** A key or accreditation window would start more than WINDOW_START_TOLERANCE_SECONDS before now. */
+  'window-starts-in-past': 400,
   unauthorized: 401,
   'unknown-signer': 403,
   'wrong-role': 403,

@@ -102,6 +102,13 @@ interface IParticipantRegistry {
     error ParticipantRegistryInvalidWindow(uint64 from, uint64 to);
 
     /**
+     * @dev A validity window may not start before the block's time, less the tolerance
+     * `WINDOW_START_TOLERANCE` (one hour): a key or an accreditation registered now cannot be made valid for
+     * the past, where it would vouch for records back-dated to before its registration.
+     */
+    error ParticipantRegistryWindowStartsInPast(uint64 from, uint64 earliest);
+
+    /**
      * @dev A renewal must move the end of the accreditation later than `accreditedUntil`.
      */
     error ParticipantRegistryAccreditationNotExtended(
@@ -171,7 +178,7 @@ interface IParticipantRegistry {
      * - the caller must have `REGISTRAR_ROLE`.
      * - `participantId` is not zero and not registered.
      * - `name` is not empty; `cmaNumber` is 12 ASCII digits.
-     * - `accreditedFrom < accreditedUntil`.
+     * - `accreditedFrom < accreditedUntil`; `accreditedFrom` is not before the block's time less one hour.
      *
      * Emits a {ParticipantRegistered} event, then an {AccreditationUpdated} event.
      */
@@ -246,7 +253,7 @@ interface IParticipantRegistry {
      * - the caller must have `REGISTRAR_ROLE`.
      * - `participantId` is registered and not revoked.
      * - `signer` is not the zero address and was never a signing key of any participant.
-     * - `validFrom < validTo`.
+     * - `validFrom < validTo`; `validFrom` is not before the block's time less one hour.
      *
      * Emits a {SigningKeyAdded} event.
      *

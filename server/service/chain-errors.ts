@@ -15,6 +15,7 @@ const REVERT_CODES: Readonly<Record<string, ErrorCode>> = {
   ParticipantRegistryInvalidCmaNumber: 'invalid-input',
   ParticipantRegistryInvalidCreditCode: 'invalid-input',
   ParticipantRegistryInvalidWindow: 'invalid-input',
+  ParticipantRegistryWindowStartsInPast: 'window-starts-in-past',
   ParticipantRegistryInvalidSigner: 'invalid-input',
   ParticipantRegistryInvalidParticipantId: 'invalid-input',
   // The operator's key lacks a role: the deployment is misconfigured for this operation.

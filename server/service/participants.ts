@@ -8,8 +8,17 @@ import { AppError } from '../errors';
 import type { Participant, ParticipantKey, ParticipantKind, Store } from '../store/types';
 import type { Services } from './context';
 import { onChain } from './chain-errors';
+import { nowSeconds, secondsToInstant } from '../records/time';
 
 type Registrar = Pick<Services, 'store' | 'registries' | 'mirror'>;
+
+/**
+ * How far before now a new key or accreditation window may start: ParticipantRegistry's
+ * WINDOW_START_TOLERANCE (one hour). A window registered today cannot vouch for records dated before it.
+ */
+export const WINDOW_START_TOLERANCE_SECONDS = 3600;
+/** Margin kept below the contract's tolerance, for the time a transaction waits to be mined. */
+const MINING_MARGIN_SECONDS = 60;
 
 /** A signing key to add; times in seconds since the epoch. */
 export interface NewKey {
@@ -85,7 +94,11 @@ export async function registerParticipant(sys: Registrar, input: NewParticipant)
   const code = input.kind === 'lab' ? input.cmaNumber : input.uscc;
   const id = participantIdFor(input.kind, code);
   await assertNotRegistered(sys.store, id, input.kind, code);
-  for (const key of input.keys ?? []) await assertNewKey(sys.store, key.address);
+  if (input.kind === 'lab') assertStartsNow(input.accreditedFrom, 'accreditedFrom');
+  for (const key of input.keys ?? []) {
+    assertStartsNow(key.validFrom, `validFrom of key ${key.address}`);
+    await assertNewKey(sys.store, key.address);
+  }
 
   await onChain(`registering ${input.kind} ${code}`, () => {
     if (input.kind === 'lab') return sys.registries.registerLab(input);
@@ -104,6 +117,7 @@ export async function addParticipantKey(sys: Registrar, participantId: string, k
   const p = await sys.store.getParticipant(participantId);
   if (!p) throw new AppError('not-found', `no participant ${participantId}`);
   if (!p.active) throw new AppError('participant-revoked', `${p.name} was revoked; it takes no new key`);
+  assertStartsNow(key.validFrom, 'validFrom');
   await assertNewKey(sys.store, key.address);
   await onChain(`adding key ${key.address}`, () => sys.registries.addKey(participantId, key.address, key.validFrom, key.validTo));
   await sys.mirror.sync();
@@ -117,6 +131,20 @@ export async function revokeParticipantKey(sys: Registrar, participantId: string
   await onChain(`revoking key ${address}`, () => sys.registries.revokeKey(checksumAddress(address)));
   await sys.mirror.sync();
   return keyView(await keyOf(sys.store, participantId, address));
+}
+
+/**
+ * Throws 'window-starts-in-past' when a window would start more than the tolerance before now: the contract
+ * refuses it too, but this names the field and says why before a transaction is sent.
+ */
+export function assertStartsNow(from: number, field: string, now: number = nowSeconds()): void {
+  const earliest = now - WINDOW_START_TOLERANCE_SECONDS + MINING_MARGIN_SECONDS;
+  if (from >= earliest) return;
+  throw new AppError(
+    'window-starts-in-past',
+    `${field} ${secondsToInstant(from)} lies in the past: a key or accreditation window may start at most an hour before its registration (now ${secondsToInstant(now)}), so that it cannot vouch for records dated before it was registered. Use the registration time.`,
+    { field, from: secondsToInstant(from), earliest: secondsToInstant(earliest) },
+  );
 }
 
 async function assertNotRegistered(store: Store, id: string, kind: ParticipantKind, code: string): Promise<void> {

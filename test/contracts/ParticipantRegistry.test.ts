@@ -22,6 +22,8 @@ const DEPARTMENT = {
 
 const DAY = 86_400;
 const YEAR = 365 * DAY;
+/** A time after every block of these tests (2096): windows given in absolute time start after it. */
+const F = 4_000_000_000;
 
 interface RegistryFixture {
   readonly registry: ParticipantRegistry;
@@ -53,25 +55,30 @@ async function deployRegistry(): Promise<Omit<RegistryFixture, 'now' | 'accredit
   return { registry, admin, registrar, regulator, stranger, labKey, producerKey, departmentKey };
 }
 
-/** A lab accredited from a year ago to a year ahead, a producer, a department: none with keys yet. */
+/**
+ * A lab accredited from a year ago to a year ahead, a producer, a department: none with keys yet. Windows
+ * cannot start in the past, so the lab is registered a year ago (then the chain's clock moves on a year).
+ */
 async function deployWithParticipants(): Promise<RegistryFixture> {
   const base = await deployRegistry();
   const { registry, registrar } = base;
   const start = await time.latest();
-  const accreditedFrom = start - YEAR;
-  const accreditedUntil = start + YEAR;
+  const accreditedFrom = start;
+  const accreditedUntil = start + 2 * YEAR;
   await registry.connect(registrar).registerLab(LAB.id, LAB.name, LAB.cma, accreditedFrom, accreditedUntil);
   await registry.connect(registrar).registerProducer(PRODUCER.id, PRODUCER.name, PRODUCER.code);
   await registry.connect(registrar).registerDepartment(DEPARTMENT.id, DEPARTMENT.name, DEPARTMENT.code);
+  await time.increaseTo(accreditedFrom + YEAR);
   return { ...base, now: await time.latest(), accreditedFrom, accreditedUntil };
 }
 
-/** As above, and the lab key valid for two years from 30 days ago: wider than the accreditation at its end. */
+/** As above, and the lab key valid for two years from 30 days ago (added then): wider than the accreditation at its end. */
 async function deployWithLabKey(): Promise<RegistryFixture & { keyFrom: number; keyTo: number }> {
   const fixture = await deployWithParticipants();
-  const keyFrom = fixture.now - 30 * DAY;
-  const keyTo = fixture.now + 2 * YEAR;
+  const keyFrom = fixture.now;
+  const keyTo = keyFrom + 30 * DAY + 2 * YEAR;
   await fixture.registry.connect(fixture.registrar).addSigningKey(LAB.id, fixture.labKey.address, keyFrom, keyTo);
+  await time.increaseTo(keyFrom + 30 * DAY);
   return { ...fixture, now: await time.latest(), keyFrom, keyTo };
 }
 
@@ -109,8 +116,8 @@ describe('ParticipantRegistry', function () {
   describe('registration', function () {
     it('When a lab is registered, Then ParticipantRegistered and AccreditationUpdated are emitted and its data stored', async function () {
       const { registry, registrar } = await loadFixture(deployRegistry);
-      const from = 1_700_000_000;
-      const until = 1_900_000_000;
+      const from = F;
+      const until = F + 200_000_000;
 
       const tx = registry.connect(registrar).registerLab(LAB.id, LAB.name, LAB.cma, from, until);
 
@@ -218,20 +225,20 @@ describe('ParticipantRegistry', function () {
     it('When a key is added, Then SigningKeyAdded is emitted and the key is readable by address and by participant', async function () {
       const { registry, registrar, labKey } = await loadFixture(deployWithParticipants);
 
-      await expect(registry.connect(registrar).addSigningKey(LAB.id, labKey.address, 1_000, 2_000))
+      await expect(registry.connect(registrar).addSigningKey(LAB.id, labKey.address, F + 1_000, F + 2_000))
         .to.emit(registry, 'SigningKeyAdded')
-        .withArgs(LAB.id, labKey.address, 1_000, 2_000);
+        .withArgs(LAB.id, labKey.address, F + 1_000, F + 2_000);
 
       expect(await registry.participantOf(labKey.address)).to.equal(LAB.id);
-      expect(await registry.getSigningKey(labKey.address)).to.deep.equal([LAB.id, 1_000n, 2_000n, 0n]);
+      expect(await registry.getSigningKey(labKey.address)).to.deep.equal([LAB.id, BigInt(F + 1_000), BigInt(F + 2_000), 0n]);
       expect(await registry.signingKeysOf(LAB.id)).to.deep.equal([labKey.address]);
     });
 
     it('When a participant has several keys, Then signingKeysOf lists them in the order they were added', async function () {
       const { registry, registrar, producerKey, stranger } = await loadFixture(deployWithParticipants);
 
-      await registry.connect(registrar).addSigningKey(PRODUCER.id, producerKey.address, 1, 2);
-      await registry.connect(registrar).addSigningKey(PRODUCER.id, stranger.address, 1, 2);
+      await registry.connect(registrar).addSigningKey(PRODUCER.id, producerKey.address, F + 1, F + 2);
+      await registry.connect(registrar).addSigningKey(PRODUCER.id, stranger.address, F + 1, F + 2);
 
       expect(await registry.signingKeysOf(PRODUCER.id)).to.deep.equal([producerKey.address, stranger.address]);
     });
@@ -253,6 +260,37 @@ describe('ParticipantRegistry', function () {
       await expect(registry.connect(registrar).addSigningKey(LAB.id, ethers.ZeroAddress, 1, 2))
         .to.be.revertedWithCustomError(registry, 'ParticipantRegistryInvalidSigner')
         .withArgs(ethers.ZeroAddress);
+    });
+
+    it('back-dating: When a key window starts more than an hour before the block, Then addSigningKey reverts with ParticipantRegistryWindowStartsInPast; within the hour it is accepted', async function () {
+      const { registry, registrar, labKey, producerKey } = await loadFixture(deployWithParticipants);
+      const tolerance = Number(await registry.WINDOW_START_TOLERANCE());
+      expect(tolerance).to.equal(3600);
+      const next = (await time.latest()) + 1;
+      await time.setNextBlockTimestamp(next);
+
+      await expect(registry.connect(registrar).addSigningKey(LAB.id, labKey.address, next - 30 * DAY, next + YEAR))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryWindowStartsInPast')
+        .withArgs(next - 30 * DAY, next - tolerance);
+      await time.setNextBlockTimestamp(next + 1);
+      await expect(registry.connect(registrar).addSigningKey(LAB.id, labKey.address, next + 1 - tolerance - 1, next + YEAR)).to.be.revertedWithCustomError(
+        registry,
+        'ParticipantRegistryWindowStartsInPast',
+      );
+      await time.setNextBlockTimestamp(next + 2);
+      await expect(registry.connect(registrar).addSigningKey(PRODUCER.id, producerKey.address, next + 2 - tolerance, next + YEAR)).to.emit(registry, 'SigningKeyAdded');
+      expect(await registry.isValidSigner(labKey.address, Kind.Lab, next - 30 * DAY)).to.equal(false);
+    });
+
+    it('back-dating: When an accreditation starts more than an hour before the block (e.g. 1970), Then registerLab reverts with ParticipantRegistryWindowStartsInPast', async function () {
+      const { registry, registrar } = await loadFixture(deployRegistry);
+      const next = (await time.latest()) + 1;
+      await time.setNextBlockTimestamp(next);
+
+      await expect(registry.connect(registrar).registerLab(LAB.id, LAB.name, LAB.cma, 1, next + YEAR))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryWindowStartsInPast')
+        .withArgs(1, next - 3600);
+      await expect(registry.connect(registrar).registerLab(LAB.id, LAB.name, LAB.cma, next, next + YEAR)).to.emit(registry, 'ParticipantRegistered');
     });
 
     it('When the key window is empty or reversed, Then it reverts with ParticipantRegistryInvalidWindow', async function () {
@@ -287,9 +325,9 @@ describe('ParticipantRegistry', function () {
   describe('isValidSigner', function () {
     it('When asked before, at the start of, inside, at the end of and after the key window, Then only inside the window is valid', async function () {
       const { registry, registrar, producerKey } = await loadFixture(deployWithParticipants);
-      await registry.connect(registrar).addSigningKey(PRODUCER.id, producerKey.address, 1_000, 2_000);
+      await registry.connect(registrar).addSigningKey(PRODUCER.id, producerKey.address, F + 1_000, F + 2_000);
 
-      const at = async (t: number): Promise<boolean> => registry.isValidSigner(producerKey.address, Kind.Producer, t);
+      const at = async (t: number): Promise<boolean> => registry.isValidSigner(producerKey.address, Kind.Producer, F + t);
       expect(await at(999)).to.equal(false);
       expect(await at(1_000)).to.equal(true);
       expect(await at(1_500)).to.equal(true);
@@ -299,7 +337,7 @@ describe('ParticipantRegistry', function () {
 
     it('When asked about another kind of participant, Then the key is not valid for it', async function () {
       const { registry, registrar, departmentKey, now } = await loadFixture(deployWithParticipants);
-      await registry.connect(registrar).addSigningKey(DEPARTMENT.id, departmentKey.address, now - DAY, now + DAY);
+      await registry.connect(registrar).addSigningKey(DEPARTMENT.id, departmentKey.address, now, now + DAY);
 
       expect(await registry.isValidSigner(departmentKey.address, Kind.Department, now)).to.equal(true);
       expect(await registry.isValidSigner(departmentKey.address, Kind.Lab, now)).to.equal(false);
@@ -325,11 +363,11 @@ describe('ParticipantRegistry', function () {
 
     it('When a lab is accredited after its key starts, Then the key is not valid before the accreditation', async function () {
       const { registry, registrar, labKey } = await loadFixture(deployRegistry);
-      await registry.connect(registrar).registerLab(LAB.id, LAB.name, LAB.cma, 5_000, 9_000);
-      await registry.connect(registrar).addSigningKey(LAB.id, labKey.address, 1_000, 10_000);
+      await registry.connect(registrar).registerLab(LAB.id, LAB.name, LAB.cma, F + 5_000, F + 9_000);
+      await registry.connect(registrar).addSigningKey(LAB.id, labKey.address, F + 1_000, F + 10_000);
 
-      expect(await registry.isValidSigner(labKey.address, Kind.Lab, 4_999)).to.equal(false);
-      expect(await registry.isValidSigner(labKey.address, Kind.Lab, 5_000)).to.equal(true);
+      expect(await registry.isValidSigner(labKey.address, Kind.Lab, F + 4_999)).to.equal(false);
+      expect(await registry.isValidSigner(labKey.address, Kind.Lab, F + 5_000)).to.equal(true);
     });
   });
 

@@ -56,15 +56,15 @@ async function deployRevocations(): Promise<RevocationFixture> {
   const accreditedUntil = now + 30 * DAY;
   await registry
     .connect(registrar)
-    .registerLab(LAB_ID, 'Enshi Selenium Testing Center', '210012345678', now - DAY, accreditedUntil);
-  await registry.connect(registrar).addSigningKey(LAB_ID, labKey.address, now - DAY, now + 365 * DAY);
-  await registry.connect(registrar).addSigningKey(LAB_ID, secondLabKey.address, now - DAY, now + 365 * DAY);
+    .registerLab(LAB_ID, 'Enshi Selenium Testing Center', '210012345678', now, accreditedUntil);
+  await registry.connect(registrar).addSigningKey(LAB_ID, labKey.address, now, now + 365 * DAY);
+  await registry.connect(registrar).addSigningKey(LAB_ID, secondLabKey.address, now, now + 365 * DAY);
   await registry
     .connect(registrar)
-    .registerLab(STRANGER_LAB_ID, 'Some Other Testing Lab', '210087654321', now - DAY, now + 365 * DAY);
-  await registry.connect(registrar).addSigningKey(STRANGER_LAB_ID, strangerLabKey.address, now - DAY, now + 365 * DAY);
+    .registerLab(STRANGER_LAB_ID, 'Some Other Testing Lab', '210087654321', now, now + 365 * DAY);
+  await registry.connect(registrar).addSigningKey(STRANGER_LAB_ID, strangerLabKey.address, now, now + 365 * DAY);
   await registry.connect(registrar).registerProducer(PRODUCER_ID, 'Enshi Tea Co.', '91422800MA4F0XXX1Q');
-  await registry.connect(registrar).addSigningKey(PRODUCER_ID, producerKey.address, now - DAY, now + 365 * DAY);
+  await registry.connect(registrar).addSigningKey(PRODUCER_ID, producerKey.address, now, now + 365 * DAY);
   const revocations = await ethers.deployContract('RevocationRegistry', [registry.target]);
   return {
     registry,

@@ -37,20 +37,26 @@ const YEAR = 365 * 24 * 3600;
 export interface LabOptions {
   /** Default 安康市富硒产品质量检验检测中心. */
   name?: string;
-  /** Accreditation window in seconds (default: 3 years either side of now). */
+  /** Accreditation window in seconds (default: from REGISTERED_SINCE before now to 3 years ahead). */
   accreditation?: { from: number; to: number };
 }
 
-/** Registers a lab (accredited for 6 years around now) with a fresh signing key (valid 2 years either side of now, or `window`), and mirrors it. */
+/**
+ * How long before now fixtures start their windows: the registry refuses windows that start more than an
+ * hour before the block (back-dating), and records a test signs a few minutes back must fall inside.
+ */
+export const REGISTERED_SINCE = 50 * 60;
+
+/** Registers a lab (accredited from REGISTERED_SINCE ago for 3 years) with a fresh signing key (valid as long, or `window`), and mirrors it. */
 export async function registerLab(sys: System, cmaNumber = '202727050123', key: Wallet = Wallet.createRandom() as unknown as Wallet, window?: { from: number; to: number }, opts: LabOptions = {}) {
   const now = Math.floor(Date.now() / 1000);
   const id = await sys.registries.registerLab({
     name: opts.name ?? '安康市富硒产品质量检验检测中心',
     cmaNumber,
-    accreditedFrom: opts.accreditation?.from ?? now - 3 * YEAR,
+    accreditedFrom: opts.accreditation?.from ?? now - REGISTERED_SINCE,
     accreditedUntil: opts.accreditation?.to ?? now + 3 * YEAR,
   });
-  await sys.registries.addKey(id, key.address, window?.from ?? now - 2 * YEAR, window?.to ?? now + 2 * YEAR);
+  await sys.registries.addKey(id, key.address, window?.from ?? now - REGISTERED_SINCE, window?.to ?? now + 2 * YEAR);
   await sys.mirror.sync();
   return { id, key };
 }

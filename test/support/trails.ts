@@ -18,6 +18,7 @@ import {
 import type { Acceptance } from '../../server/service/ingest';
 import type { NewRecord } from '../../server/store/types';
 import type { System } from '../../server/system';
+import { REGISTERED_SINCE } from './system';
 import { departmentIdOf } from '../../server/trails/lifecycle';
 
 const YEAR = 365 * 24 * 3600;
@@ -173,7 +174,7 @@ export async function registerDepartment(sys: System, n: number, name = `安康�
   const id = await sys.registries.registerDepartment(name, uscc);
   if (id !== departmentIdOf(uscc)) throw new Error('the registry id is not departmentIdOf(uscc)');
   const now = Math.floor(Date.now() / 1000);
-  await sys.registries.addKey(id, key.address, now - 2 * YEAR, now + 2 * YEAR);
+  await sys.registries.addKey(id, key.address, now - REGISTERED_SINCE, now + 2 * YEAR);
   await sys.mirror.sync();
   return new Department(sys, id, key, name, uscc);
 }

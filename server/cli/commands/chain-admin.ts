@@ -72,15 +72,15 @@ export function registerParticipants(program: Command, _run: CliRun): void {
     .summary('register an accredited lab (CMA number) with its signing keys')
     .requiredOption('--name <name>', 'the lab, e.g. 安康市富硒产品质量检验检测中心')
     .requiredOption('--cma <number>', 'CMA certificate number, 12 digits')
-    .requiredOption('--accredited-from <date>', 'start of the CMA accreditation (YYYY-MM-DD)')
+    .option('--accredited-from <date>', 'start of the accreditation on this system (default: now; at most an hour in the past, so it cannot vouch for reports dated before its registration)')
     .requiredOption('--accredited-until <date>', 'end of the CMA accreditation (YYYY-MM-DD; CMA certificates last 6 years)')
     .option('--key <address...>', 'signing key address(es) the lab signs reports with')
     .option('--key-from <date>', 'keys valid from (default: now)')
     .option('--key-until <date>', 'keys valid until (default: the end of accreditation)')
-    .action(async (opts: ChainOpts & { name: string; cma: string; accreditedFrom: string; accreditedUntil: string; key?: string[]; keyFrom?: string; keyUntil?: string }) => {
+    .action(async (opts: ChainOpts & { name: string; cma: string; accreditedFrom?: string; accreditedUntil: string; key?: string[]; keyFrom?: string; keyUntil?: string }) => {
       const { CMA_PATTERN } = await import('../../records');
       if (!CMA_PATTERN.test(opts.cma)) throw unusable(`--cma ${opts.cma}: a CMA certificate number is 12 digits`);
-      const accreditedFrom = parseWhen(opts.accreditedFrom, '--accredited-from');
+      const accreditedFrom = opts.accreditedFrom ? parseWhen(opts.accreditedFrom, '--accredited-from') : nowSeconds();
       const accreditedUntil = parseWhen(opts.accreditedUntil, '--accredited-until');
       await register(opts, { kind: 'lab', name: opts.name, cmaNumber: opts.cma, accreditedFrom, accreditedUntil, keys: keysOf(opts, accreditedUntil) });
     });

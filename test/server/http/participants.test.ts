@@ -7,6 +7,9 @@ import { randomWallet } from '../records/fixtures';
 import { admin, bearer, bootTestApp, expectError, producerWithToken, uscc, type TestApp } from './helpers';
 
 const DEPARTMENT = uscc('11610900MB0F12345');
+/** Windows cannot start in the past (back-dating): these start on 1 January two years ahead. */
+const Y = new Date().getUTCFullYear() + 2;
+const day = (years: number, rest = '-01-01') => `${Y + years}${rest}`;
 
 describe('server/http participants and tokens (real anvil node)', function () {
   this.timeout(120_000);
@@ -24,12 +27,12 @@ describe('server/http participants and tokens (real anvil node)', function () {
       const res = await request(t.app)
         .post('/api/v1/participants')
         .set(admin())
-        .send({ kind: 'lab', name: '安康市富硒产品质量检验检测中心', cmaNumber: '202727050123', accreditedFrom: '2024-01-01', accreditedUntil: '2030-01-01', keys: [{ address: labKey.address, validFrom: '2024-01-01', validTo: '2029-12-31T23:59:59Z' }] });
+        .send({ kind: 'lab', name: '安康市富硒产品质量检验检测中心', cmaNumber: '202727050123', accreditedFrom: day(0), accreditedUntil: day(6), keys: [{ address: labKey.address, validFrom: day(0), validTo: `${day(5, '-12-31')}T23:59:59Z` }] });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       labId = res.body.id;
       expect(labId).to.equal(participantIdFor('lab', '202727050123'));
-      expect(res.body).to.include({ kind: 'lab', code: '202727050123', active: true, accreditedFrom: '2024-01-01T00:00:00.000Z', accreditedUntil: '2030-01-01T00:00:00.000Z' });
-      expect(res.body.keys).to.deep.equal([{ address: labKey.address, validFrom: '2024-01-01T00:00:00.000Z', validTo: '2029-12-31T23:59:59.000Z', revokedAt: null }]);
+      expect(res.body).to.include({ kind: 'lab', code: '202727050123', active: true, accreditedFrom: `${day(0)}T00:00:00.000Z`, accreditedUntil: `${day(6)}T00:00:00.000Z` });
+      expect(res.body.keys).to.deep.equal([{ address: labKey.address, validFrom: `${day(0)}T00:00:00.000Z`, validTo: `${day(5, '-12-31')}T23:59:59.000Z`, revokedAt: null }]);
       expect(res.headers.location).to.equal(`/api/v1/participants/${labId}`);
     });
 
@@ -91,21 +94,31 @@ describe('server/http participants and tokens (real anvil node)', function () {
     const second = randomWallet();
 
     it('When the admin adds a key, Then it answers 201 with the key', async () => {
-      const res = await request(t.app).post(`/api/v1/participants/${labId}/keys`).set(admin()).send({ address: second.address, validFrom: '2025-01-01', validTo: '2027-01-01' });
+      const res = await request(t.app).post(`/api/v1/participants/${labId}/keys`).set(admin()).send({ address: second.address, validFrom: day(1), validTo: day(3) });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
-      expect(res.body).to.deep.equal({ address: second.address, validFrom: '2025-01-01T00:00:00.000Z', validTo: '2027-01-01T00:00:00.000Z', revokedAt: null });
+      expect(res.body).to.deep.equal({ address: second.address, validFrom: `${day(1)}T00:00:00.000Z`, validTo: `${day(3)}T00:00:00.000Z`, revokedAt: null });
+    });
+
+    it('back-dating: When a key window or an accreditation would start in the past (here 2024), Then it answers 400 window-starts-in-past naming the field, before any transaction', async () => {
+      const key = await request(t.app).post(`/api/v1/participants/${labId}/keys`).set(admin()).send({ address: randomWallet().address, validFrom: '2024-01-01', validTo: day(1) });
+      expectError(key, 400, 'window-starts-in-past');
+      expect(key.body.error.message).to.contain('validFrom');
+      const lab = await request(t.app).post('/api/v1/participants').set(admin()).send({ kind: 'lab', name: '回溯检测中心', cmaNumber: '202727059999', accreditedFrom: '2024-01-01', accreditedUntil: day(6) });
+      expectError(lab, 400, 'window-starts-in-past');
+      expect(lab.body.error.message).to.contain('accreditedFrom');
+      expectError(await request(t.app).get(`/api/v1/participants/${participantIdFor('lab', '202727059999')}`), 404, 'not-found');
     });
 
     it('When the key is already registered, Then it answers 409 conflict', async () => {
-      expectError(await request(t.app).post(`/api/v1/participants/${labId}/keys`).set(admin()).send({ address: second.address, validFrom: '2025-01-01', validTo: '2027-01-01' }), 409, 'conflict');
+      expectError(await request(t.app).post(`/api/v1/participants/${labId}/keys`).set(admin()).send({ address: second.address, validFrom: day(1), validTo: day(3) }), 409, 'conflict');
     });
 
     it('When the window is inverted, Then it answers 400 invalid-input', async () => {
-      expectError(await request(t.app).post(`/api/v1/participants/${labId}/keys`).set(admin()).send({ address: randomWallet().address, validFrom: '2027-01-01', validTo: '2025-01-01' }), 400, 'invalid-input');
+      expectError(await request(t.app).post(`/api/v1/participants/${labId}/keys`).set(admin()).send({ address: randomWallet().address, validFrom: day(3), validTo: day(1) }), 400, 'invalid-input');
     });
 
     it('When the participant is unknown, Then it answers 404 not-found', async () => {
-      expectError(await request(t.app).post(`/api/v1/participants/0x${'cd'.repeat(32)}/keys`).set(admin()).send({ address: randomWallet().address, validFrom: '2025-01-01', validTo: '2027-01-01' }), 404, 'not-found');
+      expectError(await request(t.app).post(`/api/v1/participants/0x${'cd'.repeat(32)}/keys`).set(admin()).send({ address: randomWallet().address, validFrom: day(1), validTo: day(3) }), 404, 'not-found');
     });
 
     it('When the admin revokes the key, Then it answers 200 with revokedAt; revoking again answers 409', async () => {

@@ -8,7 +8,7 @@ import { revocationReasonNumber } from '../../../server/records';
 import { verifyBundle } from '../../../server/verification/verify';
 import { batchInputNow, issuedNow, randomWallet, reportInput, USCC } from '../records/fixtures';
 import { registeredLabOf, signedReport } from '../../support/records';
-import { eventually } from '../../support/system';
+import { REGISTERED_SINCE, eventually } from '../../support/system';
 import { admin, bearer, bootTestApp, expectError, producerWithToken, type TestApp } from './helpers';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -24,8 +24,8 @@ describe('server/http reports, records and revocations (real anvil node)', funct
   // The first lab gets the CMA number the report fixture names: a report's lab must be its signer's (checkLabIdentity).
   let cma = 202727050123;
 
-  /** Registers a lab through the API with one key valid over [from, to] (and accredited over `accreditation`, default 3 years either side of now). */
-  async function labWithKey(key: Wallet, from = now() - YEAR, to = now() + YEAR, accreditation = { from: now() - 3 * YEAR, to: now() + 3 * YEAR }, name = '安康市富硒产品质量检验检测中心') {
+  /** Registers a lab through the API with one key valid over [from, to] (and accredited over `accreditation`, default from REGISTERED_SINCE ago to 3 years ahead). */
+  async function labWithKey(key: Wallet, from = now() - REGISTERED_SINCE, to = now() + YEAR, accreditation = { from: now() - REGISTERED_SINCE, to: now() + 3 * YEAR }, name = '安康市富硒产品质量检验检测中心') {
     const res = await request(t.app)
       .post('/api/v1/participants')
       .set(admin())
@@ -134,16 +134,16 @@ describe('server/http reports, records and revocations (real anvil node)', funct
       expectError(await post(await signedReport(t.sys, lab, { batchId, issuedAt: issuedNow(600) })), 400, 'issued-at-in-future');
     });
 
-    it('expired-key-inside-window: When a key that expired a minute ago signs a report dated an hour ago, Then 403 key-not-valid-at-receipt', async () => {
+    it('expired-key-inside-window: When a key that expired a minute ago signs a report dated half an hour ago, Then 403 key-not-valid-at-receipt', async () => {
       const key = randomWallet();
-      await labWithKey(key, now() - YEAR, now() - 60);
-      expectError(await post(await signedReport(t.sys, key, { batchId, issuedAt: issuedNow(-HOUR) })), 403, 'key-not-valid-at-receipt');
+      await labWithKey(key, now() - REGISTERED_SINCE, now() - 60);
+      expectError(await post(await signedReport(t.sys, key, { batchId, issuedAt: issuedNow(-HOUR / 2) })), 403, 'key-not-valid-at-receipt');
     });
 
-    it('lapsed-accreditation-inside-window: When a lab whose accreditation ended a minute ago submits a report dated an hour ago, Then 403 accreditation-lapsed', async () => {
+    it('lapsed-accreditation-inside-window: When a lab whose accreditation ended a minute ago submits a report dated half an hour ago, Then 403 accreditation-lapsed', async () => {
       const key = randomWallet();
-      await labWithKey(key, undefined, undefined, { from: now() - 3 * YEAR, to: now() - 60 });
-      expectError(await post(await signedReport(t.sys, key, { batchId, issuedAt: issuedNow(-HOUR) })), 403, 'accreditation-lapsed');
+      await labWithKey(key, undefined, undefined, { from: now() - REGISTERED_SINCE, to: now() - 60 });
+      expectError(await post(await signedReport(t.sys, key, { batchId, issuedAt: issuedNow(-HOUR / 2) })), 403, 'accreditation-lapsed');
     });
 
     it('all-zero-salts: When every salt is zero, Then 400 weak-salt', async () => {
@@ -164,8 +164,8 @@ describe('server/http reports, records and revocations (real anvil node)', funct
       expect(res.body.error.message).to.contain('"client"').and.contain('"lab"');
     });
 
-    it('genuine: When the lab signs in its own name, dated an hour ago, with random salts, Then 201', async () => {
-      const res = await post(await signedReport(t.sys, lab, { batchId, issuedAt: issuedNow(-HOUR) }));
+    it('genuine: When the lab signs in its own name, dated half an hour ago, with random salts, Then 201', async () => {
+      const res = await post(await signedReport(t.sys, lab, { batchId, issuedAt: issuedNow(-HOUR / 2) }));
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
     });
   });

@@ -11,7 +11,7 @@ import type { Acceptance } from '../../../server/service/ingest';
 import { checkDeliveryUpload } from '../../../server/service/shares';
 import type { Store } from '../../../server/store/types';
 import { TRAIL_STEPS, departmentIdOf } from '../../../server/trails';
-import { eventually } from '../../support/system';
+import { REGISTERED_SINCE, eventually } from '../../support/system';
 import { Department, departmentUscc, isoAt, isoNow, randomKey, signedShareStep } from '../../support/trails';
 import { admin, bootTestApp, expectError, type TestApp } from './helpers';
 
@@ -51,7 +51,7 @@ describe('server/http data-sharing trails (real anvil node)', function () {
     const res = await request(t.app)
       .post('/api/v1/participants')
       .set(admin())
-      .send({ kind: 'department', name, uscc, keys: [{ address: key.address, validFrom: isoAt(now() - YEAR), validTo: isoAt(now() + YEAR) }] });
+      .send({ kind: 'department', name, uscc, keys: [{ address: key.address, validFrom: isoAt(now() - REGISTERED_SINCE), validTo: isoAt(now() + YEAR) }] });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     expect(res.body.id).to.equal(departmentIdOf(uscc));
     const d = new ApiDepartment(t.sys, res.body.id as string, key, name, uscc);

@@ -233,7 +233,7 @@ describe('server/trails/trail (real anvil node)', function () {
       const forged = await craftStoredRecord(
         sys,
         backdater.key,
-        { ...original[1]!.body, id: 'req-backdated', issuedAt: isoAt(Math.floor(Date.parse(original[1]!.issuedAt) / 1000) - 3600), purpose: '事后补录的申请' },
+        { ...original[1]!.body, id: 'req-backdated', issuedAt: isoAt(Math.floor(Date.parse(original[1]!.issuedAt) / 1000) - 600), purpose: '事后补录的申请' },
         backdater.id,
       );
       await sys.store.insertRecord(forged);
@@ -251,7 +251,7 @@ describe('server/trails/trail (real anvil node)', function () {
     it('When a record signed by a key revoked before its issuedAt is written into the database, Then signaturesValid fails at it', async () => {
       const spare = randomKey();
       const now = Math.floor(Date.now() / 1000);
-      await sys.registries.addKey(rogue.id, spare.address, now - 3600, now + 365 * 24 * 3600);
+      await sys.registries.addKey(rogue.id, spare.address, now - 1800, now + 365 * 24 * 3600);
       await sys.registries.revokeKey(spare.address);
       await sys.mirror.sync();
       const revokedAt = (await sys.store.keysOf(spare.address))[0]!.revokedAt!;
