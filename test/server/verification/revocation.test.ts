@@ -23,6 +23,7 @@ function fakeChain(opts: { root: string; cma: string; issuer: string | null; rev
     rootAt: async () => opts.root,
     isValidSigner: async () => opts.issuer !== null,
     isAnchorer: async () => true,
+    productKeyOwner: async () => null, // reports only: checkProductOwner does not apply
     participantOf: async () => opts.issuer,
     participant: async (id) => ({ id, kind: 'lab', name: '安康市富硒产品质量检验检测中心', code: opts.cma, registeredAt: 1, revokedAt: 0, accreditedFrom: 1, accreditedUntil: Date.parse('2028-05-31T00:00:00Z') / 1000 }), // as the report fixture states its lab
     revocationBy: async (_leafHash, revokerId) => {
