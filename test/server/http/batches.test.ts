@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { batchInputNow, issuedNow, USCC } from '../records/fixtures';
-import { eventually } from '../../support/system';
+import { FIXTURE_PRODUCT_KEYS, eventually } from '../../support/system';
 import { admin, bearer, bootTestApp, expectError, producerWithToken, uscc, type TestApp } from './helpers';
 
 const SAMPLE_CSV = fs.readFileSync(path.join(__dirname, '../../../scripts/samples/batches.csv'), 'utf8');
@@ -19,7 +19,7 @@ describe('server/http batches (real anvil node)', function () {
 
   before(async () => {
     t = await bootTestApp();
-    producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer);
+    producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS);
     other = await producerWithToken(t.app, '平利县富硒茶厂', uscc('91610926MA6YAB3K2'));
   });
   after(async () => t?.sys.stop());
@@ -129,7 +129,7 @@ describe('server/http batches (real anvil node)', function () {
       const mine = [nextId(), nextId(), nextId()];
       const uscc925 = uscc('91610925MA6YAB3K2');
       for (const id of mine) {
-        const res = await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInputNow({ id, producer: { uscc: uscc925, name: '岚皋县富硒魔芋' }, certificate: undefined, certificateIssuer: undefined }));
+        const res = await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInputNow({ id, gtin: undefined, producer: { uscc: uscc925, name: '岚皋县富硒魔芋' }, certificate: undefined, certificateIssuer: undefined }));
         expect(res.status, JSON.stringify(res.body)).to.equal(201);
       }
       const page1 = await request(t.app).get('/api/v1/batches?limit=2').set(bearer(p.token));
@@ -154,7 +154,9 @@ describe('server/http batches (real anvil node)', function () {
   describe('POST /api/v1/batches/import', () => {
     it('When a producer imports the sample CSV, Then every row is committed and answers 201 with the report', async () => {
       const p = await producerWithToken(t.app, '紫阳县焕古茶业', uscc('91610924MA6YAC3K2'));
-      const res = await request(t.app).post('/api/v1/batches/import').set(bearer(p.token)).set('Content-Type', 'text/csv').send(SAMPLE_CSV);
+      // Without their GTINs: those are the fixture producer's (company prefix 6972345), not this producer's.
+      const csv = SAMPLE_CSV.replace(/^([^,\n]*),\d+,/gm, '$1,,');
+      const res = await request(t.app).post('/api/v1/batches/import').set(bearer(p.token)).set('Content-Type', 'text/csv').send(csv);
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       expect(res.body.committed).to.equal(true);
       expect(res.body.accepted).to.have.length(SAMPLE_CSV.trim().split('\n').length - 1);
