@@ -14,6 +14,25 @@ const KIND_NAMES: ParticipantKind[] = ['lab', 'producer', 'department'];
 
 export const kindCode = (k: ParticipantKind): number => KIND_CODES[k];
 
+const REGISTRY_INTERFACES = [ParticipantRegistry__factory.createInterface(), RevocationRegistry__factory.createInterface()];
+
+/**
+ * The registries' custom error in revert data (`0x` + selector + arguments), when ethers did not decode it
+ * itself (e.g. a revert while estimating gas on some nodes); null if it is none of theirs.
+ */
+export function decodeRegistryRevert(data: unknown): { name: string; args: readonly unknown[] } | null {
+  if (typeof data !== 'string' || !/^0x[0-9a-fA-F]{8}/.test(data)) return null;
+  for (const iface of REGISTRY_INTERFACES) {
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed) return { name: parsed.name, args: [...parsed.args] };
+    } catch {
+      // not this interface's error (or malformed arguments)
+    }
+  }
+  return null;
+}
+
 /** The on-chain id of a participant: keccak256("traceledger:{kind}:{code}"). */
 export function participantIdFor(kind: ParticipantKind, code: string): string {
   return keccak256(toUtf8Bytes(`traceledger:${kind}:${code}`));
