@@ -6,18 +6,19 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 
 /**
  * @dev Registry of accredited labs, producers and government departments, their signing keys with validity
- * windows, and revocations. See {IParticipantRegistry}.
+ * windows, revocations, and the producers' product keys (GS1 company prefixes or GTINs). See {IParticipantRegistry}.
  *
  * Roles: `DEFAULT_ADMIN_ROLE` (given to the constructor's `admin`) grants and revokes the other roles.
- * `REGISTRAR_ROLE` registers participants, renews accreditations and adds keys. `REGISTRAR_ROLE` and
- * `REGULATOR_ROLE` both revoke participants and keys. `REGULATOR_ROLE` is also the regulator of
- * {RevocationRegistry}.
+ * `REGISTRAR_ROLE` registers participants, renews accreditations, adds keys and assigns product keys.
+ * `REGISTRAR_ROLE` and `REGULATOR_ROLE` both revoke participants and keys. `REGULATOR_ROLE` is also the
+ * regulator of {RevocationRegistry}.
  *
  * Nothing is ever deleted or backdated, so {isValidSigner} answers about the past as it did then, with one
  * documented exception: renewing a lapsed accreditation (see {renewAccreditation}).
  */
 contract ParticipantRegistry is IParticipantRegistry, AccessControl {
-    /// @dev Registers participants, renews accreditations, adds keys; revokes participants and keys.
+    /// @dev Registers participants, renews accreditations, adds keys, assigns product keys; revokes participants
+    /// and keys.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
     /// @dev Revokes participants and keys here, and records in {RevocationRegistry}.
     bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
@@ -34,10 +35,23 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     uint256 private constant _DIGITS = 0x3ff000000000000;
     /// @dev Bit `c` is set for each byte `c` in the unified social credit code alphabet `0-9A-HJ-NP-RTUW-Y`.
     uint256 private constant _CREDIT_CODE_ALPHABET = 0x3b77dfe03ff000000000000;
+    /// @dev Shortest and longest GS1 company prefix a product key may be (GTIN-13 form).
+    uint256 private constant _MIN_PREFIX_LENGTH = 6;
+    uint256 private constant _MAX_PREFIX_LENGTH = 12;
+    uint256 private constant _GTIN14_LENGTH = 14;
 
     mapping(bytes32 participantId => Participant) private _participants;
     mapping(address signer => SigningKey) private _signingKeys;
     mapping(bytes32 participantId => address[] signers) private _signersOf;
+    /// @dev The producer each assigned product key (a company prefix or a GTIN-14) belongs to, by keccak256 of the key.
+    mapping(bytes32 keyHash => bytes32 producerId) private _productKeyOwners;
+    /// @dev The product keys of each producer, in the order they were assigned.
+    mapping(bytes32 producerId => string[] keys) private _productKeysOf;
+    /**
+     * @dev True for every proper prefix (6 digits or longer, GTIN-13 form) of an assigned key, by keccak256: a
+     * company prefix marked here would cover an assigned key.
+     */
+    mapping(bytes32 prefixHash => bool) private _belowAssignedKey;
 
     /**
      * @dev Reverts with {ParticipantRegistryUnauthorizedRevoker} unless the caller has `REGISTRAR_ROLE` or
@@ -150,6 +164,27 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     }
 
     /// @inheritdoc IParticipantRegistry
+    function assignProductKey(bytes32 producerId, string calldata key) external onlyRole(REGISTRAR_ROLE) {
+        Participant storage producer = _participants[producerId];
+        _checkRegistered(producerId, producer);
+        _checkNotRevoked(producerId, producer);
+        _checkKind(producerId, producer, ParticipantKind.Producer);
+        bytes calldata digits = bytes(key);
+        bool isGtin = digits.length == _GTIN14_LENGTH;
+        _checkProductKey(key, isGtin);
+        _checkProductKeyFree(key, isGtin);
+        // The GTIN-13 form of the key and the proper prefixes of it that a company prefix could be.
+        bytes calldata body = isGtin ? digits[1:] : digits;
+        uint256 longest = isGtin ? _MAX_PREFIX_LENGTH : digits.length - 1;
+        for (uint256 length = _MIN_PREFIX_LENGTH; length <= longest; ++length) {
+            _belowAssignedKey[keccak256(body[:length])] = true;
+        }
+        _productKeyOwners[keccak256(digits)] = producerId;
+        _productKeysOf[producerId].push(key);
+        emit ProductKeyAssigned(producerId, key);
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function isValidSigner(address signer, ParticipantKind kind, uint64 at) external view returns (bool) {
         SigningKey storage key = _signingKeys[signer];
         if (key.participantId == bytes32(0)) return false;
@@ -185,6 +220,21 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     function signingKeysOf(bytes32 participantId) external view returns (address[] memory) {
         _checkRegistered(participantId, _participants[participantId]);
         return _signersOf[participantId];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function productKeyOwner(string calldata gtin14) external view returns (bytes32 producerId) {
+        bytes calldata digits = bytes(gtin14);
+        if (!_isWordOf(digits, _GTIN14_LENGTH, _DIGITS)) return bytes32(0);
+        producerId = _productKeyOwners[keccak256(digits)];
+        for (uint256 length = _MAX_PREFIX_LENGTH; producerId == bytes32(0) && length >= _MIN_PREFIX_LENGTH; --length) {
+            producerId = _productKeyOwners[keccak256(digits[1:1 + length])];
+        }
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function productKeysOf(bytes32 producerId) external view returns (string[] memory) {
+        return _productKeysOf[producerId];
     }
 
     /// @inheritdoc AccessControl
@@ -302,6 +352,37 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     function _checkKeyNotRevoked(address signer, SigningKey storage key) internal view {
         uint64 revokedAt = key.revokedAt;
         if (revokedAt != 0) revert ParticipantRegistryRevokedKey(signer, revokedAt);
+    }
+
+    /**
+     * @dev Reverts with {ParticipantRegistryInvalidProductKey} unless `key` is a company prefix of 6 to 12 ASCII
+     * digits or (when `isGtin`) 14 ASCII digits.
+     */
+    function _checkProductKey(string calldata key, bool isGtin) internal pure {
+        bytes calldata digits = bytes(key);
+        uint256 length = digits.length;
+        bool prefixLength = length >= _MIN_PREFIX_LENGTH && length <= _MAX_PREFIX_LENGTH;
+        if (!(isGtin || prefixLength) || !_isWordOf(digits, length, _DIGITS)) {
+            revert ParticipantRegistryInvalidProductKey(key);
+        }
+    }
+
+    /**
+     * @dev Reverts with {ParticipantRegistryProductKeyTaken} if an assigned key covers `key` (the same key, or a
+     * company prefix that its GTIN-13 form starts with), with {ParticipantRegistryProductKeyOverlaps} if the
+     * company prefix `key` covers an assigned key. O(length of `key`).
+     */
+    function _checkProductKeyFree(string calldata key, bool isGtin) internal view {
+        bytes calldata digits = bytes(key);
+        bytes32 owner = _productKeyOwners[keccak256(digits)];
+        if (owner != bytes32(0)) revert ParticipantRegistryProductKeyTaken(key, key, owner);
+        bytes calldata body = isGtin ? digits[1:] : digits;
+        uint256 longest = isGtin ? _MAX_PREFIX_LENGTH : digits.length - 1;
+        for (uint256 length = _MIN_PREFIX_LENGTH; length <= longest; ++length) {
+            owner = _productKeyOwners[keccak256(body[:length])];
+            if (owner != bytes32(0)) revert ParticipantRegistryProductKeyTaken(key, string(body[:length]), owner);
+        }
+        if (!isGtin && _belowAssignedKey[keccak256(digits)]) revert ParticipantRegistryProductKeyOverlaps(key);
     }
 
     /// @dev True if `from <= at <= to`.

@@ -16,8 +16,9 @@ import { DEPARTMENTS, runDemoTrails } from './demo-trails';
 const YEAR = 365 * 24 * 3600;
 
 const PRODUCERS = [
-  { name: '紫阳县富硒茶业有限公司', uscc: '91610924MA6YAB3K2L', county: '610924', town: '610924100', place: '陕西省安康市紫阳县城关镇' },
-  { name: '汉阴县凤堰富硒米业合作社', uscc: '93610921MA6Y9XB607', county: '610921', town: '610921104', place: '陕西省安康市汉阴县漩涡镇' },
+  // `prefix`: the GS1 company prefix its GTINs start with, assigned to it on chain (ingest refuses a GTIN not its own).
+  { name: '紫阳县富硒茶业有限公司', uscc: '91610924MA6YAB3K2L', prefix: '697234501', county: '610924', town: '610924100', place: '陕西省安康市紫阳县城关镇' },
+  { name: '汉阴县凤堰富硒米业合作社', uscc: '93610921MA6Y9XB607', prefix: '697234502', county: '610921', town: '610921104', place: '陕西省安康市汉阴县漩涡镇' },
 ];
 
 interface DemoBatch {
@@ -136,10 +137,15 @@ async function main() {
   const tokens: string[] = [];
   for (const p of PRODUCERS) {
     const id = await ensureParticipant(a, { kind: 'producer', name: p.name, uscc: p.uscc }, p.uscc);
+    const held = await a.get<{ items: { key: string }[] }>(`/api/v1/participants/${id}/product-keys`);
+    if (!held.items.some((k) => k.key === p.prefix)) {
+      const assigned = await a.post<unknown>(`/api/v1/participants/${id}/product-keys`, { key: p.prefix });
+      if (assigned.status !== 201) throw new Error(`product key ${p.prefix} for ${p.name}: ${JSON.stringify(assigned.body)}`);
+    }
     const t = await a.post<{ token: string }>('/api/v1/tokens', { producerId: id, label: 'demo' });
     if (t.status !== 201) throw new Error(`token for ${p.name}: ${JSON.stringify(t.body)}`);
     tokens.push(t.body.token);
-    log(`  producer  ${p.name} (${p.uscc})`);
+    log(`  producer  ${p.name} (${p.uscc}), GS1 company prefix ${p.prefix}`);
   }
 
   const issuedAt = instant(new Date(Date.now() - 5_000));

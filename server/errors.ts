@@ -29,10 +29,14 @@ export const ERROR_STATUS = {
   'accreditation-lapsed': 403,
   /** A report names a lab (name, CMA number or validity) other than the signing key's registered lab. */
   'lab-identity-mismatch': 403,
+  /** A batch's GTIN is not covered by a product key (GS1 company prefix or GTIN) assigned on chain to its producer. */
+  'gtin-not-owned': 403,
   forbidden: 403,
   'not-found': 404,
   replay: 409,
   conflict: 409,
+  /** A product key overlaps one already assigned (the same key, a prefix of it, or one it is a prefix of). */
+  'product-key-taken': 409,
   'payload-too-large': 413,
   'rate-limited': 429,
   unavailable: 503,

@@ -139,6 +139,24 @@ interface IParticipantRegistry {
     error ParticipantRegistryRevokedKey(address signer, uint64 revokedAt);
 
     /**
+     * @dev A product key is a GS1 company prefix of 6 to 12 ASCII digits (in GTIN-13 form: a GTIN-14 without its
+     * leading indicator digit) or one full GTIN-14 (14 ASCII digits).
+     */
+    error ParticipantRegistryInvalidProductKey(string key);
+
+    /**
+     * @dev `key` is covered by `assignedKey`, already assigned to `producerId`: `assignedKey` is `key` itself or a
+     * company prefix that `key` starts with (a GTIN-14 key from its second digit on).
+     */
+    error ParticipantRegistryProductKeyTaken(string key, string assignedKey, bytes32 producerId);
+
+    /**
+     * @dev The company prefix `key` would cover a key already assigned (a longer prefix, or a GTIN-14 whose digits
+     * after the indicator start with `key`).
+     */
+    error ParticipantRegistryProductKeyOverlaps(string key);
+
+    /**
      * @dev Emitted when a participant is registered. `code` is the CMA number of a lab, the unified social credit
      * code of a producer or department.
      */
@@ -169,6 +187,12 @@ interface IParticipantRegistry {
         address indexed revokedBy,
         uint64 revokedAt
     );
+
+    /**
+     * @dev Emitted when the product key `key` (a GS1 company prefix or one GTIN-14) is assigned to the producer
+     * `producerId`.
+     */
+    event ProductKeyAssigned(bytes32 indexed producerId, string key);
 
     /**
      * @dev Registers the accredited lab `participantId` with its CMA certificate number and accreditation window.
@@ -314,4 +338,37 @@ interface IParticipantRegistry {
      * - `participantId` is registered.
      */
     function signingKeysOf(bytes32 participantId) external view returns (address[] memory);
+
+    /**
+     * @dev Assigns the product key `key` to the producer `producerId`: a GS1 company prefix of 6 to 12 digits (in
+     * GTIN-13 form, i.e. a GTIN-14 without its indicator digit), which covers every GTIN-14 whose digits after the
+     * indicator start with it, or one full GTIN-14, which covers itself. Only the batches of a GTIN that one of
+     * its producer's keys covers are that producer's: this is what stops a producer from registering batches
+     * under another producer's GTIN (a label hijack). Keys never overlap, and are never removed.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGISTRAR_ROLE`.
+     * - `producerId` is a registered, unrevoked producer.
+     * - `key` is 6 to 12 or exactly 14 ASCII digits.
+     * - no assigned key covers `key` (the same key, or a shorter prefix of it), and `key` covers no assigned key.
+     *
+     * Emits a {ProductKeyAssigned} event.
+     *
+     * WARNING: the check digit of a GTIN-14 key is not verified on chain; the registrar is trusted to enter a
+     * valid one (a key with a wrong check digit covers no real GTIN).
+     */
+    function assignProductKey(bytes32 producerId, string calldata key) external;
+
+    /**
+     * @dev Returns the producer whose product key covers the GTIN-14 `gtin14`: the one assigned `gtin14` itself,
+     * else the one assigned the longest company prefix that `gtin14` starts with after its indicator digit. Zero
+     * if no key covers it, or if `gtin14` is not 14 ASCII digits.
+     */
+    function productKeyOwner(string calldata gtin14) external view returns (bytes32 producerId);
+
+    /**
+     * @dev Returns the product keys assigned to `producerId`, in the order they were assigned (empty if none).
+     */
+    function productKeysOf(bytes32 producerId) external view returns (string[] memory);
 }

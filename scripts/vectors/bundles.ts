@@ -138,7 +138,8 @@ async function main(): Promise<void> {
     participants: [
       { kind: 'lab', code: LAB_A.code, name: LAB_A.name, accreditedFrom: GENESIS, accreditedUntil: LAB_CMA_UNTIL, keys: [{ privateKey: LAB_A.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
       { kind: 'lab', code: LAB_B.code, name: LAB_B.name, accreditedFrom: GENESIS, accreditedUntil: UNTIL, keys: [{ privateKey: LAB_B.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
-      { kind: 'producer', code: PRODUCER.code, name: PRODUCER.name, keys: [] },
+      // The company prefix of the batches' GTIN (06901234567892): the producer holds it (checkProductOwner).
+      { kind: 'producer', code: PRODUCER.code, name: PRODUCER.name, keys: [], productKeys: ['6901234'] },
     ],
     anchors: [
       { chainLogId: products, size, root },

@@ -1,7 +1,7 @@
 /**
  * A ChainReader for the server's hot paths. Answers that can never change are cached for good:
  * an anchored root (the chain only grows), whether a key was valid at a past instant (revocations
- * carry block time and cannot be back-dated), roles and key owners. Record revocations (one per
+ * carry block time and cannot be back-dated), roles, key owners and GTIN owners. Record revocations (one per
  * revoking party) are read from the store's mirror of the chain, which the participant mirror keeps current.
  */
 import type { ChainCheckpoint } from './types';
@@ -15,6 +15,7 @@ export class CachedChainReader implements ChainReader {
   private readonly signers = new Map<string, boolean>();
   private readonly owners = new Map<string, string | null>();
   private readonly anchorers = new Map<string, boolean>();
+  private readonly productOwners = new Map<string, string>();
   private readonly participants = new Map<string, { participant: OnChainParticipant; at: number }>();
   private chain: number | undefined;
 
@@ -82,6 +83,18 @@ export class CachedChainReader implements ChainReader {
       this.participants.set(key, { participant: p, at: Date.now() });
     }
     return p;
+  }
+
+  /** A product key is never reassigned nor removed: an owner found is kept; "none" is not (a key may be assigned later). */
+  async productKeyOwner(gtin14: string): Promise<string | null> {
+    const hit = this.productOwners.get(gtin14);
+    if (hit !== undefined) return hit;
+    const id = await this.inner.productKeyOwner(gtin14);
+    if (id !== null) {
+      if (this.productOwners.size > 10_000) this.productOwners.clear();
+      this.productOwners.set(gtin14, id);
+    }
+    return id;
   }
 
   /** From the store's mirror (one row per revoking party), not cached: a party may revoke at any time. */

@@ -104,6 +104,11 @@ export class RpcChainReader implements ChainReader {
     };
   }
 
+  async productKeyOwner(gtin14: string): Promise<string | null> {
+    const id = await this.registry.productKeyOwner(gtin14);
+    return ZERO32.test(id) ? null : id.toLowerCase();
+  }
+
   async revocationBy(leafHash: string, revokerId: string): Promise<OnChainRevocation> {
     const [revoked, reasonCode, revokedAt, revokedBy] = await this.revocations.revocationBy(leafHash, revokerId);
     return { revoked, reasonCode: Number(reasonCode), revokedAt: Number(revokedAt), revokedBy };

@@ -14,6 +14,25 @@ const KIND_NAMES: ParticipantKind[] = ['lab', 'producer', 'department'];
 
 export const kindCode = (k: ParticipantKind): number => KIND_CODES[k];
 
+const REGISTRY_INTERFACES = [ParticipantRegistry__factory.createInterface(), RevocationRegistry__factory.createInterface()];
+
+/**
+ * The registries' custom error in revert data (`0x` + selector + arguments), when ethers did not decode it
+ * itself (e.g. a revert while estimating gas on some nodes); null if it is none of theirs.
+ */
+export function decodeRegistryRevert(data: unknown): { name: string; args: readonly unknown[] } | null {
+  if (typeof data !== 'string' || !/^0x[0-9a-fA-F]{8}/.test(data)) return null;
+  for (const iface of REGISTRY_INTERFACES) {
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed) return { name: parsed.name, args: [...parsed.args] };
+    } catch {
+      // not this interface's error (or malformed arguments)
+    }
+  }
+  return null;
+}
+
 /** The on-chain id of a participant: keccak256("traceledger:{kind}:{code}"). */
 export function participantIdFor(kind: ParticipantKind, code: string): string {
   return keccak256(toUtf8Bytes(`traceledger:${kind}:${code}`));
@@ -58,6 +77,14 @@ export class Registries {
 
   async addKey(participantId: string, signer: string, validFrom: number, validTo: number): Promise<void> {
     await (await this.participants.addSigningKey(participantId, signer, validFrom, validTo)).wait();
+  }
+
+  /**
+   * Assigns the producer a product key: a GS1 company prefix (6-12 digits, GTIN-13 form) or one GTIN-14. The
+   * contract refuses a key that overlaps another assigned key (ParticipantRegistryProductKeyTaken / …Overlaps).
+   */
+  async assignProductKey(producerId: string, key: string): Promise<void> {
+    await (await this.participants.assignProductKey(producerId, key)).wait();
   }
 
   async revokeKey(signer: string): Promise<void> {
@@ -108,11 +135,17 @@ export class ParticipantMirror {
     const touchedParticipants = new Set<string>();
     const touchedKeys = new Set<string>();
     const touchedRevocations = new Map<string, { leafHash: string; revokerId: string; txHash: string }>();
+    const productKeys: { key: string; producerId: string }[] = [];
     for (const ev of await this.reg.queryFilter('*' as never, from, to)) {
       if (!('args' in ev) || !ev.args) continue;
-      const args = ev.args as unknown as { participantId?: string; signer?: string };
+      const args = ev.args as unknown as { participantId?: string; signer?: string; producerId?: string; key?: string };
       if (args.participantId) touchedParticipants.add(args.participantId);
       if (args.signer) touchedKeys.add(args.signer);
+      // ProductKeyAssigned: keys are never reassigned nor removed, so the event is the whole state.
+      if (args.producerId && typeof args.key === 'string') {
+        touchedParticipants.add(args.producerId);
+        productKeys.push({ key: args.key, producerId: args.producerId });
+      }
     }
     // One revocation per (record, revoking party): a lab's participant id, or zero for the regulator.
     for (const ev of await this.rev.queryFilter(this.rev.filters.RecordRevoked(), from, to)) {
@@ -122,6 +155,7 @@ export class ParticipantMirror {
 
     for (const id of touchedParticipants) await this.mirrorParticipant(id);
     for (const signer of touchedKeys) await this.mirrorKey(signer);
+    for (const k of productKeys) await this.store.upsertProductKey(k);
     for (const { leafHash, revokerId, txHash } of touchedRevocations.values()) {
       const [revoked, reasonCode, revokedAt, revokedBy] = await this.rev.revocationBy(leafHash, revokerId);
       if (!revoked) continue;

@@ -199,6 +199,7 @@ export const OPENAPI: OpenApiDocument = {
         summary: 'Submit a batch as a producer',
         description:
           "The batch's producer must be the token's producer, and its `issuedAt` within the window of receipt (issued-at-too-old, issued-at-in-future: 400). " +
+          "Its GTIN, if any, must be covered by a product key assigned to the producer (gtin-not-owned: 403). " +
           'The operator attests it with its own key: the producer needs no wallet.',
         tags: ['batches'],
         security: PRODUCER,
@@ -232,7 +233,8 @@ export const OPENAPI: OpenApiDocument = {
         operationId: 'importBatches',
         summary: 'Import batches from a CSV file',
         description:
-          'All or nothing by default: any refused row means nothing is imported (422, with the report). ' +
+          'All or nothing by default: any refused row means nothing is imported (422, with the report; 403 gtin-not-owned when a row names a GTIN ' +
+          "not covered by the producer's product keys, that row's error carrying `code`). " +
           'With `partial=1` the valid rows are imported and the refused ones reported.',
         tags: ['batches'],
         security: PRODUCER,
@@ -428,6 +430,51 @@ export const OPENAPI: OpenApiDocument = {
         requestBody: { required: true, content: json(keyInput) },
         responses: {
           '201': ok('Added and mirrored.', ref('SigningKey')),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '404': err('NotFound'),
+          '409': err('Conflict'),
+          '429': err('RateLimited'),
+        },
+      },
+    },
+    '/api/v1/participants/{id}/product-keys': {
+      get: {
+        operationId: 'listProductKeys',
+        summary: "List a producer's product keys",
+        description: "The GS1 company prefixes and GTINs assigned to the producer on chain: its batches may use only GTINs they cover.",
+        tags: ['participants'],
+        parameters: [param('ParticipantId')],
+        responses: {
+          '200': ok('Its product keys.', { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('ProductKey') } } }),
+          '400': err('InvalidInput'),
+          '404': err('NotFound'),
+        },
+      },
+      post: {
+        operationId: 'assignProductKey',
+        summary: 'Assign a producer a GS1 company prefix or a GTIN',
+        description:
+          'The registrar assigns it on chain (ParticipantRegistry.assignProductKey); the answer comes once it is mined and mirrored. ' +
+          'Send `key`, a company prefix of 6 to 12 digits in GTIN-13 form (the GTIN-14 without its indicator digit), or `gtin`, ' +
+          'one GTIN-8/12/13/14 with a valid check digit (stored as its GTIN-14). A prefix covers every GTIN-14 whose digits after the indicator start with it. ' +
+          "Keys never overlap: one covered by another producer's key, or covering one, is refused (product-key-taken: 409). " +
+          'Without a key covering its GTIN, a batch is refused at ingest (gtin-not-owned: 403) and fails checkProductOwner in every verifier.',
+        tags: ['participants'],
+        security: ADMIN,
+        parameters: [param('ParticipantId')],
+        requestBody: {
+          required: true,
+          content: json({
+            oneOf: [
+              { type: 'object', required: ['key'], additionalProperties: false, properties: { key: { type: 'string', pattern: '^[0-9]{6,12}$', examples: ['6901234'] } } },
+              { type: 'object', required: ['gtin'], additionalProperties: false, properties: { gtin: { type: 'string', pattern: '^([0-9]{8}|[0-9]{12,14})$', examples: ['06901234567892'] } } },
+            ],
+          }),
+        },
+        responses: {
+          '201': ok('Assigned and mirrored.', ref('ProductKey')),
           '400': err('InvalidInput'),
           '401': err('Unauthorized'),
           '403': err('Forbidden'),
@@ -738,9 +785,15 @@ export const OPENAPI: OpenApiDocument = {
     responses: {
       InvalidInput: { description: 'The request is malformed (invalid-input, invalid-record, bad-signature, …).', content: json(ref('Error')) },
       Unauthorized: { description: 'No valid token (unauthorized).', content: json(ref('Error')) },
-      Forbidden: { description: 'The token may not do this (forbidden).', content: json(ref('Error')) },
+      Forbidden: {
+        description: "The token may not do this (forbidden), or a batch's GTIN is not covered by a product key of its producer (gtin-not-owned).",
+        content: json(ref('Error')),
+      },
       NotFound: { description: 'No such resource or route (not-found).', content: json(ref('Error')) },
-      Conflict: { description: 'Already done: a replayed record (replay), or an existing participant, key or revocation (conflict).', content: json(ref('Error')) },
+      Conflict: {
+        description: 'Already done: a replayed record (replay), or an existing participant, key or revocation (conflict); a product key overlapping an assigned one (product-key-taken).',
+        content: json(ref('Error')),
+      },
       PayloadTooLarge: { description: 'The body is over the limit: 256 kB of JSON, 10 MB of CSV, 64 GiB for a dataset check upload (payload-too-large).', content: json(ref('Error')) },
       RateLimited: { description: 'Too many write requests (rate-limited).', content: json(ref('Error')) },
     },
@@ -843,7 +896,7 @@ export const OPENAPI: OpenApiDocument = {
               required: ['line', 'errors'],
               properties: {
                 line: { type: 'integer' },
-                errors: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+                errors: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' }, code: { type: 'string', examples: ['gtin-not-owned'] } } } },
               },
             },
           },
@@ -926,6 +979,15 @@ export const OPENAPI: OpenApiDocument = {
       },
       ParticipantDetail: {
         allOf: [ref('Participant'), { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: ref('SigningKey') } } }],
+      },
+      ProductKey: {
+        type: 'object',
+        required: ['key', 'kind', 'producerId'],
+        properties: {
+          key: { type: 'string', pattern: '^([0-9]{6,12}|[0-9]{14})$', description: 'A GS1 company prefix (GTIN-13 form) or a GTIN-14.' },
+          kind: { type: 'string', enum: ['company-prefix', 'gtin'] },
+          producerId: hex32,
+        },
       },
       SigningKey: {
         type: 'object',

@@ -1,7 +1,7 @@
 /** zod schemas of what the API reads from requests: path parameters, query strings and JSON bodies. */
 import { z } from 'zod';
 import { isAddress } from '../chain/keys';
-import { CMA_PATTERN, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, UsccSchema } from '../records';
+import { CMA_PATTERN, GtinSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, UsccSchema } from '../records';
 import { LOG_IDS, type LogId } from '../store/types';
 
 const text = (max: number) =>
@@ -82,6 +82,17 @@ export const ParticipantBody = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('producer'), name: text(200), uscc: UsccSchema, keys }),
   z.strictObject({ kind: z.literal('department'), name: text(200), uscc: UsccSchema, keys }),
 ]);
+
+/**
+ * A product key to assign: a GS1 company prefix (`key`, 6-12 digits, GTIN-13 form) or one GTIN (`gtin`, GTIN-8/12/13/14
+ * with a valid check digit), normalised to the key the contract takes (a GTIN becomes its GTIN-14).
+ */
+export const ProductKeyBody = z
+  .union([
+    z.strictObject({ key: z.string().regex(/^\d{6,12}$/, { error: 'a GS1 company prefix is 6 to 12 digits (GTIN-13 form: without the GTIN-14 indicator digit)' }) }),
+    z.strictObject({ gtin: GtinSchema }),
+  ], { error: 'send { "key": "<company prefix>" } or { "gtin": "<GTIN>" }' })
+  .transform((b) => ('key' in b ? b.key : b.gtin));
 
 export const TokenBody = z.strictObject({
   /** The producer's participant id or unified social credit code. */

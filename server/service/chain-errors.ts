@@ -1,4 +1,5 @@
 /** Turns failures of registry transactions into AppErrors: a contract's custom error names the rule broken. */
+import { decodeRegistryRevert } from '../chain/registry';
 import { AppError, type ErrorCode } from '../errors';
 
 /** Custom errors of ParticipantRegistry and RevocationRegistry, and the code each answers with. */
@@ -7,6 +8,9 @@ const REVERT_CODES: Readonly<Record<string, ErrorCode>> = {
   ParticipantRegistryDuplicateKey: 'conflict',
   ParticipantRegistryRevokedKey: 'conflict',
   RevocationRegistryAlreadyRevoked: 'conflict',
+  ParticipantRegistryProductKeyTaken: 'product-key-taken',
+  ParticipantRegistryProductKeyOverlaps: 'product-key-taken',
+  ParticipantRegistryInvalidProductKey: 'invalid-input',
   ParticipantRegistryUnknownParticipant: 'not-found',
   ParticipantRegistryUnknownKey: 'not-found',
   ParticipantRegistryRevokedParticipant: 'participant-revoked',
@@ -30,6 +34,9 @@ const UNREACHABLE = new Set(['NETWORK_ERROR', 'TIMEOUT', 'ECONNREFUSED', 'ECONNR
 interface EthersLikeError {
   code?: string;
   revert?: { name?: string; args?: readonly unknown[] } | null;
+  data?: unknown;
+  info?: { error?: { data?: unknown } };
+  error?: { data?: unknown };
   shortMessage?: string;
   cause?: unknown;
 }
@@ -46,10 +53,11 @@ export async function onChain<T>(what: string, tx: () => Promise<T>): Promise<T>
 function toAppError(what: string, e: unknown): unknown {
   if (e instanceof AppError) return e;
   const err = e as EthersLikeError;
-  const name = err.revert?.name;
+  const revert = err.revert ?? decodeRegistryRevert(err.data ?? err.info?.error?.data ?? err.error?.data);
+  const name = revert?.name;
   const code = name === undefined ? undefined : REVERT_CODES[name];
   if (name && code) {
-    const args = (err.revert?.args ?? []).map(String).join(', ');
+    const args = (revert?.args ?? []).map(String).join(', ');
     return new AppError(code, `${what} refused by the chain: ${name}(${args})`, { revert: name }, { cause: e });
   }
   const causeCode = (err.cause as { code?: string } | undefined)?.code;

@@ -11,7 +11,7 @@
  */
 import crypto from 'node:crypto';
 import { parse } from 'csv-parse/sync';
-import { AppError } from '../errors';
+import { AppError, type ErrorCode } from '../errors';
 import {
   CERTIFICATE_BASES,
   QUANTITY_UNITS,
@@ -21,6 +21,8 @@ import {
   type RecordIssue,
 } from '../records';
 import { listCategories } from '../standards';
+import { isValidGtin, toGtin14 } from '../records/identifiers';
+import type { Participant } from '../store/types';
 import type { ServiceContext } from './context';
 
 /** Why one cell (or the row, field '') was refused. */
@@ -28,6 +30,8 @@ export interface CsvFieldError {
   /** The CSV column, e.g. `gtin`; '' for the row as a whole. */
   field: string;
   message: string;
+  /** The error code of a refusal by ingest that is not about the row's data, e.g. 'gtin-not-owned'. */
+  code?: ErrorCode;
 }
 
 /** What an import did, row by row. Lines are CSV line numbers (the header is line 1). */
@@ -394,7 +398,11 @@ export async function importBatchesCsv(ctx: ServiceContext, producerId: string, 
     const tooLate = issuedAtProblem(ingest, String(row.input.issuedAt));
     if (tooLate) refused.push({ line: row.line, errors: [{ field: 'issued_at', message: tooLate }] });
     else if (await store.getRecord(String(row.input.id))) refused.push({ line: row.line, errors: [{ field: 'id', message: `record ${String(row.input.id)} was already accepted` }] });
-    else rows.push(row);
+    else {
+      const notOwned = await gtinNotOwned(ingest, producer, row.input.gtin);
+      if (notOwned) refused.push({ line: row.line, errors: [notOwned] });
+      else rows.push(row);
+    }
   }
 
   for (;;) {
@@ -408,7 +416,7 @@ export async function importBatchesCsv(ctx: ServiceContext, producerId: string, 
       const row = index === undefined ? undefined : rows[index];
       if (!row || !(e instanceof AppError)) throw e;
       const issues = (e.details?.issues as RecordIssue[] | undefined) ?? [];
-      const errors = issues.length > 0 ? issuesToErrors(issues, []) : [{ field: fieldOfCode(e.code), message: e.message.replace(/^batch \d+: /, '') }];
+      const errors = issues.length > 0 ? issuesToErrors(issues, []) : [{ field: fieldOfCode(e.code), message: e.message.replace(/^batch \d+: /, ''), ...(e.code === 'gtin-not-owned' ? { code: e.code } : {}) }];
       refused.push({ line: row.line, errors });
       rows = rows.filter((r) => r !== row);
     }
@@ -416,7 +424,19 @@ export async function importBatchesCsv(ctx: ServiceContext, producerId: string, 
 }
 
 /** The CSV column a refusal of ingest is about ('' for the row as a whole). */
-const fieldOfCode = (code: string): string => (code === 'replay' ? 'id' : code === 'issued-at-too-old' || code === 'issued-at-in-future' ? 'issued_at' : '');
+const fieldOfCode = (code: string): string => (code === 'replay' ? 'id' : code === 'issued-at-too-old' || code === 'issued-at-in-future' ? 'issued_at' : code === 'gtin-not-owned' ? 'gtin' : '');
+
+/** Why ingest would refuse a row's GTIN as not the producer's (a label hijack, see IngestService.assertGtinOwned), or null. */
+async function gtinNotOwned(ingest: ServiceContext['sys']['ingest'], producer: Participant, gtin: string | undefined): Promise<CsvFieldError | null> {
+  if (gtin === undefined || !isValidGtin(gtin)) return null;
+  try {
+    await ingest.assertGtinOwned(producer, toGtin14(gtin));
+    return null;
+  } catch (e) {
+    if (e instanceof AppError) return { field: 'gtin', message: e.message, code: e.code };
+    throw e;
+  }
+}
 
 /** Why ingest would refuse a row's issuedAt (the window of receipt, see ingest-rules.ts), or null. */
 function issuedAtProblem(ingest: ServiceContext['sys']['ingest'], issuedAt: string): string | null {

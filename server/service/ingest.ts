@@ -139,7 +139,7 @@ export class IngestService {
   async submitBatchForProducer(producerId: string, input: unknown): Promise<Acceptance> {
     const receivedAt = nowSeconds();
     const producer = await this.activeProducer(producerId);
-    const prepared = this.prepareProducerBatch(producer, input, receivedAt);
+    const prepared = await this.prepareProducerBatch(producer, input, receivedAt);
     await this.enqueue(prepared.rec);
     return prepared.ack;
   }
@@ -149,19 +149,21 @@ export class IngestService {
    * them are accepted or none is. A refusal names the offending input by its position in
    * `details.index` (0-based): an invalid batch ('invalid-record', with `issues`), an issuedAt
    * outside the window of receipt ('issued-at-too-old', 'issued-at-in-future'), an id repeated
-   * within `inputs` ('invalid-input'), or an id accepted before ('replay').
+   * within `inputs` ('invalid-input'), a GTIN not registered to the producer ('gtin-not-owned'), or an id
+   * accepted before ('replay').
    */
   async submitBatchesForProducer(producerId: string, inputs: readonly unknown[]): Promise<Acceptance[]> {
     const receivedAt = nowSeconds();
     const producer = await this.activeProducer(producerId);
-    const prepared = inputs.map((input, index) => {
+    const prepared: Prepared[] = [];
+    for (const [index, input] of inputs.entries()) {
       try {
-        return this.prepareProducerBatch(producer, input, receivedAt);
+        prepared.push(await this.prepareProducerBatch(producer, input, receivedAt));
       } catch (e) {
         if (e instanceof AppError) throw new AppError(e.code, `batch ${index}: ${e.message}`, { ...e.details, index }, { cause: e });
         throw e;
       }
-    });
+    }
     const seen = new Map<string, number>();
     prepared.forEach((p, index) => {
       const first = seen.get(p.rec.id);
@@ -197,13 +199,29 @@ export class IngestService {
     assertIssuedAtInWindow(issuedAt, receivedAt, this.window);
   }
 
-  /** Validates, commits and attests (operator signature) one batch of `producer`. Synchronous: nothing is stored. */
-  private prepareProducerBatch(producer: Participant, input: unknown, receivedAt: number): Prepared {
+  /**
+   * A batch's GTIN must be covered by one of `producer`'s product keys (a GS1 company prefix or the GTIN itself)
+   * in the store's mirror of ParticipantRegistry; otherwise a producer could register batches under another's
+   * GTIN and take over its printed labels (a label hijack). Throws 'gtin-not-owned'.
+   */
+  async assertGtinOwned(producer: Participant, gtin14: string): Promise<void> {
+    const owner = await this.store.productKeyOwner(gtin14);
+    if (owner === producer.id) return;
+    throw new AppError(
+      'gtin-not-owned',
+      `GTIN ${gtin14} is not registered to producer ${producer.name} (${producer.code}); the registrar must assign your GS1 company prefix (or this GTIN) first`,
+      { gtin: gtin14 },
+    );
+  }
+
+  /** Validates, checks the GTIN's owner, commits and attests (operator signature) one batch of `producer`. Nothing is stored. */
+  private async prepareProducerBatch(producer: Participant, input: unknown, receivedAt: number): Promise<Prepared> {
     const batch = parseAs('Batch', input);
     if (batch.producer.uscc !== producer.code) {
       throw new AppError('forbidden', `the batch names producer ${batch.producer.uscc}, but the token belongs to ${producer.code}`);
     }
     assertIssuedAtInWindow(batch.issuedAt, receivedAt, this.window);
+    if (batch.gtin !== undefined) await this.assertGtinOwned(producer, batch.gtin);
     // The server draws these salts itself (OS CSPRNG): no weak-salt check needed.
     const { root, salts } = commitRecord(batch);
     const signature = signTypedDataWithKey(typedDataFor('Batch', batch, root, this.binding), this.operatorKey);

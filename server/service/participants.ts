@@ -124,6 +124,41 @@ export async function addParticipantKey(sys: Registrar, participantId: string, k
   return keyView(await keyOf(sys.store, participantId, key.address));
 }
 
+/** A product key: a GS1 company prefix (6-12 digits, GTIN-13 form) or one GTIN-14, and the producer it belongs to. */
+export interface ProductKeyView {
+  key: string;
+  kind: 'company-prefix' | 'gtin';
+  producerId: string;
+}
+
+const productKeyView = (producerId: string, key: string): ProductKeyView => ({ key, kind: key.length === 14 ? 'gtin' : 'company-prefix', producerId });
+
+/** The product keys assigned to a producer. Throws 'not-found' unless `producerId` is a producer. */
+export async function listProductKeys(store: Store, producerId: string): Promise<ProductKeyView[]> {
+  await producerOf(store, producerId);
+  return (await store.productKeysOf(producerId)).map((key) => productKeyView(producerId, key));
+}
+
+/**
+ * Assigns a producer a product key on chain (the registrar's word on which GTINs are its own: without one, its
+ * batches with a GTIN are refused as 'gtin-not-owned'), and mirrors it. `key` is a company prefix of 6-12 digits
+ * or a GTIN-14 (callers normalise GTIN-8/12/13 first). Throws 'not-found' (no such producer),
+ * 'participant-revoked', or 'product-key-taken' when it overlaps another key.
+ */
+export async function assignProductKey(sys: Registrar, producerId: string, key: string): Promise<ProductKeyView> {
+  const p = await producerOf(sys.store, producerId);
+  if (!p.active) throw new AppError('participant-revoked', `${p.name} was revoked; it takes no new product key`);
+  await onChain(`assigning product key ${key} to ${p.name}`, () => sys.registries.assignProductKey(producerId, key));
+  await sys.mirror.sync();
+  return productKeyView(producerId, key);
+}
+
+async function producerOf(store: Store, producerId: string): Promise<Participant> {
+  const p = await store.getParticipant(producerId);
+  if (!p || p.kind !== 'producer') throw new AppError('not-found', `no producer ${producerId}`);
+  return p;
+}
+
 /** Revokes one of a participant's signing keys from now on, and mirrors it. */
 export async function revokeParticipantKey(sys: Registrar, participantId: string, address: string): Promise<KeyView> {
   const key = await keyOf(sys.store, participantId, address);

@@ -130,4 +130,13 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE revocations;
   ALTER TABLE revocations_by_party RENAME TO revocations;
   `,
+  // 4: product keys mirrored from ParticipantRegistry (label hijack): a GS1 company prefix (6-12 digits, GTIN-13
+  // form) or one GTIN-14, and the producer it is assigned to. Keys never overlap on chain.
+  `
+  CREATE TABLE product_keys (
+    key         TEXT PRIMARY KEY,          -- 6-12 digits (a company prefix) or 14 digits (a GTIN-14)
+    producer_id TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX product_keys_producer ON product_keys (producer_id);
+  `,
 ];

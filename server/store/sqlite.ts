@@ -9,6 +9,7 @@ import type { NodeId, NodeReader } from '../ledger/tree';
 import { MIGRATIONS } from './migrations';
 import {
   StoreConflictError,
+  productKeyCandidates,
   type ApiToken,
   type AppendResult,
   type Checkpoint,
@@ -20,6 +21,7 @@ import {
   type Participant,
   type ParticipantKey,
   type ParticipantKind,
+  type ProductKey,
   type Revocation,
   type Store,
   type StoredLogEntry,
@@ -443,8 +445,26 @@ export class SqliteStore implements Store {
   async resetMirror(): Promise<void> {
     this.forgetParticipants();
     this.db.transaction(() => {
-      this.db.exec("DELETE FROM participant_keys; DELETE FROM revocations; UPDATE participants SET active = 0; DELETE FROM kv WHERE key LIKE 'mirror:%';");
+      this.db.exec("DELETE FROM participant_keys; DELETE FROM product_keys; DELETE FROM revocations; UPDATE participants SET active = 0; DELETE FROM kv WHERE key LIKE 'mirror:%';");
     })();
+  }
+
+  async upsertProductKey(k: ProductKey): Promise<void> {
+    this.db.prepare('INSERT INTO product_keys (key, producer_id) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET producer_id = excluded.producer_id').run(k.key, k.producerId.toLowerCase());
+  }
+
+  async productKeysOf(producerId: string): Promise<string[]> {
+    return (this.db.prepare('SELECT key FROM product_keys WHERE producer_id = ? ORDER BY key').all(producerId.toLowerCase()) as { key: string }[]).map((r) => r.key);
+  }
+
+  async productKeyOwner(gtin14: string): Promise<string | undefined> {
+    const candidates = productKeyCandidates(gtin14);
+    if (candidates.length === 0) return undefined;
+    // Keys never overlap (the contract refuses it), so at most one candidate is a key; the longest wins anyway.
+    const row = this.db
+      .prepare(`SELECT producer_id FROM product_keys WHERE key IN (${candidates.map(() => '?').join(', ')}) ORDER BY length(key) DESC LIMIT 1`)
+      .get(...candidates) as { producer_id: string } | undefined;
+    return row?.producer_id;
   }
 
   async upsertRevocation(r: Revocation): Promise<void> {

@@ -70,6 +70,24 @@ export interface ParticipantKey {
   revokedAt: number | null;
 }
 
+/** A producer's product key, mirrored from ParticipantRegistry: a GS1 company prefix (6-12 digits) or one GTIN-14. */
+export interface ProductKey {
+  key: string;
+  producerId: string;
+}
+
+/**
+ * The producer whose key in `keys` covers the GTIN-14 `gtin14` (the rule of ParticipantRegistry.productKeyOwner):
+ * the full GTIN-14 key, else a company prefix that `gtin14` starts with after its indicator digit, longest first.
+ * Requires `gtin14` to be 14 digits (anything else is covered by nothing).
+ */
+export function productKeyCandidates(gtin14: string): string[] {
+  if (!/^\d{14}$/.test(gtin14)) return [];
+  const out = [gtin14];
+  for (let length = 12; length >= 6; length--) out.push(gtin14.slice(1, 1 + length));
+  return out;
+}
+
 /** One party's revocation of a record, mirrored from RevocationRegistry (a record may have one per party). */
 export interface Revocation {
   leafHash: string;
@@ -185,7 +203,14 @@ export interface Store {
   keysOf(address: string): Promise<ParticipantKey[]>;
   keysOfParticipant(participantId: string): Promise<ParticipantKey[]>;
 
-  /** Forgets the mirrored chain state (after the contracts were deployed anew): keys and revocations go, participants turn inactive. */
+  // Product keys mirrored from the chain (GS1 company prefixes or GTIN-14s, see ParticipantRegistry.assignProductKey).
+  upsertProductKey(k: ProductKey): Promise<void>;
+  /** The producer's keys, in key order. */
+  productKeysOf(producerId: string): Promise<string[]>;
+  /** The producer whose key covers the GTIN-14 `gtin14` (see productKeyCandidates), if any. */
+  productKeyOwner(gtin14: string): Promise<string | undefined>;
+
+  /** Forgets the mirrored chain state (after the contracts were deployed anew): keys, product keys and revocations go, participants turn inactive. */
   resetMirror(): Promise<void>;
 
   // Revocations mirrored from the chain, one per (leaf hash, revoking party).

@@ -58,6 +58,11 @@ export interface ChainReader {
   /** The participant with id `id`, or null. */
   participant(id: string): Promise<OnChainParticipant | null>;
   /**
+   * The producer (participant id) whose product key in ParticipantRegistry covers the GTIN-14 `gtin14`: the GTIN
+   * itself, or a GS1 company prefix it starts with after its indicator digit; null when none does.
+   */
+  productKeyOwner(gtin14: string): Promise<string | null>;
+  /**
    * The revocation of the record with leaf hash `leafHash` by the party `revokerId`: a lab's participant id, or
    * REGULATOR_REVOKER_ID. Each party's revocation is kept apart; `revoked` is false when that party did not revoke.
    */

@@ -35,6 +35,7 @@ const SEL = {
   participantOf: selector('participantOf(address)'),
   getParticipant: selector('getParticipant(bytes32)'),
   revocationBy: selector('revocationBy(bytes32,bytes32)'),
+  productKeyOwner: selector('productKeyOwner(string)'),
 };
 
 /** keccak256("ANCHORER_ROLE"), as TraceLedger declares it. */
@@ -43,6 +44,13 @@ const ZERO_WORD = '0'.repeat(64);
 
 const word = (hex: string): string => hex.replace(/^0x/, '').toLowerCase().padStart(64, '0');
 const uintWord = (n: number): string => toHex(uint256Word(n));
+
+/** The ABI encoding of one `string` argument (the call's only one): its offset, its length, its UTF-8 bytes padded to whole words. */
+export function encodeStringArgument(value: string): string {
+  const bytes = toHex(utf8(value));
+  const padded = bytes.padEnd(Math.ceil(bytes.length / 64) * 64, '0');
+  return uintWord(32) + uintWord(bytes.length / 2) + padded;
+}
 
 /** A transport over `fetch` (browsers, Node 18+), with a timeout. */
 export function fetchTransport(url: string, timeoutMs = 10_000): RpcTransport {
@@ -206,6 +214,19 @@ export class JsonRpcChainReader implements ChainReader {
     const registeredAt = num(1);
     if (registeredAt === 0) return null;
     return { id: id.toLowerCase(), kind, registeredAt, revokedAt: num(2), accreditedFrom: num(3), accreditedUntil: num(4), name: text(5), code: text(6) };
+  }
+
+  /** A product key is never reassigned nor removed: an owner found is kept; "none" is not (a key may be assigned later). */
+  productKeyOwner(gtin14: string): Promise<string | null> {
+    return this.once(
+      `productKeyOwner:${gtin14}`,
+      async () => {
+        const [id] = await this.call(await this.registry('participantRegistry'), SEL.productKeyOwner + encodeStringArgument(gtin14));
+        if (id === undefined) throw new RpcError('unexpected productKeyOwner answer');
+        return id === ZERO_WORD ? null : `0x${id}`;
+      },
+      (id) => id !== null,
+    );
   }
 
   /** Not kept: a party may revoke at any time. */

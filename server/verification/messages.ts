@@ -14,6 +14,7 @@ export const STEP_TITLES = {
   checkTrustRoot: { zh: '核对信任根', en: 'Check the trust root' },
   checkFieldDisclosures: { zh: '核对公开字段', en: 'Check the disclosed fields' },
   checkSigner: { zh: '核对签名者', en: 'Check the signer' },
+  checkProductOwner: { zh: '核对商品条码归属', en: 'Check who owns the GTIN' },
   computeLeafHash: { zh: '计算记录哈希', en: 'Compute the record hash' },
   checkInclusion: { zh: '核对日志包含证明', en: 'Check the log inclusion proof' },
   checkCheckpointOnChain: { zh: '核对链上检查点', en: 'Check the checkpoint on chain' },
@@ -122,6 +123,12 @@ export const MESSAGES = {
   signerRegistered: { zh: (p) => `由 ${s(p.signer)} 签名，该密钥在 ${s(p.at)} 是已登记的${role(p, 'zh')}密钥。`, en: (p) => `Signed by ${s(p.signer)}, a ${role(p, 'en')} key valid at ${s(p.at)}.` },
   signerOperator: { zh: (p) => `由生产者通过平台运营方 ${s(p.signer)} 登记。`, en: (p) => `Registered by its producer through the operator ${s(p.signer)}.` },
   signatureNoChain: { zh: (p) => `签名有效，签名者 ${s(p.signer)}；未连接区块链节点，未核对其登记。`, en: (p) => `The signature is valid, by ${s(p.signer)}; its registration was not read (no chain endpoint).` },
+  // checkProductOwner
+  notABatch: { zh: () => '不是批次记录，不适用。', en: () => 'Not a batch: does not apply.' },
+  noGtin: { zh: () => '此批次没有商品条码（GTIN），标签直接链接到记录本身，无需核对条码归属。', en: () => 'The batch has no GTIN (its label links to the record itself), so there is no GTIN owner to check.' },
+  gtinNotRegistered: { zh: (p) => `商品条码 ${s(p.gtin)} 未登记在任何生产者名下。`, en: (p) => `GTIN ${s(p.gtin)} is not registered to any producer.` },
+  gtinOtherProducer: { zh: (p) => `商品条码 ${s(p.gtin)} 属于 ${s(p.name)}（${s(p.code)}），不属于本批次所写的生产者 ${s(p.uscc)}。`, en: (p) => `GTIN ${s(p.gtin)} belongs to ${s(p.name)} (${s(p.code)}), not to the producer named on this batch ${s(p.uscc)}.` },
+  gtinOwnerOk: { zh: (p) => `商品条码 ${s(p.gtin)} 登记在本批次的生产者 ${s(p.name)}（${s(p.code)}）名下。`, en: (p) => `GTIN ${s(p.gtin)} is registered to ${s(p.name)} (${s(p.code)}), the producer named on this batch.` },
   // computeLeafHash
   leafHashOk: { zh: (p) => `记录哈希 ${s(p.leaf)}。`, en: (p) => `Leaf hash ${s(p.leaf)}.` },
   entryOtherRecord: { zh: () => '日志条目属于另一条记录。', en: () => 'The log entry is for another record.' },

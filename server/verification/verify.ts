@@ -22,6 +22,7 @@ export const STEPS = [
   'checkTrustRoot',
   'checkFieldDisclosures',
   'checkSigner',
+  'checkProductOwner',
   'computeLeafHash',
   'checkInclusion',
   'checkCheckpointOnChain',
@@ -32,7 +33,7 @@ export const STEPS = [
 export type StepName = (typeof STEPS)[number];
 
 /** Steps that read the chain: skipped without an endpoint. */
-const CHAIN_STEPS: ReadonlySet<StepName> = new Set(['checkCheckpointOnChain', 'checkLabIdentity', 'checkNotRevoked']);
+const CHAIN_STEPS: ReadonlySet<StepName> = new Set(['checkProductOwner', 'checkCheckpointOnChain', 'checkLabIdentity', 'checkNotRevoked']);
 
 export type StepStatus = 'passed' | 'failed' | 'pending' | 'skipped';
 export type Verdict = 'valid' | 'invalid' | 'pending' | 'revoked';
@@ -190,6 +191,27 @@ const STEP_FNS: Record<Exclude<StepName, 'parseBundle'>, Step> = {
     if (await read(ctx.opts.chain.isValidSigner(recovered, role, instantToSeconds(at)))) return { code: 'signerRegistered', params: { signer: recovered, role, at } };
     if (ctx.type === 'Batch' && (await read(ctx.opts.chain.isAnchorer(recovered)))) return { code: 'signerOperator', params: { signer: recovered } };
     return fail('checkSigner', 'signerNotRegistered', { signer: recovered, role, at });
+  },
+
+  /**
+   * A batch's GTIN must be covered by a product key (GS1 company prefix or GTIN) the registrar assigned on chain to
+   * the producer the batch names: otherwise anyone could register batches under another producer's GTIN, and that
+   * producer's printed QR codes would open them (a label hijack). A batch without a GTIN is legitimate (its label
+   * links to /b/{id}); a bundle cannot hide a GTIN the batch has, since the signature covers it (checkSigner).
+   */
+  async checkProductOwner(ctx): Promise<Outcome> {
+    if (ctx.type !== 'Batch') throw new StepError('checkProductOwner', 'notABatch', {}, 'skipped');
+    const gtin = ctx.fields.gtin;
+    if (gtin === undefined) throw new StepError('checkProductOwner', 'noGtin', {}, 'skipped');
+    const uscc = String((ctx.fields.producer as { uscc?: unknown } | undefined)?.uscc ?? '?');
+    const reader = chainOf(ctx, 'checkProductOwner');
+    const ownerId = await read(reader.productKeyOwner(String(gtin)));
+    if (ownerId === null) return fail('checkProductOwner', 'gtinNotRegistered', { gtin: String(gtin) });
+    const owner = await read(reader.participant(ownerId));
+    const name = owner?.name ?? ownerId;
+    const code = owner?.code ?? '?';
+    if (owner === null || owner.kind !== 'producer' || owner.code !== uscc) return fail('checkProductOwner', 'gtinOtherProducer', { gtin: String(gtin), name, code, uscc });
+    return { code: 'gtinOwnerOk', params: { gtin: String(gtin), name, code } };
   },
 
   async computeLeafHash(ctx): Promise<Outcome> {

@@ -498,6 +498,133 @@ describe('ParticipantRegistry', function () {
     });
   });
 
+  describe('product keys (label hijack)', function () {
+    const RIVAL = { id: ethers.id('uscc:91422800MA4F0XXX2Q'), name: 'Rival Tea Co.', code: '91422800MA4F0XXX2Q' };
+
+    /** Two producers; the first holds the company prefix 6901234 and the GTIN 06909999000017. */
+    async function deployWithProductKeys(): Promise<RegistryFixture> {
+      const fixture = await deployWithLabKey();
+      const { registry, registrar } = fixture;
+      await registry.connect(registrar).registerProducer(RIVAL.id, RIVAL.name, RIVAL.code);
+      await registry.connect(registrar).assignProductKey(PRODUCER.id, '6901234');
+      await registry.connect(registrar).assignProductKey(PRODUCER.id, '06909999000017');
+      return { ...fixture, now: await time.latest() };
+    }
+
+    it('When the registrar assigns a company prefix and a GTIN-14, Then each emits ProductKeyAssigned and is listed for the producer (gas, measured once: about 126k for a 7-digit prefix, 220k for a GTIN-14, 236k for a 12-digit prefix: one storage slot per marked prefix)', async function () {
+      const { registry, registrar } = await loadFixture(deployWithParticipants);
+
+      await expect(registry.connect(registrar).assignProductKey(PRODUCER.id, '6901234')).to.emit(registry, 'ProductKeyAssigned').withArgs(PRODUCER.id, '6901234');
+      await expect(registry.connect(registrar).assignProductKey(PRODUCER.id, '16909999000014')).to.emit(registry, 'ProductKeyAssigned').withArgs(PRODUCER.id, '16909999000014');
+
+      expect(await registry.productKeysOf(PRODUCER.id)).to.deep.equal(['6901234', '16909999000014']);
+      expect(await registry.productKeysOf(LAB.id)).to.deep.equal([]);
+    });
+
+    it('label hijack: When a GTIN starts with a producer\'s company prefix after its indicator digit, Then productKeyOwner names that producer, at any indicator', async function () {
+      const { registry } = await loadFixture(deployWithProductKeys);
+
+      for (const gtin of ['06901234567892', '16901234567899', '06901234000001']) {
+        expect(await registry.productKeyOwner(gtin)).to.equal(PRODUCER.id);
+      }
+    });
+
+    it('label hijack: When a full GTIN-14 is assigned, Then productKeyOwner names its producer for that GTIN only', async function () {
+      const { registry } = await loadFixture(deployWithProductKeys);
+
+      expect(await registry.productKeyOwner('06909999000017')).to.equal(PRODUCER.id);
+      expect(await registry.productKeyOwner('16909999000014')).to.equal(ethers.ZeroHash);
+      expect(await registry.productKeyOwner('06909999000024')).to.equal(ethers.ZeroHash);
+    });
+
+    it('label hijack: When no key covers a GTIN, or the input is not 14 digits, Then productKeyOwner is zero', async function () {
+      const { registry } = await loadFixture(deployWithProductKeys);
+
+      for (const input of ['06901235000006', '6901234567892', '069012345678921', '0690123456789X', '', '6901234']) {
+        expect(await registry.productKeyOwner(input), input).to.equal(ethers.ZeroHash);
+      }
+    });
+
+    it('label hijack: When the registrar assigns another producer a key that an assigned key covers (itself, or a shorter prefix), Then it reverts with ParticipantRegistryProductKeyTaken naming the covering key and its owner', async function () {
+      const { registry, registrar } = await loadFixture(deployWithProductKeys);
+      const cases: [string, string][] = [
+        ['6901234', '6901234'],
+        ['69012345', '6901234'],
+        ['690123456789', '6901234'],
+        ['06901234567892', '6901234'],
+        ['36901234567893', '6901234'],
+        ['06909999000017', '06909999000017'],
+      ];
+
+      for (const [key, covering] of cases) {
+        await expect(registry.connect(registrar).assignProductKey(RIVAL.id, key), key)
+          .to.be.revertedWithCustomError(registry, 'ParticipantRegistryProductKeyTaken')
+          .withArgs(key, covering, PRODUCER.id);
+      }
+      expect(await registry.productKeysOf(RIVAL.id)).to.deep.equal([]);
+    });
+
+    it('label hijack: When the registrar assigns another producer a prefix that covers an assigned key (a longer prefix or a GTIN-14), Then it reverts with ParticipantRegistryProductKeyOverlaps', async function () {
+      const { registry, registrar } = await loadFixture(deployWithProductKeys);
+
+      for (const key of ['690123', '690999', '6909999000']) {
+        await expect(registry.connect(registrar).assignProductKey(RIVAL.id, key), key)
+          .to.be.revertedWithCustomError(registry, 'ParticipantRegistryProductKeyOverlaps')
+          .withArgs(key);
+      }
+    });
+
+    it('label hijack: When a key sits beside the assigned ones (a sibling prefix, another indicator of an assigned GTIN), Then the rival gets it', async function () {
+      const { registry, registrar } = await loadFixture(deployWithProductKeys);
+
+      await registry.connect(registrar).assignProductKey(RIVAL.id, '6901235');
+      await registry.connect(registrar).assignProductKey(RIVAL.id, '16909999000014');
+
+      expect(await registry.productKeyOwner('06901235000006')).to.equal(RIVAL.id);
+      expect(await registry.productKeyOwner('16909999000014')).to.equal(RIVAL.id);
+      expect(await registry.productKeyOwner('06909999000017')).to.equal(PRODUCER.id);
+    });
+
+    it('label hijack: When a lab key, the regulator, the admin or a stranger assigns a product key, Then it reverts with AccessControlUnauthorizedAccount', async function () {
+      const { registry, labKey, regulator, admin, stranger } = await loadFixture(deployWithProductKeys);
+
+      for (const caller of [labKey, regulator, admin, stranger]) {
+        await expect(registry.connect(caller).assignProductKey(RIVAL.id, '6905555'))
+          .to.be.revertedWithCustomError(registry, 'AccessControlUnauthorizedAccount')
+          .withArgs(caller.address, REGISTRAR_ROLE);
+      }
+    });
+
+    it('label hijack: When the key would go to a lab, a department, a revoked producer or an unknown id, Then it reverts', async function () {
+      const { registry, registrar, regulator } = await loadFixture(deployWithProductKeys);
+      await registry.connect(regulator).revokeParticipant(RIVAL.id);
+      const revokedAt = (await registry.getParticipant(RIVAL.id)).revokedAt;
+
+      await expect(registry.connect(registrar).assignProductKey(LAB.id, '6905555'))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryUnexpectedKind')
+        .withArgs(LAB.id, Kind.Lab);
+      await expect(registry.connect(registrar).assignProductKey(DEPARTMENT.id, '6905555'))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryUnexpectedKind')
+        .withArgs(DEPARTMENT.id, Kind.Department);
+      await expect(registry.connect(registrar).assignProductKey(RIVAL.id, '6905555'))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryRevokedParticipant')
+        .withArgs(RIVAL.id, revokedAt);
+      await expect(registry.connect(registrar).assignProductKey(ethers.id('nobody'), '6905555'))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryUnknownParticipant')
+        .withArgs(ethers.id('nobody'));
+    });
+
+    it('When a key is not 6 to 12 or 14 ASCII digits, Then it reverts with ParticipantRegistryInvalidProductKey', async function () {
+      const { registry, registrar } = await loadFixture(deployWithProductKeys);
+
+      for (const key of ['', '69055', '6905555555555', '690555555555555', '69055A', '６９０５５５', '0690555500001X']) {
+        await expect(registry.connect(registrar).assignProductKey(PRODUCER.id, key), key)
+          .to.be.revertedWithCustomError(registry, 'ParticipantRegistryInvalidProductKey')
+          .withArgs(key);
+      }
+    });
+  });
+
   describe('access control', function () {
     type Call = (registry: ParticipantRegistry, fixture: RegistryFixture) => Promise<unknown>;
     const registrarOnly: [string, Call][] = [
@@ -506,6 +633,7 @@ describe('ParticipantRegistry', function () {
       ['registerDepartment', (r) => r.registerDepartment(ethers.id('dept 2'), 'Dept 2', '11422800011234568K')],
       ['renewAccreditation', (r, f) => r.renewAccreditation(LAB.id, f.accreditedUntil + YEAR)],
       ['addSigningKey', (r, f) => r.addSigningKey(LAB.id, f.stranger.address, 1, 2)],
+      ['assignProductKey', (r) => r.assignProductKey(PRODUCER.id, '690123')],
     ];
 
     for (const [name, call] of registrarOnly) {

@@ -5,7 +5,7 @@ import type { BatchInput, SeleniumTestReportInput } from '../../server/records';
 import type { System } from '../../server/system';
 import { batchInput, USCC } from '../server/records/fixtures';
 import { signedReport } from './records';
-import { bootTestSystem, eventually, registerLab, registerProducer, type TestSystemOptions } from './system';
+import { FIXTURE_PRODUCT_KEYS, bootTestSystem, eventually, registerLab, registerProducer, type TestSystemOptions } from './system';
 
 export const PRODUCER_NAME = '紫阳县富硒茶业有限公司';
 export const GTIN14 = '06901234567892';
@@ -17,12 +17,12 @@ export interface ConsumerFixture {
   producerId: string;
 }
 
-/** Boots a system whose worker the test drives (`anchorAll`), with a registered lab and producer. */
+/** Boots a system whose worker the test drives (`anchorAll`), with a registered lab and producer (holding the fixtures' GTIN prefixes). */
 export async function bootConsumerSystem(opts: TestSystemOptions = {}): Promise<ConsumerFixture> {
   const sys = await bootTestSystem({ manualWorker: true, ...opts, env: { ANCHOR_EVERY_ENTRIES: '1', ...opts.env } });
   try {
     const lab = await registerLab(sys);
-    const producerId = await registerProducer(sys, PRODUCER_NAME, USCC.producer);
+    const producerId = await registerProducer(sys, PRODUCER_NAME, USCC.producer, FIXTURE_PRODUCT_KEYS);
     return { sys, ctx: createContext(sys), lab, producerId };
   } catch (e) {
     await sys.stop();

@@ -61,9 +61,16 @@ export async function registerLab(sys: System, cmaNumber = '202727050123', key: 
   return { id, key };
 }
 
-/** Registers a producer and mirrors it. */
-export async function registerProducer(sys: System, name: string, uscc: string) {
+/**
+ * The GS1 company prefixes of the GTINs in the fixtures: batchInput's 6901234567892 (test/server/records/fixtures)
+ * and the CSV samples' 6972345…. A producer submitting those batches must hold them (ingest refuses another's GTIN).
+ */
+export const FIXTURE_PRODUCT_KEYS: readonly string[] = ['6901234', '6972345'];
+
+/** Registers a producer, assigns it `productKeys` (GS1 company prefixes or GTIN-14s; none by default), and mirrors it. */
+export async function registerProducer(sys: System, name: string, uscc: string, productKeys: readonly string[] = []) {
   const id = await sys.registries.registerProducer(name, uscc);
+  for (const key of productKeys) await sys.registries.assignProductKey(id, key);
   await sys.mirror.sync();
   return id;
 }

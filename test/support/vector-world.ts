@@ -1,7 +1,7 @@
 /**
  * The chain the bundle vectors (test/vectors/bundles/) were made against, as data (`world.json`), and its
  * replay on a fresh anvil node: the same operator key and nonces give the same contract addresses, the
- * same participants and keys are registered, the same checkpoints anchored and the same records revoked.
+ * same participants, keys and product keys are registered, the same checkpoints anchored and the same records revoked.
  * The genesis block has a fixed timestamp, so key windows and block times do not depend on today's date.
  */
 import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
@@ -25,6 +25,8 @@ export interface WorldParticipant {
   accreditedFrom?: number;
   accreditedUntil?: number;
   keys: WorldKey[];
+  /** A producer's product keys (GS1 company prefixes or GTIN-14s), assigned right after its registration. */
+  productKeys?: string[];
 }
 
 export interface World {
@@ -66,6 +68,7 @@ export async function replayWorld(world: World): Promise<ReplayedWorld> {
       else if (p.kind === 'producer') await registries.registerProducer(p.name, p.code);
       else await registries.registerDepartment(p.name, p.code);
       for (const k of p.keys) await registries.addKey(id, new Wallet(k.privateKey).address, k.validFrom, k.validTo);
+      for (const key of p.productKeys ?? []) await registries.assignProductKey(id, key);
     }
     const ledger = TraceLedger__factory.connect(deployment.traceLedger, operator);
     for (const a of world.anchors) await (await ledger.anchor(a.chainLogId, a.size, a.root, a.consistencyProof ?? [])).wait();

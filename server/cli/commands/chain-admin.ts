@@ -1,5 +1,5 @@
 /**
- * `traceledger deploy` and `traceledger participants …`: the operator's chain administration,
+ * `traceledger deploy` and `traceledger participants …` (registration, signing keys, producers' product keys): the operator's chain administration,
  * straight against the contracts with the registrar's key file (no server needed).
  */
 import { nowSeconds } from '../../records/time';
@@ -131,6 +131,20 @@ export function registerParticipants(program: Command, _run: CliRun): void {
       });
     });
 
+  withChain(participants.command('add-product-key'), true)
+    .summary("assign a producer a GS1 company prefix or a GTIN (its batches may use only GTINs its keys cover)")
+    .argument('<producer>', 'producer id, or producer:USCC')
+    .option('--prefix <digits>', 'a GS1 company prefix, 6 to 12 digits in GTIN-13 form (without the GTIN-14 indicator digit), e.g. 6901234')
+    .option('--gtin <gtin>', 'one GTIN-8/12/13/14 with its check digit (stored as its GTIN-14)')
+    .action(async (ref: string, opts: ChainOpts & { prefix?: string; gtin?: string }) => {
+      const { assignProductKey } = await import('../../service/participants');
+      const key = await productKeyOf(opts);
+      await withRegistrar(opts, async (reg) => {
+        const view = await assignProductKey(reg, await participantRef(ref), key);
+        say(`assigned ${view.kind} ${view.key} to ${view.producerId}`);
+      });
+    });
+
   withChain(participants.command('list'), false)
     .summary('list the registered participants and their keys')
     .addOption(new Option('--kind <kind>', 'only this kind').choices(['lab', 'producer', 'department']))
@@ -146,6 +160,7 @@ export function registerParticipants(program: Command, _run: CliRun): void {
           say(`           id ${p.id}`);
           if (p.kind === 'lab') say(`           accredited ${p.accreditedFrom ?? '?'} to ${p.accreditedUntil ?? '?'}`);
           for (const k of p.keys) say(`           key ${k.address} ${k.validFrom} to ${k.validTo}${k.revokedAt ? `, revoked ${k.revokedAt}` : ''}`);
+          if (p.kind === 'producer') for (const key of await reg.store.productKeysOf(p.id)) say(`           product key ${key}`);
         }
       });
     });
@@ -189,6 +204,19 @@ function keysOf(opts: { key?: string[]; keyFrom?: string; keyUntil?: string }, d
 function checkAddress(address: string): string {
   if (!isAddress(address)) throw unusable(`${address} is not an address (0x + 40 hex digits)`);
   return checksumAddress(address);
+}
+
+/** The product key of `--prefix` (6-12 digits) or `--gtin` (a valid GTIN, as its GTIN-14): exactly one of them. */
+async function productKeyOf(opts: { prefix?: string; gtin?: string }): Promise<string> {
+  if ((opts.prefix === undefined) === (opts.gtin === undefined)) throw unusable('give either --prefix or --gtin');
+  if (opts.prefix !== undefined) {
+    if (!/^\d{6,12}$/.test(opts.prefix)) throw unusable(`--prefix ${opts.prefix}: a GS1 company prefix is 6 to 12 digits (GTIN-13 form)`);
+    return opts.prefix;
+  }
+  const { gtinProblem, toGtin14 } = await import('../../records/identifiers');
+  const problem = gtinProblem(opts.gtin!);
+  if (problem !== null) throw unusable(`--gtin ${opts.gtin!}: GTIN ${problem}`);
+  return toGtin14(opts.gtin!);
 }
 
 /** A participant id from `0x…` or `KIND:CODE`. */

@@ -31,6 +31,12 @@ export function batchRoutes(r: IRouter, { ctx, auth, writeLimit, metrics }: Rout
     const { partial } = ImportQuery.parse(req.query);
     const report = await importBatchesCsv(ctx, producerOf(res).producerId, csvText(req), { partial });
     if (!report.committed) {
+      // A row under another producer's GTIN is refused as a label hijack attempt (403), not as bad data.
+      const notOwned = report.refused.flatMap((r) => r.errors).filter((e) => e.code === 'gtin-not-owned').length;
+      if (notOwned > 0) {
+        res.status(403).json({ error: { code: 'gtin-not-owned', message: `${notOwned} row(s) name a GTIN not registered to your producer, so nothing was imported; the registrar must assign your GS1 company prefix (or those GTINs) first` }, ...report });
+        return;
+      }
       const message =
         report.refused.length === 0 ? 'the CSV has no data rows; nothing was imported' : `${report.refused.length} row(s) were refused, so nothing was imported; fix them or import with ?partial=1`;
       res.status(422).json({ error: { code: 'invalid-record', message }, ...report });

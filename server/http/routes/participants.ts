@@ -1,8 +1,8 @@
-/** Participants mirrored from the chain: anyone lists them; the operator registers them and manages their signing keys. */
+/** Participants mirrored from the chain: anyone lists them; the operator registers them, manages their signing keys and assigns producers' product keys. */
 import type { IRouter } from 'express';
-import { addParticipantKey, describeParticipant, listParticipants, registerParticipant, revokeParticipantKey } from '../../service/participants';
+import { addParticipantKey, assignProductKey, describeParticipant, listParticipants, listProductKeys, registerParticipant, revokeParticipantKey } from '../../service/participants';
 import { requireParticipantId } from '../../service/references';
-import { KeyBody, ParticipantBody, ParticipantKeyParams, ParticipantListQuery, ParticipantParams } from '../schemas';
+import { KeyBody, ParticipantBody, ParticipantKeyParams, ParticipantListQuery, ParticipantParams, ProductKeyBody } from '../schemas';
 import { API_PREFIX, type RouteDeps } from './deps';
 
 export function participantRoutes(r: IRouter, { ctx, auth, writeLimit }: RouteDeps): void {
@@ -26,6 +26,19 @@ export function participantRoutes(r: IRouter, { ctx, auth, writeLimit }: RouteDe
   r.post('/participants/:id/keys', auth.requireAdmin, writeLimit, async (req, res) => {
     const { id } = ParticipantParams.parse(req.params);
     res.status(201).json(await addParticipantKey(sys, requireParticipantId(id), KeyBody.parse(req.body)));
+  });
+
+  // A producer's product keys (GS1 company prefixes or GTINs): its batches may use only GTINs they cover.
+  r.get('/participants/:id/product-keys', async (req, res) => {
+    const { id } = ParticipantParams.parse(req.params);
+    res.json({ items: await listProductKeys(sys.store, requireParticipantId(id)) });
+  });
+
+  r.post('/participants/:id/product-keys', auth.requireAdmin, writeLimit, async (req, res) => {
+    const { id } = ParticipantParams.parse(req.params);
+    const key = ProductKeyBody.parse(req.body);
+    const producerId = requireParticipantId(id);
+    res.status(201).location(`${API_PREFIX}/participants/${producerId}/product-keys`).json(await assignProductKey(sys, producerId, key));
   });
 
   r.delete('/participants/:id/keys/:address', auth.requireAdmin, writeLimit, async (req, res) => {

@@ -14,7 +14,7 @@ import type { System } from '../../../server/system';
 import type { ProofBundle } from '../../../server/verification/bundle';
 import { USCC, batchInputNow, reportInput } from '../records/fixtures';
 import { registeredLabOf } from '../../support/records';
-import { bootTestSystem, eventually, registerLab, registerProducer, tempDir } from '../../support/system';
+import { FIXTURE_PRODUCT_KEYS, bootTestSystem, eventually, registerLab, registerProducer, tempDir } from '../../support/system';
 
 const ROOT = path.join(__dirname, '../../..');
 const BIN = path.join(ROOT, 'scripts/traceledger.js');
@@ -56,7 +56,7 @@ describe('server/cli: the traceledger command (spawned, against a real anvil nod
   before(async () => {
     sys = await bootTestSystem();
     dir = tempDir('traceledger-cli-');
-    producerId = await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer);
+    producerId = await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS);
     const ack = await sys.ingest.submitBatchForProducer(producerId, batchInputNow({ id: `CLI-${Date.now()}` }));
     bundle = await eventually(async () => {
       const b = await buildBundle(sys.store, sys.deployment, ack.id);

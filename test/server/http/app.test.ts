@@ -12,6 +12,7 @@ import type { Store } from '../../../server/store/types';
 import type { System } from '../../../server/system';
 import { batchInputNow, USCC } from '../records/fixtures';
 import { ADMIN_TOKEN, admin, bearer, bootTestApp, expectError, producerWithToken, type TestApp } from './helpers';
+import { FIXTURE_PRODUCT_KEYS } from '../../support/system';
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -126,7 +127,7 @@ describe('server/http app (real anvil node)', function () {
 
   describe('/metrics', () => {
     it('When records were accepted, Then the metrics count them by type, requests by route and status, and the log sizes and lag', async () => {
-      const p = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer);
+      const p = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS);
       expect((await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInputNow({ id: `BATCH-M-${Date.now()}` }))).status).to.equal(201);
       await request(t.app).get('/api/v1/batches/NOPE');
 

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { batchInputNow, issuedNow, USCC } from '../records/fixtures';
-import { eventually } from '../../support/system';
+import { gs1CheckDigit } from '../../../server/records/identifiers';
+import { FIXTURE_PRODUCT_KEYS, eventually } from '../../support/system';
 import { admin, bearer, bootTestApp, expectError, producerWithToken, uscc, type TestApp } from './helpers';
 
 const SAMPLE_CSV = fs.readFileSync(path.join(__dirname, '../../../scripts/samples/batches.csv'), 'utf8');
@@ -19,7 +20,7 @@ describe('server/http batches (real anvil node)', function () {
 
   before(async () => {
     t = await bootTestApp();
-    producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer);
+    producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS);
     other = await producerWithToken(t.app, '平利县富硒茶厂', uscc('91610926MA6YAB3K2'));
   });
   after(async () => t?.sys.stop());
@@ -129,7 +130,7 @@ describe('server/http batches (real anvil node)', function () {
       const mine = [nextId(), nextId(), nextId()];
       const uscc925 = uscc('91610925MA6YAB3K2');
       for (const id of mine) {
-        const res = await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInputNow({ id, producer: { uscc: uscc925, name: '岚皋县富硒魔芋' }, certificate: undefined, certificateIssuer: undefined }));
+        const res = await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInputNow({ id, gtin: undefined, producer: { uscc: uscc925, name: '岚皋县富硒魔芋' }, certificate: undefined, certificateIssuer: undefined }));
         expect(res.status, JSON.stringify(res.body)).to.equal(201);
       }
       const page1 = await request(t.app).get('/api/v1/batches?limit=2').set(bearer(p.token));
@@ -154,7 +155,9 @@ describe('server/http batches (real anvil node)', function () {
   describe('POST /api/v1/batches/import', () => {
     it('When a producer imports the sample CSV, Then every row is committed and answers 201 with the report', async () => {
       const p = await producerWithToken(t.app, '紫阳县焕古茶业', uscc('91610924MA6YAC3K2'));
-      const res = await request(t.app).post('/api/v1/batches/import').set(bearer(p.token)).set('Content-Type', 'text/csv').send(SAMPLE_CSV);
+      // Without their GTINs: those are the fixture producer's (company prefix 6972345), not this producer's.
+      const csv = SAMPLE_CSV.replace(/^([^,\n]*),\d+,/gm, '$1,,');
+      const res = await request(t.app).post('/api/v1/batches/import').set(bearer(p.token)).set('Content-Type', 'text/csv').send(csv);
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       expect(res.body.committed).to.equal(true);
       expect(res.body.accepted).to.have.length(SAMPLE_CSV.trim().split('\n').length - 1);
@@ -212,6 +215,57 @@ describe('server/http batches (real anvil node)', function () {
     it('When the CSV is over 10 MB, Then it answers 413 payload-too-large', async () => {
       const big = SAMPLE_CSV + 'x'.repeat(10 * 1024 * 1024 + 1);
       expectError(await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(big), 413, 'payload-too-large');
+    });
+  });
+  describe('label hijack: GTINs belong to the producer the registrar assigned them to', () => {
+    const rivalUscc = uscc('91610926MA6YAB3K2');
+    const asRival = (overrides: Record<string, unknown> = {}) => batchInputNow({ id: nextId(), producer: { uscc: rivalUscc, name: '平利县富硒茶厂' }, certificate: undefined, certificateIssuer: undefined, ...overrides });
+    const withCheckDigit = (first13: string) => first13 + String(gs1CheckDigit(first13));
+
+    it("label hijack: When a producer submits a batch under another producer's GTIN, or a GTIN nobody holds, Then it answers 403 gtin-not-owned", async () => {
+      const res = await request(t.app).post('/api/v1/batches').set(bearer(other.token)).send(asRival());
+      expectError(res, 403, 'gtin-not-owned');
+      expect(res.body.error.message).to.contain('GTIN 06901234567892 is not registered to producer 平利县富硒茶厂').and.contain('the registrar must assign your GS1 company prefix (or this GTIN) first');
+      expectError(await request(t.app).post('/api/v1/batches').set(bearer(other.token)).send(asRival({ gtin: withCheckDigit('690777700001') })), 403, 'gtin-not-owned');
+    });
+
+    it("label hijack: When a producer imports a CSV with a row under another producer's GTIN, Then nothing is imported and it answers 403 gtin-not-owned naming the row's gtin column", async () => {
+      const header = 'id,gtin,lot,product_category,origin_county_code,production_kind,production_date,quantity,quantity_unit';
+      const own = `${nextId()},,PL-1,tea,610926,harvest,2026-04-01,100,kg`;
+      const stolen = `${nextId()},6901234567892,PL-2,tea,610926,harvest,2026-04-01,100,kg`;
+      const res = await request(t.app).post('/api/v1/batches/import').set(bearer(other.token)).set('Content-Type', 'text/csv').send(`${header}\n${own}\n${stolen}\n`);
+      expectError(res, 403, 'gtin-not-owned');
+      expect(res.body.committed).to.equal(false);
+      expect(res.body.refused).to.deep.equal([{ line: 3, errors: [{ field: 'gtin', code: 'gtin-not-owned', message: res.body.refused[0].errors[0].message }] }]);
+      expect(res.body.refused[0].errors[0].message).to.contain('GTIN 06901234567892 is not registered to producer 平利县富硒茶厂');
+    });
+
+    it('label hijack: When the registrar assigns a producer its company prefix and a full GTIN, Then batches under either are accepted, and the keys are listed', async () => {
+      const prefix = await request(t.app).post(`/api/v1/participants/${other.id}/product-keys`).set(admin()).send({ key: '6907654' });
+      expect(prefix.status, JSON.stringify(prefix.body)).to.equal(201);
+      expect(prefix.body).to.deep.equal({ key: '6907654', kind: 'company-prefix', producerId: other.id });
+      const gtin13 = withCheckDigit('690888800001');
+      const full = await request(t.app).post(`/api/v1/participants/${other.id}/product-keys`).set(admin()).send({ gtin: gtin13 });
+      expect(full.status, JSON.stringify(full.body)).to.equal(201);
+      expect(full.body).to.include({ key: `0${gtin13}`, kind: 'gtin' });
+
+      for (const gtin of [withCheckDigit('690765400001'), gtin13]) {
+        const res = await request(t.app).post('/api/v1/batches').set(bearer(other.token)).send(asRival({ gtin }));
+        expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      }
+      const list = await request(t.app).get(`/api/v1/participants/${other.id}/product-keys`);
+      expect(list.body.items.map((k: { key: string }) => k.key)).to.deep.equal([`0${gtin13}`, '6907654']);
+    });
+
+    it("label hijack: When the registrar assigns a key overlapping another producer's (covered by it or covering it), Then it answers 409 product-key-taken; an unknown producer 404; a bad key 400", async () => {
+      for (const body of [{ key: '6901234' }, { key: '69012345' }, { key: '690123' }, { gtin: '6901234567892' }]) {
+        expectError(await request(t.app).post(`/api/v1/participants/${other.id}/product-keys`).set(admin()).send(body), 409, 'product-key-taken');
+      }
+      expectError(await request(t.app).post(`/api/v1/participants/0x${'ab'.repeat(32)}/product-keys`).set(admin()).send({ key: '6905432' }), 404, 'not-found');
+      for (const body of [{ key: '69054' }, { key: '6905432109876' }, { gtin: '6901234567891' }, { key: '6905432', gtin: '6901234567892' }, {}]) {
+        expectError(await request(t.app).post(`/api/v1/participants/${other.id}/product-keys`).set(admin()).send(body), 400, 'invalid-input');
+      }
+      expectError(await request(t.app).post(`/api/v1/participants/${other.id}/product-keys`).set(bearer(other.token)).send({ key: '6905432' }), 403, 'forbidden');
     });
   });
 });

@@ -26,10 +26,14 @@ export async function bootTestApp(opts: TestSystemOptions = {}): Promise<TestApp
 export const admin = (token = ADMIN_TOKEN) => ({ Authorization: `Bearer ${token}` });
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-/** Registers a producer through the API and issues it a token; returns its id and token. */
-export async function producerWithToken(app: express.Express, name: string, uscc: string): Promise<{ id: string; token: string; tokenHash: string }> {
+/** Registers a producer through the API, assigns it `productKeys` (company prefixes or GTIN-14s) and issues it a token; returns its id and token. */
+export async function producerWithToken(app: express.Express, name: string, uscc: string, productKeys: readonly string[] = []): Promise<{ id: string; token: string; tokenHash: string }> {
   const reg = await request(app).post('/api/v1/participants').set(admin()).send({ kind: 'producer', name, uscc });
   expect(reg.status, JSON.stringify(reg.body)).to.equal(201);
+  for (const key of productKeys) {
+    const assigned = await request(app).post(`/api/v1/participants/${reg.body.id as string}/product-keys`).set(admin()).send(key.length === 14 ? { gtin: key } : { key });
+    expect(assigned.status, JSON.stringify(assigned.body)).to.equal(201);
+  }
   const tok = await request(app).post('/api/v1/tokens').set(admin()).send({ producerId: reg.body.id, label: 'test' });
   expect(tok.status, JSON.stringify(tok.body)).to.equal(201);
   return { id: reg.body.id as string, token: tok.body.token as string, tokenHash: tok.body.tokenHash as string };

@@ -32,6 +32,7 @@ describe('server/http/routes/labels', function () {
     store = openSqliteStore(':memory:');
     const producerId = `0x${'12'.repeat(32)}`;
     await store.upsertParticipant({ id: producerId, kind: 'producer', name: '紫阳县富硒茶业有限公司', code: USCC.producer, validFrom: null, validTo: null, data: {}, active: true });
+    await store.upsertProductKey({ key: '6972345', producerId }); // the company prefix of B-1's GTIN, as the mirror would hold it
     const ingest = new IngestService(store, TEST_BINDING, new Wallet(`0x${'01'.repeat(32)}`));
     await ingest.submitBatchesForProducer(producerId, [
       batchInputNow({ id: 'B-1', lot: 'ZY25-MJ0328', gtin: '6972345010010' }),

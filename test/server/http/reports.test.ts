@@ -8,7 +8,7 @@ import { revocationReasonNumber } from '../../../server/records';
 import { verifyBundle } from '../../../server/verification/verify';
 import { batchInputNow, issuedNow, randomWallet, reportInput, USCC } from '../records/fixtures';
 import { registeredLabOf, signedReport } from '../../support/records';
-import { REGISTERED_SINCE, eventually } from '../../support/system';
+import { FIXTURE_PRODUCT_KEYS, REGISTERED_SINCE, eventually } from '../../support/system';
 import { admin, bearer, bootTestApp, expectError, producerWithToken, type TestApp } from './helpers';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -38,7 +38,7 @@ describe('server/http reports, records and revocations (real anvil node)', funct
     t = await bootTestApp();
     lab = randomWallet();
     await labWithKey(lab);
-    producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer);
+    producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS);
     const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id: batchId }));
     expect(res.status).to.equal(201);
   });

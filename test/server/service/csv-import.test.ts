@@ -9,7 +9,7 @@ import type { System } from '../../../server/system';
 import { verifyBundle } from '../../../server/verification/verify';
 import { RpcChainReader } from '../../../server/chain/reader';
 import { USCC } from '../records/fixtures';
-import { bootTestSystem, eventually, registerProducer } from '../../support/system';
+import { FIXTURE_PRODUCT_KEYS, bootTestSystem, eventually, registerProducer } from '../../support/system';
 
 const PRODUCER = { uscc: USCC.producer, name: '紫阳县富硒茶业有限公司' };
 const HEADER = 'id,gtin,lot,product_category,origin_county_code,origin_town_code,origin_name,production_kind,production_date,quantity,quantity_unit,report_ids,product_name,certificate_basis,contact_phone';
@@ -124,7 +124,7 @@ describe('server/service/csv-import: importing into the real system (anvil)', fu
   before(async () => {
     sys = await bootTestSystem({ env: { ANCHOR_EVERY_ENTRIES: '64' } });
     ctx = createContext(sys);
-    producerId = await registerProducer(sys, PRODUCER.name, PRODUCER.uscc);
+    producerId = await registerProducer(sys, PRODUCER.name, PRODUCER.uscc, FIXTURE_PRODUCT_KEYS);
   });
   after(async () => sys?.stop());
 

@@ -10,7 +10,7 @@ import { verifyBundle } from '../../../server/verification/verify';
 import { IngestService } from '../../../server/service/ingest';
 import { batchInput, issuedNow, reportInput, USCC } from '../records/fixtures';
 import { registeredLabOf, signedReport } from '../../support/records';
-import { REGISTERED_SINCE, bootTestSystem, eventually, registerLab, registerProducer } from '../../support/system';
+import { FIXTURE_PRODUCT_KEYS, REGISTERED_SINCE, bootTestSystem, eventually, registerLab, registerProducer } from '../../support/system';
 import { registerDepartment } from '../../support/trails';
 
 const HOUR = 3600;
@@ -205,7 +205,7 @@ describe('server/service/ingest (real anvil node)', function () {
     });
 
     it('back-dated-batch: When a producer submits through its token a batch dated 30 days back or 10 minutes ahead, Then issued-at-too-old / issued-at-in-future; dated now, accepted', async () => {
-      const producerId = await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer);
+      const producerId = await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS);
       const batch = (issuedAt: string) => batchInput({ id: `B-TIME-${Date.now()}-${issuedAt}`.replace(/:/g, ''), issuedAt });
       await expectCode(sys.ingest.submitBatchForProducer(producerId, batch(issuedNow(-30 * DAY))), 'issued-at-too-old');
       await expectCode(sys.ingest.submitBatchForProducer(producerId, batch(issuedNow(600))), 'issued-at-in-future');

@@ -9,7 +9,7 @@ const PARAMS = {
   type: 'SeleniumTestReport', id: 'R-1', format: 'x-v2', expected: 'traceledger-proof-v1', path: 'record.id', version: '2', disclosed: 19, hidden: 3, field: 'result',
   fields: 'result', recovered: '0xab', signer: '0xcd', role: 'lab', at: '2026-01-01T00:00:00Z', leaf: '0x12', computed: '0x34', stated: '0x56', position: 1, size: 9,
   root: '0x78', reason: 'root-mismatch', endpoint: 1, chainId: 31337, contract: '0x9a', named: '202727050123', name: '检测中心', code: '202761070456', by: 'regulator',
-  zh: '富硒', en: 'selenium-rich', batch: 'B-1', step: 'checkSigner', category: 'tea', standard: 'NY/T 600-2002', word: '富硒',
+  zh: '富硒', en: 'selenium-rich', batch: 'B-1', step: 'checkSigner', category: 'tea', standard: 'NY/T 600-2002', word: '富硒', gtin: '06901234567892', uscc: '91610924MA6YXXXX1Q',
 };
 
 /** English words a Chinese sentence must not contain (parameters are ids, hashes and numbers). */

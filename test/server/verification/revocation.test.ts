@@ -9,6 +9,7 @@ const vector = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname,
 
 const ISSUER = `0x${'1a'.repeat(32)}`;
 const STRANGER = `0x${'5e'.repeat(32)}`;
+const PRODUCER_ID = `0x${'9d'.repeat(32)}`;
 const at = (revokedAt: number, reasonCode = 1): OnChainRevocation => ({ revoked: true, reasonCode, revokedAt, revokedBy: '0x00000000000000000000000000000000000000b0' });
 
 /**
@@ -23,8 +24,10 @@ function fakeChain(opts: { root: string; cma: string; issuer: string | null; rev
     rootAt: async () => opts.root,
     isValidSigner: async () => opts.issuer !== null,
     isAnchorer: async () => true,
+    // The vectors' batches carry the GTIN of the world's producer, which holds it.
+    productKeyOwner: async () => PRODUCER_ID,
     participantOf: async () => opts.issuer,
-    participant: async (id) => ({ id, kind: 'lab', name: '安康市富硒产品质量检验检测中心', code: opts.cma, registeredAt: 1, revokedAt: 0, accreditedFrom: 1, accreditedUntil: Date.parse('2028-05-31T00:00:00Z') / 1000 }), // as the report fixture states its lab
+    participant: async (id) => id === PRODUCER_ID ? { id, kind: 'producer', name: '紫阳县富硒茶业有限公司', code: '91610924MA6YAB3K2L', registeredAt: 1, revokedAt: 0, accreditedFrom: 0, accreditedUntil: 0 } : ({ id, kind: 'lab', name: '安康市富硒产品质量检验检测中心', code: opts.cma, registeredAt: 1, revokedAt: 0, accreditedFrom: 1, accreditedUntil: Date.parse('2028-05-31T00:00:00Z') / 1000 }), // as the report fixture states its lab
     revocationBy: async (_leafHash, revokerId) => {
       asked.push(revokerId);
       return opts.revocations[revokerId] ?? NOT_REVOKED;
