@@ -27,9 +27,13 @@ export const ERROR_STATUS = {
   'accreditation-lapsed': 403,
   /** A report names a lab (name, CMA number or validity) other than the signing key's registered lab. */
   'lab-identity-mismatch': 403,
+  /** A record id is not in the namespace (`{code}-…`) of the participant that submits it. */
+  'id-not-in-namespace': 403,
   forbidden: 403,
   'not-found': 404,
   replay: 409,
+  /** A batch's GTIN + lot (its Digital Link) is already registered as another batch. */
+  'duplicate-batch': 409,
   conflict: 409,
   'payload-too-large': 413,
   'rate-limited': 429,
