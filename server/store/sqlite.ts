@@ -185,6 +185,8 @@ export class SqliteStore implements Store {
       if (msg.includes('UNIQUE constraint failed: records.signature')) throw new StoreConflictError('signature', 'this signature was already used by an accepted record');
       if (msg.includes('UNIQUE constraint failed: records.subject') && rec.subject !== null) {
         const existing = this.stmts.batchBySubject.get(rec.subject) as { id: string } | undefined;
+        // The same batch again is a replay of its id, not a second batch under its GTIN and lot.
+        if (existing?.id === rec.id) throw new StoreConflictError('id', `record ${rec.id} was already accepted`);
         throw new StoreConflictError('subject', `batch subject ${rec.subject} is already registered as ${existing?.id ?? '?'}`, rec.subject, existing?.id);
       }
       throw e;
