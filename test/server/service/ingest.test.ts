@@ -8,6 +8,7 @@ import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
 import { verifyBundle } from '../../../server/verification/verify';
 import { IngestService } from '../../../server/service/ingest';
+import { canonicalString, commitRecord, createLogEntry, logEntryLeafHash } from '../../../server/records';
 import { batchInput, batchInputNow, freshLot, issuedNow, reportInput, USCC } from '../records/fixtures';
 import { registeredLabOf, signedReport } from '../../support/records';
 import { bootTestSystem, eventually, registerLab, registerProducer } from '../../support/system';
@@ -276,6 +277,34 @@ describe('server/service/ingest (real anvil node)', function () {
         expect(requester.seq, 'the refused record took no seq').to.equal(0);
         const ack = await requester.request(provider, { id: `req-${Date.now()}` });
         expect(ack.id.startsWith(`${requester.uscc}-`)).to.equal(true);
+      });
+
+      it("When a lab's signed report with an id outside its namespace reaches the store without ingest, Then the verifier fails it at checkRecordId (real chain)", async () => {
+        const id = `202727050141-R-${Date.now()}`; // lab B's namespace, signed by lab A
+        const sub = await signedReport(sys, labA.key, { id });
+        const { root } = commitRecord(sub.record, sub.salts);
+        const entry = createLogEntry({ type: 'SeleniumTestReport', id, recordRoot: root, signer: labA.key.address, signature: sub.signature, issuedAt: sub.record.issuedAt });
+        await sys.store.insertRecord({
+          id,
+          logId: 'products',
+          type: 'SeleniumTestReport',
+          body: sub.record as unknown as Record<string, unknown>,
+          salts: sub.salts,
+          recordRoot: root,
+          signer: entry.signer,
+          signature: entry.signature,
+          issuedAt: sub.record.issuedAt,
+          entry: canonicalString(entry),
+          leafHash: logEntryLeafHash(entry),
+          participantId: labA.id,
+          subject: sub.record.batchId,
+        });
+        const bundle = await buildBundle(sys.store, sys.deployment, id);
+        const result = await verifyBundle(bundle, { chain: new RpcChainReader(sys.provider, sys.deployment) });
+        expect(result.failedStep, JSON.stringify(result.steps, null, 1)).to.equal('checkRecordId');
+        expect(result.steps.find((x) => x.step === 'checkRecordId')?.message).to.equal(`Record id ${id} is not in the namespace of 安康市甲检测中心 (202727050140).`);
+        const offline = await verifyBundle(bundle);
+        expect(offline.steps.find((x) => x.step === 'checkRecordId')).to.include({ status: 'skipped', code: 'noChainEndpoint' });
       });
 
       it('label hijack: GTIN + lot registered twice → 409 duplicate-batch naming the first', async () => {
