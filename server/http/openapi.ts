@@ -308,7 +308,8 @@ export const OPENAPI: OpenApiDocument = {
           '403': {
             description:
               'The signer may not submit it: unknown-signer, wrong-role, key-not-yet-valid, key-expired, key-revoked, participant-revoked, not-accredited, ' +
-              'key-not-valid-at-receipt, accreditation-lapsed, or lab-identity-mismatch (the report names another lab than the signing key\'s; the message names the registered lab).',
+              'key-not-valid-at-receipt, accreditation-lapsed, lab-identity-mismatch (the report names another lab than the signing key\'s; the message names the registered lab), ' +
+              'or id-not-in-namespace (the report id must be `{the lab\'s CMA number}-{local}`).',
             content: json(ref('Error')),
           },
           '409': err('Conflict'),
@@ -740,7 +741,10 @@ export const OPENAPI: OpenApiDocument = {
       Unauthorized: { description: 'No valid token (unauthorized).', content: json(ref('Error')) },
       Forbidden: { description: 'The token may not do this (forbidden).', content: json(ref('Error')) },
       NotFound: { description: 'No such resource or route (not-found).', content: json(ref('Error')) },
-      Conflict: { description: 'Already done: a replayed record (replay), or an existing participant, key or revocation (conflict).', content: json(ref('Error')) },
+      Conflict: {
+        description: 'Already done: a replayed record (replay), a batch whose GTIN + lot is already registered (duplicate-batch; `error.details.existingBatchId`), or an existing participant, key or revocation (conflict).',
+        content: json(ref('Error')),
+      },
       PayloadTooLarge: { description: 'The body is over the limit: 256 kB of JSON, 10 MB of CSV, 64 GiB for a dataset check upload (payload-too-large).', content: json(ref('Error')) },
       RateLimited: { description: 'Too many write requests (rate-limited).', content: json(ref('Error')) },
     },
