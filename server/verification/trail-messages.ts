@@ -159,7 +159,8 @@ export const TRAIL_MESSAGES = {
   },
   trailRecordIdOutsideNamespace: {
     zh: (p) => `${trailRecord(p, 'zh')}的编号不属于 ${s(p.name)}（${s(p.code)}）的编号空间：其编号应以“${s(p.code)}-”开头。`,
-    en: (p) => `${trailRecord(p, 'en')}: its id is not in the namespace of ${s(p.name)} (${s(p.code)}); the ids of its records start with "${s(p.code)}-".`,
+    // The name is Chinese: English trail sentences carry codes, not names.
+    en: (p) => `${trailRecord(p, 'en')}: its id is not in the namespace of this department (${s(p.code)}); the ids of its records start with "${s(p.code)}-".`,
   },
   trailSignaturesOk: {
     zh: (p) => `全部 ${s(p.entries)} 个签名恢复出 ${s(p.keys)} 个密钥，均在链上登记为此部门的密钥，且在每条记录签名时有效。`,
