@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Wallet } from 'ethers';
-import { SHARE_STEP_TYPES, type ShareStep } from '../server/records';
+import { SHARE_STEP_TYPES, namespacedId, type ShareStep } from '../server/records';
 import { DEMO_DIR, demoKey, ensureParticipant, isoIn, submitSigned, type DemoApi } from './demo-api';
 
 const YEAR = 365 * 24 * 3600;
@@ -24,11 +24,25 @@ export const DEPARTMENTS = [
   { key: 'dept-health', name: '安康市卫生健康委员会', uscc: '11610900MB0H345674' },
 ] as const;
 
-/** The demo shares: the clean one and the one that raises an alert. */
+/**
+ * The demo shares (the clean one and the one that raises an alert), by the local part of their ids:
+ * record ids are namespaced by the department that signs them, so a request and its receipt are
+ * `{requester's USCC}-…`, a reply and its delivery `{provider's USCC}-…` (see {@link shareIds}).
+ */
 export const DEMO_SHARES = {
   clean: { request: 'DEMO-SHARE-1-REQ', reply: 'DEMO-SHARE-1-REP', delivery: 'DEMO-SHARE-1-DEL', receipt: 'DEMO-SHARE-1-RCP' },
   alert: { request: 'DEMO-SHARE-2-REQ', reply: 'DEMO-SHARE-2-REP', delivery: 'DEMO-SHARE-2-DEL', receipt: 'DEMO-SHARE-2-RCP' },
 } as const;
+
+type ShareIds = { request: string; reply: string; delivery: string; receipt: string };
+
+/** The full ids of a share's steps: each in the namespace of the department that signs it. */
+export const shareIds = (requester: { uscc: string }, provider: { uscc: string }, local: ShareIds): ShareIds => ({
+  request: namespacedId(requester.uscc, local.request),
+  reply: namespacedId(provider.uscc, local.reply),
+  delivery: namespacedId(provider.uscc, local.delivery),
+  receipt: namespacedId(requester.uscc, local.receipt),
+});
 
 /** The 抽检数据 delivered in the clean share: small, and the same bytes on every run. */
 const SAMPLING_CSV = [
@@ -98,7 +112,7 @@ export async function runDemoTrails(a: DemoApi, log: (s: string) => void): Promi
   const data = { dataSha256: `0x${createHash('sha256').update(csv).digest('hex')}`, rowCount: SAMPLING_CSV.split('\n').length - 1 };
   const fields = ['producer_uscc', 'producer_name', 'origin_county', 'planting_area_mu', 'sample_se_mg_per_kg'];
   const sampling = between(samr, agri, { id: 'AK-NY-0042', version: '2025.1' });
-  const c = DEMO_SHARES.clean;
+  const c = shareIds(samr, agri, DEMO_SHARES.clean);
   await run(samr, {
     id: c.request,
     step: 'request',
@@ -153,7 +167,7 @@ export async function runDemoTrails(a: DemoApi, log: (s: string) => void): Promi
 
   // 2. Raises an alert: a conditional item requested without a legal basis, approved and delivered anyway.
   const filing = between(health, agri, { id: 'AK-NY-0107', version: '2025.2' });
-  const x = DEMO_SHARES.alert;
+  const x = shareIds(health, agri, DEMO_SHARES.alert);
   const filed = { dataSha256: `0x${createHash('sha256').update('AK-NY-0107 产地备案 demo extract').digest('hex')}`, rowCount: 126 };
   await run(health, {
     id: x.request,
@@ -206,5 +220,5 @@ export async function runDemoTrails(a: DemoApi, log: (s: string) => void): Promi
   const skipped = done.filter((d) => d.endsWith(':skipped')).length;
   if (skipped > 0) log(`             ${skipped} of ${done.length} share steps were on record already and were skipped`);
   log(`             receipts in ${path.join(DEMO_DIR, 'receipts')}; check one with: traceledger receipts check FILE --rpc URL --server ${a.server}`);
-  return [...Object.values(DEMO_SHARES.clean), ...Object.values(DEMO_SHARES.alert)];
+  return [...Object.values(c), ...Object.values(x)];
 }

@@ -47,10 +47,16 @@ const BATCHES: DemoBatch[] = [
 /** The report that the lab later revokes (sample mix-up). */
 const REVOKED = 'DEMO-HY-RICE-002';
 
+/** The demo lab's CMA number: its reports' ids are in its namespace. */
+const LAB_CMA = '202727050123';
+/** Record ids are namespaced by their submitter: `{producer USCC}-…` for batches, `{lab CMA}-…` for reports. */
+const batchIdOf = (b: DemoBatch): string => `${PRODUCERS[b.producer]!.uscc}-${b.id}`;
+const reportIdOf = (demoId: string): string => `${LAB_CMA}-RPT-${demoId}`;
+
 function batchRecord(b: DemoBatch, issuedAt: string) {
   const p = PRODUCERS[b.producer]!;
   return {
-    id: b.id,
+    id: batchIdOf(b),
     issuedAt,
     gtin: b.gtin,
     lot: b.lot,
@@ -59,7 +65,7 @@ function batchRecord(b: DemoBatch, issuedAt: string) {
     productionDate: { kind: 'harvest', date: b.harvest },
     quantity: { value: b.kg, unit: 'kg' },
     productCategory: b.category,
-    reportIds: [`RPT-${b.id}`],
+    reportIds: [reportIdOf(b.id)],
     certificate: {
       productName: b.product,
       quantity: { value: b.kg, unit: 'kg' },
@@ -84,7 +90,7 @@ function reportRecord(b: DemoBatch, issuedAt: string, lab: LabIdentity) {
   const day = (n: number) => new Date(harvest.getTime() + n * 86_400_000).toISOString().slice(0, 10);
   const spec = b.category === 'tea' ? 'NY/T 600-2002' : 'GB/T 22499-2008';
   return {
-    id: `RPT-${b.id}`,
+    id: reportIdOf(b.id),
     issuedAt,
     reportNumber: `AKSE-${b.harvest.slice(0, 4)}-${b.id.slice(-7)}`,
     lab: { ...lab, address: '陕西省安康市汉滨区高新区科技路1号', cnasNumber: 'CNAS L12345' },
@@ -105,7 +111,7 @@ function reportRecord(b: DemoBatch, issuedAt: string, lab: LabIdentity) {
     conclusion: b.category === 'tea' ? (b.se >= 0.25 ? `硒含量符合 ${spec} 富硒茶要求` : `硒含量低于 ${spec} 富硒茶要求`) : `硒含量符合 ${spec} 富硒稻谷要求`,
     signatories: { tester: '王芳', reviewer: '陈强', approver: '刘洋' },
     reportPdfSha256: `0x${Buffer.from(b.id.padEnd(32, '-')).toString('hex').slice(0, 64)}`,
-    batchId: b.id,
+    batchId: batchIdOf(b),
   };
 }
 
@@ -120,7 +126,7 @@ async function main() {
     {
       kind: 'lab',
       name: '安康市富硒产品质量检验检测中心',
-      cmaNumber: '202727050123',
+      cmaNumber: LAB_CMA,
       accreditedFrom: isoIn(-10 * 60), // windows cannot start in the past (more than an hour before registration)
       // A CMA certificate is valid until a calendar date (registered as its midnight UTC).
       accreditedUntil: isoIn(3 * YEAR).slice(0, 10),
@@ -161,14 +167,14 @@ async function main() {
   log('  waiting for the records to be anchored on chain…');
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const ids = [...BATCHES.map((b) => `RPT-${b.id}`), ...shares];
+    const ids = [...BATCHES.map((b) => reportIdOf(b.id)), ...shares];
     const views = await Promise.all(ids.map((id) => a.get<{ status?: string; anchor?: unknown }>(`/api/v1/records/${id}`)));
     if (views.every((v) => v.status === 'anchored')) break;
     if (Date.now() > deadline) throw new Error('records were not anchored within 120 s; is the anchoring worker running? see /healthz');
     await new Promise((r) => setTimeout(r, 1000));
   }
 
-  const revoke = await a.post<{ error?: { code: string } }>('/api/v1/revocations', { recordId: `RPT-${REVOKED}`, reason: 'sample-mismatch' });
+  const revoke = await a.post<{ error?: { code: string } }>('/api/v1/revocations', { recordId: reportIdOf(REVOKED), reason: 'sample-mismatch' });
   if (revoke.status !== 201 && revoke.body.error?.code !== 'conflict') throw new Error(`revocation: ${JSON.stringify(revoke.body)}`);
   log(`  revoked   the report of ${REVOKED} (sample mix-up)`);
 

@@ -31,9 +31,13 @@ export const ERROR_STATUS = {
   'lab-identity-mismatch': 403,
   /** A batch's GTIN is not covered by a product key (GS1 company prefix or GTIN) assigned on chain to its producer. */
   'gtin-not-owned': 403,
+  /** A record id is not in the namespace (`{code}-…`) of the participant that submits it. */
+  'id-not-in-namespace': 403,
   forbidden: 403,
   'not-found': 404,
   replay: 409,
+  /** A batch's GTIN + lot (its Digital Link) is already registered as another batch. */
+  'duplicate-batch': 409,
   conflict: 409,
   /** A product key overlaps one already assigned (the same key, a prefix of it, or one it is a prefix of). */
   'product-key-taken': 409,

@@ -101,21 +101,27 @@ interface Vector {
 
 async function main(): Promise<void> {
   // Records, in log order.
-  const batch = await make('Batch', parseRecord('Batch', batchInput({ id: 'VEC-BATCH-GTIN-0001', reportIds: ['VEC-REPORT-0001'] })) as never, OPERATOR);
-  const { gtin: _gtin, ...noGtinInput } = batchInput({ id: 'VEC-BATCH-NOGTIN-001', lot: 'VEC-NOGTIN-1', reportIds: [] });
+  // Record ids are namespaced by their submitter: `{producer USCC}-…` for batches, `{lab CMA}-…` for reports.
+  const BATCH_ID = `${PRODUCER.code}-VEC-BATCH-GTIN-0001`;
+  const labId = (lab: { code: string }, local: string): string => `${lab.code}-${local}`;
+  const batch = await make('Batch', parseRecord('Batch', batchInput({ id: BATCH_ID, reportIds: [labId(LAB_A, 'VEC-REPORT-0001')] })) as never, OPERATOR);
+  const { gtin: _gtin, ...noGtinInput } = batchInput({ id: `${PRODUCER.code}-VEC-BATCH-NOGTIN-001`, lot: 'VEC-NOGTIN-1', reportIds: [] });
   const batchNoGtin = await make('Batch', parseRecord('Batch', noGtinInput) as never, OPERATOR);
-  const report = (id: string, o: Parameters<typeof reportInput>[0] = {}) => parseRecord('SeleniumTestReport', reportInput({ id, batchId: 'VEC-BATCH-GTIN-0001', reportNumber: `AKSE-${id}`, ...o })) as never;
+  const report = (local: string, o: Parameters<typeof reportInput>[0] = {}, lab: { code: string } = LAB_A) =>
+    parseRecord('SeleniumTestReport', reportInput({ id: labId(lab, local), batchId: BATCH_ID, reportNumber: `AKSE-${local}`, ...o })) as never;
   const good = await make('SeleniumTestReport', report('VEC-REPORT-0001'), LAB_A.key);
   const perLitre = await make('SeleniumTestReport', report('VEC-REPORT-MGL-0001', { unit: 'mg/L', result: 0.021 }), LAB_A.key);
   // A unit outside the vocabulary: the schema refuses it at ingest, but a lab's own tooling could sign one.
-  const unknownUnit = await make('SeleniumTestReport', { ...reportInput({ id: 'VEC-REPORT-PPM-0001', batchId: 'VEC-BATCH-GTIN-0001', reportNumber: 'AKSE-PPM' }), unit: 'ppm' }, LAB_A.key);
+  const unknownUnit = await make('SeleniumTestReport', { ...reportInput({ id: labId(LAB_A, 'VEC-REPORT-PPM-0001'), batchId: BATCH_ID, reportNumber: 'AKSE-PPM' }), unit: 'ppm' }, LAB_A.key);
   const revoked = await make('SeleniumTestReport', report('VEC-REPORT-REVOKED-1'), LAB_A.key);
   const otherRevoked = await make('SeleniumTestReport', report('VEC-REPORT-OTHERREV-1'), LAB_A.key);
   const unregistered = await make('SeleniumTestReport', report('VEC-REPORT-UNREG-0001'), UNREGISTERED);
-  const impersonation = await make('SeleniumTestReport', report('VEC-REPORT-IMPERSON-1'), LAB_B.key); // names lab A's CMA
+  const impersonation = await make('SeleniumTestReport', report('VEC-REPORT-IMPERSON-1', {}, LAB_B), LAB_B.key); // names lab A's CMA (its id in lab B's own namespace)
+  // Lab A's genuine key, its own name and CMA, but an id in lab B's namespace: squatting lab B's report id.
+  const squatted = await make('SeleniumTestReport', report('VEC-REPORT-SQUAT-1', {}, LAB_B), LAB_A.key);
   // Lab A's own key and CMA number, but a grander lab name and an accreditation it does not have.
   const inflated = await make('SeleniumTestReport', report('VEC-REPORT-INFLATED-1', { lab: { ...reportInput().lab, name: '国家富硒产品质量检验检测中心', cmaValidUntil: '2031-12-31' } }), LAB_A.key);
-  const log = [batch, batchNoGtin, good, perLitre, unknownUnit, revoked, otherRevoked, unregistered, impersonation, inflated];
+  const log = [batch, batchNoGtin, good, perLitre, unknownUnit, revoked, otherRevoked, unregistered, impersonation, inflated, squatted];
   const leaves = log.map((m) => m.leaf);
   const size = leaves.length;
   const root = hex(rootHash(leaves));
@@ -220,6 +226,7 @@ async function main(): Promise<void> {
     'signature-replaced': { desc: "The lab's signature was replaced by another key's signature over the same report.", bundle: edit(good, (b) => void (b.entry.signature = forged)), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
     'signer-not-registered': { desc: 'A report signed (and logged) by a key no registry knows.', bundle: bundleOf(unregistered), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
     'lab-impersonation': { desc: "Lab B's registered key signed a report naming lab A's name and CMA number.", bundle: bundleOf(impersonation), wantVerdict: 'invalid', wantFailedStep: 'checkLabIdentity' },
+    'id-squatting': { desc: "Lab A's registered key signed a report in its own name whose id is in lab B's namespace (lab B's CMA number, then \"-\").", bundle: bundleOf(squatted), wantVerdict: 'invalid', wantFailedStep: 'checkRecordId' },
     'lab-details-inflated': { desc: "Lab A's key and CMA number, but the report states another lab's name and a longer accreditation than registered.", bundle: bundleOf(inflated), wantVerdict: 'invalid', wantFailedStep: 'checkLabIdentity' },
     'wrong-chain': { desc: 'The bundle claims another chain id than the trusted one.', bundle: edit(good, (b) => void (b.chain.chainId = 1)), wantVerdict: 'invalid', wantFailedStep: 'checkTrustRoot' },
     'wrong-contract': { desc: 'The bundle names another TraceLedger contract than the trusted one.', bundle: edit(good, (b) => void (b.chain.traceLedger = '0x000000000000000000000000000000000000dEaD')), wantVerdict: 'invalid', wantFailedStep: 'checkTrustRoot' },

@@ -310,7 +310,8 @@ export const OPENAPI: OpenApiDocument = {
           '403': {
             description:
               'The signer may not submit it: unknown-signer, wrong-role, key-not-yet-valid, key-expired, key-revoked, participant-revoked, not-accredited, ' +
-              'key-not-valid-at-receipt, accreditation-lapsed, or lab-identity-mismatch (the report names another lab than the signing key\'s; the message names the registered lab).',
+              'key-not-valid-at-receipt, accreditation-lapsed, lab-identity-mismatch (the report names another lab than the signing key\'s; the message names the registered lab), ' +
+              'or id-not-in-namespace (the report id must be `{the lab\'s CMA number}-{local}`).',
             content: json(ref('Error')),
           },
           '409': err('Conflict'),
@@ -791,7 +792,7 @@ export const OPENAPI: OpenApiDocument = {
       },
       NotFound: { description: 'No such resource or route (not-found).', content: json(ref('Error')) },
       Conflict: {
-        description: 'Already done: a replayed record (replay), or an existing participant, key or revocation (conflict); a product key overlapping an assigned one (product-key-taken).',
+        description: 'Already done: a replayed record (replay), a batch whose GTIN + lot is already registered (duplicate-batch; `error.details.existingBatchId`), or an existing participant, key or revocation (conflict); a product key overlapping an assigned one (product-key-taken).',
         content: json(ref('Error')),
       },
       PayloadTooLarge: { description: 'The body is over the limit: 256 kB of JSON, 10 MB of CSV, 64 GiB for a dataset check upload (payload-too-large).', content: json(ref('Error')) },

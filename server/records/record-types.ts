@@ -19,6 +19,55 @@ export type RecordType = (typeof RECORD_TYPES)[number];
 /** A record id: 1–64 letters, digits, `_` or `-`, starting with a letter or digit (a ULID or UUID fits). */
 export const RECORD_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
+// ---------------------------------------------------------------------------
+// Record id namespaces (DESIGN.md, "Trust model": record ids are namespaced by the participant that
+// submits them). A record's id is `{code}-{local}`: `{code}` is the registered code of the submitting
+// participant (a lab's 12-digit CMA number for its reports and revocations, a department's USCC for its
+// share records, the producer's USCC for its batches), `{local}` is 1+ characters of [A-Za-z0-9_-]
+// starting with a letter or digit, and the whole id stays within RECORD_ID_PATTERN (64 characters).
+// A namespace is recognised by its shape alone, so these rules need no registry:
+//   - 12 digits then "-": a lab's CMA namespace;
+//   - 18 characters of the USCC alphabet shaped as GB 32100-2015 (digits 3–8) then "-": a USCC namespace.
+// The two cannot be confused (a USCC has no "-" at position 13).
+
+/** `{CMA}-` or `{USCC}-` at the start of an id: the namespace it claims. */
+const NAMESPACE_PREFIX = /^(\d{12}|[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10})-/;
+
+/** The local part of a namespaced id. */
+const LOCAL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** The namespace code an id claims (a CMA number or a USCC, by shape), or null when it claims none. */
+export function recordIdNamespace(id: string): string | null {
+  const m = NAMESPACE_PREFIX.exec(id);
+  return m && LOCAL_ID_PATTERN.test(id.slice(m[0].length)) ? m[1]! : null;
+}
+
+/** True when `id` is a valid record id of the form `{code}-{local}` (see above). */
+export function isInNamespace(id: string, code: string): boolean {
+  return RECORD_ID_PATTERN.test(id) && id.startsWith(`${code}-`) && LOCAL_ID_PATTERN.test(id.slice(code.length + 1));
+}
+
+/** `{code}-{local}`; may be longer than RECORD_ID_PATTERN allows (check with isInNamespace). */
+export const namespacedId = (code: string, local: string): string => `${code}-${local}`;
+
+/** Where a submitter's chosen id lands in its namespace (see {@link placeInNamespace}). */
+export type NamespacePlacement = { ok: true; id: string } | { ok: false; problem: 'other-namespace'; namespace: string } | { ok: false; problem: 'too-long'; id: string };
+
+/**
+ * For submitters that do not sign their ids (a producer, whose batches the operator attests): the id a
+ * chosen `id` gets in `code`'s namespace. Rule: an id already in `code`'s namespace is kept; an id that
+ * claims another namespace (it starts with another CMA number or USCC and "-") is refused
+ * ('other-namespace', never prefixed twice); any other id is prefixed with `{code}-`, refused
+ * ('too-long') when the result exceeds 64 characters. Requires `id` to match RECORD_ID_PATTERN.
+ */
+export function placeInNamespace(id: string, code: string): NamespacePlacement {
+  if (isInNamespace(id, code)) return { ok: true, id };
+  const claimed = recordIdNamespace(id);
+  if (claimed !== null && claimed !== code) return { ok: false, problem: 'other-namespace', namespace: claimed };
+  const full = namespacedId(code, id);
+  return RECORD_ID_PATTERN.test(full) ? { ok: true, id: full } : { ok: false, problem: 'too-long', id: full };
+}
+
 /** True when `s` names a record type. */
 export function isRecordType(s: unknown): s is RecordType {
   return typeof s === 'string' && (RECORD_TYPES as readonly string[]).includes(s);

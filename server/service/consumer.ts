@@ -92,7 +92,7 @@ export async function verifyBatchForConsumer(ctx: AppContext, batchId: string): 
   return cacheOf(ctx).view(batchId);
 }
 
-/** The id of the batch a Digital Link names (by GTIN-14 and lot; the first one registered wins). Throws 'not-found'. */
+/** The id of the batch a Digital Link names (by GTIN-14 and lot, which the store keeps unique for batches). Throws 'not-found'. */
 export async function findBatchIdByDigitalLink(ctx: AppContext, link: DigitalLink): Promise<string> {
   if (link.lot === undefined) {
     throw new AppError('not-found', `the link names product ${link.gtin14} but no lot (/10/…), so no batch can be shown`);
@@ -265,10 +265,11 @@ class ConsumerCache {
   async lookup(subject: string): Promise<string | undefined> {
     const hit = this.lookups.get(subject);
     if (hit && Date.now() - hit.at < LOOKUP_TTL_MS) return hit.id;
-    const [first] = await this.ctx.sys.store.listRecords({ type: 'Batch', subject, limit: 1 });
-    if (!first) return undefined;
-    bounded(this.lookups).set(subject, { id: first.id, at: Date.now() });
-    return first.id;
+    // At most one batch holds a subject (migration 4's unique index).
+    const [batch] = await this.ctx.sys.store.listRecords({ type: 'Batch', subject, limit: 1 });
+    if (!batch) return undefined;
+    bounded(this.lookups).set(subject, { id: batch.id, at: Date.now() });
+    return batch.id;
   }
 
   private currentTurn(): number {

@@ -17,13 +17,16 @@ import {
   QUANTITY_UNITS,
   RecordError,
   parseRecord,
+  placeInNamespace,
+  toGtin14,
   type BatchInput,
   type RecordIssue,
 } from '../records';
 import { listCategories } from '../standards';
-import { isValidGtin, toGtin14 } from '../records/identifiers';
+import { isValidGtin } from '../records/identifiers';
 import type { Participant } from '../store/types';
 import type { ServiceContext } from './context';
+import { batchSubject } from './ingest';
 
 /** Why one cell (or the row, field '') was refused. */
 export interface CsvFieldError {
@@ -81,7 +84,7 @@ export interface CsvColumn {
 
 /** Every column the import reads, in the order of the sample file (scripts/samples/batches.csv). */
 export const CSV_COLUMNS = [
-  { name: 'id', required: false, doc: 'record id, 1–64 of A–Z a–z 0–9 _ - (empty: a new ULID is generated)' },
+  { name: 'id', required: false, doc: 'record id, 1–64 of A–Z a–z 0–9 _ - (empty: a new ULID is generated); recorded as {your USCC}-{id} unless it already starts with your USCC and "-"' },
   { name: 'issued_at', required: false, doc: 'ISO 8601 UTC instant YYYY-MM-DDTHH:mm:ssZ (empty: the time of the import)' },
   { name: 'gtin', required: false, doc: 'GTIN-8/12/13/14 with its check digit (stored as GTIN-14); empty: the label links to /b/{id}' },
   { name: 'lot', required: true, doc: 'batch/lot number, 1–20 characters of the GS1 82-character set' },
@@ -327,7 +330,10 @@ function issuesToErrors(issues: readonly RecordIssue[], already: readonly CsvFie
  * Reads and validates a batches CSV for `producer`, without storing anything: every data row is
  * either a valid Batch input or refused with its CSV line and the reason per column. A header
  * problem or a syntax error refuses the file (line 1, or the line of the error) and yields no row.
- * An id repeated within the file refuses the later row. Requires at most {@link MAX_CSV_ROWS} rows
+ * Each id is placed in the producer's namespace (records/record-types `placeInNamespace`: kept when it
+ * starts with the producer's USCC and "-", else prefixed with it); an id in another participant's
+ * namespace, or one that becomes longer than 64 characters, refuses the row. An id, or a GTIN and lot,
+ * repeated within the file refuses the later row. Requires at most {@link MAX_CSV_ROWS} rows
  * (throws 'payload-too-large').
  */
 export function parseBatchesCsv(csv: string, producer: CsvProducer, opts: { now?: Date } = {}): CsvParseResult {
@@ -345,6 +351,7 @@ export function parseBatchesCsv(csv: string, producer: CsvProducer, opts: { now?
   const defaults = { issuedAt: now.toISOString().replace(/\.\d+Z$/, 'Z'), id: () => newUlid(now.getTime()) };
   const categories = knownCategories();
   const firstLineOfId = new Map<string, number>();
+  const firstLineOfLot = new Map<string, number>();
   const result: CsvParseResult = { rows: [], refused: [], total: raw.length };
 
   for (const { line, cells } of raw) {
@@ -361,16 +368,30 @@ export function parseBatchesCsv(csv: string, producer: CsvProducer, opts: { now?
     if (named.product_category !== undefined && !categories.includes(named.product_category)) {
       errors.push({ field: 'product_category', message: `unknown category "${named.product_category}"; one of ${categories.join(', ')}` });
     }
+    let valid = true;
     try {
       parseRecord('Batch', input);
     } catch (e) {
       if (!(e instanceof RecordError)) throw e;
       errors.push(...issuesToErrors(e.issues, errors));
+      valid = false;
+    }
+    if (!errors.some((x) => x.field === 'id')) {
+      const placed = placeInNamespace(String(input.id), producer.uscc);
+      if (placed.ok) input.id = placed.id;
+      else if (placed.problem === 'other-namespace') errors.push({ field: 'id', message: `is in the namespace of ${placed.namespace}, not yours: ids of ${producer.name} start with "${producer.uscc}-"` });
+      else errors.push({ field: 'id', message: `becomes ${placed.id} with your prefix "${producer.uscc}-", longer than 64 characters: choose a shorter id` });
     }
     const id = String(input.id);
     const first = firstLineOfId.get(id);
     if (first !== undefined && !errors.some((x) => x.field === 'id')) errors.push({ field: 'id', message: `repeats the id ${id} of line ${first}` });
     if (first === undefined) firstLineOfId.set(id, line);
+    if (valid && input.gtin !== undefined) {
+      const subject = batchSubject(toGtin14(String(input.gtin)), String(input.lot));
+      const firstLot = firstLineOfLot.get(subject);
+      if (firstLot !== undefined) errors.push({ field: 'lot', message: `repeats GTIN ${toGtin14(String(input.gtin))} lot ${String(input.lot)} of line ${firstLot}: a GTIN and lot name one batch` });
+      else firstLineOfLot.set(subject, line);
+    }
     if (errors.length > 0) result.refused.push({ line, errors });
     else result.rows.push({ line, input });
   }
@@ -394,10 +415,12 @@ export async function importBatchesCsv(ctx: ServiceContext, producerId: string, 
   const parsed = parseBatchesCsv(csv, { uscc: producer.code, name: producer.name });
   const refused = [...parsed.refused];
   let rows: CsvRow[] = [];
+  let existing: string | null;
   for (const row of parsed.rows) {
     const tooLate = issuedAtProblem(ingest, String(row.input.issuedAt));
     if (tooLate) refused.push({ line: row.line, errors: [{ field: 'issued_at', message: tooLate }] });
     else if (await store.getRecord(String(row.input.id))) refused.push({ line: row.line, errors: [{ field: 'id', message: `record ${String(row.input.id)} was already accepted` }] });
+    else if ((existing = await registeredBatchOf(store, row.input))) refused.push({ line: row.line, errors: [{ field: 'lot', message: existing }] });
     else {
       const notOwned = await gtinNotOwned(ingest, producer, row.input.gtin);
       if (notOwned) refused.push({ line: row.line, errors: [notOwned] });
@@ -424,7 +447,16 @@ export async function importBatchesCsv(ctx: ServiceContext, producerId: string, 
 }
 
 /** The CSV column a refusal of ingest is about ('' for the row as a whole). */
-const fieldOfCode = (code: string): string => (code === 'replay' ? 'id' : code === 'issued-at-too-old' || code === 'issued-at-in-future' ? 'issued_at' : code === 'gtin-not-owned' ? 'gtin' : '');
+const fieldOfCode = (code: string): string =>
+  code === 'replay' || code === 'id-not-in-namespace'
+    ? 'id'
+    : code === 'duplicate-batch'
+      ? 'lot'
+      : code === 'issued-at-too-old' || code === 'issued-at-in-future'
+        ? 'issued_at'
+        : code === 'gtin-not-owned'
+          ? 'gtin'
+          : '';
 
 /** Why ingest would refuse a row's GTIN as not the producer's (a label hijack, see IngestService.assertGtinOwned), or null. */
 async function gtinNotOwned(ingest: ServiceContext['sys']['ingest'], producer: Participant, gtin: string | undefined): Promise<CsvFieldError | null> {
@@ -436,6 +468,14 @@ async function gtinNotOwned(ingest: ServiceContext['sys']['ingest'], producer: P
     if (e instanceof AppError) return { field: 'gtin', message: e.message, code: e.code };
     throw e;
   }
+}
+
+/** Why a row's GTIN + lot cannot be registered (a batch already holds it, as ingest would answer 'duplicate-batch'), or null. */
+async function registeredBatchOf(store: ServiceContext['sys']['store'], input: BatchInput): Promise<string | null> {
+  if (input.gtin === undefined) return null;
+  const gtin14 = toGtin14(String(input.gtin));
+  const [batch] = await store.listRecords({ type: 'Batch', subject: batchSubject(gtin14, String(input.lot)), limit: 1 });
+  return batch ? `GTIN ${gtin14} lot ${String(input.lot)} is already registered as batch ${batch.id}` : null;
 }
 
 /** Why ingest would refuse a row's issuedAt (the window of receipt, see ingest-rules.ts), or null. */

@@ -1,11 +1,12 @@
 /**
  * Trust rules on what a submitter chooses, checked at ingest (DESIGN.md, "Trust model"): a signed
  * time is a claim, so `issuedAt` must lie in a window around the server's receipt time; a lab's
- * identity is its key, so a report names the lab registered for its signing key; and salts the
+ * identity is its key, so a report names the lab registered for its signing key; record ids are
+ * namespaced by the participant that submits them (`{code}-{local}`, see records/record-types); and salts the
  * submitter drew must look random. Pure functions that throw AppError; no I/O.
  */
 import { AppError } from '../errors';
-import { instantToSeconds, secondsToInstant, type SeleniumTestReport } from '../records';
+import { instantToSeconds, isInNamespace, namespacedId, placeInNamespace, secondsToInstant, type SeleniumTestReport } from '../records';
 import type { Participant } from '../store/types';
 
 // ---------------------------------------------------------------------------
@@ -88,6 +89,47 @@ export function assertReportNamesSignersLab(report: SeleniumTestReport, lab: Par
       `a lab signs only reports in its own name: ${differences}`,
     { signer, registered, named, mismatched: mismatched.map((k) => `lab.${k}`) },
   );
+}
+
+// ---------------------------------------------------------------------------
+// Record ids are namespaced by their submitter.
+
+/** An example id in `code`'s namespace, for messages. */
+const exampleId = (participant: Pick<Participant, 'kind' | 'code'>): string =>
+  namespacedId(participant.code, participant.kind === 'lab' ? 'R2026-0001' : participant.kind === 'department' ? 'S2026-0001' : 'ZY-2026-09A');
+
+function notInNamespace(id: string, participant: Pick<Participant, 'kind' | 'code' | 'name'>, why: string): AppError {
+  return new AppError(
+    'id-not-in-namespace',
+    `${why}record ids of ${participant.name} must start with "${participant.code}-", e.g. "${exampleId(participant)}"`,
+    { id, namespace: participant.code, example: exampleId(participant) },
+  );
+}
+
+/**
+ * A signed record's id (labs and departments sign their ids) must be in the namespace of the signing
+ * key's participant: `{its code}-{local}`. Throws AppError 'id-not-in-namespace' giving the expected form.
+ */
+export function assertIdInSignersNamespace(id: string, signer: Pick<Participant, 'kind' | 'code' | 'name'>): void {
+  if (!isInNamespace(id, signer.code)) throw notInNamespace(id, signer, `record id ${id} is not in the namespace of its signer: `);
+}
+
+/**
+ * The full id of a producer's batch (producers do not sign; the operator attests their batches, so the
+ * server namespaces the id itself): an id in the producer's namespace is kept, any other is prefixed with
+ * `{USCC}-`. Throws 'id-not-in-namespace' for an id in another participant's namespace (it starts with
+ * another USCC or a CMA number and "-"; it is never prefixed twice), and 'invalid-record' when the
+ * prefixed id would exceed 64 characters. Requires `id` to be a valid record id.
+ */
+export function producerBatchId(id: string, producer: Pick<Participant, 'kind' | 'code' | 'name'>): string {
+  const placed = placeInNamespace(id, producer.code);
+  if (placed.ok) return placed.id;
+  if (placed.problem === 'other-namespace') throw notInNamespace(id, producer, `batch id ${id} is in the namespace of ${placed.namespace}, not yours: `);
+  throw new AppError('invalid-record', `batch id ${id} becomes ${placed.id} in the namespace of ${producer.name}, longer than 64 characters: choose a shorter id`, {
+    id,
+    namespacedId: placed.id,
+    issues: [{ path: 'id', message: `with the prefix "${producer.code}-" it exceeds 64 characters` }],
+  });
 }
 
 // ---------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 /**
  * Accepting records: validate → recompute the record root (refusing weak salts) → recover the
  * signer → issuedAt within the window of receipt → authorise the signer at issuedAt and at receipt
- * → a report names its signer's lab → build the log entry → commit durably (group commit) →
- * acknowledge. Nothing is acknowledged before it is on disk; a record id or signature seen before
- * is refused as a replay. The trusted time is the receipt time: issuedAt is the signer's claim.
+ * → a report names its signer's lab → the id is in its submitter's namespace → build the log entry
+ * → commit durably (group commit) → acknowledge. Nothing is acknowledged before it is on disk; a
+ * record id or signature seen before is refused as a replay, a batch whose GTIN + lot is already
+ * registered as 'duplicate-batch'. The trusted time is the receipt time: issuedAt is the signer's claim.
  */
 import { nowSeconds, secondsToInstant } from '../records/time';
 import secp256k1 from 'secp256k1';
@@ -31,7 +32,7 @@ import { ShareLifecycle } from '../trails/lifecycle';
 import { awaitReceipt, type SignedReceipt } from '../trails/receipts';
 import { isShareType } from '../trails/recompute';
 import { RECORD_ROUTING } from '../records';
-import { DEFAULT_ISSUED_AT_WINDOW, assertIssuedAtInWindow, assertReportNamesSignersLab, type IssuedAtWindow } from './ingest-rules';
+import { DEFAULT_ISSUED_AT_WINDOW, assertIdInSignersNamespace, assertIssuedAtInWindow, assertReportNamesSignersLab, producerBatchId, type IssuedAtWindow } from './ingest-rules';
 import { inlineVerifier, type SubmissionVerifier } from './verify-pool';
 import { parseAs, type SignedSubmission } from './verify-submission';
 
@@ -122,6 +123,7 @@ export class IngestService {
     assertIssuedAtInWindow(record.issuedAt, receivedAt, this.window);
     const participant = await this.assertSignerAuthorised(signer, routing.role, record.issuedAt, receivedAt);
     if (sub.type === 'SeleniumTestReport') assertReportNamesSignersLab(record as SeleniumTestReport, participant, signer);
+    assertIdInSignersNamespace(record.id, participant);
     const prepared = this.prepare(sub.type, record, root, salts, signer, sub.signature, participant.id);
     if (isShareType(sub.type)) return this.admitShare(record as ShareRecord, participant.id, prepared);
     await this.enqueue(prepared.rec);
@@ -149,8 +151,9 @@ export class IngestService {
    * them are accepted or none is. A refusal names the offending input by its position in
    * `details.index` (0-based): an invalid batch ('invalid-record', with `issues`), an issuedAt
    * outside the window of receipt ('issued-at-too-old', 'issued-at-in-future'), an id repeated
-   * within `inputs` ('invalid-input'), a GTIN not registered to the producer ('gtin-not-owned'), or an id
-   * accepted before ('replay').
+   * within `inputs` ('invalid-input'), an id in another participant's namespace ('id-not-in-namespace'),
+   * a GTIN not registered to the producer ('gtin-not-owned'), a GTIN + lot repeated within `inputs`
+   * ('invalid-input', naming both) or registered before ('duplicate-batch'), or an id accepted before ('replay').
    */
   async submitBatchesForProducer(producerId: string, inputs: readonly unknown[]): Promise<Acceptance[]> {
     const receivedAt = nowSeconds();
@@ -170,11 +173,25 @@ export class IngestService {
       if (first !== undefined) throw new AppError('invalid-input', `batch ${index} repeats the id ${p.rec.id} of batch ${first}`, { index });
       seen.set(p.rec.id, index);
     });
+    const seenSubject = new Map<string, number>();
+    prepared.forEach((p, index) => {
+      if (p.rec.subject === null) return;
+      const first = seenSubject.get(p.rec.subject);
+      if (first !== undefined) {
+        const [gtin, lot] = splitSubject(p.rec.subject);
+        throw new AppError('invalid-input', `batch ${index} repeats GTIN ${gtin} lot ${lot} of batch ${first} (${prepared[first]!.rec.id}): a GTIN and lot name one batch`, { index, firstIndex: first });
+      }
+      seenSubject.set(p.rec.subject, index);
+    });
     if (prepared.length === 0) return [];
     try {
       await this.store.insertRecords(prepared.map((p) => p.rec));
     } catch (e) {
       if (!(e instanceof StoreConflictError)) throw e;
+      if (e.what === 'subject') {
+        const index = prepared.findIndex((p) => p.rec.subject === e.subject);
+        throw duplicateBatch(e, index === -1 ? undefined : index);
+      }
       const index = await this.firstConflict(prepared);
       const which = index === undefined ? '' : `batch ${index}: `;
       const message = e.what === 'id' ? `${which}record ${prepared[index ?? 0]!.rec.id} was already accepted` : `${which}this signature was already used by an accepted record`;
@@ -222,10 +239,12 @@ export class IngestService {
     }
     assertIssuedAtInWindow(batch.issuedAt, receivedAt, this.window);
     if (batch.gtin !== undefined) await this.assertGtinOwned(producer, batch.gtin);
+    // Producers do not sign their ids: the server places the id in the producer's namespace itself.
+    const namespaced = { ...batch, id: producerBatchId(batch.id, producer) };
     // The server draws these salts itself (OS CSPRNG): no weak-salt check needed.
-    const { root, salts } = commitRecord(batch);
-    const signature = signTypedDataWithKey(typedDataFor('Batch', batch, root, this.binding), this.operatorKey);
-    return this.prepare('Batch', batch, root, salts, this.operator.address.toLowerCase(), signature, producer.id);
+    const { root, salts } = commitRecord(namespaced);
+    const signature = signTypedDataWithKey(typedDataFor('Batch', namespaced, root, this.binding), this.operatorKey);
+    return this.prepare('Batch', namespaced, root, salts, this.operator.address.toLowerCase(), signature, producer.id);
   }
 
   /** The first prepared batch whose id the store already holds (after a refused all-or-nothing insert). */
@@ -312,7 +331,8 @@ export class IngestService {
         outcomes.forEach((o, i) => {
           const item = batch[i]!;
           if (o instanceof StoreConflictError) {
-            item.reject(new AppError('replay', o.what === 'id' ? `record ${item.rec.id} was already accepted` : 'this signature was already used by an accepted record'));
+            if (o.what === 'subject') item.reject(duplicateBatch(o));
+            else item.reject(new AppError('replay', o.what === 'id' ? `record ${item.rec.id} was already accepted` : 'this signature was already used by an accepted record'));
           } else item.resolve(o);
         });
       } catch (e) {
@@ -322,6 +342,24 @@ export class IngestService {
     }
     this.flushing = false;
   }
+}
+
+/** The GTIN-14 and lot of a batch subject `{GTIN-14}/{lot}` (a lot may itself contain "/"). */
+function splitSubject(subject: string): [string, string] {
+  const slash = subject.indexOf('/');
+  return [subject.slice(0, slash), subject.slice(slash + 1)];
+}
+
+/** 'duplicate-batch': the GTIN + lot of a batch is already registered as `conflict.existingId`. */
+function duplicateBatch(conflict: StoreConflictError, index?: number): AppError {
+  const [gtin, lot] = splitSubject(conflict.subject ?? '/');
+  const which = index === undefined ? '' : `batch ${index}: `;
+  return new AppError(
+    'duplicate-batch',
+    `${which}GTIN ${gtin} lot ${lot} is already registered as batch ${conflict.existingId ?? '?'}; a GTIN and lot name one batch (give the new batch another lot number)`,
+    { existingBatchId: conflict.existingId, gtin, lot, ...(index === undefined ? {} : { index }) },
+    { cause: conflict },
+  );
 }
 
 /**

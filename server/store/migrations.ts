@@ -139,4 +139,14 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX product_keys_producer ON product_keys (producer_id);
   `,
+  // 5: GTIN + lot is unique: one batch per Digital Link key (the subject `{GTIN-14}/{lot}` of a Batch).
+  // A data directory from before may hold repeats: the first registered keeps the key (as the consumer
+  // lookup chose it before) and the later ones lose their subject (their records and proofs are unchanged;
+  // they stay reachable by id, /b/{id}).
+  `
+  UPDATE records SET subject = NULL
+    WHERE type = 'Batch' AND subject IS NOT NULL
+      AND arrival > (SELECT MIN(r2.arrival) FROM records r2 WHERE r2.type = 'Batch' AND r2.subject = records.subject);
+  CREATE UNIQUE INDEX records_batch_subject ON records (subject) WHERE type = 'Batch';
+  `,
 ];

@@ -140,6 +140,7 @@ export class SqliteStore implements Store {
       insertRecord: db.prepare(`INSERT INTO records (id, log_id, type, body, salts, record_root, signer, signature, issued_at, entry, leaf_hash, participant_id, subject, received_at)
         VALUES (@id, @logId, @type, @body, @salts, @recordRoot, @signer, @signature, @issuedAt, @entry, @leafHash, @participantId, @subject, @receivedAt)`),
       recordById: db.prepare('SELECT * FROM records WHERE id = ?'),
+      batchBySubject: db.prepare("SELECT id FROM records WHERE type = 'Batch' AND subject = ? ORDER BY arrival LIMIT 1"),
       recordByLeaf: db.prepare('SELECT r.* FROM log_leaves l JOIN records r ON r.id = l.record_id WHERE l.log_id = ? AND l.leaf_index = ?'),
       unsequenced: db.prepare('SELECT arrival, id, leaf_hash FROM records WHERE log_id = ? AND leaf_index IS NULL ORDER BY arrival LIMIT ?'),
       countUnsequenced: db.prepare('SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM records WHERE log_id = ? AND leaf_index IS NULL'),
@@ -184,6 +185,12 @@ export class SqliteStore implements Store {
       const msg = (e as Error).message;
       if (msg.includes('UNIQUE constraint failed: records.id')) throw new StoreConflictError('id', `record ${rec.id} was already accepted`);
       if (msg.includes('UNIQUE constraint failed: records.signature')) throw new StoreConflictError('signature', 'this signature was already used by an accepted record');
+      if (msg.includes('UNIQUE constraint failed: records.subject') && rec.subject !== null) {
+        const existing = this.stmts.batchBySubject.get(rec.subject) as { id: string } | undefined;
+        // The same batch again is a replay of its id, not a second batch under its GTIN and lot.
+        if (existing?.id === rec.id) throw new StoreConflictError('id', `record ${rec.id} was already accepted`);
+        throw new StoreConflictError('subject', `batch subject ${rec.subject} is already registered as ${existing?.id ?? '?'}`, rec.subject, existing?.id);
+      }
       throw e;
     }
   }

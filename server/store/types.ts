@@ -141,12 +141,18 @@ export interface StoredLogEntry {
   subject: string | null;
 }
 
-/** Thrown when a record's id or signature was already accepted. */
+/**
+ * Thrown when a record's id or signature was already accepted, or (what 'subject') a batch's subject, its
+ * Digital Link key `{GTIN-14}/{lot}`, is already registered: then `subject` is that key and `existingId`
+ * the batch registered under it.
+ */
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
   constructor(
-    readonly what: 'id' | 'signature',
+    readonly what: 'id' | 'signature' | 'subject',
     message: string,
+    readonly subject?: string,
+    readonly existingId?: string,
   ) {
     super(message);
   }

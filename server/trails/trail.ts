@@ -12,7 +12,7 @@ import { Appender } from '../ledger/appender';
 import { InvariantError } from '../ledger/errors';
 import { ProofError, equalBytes, fromHex, leafHash, toHex, verifyInclusion, type Hash } from '../ledger/rfc6962';
 import { LogTree, type NodeId, type NodeReader } from '../ledger/tree';
-import { GENESIS_PREV_HASH, SHARE_STEP_TYPES, instantToSeconds, publicFieldNames, type RecordType, type ShareStep } from '../records';
+import { GENESIS_PREV_HASH, SHARE_STEP_TYPES, instantToSeconds, isInNamespace, publicFieldNames, type RecordType, type ShareStep } from '../records';
 import type { LogId, ParticipantKey, Store, StoredRecord } from '../store/types';
 import type { Params } from '../verification/messages';
 import { trailMessageText as messageText, type TrailMessageCode } from '../verification/trail-messages';
@@ -633,7 +633,9 @@ function signerOfEntry(text: string): string | null {
  * was valid at the earliest and the latest instant it signed. A key's validity is an interval
  * (inside its window, before its and its department's revocation), so it held at every instant
  * between: the same answer as asking the chain for every entry, with two reads per key. Entries
- * the mirror doubts, and keys the chain does not confirm, are asked about one by one.
+ * the mirror doubts, and keys the chain does not confirm, are asked about one by one. Every record
+ * signed by the department's keys must also have its id in the department's namespace (`{its code on
+ * chain}-…`, DESIGN.md "Trust model").
  */
 async function keyProblems(ctx: VerifyContext): Promise<{ said: TrailSaid; entry: { seq: number; recordId: string } } | null> {
   const { deps, departmentId, entries } = ctx;
@@ -653,6 +655,7 @@ async function keyProblems(ctx: VerifyContext): Promise<{ said: TrailSaid; entry
   const note = (entry: CheckedEntry, what: TrailSaid) => {
     if (!first || entry.seq < first.entry.seq) first = { said: what, entry };
   };
+  let registered: { name: string; code: string } | null | undefined;
   for (const [signer, signed] of bySigner) {
     const owner = await deps.reader.participantOf(signer);
     if (owner !== departmentId) {
@@ -660,6 +663,9 @@ async function keyProblems(ctx: VerifyContext): Promise<{ said: TrailSaid; entry
       note(e, owner ? said('trailSignerOtherParticipant', { ...recordParams(e), signer, owner }) : said('trailSignerUnknown', { ...recordParams(e), signer }));
       continue;
     }
+    registered ??= await deps.reader.participant(departmentId);
+    const outside = registered ? signed.find((e) => !isInNamespace(e.recordId, registered!.code)) : undefined;
+    if (outside && registered) note(outside, said('trailRecordIdOutsideNamespace', { ...recordParams(outside), name: registered.name, code: registered.code }));
     const key = mirrorKeys.get(signer);
     const looksValid = (at: number) => !!key && key.validFrom <= at && at <= key.validTo && (key.revokedAt === null || at < key.revokedAt) && (departmentRevokedAt === null || at < departmentRevokedAt);
     const fine = signed.filter((e) => looksValid(e.at!));

@@ -14,6 +14,7 @@ export const STEP_TITLES = {
   checkTrustRoot: { zh: '核对信任根', en: 'Check the trust root' },
   checkFieldDisclosures: { zh: '核对公开字段', en: 'Check the disclosed fields' },
   checkSigner: { zh: '核对签名者', en: 'Check the signer' },
+  checkRecordId: { zh: '核对记录编号归属', en: "Check the record id's namespace" },
   checkProductOwner: { zh: '核对商品条码归属', en: 'Check who owns the GTIN' },
   computeLeafHash: { zh: '计算记录哈希', en: 'Compute the record hash' },
   checkInclusion: { zh: '核对日志包含证明', en: 'Check the log inclusion proof' },
@@ -123,6 +124,13 @@ export const MESSAGES = {
   signerRegistered: { zh: (p) => `由 ${s(p.signer)} 签名，该密钥在 ${s(p.at)} 是已登记的${role(p, 'zh')}密钥。`, en: (p) => `Signed by ${s(p.signer)}, a ${role(p, 'en')} key valid at ${s(p.at)}.` },
   signerOperator: { zh: (p) => `由生产者通过平台运营方 ${s(p.signer)} 登记。`, en: (p) => `Registered by its producer through the operator ${s(p.signer)}.` },
   signatureNoChain: { zh: (p) => `签名有效，签名者 ${s(p.signer)}；未连接区块链节点，未核对其登记。`, en: (p) => `The signature is valid, by ${s(p.signer)}; its registration was not read (no chain endpoint).` },
+  // checkRecordId
+  recordIdInNamespace: { zh: (p) => `记录编号 ${s(p.id)} 属于 ${s(p.name)}（${s(p.code)}）的编号空间。`, en: (p) => `Record id ${s(p.id)} is in the namespace of ${s(p.name)} (${s(p.code)}).` },
+  recordIdOutsideNamespace: {
+    zh: (p) => `记录编号 ${s(p.id)} 不属于 ${s(p.name)}（${s(p.code)}）的编号空间：其编号应以“${s(p.code)}-”开头。`,
+    en: (p) => `Record id ${s(p.id)} is not in the namespace of ${s(p.name)} (${s(p.code)}).`,
+  },
+  recordIdProducerNotDisclosed: { zh: (p) => `批次 ${s(p.id)} 未公开其生产者，无法核对编号归属。`, en: (p) => `Batch ${s(p.id)} does not disclose its producer, so its id's namespace cannot be checked.` },
   // checkProductOwner
   notABatch: { zh: () => '不是批次记录，不适用。', en: () => 'Not a batch: does not apply.' },
   noGtin: { zh: () => '此批次没有商品条码（GTIN），标签直接链接到记录本身，无需核对条码归属。', en: () => 'The batch has no GTIN (its label links to the record itself), so there is no GTIN owner to check.' },

@@ -157,6 +157,11 @@ export const TRAIL_MESSAGES = {
     zh: (p) => `${trailRecord(p, 'zh')}于 ${s(p.at)} 由 ${s(p.signer)} 签名，该密钥当时不是此部门的有效密钥${trailKeyProblem(p, 'zh')}。`,
     en: (p) => `${trailRecord(p, 'en')} was signed at ${s(p.at)} by ${s(p.signer)}, which was not a valid key of this department then${trailKeyProblem(p, 'en')}.`,
   },
+  trailRecordIdOutsideNamespace: {
+    zh: (p) => `${trailRecord(p, 'zh')}的编号不属于 ${s(p.name)}（${s(p.code)}）的编号空间：其编号应以“${s(p.code)}-”开头。`,
+    // The name is Chinese: English trail sentences carry codes, not names.
+    en: (p) => `${trailRecord(p, 'en')}: its id is not in the namespace of this department (${s(p.code)}); the ids of its records start with "${s(p.code)}-".`,
+  },
   trailSignaturesOk: {
     zh: (p) => `全部 ${s(p.entries)} 个签名恢复出 ${s(p.keys)} 个密钥，均在链上登记为此部门的密钥，且在每条记录签名时有效。`,
     en: (p) => `All ${s(p.entries)} signatures recover to ${s(p.keys)} key${Number(p.keys) === 1 ? '' : 's'} registered on chain for this department and valid when each record was signed.`,

@@ -9,7 +9,7 @@ import { verifyDisclosures } from '../records/disclosure';
 import { instantToSeconds, recoverSigner, requiredSignedFields, typedDataFor, type SignedView } from '../records/eip712';
 import { isRecordError } from '../records/errors';
 import type { LogEntry } from '../records/log-entry';
-import { RECORD_ROUTING, revocationReasonOf, type RecordType } from '../records/record-types';
+import { isInNamespace, RECORD_ROUTING, revocationReasonOf, type RecordType } from '../records/record-types';
 import { secondsToInstant } from '../records/time';
 import { classify, type Classification } from '../standards/classify';
 import { BundleReadError, readBundle, type ProofBundle } from './bundle';
@@ -22,6 +22,7 @@ export const STEPS = [
   'checkTrustRoot',
   'checkFieldDisclosures',
   'checkSigner',
+  'checkRecordId',
   'checkProductOwner',
   'computeLeafHash',
   'checkInclusion',
@@ -33,7 +34,7 @@ export const STEPS = [
 export type StepName = (typeof STEPS)[number];
 
 /** Steps that read the chain: skipped without an endpoint. */
-const CHAIN_STEPS: ReadonlySet<StepName> = new Set(['checkProductOwner', 'checkCheckpointOnChain', 'checkLabIdentity', 'checkNotRevoked']);
+const CHAIN_STEPS: ReadonlySet<StepName> = new Set(['checkRecordId', 'checkProductOwner', 'checkCheckpointOnChain', 'checkLabIdentity', 'checkNotRevoked']);
 
 export type StepStatus = 'passed' | 'failed' | 'pending' | 'skipped';
 export type Verdict = 'valid' | 'invalid' | 'pending' | 'revoked';
@@ -191,6 +192,29 @@ const STEP_FNS: Record<Exclude<StepName, 'parseBundle'>, Step> = {
     if (await read(ctx.opts.chain.isValidSigner(recovered, role, instantToSeconds(at)))) return { code: 'signerRegistered', params: { signer: recovered, role, at } };
     if (ctx.type === 'Batch' && (await read(ctx.opts.chain.isAnchorer(recovered)))) return { code: 'signerOperator', params: { signer: recovered } };
     return fail('checkSigner', 'signerNotRegistered', { signer: recovered, role, at });
+  },
+
+  /**
+   * A record's id is in the namespace of the participant that submitted it (`{code}-{local}`): a batch in
+   * its disclosed producer's USCC (the operator attests it; no chain needed), any other record in the code
+   * of the participant owning its signing key (read from the chain).
+   */
+  async checkRecordId(ctx): Promise<Outcome> {
+    const id = ctx.bundle.record.id;
+    if (ctx.type === 'Batch') {
+      const producer = ctx.fields.producer as { uscc?: unknown; name?: unknown } | undefined;
+      if (!producer || typeof producer.uscc !== 'string') return fail('checkRecordId', 'recordIdProducerNotDisclosed', { id });
+      const name = typeof producer.name === 'string' ? producer.name : producer.uscc;
+      if (!isInNamespace(id, producer.uscc)) return fail('checkRecordId', 'recordIdOutsideNamespace', { id, name, code: producer.uscc });
+      return { code: 'recordIdInNamespace', params: { id, name, code: producer.uscc } };
+    }
+    const reader = chainOf(ctx, 'checkRecordId');
+    const signer = ctx.entry.signer;
+    const pid = await read(reader.participantOf(signer));
+    const participant = pid === null ? null : await read(reader.participant(pid));
+    if (participant === null) return fail('checkRecordId', 'labSignerUnknown', { signer });
+    if (!isInNamespace(id, participant.code)) return fail('checkRecordId', 'recordIdOutsideNamespace', { id, name: participant.name, code: participant.code });
+    return { code: 'recordIdInNamespace', params: { id, name: participant.name, code: participant.code } };
   },
 
   /**

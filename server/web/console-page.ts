@@ -61,7 +61,7 @@ ${field('csv', 'CSV 文件', 'CSV file', '<input id="csv" type="file" accept=".c
 <section class="card console">
 <h2>我的批次 <span lang="en">My batches</span></h2>
 <button class="btn" type="button" id="refresh">刷新 Refresh</button>
-<table><thead><tr><th></th><th>批号 Lot</th><th>状态 Status</th><th>二维码 QR</th></tr></thead><tbody id="batches"></tbody></table>
+<table><thead><tr><th></th><th>批号 Lot</th><th>编号 Id</th><th>状态 Status</th><th>二维码 QR</th></tr></thead><tbody id="batches"></tbody></table>
 <p><a class="btn" id="labels" href="#" target="_blank" rel="noopener">打印标签 Label sheet (PDF)</a></p>
 </section>
 

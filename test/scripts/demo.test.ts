@@ -12,11 +12,16 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { freePort } from '../../server/chain/anvil';
+import { namespacedId } from '../../server/records';
+import { DEMO_SHARES, DEPARTMENTS } from '../../scripts/demo-trails';
 import { tempDir } from '../support/system';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TS_NODE = [require.resolve('ts-node/dist/bin.js'), '--transpile-only'];
 const CHROMIUM = '/usr/bin/chromium';
+/** Record ids are namespaced by their signer: the alert share's request is 卫生健康委员会's, the report the demo lab's (CMA 202727050123). */
+const ALERT_REQUEST_ID = namespacedId(DEPARTMENTS[2].uscc, DEMO_SHARES.alert.request);
+const TEA_REPORT_ID = namespacedId('202727050123', 'RPT-DEMO-ZY-TEA-001');
 
 interface Run {
   code: number | null;
@@ -114,7 +119,7 @@ describe('scripts/demo end to end: npm start, npm run demo, CLI verify, consumer
     expect(res.status).to.equal(200);
     const alerts = (await res.json()) as { items: { kind: string; recordIds: string[] }[] };
     expect(alerts.items.length).to.be.greaterThan(0);
-    expect(alerts.items.find((a) => a.kind === 'conditional-without-legal-basis')?.recordIds).to.include('DEMO-SHARE-2-REQ');
+    expect(alerts.items.find((a) => a.kind === 'conditional-without-legal-basis')?.recordIds).to.include(ALERT_REQUEST_ID);
     expect(demo.stdout).to.contain(`${base}/audit`).and.to.contain('raises an alert');
   });
 
@@ -128,7 +133,7 @@ describe('scripts/demo end to end: npm start, npm run demo, CLI verify, consumer
   });
 
   it('When a report bundle is verified with the CLI against the chain, Then it exits 0; with one disclosed value changed, exit 1 naming checkFieldDisclosures', async () => {
-    const bundle = (await (await fetch(`${base}/api/v1/records/RPT-DEMO-ZY-TEA-001/bundle`)).json()) as { record: { disclosures: { name: string; value: unknown }[] } };
+    const bundle = (await (await fetch(`${base}/api/v1/records/${TEA_REPORT_ID}/bundle`)).json()) as { record: { disclosures: { name: string; value: unknown }[] } };
     const good = path.join(dataDir, 'bundle.json');
     fs.writeFileSync(good, JSON.stringify(bundle));
     const ok = await run([path.join(ROOT, 'scripts/traceledger.js'), 'verify', good, '--rpc', `http://127.0.0.1:${chainPort}`], {});

@@ -36,7 +36,7 @@ let counter = 0;
 /** Submits a batch (GTIN 06901234567892, a fresh lot, no listed reports unless overridden). */
 export async function submitBatch(f: ConsumerFixture, overrides: Partial<BatchInput> = {}): Promise<{ id: string; lot: string; leafHash: string }> {
   counter++;
-  const id = `B-${Date.now()}-${counter}`;
+  const id = `${USCC.producer}-B-${Date.now()}-${counter}`;
   const lot = `ZY${Date.now() % 1_000_000}-${counter}`;
   const ack = await f.sys.ingest.submitBatchForProducer(f.producerId, batchInput({ id, lot, issuedAt: now(), reportIds: [], ...overrides }));
   return { id: ack.id, lot: overrides.lot ?? lot, leafHash: ack.leafHash };

@@ -21,14 +21,17 @@ export interface SignOptions {
 
 let counter = 0;
 /**
- * A lab-signed report submission, as the lab's tooling produces it: issued now, naming the lab
- * registered for `key` (name, CMA number and validity; the fixture's lab for a key of no lab).
+ * A lab-signed report submission, as the lab's tooling produces it: issued now, its id in the lab's
+ * namespace (`{CMA}-RPT-…`), naming the lab registered for `key` (name, CMA number and validity; the
+ * fixture's lab for a key of no lab).
  * `overrides` replace fields, `lab` included.
  */
 export async function signedReport(sys: System, key: Wallet, overrides: Partial<SeleniumTestReportInput> = {}, opts: SignOptions = {}) {
   counter++;
-  const base = reportInput({ id: `RPT-${Date.now()}-${counter}`, reportNumber: `AKSE-2026-${counter}`, issuedAt: issuedNow() });
   const registered = await registeredLabOf(sys, key);
+  // The id is in the lab's namespace: its CMA number, then "-".
+  const cma = registered?.cmaNumber ?? reportInput().lab.cmaNumber;
+  const base = reportInput({ id: `${cma}-RPT-${Date.now()}-${counter}`, reportNumber: `AKSE-2026-${counter}`, issuedAt: issuedNow() });
   const record = parseRecord('SeleniumTestReport', { ...base, lab: { ...base.lab, ...registered }, ...overrides });
   const present = fieldNamesOf('SeleniumTestReport').filter((n) => n in record);
   const { root, salts } = commitRecord(record, opts.salts?.(present));

@@ -3,6 +3,7 @@ import { Wallet, hexlify, randomBytes } from 'ethers';
 import {
   GENESIS_PREV_HASH,
   canonicalString,
+  recordIdNamespace,
   commitRecord,
   createLogEntry,
   logEntryLeafHash,
@@ -83,9 +84,18 @@ export class Department {
     return { departmentId: this.id, seq: this.seq + 1, prevHash: this.prevHash };
   }
 
-  /** Signs and submits `input` (which must carry this department's next seq and prevHash), advancing the sequence on acceptance. */
+  /** `local` in this department's namespace: `{USCC}-{local}` (an id that already names a namespace is kept). */
+  idOf(local: string): string {
+    return recordIdNamespace(local) === null ? `${this.uscc}-${local}` : local;
+  }
+
+  /**
+   * Signs and submits `input` (which must carry this department's next seq and prevHash), advancing the
+   * sequence on acceptance. Its id is placed in this department's namespace ({@link idOf}) first.
+   */
   async submit(input: Record<string, unknown>): Promise<Acceptance> {
-    const ack = await this.sys.ingest.submitSigned(await signedShareStep(this.sys, this.key, input));
+    const id = typeof input.id === 'string' ? this.idOf(input.id) : input.id;
+    const ack = await this.sys.ingest.submitSigned(await signedShareStep(this.sys, this.key, { ...input, id }));
     this.seq = Number(input.seq);
     this.prevHash = ack.leafHash;
     return ack;

@@ -31,7 +31,7 @@ export function registerKeys(program: Command, _run: CliRun): void {
     .summary("sign a selenium test report with a lab's key file, ready for POST /api/v1/reports")
     .description(
       [
-        'Validates a SeleniumTestReport (JSON: the record\'s fields), commits it with fresh salts and signs its EIP-712 message with the lab\'s key. Writes { type, record, salts, signature }, the body of POST /api/v1/reports. An absent "issuedAt" is set to now; an absent "id" gets a new ULID. The chain binding comes from --deployment, or from --chain-id and --contract.',
+        'Validates a SeleniumTestReport (JSON: the record\'s fields), commits it with fresh salts and signs its EIP-712 message with the lab\'s key. Writes { type, record, salts, signature }, the body of POST /api/v1/reports. An absent "issuedAt" is set to now; an absent "id" gets a new ULID in the lab\'s namespace ("{its CMA number}-{ULID}": record ids are namespaced by their signer). The chain binding comes from --deployment, or from --chain-id and --contract.',
       ].join('\n\n'),
     )
     .argument('<report>', 'the report JSON file, or - for standard input')
@@ -42,15 +42,17 @@ export function registerKeys(program: Command, _run: CliRun): void {
     .option('--out <file>', 'where to write the signed submission (default: standard output)')
     .action(async (file: string, opts: SignOpts) => {
       const { walletFromKey } = await import('../../chain/keys');
-      const { commitRecord, parseRecord, signRecord } = await import('../../records');
+      const { commitRecord, namespacedId, parseRecord, signRecord } = await import('../../records');
       const { newUlid } = await import('../../service/csv-import');
       const binding = await bindingOf(opts);
       const input = readJsonFile(file);
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw unusable(`${file} must hold a JSON object: the report's fields`);
       const fields = input as Record<string, unknown>;
+      // Record ids are namespaced by their signer: a new id is `{the lab's CMA number}-{ULID}`.
+      const cma = (fields.lab as { cmaNumber?: unknown } | undefined)?.cmaNumber;
       const filled = {
         ...fields,
-        id: fields.id ?? newUlid(),
+        id: fields.id ?? (typeof cma === 'string' ? namespacedId(cma, newUlid()) : newUlid()),
         issuedAt: fields.issuedAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       };
       const record = parseRecord('SeleniumTestReport', filled);

@@ -103,7 +103,7 @@ function registerShare(program: Command, run: CliRun): void {
     .description(
       [
         'Validates a share step (JSON: the record\'s fields, with "step": request, reply, delivery or receipt), commits it with fresh salts and signs its EIP-712 message with the department\'s key. Writes { type, record, salts, signature }, the body of POST /api/v1/shares.',
-        'The signing department is the requesting one for a request or receipt, the providing one for a reply or delivery; an absent "departmentId" is set to its id. An absent "id" gets a new ULID, an absent "issuedAt" is now. With --server, an absent "seq" and "prevHash" come from the department\'s head on the server (GET /api/v1/departments/{id}/head), and the chain binding from GET /api/v1/chain; otherwise give them in the file, and the binding with --deployment, or --chain-id and --contract.',
+        'The signing department is the requesting one for a request or receipt, the providing one for a reply or delivery; an absent "departmentId" is set to its id. An absent "id" gets a new ULID in the signing department\'s namespace ("{its USCC}-{ULID}": record ids are namespaced by their signer), an absent "issuedAt" is now. With --server, an absent "seq" and "prevHash" come from the department\'s head on the server (GET /api/v1/departments/{id}/head), and the chain binding from GET /api/v1/chain; otherwise give them in the file, and the binding with --deployment, or --chain-id and --contract.',
         'Exit codes: 0 signed; 1 the step is invalid (its problems are listed); 2 an unreadable file or key, an unreachable server.',
       ].join('\n\n'),
     )
@@ -140,7 +140,7 @@ function registerShare(program: Command, run: CliRun): void {
 
 async function signShare(file: string, opts: ShareSignOpts): Promise<void> {
   const { walletFromKey } = await import('../../chain/keys');
-  const { commitRecord, parseShareRecord, signRecord } = await import('../../records');
+  const { commitRecord, namespacedId, parseShareRecord, signRecord } = await import('../../records');
   const { newUlid } = await import('../../service/csv-import');
   const { departmentIdOf } = await import('../../trails/lifecycle');
 
@@ -172,7 +172,8 @@ async function signShare(file: string, opts: ShareSignOpts): Promise<void> {
     if (fields.seq === undefined || fields.prevHash === undefined) throw unusable('give "seq" and "prevHash" in the step, or --server to take them from the department\'s head');
     binding = await bindingOf(opts);
   }
-  fields.id ??= newUlid();
+  // Record ids are namespaced by their signer: a new id is `{the signing department's USCC}-{ULID}`.
+  fields.id ??= typeof uscc === 'string' ? namespacedId(uscc, newUlid()) : newUlid();
   fields.issuedAt ??= instantNow();
 
   const { type, record } = parseShareRecord(fields);

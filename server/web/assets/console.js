@@ -147,6 +147,8 @@
         cell(tr, box);
         var lot = (b.fields && b.fields.lot) || b.id;
         cell(tr, b.links && b.links.scan ? link(b.links.scan, lot) : document.createTextNode(lot));
+        // The full id: the server places every batch id in the producer's namespace ({USCC}-{id}).
+        cell(tr, document.createTextNode(b.id));
         cell(tr, document.createTextNode(b.revocation ? '已撤销 revoked' : b.status === 'anchored' ? '已上链 anchored' : '待上链 pending'));
         var qr = document.createElement('span');
         qr.appendChild(link(API + '/batches/' + encodeURIComponent(b.id) + '/qr.png', 'PNG'));

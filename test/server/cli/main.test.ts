@@ -8,7 +8,7 @@ import { Wallet } from 'ethers';
 import { ANVIL_DEV_KEYS, freePort } from '../../../server/chain/anvil';
 import { createApp } from '../../../server/http/app';
 import { createContext } from '../../../server/http/context';
-import { usccCheckCharacter } from '../../../server/records';
+import { namespacedId, usccCheckCharacter } from '../../../server/records';
 import { buildBundle } from '../../../server/service/bundles';
 import type { System } from '../../../server/system';
 import type { ProofBundle } from '../../../server/verification/bundle';
@@ -180,7 +180,7 @@ describe('server/cli: the traceledger command (spawned, against a real anvil nod
       expect(r.code, show(r)).to.equal(0);
 
       const signed = JSON.parse(fs.readFileSync(out, 'utf8')) as { type: 'SeleniumTestReport'; record: { id: string; issuedAt: string }; salts: Record<string, string>; signature: string };
-      expect(signed.record.id).to.match(/^[0-9A-Z]{26}$/);
+      expect(signed.record.id, 'a new ULID in the lab\'s namespace').to.match(/^202727050199-[0-9A-Z]{26}$/);
       const ack = await sys.ingest.submitSigned(signed);
       expect(ack).to.include({ status: 'accepted', signer: address.toLowerCase(), id: signed.record.id });
     });
@@ -270,16 +270,17 @@ describe('server/cli: the traceledger command (spawned, against a real anvil nod
       const report = JSON.parse(r.stdout) as { committed: boolean; accepted: { id: string }[] };
       expect(report.committed).to.equal(true);
       expect(report.accepted).to.have.length(20);
-      expect(await sys.store.getRecord('AK-HY-2025-006')).to.not.equal(undefined);
+      expect(await sys.store.getRecord(namespacedId(USCC.producer, 'AK-HY-2025-006')), "placed in the producer's namespace").to.not.equal(undefined);
 
       const again = await cli(['import', SAMPLE, '--server', url, '--token-file', tokenFile, '--partial', '--chunk', '7']);
       expect(again.code, show(again)).to.equal(1);
-      expect(again.stdout).to.contain('Nothing was imported: 20 of 20 rows were refused').and.to.match(/line 21\s+id: record AK-HY-2025-006 was already accepted/);
+      expect(again.stdout).to.contain('Nothing was imported: 20 of 20 rows were refused').and.to.match(new RegExp(`line 21\\s+id: record ${USCC.producer}-AK-HY-2025-006 was already accepted`));
     });
 
     it('When labels are printed from the data folder, Then a PDF of the batches is written', async () => {
       const out = path.join(dir, 'labels.pdf');
-      const r = await cli(['labels', '--ids', 'AK-ZY-2025-001,AK-PL-2025-001,AK-HY-2025-001', '--data-dir', sys.config.DATA_DIR, '--base-url', 'trace.ankang.example.cn', '--out', out]);
+      const ids = ['AK-ZY-2025-001', 'AK-PL-2025-001', 'AK-HY-2025-001'].map((id) => namespacedId(USCC.producer, id));
+      const r = await cli(['labels', '--ids', ids.join(','), '--data-dir', sys.config.DATA_DIR, '--base-url', 'trace.ankang.example.cn', '--out', out]);
       expect(r.code, show(r)).to.equal(0);
       expect(fs.readFileSync(out).subarray(0, 5).toString('ascii')).to.equal('%PDF-');
     });

@@ -10,7 +10,8 @@ import { createContext } from '../../../server/http/context';
 import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
 import { bootTestSystem, eventually, tempDir } from '../../support/system';
-import { isoAt, isoNow, registerDepartment, type Department } from '../../support/trails';
+import { namespacedId } from '../../../server/records';
+import { departmentUscc, isoAt, isoNow, registerDepartment, type Department } from '../../support/trails';
 
 const ROOT = path.join(__dirname, '../../..');
 const BIN = path.join(ROOT, 'scripts/traceledger.js');
@@ -38,6 +39,11 @@ function cli(args: string[], input = ''): Promise<CliResult> {
 
 const show = (r: CliResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 const sha256Hex = (b: Buffer) => `0x${createHash('sha256').update(b).digest('hex')}`;
+
+/** The share's ids, each in the namespace of the department that signs it (the request the market regulator's, the reply and delivery the agriculture bureau's). */
+const REQ = namespacedId(departmentUscc(1), 'req-cli-1');
+const REP = namespacedId(departmentUscc(2), 'rep-cli-1');
+const DEL = namespacedId(departmentUscc(2), 'del-cli-1');
 
 describe('server/cli data-sharing commands (spawned, against a real anvil node and server)', function () {
   this.timeout(300_000);
@@ -109,7 +115,7 @@ describe('server/cli data-sharing commands (spawned, against a real anvil node a
         marketKey,
         {
           step: 'request',
-          id: 'req-cli-1',
+          id: REQ,
           requestingDepartment: market.ref,
           providingDepartment: agriculture.ref,
           catalogueItem: { id: 'AK-NY-0042', version: '2025.1' },
@@ -127,24 +133,24 @@ describe('server/cli data-sharing commands (spawned, against a real anvil node a
         },
         receiptFile,
       );
-      expect(sign.stderr).to.contain(`signed ShareRequest req-cli-1 (seq 1 of department ${market.id})`);
+      expect(sign.stderr).to.contain(`signed ShareRequest ${REQ} (seq 1 of department ${market.id})`);
       const body = JSON.parse(fs.readFileSync(signed, 'utf8'));
       expect(body.record).to.include({ departmentId: market.id, seq: 1, prevHash: `0x${'0'.repeat(64)}` });
       expect(fs.statSync(signed).mode & 0o777).to.equal(0o600);
 
       expect(submit.code, show(submit)).to.equal(0);
       const printed = JSON.parse(submit.stdout);
-      expect(printed).to.include({ format: 'traceledger-receipt-v1', recordId: 'req-cli-1', logId: 'data-sharing' });
+      expect(printed).to.include({ format: 'traceledger-receipt-v1', recordId: REQ, logId: 'data-sharing' });
       expect(JSON.parse(fs.readFileSync(receiptFile, 'utf8'))).to.deep.equal(printed);
-      expect(submit.stderr).to.contain('accepted ShareRequest req-cli-1');
+      expect(submit.stderr).to.contain(`accepted ShareRequest ${REQ}`);
     });
 
     it('When the reply and a delivery with the hash of a file are signed by the provider, Then both are accepted', async () => {
       const now = Math.floor(Date.now() / 1000);
       const reply = await signAndSubmit('reply', agricultureKey, {
         step: 'reply',
-        id: 'rep-cli-1',
-        requestId: 'req-cli-1',
+        id: REP,
+        requestId: REQ,
         requestingDepartment: market.ref,
         providingDepartment: agriculture.ref,
         catalogueItem: { id: 'AK-NY-0042', version: '2025.1' },
@@ -158,9 +164,9 @@ describe('server/cli data-sharing commands (spawned, against a real anvil node a
       expect(reply.submit.code, show(reply.submit)).to.equal(0);
       const delivery = await signAndSubmit('delivery', agricultureKey, {
         step: 'delivery',
-        id: 'del-cli-1',
-        requestId: 'req-cli-1',
-        replyId: 'rep-cli-1',
+        id: DEL,
+        requestId: REQ,
+        replyId: REP,
         requestingDepartment: market.ref,
         providingDepartment: agriculture.ref,
         catalogueItem: { id: 'AK-NY-0042', version: '2025.1' },
@@ -176,7 +182,7 @@ describe('server/cli data-sharing commands (spawned, against a real anvil node a
     it('When a signed step is submitted again, Then exit 1 naming the replay', async () => {
       const r = await cli(['share', 'submit', path.join(dir, 'request.signed.json'), '--server', url]);
       expect(r.code, show(r)).to.equal(1);
-      expect(r.stderr).to.contain('replay').and.to.contain('req-cli-1');
+      expect(r.stderr).to.contain('replay').and.to.contain(REQ);
     });
 
     it('When a step is signed offline without seq and prevHash, Then exit 2 asking for them or --server', async () => {
@@ -230,7 +236,7 @@ describe('server/cli data-sharing commands (spawned, against a real anvil node a
 
   describe('dataset check', () => {
     it('When the delivered file is checked through the server, Then MATCH and exit 0', async () => {
-      const r = await cli(['dataset', 'check', dataset, '--delivery', 'del-cli-1', '--rows', String(rows), '--server', url, '--admin-token-file', adminTokenFile]);
+      const r = await cli(['dataset', 'check', dataset, '--delivery', DEL, '--rows', String(rows), '--server', url, '--admin-token-file', adminTokenFile]);
       expect(r.code, show(r)).to.equal(0);
       expect(r.stdout).to.match(/^MATCH: /m);
     });
@@ -238,19 +244,19 @@ describe('server/cli data-sharing commands (spawned, against a real anvil node a
     it('When another file is checked, through the server or in the data folder, Then MISMATCH and exit 1', async () => {
       const other = path.join(dir, 'altered.csv');
       fs.writeFileSync(other, fs.readFileSync(dataset, 'utf8').replace('平利县', '白河县'));
-      const r = await cli(['dataset', 'check', other, '--delivery', 'del-cli-1', '--server', url, '--admin-token-file', adminTokenFile]);
+      const r = await cli(['dataset', 'check', other, '--delivery', DEL, '--server', url, '--admin-token-file', adminTokenFile]);
       expect(r.code, show(r)).to.equal(1);
       expect(r.stdout).to.match(/^MISMATCH: /m).and.to.contain('not the one the delivery recorded');
 
-      const local = await cli(['dataset', 'check', other, '--delivery', 'del-cli-1', '--data-dir', sys.config.DATA_DIR]);
+      const local = await cli(['dataset', 'check', other, '--delivery', DEL, '--data-dir', sys.config.DATA_DIR]);
       expect(local.code, show(local)).to.equal(1);
-      const same = await cli(['dataset', 'check', dataset, '--delivery', 'del-cli-1', '--data-dir', sys.config.DATA_DIR, '--json']);
+      const same = await cli(['dataset', 'check', dataset, '--delivery', DEL, '--data-dir', sys.config.DATA_DIR, '--json']);
       expect(same.code, show(same)).to.equal(0);
-      expect(JSON.parse(same.stdout)).to.include({ match: true, deliveryId: 'del-cli-1' });
+      expect(JSON.parse(same.stdout)).to.include({ match: true, deliveryId: DEL });
     });
 
     it('When the token is missing or the delivery unknown, Then exit 2', async () => {
-      const noToken = await cli(['dataset', 'check', dataset, '--delivery', 'del-cli-1', '--server', url]);
+      const noToken = await cli(['dataset', 'check', dataset, '--delivery', DEL, '--server', url]);
       expect(noToken.code, show(noToken)).to.equal(2);
       const unknown = await cli(['dataset', 'check', dataset, '--delivery', 'del-nowhere', '--server', url, '--admin-token-file', adminTokenFile]);
       expect(unknown.code, show(unknown)).to.equal(2);
@@ -271,7 +277,7 @@ describe('server/cli data-sharing commands (spawned, against a real anvil node a
 
     it('When a stored entry is altered, Then the monitor names the divergence and exits 1', async () => {
       const db = (sys.store as SqliteStore).db;
-      const row = db.prepare("SELECT id, entry FROM records WHERE id = 'req-cli-1'").get() as { id: string; entry: string };
+      const row = db.prepare('SELECT id, entry FROM records WHERE id = ?').get(REQ) as { id: string; entry: string };
       try {
         db.prepare('UPDATE records SET entry = ? WHERE id = ?').run(row.entry.replace('"v":1', '"v":1 '), row.id);
         const r = await cli(['monitor', '--rpc', sys.rpcUrl, '--data-dir', sys.config.DATA_DIR]);

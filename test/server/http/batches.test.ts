@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { batchInputNow, issuedNow, USCC } from '../records/fixtures';
+import { namespacedId } from '../../../server/records';
+import { batchInputNow, freshLot, issuedNow, USCC } from '../records/fixtures';
 import { gs1CheckDigit } from '../../../server/records/identifiers';
 import { FIXTURE_PRODUCT_KEYS, eventually } from '../../support/system';
 import { admin, bearer, bootTestApp, expectError, producerWithToken, uscc, type TestApp } from './helpers';
@@ -10,7 +11,17 @@ import { admin, bearer, bootTestApp, expectError, producerWithToken, uscc, type 
 const SAMPLE_CSV = fs.readFileSync(path.join(__dirname, '../../../scripts/samples/batches.csv'), 'utf8');
 
 let seq = 0;
+/** A batch id as a producer chooses it (no namespace): the server places it in the producer's. */
 const nextId = () => `BATCH-HTTP-${Date.now()}-${++seq}`;
+/** Where the server places a producer's chosen id: `{its USCC}-{id}`. */
+const placed = (id: string, code: string = USCC.producer) => namespacedId(code, id);
+/** The sample CSV's first data row with another id and a fresh lot (GTIN + lot names one batch). */
+const sampleRow = (row: string, id: string) => {
+  const cells = row.split(',');
+  cells[0] = id;
+  cells[2] = freshLot();
+  return cells.join(',');
+};
 
 describe('server/http batches (real anvil node)', function () {
   this.timeout(120_000);
@@ -26,9 +37,10 @@ describe('server/http batches (real anvil node)', function () {
   after(async () => t?.sys.stop());
 
   describe('POST /api/v1/batches', () => {
-    it("When a producer submits a valid batch with its token, Then it answers 201 with the acceptance and the batch's location", async () => {
-      const id = nextId();
-      const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id }));
+    it("When a producer submits a valid batch with its token, Then it answers 201 with the acceptance, the id placed in the producer's namespace, and the batch's location", async () => {
+      const chosen = nextId();
+      const id = placed(chosen);
+      const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id: chosen }));
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       expect(res.body).to.include({ id, type: 'Batch', logId: 'products', status: 'accepted' });
       expect(res.body.leafHash).to.match(/^0x[0-9a-f]{64}$/);
@@ -96,14 +108,16 @@ describe('server/http batches (real anvil node)', function () {
 
   describe('GET /api/v1/batches/:id', () => {
     it('When a batch is read, Then it shows its public fields only, its label URL, and turns from pending to anchored with the checkpoint', async () => {
-      const id = nextId();
-      await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id }));
+      const lot = freshLot();
+      const ack = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id: nextId(), lot }));
+      expect(ack.status, JSON.stringify(ack.body)).to.equal(201);
+      const id: string = ack.body.id;
       const first = await request(t.app).get(`/api/v1/batches/${id}`);
       expect(first.status).to.equal(200);
       expect(first.body).to.include({ id, type: 'Batch' });
       expect(first.body.fields).to.include.keys('lot', 'producer', 'certificate');
       expect(first.body.fields).not.to.have.property('certificateIssuer'); // private: names and phones
-      expect(first.body.links.scan).to.equal('https://trace.example.cn/01/06901234567892/10/ZY-2025-09A');
+      expect(first.body.links.scan).to.equal(`https://trace.example.cn/01/06901234567892/10/${lot}`);
       expect(first.body.links.bundle).to.equal(`https://trace.example.cn/api/v1/records/${id}/bundle`);
 
       const anchored = await eventually(async () => {
@@ -135,14 +149,15 @@ describe('server/http batches (real anvil node)', function () {
       }
       const page1 = await request(t.app).get('/api/v1/batches?limit=2').set(bearer(p.token));
       expect(page1.status).to.equal(200);
-      expect(page1.body.items.map((b: { id: string }) => b.id)).to.deep.equal(mine.slice(0, 2));
+      const ids = mine.map((id) => placed(id, uscc925));
+      expect(page1.body.items.map((b: { id: string }) => b.id)).to.deep.equal(ids.slice(0, 2));
       expect(page1.body.next).to.be.a('string');
       const page2 = await request(t.app).get(`/api/v1/batches?limit=2&after=${page1.body.next}`).set(bearer(p.token));
-      expect(page2.body.items.map((b: { id: string }) => b.id)).to.deep.equal(mine.slice(2));
+      expect(page2.body.items.map((b: { id: string }) => b.id)).to.deep.equal(ids.slice(2));
       expect(page2.body.next).to.equal(null);
 
       const byUscc = await request(t.app).get(`/api/v1/batches?producer=${uscc925}`);
-      expect(byUscc.body.items.map((b: { id: string }) => b.id)).to.deep.equal(mine);
+      expect(byUscc.body.items.map((b: { id: string }) => b.id)).to.deep.equal(ids);
       const byId = await request(t.app).get(`/api/v1/batches?producer=${p.id}`);
       expect(byId.body.items).to.have.length(3);
     });
@@ -169,8 +184,8 @@ describe('server/http batches (real anvil node)', function () {
 
     it('When a row is refused, Then nothing is imported and it answers 422 with the report naming line and column', async () => {
       const [header, row] = SAMPLE_CSV.split('\n');
-      const good = row!.replace(/^[^,]+/, nextId());
-      const bad = row!.replace(/^[^,]+/, nextId()).replace(',tea,', ',,'); // product_category is required
+      const good = sampleRow(row!, nextId());
+      const bad = sampleRow(row!, nextId()).replace(',tea,', ',,'); // product_category is required
       const res = await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(`${header}\n${good}\n${bad}\n`);
       expect(res.status, JSON.stringify(res.body)).to.equal(422);
       expect(res.body.error.code).to.be.a('string');
@@ -182,8 +197,8 @@ describe('server/http batches (real anvil node)', function () {
 
     it('back-dated-import: When a CSV row carries an issued_at 30 days back, Then nothing is imported and it answers 422 naming its line and column issued_at', async () => {
       const [header, row] = SAMPLE_CSV.split('\n');
-      const good = `${row!.replace(/^[^,]+/, nextId())},${issuedNow(-60)}`;
-      const old = `${row!.replace(/^[^,]+/, nextId())},${issuedNow(-30 * 24 * 3600)}`;
+      const good = `${sampleRow(row!, nextId())},${issuedNow(-60)}`;
+      const old = `${sampleRow(row!, nextId())},${issuedNow(-30 * 24 * 3600)}`;
       const res = await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(`${header},issued_at\n${good}\n${old}\n`);
       expect(res.status, JSON.stringify(res.body)).to.equal(422);
       expect(res.body.committed).to.equal(false);
@@ -195,12 +210,12 @@ describe('server/http batches (real anvil node)', function () {
     it('When a row is refused but partial=1, Then the valid rows are committed and it answers 201', async () => {
       const [header, row] = SAMPLE_CSV.split('\n');
       const goodId = nextId();
-      const good = row!.replace(/^[^,]+/, goodId);
-      const bad = row!.replace(/^[^,]+/, nextId()).replace(',harvest,', ',sometime,');
+      const good = sampleRow(row!, goodId);
+      const bad = sampleRow(row!, nextId()).replace(',harvest,', ',sometime,');
       const res = await request(t.app).post('/api/v1/batches/import?partial=1').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(`${header}\n${good}\n${bad}\n`);
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       expect(res.body.committed).to.equal(true);
-      expect(res.body.accepted.map((a: { id: string }) => a.id)).to.deep.equal([goodId]);
+      expect(res.body.accepted.map((a: { id: string }) => a.id)).to.deep.equal([placed(goodId)]);
       expect(res.body.refused.map((r: { line: number }) => r.line)).to.deep.equal([3]);
     });
 

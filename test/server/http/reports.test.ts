@@ -4,7 +4,7 @@ import { parseEther, type Wallet } from 'ethers';
 import request from 'supertest';
 import { RpcChainReader } from '../../../server/chain/reader';
 import { Registries } from '../../../server/chain/registry';
-import { revocationReasonNumber } from '../../../server/records';
+import { namespacedId, revocationReasonNumber } from '../../../server/records';
 import { verifyBundle } from '../../../server/verification/verify';
 import { batchInputNow, issuedNow, randomWallet, reportInput, USCC } from '../records/fixtures';
 import { registeredLabOf, signedReport } from '../../support/records';
@@ -20,7 +20,8 @@ describe('server/http reports, records and revocations (real anvil node)', funct
   let t: TestApp;
   let lab: Wallet;
   let producer: { id: string; token: string };
-  const batchId = `BATCH-R-${Date.now()}`;
+  /** In the producer's namespace, as the server stores it: the reports name it as their batch. */
+  const batchId = namespacedId(USCC.producer, `BATCH-R-${Date.now()}`);
   // The first lab gets the CMA number the report fixture names: a report's lab must be its signer's (checkLabIdentity).
   let cma = 202727050123;
 

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { createApp } from '../../../server/http/app';
 import { fromHex, verifyConsistency, verifyInclusion } from '../../../server/ledger/rfc6962';
 import type { AppError } from '../../../server/errors';
+import { namespacedId } from '../../../server/records';
 import type { Acceptance } from '../../../server/service/ingest';
 import { checkDeliveryUpload } from '../../../server/service/shares';
 import type { Store } from '../../../server/store/types';
@@ -21,12 +22,26 @@ const now = () => Math.floor(Date.now() / 1000);
 const sha256Hex = (b: Buffer) => `0x${createHash('sha256').update(b).digest('hex')}`;
 const bytes = (hex: string) => fromHex(hex.slice(2));
 
+/**
+ * The share records' ids: each in the namespace of the department that signs it (`{USCC}-…`; a request
+ * and its receipt are the requester's, a reply and its delivery the provider's).
+ */
+const [MARKET, AGRICULTURE, HEALTH] = [departmentUscc(1), departmentUscc(2), departmentUscc(3)];
+const REQ_API = namespacedId(MARKET, 'req-api-1');
+const REP_API = namespacedId(AGRICULTURE, 'rep-api-1');
+const DEL_API = namespacedId(AGRICULTURE, 'del-api-1');
+const RCP_API = namespacedId(MARKET, 'rcp-api-1');
+const REQ_ALERT = namespacedId(HEALTH, 'req-alert');
+const REP_ALERT = namespacedId(AGRICULTURE, 'rep-alert');
+const DEL_ALERT = namespacedId(AGRICULTURE, 'del-alert');
+
 /** A department whose tooling talks to the HTTP API: signs locally, submits through POST /api/v1/shares. */
 class ApiDepartment extends Department {
   app!: express.Express;
 
   override async submit(input: Record<string, unknown>): Promise<Acceptance> {
-    const { record, salts, signature } = await signedShareStep(this.sys, this.key, input);
+    const id = typeof input.id === 'string' ? this.idOf(input.id) : input.id;
+    const { record, salts, signature } = await signedShareStep(this.sys, this.key, { ...input, id });
     const res = await request(this.app).post('/api/v1/shares').send({ record, salts, signature });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     this.seq = Number(input.seq);
@@ -87,21 +102,21 @@ describe('server/http data-sharing trails (real anvil node)', function () {
 
       acks.push(await market.request(agriculture, { id: 'req-api-1' }));
       const head1 = (await at(market)).body;
-      expect(head1).to.include({ nextSeq: 2, prevHash: acks[0]!.leafHash, lastRecordId: 'req-api-1' });
+      expect(head1).to.include({ nextSeq: 2, prevHash: acks[0]!.leafHash, lastRecordId: REQ_API });
 
-      acks.push(await agriculture.reply(market, { id: 'rep-api-1', requestId: 'req-api-1' }));
+      acks.push(await agriculture.reply(market, { id: 'rep-api-1', requestId: REQ_API }));
       acks.push(
         await agriculture.deliver(market, {
           id: 'del-api-1',
-          requestId: 'req-api-1',
-          replyId: 'rep-api-1',
+          requestId: REQ_API,
+          replyId: REP_API,
           delivery: { dataSha256: datasetSha, rowCount: 2, deliveredAt: isoNow() },
         }),
       );
       // The requester's second record: its seq and prevHash taken from the head route, as signing tooling does.
       const head = (await at(market)).body as { nextSeq: number; prevHash: string };
       expect(head).to.include({ nextSeq: market.seq + 1, prevHash: market.prevHash });
-      acks.push(await market.countersign(agriculture, { id: 'rcp-api-1', requestId: 'req-api-1', deliveryId: 'del-api-1', received: { dataSha256: datasetSha, rowCount: 2, receivedAt: isoNow() } }));
+      acks.push(await market.countersign(agriculture, { id: 'rcp-api-1', requestId: REQ_API, deliveryId: DEL_API, received: { dataSha256: datasetSha, rowCount: 2, receivedAt: isoNow() } }));
 
       expect(acks.map((a) => a.type)).to.deep.equal(['ShareRequest', 'ShareReply', 'ShareDelivery', 'ShareReceipt']);
       for (const ack of acks) {
@@ -112,17 +127,17 @@ describe('server/http data-sharing trails (real anvil node)', function () {
     });
 
     it('When a share step is read, Then its public fields, step, seq and department show, and no officer', async () => {
-      const res = await request(t.app).get('/api/v1/shares/del-api-1');
+      const res = await request(t.app).get(`/api/v1/shares/${DEL_API}`);
       expect(res.status).to.equal(200);
-      expect(res.body).to.include({ id: 'del-api-1', type: 'ShareDelivery', step: 'delivery', seq: 2, departmentId: agriculture.id });
+      expect(res.body).to.include({ id: DEL_API, type: 'ShareDelivery', step: 'delivery', seq: 2, departmentId: agriculture.id });
       expect(res.body.fields.delivery).to.deep.include({ dataSha256: datasetSha, rowCount: 2 });
-      expect(res.body.links.receipt).to.equal('https://trace.example.cn/api/v1/shares/del-api-1/receipt');
+      expect(res.body.links.receipt).to.equal(`https://trace.example.cn/api/v1/shares/${DEL_API}/receipt`);
       expect(JSON.stringify(res.body)).not.to.contain('孙磊').and.not.to.contain('providingOfficer');
     });
 
     it('When a receipt is asked for twice, Then it is the same signed receipt as in the acceptance', async () => {
-      const first = await request(t.app).get('/api/v1/shares/req-api-1/receipt');
-      const again = await request(t.app).get('/api/v1/shares/req-api-1/receipt');
+      const first = await request(t.app).get(`/api/v1/shares/${REQ_API}/receipt`);
+      const again = await request(t.app).get(`/api/v1/shares/${REQ_API}/receipt`);
       expect(first.status).to.equal(200);
       expect(again.body).to.deep.equal(first.body);
       expect(first.body).to.deep.equal(await receiptOf(acks[0]!));
@@ -133,10 +148,10 @@ describe('server/http data-sharing trails (real anvil node)', function () {
       const unsequenced = Object.create(store, {
         getRecord: { value: async (id: string) => ({ ...(await store.getRecord(id))!, leafIndex: null }) },
       }) as Store;
-      const res = await request(createApp({ ...t.ctx, sys: { ...t.sys, store: unsequenced } })).get('/api/v1/shares/req-api-1/receipt');
+      const res = await request(createApp({ ...t.ctx, sys: { ...t.sys, store: unsequenced } })).get(`/api/v1/shares/${REQ_API}/receipt`);
       expect(res.status).to.equal(202);
       expect(res.headers['retry-after']).to.equal('1');
-      expect(res.body).to.include({ recordId: 'req-api-1', status: 'accepted' });
+      expect(res.body).to.include({ recordId: REQ_API, status: 'accepted' });
     });
 
     it('When the departments are listed, Then each shows its name, record count and last seq', async () => {
@@ -150,7 +165,7 @@ describe('server/http data-sharing trails (real anvil node)', function () {
       const page1 = await request(t.app).get(`/api/v1/departments/${market.uscc}/trail?limit=1`);
       expect(page1.status, JSON.stringify(page1.body)).to.equal(200);
       expect(page1.body.department).to.deep.equal({ name: '安康市市场监督管理局', uscc: market.uscc });
-      expect(page1.body.entries.map((e: { recordId: string }) => e.recordId)).to.deep.equal(['req-api-1']);
+      expect(page1.body.entries.map((e: { recordId: string }) => e.recordId)).to.deep.equal([REQ_API]);
       expect(page1.body.next).to.equal(2);
       const page2 = await request(t.app).get(`/api/v1/departments/${market.id}/trail?from=2`);
       expect(page2.body.entries.map((e: { seq: number; step: string }) => [e.seq, e.step])).to.deep.equal([[2, 'receipt']]);
@@ -174,11 +189,11 @@ describe('server/http data-sharing trails (real anvil node)', function () {
     before(async () => {
       // 卫生健康委员会 asks for a conditional item without a legal basis; 农业农村局 approves two fields, delivers three, late.
       await health.request(agriculture, { id: 'req-alert', legalBasis: undefined });
-      await agriculture.reply(health, { id: 'rep-alert', requestId: 'req-alert', fieldsApproved: ['origin'] });
+      await agriculture.reply(health, { id: 'rep-alert', requestId: REQ_ALERT, fieldsApproved: ['origin'] });
       await agriculture.deliver(health, {
         id: 'del-alert',
-        requestId: 'req-alert',
-        replyId: 'rep-alert',
+        requestId: REQ_ALERT,
+        replyId: REP_ALERT,
         fieldsDelivered: ['origin', 'producerUscc', 'plantingArea'],
         delivery: { dataSha256: `0x${'5e'.repeat(32)}`, rowCount: 40, deliveredAt: isoAt(now() - 200 * DAY) },
       });
@@ -189,7 +204,7 @@ describe('server/http data-sharing trails (real anvil node)', function () {
       expect(res.status).to.equal(200);
       expect(res.body.countersignDays).to.equal(t.sys.config.COUNTERSIGN_DAYS);
       const kinds = (res.body.items as { kind: string; recordIds: string[] }[]).map((a) => `${a.kind} ${a.recordIds[0]}`);
-      expect(kinds).to.include.members(['fields-beyond-approved del-alert', 'conditional-without-legal-basis req-alert', 'delivered-outside-validity del-alert', 'receipt-overdue del-alert']);
+      expect(kinds).to.include.members([`fields-beyond-approved ${DEL_ALERT}`, `conditional-without-legal-basis ${REQ_ALERT}`, `delivered-outside-validity ${DEL_ALERT}`, `receipt-overdue ${DEL_ALERT}`]);
       expect(res.body.items[0].message_zh).to.be.a('string').and.not.equal('');
       expect(kinds.some((k) => k.includes('api-1')), 'the clean share raises nothing').to.equal(false);
     });
@@ -210,7 +225,7 @@ describe('server/http data-sharing trails (real anvil node)', function () {
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body).to.include({ format: 'traceledger-audit-report-v1' });
       expect(res.body.department).to.deep.equal({ id: agriculture.id, name: '安康市农业农村局', uscc: agriculture.uscc });
-      expect(res.body.entries.map((e: { recordId: string }) => e.recordId)).to.deep.equal(['rep-api-1', 'del-api-1', 'rep-alert', 'del-alert']);
+      expect(res.body.entries.map((e: { recordId: string }) => e.recordId)).to.deep.equal([REP_API, DEL_API, REP_ALERT, DEL_ALERT]);
       expect(res.body.verification.verdict).to.be.oneOf(['valid', 'pending']);
       expect(res.body.verification.steps.map((s: { step: string }) => s.step)).to.deep.equal([...TRAIL_STEPS]);
       expect(res.body.alerts.map((a: { kind: string }) => a.kind)).to.include.members(['fields-beyond-approved', 'delivered-outside-validity', 'conditional-without-legal-basis']);
@@ -238,7 +253,7 @@ describe('server/http data-sharing trails (real anvil node)', function () {
       expect(sections.filter((s) => s === 'step')).to.have.length(TRAIL_STEPS.length);
       expect(sections.filter((s) => s === 'record')).to.have.length(4);
       expect(sections.filter((s) => s === 'alert').length).to.be.greaterThan(2);
-      expect(lines.find((l) => l.startsWith('record,4,del-alert,delivery'))).to.contain('fields-beyond-approved').and.contain('安康市卫生健康委员会');
+      expect(lines.find((l) => l.startsWith(`record,4,${DEL_ALERT},delivery`))).to.contain('fields-beyond-approved').and.contain('安康市卫生健康委员会');
     });
 
     it('When the audit report is asked for without a token, for an unknown department, or with a bad period, Then 401, 404, 400', async () => {
@@ -253,25 +268,25 @@ describe('server/http data-sharing trails (real anvil node)', function () {
     const check = (id: string, query = '') => request(t.app).post(`/api/v1/deliveries/${id}/check${query}`).set(admin());
 
     it('When the hash of the delivered file is given, Then it matches; another hash or row count does not', async () => {
-      const ok = await check('del-api-1').send({ sha256: datasetSha.slice(2).toUpperCase(), rowCount: 2 });
+      const ok = await check(DEL_API).send({ sha256: datasetSha.slice(2).toUpperCase(), rowCount: 2 });
       expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
-      expect(ok.body).to.deep.equal({ deliveryId: 'del-api-1', match: true, recorded: { dataSha256: datasetSha, rowCount: 2 }, given: { sha256: datasetSha, rowCount: 2 } });
-      expect((await check('del-api-1').send({ sha256: sha256Hex(Buffer.from('other')) })).body.match).to.equal(false);
-      expect((await check('del-api-1').send({ sha256: datasetSha, rowCount: 3 })).body.match).to.equal(false);
+      expect(ok.body).to.deep.equal({ deliveryId: DEL_API, match: true, recorded: { dataSha256: datasetSha, rowCount: 2 }, given: { sha256: datasetSha, rowCount: 2 } });
+      expect((await check(DEL_API).send({ sha256: sha256Hex(Buffer.from('other')) })).body.match).to.equal(false);
+      expect((await check(DEL_API).send({ sha256: datasetSha, rowCount: 3 })).body.match).to.equal(false);
     });
 
     it('When the file itself is uploaded, Then it is hashed as it streams in and compared', async () => {
-      const ok = await check('del-api-1').set('Content-Type', 'application/octet-stream').send(dataset);
+      const ok = await check(DEL_API).set('Content-Type', 'application/octet-stream').send(dataset);
       expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
       expect(ok.body).to.include({ match: true, bytes: dataset.length });
       const tampered = Buffer.from(dataset.toString('utf8').replace('紫阳县', '平利县'), 'utf8');
-      const ko = await check('del-api-1', '?rowCount=2').set('Content-Type', 'application/octet-stream').send(tampered);
+      const ko = await check(DEL_API, '?rowCount=2').set('Content-Type', 'application/octet-stream').send(tampered);
       expect(ko.body).to.deep.include({ match: false, given: { sha256: sha256Hex(tampered), rowCount: 2 } });
     });
 
     it('When a large file is uploaded, Then it is hashed without the JSON body limit', async () => {
       const big = Buffer.alloc(3 * 1024 * 1024, 0x61);
-      const res = await check('del-api-1').set('Content-Type', 'application/octet-stream').send(big);
+      const res = await check(DEL_API).set('Content-Type', 'application/octet-stream').send(big);
       expect(res.status).to.equal(200);
       expect(res.body).to.include({ match: false, bytes: big.length });
       expect(res.body.given.sha256).to.equal(sha256Hex(big));
@@ -280,26 +295,26 @@ describe('server/http data-sharing trails (real anvil node)', function () {
     it('When an upload is larger than the limit, Then it is refused as payload-too-large once the limit is passed', async () => {
       const chunks = [Buffer.alloc(6, 0x61), Buffer.alloc(6, 0x62)];
       try {
-        await checkDeliveryUpload(t.sys.store, 'del-api-1', Readable.from(chunks), { limit: 10 });
+        await checkDeliveryUpload(t.sys.store, DEL_API, Readable.from(chunks), { limit: 10 });
         expect.fail('the upload was accepted');
       } catch (e) {
         expect((e as AppError).code).to.equal('payload-too-large');
       }
-      expect((await checkDeliveryUpload(t.sys.store, 'del-api-1', Readable.from([dataset]), { limit: dataset.length })).match).to.equal(true);
+      expect((await checkDeliveryUpload(t.sys.store, DEL_API, Readable.from([dataset]), { limit: dataset.length })).match).to.equal(true);
     });
 
     it('When the delivery is unknown, the hash malformed, the body untyped or the token missing, Then 404, 400, 400, 401', async () => {
       expectError(await check('no-such-delivery').send({ sha256: datasetSha }), 404, 'not-found');
-      expectError(await check('req-api-1').set('Content-Type', 'application/octet-stream').send(dataset), 404, 'not-found');
-      expectError(await check('del-api-1').send({ sha256: '0x1234' }), 400, 'invalid-input');
-      expectError(await request(t.app).post('/api/v1/deliveries/del-api-1/check').set(admin()), 400, 'invalid-input');
-      expectError(await request(t.app).post('/api/v1/deliveries/del-api-1/check').send({ sha256: datasetSha }), 401, 'unauthorized');
+      expectError(await check(REQ_API).set('Content-Type', 'application/octet-stream').send(dataset), 404, 'not-found');
+      expectError(await check(DEL_API).send({ sha256: '0x1234' }), 400, 'invalid-input');
+      expectError(await request(t.app).post(`/api/v1/deliveries/${DEL_API}/check`).set(admin()), 400, 'invalid-input');
+      expectError(await request(t.app).post(`/api/v1/deliveries/${DEL_API}/check`).send({ sha256: datasetSha }), 401, 'unauthorized');
     });
   });
 
   describe('log proofs and the monitor', () => {
     it('When an inclusion proof is asked for a receipt, Then it leads from the leaf to the root it names', async () => {
-      const receipt = (await request(t.app).get('/api/v1/shares/rcp-api-1/receipt')).body as { leafIndex: number; leafHash: string };
+      const receipt = (await request(t.app).get(`/api/v1/shares/${RCP_API}/receipt`)).body as { leafIndex: number; leafHash: string };
       const size = receipt.leafIndex + 2;
       const res = await request(t.app).get(`/api/v1/logs/data-sharing/inclusion?index=${receipt.leafIndex}&size=${size}`);
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
@@ -349,7 +364,8 @@ describe('server/http data-sharing trails (real anvil node)', function () {
     });
 
     it("When a department signs a record of another department's sequence, Then 403 forbidden", async () => {
-      const forged = await signedShareStep(t.sys, health.key, { ...requestInput(market, agriculture, 'req-forged') });
+      // Its id is in the signer's own namespace: the sequence, not the id, is what it forges.
+      const forged = await signedShareStep(t.sys, health.key, { ...requestInput(market, agriculture, health.idOf('req-forged')) });
       expectError(await post({ record: forged.record, salts: forged.salts, signature: forged.signature }), 403, 'forbidden');
     });
 
@@ -357,8 +373,8 @@ describe('server/http data-sharing trails (real anvil node)', function () {
       const signed = await signedShareStep(t.sys, agriculture.key, {
         ...agriculture.next(),
         step: 'reply',
-        id: 'rep-orphan',
-        requestId: 'req-nowhere',
+        id: agriculture.idOf('rep-orphan'),
+        requestId: market.idOf('req-nowhere'),
         requestingDepartment: market.ref,
         providingDepartment: agriculture.ref,
         catalogueItem: { id: 'AK-NY-0042', version: '2025.1' },
@@ -381,7 +397,7 @@ describe('server/http data-sharing trails (real anvil node)', function () {
       const stale = await signedShareStep(t.sys, market.key, { ...requestInput(market, agriculture, 'req-stale'), seq: 1, prevHash: `0x${'0'.repeat(64)}` });
       const res = await post({ record: stale.record, salts: stale.salts, signature: stale.signature });
       expectError(res, 409, 'conflict');
-      expect(res.body.error.details).to.deep.include({ expectedSeq: market.seq + 1, expectedPrevHash: market.prevHash, lastRecordId: 'req-twice' });
+      expect(res.body.error.details).to.deep.include({ expectedSeq: market.seq + 1, expectedPrevHash: market.prevHash, lastRecordId: market.idOf('req-twice') });
     });
 
     it('When an unknown share or department is asked for, Then 404; a malformed department reference or seq, 400', async () => {
@@ -395,12 +411,12 @@ describe('server/http data-sharing trails (real anvil node)', function () {
   });
 });
 
-/** The fields of a plain request by `from` to `to` (the next of `from`'s sequence). */
+/** The fields of a plain request by `from` to `to` (the next of `from`'s sequence), its id in `from`'s namespace unless it names one. */
 function requestInput(from: Department, to: Department, id: string): Record<string, unknown> {
   const n = Math.floor(Date.now() / 1000);
   return {
     ...from.next(),
-    id,
+    id: from.idOf(id),
     step: 'request',
     requestingDepartment: from.ref,
     providingDepartment: to.ref,

@@ -100,9 +100,16 @@ export function batchInput(overrides: Partial<BatchInput> = {}): BatchInput {
   };
 }
 
-/** {@link batchInput} issued now: a batch to submit to a running system. */
+let lots = 0;
+/** A lot number no other batch of this test run has (GTIN + lot names one batch). */
+export const freshLot = (): string => `ZY-${(Date.now() % 1e9).toString(36)}-${++lots}`;
+
+/**
+ * {@link batchInput} issued now, its id in the producer's namespace (`{USCC}-…`) and with a fresh lot
+ * (GTIN + lot is unique): a batch to submit to a running system.
+ */
 export function batchInputNow(overrides: Partial<BatchInput> = {}): BatchInput {
-  return batchInput({ issuedAt: issuedNow(), ...overrides });
+  return batchInput({ id: `${USCC.producer}-${batchInput().id}`, lot: freshLot(), issuedAt: issuedNow(), ...overrides });
 }
 
 /** A valid, parsed batch. */

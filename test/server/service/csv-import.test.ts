@@ -12,6 +12,8 @@ import { USCC } from '../records/fixtures';
 import { FIXTURE_PRODUCT_KEYS, bootTestSystem, eventually, registerProducer } from '../../support/system';
 
 const PRODUCER = { uscc: USCC.producer, name: '紫阳县富硒茶业有限公司' };
+/** The id a row's `id` cell becomes: it is placed in the producer's namespace. */
+const full = (local: string): string => `${PRODUCER.uscc}-${local}`;
 const HEADER = 'id,gtin,lot,product_category,origin_county_code,origin_town_code,origin_name,production_kind,production_date,quantity,quantity_unit,report_ids,product_name,certificate_basis,contact_phone';
 
 let run = 0;
@@ -79,7 +81,27 @@ describe('server/service/csv-import: reading and validating rows (no chain)', ()
 
   it('When an id repeats within the file, Then the later row is refused naming the first line', () => {
     const result = parseBatchesCsv(csvOf([row('D', 1), row('D', 2, { id: 'D-1' })]), PRODUCER);
-    expect(result.refused).to.deep.equal([{ line: 3, errors: [{ field: 'id', message: 'repeats the id D-1 of line 2' }] }]);
+    expect(result.refused).to.deep.equal([{ line: 3, errors: [{ field: 'id', message: `repeats the id ${full('D-1')} of line 2` }] }]);
+  });
+
+  it('label hijack: When two rows have the same GTIN and lot, Then the later row is refused at lot naming the first line', () => {
+    const gtinOfRow1 = `697234500001${gs1CheckDigit('697234500001')}`;
+    const result = parseBatchesCsv(csvOf([row('L', 1), row('L', 2, { gtin: gtinOfRow1, lot: 'L-1' })]), PRODUCER);
+    expect(result.rows.map((r) => r.line)).to.deep.equal([2]);
+    expect(result.refused).to.have.length(1);
+    expect(result.refused[0]!.line).to.equal(3);
+    expect(result.refused[0]!.errors[0]!.field).to.equal('lot');
+    expect(result.refused[0]!.errors[0]!.message).to.match(/^repeats GTIN \d{14} lot L-1 of line 2/);
+  });
+
+  it("id squatting: When a row's id is in another participant's namespace, Then the row is refused at id; a plain id is prefixed with the producer's USCC", () => {
+    const result = parseBatchesCsv(csvOf([row('N', 1, { id: '202727050123-R2026-0001' }), row('N', 2, { id: '91610900MA70A1234C-B1' }), row('N', 3), row('N', 4, { id: full('N-4') })]), PRODUCER);
+    expect(result.refused.map((r) => [r.line, r.errors[0]!.field])).to.deep.equal([
+      [2, 'id'],
+      [3, 'id'],
+    ]);
+    expect(result.refused[0]!.errors[0]!.message).to.contain('namespace of 202727050123');
+    expect(result.rows.map((r) => r.input.id)).to.deep.equal([full('N-3'), full('N-4')]);
   });
 
   it('When a GTIN was turned into a number by a spreadsheet, Then the row says so', () => {
@@ -128,7 +150,8 @@ describe('server/service/csv-import: importing into the real system (anvil)', fu
   });
   after(async () => sys?.stop());
 
-  const stored = async (ids: string[]) => (await Promise.all(ids.map((id) => sys.store.getRecord(id)))).filter((r) => r !== undefined);
+  /** The stored records of `ids` (row ids, placed in the producer's namespace as the import does). */
+  const stored = async (ids: string[]) => (await Promise.all(ids.map((id) => sys.store.getRecord(id.startsWith(`${PRODUCER.uscc}-`) ? id : full(id))))).filter((r) => r !== undefined);
 
   it('When 200 valid rows are imported, Then all are committed at once and anchored so each verifies on chain', async () => {
     const tag = tagOf();
@@ -140,10 +163,10 @@ describe('server/service/csv-import: importing into the real system (anvil)', fu
     expect(report.refused, JSON.stringify(report.refused)).to.deep.equal([]);
     expect(report.committed).to.equal(true);
     expect(report.accepted).to.have.length(200);
-    expect(report.accepted[0]).to.include({ line: 2, id: `${tag}-0` });
+    expect(report.accepted[0]).to.include({ line: 2, id: full(`${tag}-0`) });
     expect(report.accepted[199]?.leafHash).to.match(/^0x[0-9a-f]{64}$/);
 
-    const last = `${tag}-199`;
+    const last = full(`${tag}-199`);
     const bundle = await eventually(async () => {
       const b = await buildBundle(sys.store, sys.deployment, last);
       return b.checkpoint ? b : undefined;
@@ -192,10 +215,10 @@ describe('server/service/csv-import: importing into the real system (anvil)', fu
 
     expect(report.refused).to.deep.equal([]);
     expect(report.accepted.map((a) => a.line)).to.deep.equal([2, 3]);
-    const first = await sys.store.getRecord(`${tag}-1`);
+    const first = await sys.store.getRecord(full(`${tag}-1`));
     expect((first?.body.certificate as { productName: string }).productName).to.equal('紫阳毛尖（明前）, 特级');
     expect((first?.body.producer as { name: string }).name).to.equal(PRODUCER.name);
-    const second = await sys.store.getRecord(`${tag}-2`);
+    const second = await sys.store.getRecord(full(`${tag}-2`));
     expect((second?.body.origin as { name: string }).name).to.equal('陕西省安康市平利县长安镇');
   });
 
@@ -208,15 +231,15 @@ describe('server/service/csv-import: importing into the real system (anvil)', fu
 
     expect(again.committed).to.equal(false);
     expect(again.refused).to.deep.equal([
-      { line: 2, errors: [{ field: 'id', message: `record ${tag}-1 was already accepted` }] },
-      { line: 3, errors: [{ field: 'id', message: `record ${tag}-2 was already accepted` }] },
+      { line: 2, errors: [{ field: 'id', message: `record ${full(`${tag}-1`)} was already accepted` }] },
+      { line: 3, errors: [{ field: 'id', message: `record ${full(`${tag}-2`)} was already accepted` }] },
     ]);
   });
 
-  it('When the id column is empty, Then each row gets a fresh ULID', async () => {
+  it('When the id column is empty, Then each row gets a fresh ULID in the producer\'s namespace', async () => {
     const tag = tagOf();
     const report = await importBatchesCsv(ctx, producerId, csvOf([row(tag, 1, { id: '' }), row(tag, 2, { id: '' })]));
-    expect(report.accepted.map((a) => a.id)).to.satisfy((ids: string[]) => ids.every((id) => /^[0-9A-Z]{26}$/.test(id)) && ids[0] !== ids[1]);
+    expect(report.accepted.map((a) => a.id)).to.satisfy((ids: string[]) => ids.every((id) => new RegExp(`^${PRODUCER.uscc}-[0-9A-Z]{26}$`).test(id)) && ids[0] !== ids[1]);
   });
 
   it('When the producer is not a registered, active producer, Then the import is forbidden', async () => {
@@ -244,7 +267,7 @@ describe('server/service/csv-import: importing into the real system (anvil)', fu
     expect(await stored([`${tag}-1`, `${tag}-2`, `${tag}-3`])).to.have.length(0);
 
     const partial = await importBatchesCsv(ctx, producerId, csv, { partial: true });
-    expect(partial.accepted.map((a) => a.id)).to.deep.equal([`${tag}-1`]);
+    expect(partial.accepted.map((a) => a.id)).to.deep.equal([full(`${tag}-1`)]);
     expect(await stored([`${tag}-2`, `${tag}-3`])).to.have.length(0);
   });
 
@@ -277,6 +300,6 @@ describe('server/service/csv-import: importing into the real system (anvil)', fu
     }
     expect(err?.code).to.equal('replay');
     expect(err?.details?.index).to.equal(1);
-    expect(await sys.store.getRecord(`${tag}-2`)).to.equal(undefined);
+    expect(await sys.store.getRecord(full(`${tag}-2`))).to.equal(undefined);
   });
 });

@@ -8,7 +8,8 @@ import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
 import { verifyBundle } from '../../../server/verification/verify';
 import { IngestService } from '../../../server/service/ingest';
-import { batchInput, issuedNow, reportInput, USCC } from '../records/fixtures';
+import { canonicalString, commitRecord, createLogEntry, logEntryLeafHash } from '../../../server/records';
+import { batchInput, batchInputNow, freshLot, issuedNow, reportInput, USCC } from '../records/fixtures';
 import { registeredLabOf, signedReport } from '../../support/records';
 import { FIXTURE_PRODUCT_KEYS, REGISTERED_SINCE, bootTestSystem, eventually, registerLab, registerProducer } from '../../support/system';
 import { registerDepartment } from '../../support/trails';
@@ -39,6 +40,9 @@ describe('server/service/ingest (real anvil node)', function () {
   this.timeout(120_000);
   let sys: System;
   let lab: { id: string; key: Wallet };
+  let producerOnce: Promise<string> | undefined;
+  /** The fixture's producer (USCC.producer), registered once for the tests that need it. */
+  const registerProducerOnce = (): Promise<string> => (producerOnce ??= registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS));
 
   before(async () => {
     sys = await bootTestSystem();
@@ -205,7 +209,7 @@ describe('server/service/ingest (real anvil node)', function () {
     });
 
     it('back-dated-batch: When a producer submits through its token a batch dated 30 days back or 10 minutes ahead, Then issued-at-too-old / issued-at-in-future; dated now, accepted', async () => {
-      const producerId = await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS);
+      const producerId = await registerProducerOnce();
       const batch = (issuedAt: string) => batchInput({ id: `B-TIME-${Date.now()}-${issuedAt}`.replace(/:/g, ''), issuedAt });
       await expectCode(sys.ingest.submitBatchForProducer(producerId, batch(issuedNow(-30 * DAY))), 'issued-at-too-old');
       await expectCode(sys.ingest.submitBatchForProducer(producerId, batch(issuedNow(600))), 'issued-at-in-future');
@@ -219,6 +223,113 @@ describe('server/service/ingest (real anvil node)', function () {
       expect(requester.seq, 'the refused record took no seq').to.equal(0);
       const ack = await requester.request(provider, { id: `req-now-${Date.now()}` });
       expect(ack.status).to.equal('accepted');
+    });
+
+    describe('record ids are namespaced by their submitter ({code}-{local})', () => {
+      /** A second producer, registered for these tests (USCC.client), and a first one (USCC.producer) whose namespace it must not use. */
+      let squatter: string;
+      before(async () => {
+        squatter = await registerProducer(sys, '平利县富硒茶叶合作社', USCC.client);
+      });
+      const squatterBatch = (overrides: Partial<ReturnType<typeof batchInputNow>>) => batchInputNow({ producer: { uscc: USCC.client, name: '平利县富硒茶叶合作社' }, ...overrides });
+
+      it("id squatting: a producer cannot register a batch in a lab's namespace / another producer's namespace (403 id-not-in-namespace)", async () => {
+        const labsId = `202727050140-R2026-${Date.now()}`;
+        const inLab = await expectCode(sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: labsId })), 'id-not-in-namespace');
+        expect(inLab.status).to.equal(403);
+        expect(inLab.message).to.contain(`must start with "${USCC.client}-"`);
+        const othersId = `${USCC.producer}-ZY-${Date.now()}`;
+        await expectCode(sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: othersId })), 'id-not-in-namespace');
+        await expectCode(sys.ingest.submitBatchesForProducer(squatter, [squatterBatch({ id: `LOCAL-${Date.now()}` }), squatterBatch({ id: othersId })]), 'id-not-in-namespace');
+        expect(await sys.store.getRecord(labsId)).to.equal(undefined);
+        expect(await sys.store.getRecord(othersId)).to.equal(undefined);
+        expect(await sys.store.getRecord(`${USCC.client}-${othersId}`), 'never prefixed twice').to.equal(undefined);
+      });
+
+      it("When a producer gives a plain id, Then the server places it in the producer's namespace; an id already there is kept; one too long with the prefix is invalid-record", async () => {
+        const local = `ZY-${Date.now()}`;
+        const ack = await sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: local }));
+        expect(ack.id).to.equal(`${USCC.client}-${local}`);
+        expect((await sys.store.getRecord(ack.id))?.body.id).to.equal(ack.id);
+        const own = `${USCC.client}-KEPT-${Date.now()}`;
+        expect((await sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: own }))).id).to.equal(own);
+        const err = await expectCode(sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: 'L'.repeat(50) })), 'invalid-record');
+        expect(err.message).to.contain('longer than 64 characters');
+      });
+
+      it("id squatting: a lab's report id outside its CMA namespace is refused", async () => {
+        const cases = [`R-${Date.now()}`, `202727050141-R-${Date.now()}`, `${USCC.producer}-R-${Date.now()}`];
+        for (const id of cases) {
+          const err = await expectCode(sys.ingest.submitSigned(await signedReport(sys, labA.key, { id })), 'id-not-in-namespace');
+          expect(err.status).to.equal(403);
+          expect(err.message).to.contain('record ids of 安康市甲检测中心 must start with "202727050140-", e.g. "202727050140-R2026-0001"');
+          expect(await sys.store.getRecord(id)).to.equal(undefined);
+        }
+        expect((await sys.ingest.submitSigned(await signedReport(sys, labA.key, { id: `202727050140-R-${Date.now()}` }))).status).to.equal('accepted');
+      });
+
+      it("id squatting: a department's share id outside its namespace is refused", async () => {
+        const requester = await registerDepartment(sys, 903);
+        const provider = await registerDepartment(sys, 904);
+        const err = await expectCode(requester.request(provider, { id: `${provider.uscc}-req-${Date.now()}` }), 'id-not-in-namespace');
+        expect(err.message).to.contain(`must start with "${requester.uscc}-"`);
+        expect(requester.seq, 'the refused record took no seq').to.equal(0);
+        const ack = await requester.request(provider, { id: `req-${Date.now()}` });
+        expect(ack.id.startsWith(`${requester.uscc}-`)).to.equal(true);
+      });
+
+      it("When a lab's signed report with an id outside its namespace reaches the store without ingest, Then the verifier fails it at checkRecordId (real chain)", async () => {
+        const id = `202727050141-R-${Date.now()}`; // lab B's namespace, signed by lab A
+        const sub = await signedReport(sys, labA.key, { id });
+        const { root } = commitRecord(sub.record, sub.salts);
+        const entry = createLogEntry({ type: 'SeleniumTestReport', id, recordRoot: root, signer: labA.key.address, signature: sub.signature, issuedAt: sub.record.issuedAt });
+        await sys.store.insertRecord({
+          id,
+          logId: 'products',
+          type: 'SeleniumTestReport',
+          body: sub.record as unknown as Record<string, unknown>,
+          salts: sub.salts,
+          recordRoot: root,
+          signer: entry.signer,
+          signature: entry.signature,
+          issuedAt: sub.record.issuedAt,
+          entry: canonicalString(entry),
+          leafHash: logEntryLeafHash(entry),
+          participantId: labA.id,
+          subject: sub.record.batchId,
+        });
+        const bundle = await buildBundle(sys.store, sys.deployment, id);
+        const result = await verifyBundle(bundle, { chain: new RpcChainReader(sys.provider, sys.deployment) });
+        expect(result.failedStep, JSON.stringify(result.steps, null, 1)).to.equal('checkRecordId');
+        expect(result.steps.find((x) => x.step === 'checkRecordId')?.message).to.equal(`Record id ${id} is not in the namespace of 安康市甲检测中心 (202727050140).`);
+        const offline = await verifyBundle(bundle);
+        expect(offline.steps.find((x) => x.step === 'checkRecordId')).to.include({ status: 'skipped', code: 'noChainEndpoint' });
+      });
+
+      it('label hijack: GTIN + lot registered twice → 409 duplicate-batch naming the first', async () => {
+        const lot = freshLot();
+        const first = await sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: `FIRST-${Date.now()}`, lot }));
+        const err = await expectCode(sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: `SECOND-${Date.now()}`, lot })), 'duplicate-batch');
+        expect(err.status).to.equal(409);
+        expect(err.message).to.contain(`GTIN 06901234567892 lot ${lot} is already registered as batch ${first.id}`);
+        expect(err.details?.existingBatchId).to.equal(first.id);
+        // Another producer cannot take the label either, nor does a lot differing only in GTIN collide.
+        const producerId = await registerProducerOnce();
+        const other = await expectCode(sys.ingest.submitBatchForProducer(producerId, batchInputNow({ id: `HIJACK-${Date.now()}`, lot })), 'duplicate-batch');
+        expect(other.details?.existingBatchId).to.equal(first.id);
+        expect((await sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: `OTHER-GTIN-${Date.now()}`, lot, gtin: '6901234567809' }))).status).to.equal('accepted');
+      });
+
+      it('label hijack: two batches of one submission with the same GTIN + lot → 400 naming both, nothing stored', async () => {
+        const lot = freshLot();
+        const a = `${USCC.client}-A-${Date.now()}`;
+        const b = `${USCC.client}-B-${Date.now()}`;
+        const err = await expectCode(sys.ingest.submitBatchesForProducer(squatter, [squatterBatch({ id: a, lot }), squatterBatch({ id: b, lot })]), 'invalid-input');
+        expect(err.status).to.equal(400);
+        expect(err.message).to.contain(`batch 1 repeats GTIN 06901234567892 lot ${lot} of batch 0 (${a})`);
+        expect(err.details).to.include({ index: 1, firstIndex: 0 });
+        expect(await sys.store.getRecord(a)).to.equal(undefined);
+      });
     });
 
     it('When the window is configured shorter (ISSUED_AT_MAX_AGE_SECONDS), Then ingest applies it: a report two hours old is refused with 1 h', async () => {

@@ -65,8 +65,8 @@ describe('server/trails/alerts (real anvil node)', function () {
     // A gap in a department's own sequence: its second record deleted from the database.
     for (const tag of ['g1', 'g2', 'g3']) await gappy.request(provider, { id: `req-${tag}` });
     const db = (sys.store as SqliteStore).db;
-    db.prepare('DELETE FROM log_leaves WHERE record_id = ?').run('req-g2');
-    db.prepare('DELETE FROM records WHERE id = ?').run('req-g2');
+    db.prepare('DELETE FROM log_leaves WHERE record_id = ?').run(gappy.idOf('req-g2'));
+    db.prepare('DELETE FROM records WHERE id = ?').run(gappy.idOf('req-g2'));
   });
   after(async () => sys?.stop());
 
@@ -79,39 +79,39 @@ describe('server/trails/alerts (real anvil node)', function () {
   });
 
   it('When data is delivered outside the validity window, Then delivered-outside-validity is raised against the provider', async () => {
-    const [a] = ofKind(await alerts(), 'delivered-outside-validity', 'del-late');
-    expect(a).to.deep.include({ id: 'delivered-outside-validity:del-late', severity: 'high', departmentId: provider.id, recordIds: ['del-late'] });
+    const [a] = ofKind(await alerts(), 'delivered-outside-validity', provider.idOf('del-late'));
+    expect(a).to.deep.include({ id: `delivered-outside-validity:${provider.idOf('del-late')}`, severity: 'high', departmentId: provider.id, recordIds: [provider.idOf('del-late')] });
     expect(a!.message_en).to.contain('outside the validity window');
     expect(a!.message_zh).to.contain('不在共享有效期');
-    expect(ofKind(await alerts(), 'delivered-outside-validity', 'del-extra')).to.have.length(0);
+    expect(ofKind(await alerts(), 'delivered-outside-validity', provider.idOf('del-extra'))).to.have.length(0);
   });
 
   it('When a not-shared item is delivered, Then not-shared-item-delivered is raised', async () => {
-    const found = ofKind(await alerts(), 'not-shared-item-delivered', 'del-secret');
+    const found = ofKind(await alerts(), 'not-shared-item-delivered', provider.idOf('del-secret'));
     expect(found).to.have.length(1);
-    expect(found[0]!.recordIds).to.deep.equal(['del-secret', 'req-secret']);
+    expect(found[0]!.recordIds).to.deep.equal([provider.idOf('del-secret'), requester.idOf('req-secret')]);
     expect(found[0]!.message_zh).to.contain('不予共享');
   });
 
   it('When a conditional item is approved without a legal basis, Then conditional-without-legal-basis is raised, and not for requests that state one', async () => {
     const list = await alerts();
-    const found = ofKind(list, 'conditional-without-legal-basis', 'req-no-basis');
+    const found = ofKind(list, 'conditional-without-legal-basis', requester.idOf('req-no-basis'));
     expect(found).to.have.length(1);
-    expect(found[0]).to.deep.include({ departmentId: provider.id, recordIds: ['req-no-basis', 'rep-no-basis'] });
+    expect(found[0]).to.deep.include({ departmentId: provider.id, recordIds: [requester.idOf('req-no-basis'), provider.idOf('rep-no-basis')] });
     expect(list.filter((a) => a.kind === 'conditional-without-legal-basis')).to.have.length(1);
   });
 
   it('When fields beyond those approved are delivered, Then fields-beyond-approved is raised naming them', async () => {
-    const found = ofKind(await alerts(), 'fields-beyond-approved', 'del-extra');
+    const found = ofKind(await alerts(), 'fields-beyond-approved', provider.idOf('del-extra'));
     expect(found).to.have.length(1);
     expect(found[0]!.message_en).to.contain('plantingArea');
-    expect(found[0]!.recordIds).to.deep.equal(['del-extra', 'rep-extra']);
+    expect(found[0]!.recordIds).to.deep.equal([provider.idOf('del-extra'), provider.idOf('rep-extra')]);
   });
 
   it('When a delivery is not countersigned within COUNTERSIGN_DAYS, Then receipt-overdue is raised against the requester, dated at the deadline', async () => {
-    const [a] = ofKind(await alerts({ countersignDays: 5 }), 'receipt-overdue', 'del-unsigned');
+    const [a] = ofKind(await alerts({ countersignDays: 5 }), 'receipt-overdue', provider.idOf('del-unsigned'));
     expect(a).to.deep.include({ severity: 'medium', departmentId: requester.id, detectedAt: isoAt(now - 5 * DAY) });
-    expect(ofKind(await alerts({ countersignDays: 30 }), 'receipt-overdue', 'del-unsigned'), 'not yet due with 30 days').to.have.length(0);
+    expect(ofKind(await alerts({ countersignDays: 30 }), 'receipt-overdue', provider.idOf('del-unsigned')), 'not yet due with 30 days').to.have.length(0);
     expect(loadConfig({}).COUNTERSIGN_DAYS, 'the default').to.equal(5);
     expect(loadConfig({ COUNTERSIGN_DAYS: '7' }).COUNTERSIGN_DAYS).to.equal(7);
   });
@@ -119,7 +119,7 @@ describe('server/trails/alerts (real anvil node)', function () {
   it('When a department’s own sequence has a gap, Then sequence-gap is raised naming the records around it', async () => {
     const found = (await alerts()).filter((a) => a.kind === 'sequence-gap');
     expect(found).to.have.length(1);
-    expect(found[0]).to.deep.include({ departmentId: gappy.id, recordIds: ['req-g1', 'req-g3'] });
+    expect(found[0]).to.deep.include({ departmentId: gappy.id, recordIds: [gappy.idOf('req-g1'), gappy.idOf('req-g3')] });
     expect(found[0]!.message_en).to.contain('seq 2 missing');
   });
 

@@ -80,12 +80,13 @@ describe('server/trails/lifecycle (real anvil node)', function () {
 
   it('When a department signs a record in another department’s sequence, Then it is refused as forbidden', async () => {
     // The agriculture bureau's key signs a request that claims to be the market regulator's next record.
-    const err = await expectCode(market.withKey(agriculture.key).request(agriculture, { id: 'req-impostor' }), 'forbidden');
+    // Its id is in the signer's own namespace: the sequence, not the id, is what it forges.
+    const err = await expectCode(market.withKey(agriculture.key).request(agriculture, { id: agriculture.idOf('req-impostor') }), 'forbidden');
     expect(err.message).to.contain('a department signs only its own records');
   });
 
   it('When a reply answers a request that does not exist, Then it is refused as not-found', async () => {
-    await expectCode(agriculture.reply(market, { id: 'rep-orphan', requestId: 'req-does-not-exist' }), 'not-found');
+    await expectCode(agriculture.reply(market, { id: 'rep-orphan', requestId: market.idOf('req-does-not-exist') }), 'not-found');
   });
 
   it('When a department that was not asked replies to a request, Then it is refused as invalid-input', async () => {

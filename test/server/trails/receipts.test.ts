@@ -49,6 +49,8 @@ describe('server/trails/receipts (real anvil node, worker driven by the test)', 
   after(async () => sys?.stop());
 
   let first: SignedReceipt;
+  /** The first request's id, in the market regulator's namespace. */
+  const req1 = () => market.idOf('req-1');
 
   it('When a record is accepted but not yet sequenced, Then its receipt is not issued yet (null)', async () => {
     const ack = await market.request(agriculture, { id: 'req-1' });
@@ -58,11 +60,11 @@ describe('server/trails/receipts (real anvil node, worker driven by the test)', 
 
   it('When it is sequenced but not anchored, Then the receipt commits to its leaf, checkReceipt says not-yet-anchored, and the trail verifies as pending', async () => {
     await sys.store.sequencePending('data-sharing', 100);
-    first = (await getReceipt(issuer, 'req-1'))!;
-    const stored = (await sys.store.getRecord('req-1'))!;
-    expect(first).to.deep.include({ format: 'traceledger-receipt-v1', logId: 'data-sharing', recordId: 'req-1', leafIndex: stored.leafIndex, logSize: stored.leafIndex! + 1 });
+    first = (await getReceipt(issuer, req1()))!;
+    const stored = (await sys.store.getRecord(req1()))!;
+    expect(first).to.deep.include({ format: 'traceledger-receipt-v1', logId: 'data-sharing', recordId: req1(), leafIndex: stored.leafIndex, logSize: stored.leafIndex! + 1 });
     expect(first.leafHash).to.equal(`0x${toHex(stored.leafHash)}`);
-    expect(await getReceipt(issuer, 'req-1'), 'deterministic').to.deep.equal(first);
+    expect(await getReceipt(issuer, req1()), 'deterministic').to.deep.equal(first);
 
     expect((await checkReceipt(first, deps())).status).to.equal('not-yet-anchored');
     const v = await verifyTrail({ store: sys.store, reader: new RpcChainReader(sys.provider, sys.deployment), deployment: sys.deployment }, market.id);
@@ -114,7 +116,7 @@ describe('server/trails/receipts (real anvil node, worker driven by the test)', 
     // another department's record take its index.
     rewindLog(db, anchored);
     db.prepare('DELETE FROM records WHERE id = ?').run(dropped.id);
-    const other = await agriculture.reply(market, { id: 'rep-instead', requestId: 'req-1' });
+    const other = await agriculture.reply(market, { id: 'rep-instead', requestId: req1() });
     await anchorAll();
     expect((await sys.store.getRecord(other.id))!.leafIndex).to.equal(receipt.leafIndex);
 

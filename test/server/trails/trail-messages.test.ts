@@ -67,6 +67,7 @@ const SAMPLES: [TrailMessageCode, Params][] = [
   ['trailSignerNotValid', { ...rec, at: TIME, signer: ADDR, why: 'not-yet-valid', since: TIME }],
   ['trailSignerNotValid', { ...rec, at: TIME, signer: ADDR, why: 'expired', since: TIME }],
   ['trailSignerNotValid', { ...rec, at: TIME, signer: ADDR, why: 'department-revoked', since: TIME }],
+  ['trailRecordIdOutsideNamespace', { ...rec, name: '安康市农业农村局', code: '11610900MB0G23456Q' }],
   ['trailSignaturesOk', { entries: 6, keys: 1 }],
   ['trailSignaturesOk', { entries: 6, keys: 2 }],
 ];

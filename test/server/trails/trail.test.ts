@@ -233,7 +233,7 @@ describe('server/trails/trail (real anvil node)', function () {
       const forged = await craftStoredRecord(
         sys,
         backdater.key,
-        { ...original[1]!.body, id: 'req-backdated', issuedAt: isoAt(Math.floor(Date.parse(original[1]!.issuedAt) / 1000) - 600), purpose: '事后补录的申请' },
+        { ...original[1]!.body, id: backdater.idOf('req-backdated'), issuedAt: isoAt(Math.floor(Date.parse(original[1]!.issuedAt) / 1000) - 600), purpose: '事后补录的申请' },
         backdater.id,
       );
       await sys.store.insertRecord(forged);
@@ -243,7 +243,7 @@ describe('server/trails/trail (real anvil node)', function () {
         return r.steps[0]!.status === 'pending' ? undefined : r; // wait until the server anchored it
       });
       expectFailure(v, 'sequenceHasNoGap', 2);
-      expect(v.firstProblem!.recordId).to.be.oneOf(['req-backdated', original[1]!.id]);
+      expect(v.firstProblem!.recordId).to.be.oneOf([backdater.idOf('req-backdated'), original[1]!.id]);
       expect(v.steps.find((s) => s.step === 'allEntriesAnchored')!.status).to.equal('passed');
       expect(v.steps.find((s) => s.step === 'signaturesValid')!.status, 'signed with the real key').to.equal('passed');
     });
@@ -257,7 +257,7 @@ describe('server/trails/trail (real anvil node)', function () {
       const revokedAt = (await sys.store.keysOf(spare.address))[0]!.revokedAt!;
       const input = {
         ...(await sys.store.trailRecords(rogue.id))[0]!.body,
-        id: 'req-by-revoked-key',
+        id: rogue.idOf('req-by-revoked-key'),
         issuedAt: isoAt(revokedAt + 1),
         ...(await trailHead(sys.store, rogue.id).then((h) => ({ seq: h.nextSeq, prevHash: h.prevHash }))),
       };
@@ -274,7 +274,7 @@ describe('server/trails/trail (real anvil node)', function () {
         return r.steps[0]!.status === 'pending' ? undefined : r; // wait until the server anchored it
       });
       expectFailure(v, 'signaturesValid', 2);
-      expect(v.firstProblem!.recordId).to.equal('req-by-revoked-key');
+      expect(v.firstProblem!.recordId).to.equal(rogue.idOf('req-by-revoked-key'));
       expect(v.steps.find((s) => s.step === 'signaturesValid')!.message).to.contain('revoked');
       for (const step of ['allEntriesAnchored', 'sequenceHasNoGap', 'hashLinksUnbroken'] as const) {
         expect(v.steps.find((s) => s.step === step)!.status, step).to.equal('passed');

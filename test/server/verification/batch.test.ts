@@ -11,6 +11,8 @@ import { revocationReasonNumber } from '../../../server/records';
 
 const VECTORS = path.join(__dirname, '../../vectors/bundles');
 const vector = (name: string): { bundle: unknown } => JSON.parse(fs.readFileSync(path.join(VECTORS, `${name}.json`), 'utf8')) as { bundle: unknown };
+/** The id of a vector's record (a report's: `{CMA}-…`, in its lab's namespace). */
+const recordIdOf = (name: string): string => (vector(name).bundle as { record: { id: string } }).record.id;
 
 const tea = (result: number, category = 'tea'): Classification => classify({ category, result, unit: 'mg/kg', date: '2025-10-06' });
 
@@ -180,14 +182,14 @@ describe('server/verification/batch: the claim (what the label may claim)', () =
     it('When a genuine batch and its genuine report are verified, Then verifyBatch gives the selenium-rich claim', async () => {
       const out = await verifyBatch({ batch: vector('valid-batch').bundle, reports: [vector('valid-report').bundle] });
       expect(out.verdict).to.equal('valid');
-      expect(out.claim).to.include({ kind: 'selenium-rich', reportId: 'VEC-REPORT-0001' });
+      expect(out.claim).to.include({ kind: 'selenium-rich', reportId: recordIdOf('valid-report') });
       expect(out.claim.standard?.code).to.equal('NY/T 600-2002');
     });
 
     it('When the server reports the report revoked, Then verifyBatch gives report-revoked', async () => {
       const out = await verifyBatch(
         { batch: vector('valid-batch').bundle, reports: [vector('valid-report').bundle] },
-        { reportedRevocations: { 'VEC-REPORT-0001': { reasonCode: revocationReasonNumber('sample-mismatch'), revokedAt: '2026-03-01T02:00:00Z' } } },
+        { reportedRevocations: { [recordIdOf('valid-report')]: { reasonCode: revocationReasonNumber('sample-mismatch'), revokedAt: '2026-03-01T02:00:00Z' } } },
       );
       expect(out.claim).to.include({ kind: 'report-revoked', reason: 'sample-mismatch', revokedAt: '2026-03-01T02:00:00Z' });
     });

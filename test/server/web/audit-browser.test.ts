@@ -52,9 +52,9 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
     // The demo trail: a clean share, and a conditional item shared without a legal basis, with more fields than approved.
     await completeShare(market, agriculture, 'demo-1');
     await health.request(agriculture, { id: 'req-demo-2', legalBasis: undefined });
-    await agriculture.reply(health, { id: 'rep-demo-2', requestId: 'req-demo-2', fieldsApproved: ['origin'] });
-    const del = await agriculture.deliver(health, { id: 'del-demo-2', requestId: 'req-demo-2', replyId: 'rep-demo-2', fieldsDelivered: ['origin', 'producerUscc'] });
-    await health.countersign(agriculture, { id: 'rcp-demo-2', requestId: 'req-demo-2', deliveryId: del.id });
+    await agriculture.reply(health, { id: 'rep-demo-2', requestId: health.idOf('req-demo-2'), fieldsApproved: ['origin'] });
+    const del = await agriculture.deliver(health, { id: 'del-demo-2', requestId: health.idOf('req-demo-2'), replyId: agriculture.idOf('rep-demo-2'), fieldsDelivered: ['origin', 'producerUscc'] });
+    await health.countersign(agriculture, { id: 'rcp-demo-2', requestId: health.idOf('req-demo-2'), deliveryId: del.id });
     const ctx = createContext(sys);
     for (const d of [market, agriculture, health]) {
       await eventually(async () => (await verifyTrail({ store: sys.store, reader: ctx.reader, deployment: sys.deployment }, d.id)).verdict === 'valid');
@@ -126,8 +126,8 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
     await page.waitForSelector('#trail tr[id^="rec-"]');
     const kinds = await page.locator('#dept-alerts li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-kind')));
     expect(kinds).to.include.members(['fields-beyond-approved', 'conditional-without-legal-basis']);
-    expect(await page.locator('#dept-alerts').textContent()).to.contain('del-demo-2');
-    expect(await page.locator('#rec-del-demo-2').getAttribute('class')).to.contain('flagged');
+    expect(await page.locator('#dept-alerts').textContent()).to.contain(agriculture.idOf('del-demo-2'));
+    expect(await page.locator(`#rec-${agriculture.idOf('del-demo-2')}`).getAttribute('class')).to.contain('flagged');
     await page.click('#verify');
     await page.waitForSelector('#verdict[data-verdict="valid"]');
     await page.locator('#department-card').scrollIntoViewIfNeeded();
@@ -137,7 +137,7 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
 
   it('When a dataset hash is checked, Then a mismatch is shown in red; in English with ?lang=en', async () => {
     const { page } = await openConsole(`${base}/audit?lang=en`);
-    await page.fill('#delivery', 'del-demo-1');
+    await page.fill('#delivery', agriculture.idOf('del-demo-1'));
     await page.fill('#sha', `0x${'00'.repeat(32)}`);
     await page.click('#dataset-form button[type=submit]');
     await page.waitForSelector('#dataset-result[data-verdict="invalid"]');
@@ -175,7 +175,7 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
   /** Edits a field of market's first record in the database (its body no longer matches its signed root) until `restore` is called. */
   function tamperMarket(): () => void {
     const db = (sys.store as SqliteStore).db;
-    const id = 'req-demo-1';
+    const id = market.idOf('req-demo-1');
     const { body } = db.prepare('SELECT body FROM records WHERE id = ?').get(id) as { body: string };
     db.prepare('UPDATE records SET body = ? WHERE id = ?').run(JSON.stringify({ ...(JSON.parse(body) as object), purpose: '用于商业营销' }), id);
     return () => db.prepare('UPDATE records SET body = ? WHERE id = ?').run(body, id);
@@ -199,7 +199,7 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
     expect(await failed.getAttribute('class')).to.equal('s-failed');
     expect(await failed.getAttribute('data-code')).to.equal('trailBodyAltered');
     expect(await failed.textContent()).to.contain('签名后有字段被改动');
-    expect(await page.locator('#verdict').textContent()).to.contain('记录链未通过验证：哈希链接完整 — 记录 req-demo-1（序号 1）');
+    expect(await page.locator('#verdict').textContent()).to.contain(`记录链未通过验证：哈希链接完整 — 记录 ${market.idOf('req-demo-1')}（序号 1）`);
     await expectChineseOnly(page);
     await page.locator('#department-card').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(shots, 'audit-failed-zh.png') });
@@ -217,7 +217,7 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
     await page.waitForFunction(() => (document.getElementById('out')?.textContent ?? '') !== '');
     expect(await page.locator('#out').textContent()).to.equal('未授权：管理令牌无效或未填写');
 
-    await page.fill('#delivery', 'del-demo-1');
+    await page.fill('#delivery', agriculture.idOf('del-demo-1'));
     await page.fill('#sha', `0x${'00'.repeat(32)}`);
     await page.click('#dataset-form button[type=submit]');
     await page.waitForSelector('#dataset-result[data-verdict="invalid"]');
@@ -258,14 +258,14 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
     } finally {
       restore();
     }
-    expect(await page.locator('#verdict').textContent()).to.contain('The trail fails verification: Hash links unbroken — record req-demo-1 (seq 1): its stored fields do not match');
+    expect(await page.locator('#verdict').textContent()).to.contain(`The trail fails verification: Hash links unbroken — record ${market.idOf('req-demo-1')} (seq 1): its stored fields do not match`);
     await expectNoChinese(page);
 
     await page.fill('#token', 'not-the-admin-token-0123456789abcdef');
     await page.click('#token-form button[type=submit]');
     await page.waitForFunction(() => (document.getElementById('out')?.textContent ?? '') !== '');
     expect(await page.locator('#out').textContent()).to.match(/^unauthorized: /);
-    await page.fill('#delivery', 'del-demo-1');
+    await page.fill('#delivery', agriculture.idOf('del-demo-1'));
     await page.fill('#sha', `0x${'00'.repeat(32)}`);
     await page.click('#dataset-form button[type=submit]');
     await page.waitForSelector('#dataset-result[data-verdict="invalid"]');
