@@ -132,6 +132,20 @@ interface IParticipantRegistry {
     error ParticipantRegistryRevokedKey(address signer, uint64 revokedAt);
 
     /**
+     * @dev The regulator's designation of a lab for official spot checks (监督抽检), as returned by
+     * {spotCheckWindow}: reports the lab issues within `[from, until]` count on any batch. All zero: never designated.
+     */
+    struct SpotCheckDesignation {
+        uint64 from;
+        uint64 until;
+    }
+
+    /**
+     * @dev The lab `labId` has no spot-check designation in force to end (never designated, or already ended).
+     */
+    error ParticipantRegistryNoSpotCheckDesignation(bytes32 labId);
+
+    /**
      * @dev Emitted when a participant is registered. `code` is the CMA number of a lab, the unified social credit
      * code of a producer or department.
      */
@@ -162,6 +176,12 @@ interface IParticipantRegistry {
         address indexed revokedBy,
         uint64 revokedAt
     );
+
+    /**
+     * @dev Emitted when the regulator designates the lab `labId` for official spot checks (监督抽检) over
+     * `[from, until]`, and again with the shortened window when the designation is ended early.
+     */
+    event SpotCheckDesignated(bytes32 indexed labId, uint64 from, uint64 until);
 
     /**
      * @dev Registers the accredited lab `participantId` with its CMA certificate number and accreditation window.
@@ -307,4 +327,40 @@ interface IParticipantRegistry {
      * - `participantId` is registered.
      */
     function signingKeysOf(bytes32 participantId) external view returns (address[] memory);
+
+    /**
+     * @dev Designates the lab `labId` for the regulator's official spot checks (监督抽检) from `from` to `until`
+     * inclusive: its reports issued in that window count on any batch, without the producer's commission.
+     * Replaces an earlier designation of the same lab.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGULATOR_ROLE`.
+     * - `labId` is a registered, unrevoked lab.
+     * - `from < until`.
+     *
+     * Emits a {SpotCheckDesignated} event.
+     *
+     * WARNING: `from` may lie in the past; the regulator is trusted to enter the real start of its mandate.
+     */
+    function designateSpotCheckLab(bytes32 labId, uint64 from, uint64 until) external;
+
+    /**
+     * @dev Ends the spot-check designation of the lab `labId` now: its window ends at the current block time
+     * (a designation that had not started yet becomes empty, `from > until`). Reports issued before keep counting.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGULATOR_ROLE`.
+     * - `labId` has a designation that has not ended yet (`until` later than the current block time).
+     *
+     * Emits a {SpotCheckDesignated} event with the shortened window.
+     */
+    function endSpotCheckDesignation(bytes32 labId) external;
+
+    /**
+     * @dev Returns the spot-check window of the lab `labId`; both zero if it was never designated. A time `t`
+     * is within it when `from <= t && t <= until`.
+     */
+    function spotCheckWindow(bytes32 labId) external view returns (uint64 from, uint64 until);
 }
