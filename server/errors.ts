@@ -27,8 +27,12 @@ export const ERROR_STATUS = {
   'accreditation-lapsed': 403,
   /** A report names a lab (name, CMA number or validity) other than the signing key's registered lab. */
   'lab-identity-mismatch': 403,
+  /** A report from a lab the batch's producer did not commission, and not a designated spot-check lab. */
+  'lab-not-commissioned': 403,
   forbidden: 403,
   'not-found': 404,
+  /** A record names a batch (batchId) that is not on record. */
+  'unknown-batch': 422,
   replay: 409,
   conflict: 409,
   'payload-too-large': 413,

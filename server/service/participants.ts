@@ -3,6 +3,7 @@
  * operator: each use case writes to the registry, then mirrors the chain so the next request sees it.
  */
 import { checksumAddress } from '../chain/keys';
+import { nowSeconds } from '../records/time';
 import { participantIdFor } from '../chain/registry';
 import { AppError } from '../errors';
 import type { Participant, ParticipantKey, ParticipantKind, Store } from '../store/types';
@@ -42,6 +43,8 @@ export interface ParticipantView {
   accreditedUntil: string | null;
   registeredAt: string | null;
   revokedAt: string | null;
+  /** A lab the regulator designated for official spot checks (监督抽检): its window; absent otherwise. */
+  spotCheck?: { from: string | null; until: string | null };
 }
 
 export interface ParticipantDetail extends ParticipantView {
@@ -60,7 +63,10 @@ export const participantView = (p: Participant): ParticipantView => ({
   accreditedUntil: p.kind === 'lab' ? iso(p.validTo) : null,
   registeredAt: iso(p.data.registeredAt as number | null | undefined),
   revokedAt: iso(p.data.revokedAt as number | null | undefined),
+  ...spotCheckView(p.data.spotCheck as { from?: number; until?: number } | undefined),
 });
+
+const spotCheckView = (w: { from?: number; until?: number } | undefined) => (w === undefined ? {} : { spotCheck: { from: iso(w.from), until: iso(w.until) } });
 
 export const keyView = (k: ParticipantKey): KeyView => ({
   address: checksumAddress(k.address),
@@ -108,6 +114,38 @@ export async function addParticipantKey(sys: Registrar, participantId: string, k
   await onChain(`adding key ${key.address}`, () => sys.registries.addKey(participantId, key.address, key.validFrom, key.validTo));
   await sys.mirror.sync();
   return keyView(await keyOf(sys.store, participantId, key.address));
+}
+
+/**
+ * The regulator designates the lab `labId` for official spot checks (监督抽检) over `[from, until]` (seconds;
+ * `from` defaults to now): its reports then count on any batch. Mirrors it. Throws 'not-found' unless `labId` is
+ * a registered lab, 'participant-revoked' for a revoked one, 'invalid-input' unless `from < until`.
+ */
+export async function designateSpotCheckLab(sys: Registrar, labId: string, window: { from?: number | undefined; until: number }): Promise<ParticipantDetail> {
+  const lab = await activeLab(sys.store, labId);
+  const from = window.from ?? nowSeconds();
+  if (from >= window.until) throw new AppError('invalid-input', `the spot-check window must end after it starts (from ${iso(from)}, until ${iso(window.until)})`);
+  await onChain(`designating ${lab.name} for spot checks`, () => sys.registries.designateSpotCheckLab(labId, from, window.until));
+  await sys.mirror.sync();
+  return describeParticipant(sys.store, labId);
+}
+
+/** The regulator ends the lab's spot-check designation now, and mirrors it. Throws 'conflict' when none is in force. */
+export async function endSpotCheckDesignation(sys: Registrar, labId: string): Promise<ParticipantDetail> {
+  const lab = await sys.store.getParticipant(labId);
+  if (!lab || lab.kind !== 'lab') throw new AppError('not-found', `no lab ${labId}`);
+  const window = lab.data.spotCheck as { until?: number } | undefined;
+  if (!window || (window.until ?? 0) <= nowSeconds()) throw new AppError('conflict', `${lab.name} has no spot-check designation in force`);
+  await onChain(`ending the spot-check designation of ${lab.name}`, () => sys.registries.endSpotCheckDesignation(labId));
+  await sys.mirror.sync();
+  return describeParticipant(sys.store, labId);
+}
+
+async function activeLab(store: Store, labId: string): Promise<Participant> {
+  const lab = await store.getParticipant(labId);
+  if (!lab || lab.kind !== 'lab') throw new AppError('not-found', `no lab ${labId}`);
+  if (!lab.active) throw new AppError('participant-revoked', `${lab.name} was revoked`);
+  return lab;
 }
 
 /** Revokes one of a participant's signing keys from now on, and mirrors it. */
