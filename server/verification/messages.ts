@@ -214,6 +214,8 @@ export const BROWSER_TEXT = {
     batch: '批次',
     report: '报告',
     result: '硒含量',
+    spotCheck: '监督抽检',
+    notCounted: '不计入本批次',
   },
   en: {
     checking: 'Checking in your browser…',
@@ -227,5 +229,7 @@ export const BROWSER_TEXT = {
     batch: 'Batch',
     report: 'Report',
     result: 'Selenium',
+    spotCheck: '监督抽检 · official spot check',
+    notCounted: 'does not count for this batch',
   },
 } as const satisfies Record<Lang, Record<string, string>>;
