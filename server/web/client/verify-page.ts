@@ -17,7 +17,7 @@ interface PageData {
   /** The deployment's chain id and TraceLedger: the page's check refuses bundles naming another, and reads the registries from it. */
   trustRoot: { chainId: number; traceLedger: string };
   batchId: string;
-  records: { role: 'batch' | 'report'; id: string; bundle: unknown; revocation: { reasonCode: number; revokedAt: string } | null }[];
+  records: { role: 'batch' | 'report' | 'commission'; id: string; bundle: unknown; revocation: { reasonCode: number; revokedAt: string } | null }[];
 }
 
 const MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '…', skipped: '–' };
