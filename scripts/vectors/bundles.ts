@@ -101,7 +101,7 @@ interface Vector {
 
 async function main(): Promise<void> {
   // Records, in log order.
-  const batch = await make('Batch', parseRecord('Batch', batchInput({ id: 'VEC-BATCH-GTIN-0001', reportIds: ['VEC-REPORT-0001'] })) as never, OPERATOR);
+  const batch = await make('Batch', parseRecord('Batch', batchInput({ id: 'VEC-BATCH-GTIN-0001', reportIds: ['VEC-REPORT-0001'], commissionedLabs: [reportInput().lab.cmaNumber] })) as never, OPERATOR);
   const { gtin: _gtin, ...noGtinInput } = batchInput({ id: 'VEC-BATCH-NOGTIN-001', lot: 'VEC-NOGTIN-1', reportIds: [] });
   const batchNoGtin = await make('Batch', parseRecord('Batch', noGtinInput) as never, OPERATOR);
   const report = (id: string, o: Parameters<typeof reportInput>[0] = {}) => parseRecord('SeleniumTestReport', reportInput({ id, batchId: 'VEC-BATCH-GTIN-0001', reportNumber: `AKSE-${id}`, ...o })) as never;
