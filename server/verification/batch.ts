@@ -8,7 +8,8 @@
  * or the producer commissioned its lab (on the batch, `commissionedLabs`, or afterwards, a LabCommission bundle
  * attested by the same key as the batch), or its lab was designated by the regulator for official spot checks
  * (监督抽检) when it issued the report (read on chain). Any other report is shown as not counted: it changes
- * neither the verdict nor the claim, so a stranger lab cannot spoil a batch's page.
+ * neither the verdict nor the claim, so a stranger lab cannot spoil a batch's page. A report that fails
+ * verification still counts: a tampered bundle cannot show whose report it is, and tampering must show.
  */
 import { listCategories } from '../standards/classify';
 import { instantToSeconds } from '../records/time';
@@ -30,7 +31,10 @@ export interface BatchReportResult {
   listedByBatch: boolean;
   /** Why the report counts on the batch; null when nothing ties it to the batch's producer or the regulator. */
   basis: ReportBasis | null;
-  /** False when `basis` is null: the report then affects neither the verdict nor the claim. */
+  /**
+   * False when `basis` is null and the report verifies (valid, pending or revoked): it then affects neither the
+   * verdict nor the claim. An invalid report always counts (its bundle cannot show whose it is).
+   */
   counted: boolean;
 }
 
@@ -113,8 +117,11 @@ export async function verifyBatch(bundles: BatchBundles, opts: VerifyBatchOption
       }
       const listedByBatch = listed.includes(result.record?.id ?? '');
       const basis = listedByBatch ? 'listed' : await basisOf(result, commissionedLabs, opts.chain);
+      // A report that fails verification counts whatever its basis: a broken (tampered, forged) bundle cannot
+      // show whose report it is, so it cannot be set aside as a stranger's; the tampering must show.
+      const counted = basis !== null || result.verdict === 'invalid';
       result.steps.push(basisStep(basis, result, opts.chain !== undefined));
-      return { result, listedByBatch, basis, counted: basis !== null };
+      return { result, listedByBatch, basis, counted };
     }),
   );
   const counted = reports.filter((r) => r.counted).map((r) => r.result);
@@ -159,5 +166,6 @@ function basisStep(basis: ReportBasis | null, result: VerificationResult, withCh
   if (basis === 'listed') return step('checkReportBasis', 'passed', 'reportListed', {});
   if (basis === 'commissioned') return step('checkReportBasis', 'passed', 'reportCommissioned', { cma: String(cmaOf(result) ?? '?') });
   if (basis === 'spot-check') return step('checkReportBasis', 'passed', 'reportSpotCheck', { at: String(result.record?.fields.issuedAt ?? '?') });
+  if (result.verdict === 'invalid') return step('checkReportBasis', 'skipped', 'reportBasisUnverified', {});
   return step('checkReportBasis', 'skipped', withChain ? 'reportNotCommissioned' : 'reportNotCommissionedNoChain', {});
 }

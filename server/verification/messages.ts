@@ -164,6 +164,7 @@ export const MESSAGES = {
   reportCommissioned: { zh: (p) => `生产者委托了检测机构（CMA ${s(p.cma)}）检测本批次。`, en: (p) => `The producer commissioned the lab (CMA ${s(p.cma)}) to test this batch.` },
   reportSpotCheck: { zh: (p) => `监督抽检：检测机构在 ${s(p.at)} 是监管部门指定的抽检机构。`, en: (p) => `Official spot check: the lab was designated by the regulator at ${s(p.at)}.` },
   reportNotCommissioned: { zh: () => '生产者未委托此检测机构，且其不是监督抽检机构：此报告不计入本批次。', en: () => 'Not commissioned by the producer, nor an official spot check: this report does not count for the batch.' },
+  reportBasisUnverified: { zh: () => '此报告未通过验证，无法确认出自哪家检测机构：按验证失败计入本批次。', en: () => 'The report did not verify, so whose report it is cannot be established: it counts for the batch as a failure.' },
   reportNotCommissionedNoChain: { zh: () => '生产者未委托此检测机构；未连接区块链节点，无法确认其是否为监督抽检机构：此报告不计入本批次。', en: () => 'Not commissioned by the producer; without a chain endpoint an official spot check cannot be established: this report does not count for the batch.' },
   // The label's claim (./claim): a headline and a line of detail, at the top of the consumer page.
   claimSeleniumRich: { zh: (p) => `真实可信，按 ${s(p.standard)} 属富硒`, en: (p) => `Authentic and selenium-rich per ${s(p.standard)}` },
