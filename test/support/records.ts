@@ -3,7 +3,8 @@ import type { Wallet } from 'ethers';
 import { commitRecord, fieldNamesOf, parseRecord, signRecord, type SeleniumTestReportInput } from '../../server/records';
 import { registeredCmaValidUntil } from '../../server/service/ingest-rules';
 import type { System } from '../../server/system';
-import { issuedNow, reportInput } from '../server/records/fixtures';
+import { USCC, batchInputNow, issuedNow, reportInput } from '../server/records/fixtures';
+import { registerProducer } from './system';
 
 /** The lab fields of a report as registered on chain for `key`'s lab (from the system's mirror), or undefined for a key of no lab. */
 export async function registeredLabOf(sys: System, key: Wallet): Promise<Pick<SeleniumTestReportInput['lab'], 'name' | 'cmaNumber' | 'cmaValidUntil'> | undefined> {
@@ -35,4 +36,23 @@ export async function signedReport(sys: System, key: Wallet, overrides: Partial<
   const binding = { chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger };
   const signature = await signRecord(key, 'SeleniumTestReport', record, root, binding);
   return { type: 'SeleniumTestReport' as const, record, salts, signature };
+}
+
+/** The batch the report fixtures name (reportInput().batchId) and the labs it commissions by default (the fixture lab's CMA number). */
+export const FIXTURE_BATCH_ID = reportInput().batchId;
+export const FIXTURE_LAB_CMA = reportInput().lab.cmaNumber;
+
+/**
+ * Stores the batch a report refers to, as its producer would, before any report for it: ingest accepts a report
+ * only for a batch on record whose producer commissioned the report's lab (or from a spot-check lab). The batch
+ * is the fixture batch issued now (id `batchId`, default the one reportInput() names; lot `lot`, default
+ * ZY-2025-RPT, not the fixture batch's own lot), commissioning the labs
+ * with CMA numbers `labs` (default the fixture lab's), and submitted by `producerId` (default: the fixture
+ * producer, registered on the way; register it only once per system).
+ */
+export async function storeReportBatch(sys: System, opts: { batchId?: string; labs?: readonly string[]; producerId?: string; lot?: string } = {}): Promise<{ id: string; producerId: string; leafHash: string }> {
+  const producerId = opts.producerId ?? (await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer));
+  const input = batchInputNow({ id: opts.batchId ?? FIXTURE_BATCH_ID, lot: opts.lot ?? 'ZY-2025-RPT', commissionedLabs: [...(opts.labs ?? [FIXTURE_LAB_CMA])] });
+  const ack = await sys.ingest.submitBatchForProducer(producerId, input);
+  return { id: ack.id, producerId, leafHash: ack.leafHash };
 }

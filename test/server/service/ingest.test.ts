@@ -8,9 +8,9 @@ import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
 import { verifyBundle } from '../../../server/verification/verify';
 import { IngestService } from '../../../server/service/ingest';
-import { batchInput, issuedNow, reportInput, USCC } from '../records/fixtures';
-import { registeredLabOf, signedReport } from '../../support/records';
-import { bootTestSystem, eventually, registerLab, registerProducer } from '../../support/system';
+import { batchInput, issuedNow, reportInput } from '../records/fixtures';
+import { FIXTURE_LAB_CMA, registeredLabOf, signedReport, storeReportBatch } from '../../support/records';
+import { bootTestSystem, eventually, registerLab } from '../../support/system';
 import { registerDepartment } from '../../support/trails';
 
 const HOUR = 3600;
@@ -40,10 +40,15 @@ describe('server/service/ingest (real anvil node)', function () {
   this.timeout(120_000);
   let sys: System;
   let lab: { id: string; key: Wallet };
+  let producerId: string;
+  /** Lab A of the trust-rule attacks below: the reports' batch commissions it too. */
+  const LAB_A_CMA = '202727050140';
 
   before(async () => {
     sys = await bootTestSystem();
     lab = await registerLab(sys);
+    // The batch the reports are for, on record and commissioning their labs before any report arrives.
+    ({ producerId } = await storeReportBatch(sys, { labs: [FIXTURE_LAB_CMA, LAB_A_CMA] }));
   });
   after(async () => sys?.stop());
 
@@ -127,7 +132,7 @@ describe('server/service/ingest (real anvil node)', function () {
     let ownLab: ReturnType<typeof reportInput>['lab'];
 
     before(async () => {
-      labA = await registerLab(sys, '202727050140', undefined, undefined, { name: '安康市甲检测中心' });
+      labA = await registerLab(sys, LAB_A_CMA, undefined, undefined, { name: '安康市甲检测中心' });
       await registerLab(sys, '202727050141', undefined, undefined, { name: '西安市乙检测有限公司' });
       ownLab = { ...reportInput().lab, ...(await registeredLabOf(sys, labA.key)) };
     });
@@ -206,7 +211,6 @@ describe('server/service/ingest (real anvil node)', function () {
     });
 
     it('back-dated-batch: When a producer submits through its token a batch dated 30 days back or 10 minutes ahead, Then issued-at-too-old / issued-at-in-future; dated now, accepted', async () => {
-      const producerId = await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer);
       const batch = (issuedAt: string) => batchInput({ id: `B-TIME-${Date.now()}-${issuedAt}`.replace(/:/g, ''), issuedAt });
       await expectCode(sys.ingest.submitBatchForProducer(producerId, batch(issuedNow(-30 * DAY))), 'issued-at-too-old');
       await expectCode(sys.ingest.submitBatchForProducer(producerId, batch(issuedNow(600))), 'issued-at-in-future');
