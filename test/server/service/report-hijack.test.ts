@@ -4,9 +4,10 @@
  * Real anvil node and store: ingest, the consumer view and the shared verifier.
  */
 import { expect } from 'chai';
-import { Wallet } from 'ethers';
+import { Wallet, parseEther } from 'ethers';
+import { Registries } from '../../../server/chain/registry';
 import { AppError } from '../../../server/errors';
-import { signRecord, type LabCommission } from '../../../server/records';
+import { revocationReasonNumber, signRecord, type LabCommission } from '../../../server/records';
 import { bundleOf } from '../../../server/service/bundles';
 import { verifyBatchForConsumer, verifyConsumerBundles } from '../../../server/service/consumer';
 import type { ProofBundle } from '../../../server/verification/bundle';
@@ -111,6 +112,38 @@ describe('report hijack: a report counts on a batch only by consent or authority
     expect(o.counted).to.equal(false);
     expect(o.result.steps.find((s) => s.step === 'checkReportBasis')?.code).to.equal('reportNotCommissionedNoChain');
     expect(offline.claim.kind).to.equal('selenium-rich');
+  });
+
+  it('report hijack: a revoked report by a lab the producer did not commission does not turn the page revoked', async () => {
+    const batch = await submitBatch(f);
+    const own = await submitReport(f, batch.id, { result: 0.35 });
+    // As above, the stranger's report gets on record only through a commission the page is not given.
+    const commission = await f.sys.ingest.submitCommissionForProducer(f.producerId, batch.id, STRANGER_CMA);
+    const hostile = await strangerReport(batch.id, 0.35);
+    await anchorAll(f.sys);
+    // The stranger revokes its own (newer) report on chain, with its own funded key: a revocation nobody can block.
+    await (await f.sys.operator.sendTransaction({ to: stranger.key.address, value: parseEther('1') })).wait();
+    await new Registries(f.sys.deployment, stranger.key.connect(f.sys.provider)).revokeRecord(hostile.leafHash, revocationReasonNumber('issued-in-error'));
+    await f.sys.mirror.sync();
+
+    const reports = [await bundleOfId(own.id), await bundleOfId(hostile.id)];
+    const hijacked = await verifyConsumerBundles(f.ctx, { batch: await bundleOfId(batch.id), reports });
+
+    const h = hijacked.reports.find((r) => r.id === hostile.id)!;
+    expect(h.verdict, 'the revocation itself is genuine').to.equal('revoked');
+    expect([h.basis, h.counted]).to.deep.equal([null, false]);
+    expect(hijacked.verdict).to.equal('valid');
+    expect(hijacked.claim).to.deep.include({ kind: 'selenium-rich', tone: 'good', reportId: own.id });
+    const html = renderConsumerPage(hijacked, { lang: 'zh', assets: { css: '/web/style.css', js: '/web/verify.js' }, selfPath: `/b/${batch.id}`, publicRpcUrl: undefined, trustRoot: { chainId: f.sys.deployment.chainId, traceLedger: f.sys.deployment.traceLedger } });
+    expect(html).to.include('id="not-counted"');
+    expect(html).not.to.include(`id="report-${hostile.id}"`);
+    expect(html).not.to.include('报告已撤销');
+
+    // With the producer's commission, the same revocation counts: the lab's newest report on the batch is revoked.
+    const consented = await verifyConsumerBundles(f.ctx, { batch: await bundleOfId(batch.id), reports, commissions: [await bundleOfId(commission.id)] });
+    expect(consented.reports.find((r) => r.id === hostile.id)).to.deep.include({ basis: 'commissioned', counted: true, verdict: 'revoked' });
+    expect(consented.verdict).to.equal('revoked');
+    expect(consented.claim).to.deep.include({ kind: 'report-revoked', reportId: hostile.id, reason: 'issued-in-error' });
   });
 
   it('report hijack: a commission bundle naming another batch, or not attested by the batch\'s attester, does not count', async () => {
