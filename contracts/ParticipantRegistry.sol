@@ -10,8 +10,8 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
  *
  * Roles: `DEFAULT_ADMIN_ROLE` (given to the constructor's `admin`) grants and revokes the other roles.
  * `REGISTRAR_ROLE` registers participants, renews accreditations, adds keys and assigns product keys.
- * `REGISTRAR_ROLE` and `REGULATOR_ROLE` both revoke participants and keys. `REGULATOR_ROLE` is also the
- * regulator of {RevocationRegistry}.
+ * `REGISTRAR_ROLE` and `REGULATOR_ROLE` both revoke participants and keys. `REGULATOR_ROLE` alone designates
+ * spot-check labs, and is also the regulator of {RevocationRegistry}.
  *
  * Nothing is ever deleted or backdated, so {isValidSigner} answers about the past as it did then, with one
  * documented exception: renewing a lapsed accreditation (see {renewAccreditation}).
@@ -52,6 +52,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
      * company prefix marked here would cover an assigned key.
      */
     mapping(bytes32 prefixHash => bool) private _belowAssignedKey;
+    mapping(bytes32 labId => SpotCheckDesignation) private _spotChecks;
 
     /**
      * @dev Reverts with {ParticipantRegistryUnauthorizedRevoker} unless the caller has `REGISTRAR_ROLE` or
@@ -182,6 +183,32 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         _productKeyOwners[keccak256(digits)] = producerId;
         _productKeysOf[producerId].push(key);
         emit ProductKeyAssigned(producerId, key);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function designateSpotCheckLab(bytes32 labId, uint64 from, uint64 until) external onlyRole(REGULATOR_ROLE) {
+        Participant storage lab = _participants[labId];
+        _checkRegistered(labId, lab);
+        _checkNotRevoked(labId, lab);
+        _checkKind(labId, lab, ParticipantKind.Lab);
+        _checkWindow(from, until);
+        _spotChecks[labId] = SpotCheckDesignation({from: from, until: until});
+        emit SpotCheckDesignated(labId, from, until);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function endSpotCheckDesignation(bytes32 labId) external onlyRole(REGULATOR_ROLE) {
+        SpotCheckDesignation storage designation = _spotChecks[labId];
+        uint64 endedAt = uint64(block.timestamp);
+        _checkSpotCheckInForce(labId, designation, endedAt);
+        designation.until = endedAt;
+        emit SpotCheckDesignated(labId, designation.from, endedAt);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function spotCheckWindow(bytes32 labId) external view returns (uint64 from, uint64 until) {
+        SpotCheckDesignation storage designation = _spotChecks[labId];
+        return (designation.from, designation.until);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -341,6 +368,11 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     function _checkNewSigner(address signer) internal view {
         if (signer == address(0)) revert ParticipantRegistryInvalidSigner(signer);
         if (_signingKeys[signer].participantId != bytes32(0)) revert ParticipantRegistryDuplicateKey(signer);
+    }
+
+    /// @dev Reverts with {ParticipantRegistryNoSpotCheckDesignation} unless the designation ends after `at`.
+    function _checkSpotCheckInForce(bytes32 labId, SpotCheckDesignation storage designation, uint64 at) internal view {
+        if (designation.until <= at) revert ParticipantRegistryNoSpotCheckDesignation(labId);
     }
 
     /// @dev Reverts with {ParticipantRegistryUnknownKey} unless `signer` is a signing key.

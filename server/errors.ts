@@ -33,8 +33,12 @@ export const ERROR_STATUS = {
   'gtin-not-owned': 403,
   /** A record id is not in the namespace (`{code}-…`) of the participant that submits it. */
   'id-not-in-namespace': 403,
+  /** A report from a lab the batch's producer did not commission, and not a designated spot-check lab. */
+  'lab-not-commissioned': 403,
   forbidden: 403,
   'not-found': 404,
+  /** A record names a batch (batchId) that is not on record. */
+  'unknown-batch': 422,
   replay: 409,
   /** A batch's GTIN + lot (its Digital Link) is already registered as another batch. */
   'duplicate-batch': 409,

@@ -157,6 +157,20 @@ interface IParticipantRegistry {
     error ParticipantRegistryProductKeyOverlaps(string key);
 
     /**
+     * @dev The regulator's designation of a lab for official spot checks (监督抽检), as returned by
+     * {spotCheckWindow}: reports the lab issues within `[from, until]` count on any batch. All zero: never designated.
+     */
+    struct SpotCheckDesignation {
+        uint64 from;
+        uint64 until;
+    }
+
+    /**
+     * @dev The lab `labId` has no spot-check designation in force to end (never designated, or already ended).
+     */
+    error ParticipantRegistryNoSpotCheckDesignation(bytes32 labId);
+
+    /**
      * @dev Emitted when a participant is registered. `code` is the CMA number of a lab, the unified social credit
      * code of a producer or department.
      */
@@ -193,6 +207,12 @@ interface IParticipantRegistry {
      * `producerId`.
      */
     event ProductKeyAssigned(bytes32 indexed producerId, string key);
+
+    /**
+     * @dev Emitted when the regulator designates the lab `labId` for official spot checks (监督抽检) over
+     * `[from, until]`, and again with the shortened window when the designation is ended early.
+     */
+    event SpotCheckDesignated(bytes32 indexed labId, uint64 from, uint64 until);
 
     /**
      * @dev Registers the accredited lab `participantId` with its CMA certificate number and accreditation window.
@@ -371,4 +391,38 @@ interface IParticipantRegistry {
      * @dev Returns the product keys assigned to `producerId`, in the order they were assigned (empty if none).
      */
     function productKeysOf(bytes32 producerId) external view returns (string[] memory);
+
+    /**
+     * @dev Designates the lab `labId` for the regulator's official spot checks (监督抽检) from `from` to `until`
+     * inclusive: its reports issued in that window count on any batch, without the producer's commission.
+     * Replaces an earlier designation of the same lab.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGULATOR_ROLE`.
+     * - `labId` is a registered, unrevoked lab.
+     * - `from < until`; `from` is not before the block's time less one hour (a designation cannot vouch for past reports).
+     *
+     * Emits a {SpotCheckDesignated} event.
+     */
+    function designateSpotCheckLab(bytes32 labId, uint64 from, uint64 until) external;
+
+    /**
+     * @dev Ends the spot-check designation of the lab `labId` now: its window ends at the current block time
+     * (a designation that had not started yet becomes empty, `from > until`). Reports issued before keep counting.
+     *
+     * Requirements:
+     *
+     * - the caller must have `REGULATOR_ROLE`.
+     * - `labId` has a designation that has not ended yet (`until` later than the current block time).
+     *
+     * Emits a {SpotCheckDesignated} event with the shortened window.
+     */
+    function endSpotCheckDesignation(bytes32 labId) external;
+
+    /**
+     * @dev Returns the spot-check window of the lab `labId`; both zero if it was never designated. A time `t`
+     * is within it when `from <= t && t <= until`.
+     */
+    function spotCheckWindow(bytes32 labId) external view returns (uint64 from, uint64 until);
 }

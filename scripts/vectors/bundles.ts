@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   // Record ids are namespaced by their submitter: `{producer USCC}-…` for batches, `{lab CMA}-…` for reports.
   const BATCH_ID = `${PRODUCER.code}-VEC-BATCH-GTIN-0001`;
   const labId = (lab: { code: string }, local: string): string => `${lab.code}-${local}`;
-  const batch = await make('Batch', parseRecord('Batch', batchInput({ id: BATCH_ID, reportIds: [labId(LAB_A, 'VEC-REPORT-0001')] })) as never, OPERATOR);
+  const batch = await make('Batch', parseRecord('Batch', batchInput({ id: BATCH_ID, reportIds: [labId(LAB_A, 'VEC-REPORT-0001')], commissionedLabs: [LAB_A.code] })) as never, OPERATOR);
   const { gtin: _gtin, ...noGtinInput } = batchInput({ id: `${PRODUCER.code}-VEC-BATCH-NOGTIN-001`, lot: 'VEC-NOGTIN-1', reportIds: [] });
   const batchNoGtin = await make('Batch', parseRecord('Batch', noGtinInput) as never, OPERATOR);
   const report = (local: string, o: Parameters<typeof reportInput>[0] = {}, lab: { code: string } = LAB_A) =>

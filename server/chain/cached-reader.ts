@@ -102,4 +102,9 @@ export class CachedChainReader implements ChainReader {
     const r = await this.store.getRevocation(leafHash, revokerId);
     return r ? { revoked: true, reasonCode: r.reasonCode, revokedAt: r.revokedAt, revokedBy: r.revokedBy } : { ...NOT_REVOKED };
   }
+
+  /** Not cached: the regulator may designate a lab or end its designation at any time. */
+  async spotCheckWindow(labId: string): Promise<{ from: number; until: number } | null> {
+    return this.inner.spotCheckWindow(labId);
+  }
 }

@@ -114,6 +114,11 @@ export class RpcChainReader implements ChainReader {
     return { revoked, reasonCode: Number(reasonCode), revokedAt: Number(revokedAt), revokedBy };
   }
 
+  async spotCheckWindow(labId: string): Promise<{ from: number; until: number } | null> {
+    const [from, until] = await this.registry.spotCheckWindow(labId);
+    return until === 0n ? null : { from: Number(from), until: Number(until) };
+  }
+
   destroy(): void {
     (this.provider as JsonRpcProvider).destroy?.();
   }

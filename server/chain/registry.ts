@@ -91,6 +91,16 @@ export class Registries {
     await (await this.participants.revokeSigningKey(signer)).wait();
   }
 
+  /** The regulator designates the lab `labId` for official spot checks (监督抽检) over `[from, until]` (seconds). */
+  async designateSpotCheckLab(labId: string, from: number, until: number): Promise<void> {
+    await (await this.participants.designateSpotCheckLab(labId, from, until)).wait();
+  }
+
+  /** The regulator ends the lab's spot-check designation now. */
+  async endSpotCheckDesignation(labId: string): Promise<void> {
+    await (await this.participants.endSpotCheckDesignation(labId)).wait();
+  }
+
   async revokeParticipant(participantId: string): Promise<void> {
     await (await this.participants.revokeParticipant(participantId)).wait();
   }
@@ -138,8 +148,9 @@ export class ParticipantMirror {
     const productKeys: { key: string; producerId: string }[] = [];
     for (const ev of await this.reg.queryFilter('*' as never, from, to)) {
       if (!('args' in ev) || !ev.args) continue;
-      const args = ev.args as unknown as { participantId?: string; signer?: string; producerId?: string; key?: string };
+      const args = ev.args as unknown as { participantId?: string; labId?: string; signer?: string; producerId?: string; key?: string };
       if (args.participantId) touchedParticipants.add(args.participantId);
+      if (args.labId) touchedParticipants.add(args.labId); // SpotCheckDesignated
       if (args.signer) touchedKeys.add(args.signer);
       // ProductKeyAssigned: keys are never reassigned nor removed, so the event is the whole state.
       if (args.producerId && typeof args.key === 'string') {
@@ -169,6 +180,8 @@ export class ParticipantMirror {
     const p = await this.reg.getParticipant(id);
     const kind = KIND_NAMES[Number(p.kind)];
     if (!kind) return;
+    // A lab's spot-check designation (监督抽检), if it ever had one: ingest lets its reports count on any batch.
+    const [spotFrom, spotUntil] = kind === 'lab' ? await this.reg.spotCheckWindow(id) : [0n, 0n];
     const participant: Participant = {
       id,
       kind,
@@ -176,7 +189,11 @@ export class ParticipantMirror {
       code: p.code,
       validFrom: kind === 'lab' ? Number(p.accreditedFrom) : null,
       validTo: kind === 'lab' ? Number(p.accreditedUntil) : null,
-      data: { registeredAt: Number(p.registeredAt), revokedAt: Number(p.revokedAt) || null },
+      data: {
+        registeredAt: Number(p.registeredAt),
+        revokedAt: Number(p.revokedAt) || null,
+        ...(spotUntil === 0n ? {} : { spotCheck: { from: Number(spotFrom), until: Number(spotUntil) } }),
+      },
       active: Number(p.revokedAt) === 0,
     };
     await this.store.upsertParticipant(participant);

@@ -260,6 +260,53 @@ export const OPENAPI: OpenApiDocument = {
         responses: { '200': ok('The batch.', ref('RecordView')), '400': err('InvalidInput'), '404': err('NotFound') },
       },
     },
+    '/api/v1/batches/{id}/commissions': {
+      post: {
+        operationId: 'commissionLab',
+        summary: 'Commission a lab to test a batch, as its producer',
+        description:
+          "Only the batch's own producer (403 forbidden otherwise); the batch must be on record (422 unknown-batch). The operator attests a LabCommission " +
+          "record for the producer, as for its batches; the lab's reports then count on the batch (DESIGN.md, trust model). A lab already commissioned: 409 conflict.",
+        tags: ['batches'],
+        security: PRODUCER,
+        parameters: [param('RecordId')],
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['labCmaNumber'], additionalProperties: false, properties: { labCmaNumber: { type: 'string', pattern: '^\\d{12}$', description: "The lab's CMA number." } } }),
+        },
+        responses: {
+          '201': ok('Accepted: durably stored, waiting to be anchored.', ref('Acceptance')),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '409': err('Conflict'),
+          '422': err('UnknownBatch'),
+          '429': err('RateLimited'),
+        },
+      },
+      get: {
+        operationId: 'listCommissions',
+        summary: 'The labs a batch\'s producer commissions: named on the batch, and attached afterwards',
+        tags: ['batches'],
+        parameters: [param('RecordId')],
+        responses: {
+          '200': ok('The commissions.', {
+            type: 'object',
+            required: ['batchId', 'commissionedLabs', 'commissions'],
+            properties: {
+              batchId: { type: 'string' },
+              commissionedLabs: { type: 'array', items: { type: 'string' } },
+              commissions: {
+                type: 'array',
+                items: { type: 'object', required: ['id', 'issuedAt', 'labCmaNumber', 'bundle'], properties: { id: { type: 'string' }, issuedAt: isoTime, labCmaNumber: { type: 'string' }, bundle: { type: 'string', format: 'uri' } } },
+              },
+            },
+          }),
+          '400': err('InvalidInput'),
+          '404': err('NotFound'),
+        },
+      },
+    },
     '/api/v1/batches/{id}/qr.png': {
       get: {
         operationId: 'getBatchQrPng',
@@ -311,10 +358,12 @@ export const OPENAPI: OpenApiDocument = {
             description:
               'The signer may not submit it: unknown-signer, wrong-role, key-not-yet-valid, key-expired, key-revoked, participant-revoked, not-accredited, ' +
               'key-not-valid-at-receipt, accreditation-lapsed, lab-identity-mismatch (the report names another lab than the signing key\'s; the message names the registered lab), ' +
-              'or id-not-in-namespace (the report id must be `{the lab\'s CMA number}-{local}`).',
+              'id-not-in-namespace (the report id must be `{the lab\'s CMA number}-{local}`), ' +
+              "or lab-not-commissioned (the batch's producer did not commission the lab, and the regulator did not designate it for spot checks).",
             content: json(ref('Error')),
           },
           '409': err('Conflict'),
+          '422': err('UnknownBatch'),
           '413': err('PayloadTooLarge'),
           '429': err('RateLimited'),
         },
@@ -483,6 +532,34 @@ export const OPENAPI: OpenApiDocument = {
           '409': err('Conflict'),
           '429': err('RateLimited'),
         },
+      },
+    },
+    '/api/v1/admin/labs/{id}/spot-check': {
+      post: {
+        operationId: 'designateSpotCheckLab',
+        summary: 'Designate a lab for official spot checks (监督抽检), as the regulator',
+        description: "The lab's reports issued within [from, until] count on any batch, marked as spot checks. `from` defaults to now. Written to ParticipantRegistry with REGULATOR_ROLE.",
+        tags: ['participants'],
+        security: ADMIN,
+        parameters: [param('ParticipantId')],
+        requestBody: { required: true, content: json({ type: 'object', required: ['until'], additionalProperties: false, properties: { from: isoTime, until: isoTime } }) },
+        responses: {
+          '201': ok('Designated and mirrored.', ref('ParticipantDetail')),
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '404': err('NotFound'),
+          '409': err('Conflict'),
+          '429': err('RateLimited'),
+        },
+      },
+      delete: {
+        operationId: 'endSpotCheckDesignation',
+        summary: "End a lab's spot-check designation now",
+        tags: ['participants'],
+        security: ADMIN,
+        parameters: [param('ParticipantId')],
+        responses: { '200': ok('Ended and mirrored.', ref('ParticipantDetail')), '401': err('Unauthorized'), '403': err('Forbidden'), '404': err('NotFound'), '409': err('Conflict'), '429': err('RateLimited') },
       },
     },
     '/api/v1/participants/{id}/keys/{address}': {
@@ -791,8 +868,10 @@ export const OPENAPI: OpenApiDocument = {
         content: json(ref('Error')),
       },
       NotFound: { description: 'No such resource or route (not-found).', content: json(ref('Error')) },
+      UnknownBatch: { description: 'The record names a batch that is not on record (unknown-batch).', content: json(ref('Error')) },
       Conflict: {
-        description: 'Already done: a replayed record (replay), a batch whose GTIN + lot is already registered (duplicate-batch; `error.details.existingBatchId`), or an existing participant, key or revocation (conflict); a product key overlapping an assigned one (product-key-taken).',
+        description:
+          'Already done: a replayed record (replay), a batch whose GTIN + lot is already registered (duplicate-batch; `error.details.existingBatchId`), or an existing participant, key or revocation (conflict); a product key overlapping an assigned one (product-key-taken).',
         content: json(ref('Error')),
       },
       PayloadTooLarge: { description: 'The body is over the limit: 256 kB of JSON, 10 MB of CSV, 64 GiB for a dataset check upload (payload-too-large).', content: json(ref('Error')) },
@@ -976,6 +1055,7 @@ export const OPENAPI: OpenApiDocument = {
           accreditedUntil: nullable(isoTime),
           registeredAt: nullable(isoTime),
           revokedAt: nullable(isoTime),
+          spotCheck: { type: 'object', description: 'A lab the regulator designated for official spot checks (监督抽检): its window.', properties: { from: nullable(isoTime), until: nullable(isoTime) } },
         },
       },
       ParticipantDetail: {

@@ -1,7 +1,7 @@
 /** zod schemas of what the API reads from requests: path parameters, query strings and JSON bodies. */
 import { z } from 'zod';
 import { isAddress } from '../chain/keys';
-import { CMA_PATTERN, GtinSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, UsccSchema } from '../records';
+import { CMA_PATTERN, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, UsccSchema } from '../records';
 import { LOG_IDS, type LogId } from '../store/types';
 
 const text = (max: number) =>
@@ -21,6 +21,8 @@ const address = z.string().refine((s) => isAddress(s), { error: 'must be a 0x ad
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, { error: 'must be 0x followed by 64 hex digits' });
 
 export const RecordIdParams = z.object({ id: RecordIdSchema });
+export const CommissionBody = z.strictObject({ labCmaNumber: z.string().regex(CMA_PATTERN, { error: 'CMA number must be 12 digits' }) });
+export const SpotCheckBody = z.strictObject({ from: InstantSchema.optional(), until: InstantSchema });
 export const RevocationParams = z.object({ recordId: RecordIdSchema });
 export const ParticipantParams = z.object({ id: bytes32 });
 export const ParticipantKeyParams = z.object({ id: bytes32, address });

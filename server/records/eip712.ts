@@ -123,6 +123,11 @@ export const EIP712_TYPES: { readonly [T in RecordType]: readonly TypedDataField
     { name: 'targetLeafHash', type: 'bytes32' },
     { name: 'reasonCode', type: 'string' },
   ],
+  LabCommission: [
+    ...HEAD,
+    { name: 'batchId', type: 'string' },
+    { name: 'labCmaNumber', type: 'string' },
+  ],
 };
 
 /**
@@ -137,6 +142,7 @@ export const EIP712_OPTIONAL_FIELDS: { readonly [T in RecordType]: readonly stri
   ShareDelivery: [],
   ShareReceipt: [],
   Revocation: [],
+  LabCommission: [],
 };
 
 /** The signed fields a disclosure must include for `type`'s message to be rebuilt. */
@@ -154,6 +160,7 @@ export const EIP712_SIGNED_FIELDS = {
   ShareDelivery: ['id', 'issuedAt', 'step', 'departmentId', 'seq', 'prevHash', 'requestId', 'delivery'],
   ShareReceipt: ['id', 'issuedAt', 'step', 'departmentId', 'seq', 'prevHash', 'deliveryId', 'received'],
   Revocation: ['id', 'issuedAt', 'targetRecordId', 'targetLeafHash', 'reasonCode'],
+  LabCommission: ['id', 'issuedAt', 'batchId', 'labCmaNumber'],
 } as const satisfies { readonly [T in RecordType]: readonly (keyof RecordOf<T>)[] };
 
 /** The part of a record its signature message shows: a full record, or the verified public disclosures. */
@@ -180,6 +187,7 @@ const MESSAGES: MessageOf = {
   ShareDelivery: (r) => ({ ...shareHead(r), requestId: r.requestId, dataSha256: r.delivery.dataSha256, rowCount: r.delivery.rowCount }),
   ShareReceipt: (r) => ({ ...shareHead(r), deliveryId: r.deliveryId, dataSha256: r.received.dataSha256, rowCount: r.received.rowCount }),
   Revocation: (r) => ({ targetRecordId: r.targetRecordId, targetLeafHash: r.targetLeafHash, reasonCode: r.reasonCode }),
+  LabCommission: (r) => ({ batchId: r.batchId, labCmaNumber: r.labCmaNumber }),
 };
 
 function shareHead(r: { step: string; departmentId: string; seq: number; prevHash: string }): Record<string, string | number> {

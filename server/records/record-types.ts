@@ -13,6 +13,7 @@ export const RECORD_TYPES = [
   'ShareDelivery',
   'ShareReceipt',
   'Revocation',
+  'LabCommission',
 ] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
@@ -92,6 +93,8 @@ export const RECORD_ROUTING: { readonly [T in RecordType]: { logId: LogId; role:
   Batch: { logId: 'products', role: 'producer' },
   SeleniumTestReport: { logId: 'products', role: 'lab' },
   Revocation: { logId: 'products', role: 'lab' },
+  /** Attested by the operator for the producer that owns the batch, like a producer's batch. */
+  LabCommission: { logId: 'products', role: 'producer' },
   ShareRequest: { logId: 'data-sharing', role: 'department' },
   ShareReply: { logId: 'data-sharing', role: 'department' },
   ShareDelivery: { logId: 'data-sharing', role: 'department' },

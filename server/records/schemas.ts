@@ -68,6 +68,8 @@ const finiteNonNegative = z.number().finite().min(0, { error: 'must be ≥ 0' })
 const finitePositive = z.number().finite().gt(0, { error: 'must be > 0' });
 const count = z.number().int({ error: 'must be an integer' }).min(0, { error: 'must be ≥ 0' }).max(Number.MAX_SAFE_INTEGER);
 
+const cmaNumber = z.string().regex(CMA_PATTERN, { error: 'CMA number must be 12 digits' });
+
 const uscc = z.string().superRefine((s, ctx) => {
   const problem = usccProblem(s);
   if (problem !== null) ctx.addIssue({ code: 'custom', message: `unified social credit code ${problem}` });
@@ -182,6 +184,8 @@ export const BatchSchema = z
     quantity,
     productCategory: key,
     reportIds: uniqueList(recordId, 0, 100),
+    /** CMA numbers of the labs the producer commissions to test this batch: their reports count on it. */
+    commissionedLabs: uniqueList(cmaNumber, 0, 20).optional(),
     certificate: certificate.optional(),
     certificateIssuer: certificateIssuer.optional(),
   })
@@ -203,7 +207,7 @@ export const SeleniumTestReportSchema = z
     lab: z.strictObject({
       name: text(200),
       address: text(300),
-      cmaNumber: z.string().regex(CMA_PATTERN, { error: 'CMA number must be 12 digits' }),
+      cmaNumber,
       cmaValidUntil: isoDate,
       cnasNumber: z.string().regex(CNAS_LAB_PATTERN, { error: 'CNAS number must look like "CNAS L1234"' }).optional(),
     }),
@@ -381,6 +385,16 @@ export const RevocationSchema = z.strictObject({
 });
 
 // ---------------------------------------------------------------------------
+// Lab commission: the batch's producer commissions a lab after registering the batch, so the lab's
+// reports count on it (DESIGN.md, "Trust model": a report counts on a batch by consent).
+
+export const LabCommissionSchema = z.strictObject({
+  ...recordBase,
+  batchId: recordId,
+  labCmaNumber: cmaNumber,
+});
+
+// ---------------------------------------------------------------------------
 // Types and the registry of record types.
 
 export type Batch = z.output<typeof BatchSchema>;
@@ -394,6 +408,7 @@ export type ShareReceipt = z.output<typeof ShareReceiptSchema>;
 export type ShareRecord = z.output<typeof ShareRecordSchema>;
 export type ShareStep = (typeof SHARE_STEPS)[number];
 export type Revocation = z.output<typeof RevocationSchema>;
+export type LabCommission = z.output<typeof LabCommissionSchema>;
 export type ShareClass = (typeof SHARE_CLASSES)[number];
 export type ShareMethod = (typeof SHARE_METHODS)[number];
 export type SeleniumUnit = (typeof SELENIUM_UNITS)[number];
@@ -407,6 +422,7 @@ export interface RecordTypeMap {
   ShareDelivery: ShareDelivery;
   ShareReceipt: ShareReceipt;
   Revocation: Revocation;
+  LabCommission: LabCommission;
 }
 export type RecordOf<T extends RecordType> = RecordTypeMap[T];
 export type AnyRecord = RecordTypeMap[RecordType];
@@ -420,6 +436,7 @@ export const RECORD_SCHEMAS = {
   ShareDelivery: ShareDeliverySchema,
   ShareReceipt: ShareReceiptSchema,
   Revocation: RevocationSchema,
+  LabCommission: LabCommissionSchema,
 } as const satisfies { [T in RecordType]: z.ZodType<RecordOf<T>> };
 
 const SCHEMA_BY_TYPE: { readonly [T in RecordType]: z.ZodType<RecordOf<T>> } = RECORD_SCHEMAS;
@@ -529,6 +546,7 @@ export const VISIBILITY: VisibilityTable = {
     quantity: 'public', // printed on the 合格证; bounds how many labels a batch can carry
     productCategory: 'public',
     reportIds: 'public',
+    commissionedLabs: 'public', // which labs may report on the batch: the consumer's verifier needs it
     certificate: 'public',
     certificateIssuer: 'private', // committing party may be an individual farmer; phone
   },
@@ -609,6 +627,12 @@ export const VISIBILITY: VisibilityTable = {
     reasonCode: 'public',
     reasonText: 'public',
     revokedAt: 'public',
+  },
+  LabCommission: {
+    id: 'public',
+    issuedAt: 'public',
+    batchId: 'public',
+    labCmaNumber: 'public',
   },
 };
 

@@ -9,6 +9,7 @@ import type { ServiceContext as AppContext } from './context';
 import { publicFieldNames } from '../records';
 import type { Classification } from '../standards';
 import type { StoredRecord } from '../store/types';
+import type { ReportBasis } from '../verification/batch';
 import { mergeVerdicts, messageText, verifyBatch, type BatchClaim, type BatchVerification, type MessageCode, type Params, type ProofBundle, type StepResult, type StepStatus, type VerificationResult, type Verdict } from '../verification';
 import { labelUri, type DigitalLink } from '../records/digital-link';
 import { bundleOf } from './bundles';
@@ -42,6 +43,10 @@ export interface ConsumerReport {
   signer: string | null;
   /** How the report is tied to the batch: listed in the batch's reportIds, and/or naming the batch itself. */
   linkedBy: ('batch' | 'report')[];
+  /** Why it counts on the batch (listed, its lab commissioned by the producer, an official spot check), or null. */
+  basis: ReportBasis | null;
+  /** False for a report nothing ties to the producer or the regulator: it affects neither the verdict nor the claim. */
+  counted: boolean;
 }
 
 export interface ConsumerView {
@@ -69,7 +74,7 @@ export interface ConsumerView {
     linkset: string;
     bundles: { batch: string; reports: Record<string, string> };
   };
-  bundles: { batch: ProofBundle; reports: ProofBundle[] };
+  bundles: { batch: ProofBundle; reports: ProofBundle[]; commissions: ProofBundle[] };
   checkedAt: string;
 }
 
@@ -128,7 +133,10 @@ export async function computeConsumerView(ctx: AppContext, batchId: string): Pro
     if (r && r.type === 'SeleniumTestReport') records.set(id, r);
   }
   const reportBundles = await Promise.all([...records.values()].map((r) => bundleOf(store, deployment, r)));
-  return verifyConsumerBundles(ctx, { batch: batchBundle, reports: reportBundles });
+  // The labs the producer commissioned after registering the batch: the verifier decides which commissions count.
+  const commissions = await store.listRecords({ type: 'LabCommission', subject: batchId, limit: MAX_SUBJECT_REPORTS });
+  const commissionBundles = await Promise.all(commissions.map((r) => bundleOf(store, deployment, r)));
+  return verifyConsumerBundles(ctx, { batch: batchBundle, reports: reportBundles, commissions: commissionBundles });
 }
 
 /**
@@ -137,13 +145,13 @@ export async function computeConsumerView(ctx: AppContext, batchId: string): Pro
  * classified with the batch's verified product category; a report that names another batch, or whose
  * signer is not the lab it names, is invalid.
  */
-export async function verifyConsumerBundles(ctx: AppContext, bundles: { batch: ProofBundle; reports: ProofBundle[] }): Promise<ConsumerView> {
+export async function verifyConsumerBundles(ctx: AppContext, bundles: { batch: ProofBundle; reports: ProofBundle[]; commissions?: ProofBundle[] }): Promise<ConsumerView> {
   const checked = await verifyBatch(bundles, { chain: ctx.reader, trustRoot: { chainId: ctx.sys.deployment.chainId, traceLedger: ctx.sys.deployment.traceLedger } });
   const batchResult = checked.batch;
   const batchId = bundles.batch.record.id;
   const batchFields = disclosedOk(batchResult) ? batchResult.record!.fields : {};
 
-  const reports = checked.reports.map((r) => toConsumerReport(r.result, r.listedByBatch, batchId, checked.category));
+  const reports = checked.reports.map((r) => ({ ...toConsumerReport(r.result, r.listedByBatch, batchId, checked.category), basis: r.basis, counted: r.counted }));
   // Newest issue first.
   reports.sort((a, b) => String(b.fields.issueDate ?? '').localeCompare(String(a.fields.issueDate ?? '')) || a.id.localeCompare(b.id));
 
@@ -166,7 +174,7 @@ export async function verifyConsumerBundles(ctx: AppContext, bundles: { batch: P
       linkset: `${page}?linkType=linkset`,
       bundles: { batch: bundleUrl(base, batchId), reports: Object.fromEntries(reports.map((r) => [r.id, bundleUrl(base, r.id)])) },
     },
-    bundles: { batch: bundles.batch, reports: bundles.reports },
+    bundles: { batch: bundles.batch, reports: bundles.reports, commissions: bundles.commissions ?? [] },
     checkedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   };
 }
@@ -196,7 +204,7 @@ function pickPublic(type: 'Batch' | 'SeleniumTestReport', fields: Record<string,
   return Object.fromEntries(Object.entries(fields).filter(([k]) => allowed.has(k)));
 }
 
-function toConsumerReport(result: VerificationResult, listedByBatch: boolean, batchId: string, category: BatchVerification['category']): ConsumerReport {
+function toConsumerReport(result: VerificationResult, listedByBatch: boolean, batchId: string, category: BatchVerification['category']): Omit<ConsumerReport, 'basis' | 'counted'> {
   const fields = disclosedOk(result) ? pickPublic('SeleniumTestReport', result.record!.fields) : {};
   const steps = result.steps.map(plainStep);
   if (category !== null && !category.known) {
@@ -300,7 +308,7 @@ class ConsumerCache {
       // Read the invalidation keys first: a change during the computation then forces a recompute.
       const checkpointSize = await this.checkpointSize(true);
       const view = await computeConsumerView(this.ctx, batchId);
-      const leafHashes = [view.bundles.batch, ...view.bundles.reports].map((b) => b.log.leafHash);
+      const leafHashes = [view.bundles.batch, ...view.bundles.reports, ...view.bundles.commissions].map((b) => b.log.leafHash);
       const revoked = await this.revokedCount(leafHashes);
       const entry: Entry = { view, checkpointSize, leafHashes, revoked, at: Date.now(), freshInTurn: -1 };
       bounded(this.views).set(batchId, entry);

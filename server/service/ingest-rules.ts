@@ -7,6 +7,7 @@
  */
 import { AppError } from '../errors';
 import { instantToSeconds, isInNamespace, namespacedId, placeInNamespace, secondsToInstant, type SeleniumTestReport } from '../records';
+import type { ReportBasis } from '../verification/batch';
 import type { Participant } from '../store/types';
 
 // ---------------------------------------------------------------------------
@@ -130,6 +131,42 @@ export function producerBatchId(id: string, producer: Pick<Participant, 'kind' |
     namespacedId: placed.id,
     issues: [{ path: 'id', message: `with the prefix "${producer.code}-" it exceeds 64 characters` }],
   });
+}
+
+// A report counts on a batch by consent or by authority.
+
+/** What ingest knows of a report's batch and lab: the stored batch's body and the batch's lab commissions. */
+export interface ReportConsent {
+  /** The stored batch's fields (reportIds, commissionedLabs). */
+  batch: { reportIds?: unknown; commissionedLabs?: unknown };
+  /** CMA numbers of the labs the batch's producer commissioned afterwards (LabCommission records). */
+  commissionedLater: readonly string[];
+}
+
+/** A lab's spot-check window as mirrored from ParticipantRegistry (`data.spotCheck`), or null. */
+export function spotCheckWindowOf(lab: Participant): { from: number; until: number } | null {
+  const w = lab.data.spotCheck as { from?: unknown; until?: unknown } | undefined;
+  return w && typeof w.from === 'number' && typeof w.until === 'number' && w.until > 0 ? { from: w.from, until: w.until } : null;
+}
+
+/**
+ * Why a report from `lab` counts on its batch (DESIGN.md, "Trust model"): the batch lists it ('listed'), its
+ * producer commissioned the lab on the batch or afterwards ('commissioned'), or the regulator designated the lab
+ * for spot checks at `receivedAt` ('spot-check'). Throws AppError 'lab-not-commissioned' otherwise.
+ */
+export function assertReportCommissioned(report: SeleniumTestReport, lab: Participant, consent: ReportConsent, receivedAt: number): ReportBasis {
+  const listed = Array.isArray(consent.batch.reportIds) && consent.batch.reportIds.includes(report.id);
+  if (listed) return 'listed';
+  const onBatch = Array.isArray(consent.batch.commissionedLabs) && consent.batch.commissionedLabs.includes(lab.code);
+  if (onBatch || consent.commissionedLater.includes(lab.code)) return 'commissioned';
+  const window = spotCheckWindowOf(lab);
+  if (window !== null && window.from <= receivedAt && receivedAt <= window.until) return 'spot-check';
+  throw new AppError(
+    'lab-not-commissioned',
+    `the producer of batch ${report.batchId} has not commissioned ${lab.name} (CMA ${lab.code}), and it is not designated for official spot checks; ` +
+      `the producer must commission the lab first (name its CMA number in the batch's commissionedLabs, or POST /api/v1/batches/${report.batchId}/commissions)`,
+    { batchId: report.batchId, labCmaNumber: lab.code },
+  );
 }
 
 // ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@
  * registered as 'duplicate-batch'. The trusted time is the receipt time: issuedAt is the signer's claim.
  */
 import { nowSeconds, secondsToInstant } from '../records/time';
+import { randomBytes } from 'node:crypto';
 import secp256k1 from 'secp256k1';
 import { privateKeyBytes, type Wallet } from '../chain/keys';
 import { signerStatus } from '../chain/registry';
@@ -32,7 +33,7 @@ import { ShareLifecycle } from '../trails/lifecycle';
 import { awaitReceipt, type SignedReceipt } from '../trails/receipts';
 import { isShareType } from '../trails/recompute';
 import { RECORD_ROUTING } from '../records';
-import { DEFAULT_ISSUED_AT_WINDOW, assertIdInSignersNamespace, assertIssuedAtInWindow, assertReportNamesSignersLab, producerBatchId, type IssuedAtWindow } from './ingest-rules';
+import { DEFAULT_ISSUED_AT_WINDOW, assertIdInSignersNamespace, assertIssuedAtInWindow, assertReportCommissioned, assertReportNamesSignersLab, producerBatchId, type IssuedAtWindow } from './ingest-rules';
 import { inlineVerifier, type SubmissionVerifier } from './verify-pool';
 import { parseAs, type SignedSubmission } from './verify-submission';
 
@@ -79,6 +80,7 @@ const subjectOf = (type: RecordType, record: Record<string, unknown>): string | 
   if (type === 'Batch') return typeof record.gtin === 'string' ? batchSubject(record.gtin, String(record.lot)) : null;
   if (type === 'SeleniumTestReport') return String(record.batchId);
   if (type === 'Revocation') return String(record.targetRecordId);
+  if (type === 'LabCommission') return String(record.batchId);
   if (type.startsWith('Share')) return String(record.departmentId);
   return null;
 };
@@ -122,8 +124,11 @@ export class IngestService {
     const { record, root, salts, signer } = await this.verifier.verify(sub);
     assertIssuedAtInWindow(record.issuedAt, receivedAt, this.window);
     const participant = await this.assertSignerAuthorised(signer, routing.role, record.issuedAt, receivedAt);
-    if (sub.type === 'SeleniumTestReport') assertReportNamesSignersLab(record as SeleniumTestReport, participant, signer);
     assertIdInSignersNamespace(record.id, participant);
+    if (sub.type === 'SeleniumTestReport') {
+      assertReportNamesSignersLab(record as SeleniumTestReport, participant, signer);
+      await this.assertReportCounts(record as SeleniumTestReport, participant, receivedAt);
+    }
     const prepared = this.prepare(sub.type, record, root, salts, signer, sub.signature, participant.id);
     if (isShareType(sub.type)) return this.admitShare(record as ShareRecord, participant.id, prepared);
     await this.enqueue(prepared.rec);
@@ -199,6 +204,48 @@ export class IngestService {
     }
     this.opts.onAccepted?.();
     return prepared.map((p) => p.ack);
+  }
+
+  /**
+   * A producer commissions the lab with CMA number `labCmaNumber` for its batch `batchId` after registering it:
+   * the operator attests a LabCommission record for the producer, as for its batches. Throws 'unknown-batch'
+   * for a batch not on record, 'forbidden' for another producer's batch, 'conflict' when the lab is already
+   * commissioned for it.
+   */
+  async submitCommissionForProducer(producerId: string, batchId: string, labCmaNumber: string): Promise<Acceptance> {
+    const receivedAt = nowSeconds();
+    const producer = await this.activeProducer(producerId);
+    const batch = await this.storedBatch(batchId);
+    if (batch.participantId !== producer.id) throw new AppError('forbidden', `batch ${batchId} belongs to another producer; only its own producer can commission a lab for it`);
+    if (Array.isArray(batch.body.commissionedLabs) && batch.body.commissionedLabs.includes(labCmaNumber)) {
+      throw new AppError('conflict', `batch ${batchId} already names the lab ${labCmaNumber} in its commissionedLabs`);
+    }
+    if ((await this.commissionedLater(batchId)).includes(labCmaNumber)) throw new AppError('conflict', `the lab ${labCmaNumber} is already commissioned for batch ${batchId}`);
+    const commission = parseAs('LabCommission', { id: `lc-${randomBytes(12).toString('hex')}`, issuedAt: secondsToInstant(receivedAt), batchId, labCmaNumber });
+    const { root, salts } = commitRecord(commission);
+    const signature = signTypedDataWithKey(typedDataFor('LabCommission', commission, root, this.binding), this.operatorKey);
+    const prepared = this.prepare('LabCommission', commission, root, salts, this.operator.address.toLowerCase(), signature, producer.id);
+    await this.enqueue(prepared.rec);
+    return prepared.ack;
+  }
+
+  /** The stored batch `batchId`; throws 'unknown-batch' when there is none. */
+  private async storedBatch(batchId: string): Promise<StoredRecord> {
+    const batch = await this.store.getRecord(batchId);
+    if (!batch || batch.type !== 'Batch') throw new AppError('unknown-batch', `there is no batch ${batchId} on record; a batch must be registered before anything refers to it`, { batchId });
+    return batch;
+  }
+
+  /** CMA numbers of the labs commissioned for `batchId` by LabCommission records. */
+  private async commissionedLater(batchId: string): Promise<string[]> {
+    const commissions = await this.store.listRecords({ type: 'LabCommission', subject: batchId, limit: 1000 });
+    return commissions.map((c) => String(c.body.labCmaNumber));
+  }
+
+  /** A report counts only on a batch on record whose producer commissioned its lab, or from a spot-check lab (DESIGN.md, "Trust model"). */
+  private async assertReportCounts(report: SeleniumTestReport, lab: Participant, receivedAt: number): Promise<void> {
+    const batch = await this.storedBatch(report.batchId);
+    assertReportCommissioned(report, lab, { batch: batch.body, commissionedLater: await this.commissionedLater(report.batchId) }, receivedAt);
   }
 
   private async activeProducer(producerId: string): Promise<Participant> {

@@ -51,6 +51,8 @@ export interface ParticipantView {
   accreditedUntil: string | null;
   registeredAt: string | null;
   revokedAt: string | null;
+  /** A lab the regulator designated for official spot checks (监督抽检): its window; absent otherwise. */
+  spotCheck?: { from: string | null; until: string | null };
 }
 
 export interface ParticipantDetail extends ParticipantView {
@@ -69,7 +71,10 @@ export const participantView = (p: Participant): ParticipantView => ({
   accreditedUntil: p.kind === 'lab' ? iso(p.validTo) : null,
   registeredAt: iso(p.data.registeredAt as number | null | undefined),
   revokedAt: iso(p.data.revokedAt as number | null | undefined),
+  ...spotCheckView(p.data.spotCheck as { from?: number; until?: number } | undefined),
 });
+
+const spotCheckView = (w: { from?: number; until?: number } | undefined) => (w === undefined ? {} : { spotCheck: { from: iso(w.from), until: iso(w.until) } });
 
 export const keyView = (k: ParticipantKey): KeyView => ({
   address: checksumAddress(k.address),
@@ -157,6 +162,38 @@ async function producerOf(store: Store, producerId: string): Promise<Participant
   const p = await store.getParticipant(producerId);
   if (!p || p.kind !== 'producer') throw new AppError('not-found', `no producer ${producerId}`);
   return p;
+}
+
+/**
+ * The regulator designates the lab `labId` for official spot checks (监督抽检) over `[from, until]` (seconds;
+ * `from` defaults to now): its reports then count on any batch. Mirrors it. Throws 'not-found' unless `labId` is
+ * a registered lab, 'participant-revoked' for a revoked one, 'invalid-input' unless `from < until`.
+ */
+export async function designateSpotCheckLab(sys: Registrar, labId: string, window: { from?: number | undefined; until: number }): Promise<ParticipantDetail> {
+  const lab = await activeLab(sys.store, labId);
+  const from = window.from ?? nowSeconds();
+  if (from >= window.until) throw new AppError('invalid-input', `the spot-check window must end after it starts (from ${iso(from)}, until ${iso(window.until)})`);
+  await onChain(`designating ${lab.name} for spot checks`, () => sys.registries.designateSpotCheckLab(labId, from, window.until));
+  await sys.mirror.sync();
+  return describeParticipant(sys.store, labId);
+}
+
+/** The regulator ends the lab's spot-check designation now, and mirrors it. Throws 'conflict' when none is in force. */
+export async function endSpotCheckDesignation(sys: Registrar, labId: string): Promise<ParticipantDetail> {
+  const lab = await sys.store.getParticipant(labId);
+  if (!lab || lab.kind !== 'lab') throw new AppError('not-found', `no lab ${labId}`);
+  const window = lab.data.spotCheck as { until?: number } | undefined;
+  if (!window || (window.until ?? 0) <= nowSeconds()) throw new AppError('conflict', `${lab.name} has no spot-check designation in force`);
+  await onChain(`ending the spot-check designation of ${lab.name}`, () => sys.registries.endSpotCheckDesignation(labId));
+  await sys.mirror.sync();
+  return describeParticipant(sys.store, labId);
+}
+
+async function activeLab(store: Store, labId: string): Promise<Participant> {
+  const lab = await store.getParticipant(labId);
+  if (!lab || lab.kind !== 'lab') throw new AppError('not-found', `no lab ${labId}`);
+  if (!lab.active) throw new AppError('participant-revoked', `${lab.name} was revoked`);
+  return lab;
 }
 
 /** Revokes one of a participant's signing keys from now on, and mirrors it. */

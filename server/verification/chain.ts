@@ -67,4 +67,9 @@ export interface ChainReader {
    * REGULATOR_REVOKER_ID. Each party's revocation is kept apart; `revoked` is false when that party did not revoke.
    */
   revocationBy(leafHash: string, revokerId: string): Promise<OnChainRevocation>;
+  /**
+   * The window (seconds, inclusive) in which the regulator designated the lab `labId` for official spot checks
+   * (监督抽检), from ParticipantRegistry.spotCheckWindow; null when it was never designated.
+   */
+  spotCheckWindow(labId: string): Promise<{ from: number; until: number } | null>;
 }

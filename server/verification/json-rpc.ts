@@ -36,6 +36,7 @@ const SEL = {
   getParticipant: selector('getParticipant(bytes32)'),
   revocationBy: selector('revocationBy(bytes32,bytes32)'),
   productKeyOwner: selector('productKeyOwner(string)'),
+  spotCheckWindow: selector('spotCheckWindow(bytes32)'),
 };
 
 /** keccak256("ANCHORER_ROLE"), as TraceLedger declares it. */
@@ -240,5 +241,13 @@ export class JsonRpcChainReader implements ChainReader {
       revokedAt: Number(BigInt(`0x${revokedAt}`)),
       revokedBy: `0x${revokedBy.slice(24)}`,
     };
+  }
+
+  /** Not kept: the regulator may designate or end a designation at any time. */
+  async spotCheckWindow(labId: string): Promise<{ from: number; until: number } | null> {
+    const w = await this.call(await this.registry('participantRegistry'), SEL.spotCheckWindow + word(labId));
+    if (w.length < 2) throw new RpcError('unexpected spotCheckWindow answer');
+    const [from, until] = w as [string, string];
+    return until === ZERO_WORD ? null : { from: Number(BigInt(`0x${from}`)), until: Number(BigInt(`0x${until}`)) };
   }
 }

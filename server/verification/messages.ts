@@ -23,6 +23,7 @@ export const STEP_TITLES = {
   checkNotRevoked: { zh: '核对是否撤销', en: 'Check for revocation' },
   classifySelenium: { zh: '硒含量分级', en: 'Classify the selenium result' },
   checkReportSubject: { zh: '核对报告对应批次', en: 'Check the report is for this batch' },
+  checkReportBasis: { zh: '核对生产者委托或监督抽检', en: "Check the producer's commission or an official spot check" },
 } as const satisfies Record<string, Record<Lang, string>>;
 export type AnyStepName = keyof typeof STEP_TITLES;
 
@@ -173,6 +174,13 @@ export const MESSAGES = {
   // checkReportSubject
   reportSubjectOk: { zh: (p) => `检测机构签发此报告时写明的批次是 ${s(p.batch)}。`, en: (p) => `The lab signed this report for batch ${s(p.batch)}.` },
   reportOtherBatch: { zh: (p) => `检测机构签发此报告时写明的批次是 ${s(p.named)}，不是本批次 ${s(p.batch)}。`, en: (p) => `The lab signed this report for batch ${s(p.named)}, not for batch ${s(p.batch)}.` },
+  // checkReportBasis: a report counts on a batch by consent (listed, commissioned) or by authority (spot check).
+  reportListed: { zh: () => '批次记录列出了此报告。', en: () => 'The batch record lists this report.' },
+  reportCommissioned: { zh: (p) => `生产者委托了检测机构（CMA ${s(p.cma)}）检测本批次。`, en: (p) => `The producer commissioned the lab (CMA ${s(p.cma)}) to test this batch.` },
+  reportSpotCheck: { zh: (p) => `监督抽检：检测机构在 ${s(p.at)} 是监管部门指定的抽检机构。`, en: (p) => `Official spot check: the lab was designated by the regulator at ${s(p.at)}.` },
+  reportNotCommissioned: { zh: () => '生产者未委托此检测机构，且其不是监督抽检机构：此报告不计入本批次。', en: () => 'Not commissioned by the producer, nor an official spot check: this report does not count for the batch.' },
+  reportBasisUnverified: { zh: () => '此报告未通过验证，无法确认出自哪家检测机构：按验证失败计入本批次。', en: () => 'The report did not verify, so whose report it is cannot be established: it counts for the batch as a failure.' },
+  reportNotCommissionedNoChain: { zh: () => '生产者未委托此检测机构；未连接区块链节点，无法确认其是否为监督抽检机构：此报告不计入本批次。', en: () => 'Not commissioned by the producer; without a chain endpoint an official spot check cannot be established: this report does not count for the batch.' },
   // The label's claim (./claim): a headline and a line of detail, at the top of the consumer page.
   claimSeleniumRich: { zh: (p) => `真实可信，按 ${s(p.standard)} 属富硒`, en: (p) => `Authentic and selenium-rich per ${s(p.standard)}` },
   claimSeleniumContaining: { zh: (p) => `真实可信，按 ${s(p.standard)} 属含硒`, en: (p) => `Authentic and selenium-containing per ${s(p.standard)}` },
@@ -222,6 +230,8 @@ export const BROWSER_TEXT = {
     batch: '批次',
     report: '报告',
     result: '硒含量',
+    spotCheck: '监督抽检',
+    notCounted: '不计入本批次',
   },
   en: {
     checking: 'Checking in your browser…',
@@ -235,5 +245,7 @@ export const BROWSER_TEXT = {
     batch: 'Batch',
     report: 'Report',
     result: 'Selenium',
+    spotCheck: '监督抽检 · official spot check',
+    notCounted: 'does not count for this batch',
   },
 } as const satisfies Record<Lang, Record<string, string>>;

@@ -33,6 +33,9 @@ export const STEPS = [
 ] as const;
 export type StepName = (typeof STEPS)[number];
 
+/** Producer records the operator attests for producers that have no wallet (their batches, their lab commissions). */
+const OPERATOR_ATTESTED: ReadonlySet<RecordType> = new Set(['Batch', 'LabCommission']);
+
 /** Steps that read the chain: skipped without an endpoint. */
 const CHAIN_STEPS: ReadonlySet<StepName> = new Set(['checkRecordId', 'checkProductOwner', 'checkCheckpointOnChain', 'checkLabIdentity', 'checkNotRevoked']);
 
@@ -190,7 +193,7 @@ const STEP_FNS: Record<Exclude<StepName, 'parseBundle'>, Step> = {
     const role = RECORD_ROUTING[ctx.type].role;
     const at = ctx.entry.issuedAt;
     if (await read(ctx.opts.chain.isValidSigner(recovered, role, instantToSeconds(at)))) return { code: 'signerRegistered', params: { signer: recovered, role, at } };
-    if (ctx.type === 'Batch' && (await read(ctx.opts.chain.isAnchorer(recovered)))) return { code: 'signerOperator', params: { signer: recovered } };
+    if (OPERATOR_ATTESTED.has(ctx.type) && (await read(ctx.opts.chain.isAnchorer(recovered)))) return { code: 'signerOperator', params: { signer: recovered } };
     return fail('checkSigner', 'signerNotRegistered', { signer: recovered, role, at });
   },
 

@@ -35,6 +35,8 @@ const STRINGS = {
     basis: { 'self-control': '自我管控', 'self-test': '自检', 'commissioned-test': '委托检测' } as Record<string, string>,
     reports: '硒含量检测报告',
     noReports: '此批次尚无检测报告。',
+    notCounted: (n: number) => `另有 ${n} 份报告不计入本批次（生产者未委托该检测机构）`,
+    spotCheck: '监督抽检',
     missing: (ids: string) => `批次列出的报告尚未收到：${ids}`,
     /** A report's own verdict: that the report is genuine, not that the product is selenium-rich (its tier says that). */
     reportVerdict: { valid: '真实有效', pending: '待上链', invalid: '验证失败', revoked: '已撤销' } satisfies Record<Verdict, string>,
@@ -121,6 +123,8 @@ const STRINGS = {
     basis: { 'self-control': 'self-control', 'self-test': 'self-test', 'commissioned-test': 'commissioned test' } as Record<string, string>,
     reports: 'Selenium test reports',
     noReports: 'No lab report for this batch yet.',
+    notCounted: (n: number) => `${n} more report(s) do not count for this batch (the producer did not commission the lab)`,
+    spotCheck: '监督抽检 · official spot check',
     missing: (ids: string) => `Reports the batch lists that are not on record yet: ${ids}`,
     reportVerdict: { valid: 'Genuine', pending: 'Pending', invalid: 'Verification failed', revoked: 'Revoked' } satisfies Record<Verdict, string>,
     computed: 'Computed tier',
@@ -279,6 +283,7 @@ export function renderConsumerPage(view: ConsumerView, opts: ConsumerPageOptions
         const r = view.reports.find((x) => x.id === bundle.record.id);
         return { role: 'report', id: bundle.record.id, bundle, revocation: r?.revocation ? { reasonCode: r.revocation.reasonCode, revokedAt: r.revocation.revokedAt } : null };
       }),
+      ...view.bundles.commissions.map((bundle) => ({ role: 'commission', id: bundle.record.id, bundle, revocation: null })),
     ],
   };
   return documentHtml({
@@ -359,8 +364,15 @@ function facts(rows: [string, string][]): string {
 
 function reportsCard(view: ConsumerView, lang: Lang): string {
   const t = STRINGS[lang];
-  const parts = view.reports.map((r) => reportSection(r, view.claim, lang));
-  if (view.reports.length === 0) parts.push(`<p class="sub">${t.noReports}</p>`);
+  const counted = view.reports.filter((r) => r.counted);
+  const strays = view.reports.filter((r) => !r.counted);
+  const parts = counted.map((r) => reportSection(r, view.claim, lang));
+  if (counted.length === 0) parts.push(`<p class="sub">${t.noReports}</p>`);
+  // Reports nothing ties to the producer or the regulator: a collapsed note, never part of the verdict.
+  if (strays.length > 0) {
+    const items = strays.map((r) => `<li><span class="mono">${esc(r.fields.reportNumber ?? r.id)}</span>${r.lab ? ` · ${esc(r.lab.name)}` : ''}</li>`).join('');
+    parts.push(`<details class="not-counted" id="not-counted"><summary>${esc(t.notCounted(strays.length))}</summary><p class="sub">${esc(messageText('reportNotCommissioned', {}, lang))}</p><ul class="plain">${items}</ul></details>`);
+  }
   if (view.missingReportIds.length > 0) parts.push(`<div class="alert a-pending">${esc(t.missing(view.missingReportIds.join(', ')))}</div>`);
   return `<section class="card" id="reports"><h2>${t.reports}</h2>${parts.join('')}</section>`;
 }
@@ -421,7 +433,7 @@ function reportSection(r: ConsumerReport, claim: BatchClaim, lang: Lang): string
   }
 
   return `<article class="report" id="report-${esc(r.id)}" data-verdict="${r.verdict}">
-<h3>${t.reportNo} <span class="mono">${esc(f.reportNumber ?? r.id)}</span> <span class="badge v-${r.verdict}">${t.reportVerdict[r.verdict]}</span></h3>${alert}
+<h3>${t.reportNo} <span class="mono">${esc(f.reportNumber ?? r.id)}</span> <span class="badge v-${r.verdict}">${t.reportVerdict[r.verdict]}</span>${r.basis === 'spot-check' ? ` <span class="badge spot-check" data-basis="spot-check">${t.spotCheck}</span>` : ''}</h3>${alert}
 <div class="result"><div class="num">${result}</div>${tierPill}</div>
 <div class="compare"><div><b>${t.computed}</b>${shown}${pill.live ? '' : `<small class="why">${esc(pill.why)}</small>`}${reason ? `<br><small>${esc(reason)}</small>` : ''}</div><div><b>${t.labConclusion}</b>${!pill.live && pill.voided ? `<s>${esc(f.conclusion ?? '—')}</s><small class="why">${esc(pill.why)}</small>` : esc(f.conclusion ?? '—')}</div></div>
 ${facts(rows)}

@@ -680,4 +680,66 @@ describe('ParticipantRegistry', function () {
       }
     });
   });
+
+  describe('spot-check designation (监督抽检)', function () {
+    it('report hijack: only the regulator designates spot-check labs (a registrar, a lab key, the anchorer and the admin are refused)', async function () {
+      const { registry, admin, registrar, stranger, labKey, now } = await loadFixture(deployWithLabKey);
+      // The registry knows no anchorer: the operator's account holds no role here, like `stranger`.
+      for (const caller of [registrar, labKey, stranger, admin]) {
+        await expect(registry.connect(caller).designateSpotCheckLab(LAB.id, now, now + YEAR))
+          .to.be.revertedWithCustomError(registry, 'AccessControlUnauthorizedAccount')
+          .withArgs(caller.address, REGULATOR_ROLE);
+      }
+      expect(await registry.spotCheckWindow(LAB.id)).to.deep.equal([0n, 0n]);
+    });
+
+    it('When the regulator designates a lab, Then its window is recorded and SpotCheckDesignated is emitted', async function () {
+      const { registry, regulator, now } = await loadFixture(deployWithLabKey);
+      await expect(registry.connect(regulator).designateSpotCheckLab(LAB.id, now - DAY, now + YEAR))
+        .to.emit(registry, 'SpotCheckDesignated')
+        .withArgs(LAB.id, now - DAY, now + YEAR);
+      expect(await registry.spotCheckWindow(LAB.id)).to.deep.equal([BigInt(now - DAY), BigInt(now + YEAR)]);
+    });
+
+    it('When the window is empty or the participant is not a registered, unrevoked lab, Then the designation is refused', async function () {
+      const { registry, regulator, now } = await loadFixture(deployWithLabKey);
+      await expect(registry.connect(regulator).designateSpotCheckLab(LAB.id, now, now))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryInvalidWindow')
+        .withArgs(now, now);
+      await expect(registry.connect(regulator).designateSpotCheckLab(PRODUCER.id, now, now + DAY))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryUnexpectedKind')
+        .withArgs(PRODUCER.id, Kind.Producer);
+      const unknown = ethers.id('cma:999999999999');
+      await expect(registry.connect(regulator).designateSpotCheckLab(unknown, now, now + DAY))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryUnknownParticipant')
+        .withArgs(unknown);
+      await registry.connect(regulator).revokeParticipant(LAB.id);
+      const revokedAt = await time.latest();
+      await expect(registry.connect(regulator).designateSpotCheckLab(LAB.id, now, now + DAY))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryRevokedParticipant')
+        .withArgs(LAB.id, revokedAt);
+    });
+
+    it('When the regulator ends a designation, Then its window ends at that block time and it cannot be ended twice', async function () {
+      const { registry, regulator, registrar, now } = await loadFixture(deployWithLabKey);
+      await registry.connect(regulator).designateSpotCheckLab(LAB.id, now - DAY, now + YEAR);
+      await expect(registry.connect(registrar).endSpotCheckDesignation(LAB.id))
+        .to.be.revertedWithCustomError(registry, 'AccessControlUnauthorizedAccount')
+        .withArgs(registrar.address, REGULATOR_ROLE);
+      const tx = await registry.connect(regulator).endSpotCheckDesignation(LAB.id);
+      const endedAt = await time.latest();
+      await expect(tx).to.emit(registry, 'SpotCheckDesignated').withArgs(LAB.id, now - DAY, endedAt);
+      expect(await registry.spotCheckWindow(LAB.id)).to.deep.equal([BigInt(now - DAY), BigInt(endedAt)]);
+      await expect(registry.connect(regulator).endSpotCheckDesignation(LAB.id))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryNoSpotCheckDesignation')
+        .withArgs(LAB.id);
+    });
+
+    it('When a lab was never designated, Then ending its designation is refused', async function () {
+      const { registry, regulator } = await loadFixture(deployWithLabKey);
+      await expect(registry.connect(regulator).endSpotCheckDesignation(LAB.id))
+        .to.be.revertedWithCustomError(registry, 'ParticipantRegistryNoSpotCheckDesignation')
+        .withArgs(LAB.id);
+    });
+  });
 });

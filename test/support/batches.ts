@@ -9,6 +9,8 @@ import { FIXTURE_PRODUCT_KEYS, bootTestSystem, eventually, registerLab, register
 
 export const PRODUCER_NAME = '紫阳县富硒茶业有限公司';
 export const GTIN14 = '06901234567892';
+/** The CMA number of the lab bootConsumerSystem registers: batches commission it unless told otherwise. */
+export const DEFAULT_LAB_CMA = '202727050123';
 
 export interface ConsumerFixture {
   sys: System;
@@ -33,12 +35,12 @@ export async function bootConsumerSystem(opts: TestSystemOptions = {}): Promise<
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 let counter = 0;
 
-/** Submits a batch (GTIN 06901234567892, a fresh lot, no listed reports unless overridden). */
+/** Submits a batch (GTIN 06901234567892, a fresh lot, no listed reports, commissioning the default lab, unless overridden). */
 export async function submitBatch(f: ConsumerFixture, overrides: Partial<BatchInput> = {}): Promise<{ id: string; lot: string; leafHash: string }> {
   counter++;
   const id = `${USCC.producer}-B-${Date.now()}-${counter}`;
   const lot = `ZY${Date.now() % 1_000_000}-${counter}`;
-  const ack = await f.sys.ingest.submitBatchForProducer(f.producerId, batchInput({ id, lot, issuedAt: now(), reportIds: [], ...overrides }));
+  const ack = await f.sys.ingest.submitBatchForProducer(f.producerId, batchInput({ id, lot, issuedAt: now(), reportIds: [], commissionedLabs: [DEFAULT_LAB_CMA], ...overrides }));
   return { id: ack.id, lot: overrides.lot ?? lot, leafHash: ack.leafHash };
 }
 

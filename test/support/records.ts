@@ -3,7 +3,8 @@ import type { Wallet } from 'ethers';
 import { commitRecord, fieldNamesOf, parseRecord, signRecord, type SeleniumTestReportInput } from '../../server/records';
 import { registeredCmaValidUntil } from '../../server/service/ingest-rules';
 import type { System } from '../../server/system';
-import { issuedNow, reportInput } from '../server/records/fixtures';
+import { USCC, batchInputNow, freshLot, issuedNow, reportInput } from '../server/records/fixtures';
+import { FIXTURE_PRODUCT_KEYS, registerProducer } from './system';
 
 /** The lab fields of a report as registered on chain for `key`'s lab (from the system's mirror), or undefined for a key of no lab. */
 export async function registeredLabOf(sys: System, key: Wallet): Promise<Pick<SeleniumTestReportInput['lab'], 'name' | 'cmaNumber' | 'cmaValidUntil'> | undefined> {
@@ -31,11 +32,33 @@ export async function signedReport(sys: System, key: Wallet, overrides: Partial<
   const registered = await registeredLabOf(sys, key);
   // The id is in the lab's namespace: its CMA number, then "-".
   const cma = registered?.cmaNumber ?? reportInput().lab.cmaNumber;
-  const base = reportInput({ id: `${cma}-RPT-${Date.now()}-${counter}`, reportNumber: `AKSE-2026-${counter}`, issuedAt: issuedNow() });
+  const base = reportInput({ id: `${cma}-RPT-${Date.now()}-${counter}`, reportNumber: `AKSE-2026-${counter}`, issuedAt: issuedNow(), batchId: FIXTURE_BATCH_ID });
   const record = parseRecord('SeleniumTestReport', { ...base, lab: { ...base.lab, ...registered }, ...overrides });
   const present = fieldNamesOf('SeleniumTestReport').filter((n) => n in record);
   const { root, salts } = commitRecord(record, opts.salts?.(present));
   const binding = { chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger };
   const signature = await signRecord(key, 'SeleniumTestReport', record, root, binding);
   return { type: 'SeleniumTestReport' as const, record, salts, signature };
+}
+
+/**
+ * The batch signed reports name by default: the report fixture's batch id in the fixture producer's namespace (the
+ * id the server gives that batch), and the labs it commissions by default (the fixture lab's CMA number).
+ */
+export const FIXTURE_BATCH_ID = `${USCC.producer}-${reportInput().batchId}`;
+export const FIXTURE_LAB_CMA = reportInput().lab.cmaNumber;
+
+/**
+ * Stores the batch a report refers to, as its producer would, before any report for it: ingest accepts a report
+ * only for a batch on record whose producer commissioned the report's lab (or from a spot-check lab). The batch
+ * is the fixture batch issued now (id `batchId`, default FIXTURE_BATCH_ID; lot `lot`, default a fresh one: GTIN + lot
+ * is unique), commissioning the labs
+ * with CMA numbers `labs` (default the fixture lab's), and submitted by `producerId` (default: the fixture
+ * producer, registered on the way; register it only once per system).
+ */
+export async function storeReportBatch(sys: System, opts: { batchId?: string; labs?: readonly string[]; producerId?: string; lot?: string } = {}): Promise<{ id: string; producerId: string; leafHash: string }> {
+  const producerId = opts.producerId ?? (await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS));
+  const input = batchInputNow({ id: opts.batchId ?? FIXTURE_BATCH_ID, lot: opts.lot ?? freshLot(), commissionedLabs: [...(opts.labs ?? [FIXTURE_LAB_CMA])] });
+  const ack = await sys.ingest.submitBatchForProducer(producerId, input);
+  return { id: ack.id, producerId, leafHash: ack.leafHash };
 }

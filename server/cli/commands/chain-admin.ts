@@ -145,6 +145,24 @@ export function registerParticipants(program: Command, _run: CliRun): void {
       });
     });
 
+  withChain(participants.command('spot-check'), true)
+    .summary('designate a lab for official spot checks (监督抽检), or end its designation (needs REGULATOR_ROLE)')
+    .argument('<lab>', 'lab id, or lab:CMA (lab:202727050123)')
+    .option('--from <date>', 'designated from (default: now)')
+    .option('--until <date>', 'designated until (default: in 1 year)')
+    .option('--end', 'end the designation now instead')
+    .action(async (ref: string, opts: ChainOpts & { from?: string; until?: string; end?: boolean }) => {
+      const { designateSpotCheckLab, endSpotCheckDesignation } = await import('../../service/participants');
+      const now = nowSeconds();
+      await withRegistrar(opts, async (reg) => {
+        const id = await participantRef(ref);
+        const view = opts.end
+          ? await endSpotCheckDesignation(reg, id)
+          : await designateSpotCheckLab(reg, id, { from: opts.from ? parseWhen(opts.from, '--from') : now, until: opts.until ? parseWhen(opts.until, '--until') : now + YEAR });
+        say(`${view.name}: spot checks ${view.spotCheck?.from ?? '?'} to ${view.spotCheck?.until ?? '?'}`);
+      });
+    });
+
   withChain(participants.command('list'), false)
     .summary('list the registered participants and their keys')
     .addOption(new Option('--kind <kind>', 'only this kind').choices(['lab', 'producer', 'department']))

@@ -5,7 +5,8 @@ import { importBatchesCsv } from '../../service/csv-import';
 import { getRecordView, listBatches } from '../../service/records';
 import { participantIdOf } from '../../service/references';
 import { authOf, producerOf } from '../auth';
-import { BatchListQuery, ImportQuery, RecordIdParams } from '../schemas';
+import { listCommissions } from '../../service/commissions';
+import { BatchListQuery, CommissionBody, ImportQuery, RecordIdParams } from '../schemas';
 import { API_PREFIX, type RouteDeps } from './deps';
 
 /** Largest CSV import body. */
@@ -51,6 +52,19 @@ export function batchRoutes(r: IRouter, { ctx, auth, writeLimit, metrics }: Rout
     const caller = authOf(res);
     const producerId = caller?.role === 'producer' ? caller.producerId : q.producer === undefined ? undefined : participantIdOf('producer', q.producer);
     res.json(await listBatches(sys.store, publicBaseUrl, { producerId, limit: q.limit, after: q.after }));
+  });
+
+  r.post('/batches/:id/commissions', auth.requireProducer, writeLimit, async (req, res) => {
+    const { id } = RecordIdParams.parse(req.params);
+    const { labCmaNumber } = CommissionBody.parse(req.body);
+    const ack = await sys.ingest.submitCommissionForProducer(producerOf(res).producerId, id, labCmaNumber);
+    metrics.accepted(ack.type);
+    res.status(201).location(`${API_PREFIX}/batches/${encodeURIComponent(id)}/commissions`).json(ack);
+  });
+
+  r.get('/batches/:id/commissions', async (req, res) => {
+    const { id } = RecordIdParams.parse(req.params);
+    res.json(await listCommissions(sys.store, publicBaseUrl, id));
   });
 
   r.get('/batches/:id', async (req, res) => {

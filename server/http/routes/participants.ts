@@ -1,8 +1,9 @@
 /** Participants mirrored from the chain: anyone lists them; the operator registers them, manages their signing keys and assigns producers' product keys. */
 import type { IRouter } from 'express';
-import { addParticipantKey, assignProductKey, describeParticipant, listParticipants, listProductKeys, registerParticipant, revokeParticipantKey } from '../../service/participants';
+import { instantToSeconds } from '../../records';
+import { addParticipantKey, assignProductKey, describeParticipant, designateSpotCheckLab, endSpotCheckDesignation, listParticipants, listProductKeys, registerParticipant, revokeParticipantKey } from '../../service/participants';
 import { requireParticipantId } from '../../service/references';
-import { KeyBody, ParticipantBody, ParticipantKeyParams, ParticipantListQuery, ParticipantParams, ProductKeyBody } from '../schemas';
+import { KeyBody, ParticipantBody, ParticipantKeyParams, ParticipantListQuery, ParticipantParams, ProductKeyBody, SpotCheckBody } from '../schemas';
 import { API_PREFIX, type RouteDeps } from './deps';
 
 export function participantRoutes(r: IRouter, { ctx, auth, writeLimit }: RouteDeps): void {
@@ -44,5 +45,18 @@ export function participantRoutes(r: IRouter, { ctx, auth, writeLimit }: RouteDe
   r.delete('/participants/:id/keys/:address', auth.requireAdmin, writeLimit, async (req, res) => {
     const { id, address } = ParticipantKeyParams.parse(req.params);
     res.json(await revokeParticipantKey(sys, requireParticipantId(id), address));
+  });
+
+  // The regulator's official spot checks (监督抽检): a designated lab's reports count on any batch.
+  r.post('/admin/labs/:id/spot-check', auth.requireAdmin, writeLimit, async (req, res) => {
+    const { id } = ParticipantParams.parse(req.params);
+    const body = SpotCheckBody.parse(req.body);
+    const from = body.from === undefined ? undefined : instantToSeconds(body.from);
+    res.status(201).json(await designateSpotCheckLab(sys, requireParticipantId(id), { from, until: instantToSeconds(body.until) }));
+  });
+
+  r.delete('/admin/labs/:id/spot-check', auth.requireAdmin, writeLimit, async (req, res) => {
+    const { id } = ParticipantParams.parse(req.params);
+    res.json(await endSpotCheckDesignation(sys, requireParticipantId(id)));
   });
 }

@@ -17,7 +17,7 @@ interface PageData {
   /** The deployment's chain id and TraceLedger: the page's check refuses bundles naming another, and reads the registries from it. */
   trustRoot: { chainId: number; traceLedger: string };
   batchId: string;
-  records: { role: 'batch' | 'report'; id: string; bundle: unknown; revocation: { reasonCode: number; revokedAt: string } | null }[];
+  records: { role: 'batch' | 'report' | 'commission'; id: string; bundle: unknown; revocation: { reasonCode: number; revokedAt: string } | null }[];
 }
 
 const MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '…', skipped: '–' };
@@ -58,9 +58,10 @@ export async function run(): Promise<BatchVerification | undefined> {
     const data = JSON.parse(dataEl.textContent ?? '') as PageData;
     const batch = data.records.find((r) => r.role === 'batch');
     const reports = data.records.filter((r) => r.role === 'report');
+    const commissions = data.records.filter((r) => r.role === 'commission');
     const chain = data.rpc ? new JsonRpcChainReader(fetchTransport(data.rpc), { traceLedger: data.trustRoot.traceLedger }) : undefined;
     const reportedRevocations = Object.fromEntries(data.records.filter((r) => r.revocation).map((r) => [r.id, r.revocation!]));
-    const out = await verifyBatch({ batch: batch?.bundle, reports: reports.map((r) => r.bundle) }, { chain, reportedRevocations, trustRoot: data.trustRoot });
+    const out = await verifyBatch({ batch: batch?.bundle, reports: reports.map((r) => r.bundle), commissions: commissions.map((r) => r.bundle) }, { chain, reportedRevocations, trustRoot: data.trustRoot });
     const unreachable = [out.batch, ...out.reports.map((r) => r.result)].some((r) => r.steps.some((s) => s.code === 'chainUnreachable'));
     box.setAttribute('data-verdict', out.verdict);
     box.setAttribute('data-claim', out.claim.kind);
@@ -82,14 +83,16 @@ export async function run(): Promise<BatchVerification | undefined> {
 function render(list: HTMLElement, out: BatchVerification, lang: Lang): void {
   const t = BROWSER_TEXT[lang];
   list.textContent = '';
-  const items: { title: string; result: VerificationResult }[] = [
+  const items: { title: string; result: VerificationResult; mark?: string; counted?: boolean }[] = [
     { title: `${t.batch} ${String(out.batch.record?.fields.lot ?? out.batch.record?.id ?? '')}`, result: out.batch },
-    ...out.reports.map((r) => ({ title: `${t.report} ${String(r.result.record?.fields.reportNumber ?? r.result.record?.id ?? '')}`, result: r.result })),
+    ...out.reports.map((r) => ({ title: `${t.report} ${String(r.result.record?.fields.reportNumber ?? r.result.record?.id ?? '')}`, result: r.result, mark: r.basis === 'spot-check' ? t.spotCheck : r.counted ? undefined : t.notCounted, counted: r.counted })),
   ];
-  for (const { title, result } of items) {
+  for (const { title, result, mark, counted } of items) {
     const li = el('li', `v-${result.verdict}`);
     li.setAttribute('data-verdict', result.verdict);
+    if (counted === false) li.setAttribute('data-counted', 'false');
     li.appendChild(el('b', undefined, title));
+    if (mark) li.appendChild(el('span', 'bv-basis', ` · ${mark}`));
     const f = result.record?.fields ?? {};
     if (typeof f.result === 'number') li.appendChild(el('span', 'bv-result', ` · ${t.result} ${f.result} ${String(f.unit ?? '')}`));
     const steps = el('div', 'bv-steps');

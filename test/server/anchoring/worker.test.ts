@@ -11,7 +11,7 @@ import type { System } from '../../../server/system';
 import type { LogId } from '../../../server/store/types';
 import { verifyBundle } from '../../../server/verification/verify';
 import { bootTestSystem, eventually, registerLab, tempDir } from '../../support/system';
-import { signedReport } from '../../support/records';
+import { signedReport, storeReportBatch } from '../../support/records';
 
 const LOG: LogId = 'products';
 
@@ -39,6 +39,9 @@ class CrashAfterSend implements AnchorChain {
     throw new Error('simulated crash after sending');
   }
 }
+
+/** The products log's size after the batch the reports are for (stored first, commissioning their lab) and `reports` reports. */
+const size = (reports: number) => 1 + reports;
 
 async function submitReports(sys: System, key: Wallet, n: number) {
   const acks = [];
@@ -69,6 +72,7 @@ describe('server/anchoring/worker (real anvil node)', function () {
     beforeEach(async () => {
       sys = await bootTestSystem({ manualWorker: true });
       lab = await registerLab(sys);
+      await storeReportBatch(sys);
     });
     afterEach(async () => sys?.stop());
 
@@ -83,9 +87,9 @@ describe('server/anchoring/worker (real anvil node)', function () {
 
       const restarted = workerFor(sys);
       await restarted.start();
-      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 3);
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(3));
       await restarted.stop();
-      await expectConsistent(sys, 3);
+      await expectConsistent(sys, size(3));
       expect(await sys.store.listCheckpoints(LOG, 'pending')).to.have.length(0);
     });
 
@@ -95,15 +99,15 @@ describe('server/anchoring/worker (real anvil node)', function () {
       const first = workerFor(sys, crashing);
       await first.reconcile(LOG);
       await first.tick(LOG).catch(() => undefined);
-      await eventually(async () => (await sys.chain.latest(chainLogId(LOG))).size === 2);
+      await eventually(async () => (await sys.chain.latest(chainLogId(LOG))).size === size(2));
       // The crashed checkpoint is still pending in the database; more records arrive meanwhile.
       await submitReports(sys, lab.key, 2);
 
       const restarted = workerFor(sys);
       await restarted.start();
-      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 4);
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(4));
       await restarted.stop();
-      await expectConsistent(sys, 4);
+      await expectConsistent(sys, size(4));
     });
 
     it('When the worker is killed after cutting a checkpoint but before sending, Then the restart sends it exactly once', async () => {
@@ -116,9 +120,9 @@ describe('server/anchoring/worker (real anvil node)', function () {
 
       const restarted = workerFor(sys);
       await restarted.start();
-      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 2);
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(2));
       await restarted.stop();
-      await expectConsistent(sys, 2);
+      await expectConsistent(sys, size(2));
       expect((await sys.store.latestCheckpoint(LOG, 'confirmed'))?.attempts).to.equal(1);
     });
 
@@ -141,20 +145,21 @@ describe('server/anchoring/worker (real anvil node)', function () {
       const sys = await bootTestSystem({ env: { ANCHOR_EVERY_ENTRIES: '2', ANCHOR_EVERY_SECONDS: '1' } });
       try {
         const lab = await registerLab(sys);
+        await storeReportBatch(sys);
         await submitReports(sys, lab.key, 2);
-        await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 2);
+        await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(2));
 
         await sys.anvil!.stop();
         const during = await submitReports(sys, lab.key, 3);
         expect(during.every((a) => a.status === 'accepted')).to.equal(true);
         await new Promise((r) => setTimeout(r, 1500)); // the worker fails and backs off meanwhile
-        expect((await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size).to.equal(2);
+        expect((await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size).to.equal(size(2));
 
         const again = await startAnvil({ port: sys.anvil!.port, statePath: sys.config.chainStatePath });
         try {
           await sys.worker.stop();
           await sys.worker.start(); // the backoff is capped; restarting the loop just makes the test quicker
-          await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 5, 60_000);
+          await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(5), 60_000);
           const bundle = await buildBundle(sys.store, sys.deployment, during[2]!.id);
           const result = await verifyBundle(bundle, { chain: new RpcChainReader(sys.provider, sys.deployment) });
           expect(result.verdict, JSON.stringify(result.steps)).to.equal('valid');
@@ -170,15 +175,16 @@ describe('server/anchoring/worker (real anvil node)', function () {
       const dataDir = tempDir();
       const sys1 = await bootTestSystem({ dataDir });
       const lab = await registerLab(sys1);
+      await storeReportBatch(sys1);
       const acks = await submitReports(sys1, lab.key, 5);
-      await eventually(async () => (await sys1.store.latestCheckpoint(LOG, 'confirmed'))?.size === 5);
+      await eventually(async () => (await sys1.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(5));
       await sys1.stop();
       fs.rmSync(sys1.config.chainStatePath);
 
       const sys2 = await bootTestSystem({ dataDir });
       try {
-        await eventually(async () => (await sys2.chain.latest(chainLogId(LOG))).size === 5, 60_000);
-        await eventually(async () => (await sys2.store.latestCheckpoint(LOG, 'confirmed'))?.size === 5);
+        await eventually(async () => (await sys2.chain.latest(chainLogId(LOG))).size === size(5), 60_000);
+        await eventually(async () => (await sys2.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(5));
         // The checkpoint now points at a transaction of the new chain, not the lost one.
         const cp = await sys2.store.latestCheckpoint(LOG, 'confirmed');
         expect(await sys2.provider.getTransactionReceipt(cp!.txHash!)).to.not.equal(null);

@@ -50,6 +50,7 @@ describe('server/cli: the traceledger command (spawned, against a real anvil nod
   let sys: System;
   let dir: string;
   let producerId: string;
+  let batchId: string;
   let bundle: ProofBundle;
   let bundleFile: string;
 
@@ -58,6 +59,7 @@ describe('server/cli: the traceledger command (spawned, against a real anvil nod
     dir = tempDir('traceledger-cli-');
     producerId = await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS);
     const ack = await sys.ingest.submitBatchForProducer(producerId, batchInputNow({ id: `CLI-${Date.now()}` }));
+    batchId = ack.id;
     bundle = await eventually(async () => {
       const b = await buildBundle(sys.store, sys.deployment, ack.id);
       return b.checkpoint ? b : undefined;
@@ -169,10 +171,12 @@ describe('server/cli: the traceledger command (spawned, against a real anvil nod
       const key = new Wallet(fs.readFileSync(keyFile, 'utf8').trim());
       expect(key.address).to.equal(address);
       await registerLab(sys, '202727050199', key);
+      // The producer commissions the lab for its batch: a report counts only on a batch on record, by consent.
+      await sys.ingest.submitCommissionForProducer(producerId, batchId, '202727050199');
 
       // The report names the lab registered for the key (ingest refuses another lab's name or CMA number).
       const lab = { ...reportInput().lab, ...(await registeredLabOf(sys, key)) };
-      const { id: _id, issuedAt: _issuedAt, ...fields } = reportInput({ batchId: 'CLI-BATCH-1', reportNumber: `AKSE-CLI-${Date.now()}`, lab });
+      const { id: _id, issuedAt: _issuedAt, ...fields } = reportInput({ batchId, reportNumber: `AKSE-CLI-${Date.now()}`, lab });
       const reportFile = path.join(dir, 'report.json');
       fs.writeFileSync(reportFile, JSON.stringify(fields));
       const out = path.join(dir, 'signed.json');

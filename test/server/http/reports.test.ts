@@ -40,8 +40,9 @@ describe('server/http reports, records and revocations (real anvil node)', funct
     lab = randomWallet();
     await labWithKey(lab);
     producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS);
-    const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id: batchId }));
-    expect(res.status).to.equal(201);
+    // The producer registers the batch before any report for it and commissions the first lab (the one `lab` signs for).
+    const res = await request(t.app).post('/api/v1/batches').set(bearer(producer.token)).send(batchInputNow({ id: batchId, commissionedLabs: [reportInput().lab.cmaNumber] }));
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
   });
   after(async () => t?.sys.stop());
 

@@ -70,6 +70,7 @@ describe('records/eip712', () => {
         ShareDelivery: `ShareDelivery(${share},string requestId,bytes32 dataSha256,uint64 rowCount)`,
         ShareReceipt: `ShareReceipt(${share},string deliveryId,bytes32 dataSha256,uint64 rowCount)`,
         Revocation: `Revocation(${head},string targetRecordId,bytes32 targetLeafHash,string reasonCode)`,
+        LabCommission: `LabCommission(${head},string batchId,string labCmaNumber)`,
       };
       for (const type of RECORD_TYPES) {
         expect(TypedDataEncoder.from({ [type]: [...EIP712_TYPES[type]] }).encodeType(type)).to.equal(want[type]);

@@ -23,6 +23,7 @@ import {
   type RecordOf,
   type RecordType,
   type RecordTypedData,
+  type LabCommission,
   type Revocation,
   type SeleniumTestReport,
   type SeleniumTestReportInput,
@@ -262,6 +263,17 @@ export function buildRevocation(overrides: Partial<Revocation> = {}): Revocation
   });
 }
 
+/** A valid commission of {@link buildReport}'s lab for {@link buildBatch}'s batch. */
+export function buildLabCommission(overrides: Partial<LabCommission> = {}): LabCommission {
+  return parseRecord('LabCommission', {
+    id: 'commission-0001',
+    issuedAt: '2025-10-08T03:00:00Z',
+    batchId: '01JB5Q7V3M9X2K4N6P8R0T2W4Y',
+    labCmaNumber: '202727050123',
+    ...overrides,
+  });
+}
+
 /** One valid record of each type. */
 export const RECORD_BUILDERS: { readonly [T in RecordType]: () => RecordOf<T> } = {
   Batch: () => buildBatch(),
@@ -271,6 +283,7 @@ export const RECORD_BUILDERS: { readonly [T in RecordType]: () => RecordOf<T> } 
   ShareDelivery: () => buildShareDelivery(),
   ShareReceipt: () => buildShareReceipt(),
   Revocation: () => buildRevocation(),
+  LabCommission: () => buildLabCommission(),
 };
 
 /** A record committed, signed and wrapped in its log entry. */

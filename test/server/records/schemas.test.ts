@@ -270,8 +270,9 @@ describe('records/schemas', () => {
       expect(privateOf('ShareDelivery')).to.deep.equal(['providingOfficer']);
       expect(privateOf('ShareReceipt')).to.deep.equal(['requestingOfficer']);
       expect(privateOf('Revocation')).to.deep.equal([]);
+      expect(privateOf('LabCommission')).to.deep.equal([]);
       expect(publicFieldNames('SeleniumTestReport')).to.include.members(['result', 'unit', 'lab', 'methodStandard', 'specificationStandard', 'conclusion']);
-      expect(publicFieldNames('Batch')).to.include.members(['origin', 'productCategory', 'producer', 'gtin', 'lot']);
+      expect(publicFieldNames('Batch')).to.include.members(['origin', 'productCategory', 'producer', 'gtin', 'lot', 'commissionedLabs']);
     });
 
     it('When publicFieldNames is called, Then the names come sorted (field-tree order)', () => {

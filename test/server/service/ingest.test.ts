@@ -10,8 +10,8 @@ import { verifyBundle } from '../../../server/verification/verify';
 import { IngestService } from '../../../server/service/ingest';
 import { canonicalString, commitRecord, createLogEntry, logEntryLeafHash } from '../../../server/records';
 import { batchInput, batchInputNow, freshLot, issuedNow, reportInput, USCC } from '../records/fixtures';
-import { registeredLabOf, signedReport } from '../../support/records';
-import { FIXTURE_PRODUCT_KEYS, REGISTERED_SINCE, bootTestSystem, eventually, registerLab, registerProducer } from '../../support/system';
+import { FIXTURE_LAB_CMA, registeredLabOf, signedReport, storeReportBatch } from '../../support/records';
+import { REGISTERED_SINCE, bootTestSystem, eventually, registerLab, registerProducer } from '../../support/system';
 import { registerDepartment } from '../../support/trails';
 
 const HOUR = 3600;
@@ -40,13 +40,15 @@ describe('server/service/ingest (real anvil node)', function () {
   this.timeout(120_000);
   let sys: System;
   let lab: { id: string; key: Wallet };
-  let producerOnce: Promise<string> | undefined;
-  /** The fixture's producer (USCC.producer), registered once for the tests that need it. */
-  const registerProducerOnce = (): Promise<string> => (producerOnce ??= registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS));
+  let producerId: string;
+  /** Lab A of the trust-rule attacks below: the reports' batch commissions it too. */
+  const LAB_A_CMA = '202727050140';
 
   before(async () => {
     sys = await bootTestSystem();
     lab = await registerLab(sys);
+    // The batch the reports are for, on record and commissioning their labs before any report arrives.
+    ({ producerId } = await storeReportBatch(sys, { labs: [FIXTURE_LAB_CMA, LAB_A_CMA] }));
   });
   after(async () => sys?.stop());
 
@@ -130,7 +132,7 @@ describe('server/service/ingest (real anvil node)', function () {
     let ownLab: ReturnType<typeof reportInput>['lab'];
 
     before(async () => {
-      labA = await registerLab(sys, '202727050140', undefined, undefined, { name: '安康市甲检测中心' });
+      labA = await registerLab(sys, LAB_A_CMA, undefined, undefined, { name: '安康市甲检测中心' });
       await registerLab(sys, '202727050141', undefined, undefined, { name: '西安市乙检测有限公司' });
       ownLab = { ...reportInput().lab, ...(await registeredLabOf(sys, labA.key)) };
     });
@@ -209,7 +211,6 @@ describe('server/service/ingest (real anvil node)', function () {
     });
 
     it('back-dated-batch: When a producer submits through its token a batch dated 30 days back or 10 minutes ahead, Then issued-at-too-old / issued-at-in-future; dated now, accepted', async () => {
-      const producerId = await registerProducerOnce();
       const batch = (issuedAt: string) => batchInput({ id: `B-TIME-${Date.now()}-${issuedAt}`.replace(/:/g, ''), issuedAt });
       await expectCode(sys.ingest.submitBatchForProducer(producerId, batch(issuedNow(-30 * DAY))), 'issued-at-too-old');
       await expectCode(sys.ingest.submitBatchForProducer(producerId, batch(issuedNow(600))), 'issued-at-in-future');
@@ -229,9 +230,10 @@ describe('server/service/ingest (real anvil node)', function () {
       /** A second producer, registered for these tests (USCC.client), and a first one (USCC.producer) whose namespace it must not use. */
       let squatter: string;
       before(async () => {
-        squatter = await registerProducer(sys, '平利县富硒茶叶合作社', USCC.client);
+        // It owns its own GS1 company prefix 6909999 (GTINs of the fixture producer's prefixes are not its own).
+        squatter = await registerProducer(sys, '平利县富硒茶叶合作社', USCC.client, ['6909999']);
       });
-      const squatterBatch = (overrides: Partial<ReturnType<typeof batchInputNow>>) => batchInputNow({ producer: { uscc: USCC.client, name: '平利县富硒茶叶合作社' }, ...overrides });
+      const squatterBatch = (overrides: Partial<ReturnType<typeof batchInputNow>>) => batchInputNow({ producer: { uscc: USCC.client, name: '平利县富硒茶叶合作社' }, gtin: '6909999000012', ...overrides });
 
       it("id squatting: a producer cannot register a batch in a lab's namespace / another producer's namespace (403 id-not-in-namespace)", async () => {
         const labsId = `202727050140-R2026-${Date.now()}`;
@@ -311,13 +313,11 @@ describe('server/service/ingest (real anvil node)', function () {
         const first = await sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: `FIRST-${Date.now()}`, lot }));
         const err = await expectCode(sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: `SECOND-${Date.now()}`, lot })), 'duplicate-batch');
         expect(err.status).to.equal(409);
-        expect(err.message).to.contain(`GTIN 06901234567892 lot ${lot} is already registered as batch ${first.id}`);
+        expect(err.message).to.contain(`GTIN 06909999000012 lot ${lot} is already registered as batch ${first.id}`);
         expect(err.details?.existingBatchId).to.equal(first.id);
-        // Another producer cannot take the label either, nor does a lot differing only in GTIN collide.
-        const producerId = await registerProducerOnce();
-        const other = await expectCode(sys.ingest.submitBatchForProducer(producerId, batchInputNow({ id: `HIJACK-${Date.now()}`, lot })), 'duplicate-batch');
-        expect(other.details?.existingBatchId).to.equal(first.id);
-        expect((await sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: `OTHER-GTIN-${Date.now()}`, lot, gtin: '6901234567809' }))).status).to.equal('accepted');
+        // Another producer cannot take the label either (the GTIN is not its own), nor does a lot differing only in GTIN collide.
+        await expectCode(sys.ingest.submitBatchForProducer(producerId, batchInputNow({ id: `HIJACK-${Date.now()}`, lot, gtin: '6909999000012' })), 'gtin-not-owned');
+        expect((await sys.ingest.submitBatchForProducer(squatter, squatterBatch({ id: `OTHER-GTIN-${Date.now()}`, lot, gtin: '6909999000029' }))).status).to.equal('accepted');
       });
 
       it('label hijack: two batches of one submission with the same GTIN + lot → 400 naming both, nothing stored', async () => {
@@ -326,7 +326,7 @@ describe('server/service/ingest (real anvil node)', function () {
         const b = `${USCC.client}-B-${Date.now()}`;
         const err = await expectCode(sys.ingest.submitBatchesForProducer(squatter, [squatterBatch({ id: a, lot }), squatterBatch({ id: b, lot })]), 'invalid-input');
         expect(err.status).to.equal(400);
-        expect(err.message).to.contain(`batch 1 repeats GTIN 06901234567892 lot ${lot} of batch 0 (${a})`);
+        expect(err.message).to.contain(`batch 1 repeats GTIN 06909999000012 lot ${lot} of batch 0 (${a})`);
         expect(err.details).to.include({ index: 1, firstIndex: 0 });
         expect(await sys.store.getRecord(a)).to.equal(undefined);
       });

@@ -6,7 +6,7 @@ import type { LogId } from '../../../server/store/types';
 import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
 import { followLog, monitorLog, type MonitorDivergence, type MonitorReport } from '../../../server/trails/monitor';
-import { signedReport } from '../../support/records';
+import { signedReport, storeReportBatch } from '../../support/records';
 import { bootTestSystem, eventually, registerLab } from '../../support/system';
 import { completeShare, registerDepartment, type Department } from '../../support/trails';
 
@@ -30,6 +30,7 @@ describe('server/trails/monitor (real anvil node)', function () {
     sys = await bootTestSystem();
     db = (sys.store as SqliteStore).db;
     const lab = await registerLab(sys);
+    await storeReportBatch(sys);
     for (let i = 0; i < 3; i++) await sys.ingest.submitSigned(await signedReport(sys, lab.key));
     market = await registerDepartment(sys, 1, '安康市市场监督管理局');
     agriculture = await registerDepartment(sys, 2, '安康市农业农村局');

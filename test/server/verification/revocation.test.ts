@@ -32,6 +32,7 @@ function fakeChain(opts: { root: string; cma: string; issuer: string | null; rev
       asked.push(revokerId);
       return opts.revocations[revokerId] ?? NOT_REVOKED;
     },
+    spotCheckWindow: async () => null,
   };
 }
 
