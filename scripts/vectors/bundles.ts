@@ -52,6 +52,8 @@ const LAB_A = { key: keyOf('lab A'), code: '202727050123', name: '安康市富�
 const LAB_B = { key: keyOf('lab B'), code: '202761070456', name: '汉中市农产品质量安全检验检测中心' };
 const UNREGISTERED = keyOf('unregistered');
 const PRODUCER = { code: USCC.producer, name: '紫阳县富硒茶业有限公司' };
+/** Another producer, holding its own company prefix 6909999: its batch under PRODUCER's GTIN is the label hijack. */
+const PRODUCER_B = { code: USCC.client, name: '平利县富硒茶叶合作社' };
 
 // The deployer's first three nonces create ParticipantRegistry, RevocationRegistry, then TraceLedger (server/chain/deploy.ts).
 const PARTICIPANT_REGISTRY = getCreateAddress({ from: OPERATOR.address, nonce: 0 });
@@ -121,7 +123,14 @@ async function main(): Promise<void> {
   const squatted = await make('SeleniumTestReport', report('VEC-REPORT-SQUAT-1', {}, LAB_B), LAB_A.key);
   // Lab A's own key and CMA number, but a grander lab name and an accreditation it does not have.
   const inflated = await make('SeleniumTestReport', report('VEC-REPORT-INFLATED-1', { lab: { ...reportInput().lab, name: '国家富硒产品质量检验检测中心', cmaValidUntil: '2031-12-31' } }), LAB_A.key);
-  const log = [batch, batchNoGtin, good, perLitre, unknownUnit, revoked, otherRevoked, unregistered, impersonation, inflated, squatted];
+  // Producer B's batch (its own id namespace and name) under producer A's GTIN 06901234567892: a label hijack the
+  // operator attested (ingest refuses it as gtin-not-owned; a verifier must refuse it too).
+  const hijack = await make(
+    'Batch',
+    parseRecord('Batch', batchInput({ id: `${PRODUCER_B.code}-VEC-BATCH-HIJACK-1`, lot: 'VEC-HIJACK-1', producer: { uscc: PRODUCER_B.code, name: PRODUCER_B.name }, reportIds: [] })) as never,
+    OPERATOR,
+  );
+  const log = [batch, batchNoGtin, good, perLitre, unknownUnit, revoked, otherRevoked, unregistered, impersonation, inflated, squatted, hijack];
   const leaves = log.map((m) => m.leaf);
   const size = leaves.length;
   const root = hex(rootHash(leaves));
@@ -146,6 +155,7 @@ async function main(): Promise<void> {
       { kind: 'lab', code: LAB_B.code, name: LAB_B.name, accreditedFrom: GENESIS, accreditedUntil: UNTIL, keys: [{ privateKey: LAB_B.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
       // The company prefix of the batches' GTIN (06901234567892): the producer holds it (checkProductOwner).
       { kind: 'producer', code: PRODUCER.code, name: PRODUCER.name, keys: [], productKeys: ['6901234'] },
+      { kind: 'producer', code: PRODUCER_B.code, name: PRODUCER_B.name, keys: [], productKeys: ['6909999'] },
     ],
     anchors: [
       { chainLogId: products, size, root },
@@ -226,6 +236,12 @@ async function main(): Promise<void> {
     'signature-replaced': { desc: "The lab's signature was replaced by another key's signature over the same report.", bundle: edit(good, (b) => void (b.entry.signature = forged)), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
     'signer-not-registered': { desc: 'A report signed (and logged) by a key no registry knows.', bundle: bundleOf(unregistered), wantVerdict: 'invalid', wantFailedStep: 'checkSigner' },
     'lab-impersonation': { desc: "Lab B's registered key signed a report naming lab A's name and CMA number.", bundle: bundleOf(impersonation), wantVerdict: 'invalid', wantFailedStep: 'checkLabIdentity' },
+    'label-hijack': {
+      desc: "Producer B's batch (in its own id namespace, attested by the operator) under GTIN 06901234567892, whose company prefix 6901234 the registrar assigned to producer A.",
+      bundle: bundleOf(hijack),
+      wantVerdict: 'invalid',
+      wantFailedStep: 'checkProductOwner',
+    },
     'id-squatting': { desc: "Lab A's registered key signed a report in its own name whose id is in lab B's namespace (lab B's CMA number, then \"-\").", bundle: bundleOf(squatted), wantVerdict: 'invalid', wantFailedStep: 'checkRecordId' },
     'lab-details-inflated': { desc: "Lab A's key and CMA number, but the report states another lab's name and a longer accreditation than registered.", bundle: bundleOf(inflated), wantVerdict: 'invalid', wantFailedStep: 'checkLabIdentity' },
     'wrong-chain': { desc: 'The bundle claims another chain id than the trusted one.', bundle: edit(good, (b) => void (b.chain.chainId = 1)), wantVerdict: 'invalid', wantFailedStep: 'checkTrustRoot' },
