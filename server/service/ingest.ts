@@ -32,7 +32,7 @@ import { StoreConflictError, type LogId, type NewRecord, type Participant, type 
 import { ShareLifecycle } from '../trails/lifecycle';
 import { awaitReceipt, type SignedReceipt } from '../trails/receipts';
 import { isShareType } from '../trails/recompute';
-import { RECORD_ROUTING } from '../records';
+import { RECORD_ROUTING, namespacedId } from '../records';
 import { DEFAULT_ISSUED_AT_WINDOW, assertIdInSignersNamespace, assertIssuedAtInWindow, assertReportCommissioned, assertReportNamesSignersLab, producerBatchId, type IssuedAtWindow } from './ingest-rules';
 import { inlineVerifier, type SubmissionVerifier } from './verify-pool';
 import { parseAs, type SignedSubmission } from './verify-submission';
@@ -221,7 +221,7 @@ export class IngestService {
       throw new AppError('conflict', `batch ${batchId} already names the lab ${labCmaNumber} in its commissionedLabs`);
     }
     if ((await this.commissionedLater(batchId)).includes(labCmaNumber)) throw new AppError('conflict', `the lab ${labCmaNumber} is already commissioned for batch ${batchId}`);
-    const commission = parseAs('LabCommission', { id: `lc-${randomBytes(12).toString('hex')}`, issuedAt: secondsToInstant(receivedAt), batchId, labCmaNumber });
+    const commission = parseAs('LabCommission', { id: namespacedId(producer.code, `LC-${randomBytes(12).toString('hex')}`), issuedAt: secondsToInstant(receivedAt), batchId, labCmaNumber });
     const { root, salts } = commitRecord(commission);
     const signature = signTypedDataWithKey(typedDataFor('LabCommission', commission, root, this.binding), this.operatorKey);
     const prepared = this.prepare('LabCommission', commission, root, salts, this.operator.address.toLowerCase(), signature, producer.id);

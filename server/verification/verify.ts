@@ -9,7 +9,7 @@ import { verifyDisclosures } from '../records/disclosure';
 import { instantToSeconds, recoverSigner, requiredSignedFields, typedDataFor, type SignedView } from '../records/eip712';
 import { isRecordError } from '../records/errors';
 import type { LogEntry } from '../records/log-entry';
-import { isInNamespace, RECORD_ROUTING, revocationReasonOf, type RecordType } from '../records/record-types';
+import { isInNamespace, RECORD_ROUTING, recordIdNamespace, revocationReasonOf, type RecordType } from '../records/record-types';
 import { secondsToInstant } from '../records/time';
 import { classify, type Classification } from '../standards/classify';
 import { BundleReadError, readBundle, type ProofBundle } from './bundle';
@@ -210,6 +210,14 @@ const STEP_FNS: Record<Exclude<StepName, 'parseBundle'>, Step> = {
       const name = typeof producer.name === 'string' ? producer.name : producer.uscc;
       if (!isInNamespace(id, producer.uscc)) return fail('checkRecordId', 'recordIdOutsideNamespace', { id, name, code: producer.uscc });
       return { code: 'recordIdInNamespace', params: { id, name, code: producer.uscc } };
+    }
+    if (ctx.type === 'LabCommission') {
+      // Attested by the operator for the batch's producer, like its batches: in the namespace of the batch it names.
+      const batchId = ctx.fields.batchId;
+      const code = typeof batchId === 'string' ? recordIdNamespace(batchId) : null;
+      if (code === null) return fail('checkRecordId', 'recordIdProducerNotDisclosed', { id });
+      if (!isInNamespace(id, code)) return fail('checkRecordId', 'recordIdOutsideNamespace', { id, name: code, code });
+      return { code: 'recordIdInNamespace', params: { id, name: code, code } };
     }
     const reader = chainOf(ctx, 'checkRecordId');
     const signer = ctx.entry.signer;

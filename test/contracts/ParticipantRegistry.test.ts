@@ -20,6 +20,7 @@ const DEPARTMENT = {
   code: '11422800011234567K',
 };
 
+const HOUR = 3_600;
 const DAY = 86_400;
 const YEAR = 365 * DAY;
 /** A time after every block of these tests (2096): windows given in absolute time start after it. */
@@ -695,10 +696,12 @@ describe('ParticipantRegistry', function () {
 
     it('When the regulator designates a lab, Then its window is recorded and SpotCheckDesignated is emitted', async function () {
       const { registry, regulator, now } = await loadFixture(deployWithLabKey);
-      await expect(registry.connect(regulator).designateSpotCheckLab(LAB.id, now - DAY, now + YEAR))
+      await expect(registry.connect(regulator).designateSpotCheckLab(LAB.id, now - HOUR / 2, now + YEAR))
         .to.emit(registry, 'SpotCheckDesignated')
-        .withArgs(LAB.id, now - DAY, now + YEAR);
-      expect(await registry.spotCheckWindow(LAB.id)).to.deep.equal([BigInt(now - DAY), BigInt(now + YEAR)]);
+        .withArgs(LAB.id, now - HOUR / 2, now + YEAR);
+      expect(await registry.spotCheckWindow(LAB.id)).to.deep.equal([BigInt(now - HOUR / 2), BigInt(now + YEAR)]);
+      // back-dating: a designation cannot start more than an hour before the block (it would vouch for past reports).
+      await expect(registry.connect(regulator).designateSpotCheckLab(LAB.id, now - DAY, now + YEAR)).to.be.revertedWithCustomError(registry, 'ParticipantRegistryWindowStartsInPast');
     });
 
     it('When the window is empty or the participant is not a registered, unrevoked lab, Then the designation is refused', async function () {
@@ -722,14 +725,14 @@ describe('ParticipantRegistry', function () {
 
     it('When the regulator ends a designation, Then its window ends at that block time and it cannot be ended twice', async function () {
       const { registry, regulator, registrar, now } = await loadFixture(deployWithLabKey);
-      await registry.connect(regulator).designateSpotCheckLab(LAB.id, now - DAY, now + YEAR);
+      await registry.connect(regulator).designateSpotCheckLab(LAB.id, now, now + YEAR);
       await expect(registry.connect(registrar).endSpotCheckDesignation(LAB.id))
         .to.be.revertedWithCustomError(registry, 'AccessControlUnauthorizedAccount')
         .withArgs(registrar.address, REGULATOR_ROLE);
       const tx = await registry.connect(regulator).endSpotCheckDesignation(LAB.id);
       const endedAt = await time.latest();
-      await expect(tx).to.emit(registry, 'SpotCheckDesignated').withArgs(LAB.id, now - DAY, endedAt);
-      expect(await registry.spotCheckWindow(LAB.id)).to.deep.equal([BigInt(now - DAY), BigInt(endedAt)]);
+      await expect(tx).to.emit(registry, 'SpotCheckDesignated').withArgs(LAB.id, now, endedAt);
+      expect(await registry.spotCheckWindow(LAB.id)).to.deep.equal([BigInt(now), BigInt(endedAt)]);
       await expect(registry.connect(regulator).endSpotCheckDesignation(LAB.id))
         .to.be.revertedWithCustomError(registry, 'ParticipantRegistryNoSpotCheckDesignation')
         .withArgs(LAB.id);

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { batchInputNow, randomWallet, USCC } from '../records/fixtures';
 import { signedReport } from '../../support/records';
+import { FIXTURE_PRODUCT_KEYS, REGISTERED_SINCE } from '../../support/system';
 import { admin, bearer, bootTestApp, expectError, producerWithToken, uscc, type TestApp } from './helpers';
 
 const YEAR = 365 * 24 * 3600;
@@ -20,12 +21,13 @@ describe('server/http batch commissions (real anvil node)', function () {
   let producer: { id: string; token: string };
   let other: { id: string; token: string };
 
-  /** Registers a batch of `producer` through the API (a fresh id and lot), naming `commissionedLabs`. */
+  /** Registers a batch of `producer` through the API (a fresh id and lot), naming `commissionedLabs`; returns its full (namespaced) id. */
   async function batchOf(p: { token: string }, commissionedLabs: string[] = []): Promise<string> {
     const id = nextId();
     const res = await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInputNow({ id, lot: `LC-${seq}`, reportIds: [], commissionedLabs }));
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
-    return id;
+    expect(res.body.id, 'the server places the id in the producer\'s namespace').to.match(new RegExp(`^[0-9A-Z]{18}-${id}$`));
+    return res.body.id as string;
   }
   const commission = (batchId: string, token: string | undefined, labCmaNumber = LAB_CMA) => {
     const req = request(t.app).post(`/api/v1/batches/${encodeURIComponent(batchId)}/commissions`);
@@ -34,7 +36,7 @@ describe('server/http batch commissions (real anvil node)', function () {
 
   before(async () => {
     t = await bootTestApp();
-    producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer);
+    producer = await producerWithToken(t.app, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS);
     other = await producerWithToken(t.app, '平利县富硒茶厂', uscc('91610926MA6YAB3K2'));
   });
   after(async () => t?.sys.stop());
@@ -94,7 +96,7 @@ describe('server/http batch commissions (real anvil node)', function () {
     const reg = await request(t.app)
       .post('/api/v1/participants')
       .set(admin())
-      .send({ kind: 'lab', name: '汉中市检验检测中心', cmaNumber: LAB_CMA, accreditedFrom: iso(now() - 3 * YEAR), accreditedUntil: iso(now() + 3 * YEAR), keys: [{ address: key.address, validFrom: iso(now() - YEAR), validTo: iso(now() + YEAR) }] });
+      .send({ kind: 'lab', name: '汉中市检验检测中心', cmaNumber: LAB_CMA, accreditedFrom: iso(now() - REGISTERED_SINCE), accreditedUntil: iso(now() + 3 * YEAR), keys: [{ address: key.address, validFrom: iso(now() - REGISTERED_SINCE), validTo: iso(now() + YEAR) }] });
     expect(reg.status, JSON.stringify(reg.body)).to.equal(201);
     const batchId = await batchOf(producer);
     const post = async () => {

@@ -81,8 +81,8 @@ describe('server/verification checkProductOwner: label hijack (real anvil node)'
     await f.sys.store.upsertProductKey({ key: '6909999', producerId: rivalId });
     const asRival = { ...f, producerId: rivalId };
     const rivalBatch = { producer: { uscc: RIVAL.uscc, name: RIVAL.name }, certificate: undefined, certificateIssuer: undefined };
-    const hijack = await submitBatch(asRival, rivalBatch);
-    const unassigned = await submitBatch(asRival, { ...rivalBatch, gtin: gtin14('0690999900001') });
+    const hijack = await submitBatch(asRival, { ...rivalBatch, id: `${RIVAL.uscc}-HIJACK-${Date.now()}` });
+    const unassigned = await submitBatch(asRival, { ...rivalBatch, id: `${RIVAL.uscc}-UNASSIGNED-${Date.now()}`, gtin: gtin14('0690999900001') });
     await f.sys.store.upsertProductKey({ key: '6901234', producerId: f.producerId });
     await anchorAll(f.sys);
     const victimCode = (await f.sys.store.getParticipant(f.producerId))!.code;
