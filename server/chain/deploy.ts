@@ -1,7 +1,7 @@
 /** Deploys the three contracts once per chain and remembers their addresses in a deployment file. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Provider, Signer } from 'ethers';
+import { ZeroHash, type Provider, type Signer } from 'ethers';
 import { z } from 'zod';
 import { ParticipantRegistry__factory, RevocationRegistry__factory, TraceLedger__factory } from '../../typechain-types';
 
@@ -95,5 +95,12 @@ export async function checkRegistriesNamed(d: Deployment, provider: Provider): P
   }
   if (named[0].toLowerCase() !== d.participantRegistry.toLowerCase() || named[1].toLowerCase() !== d.revocationRegistry.toLowerCase()) {
     throw new Error(`deployment.json names registries ${d.participantRegistry} and ${d.revocationRegistry}, but TraceLedger ${d.traceLedger} names ${named[0]} and ${named[1]}: the file was edited or belongs to another deployment.`);
+  }
+  // A ParticipantRegistry from before product keys and spot-check designations cannot tell who owns a GTIN.
+  const registry = ParticipantRegistry__factory.connect(d.participantRegistry, provider);
+  try {
+    await Promise.all([registry.productKeyOwner('00000000000000'), registry.spotCheckWindow(ZeroHash)]);
+  } catch (cause) {
+    throw new Error(`ParticipantRegistry ${d.participantRegistry} has no product keys or spot-check designations (deployed by an older traceledger). Start with a fresh DATA_DIR, or redeploy.`, { cause });
   }
 }
