@@ -1,11 +1,14 @@
 /**
  * Writes the proof-bundle vectors (test/vectors/bundles/): genuine records, each attack on them, and the
- * chain they verify against (world.json). Every vector states the verdict and first failed step it MUST
- * give; they are written here by hand, per attack, never read back from a verifier. Before writing, the
- * script replays the world on a fresh anvil node and checks the server verifier agrees with every vector
- * (the test runner then holds the CLI and the browser to the same answers).
+ * chain they verify against (world.json); and the batch vectors (test/vectors/batches/): a batch's bundle
+ * with report and lab-commission bundles from the same world, for the batch-level trust rules (a report
+ * counts on a batch only by consent or by authority: the report hijack). Every vector states the answer it
+ * MUST give (a bundle's verdict and first failed step; a batch's verdict, claim, and each report's basis and
+ * whether it counts); they are written here by hand, per attack, never read back from a verifier. Before
+ * writing, the script replays the world on a fresh anvil node and checks the server verifier agrees with
+ * every vector (the test runners then hold the CLI and the browser to the same answers).
  *
- *   npx ts-node --transpile-only scripts/vectors/bundles.ts [--out DIR]
+ *   npx ts-node --transpile-only scripts/vectors/bundles.ts [--out DIR] [--batches-out DIR]
  *
  * Deterministic: fixed keys (from public labels), fixed salts, fixed times and a chain whose genesis block
  * has a fixed timestamp, so a rerun writes the same bytes. Only rerun it when a new attack is added.
@@ -30,13 +33,17 @@ import {
   type RecordType,
   type SignedView,
 } from '../../server/records';
-import { BUNDLE_FORMAT, verifyBundle, type ProofBundle, type Verdict } from '../../server/verification';
+import { BUNDLE_FORMAT, verifyBatch, verifyBundle, type ClaimKind, type ProofBundle, type ReportBasis, type Verdict } from '../../server/verification';
 import { USCC, batchInput, reportInput } from '../../test/server/records/fixtures';
 import { replayWorld, type World } from '../../test/support/vector-world';
 
 const OUT = (() => {
   const i = process.argv.indexOf('--out');
   return i > 0 && process.argv[i + 1] ? path.resolve(process.argv[i + 1]!) : path.join(__dirname, '../../test/vectors/bundles');
+})();
+const BATCHES_OUT = (() => {
+  const i = process.argv.indexOf('--batches-out');
+  return i > 0 && process.argv[i + 1] ? path.resolve(process.argv[i + 1]!) : path.join(__dirname, '../../test/vectors/batches');
 })();
 
 const seconds = (iso: string): number => Date.parse(iso) / 1000;
@@ -49,11 +56,13 @@ const OPERATOR = new Wallet(ANVIL_DEV_KEYS[0]);
 /** Test-only keys derived from public labels. */
 const keyOf = (label: string): Wallet => new Wallet(labelHash(`traceledger test vector key: ${label}`));
 const LAB_A = { key: keyOf('lab A'), code: '202727050123', name: '安康市富硒产品质量检验检测中心' };
-const LAB_B = { key: keyOf('lab B'), code: '202761070456', name: '汉中市农产品质量安全检验检测中心' };
+const LAB_B = { key: keyOf('lab B'), code: '202761070456', name: '汉中市农产品质量安全检验检测中心', cmaValidUntil: '2031-01-01' };
+/** A registered lab the producer never commissioned and the regulator never designated: the report hijacker. */
+const STRANGER = { key: keyOf('stranger lab'), code: '202761090789', name: '陕西省示例第三方检测有限公司', cmaValidUntil: '2028-05-31' };
 const UNREGISTERED = keyOf('unregistered');
 const PRODUCER = { code: USCC.producer, name: '紫阳县富硒茶业有限公司' };
 /** Another producer, holding its own company prefix 6909999: its batch under PRODUCER's GTIN is the label hijack. */
-const PRODUCER_B = { code: USCC.client, name: '平利县富硒茶叶合作社' };
+const PRODUCER_B = { code: USCC.client, name: '平利县富硒茶叶合作社', key: keyOf('producer B') };
 
 // The deployer's first three nonces create ParticipantRegistry, RevocationRegistry, then TraceLedger (server/chain/deploy.ts).
 const PARTICIPANT_REGISTRY = getCreateAddress({ from: OPERATOR.address, nonce: 0 });
@@ -90,6 +99,22 @@ async function make(type: RecordType, record: Record<string, unknown>, signer: W
 }
 
 const hex = (b: Uint8Array): string => `0x${toHex(b)}`;
+
+/** A batch, the report and lab-commission bundles shown with it, and what verifyBatch MUST say about them. */
+interface BatchVector {
+  desc: string;
+  batch: ProofBundle;
+  reports: ProofBundle[];
+  commissions: ProofBundle[];
+  wantVerdict: Verdict;
+  /** The claim's kind (server/verification/claim.ts) and the report it rests on. */
+  wantClaim: ClaimKind;
+  wantClaimReportId: string | null;
+  /** Per report, in order: why it counts on the batch (null: nothing ties it to the producer or the regulator) and whether it does. */
+  wantReports: { id: string; basis: ReportBasis | null; counted: boolean }[];
+  /** Per commission, in order: its own verdict and whether it counts on the batch. */
+  wantCommissions: { id: string; verdict: Verdict; counted: boolean }[];
+}
 
 interface Vector {
   desc: string;
@@ -130,7 +155,19 @@ async function main(): Promise<void> {
     parseRecord('Batch', batchInput({ id: `${PRODUCER_B.code}-VEC-BATCH-HIJACK-1`, lot: 'VEC-HIJACK-1', producer: { uscc: PRODUCER_B.code, name: PRODUCER_B.name }, reportIds: [] })) as never,
     OPERATOR,
   );
-  const log = [batch, batchNoGtin, good, perLitre, unknownUnit, revoked, otherRevoked, unregistered, impersonation, inflated, squatted, hijack];
+  // For the batch vectors (the report hijack): labs' reports on BATCH_ID that the batch does not list, in each
+  // lab's own name, issued after lab A's and below GH/T 1135-2017's range for tea (so they would decide the claim).
+  const ownReport = (lab: { code: string; name: string; cmaValidUntil: string }, local: string, issued: string, result: number) =>
+    report(local, { lab: { ...reportInput().lab, name: lab.name, cmaNumber: lab.code, cmaValidUntil: lab.cmaValidUntil }, issuedAt: `${issued}T08:00:00Z`, issueDate: issued, result, conclusion: '所检项目硒含量低于 GH/T 1135-2017 富硒茶要求' }, lab);
+  const strangerLow = await make('SeleniumTestReport', ownReport(STRANGER, 'VEC-REPORT-STRANGER-1', '2025-10-20', 0.05), STRANGER.key);
+  const strangerRevoked = await make('SeleniumTestReport', ownReport(STRANGER, 'VEC-REPORT-STRANGER-REV-1', '2025-10-21', 0.04), STRANGER.key);
+  const spotCheck = await make('SeleniumTestReport', ownReport(LAB_B, 'VEC-REPORT-SPOTCHECK-1', '2025-10-25', 0.12), LAB_B.key);
+  // The producer commissions the stranger lab for the batch afterwards (attested by the operator, like the batch);
+  // the same commission signed by producer B's registered key instead: valid on its own, but not the batch's attester.
+  const commissionOf = (local: string) => parseRecord('LabCommission', { id: `${PRODUCER.code}-${local}`, issuedAt: '2025-10-22T00:00:00Z', batchId: BATCH_ID, labCmaNumber: STRANGER.code }) as never;
+  const commission = await make('LabCommission', commissionOf('VEC-COMMISSION-0001'), OPERATOR);
+  const forgedCommission = await make('LabCommission', commissionOf('VEC-COMMISSION-FORGED-1'), PRODUCER_B.key);
+  const log = [batch, batchNoGtin, good, perLitre, unknownUnit, revoked, otherRevoked, unregistered, impersonation, inflated, squatted, hijack, strangerLow, strangerRevoked, spotCheck, commission, forgedCommission];
   const leaves = log.map((m) => m.leaf);
   const size = leaves.length;
   const root = hex(rootHash(leaves));
@@ -153,10 +190,13 @@ async function main(): Promise<void> {
     participants: [
       { kind: 'lab', code: LAB_A.code, name: LAB_A.name, accreditedFrom: GENESIS, accreditedUntil: LAB_CMA_UNTIL, keys: [{ privateKey: LAB_A.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
       { kind: 'lab', code: LAB_B.code, name: LAB_B.name, accreditedFrom: GENESIS, accreditedUntil: UNTIL, keys: [{ privateKey: LAB_B.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
+      { kind: 'lab', code: STRANGER.code, name: STRANGER.name, accreditedFrom: GENESIS, accreditedUntil: LAB_CMA_UNTIL, keys: [{ privateKey: STRANGER.key.privateKey, validFrom: GENESIS, validTo: UNTIL }] },
       // The company prefix of the batches' GTIN (06901234567892): the producer holds it (checkProductOwner).
       { kind: 'producer', code: PRODUCER.code, name: PRODUCER.name, keys: [], productKeys: ['6901234'] },
-      { kind: 'producer', code: PRODUCER_B.code, name: PRODUCER_B.name, keys: [], productKeys: ['6909999'] },
+      { kind: 'producer', code: PRODUCER_B.code, name: PRODUCER_B.name, keys: [{ privateKey: PRODUCER_B.key.privateKey, validFrom: GENESIS, validTo: UNTIL }], productKeys: ['6909999'] },
     ],
+    // The regulator designates lab B for official spot checks (监督抽检): its reports count on any batch.
+    spotChecks: [{ labCode: LAB_B.code, from: GENESIS, until: UNTIL }],
     anchors: [
       { chainLogId: products, size, root },
       { chainLogId: products, size: grown.length, root: grownRoot, consistencyProof: consistencyProof(grownLeaves, size).map(hex) },
@@ -169,6 +209,8 @@ async function main(): Promise<void> {
       { leafHash: hex(recalled.leaf), reasonCode: revocationReasonNumber('issued-in-error'), byKey: LAB_A.key.privateKey },
       { leafHash: hex(regulatorRecalled.leaf), reasonCode: revocationReasonNumber('fraud-suspected'), byKey: LAB_B.key.privateKey },
       { leafHash: hex(regulatorRecalled.leaf), reasonCode: revocationReasonNumber('sample-mismatch'), byKey: null },
+      // The stranger lab recalls its own report on the batch (an issuer's recall: the report is revoked).
+      { leafHash: hex(strangerRevoked.leaf), reasonCode: revocationReasonNumber('issued-in-error'), byKey: STRANGER.key.privateKey },
     ],
   };
 
@@ -281,6 +323,77 @@ async function main(): Promise<void> {
     'unknown-bundle-format': { desc: 'The bundle declares format traceledger-proof-v2.', bundle: edit(good, (b) => void ((b as { format: string }).format = 'traceledger-proof-v2')), wantVerdict: 'invalid', wantFailedStep: 'parseBundle' },
   };
 
+  const idOf = (m: Made): string => m.entry.id;
+  const goodListed = { id: idOf(good), basis: 'listed', counted: true } as const;
+  const batchVectors: Record<string, BatchVector> = {
+    'report-hijack-stranger': {
+      desc: "A genuine batch with its commissioned lab's in-range report, shown with a stranger lab's genuine, newer, below-range report on the same batch: the stranger's report is set aside (no consent, no spot-check designation), so the page stays valid and the claim rests on the commissioned report.",
+      batch: bundleOf(batch),
+      reports: [bundleOf(good), bundleOf(strangerLow)],
+      commissions: [],
+      wantVerdict: 'valid',
+      wantClaim: 'selenium-rich',
+      wantClaimReportId: idOf(good),
+      wantReports: [goodListed, { id: idOf(strangerLow), basis: null, counted: false }],
+      wantCommissions: [],
+    },
+    'report-hijack-stranger-revoked': {
+      desc: "As report-hijack-stranger, but the stranger lab recalled its own report on chain (the report is revoked): a report that does not count cannot revoke the page either, which stays valid and selenium-rich.",
+      batch: bundleOf(batch),
+      reports: [bundleOf(good), bundleOf(strangerRevoked)],
+      commissions: [],
+      wantVerdict: 'valid',
+      wantClaim: 'selenium-rich',
+      wantClaimReportId: idOf(good),
+      wantReports: [goodListed, { id: idOf(strangerRevoked), basis: null, counted: false }],
+      wantCommissions: [],
+    },
+    'report-hijack-tampered': {
+      desc: "The stranger lab's report with its selenium result edited after signing: a bundle that fails verification cannot show whose report it is, so it counts, and the page is invalid.",
+      batch: bundleOf(batch),
+      reports: [bundleOf(good), edit(strangerLow, (b) => void (disclosure(b, 'result').value = 0.5))],
+      commissions: [],
+      wantVerdict: 'invalid',
+      wantClaim: 'invalid',
+      wantClaimReportId: null,
+      wantReports: [goodListed, { id: idOf(strangerLow), basis: null, counted: true }],
+      wantCommissions: [],
+    },
+    'commissioned-later': {
+      desc: "The stranger lab's below-range report once the producer commissioned that lab for the batch afterwards (a LabCommission attested by the operator, like the batch): it counts, and being the newest report it decides the claim.",
+      batch: bundleOf(batch),
+      reports: [bundleOf(good), bundleOf(strangerLow)],
+      commissions: [bundleOf(commission)],
+      wantVerdict: 'valid',
+      wantClaim: 'below-range',
+      wantClaimReportId: idOf(strangerLow),
+      wantReports: [goodListed, { id: idOf(strangerLow), basis: 'commissioned', counted: true }],
+      wantCommissions: [{ id: idOf(commission), verdict: 'valid', counted: true }],
+    },
+    'commission-forged': {
+      desc: "The same commission of the stranger lab, but signed by producer B's registered key (valid as a record on its own), not by the key that attested the batch (the operator): it does not count, nor does the stranger's report.",
+      batch: bundleOf(batch),
+      reports: [bundleOf(good), bundleOf(strangerLow)],
+      commissions: [bundleOf(forgedCommission)],
+      wantVerdict: 'valid',
+      wantClaim: 'selenium-rich',
+      wantClaimReportId: idOf(good),
+      wantReports: [goodListed, { id: idOf(strangerLow), basis: null, counted: false }],
+      wantCommissions: [{ id: idOf(forgedCommission), verdict: 'valid', counted: false }],
+    },
+    'spot-check': {
+      desc: "Lab B's below-range report on the batch, which neither lists nor commissioned lab B, issued while the regulator had designated lab B for spot checks (read on chain): it counts by authority, and being the newest it decides the claim.",
+      batch: bundleOf(batch),
+      reports: [bundleOf(good), bundleOf(spotCheck)],
+      commissions: [],
+      wantVerdict: 'valid',
+      wantClaim: 'below-range',
+      wantClaimReportId: idOf(spotCheck),
+      wantReports: [goodListed, { id: idOf(spotCheck), basis: 'spot-check', counted: true }],
+      wantCommissions: [],
+    },
+  };
+
   // Replay the world and hold the server verifier to every vector before writing anything.
   const replayed = await replayWorld(world);
   try {
@@ -295,6 +408,20 @@ async function main(): Promise<void> {
         disagreements.push(`${name}: want ${v.wantVerdict}/${v.wantFailedStep}/${v.wantTier ?? '-'}, got ${got.verdict}/${got.failedStep}/${got.classification?.tier ?? '-'} ${JSON.stringify(got.steps.filter((s) => s.status !== 'passed').map((s) => `${s.step}:${s.message}`))}`);
       }
     }
+    for (const [name, v] of Object.entries(batchVectors)) {
+      const chain = await RpcChainReader.forTrustRoot(replayed.rpcUrl, TRACE_LEDGER);
+      const got = await verifyBatch({ batch: v.batch, reports: v.reports, commissions: v.commissions }, { chain, trustRoot: TRUST_ROOT });
+      chain.destroy();
+      const want = JSON.stringify(batchOutcome(v));
+      const have = JSON.stringify({
+        verdict: got.verdict,
+        claim: got.claim.kind,
+        claimReportId: got.claim.reportId,
+        reports: got.reports.map((r) => ({ id: r.result.record?.id ?? null, basis: r.basis, counted: r.counted })),
+        commissions: got.commissions.map((c) => ({ id: c.result.record?.id ?? null, verdict: c.result.verdict, counted: c.counted })),
+      });
+      if (have !== want) disagreements.push(`batch ${name}: want ${want}, got ${have}`);
+    }
     if (disagreements.length > 0) throw new Error(`the server verifier disagrees:\n${disagreements.join('\n')}`);
   } finally {
     await replayed.stop();
@@ -304,6 +431,14 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(OUT, 'world.json'), `${JSON.stringify(world, null, 2)}\n`);
   for (const [name, v] of Object.entries(vectors)) fs.writeFileSync(path.join(OUT, `${name}.json`), `${JSON.stringify(v, null, 2)}\n`);
   console.log(`wrote ${Object.keys(vectors).length} vectors and world.json to ${OUT}`);
+  fs.mkdirSync(BATCHES_OUT, { recursive: true });
+  for (const [name, v] of Object.entries(batchVectors)) fs.writeFileSync(path.join(BATCHES_OUT, `${name}.json`), `${JSON.stringify(v, null, 2)}\n`);
+  console.log(`wrote ${Object.keys(batchVectors).length} batch vectors to ${BATCHES_OUT}`);
+}
+
+/** A batch vector's expectation in the shape the check compares (the same keys, in the same order, as what verifyBatch gave). */
+function batchOutcome(v: BatchVector) {
+  return { verdict: v.wantVerdict, claim: v.wantClaim, claimReportId: v.wantClaimReportId, reports: v.wantReports, commissions: v.wantCommissions };
 }
 
 main().catch((e) => {

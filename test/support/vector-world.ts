@@ -1,7 +1,8 @@
 /**
  * The chain the bundle vectors (test/vectors/bundles/) were made against, as data (`world.json`), and its
  * replay on a fresh anvil node: the same operator key and nonces give the same contract addresses, the
- * same participants, keys and product keys are registered, the same checkpoints anchored and the same records revoked.
+ * same participants, keys and product keys are registered, the same labs designated for spot checks, the same
+ * checkpoints anchored and the same records revoked. The batch vectors (test/vectors/batches/) use the same world.
  * The genesis block has a fixed timestamp, so key windows and block times do not depend on today's date.
  */
 import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
@@ -37,6 +38,11 @@ export interface World {
   /** The operator (deployer, anchorer, registrar, regulator): anvil's first dev key. */
   operatorKey: string;
   participants: WorldParticipant[];
+  /**
+   * The regulator's spot-check designations (ParticipantRegistry.designateSpotCheckLab), by lab CMA number, made
+   * right after the participants. A window cannot start more than an hour before its block: use the genesis time.
+   */
+  spotChecks?: { labCode: string; from: number; until: number }[];
   /** Checkpoints in order; after a log's first, each carries the RFC 9162 consistency proof from the previous one. */
   anchors: { chainLogId: string; size: number; root: string; consistencyProof?: string[] }[];
   /**
@@ -70,6 +76,7 @@ export async function replayWorld(world: World): Promise<ReplayedWorld> {
       for (const k of p.keys) await registries.addKey(id, new Wallet(k.privateKey).address, k.validFrom, k.validTo);
       for (const key of p.productKeys ?? []) await registries.assignProductKey(id, key);
     }
+    for (const d of world.spotChecks ?? []) await registries.designateSpotCheckLab(participantIdFor('lab', d.labCode), d.from, d.until);
     const ledger = TraceLedger__factory.connect(deployment.traceLedger, operator);
     for (const a of world.anchors) await (await ledger.anchor(a.chainLogId, a.size, a.root, a.consistencyProof ?? [])).wait();
     for (const r of world.revocations) {

@@ -1,26 +1,23 @@
 /*
- * The one vector runner: every file in test/vectors/bundles/ goes to the three verifiers — the server's
+ * The bundle vector runner: every file in test/vectors/bundles/ goes to the three verifiers — the server's
  * (server/verification through ethers' chain reader), the CLI (`traceledger verify --json`, its exit code),
  * and the browser bundle in headless Chromium on an insecure http:// origin (no crypto.subtle) reading the
  * chain over JSON-RPC — against a replay of the vectors' world on a fresh anvil node. Any disagreement with
- * a vector's wantVerdict / wantFailedStep / wantTier, or between the verifiers, fails.
+ * a vector's wantVerdict / wantFailedStep / wantTier, or between the verifiers, fails. The batch vectors
+ * (test/vectors/batches/, the same world) have their own runner: batches.test.ts.
  */
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { RpcChainReader } from '../../server/chain/reader';
 import { main as cliMain } from '../../server/cli/main';
 import { verifyBundle, type Verdict } from '../../server/verification';
-import { clientBundle } from '../../server/web/client-bundle';
 import { tempDir } from '../support/system';
+import { openVerifierPage, type VerifierPage } from '../support/vector-page';
 import { replayWorld, type ReplayedWorld, type World } from '../support/vector-world';
 
 const DIR = path.join(__dirname, 'bundles');
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--host-resolver-rules=MAP traceledger.test 127.0.0.1'];
 
 interface Vector {
   desc: string;
@@ -66,8 +63,7 @@ async function runCli(args: string[]): Promise<{ code: number; stdout: string; s
 describe('test/vectors/bundles: every vector through the server, the CLI and the browser verifier', function () {
   this.timeout(300_000);
   let world: ReplayedWorld;
-  let server: http.Server;
-  let browser: Browser;
+  let verifier: VerifierPage | undefined;
   let page: Page;
   const tmp = tempDir('traceledger-vectors-');
 
@@ -75,27 +71,12 @@ describe('test/vectors/bundles: every vector through the server, the CLI and the
     expect(vectors.length, 'vector files').to.be.greaterThan(15);
     world = await replayWorld(JSON.parse(fs.readFileSync(path.join(DIR, 'world.json'), 'utf8')) as World);
     // A bare page with the consumer page's script, on a name that is not localhost: an insecure origin.
-    const js = clientBundle().js;
-    server = await new Promise<http.Server>((resolve) => {
-      const s = http
-        .createServer((req, res) => {
-          if (req.url === '/verify.js') {
-            res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(js);
-          } else {
-            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"></head><body><script src="/verify.js"></script></body></html>');
-          }
-        })
-        .listen(0, '127.0.0.1', () => resolve(s));
-    });
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ci-setup.sh`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-    page = await browser.newPage();
-    await page.goto(`http://traceledger.test:${(server.address() as AddressInfo).port}/`);
+    verifier = await openVerifierPage();
+    page = verifier.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await verifier?.close();
     await world?.stop();
   });
 

@@ -7,7 +7,7 @@
  */
 import { JsonRpcChainReader, fetchTransport } from '../../verification/json-rpc';
 import { BROWSER_TEXT, STATUS_WORDS, messageText, stepTitle, type Lang } from '../../verification/messages';
-import { verifyBatch, type BatchVerification } from '../../verification/batch';
+import { verifyBatch, type BatchBundles, type BatchVerification } from '../../verification/batch';
 import { UNBREAKABLE, claimText } from '../../verification/claim';
 import { verifyBundle, type TrustRoot, type VerificationResult } from '../../verification/verify';
 import { primitives } from '../../crypto/primitives';
@@ -109,17 +109,32 @@ function render(list: HTMLElement, out: BatchVerification, lang: Lang): void {
   }
 }
 
-/** One bundle through the shared verifier, reading the chain at `rpc` when given (for tests and tools). */
-export async function verifyOne(bundle: unknown, opts: { rpc?: string | null; category?: string; trustRoot?: TrustRoot } = {}): Promise<VerificationResult> {
+interface ToolOptions {
+  rpc?: string | null;
+  trustRoot?: TrustRoot;
+}
+
+/** The chain reader at `opts.rpc`, for the trusted TraceLedger (else the one `bundle` names); none without an endpoint. */
+function chainFor(bundle: unknown, opts: ToolOptions): JsonRpcChainReader | undefined {
   const named = (bundle as { chain?: { traceLedger?: unknown } } | null)?.chain?.traceLedger;
   const traceLedger = opts.trustRoot?.traceLedger ?? (typeof named === 'string' ? named : undefined);
-  const chain = opts.rpc && traceLedger ? new JsonRpcChainReader(fetchTransport(opts.rpc), { traceLedger }) : undefined;
-  return verifyBundle(bundle, { chain, category: opts.category, trustRoot: opts.trustRoot });
+  return opts.rpc && traceLedger ? new JsonRpcChainReader(fetchTransport(opts.rpc), { traceLedger }) : undefined;
+}
+
+/** One bundle through the shared verifier, reading the chain at `rpc` when given (for tests and tools). */
+export async function verifyOne(bundle: unknown, opts: ToolOptions & { category?: string } = {}): Promise<VerificationResult> {
+  return verifyBundle(bundle, { chain: chainFor(bundle, opts), category: opts.category, trustRoot: opts.trustRoot });
+}
+
+/** A batch's bundle with its report and commission bundles through the shared verifyBatch, as the page's own check (for tests and tools). */
+export async function verifyBatchOf(bundles: BatchBundles, opts: ToolOptions = {}): Promise<BatchVerification> {
+  return verifyBatch(bundles, { chain: chainFor(bundles.batch, opts), trustRoot: opts.trustRoot });
 }
 
 interface PageApi {
   run: typeof run;
   verifyBundle: typeof verifyOne;
+  verifyBatch: typeof verifyBatchOf;
   /** Which primitives the page hashes and recovers with. */
   primitives: string;
   done?: Promise<BatchVerification | undefined>;
@@ -131,7 +146,7 @@ declare global {
   }
 }
 
-const api: PageApi = { run, verifyBundle: verifyOne, primitives: primitives().name };
+const api: PageApi = { run, verifyBundle: verifyOne, verifyBatch: verifyBatchOf, primitives: primitives().name };
 window.traceledger = api;
 const start = () => {
   api.done = run();
