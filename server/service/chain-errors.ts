@@ -8,6 +8,8 @@ const REVERT_CODES: Readonly<Record<string, ErrorCode>> = {
   ParticipantRegistryDuplicateKey: 'conflict',
   ParticipantRegistryRevokedKey: 'conflict',
   RevocationRegistryAlreadyRevoked: 'conflict',
+  // The mirror saw a designation in force that the chain had already ended (block time ran ahead of the clock).
+  ParticipantRegistryNoSpotCheckDesignation: 'conflict',
   ParticipantRegistryProductKeyTaken: 'product-key-taken',
   ParticipantRegistryProductKeyOverlaps: 'product-key-taken',
   ParticipantRegistryInvalidProductKey: 'invalid-input',

@@ -167,12 +167,14 @@ async function producerOf(store: Store, producerId: string): Promise<Participant
 /**
  * The regulator designates the lab `labId` for official spot checks (监督抽检) over `[from, until]` (seconds;
  * `from` defaults to now): its reports then count on any batch. Mirrors it. Throws 'not-found' unless `labId` is
- * a registered lab, 'participant-revoked' for a revoked one, 'invalid-input' unless `from < until`.
+ * a registered lab, 'participant-revoked' for a revoked one, 'invalid-input' unless `from < until`,
+ * 'window-starts-in-past' when `from` lies more than an hour before now (before any transaction, like the contract).
  */
 export async function designateSpotCheckLab(sys: Registrar, labId: string, window: { from?: number | undefined; until: number }): Promise<ParticipantDetail> {
   const lab = await activeLab(sys.store, labId);
   const from = window.from ?? nowSeconds();
   if (from >= window.until) throw new AppError('invalid-input', `the spot-check window must end after it starts (from ${iso(from)}, until ${iso(window.until)})`);
+  assertStartsNow(from, 'from');
   await onChain(`designating ${lab.name} for spot checks`, () => sys.registries.designateSpotCheckLab(labId, from, window.until));
   await sys.mirror.sync();
   return describeParticipant(sys.store, labId);
@@ -180,8 +182,7 @@ export async function designateSpotCheckLab(sys: Registrar, labId: string, windo
 
 /** The regulator ends the lab's spot-check designation now, and mirrors it. Throws 'conflict' when none is in force. */
 export async function endSpotCheckDesignation(sys: Registrar, labId: string): Promise<ParticipantDetail> {
-  const lab = await sys.store.getParticipant(labId);
-  if (!lab || lab.kind !== 'lab') throw new AppError('not-found', `no lab ${labId}`);
+  const lab = await labOf(sys.store, labId);
   const window = lab.data.spotCheck as { until?: number } | undefined;
   if (!window || (window.until ?? 0) <= nowSeconds()) throw new AppError('conflict', `${lab.name} has no spot-check designation in force`);
   await onChain(`ending the spot-check designation of ${lab.name}`, () => sys.registries.endSpotCheckDesignation(labId));
@@ -189,9 +190,16 @@ export async function endSpotCheckDesignation(sys: Registrar, labId: string): Pr
   return describeParticipant(sys.store, labId);
 }
 
-async function activeLab(store: Store, labId: string): Promise<Participant> {
+/** The registered lab `labId`. Throws 'not-found', naming what `labId` is when it is another kind of participant. */
+async function labOf(store: Store, labId: string): Promise<Participant> {
   const lab = await store.getParticipant(labId);
-  if (!lab || lab.kind !== 'lab') throw new AppError('not-found', `no lab ${labId}`);
+  if (!lab) throw new AppError('not-found', `no lab ${labId}`);
+  if (lab.kind !== 'lab') throw new AppError('not-found', `no lab ${labId}: it is the ${lab.kind} ${lab.name} (${lab.code})`);
+  return lab;
+}
+
+async function activeLab(store: Store, labId: string): Promise<Participant> {
+  const lab = await labOf(store, labId);
   if (!lab.active) throw new AppError('participant-revoked', `${lab.name} was revoked`);
   return lab;
 }
@@ -214,7 +222,7 @@ export function assertStartsNow(from: number, field: string, now: number = nowSe
   if (from >= earliest) return;
   throw new AppError(
     'window-starts-in-past',
-    `${field} ${secondsToInstant(from)} lies in the past: a key or accreditation window may start at most an hour before its registration (now ${secondsToInstant(now)}), so that it cannot vouch for records dated before it was registered. Use the registration time.`,
+    `${field} ${secondsToInstant(from)} lies in the past: a key, accreditation or spot-check window may start at most an hour before its registration (now ${secondsToInstant(now)}), so that it cannot vouch for records dated before it was registered. Use the registration time.`,
     { field, from: secondsToInstant(from), earliest: secondsToInstant(earliest) },
   );
 }

@@ -170,15 +170,22 @@ export function registerParticipants(program: Command, _run: CliRun): void {
     .action(async (opts: Omit<ChainOpts, 'keyFile'> & { kind?: ParticipantKind; json?: boolean }) => {
       const { describeParticipant, listParticipants } = await import('../../service/participants');
       await withRegistrar(opts, async (reg) => {
-        const list = await Promise.all((await listParticipants(reg.store, opts.kind)).map((p) => describeParticipant(reg.store, p.id)));
+        // A producer's product keys (GS1 company prefixes and GTIN-14s) are listed with it, in text and JSON alike.
+        const list = await Promise.all(
+          (await listParticipants(reg.store, opts.kind)).map(async (p) => ({
+            ...(await describeParticipant(reg.store, p.id)),
+            ...(p.kind === 'producer' ? { productKeys: await reg.store.productKeysOf(p.id) } : {}),
+          })),
+        );
         if (opts.json) return say(JSON.stringify(list, null, 2));
         if (list.length === 0) return say('no participants registered');
         for (const p of list) {
           say(`${p.kind.padEnd(10)} ${p.active ? 'active ' : 'REVOKED'} ${p.code}  ${p.name}`);
           say(`           id ${p.id}`);
           if (p.kind === 'lab') say(`           accredited ${p.accreditedFrom ?? '?'} to ${p.accreditedUntil ?? '?'}`);
+          if (p.spotCheck) say(`           spot checks ${p.spotCheck.from ?? '?'} to ${p.spotCheck.until ?? '?'}`);
           for (const k of p.keys) say(`           key ${k.address} ${k.validFrom} to ${k.validTo}${k.revokedAt ? `, revoked ${k.revokedAt}` : ''}`);
-          if (p.kind === 'producer') for (const key of await reg.store.productKeysOf(p.id)) say(`           product key ${key}`);
+          for (const key of p.productKeys ?? []) say(`           product key ${key}`);
         }
       });
     });

@@ -137,6 +137,56 @@ describe('server/http participants and tokens (real anvil node)', function () {
     });
   });
 
+  describe('spot-check designations (监督抽检)', () => {
+    const spotCheck = (id: string) => `/api/v1/admin/labs/${id}/spot-check`;
+    const now = () => Math.floor(Date.now() / 1000);
+    const seconds = (iso: string) => Date.parse(iso) / 1000;
+    /** The body takes instants (whole seconds, Z). */
+    const at = (date: string) => `${date}T00:00:00Z`;
+
+    it('When the regulator designates a lab without from, Then it answers 201 with the lab, its window from now to until', async () => {
+      const before = now();
+      const res = await request(t.app).post(spotCheck(labId)).set(admin()).send({ until: at(day(1)) });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body).to.include({ id: labId, kind: 'lab' });
+      expect(res.body.spotCheck.until).to.equal(`${day(1)}T00:00:00.000Z`);
+      expect(seconds(res.body.spotCheck.from)).to.be.within(before - 5, now() + 5);
+      expect((await request(t.app).get(`/api/v1/participants/${labId}`)).body.spotCheck).to.deep.equal(res.body.spotCheck);
+    });
+
+    it('When a designation route is called without the admin token, with a wrong one or with a producer token, Then it answers 401, 401 and 403', async () => {
+      expectError(await request(t.app).post(spotCheck(labId)).send({ until: at(day(1)) }), 401, 'unauthorized');
+      expectError(await request(t.app).delete(spotCheck(labId)), 401, 'unauthorized');
+      expectError(await request(t.app).post(spotCheck(labId)).set(admin('wrong-admin-token-wrong-admin-token')).send({ until: at(day(1)) }), 401, 'unauthorized');
+      const p = await producerWithToken(t.app, '汉阴县富硒粮油', uscc('91610921MA6YAB3K2'));
+      expectError(await request(t.app).post(spotCheck(labId)).set(bearer(p.token)).send({ until: at(day(1)) }), 403, 'forbidden');
+      expectError(await request(t.app).delete(spotCheck(labId)).set(bearer(p.token)), 403, 'forbidden');
+    });
+
+    it('When the lab is unknown or another kind of participant, Then it answers 404 not-found', async () => {
+      expectError(await request(t.app).post(spotCheck(`0x${'ef'.repeat(32)}`)).set(admin()).send({ until: at(day(1)) }), 404, 'not-found');
+      const department = await request(t.app).post(spotCheck(participantIdFor('department', DEPARTMENT))).set(admin()).send({ until: at(day(1)) });
+      expectError(department, 404, 'not-found');
+      expect(department.body.error.message).to.contain(`it is the department 安康市市场监督管理局 (${DEPARTMENT})`);
+      expectError(await request(t.app).delete(spotCheck(`0x${'ef'.repeat(32)}`)).set(admin()), 404, 'not-found');
+    });
+
+    it('back-dating: When the window starts more than an hour in the past, Then it answers 400 window-starts-in-past naming from; an inverted window answers 400 invalid-input', async () => {
+      const past = await request(t.app).post(spotCheck(labId)).set(admin()).send({ from: '2024-01-01T00:00:00Z', until: at(day(1)) });
+      expectError(past, 400, 'window-starts-in-past');
+      expect(past.body.error.message).to.contain('from 2024-01-01T00:00:00Z lies in the past');
+      expectError(await request(t.app).post(spotCheck(labId)).set(admin()).send({ from: at(day(2)), until: at(day(1)) }), 400, 'invalid-input');
+      expect((await request(t.app).get(`/api/v1/participants/${labId}`)).body.spotCheck.until, 'the designation in force is untouched').to.equal(`${day(1)}T00:00:00.000Z`);
+    });
+
+    it('When the regulator ends the designation, Then it answers 200 with the window ending now; ending it again answers 409 conflict', async () => {
+      const res = await request(t.app).delete(spotCheck(labId)).set(admin());
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(seconds(res.body.spotCheck.until)).to.be.within(now() - 30, now() + 30);
+      expectError(await request(t.app).delete(spotCheck(labId)).set(admin()), 409, 'conflict');
+    });
+  });
+
   describe('tokens', () => {
     it('When the admin issues a token by USCC, Then it answers 201 with the token once, and only its hash is kept', async () => {
       const code = uscc('91610923MA6YAB3K2');
