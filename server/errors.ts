@@ -39,6 +39,11 @@ export const ERROR_STATUS = {
   'not-found': 404,
   /** A record names a batch (batchId) that is not on record. */
   'unknown-batch': 422,
+  /**
+   * A stored record is damaged (its body, salts or log entry no longer parse, or its type is unknown): no proof
+   * can be built from it, so it counts as invalid. Never a 500: the fault is in the data, and it is named.
+   */
+  'stored-data-fault': 422,
   replay: 409,
   /** A batch's GTIN + lot (its Digital Link) is already registered as another batch. */
   'duplicate-batch': 409,

@@ -394,7 +394,7 @@ export const OPENAPI: OpenApiDocument = {
         description: 'Public fields with their salts and paths, the log entry, the inclusion proof to the latest anchored checkpoint, and the contract addresses.',
         tags: ['records'],
         parameters: [param('RecordId'), { name: 'download', in: 'query', description: 'Answer as an attachment.', schema: { type: 'string', enum: ['1', '0', 'true', 'false'] } }],
-        responses: { '200': ok('The bundle.', ref('ProofBundle')), '400': err('InvalidInput'), '404': err('NotFound') },
+        responses: { '200': ok('The bundle.', ref('ProofBundle')), '400': err('InvalidInput'), '404': err('NotFound'), '422': err('StoredDataFault') },
       },
     },
     '/api/v1/revocations': {
@@ -869,6 +869,10 @@ export const OPENAPI: OpenApiDocument = {
       },
       NotFound: { description: 'No such resource or route (not-found).', content: json(ref('Error')) },
       UnknownBatch: { description: 'The record names a batch that is not on record (unknown-batch).', content: json(ref('Error')) },
+      StoredDataFault: {
+        description: 'The stored record is damaged (its body, salts or log entry no longer parse): no bundle can be built, so it counts as invalid (stored-data-fault, naming it). A damaged salt still gives a bundle, which fails at checkFieldDisclosures.',
+        content: json(ref('Error')),
+      },
       Conflict: {
         description:
           'Already done: a replayed record (replay), a batch whose GTIN + lot is already registered (duplicate-batch; `error.details.existingBatchId`), or an existing participant, key or revocation (conflict); a product key overlapping an assigned one (product-key-taken).',

@@ -51,9 +51,11 @@ export function verifyDisclosures(
   }
   const rootBytes = typeof root === 'string' ? bytes32FromHex(root, 'record root') : root;
   if (!Array.isArray(disclosures as unknown)) throw new RecordError('bad-disclosure', 'disclosures must be an array');
+  // Every shape first, so a malformed disclosure is named as such, not as the mismatch it causes in another's path.
+  const names = disclosures.map(checkDisclosureShape);
   const verified: { name: string; index: number; value: JsonValue }[] = [];
-  for (const d of disclosures) {
-    const name = checkDisclosureShape(d);
+  for (const [i, d] of disclosures.entries()) {
+    const name = names[i]!;
     let leaf: Hash;
     try {
       leaf = fieldLeafHash(d.salt, name, d.value);

@@ -83,12 +83,12 @@ interface BuiltTree {
   tree: MerkleTree;
 }
 
-function buildTree(record: object, salts: FieldSalts): BuiltTree {
+function buildTree(record: object, salts: FieldSalts, opts: { checkSalts: boolean } = { checkSalts: true }): BuiltTree {
   const names = fieldNamesOfRecord(record);
   if (names.length === 0) throw new RecordError('invalid-argument', 'a record must have at least one field');
-  checkSalts(names, salts);
+  if (opts.checkSalts) checkSalts(names, salts);
   const values = record as Record<string, unknown>;
-  const leaves = names.map((name) => Buffer.from(fieldLeafHash(salts[name]!, name, values[name])));
+  const leaves = names.map((name) => Buffer.from(fieldLeafHash(saltAsStored(salts, name), name, values[name])));
   const tree = new MerkleTree(leaves, sha256, {
     hashLeaves: false,
     sortLeaves: false,
@@ -130,7 +130,30 @@ export function recordRootViaLedger(record: object, salts: FieldSalts): Hex {
  * Requires every name to be a field of the record, without repeats.
  */
 export function discloseFields(record: object, salts: FieldSalts, names: readonly string[]): DisclosureSet {
-  const built = buildTree(record, salts);
+  return disclose(record, salts, names, { checkSalts: true });
+}
+
+/**
+ * Like {@link discloseFields}, without checking the salts: a salt that is missing, not a string or not
+ * 32 hex digits is disclosed as stored (missing as ''), so a damaged stored record still yields a bundle
+ * and the verifier names the damaged field at checkFieldDisclosures. Only for records read back from the
+ * store, never for new ones. Requires every name to be a field of the record, without repeats, and every
+ * value canonicalisable.
+ */
+export function discloseFieldsAsStored(record: object, salts: unknown, names: readonly string[]): DisclosureSet {
+  const asStored = typeof salts === 'object' && salts !== null && !Array.isArray(salts) ? (salts as FieldSalts) : {};
+  return disclose(record, asStored, names, { checkSalts: false });
+}
+
+/** A field's salt as stored: the string, '' when missing, anything else as its JSON text (never a valid salt). */
+function saltAsStored(salts: FieldSalts, name: string): string {
+  const salt: unknown = Object.hasOwn(salts, name) ? salts[name] : undefined;
+  if (typeof salt === 'string') return salt;
+  return salt === undefined ? '' : (JSON.stringify(salt) ?? '');
+}
+
+function disclose(record: object, salts: FieldSalts, names: readonly string[], opts: { checkSalts: boolean }): DisclosureSet {
+  const built = buildTree(record, salts, opts);
   const wanted = new Set<string>();
   for (const name of names) {
     if (wanted.has(name)) throw new RecordError('invalid-argument', `field "${name}" is asked for twice`, { field: name });
@@ -142,7 +165,7 @@ export function discloseFields(record: object, salts: FieldSalts, names: readonl
   built.names.forEach((name, index) => {
     if (!wanted.has(name)) return;
     const path = built.tree.getProof(built.leaves[index]!, index).map((step) => toHex0x(step.data));
-    disclosures.push({ name, value: values[name] as JsonValue, salt: salts[name]!, index, path });
+    disclosures.push({ name, value: values[name] as JsonValue, salt: saltAsStored(salts, name), index, path });
   });
   return { root: toHex0x(built.tree.getRoot()), leafCount: built.names.length, disclosures };
 }

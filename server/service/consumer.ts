@@ -62,8 +62,10 @@ export interface ConsumerView {
   /** The batch's verified public fields (id always present). */
   batch: Record<string, unknown> & { id: string };
   reports: ConsumerReport[];
-  /** Report ids the batch lists that are not on record (yet). */
+  /** Report ids the batch lists that are not on record (yet): they never reached the log. */
   missingReportIds: string[];
+  /** Records of the batch the store accepted and then lost, or can no longer read: each makes the verdict invalid. */
+  lostRecords: { id: string; reason: string }[];
   /** The batch's own revocation (a recall), if any; reports carry theirs. */
   revocation: VerificationResult['revocation'];
   /** The batch's anchored checkpoint. */
@@ -92,7 +94,10 @@ export const bundleUrl = (baseUrl: string, id: string): string => `${baseUrl}/ap
 // ---------------------------------------------------------------------------
 // Entry points.
 
-/** The verified consumer view of batch `batchId` (cached). Throws AppError 'not-found' for an unknown batch. */
+/**
+ * The verified consumer view of batch `batchId` (cached). Throws AppError 'not-found' for an unknown batch, and
+ * 'stored-data-fault' naming it when the batch's own row is damaged beyond building a bundle.
+ */
 export async function verifyBatchForConsumer(ctx: AppContext, batchId: string): Promise<ConsumerView> {
   return cacheOf(ctx).view(batchId);
 }
@@ -132,11 +137,51 @@ export async function computeConsumerView(ctx: AppContext, batchId: string): Pro
     const r = await store.getRecord(id);
     if (r && r.type === 'SeleniumTestReport') records.set(id, r);
   }
-  const reportBundles = await Promise.all([...records.values()].map((r) => bundleOf(store, deployment, r)));
+  const lost: Record<string, string> = {};
+  const reportBundles = await bundlesOrFaults(ctx, [...records.values()], lost);
   // The labs the producer commissioned after registering the batch: the verifier decides which commissions count.
   const commissions = await store.listRecords({ type: 'LabCommission', subject: batchId, limit: MAX_SUBJECT_REPORTS });
-  const commissionBundles = await Promise.all(commissions.map((r) => bundleOf(store, deployment, r)));
-  return verifyConsumerBundles(ctx, { batch: batchBundle, reports: reportBundles, commissions: commissionBundles });
+  const commissionBundles = await bundlesOrFaults(ctx, commissions, lost);
+  await findLostReports(ctx, rec, listed.filter((id) => !records.has(id)), lost);
+  return verifyConsumerBundles(ctx, { batch: batchBundle, reports: reportBundles, commissions: commissionBundles, lost });
+}
+
+/** The bundles of `recs`; a record no bundle can be built from (a stored-data fault) goes into `lost` instead, named. */
+async function bundlesOrFaults(ctx: AppContext, recs: readonly StoredRecord[], lost: Record<string, string>): Promise<ProofBundle[]> {
+  const out = await Promise.all(
+    recs.map(async (r) => {
+      try {
+        return await bundleOf(ctx.sys.store, ctx.sys.deployment, r);
+      } catch (e) {
+        if (!(e instanceof AppError && e.code === 'stored-data-fault')) throw e;
+        lost[r.id] = e.message;
+        return null;
+      }
+    }),
+  );
+  return out.filter((b): b is ProofBundle => b !== null);
+}
+
+/**
+ * Which of the report ids the batch lists, absent from the store, were accepted and then lost (they go into `lost`)
+ * rather than not sent yet (they stay pending). The store forgets what it accepted together with the row, so the
+ * log decides. The rule: an absent listed report is lost when the store's log has a hole, a leaf position below
+ * the latest confirmed checkpoint whose record is gone. A report the log accepted cannot arrive again; a hole
+ * proves the store has lost accepted data, and nothing left in the store shows the absent report is not what
+ * the hole held, so the safe verdict is invalid. Without a hole every accepted record is still there, so an
+ * absent listed report never reached the log and may still arrive: pending.
+ * Limits: a hole makes every absent listed report lost, whichever record it held. A lost report the batch does
+ * not list cannot be tied to the batch at all (its subject was in the row), so it is not reported here.
+ */
+async function findLostReports(ctx: AppContext, batch: StoredRecord, absent: readonly string[], lost: Record<string, string>): Promise<void> {
+  if (absent.length === 0) return;
+  const { store } = ctx.sys;
+  const cp = await store.latestCheckpoint(batch.logId, 'confirmed');
+  const hole = cp ? await store.firstLostLeaf(batch.logId, cp.size) : null;
+  if (hole === null) return;
+  for (const id of absent) {
+    lost[id] = `lab report ${id}, listed by batch ${batch.id}, is not on record, and the log has lost the record at leaf ${hole} (below its anchored size ${cp!.size}): the report was accepted and then lost`;
+  }
 }
 
 /**
@@ -145,8 +190,11 @@ export async function computeConsumerView(ctx: AppContext, batchId: string): Pro
  * classified with the batch's verified product category; a report that names another batch, or whose
  * signer is not the lab it names, is invalid.
  */
-export async function verifyConsumerBundles(ctx: AppContext, bundles: { batch: ProofBundle; reports: ProofBundle[]; commissions?: ProofBundle[] }): Promise<ConsumerView> {
-  const checked = await verifyBatch(bundles, { chain: ctx.reader, trustRoot: { chainId: ctx.sys.deployment.chainId, traceLedger: ctx.sys.deployment.traceLedger } });
+export async function verifyConsumerBundles(
+  ctx: AppContext,
+  bundles: { batch: ProofBundle; reports: ProofBundle[]; commissions?: ProofBundle[]; lost?: Readonly<Record<string, string>> },
+): Promise<ConsumerView> {
+  const checked = await verifyBatch(bundles, { chain: ctx.reader, trustRoot: { chainId: ctx.sys.deployment.chainId, traceLedger: ctx.sys.deployment.traceLedger }, lostRecords: bundles.lost });
   const batchResult = checked.batch;
   const batchId = bundles.batch.record.id;
   const batchFields = disclosedOk(batchResult) ? batchResult.record!.fields : {};
@@ -167,6 +215,7 @@ export async function verifyConsumerBundles(ctx: AppContext, bundles: { batch: P
     batch: { ...pickPublic('Batch', batchFields), id: batchId },
     reports,
     missingReportIds: checked.missingReportIds,
+    lostRecords: checked.lostRecords,
     revocation: batchResult.revocation,
     anchor: batchResult.anchor,
     links: {

@@ -64,13 +64,34 @@ interface CheckpointRow {
   updated_at: number;
 }
 
-const toRecord = (r: RecordRow): StoredRecord => ({
+/** A stored JSON object column, or {} and what is wrong with it (a damaged row must not stop every reader). */
+function jsonObjectColumn(text: string, column: string, faults: string[]): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // Reported below.
+  }
+  faults.push(`its ${column} is not a JSON object`);
+  return {};
+}
+
+function toRecord(r: RecordRow): StoredRecord {
+  const faults: string[] = [];
+  const body = jsonObjectColumn(r.body, 'body', faults);
+  const salts = jsonObjectColumn(r.salts, 'salts', faults) as Record<string, string>;
+  const rec = toRecordWith(r, body, salts);
+  if (faults.length > 0) rec.fault = faults.join('; ');
+  return rec;
+}
+
+const toRecordWith = (r: RecordRow, body: Record<string, unknown>, salts: Record<string, string>): StoredRecord => ({
   arrival: r.arrival,
   id: r.id,
   logId: r.log_id as LogId,
   type: r.type,
-  body: JSON.parse(r.body) as Record<string, unknown>,
-  salts: JSON.parse(r.salts) as Record<string, string>,
+  body,
+  salts,
   recordRoot: r.record_root,
   signer: r.signer,
   signature: r.signature,
@@ -293,6 +314,18 @@ export class SqliteStore implements Store {
             .all(logId, from, to, opts.excludeSubject)
     ) as { id: string; leaf_index: number; entry: string; subject: string | null }[];
     return rows.map((r) => ({ recordId: r.id, leafIndex: r.leaf_index, entry: r.entry, subject: r.subject }));
+  }
+
+  async firstLostLeaf(logId: LogId, size: number): Promise<number | null> {
+    const rows = this.db
+      .prepare('SELECT l.leaf_index AS i, r.id IS NOT NULL AS present FROM log_leaves l LEFT JOIN records r ON r.id = l.record_id WHERE l.log_id = ? AND l.leaf_index < ? ORDER BY l.leaf_index')
+      .iterate(logId, size) as IterableIterator<{ i: number; present: number }>;
+    let expected = 0;
+    for (const row of rows) {
+      if (row.i !== expected || !row.present) return expected;
+      expected++;
+    }
+    return expected < size ? expected : null;
   }
 
   // --- the log -------------------------------------------------------------

@@ -29,6 +29,11 @@ export interface StoredRecord extends NewRecord {
   receivedAt: number;
   /** Position in its log once the worker has appended it; null while waiting. */
   leafIndex: number | null;
+  /**
+   * Set when the stored row is damaged (its body or salts no longer parse as a JSON object): says what is
+   * wrong, and the damaged part reads as {}. No proof can be built from such a record (a stored-data fault).
+   */
+  fault?: string;
 }
 
 export type CheckpointStatus = 'pending' | 'submitted' | 'confirmed' | 'orphaned';
@@ -186,6 +191,12 @@ export interface Store {
    * the records of one subject (a trail the caller has already read).
    */
   logEntries(logId: LogId, from: number, to: number, opts?: { excludeSubject?: string }): Promise<StoredLogEntry[]>;
+  /**
+   * The smallest leaf index below `size` whose record is gone (no leaf row, or its record row deleted), or null
+   * when every position holds a record: a hole is data the log accepted and the store then lost. Scans the log
+   * up to `size`: for rare paths only.
+   */
+  firstLostLeaf(logId: LogId, size: number): Promise<number | null>;
 
   // The log.
   /** Appends up to `max` waiting records of the log, in arrival order, in one transaction. */

@@ -44,8 +44,10 @@ export interface BatchVerification {
   reports: BatchReportResult[];
   /** The lab commissions given, each verified; only valid ones naming this batch, attested like it, count. */
   commissions: { result: VerificationResult; counted: boolean }[];
-  /** Report ids the batch lists that are not among the bundles (not on record yet). */
+  /** Report ids the batch lists that are not among the bundles (not on record yet), and not reported lost. */
   missingReportIds: string[];
+  /** Records the server reported lost or damaged (VerifyBatchOptions.lostRecords): each makes the verdict invalid. */
+  lostRecords: { id: string; reason: string }[];
   /** The batch's verified product category, and whether the threshold table knows it. */
   category: { key: string; known: boolean } | null;
   /** True when every record was checked against a chain endpoint. */
@@ -67,6 +69,12 @@ export interface VerifyBatchOptions {
   trustRoot?: TrustRoot | undefined;
   /** Without a chain: revocations the server reported, by record id. */
   reportedRevocations?: Readonly<Record<string, { reasonCode: number; revokedAt: string }>>;
+  /**
+   * Records of this batch the server reports it accepted and then lost, or can no longer read (record id → what
+   * is wrong): the server's word against itself, so each one makes the verdict invalid (never pending: a record
+   * the log accepted cannot "arrive later").
+   */
+  lostRecords?: Readonly<Record<string, string>>;
 }
 
 const step = (name: string, status: StepResult['status'], code: MessageCode, params: Params): StepResult => ({ step: name, status, code, params, message: messageText(code, params, 'en') });
@@ -126,17 +134,24 @@ export async function verifyBatch(bundles: BatchBundles, opts: VerifyBatchOption
   );
   const counted = reports.filter((r) => r.counted).map((r) => r.result);
   const have = new Set(reports.map((r) => r.result.record?.id));
-  const missingReportIds = listed.filter((id) => !have.has(id));
-  const verdicts: Verdict[] = [batch.verdict, ...counted.map((r) => r.verdict), ...(missingReportIds.length > 0 ? (['pending'] as const) : [])];
+  const lost = Object.entries(opts.lostRecords ?? {}).map(([id, reason]) => ({ id, reason }));
+  const missingReportIds = listed.filter((id) => !have.has(id) && !Object.hasOwn(opts.lostRecords ?? {}, id));
+  const verdicts: Verdict[] = [
+    batch.verdict,
+    ...counted.map((r) => r.verdict),
+    ...(missingReportIds.length > 0 ? (['pending'] as const) : []),
+    ...(lost.length > 0 ? (['invalid'] as const) : []),
+  ];
   return {
     verdict: mergeVerdicts(verdicts),
     batch,
     reports,
     commissions,
     missingReportIds,
+    lostRecords: lost,
     category: key === null ? null : { key, known },
     chainChecked: batch.chainChecked && counted.every((r) => r.chainChecked),
-    claim: claimOf(batch, counted, missingReportIds),
+    claim: claimOf(batch, counted, missingReportIds, lost.length),
   };
 }
 

@@ -55,9 +55,9 @@ function newestFirst(a: VerificationResult, b: VerificationResult): number {
   return str(fb.issueDate).localeCompare(str(fa.issueDate)) || pos(b) - pos(a) || str(fb.issuedAt).localeCompare(str(fa.issuedAt)) || str(a.record?.id).localeCompare(str(b.record?.id));
 }
 
-/** The claim of a verified batch and its verified reports (see the rules above). */
-export function claimOf(batch: VerificationResult, reports: readonly VerificationResult[], missingReportIds: readonly string[]): BatchClaim {
-  if (batch.verdict === 'invalid' || reports.some((r) => r.verdict === 'invalid')) return make('invalid');
+/** The claim of a verified batch and its verified reports (see the rules above); any lost record makes it invalid. */
+export function claimOf(batch: VerificationResult, reports: readonly VerificationResult[], missingReportIds: readonly string[], lostRecords = 0): BatchClaim {
+  if (lostRecords > 0 || batch.verdict === 'invalid' || reports.some((r) => r.verdict === 'invalid')) return make('invalid');
   if (batch.verdict === 'revoked') return make('batch-revoked', { revokedAt: batch.revocation?.revokedAt ?? null, reason: batch.revocation?.reason ?? 'unknown' });
   if (batch.verdict === 'pending') return make('pending');
   const newest = [...reports].sort(newestFirst)[0];

@@ -38,6 +38,7 @@ const STRINGS = {
     notCounted: (n: number) => `另有 ${n} 份报告不计入本批次（生产者未委托该检测机构）`,
     spotCheck: '监督抽检',
     missing: (ids: string) => `批次列出的报告尚未收到：${ids}`,
+    lost: (ids: string) => `服务器已收录、但其数据已丢失或损坏的记录（不可信）：${ids}`,
     /** A report's own verdict: that the report is genuine, not that the product is selenium-rich (its tier says that). */
     reportVerdict: { valid: '真实有效', pending: '待上链', invalid: '验证失败', revoked: '已撤销' } satisfies Record<Verdict, string>,
     computed: '系统判定',
@@ -126,6 +127,7 @@ const STRINGS = {
     notCounted: (n: number) => `${n} more report(s) do not count for this batch (the producer did not commission the lab)`,
     spotCheck: '监督抽检 · official spot check',
     missing: (ids: string) => `Reports the batch lists that are not on record yet: ${ids}`,
+    lost: (ids: string) => `Records the server accepted and then lost or cannot read (do not trust): ${ids}`,
     reportVerdict: { valid: 'Genuine', pending: 'Pending', invalid: 'Verification failed', revoked: 'Revoked' } satisfies Record<Verdict, string>,
     computed: 'Computed tier',
     labConclusion: "Lab's conclusion",
@@ -285,6 +287,7 @@ export function renderConsumerPage(view: ConsumerView, opts: ConsumerPageOptions
       }),
       ...view.bundles.commissions.map((bundle) => ({ role: 'commission', id: bundle.record.id, bundle, revocation: null })),
     ],
+    lost: Object.fromEntries(view.lostRecords.map((r) => [r.id, r.reason])),
   };
   return documentHtml({
     lang,
@@ -374,6 +377,7 @@ function reportsCard(view: ConsumerView, lang: Lang): string {
     parts.push(`<details class="not-counted" id="not-counted"><summary>${esc(t.notCounted(strays.length))}</summary><p class="sub">${esc(messageText('reportNotCommissioned', {}, lang))}</p><ul class="plain">${items}</ul></details>`);
   }
   if (view.missingReportIds.length > 0) parts.push(`<div class="alert a-pending">${esc(t.missing(view.missingReportIds.join(', ')))}</div>`);
+  if (view.lostRecords.length > 0) parts.push(`<div class="alert" id="lost-records">${esc(t.lost(view.lostRecords.map((r) => r.id).join(', ')))}</div>`);
   return `<section class="card" id="reports"><h2>${t.reports}</h2>${parts.join('')}</section>`;
 }
 

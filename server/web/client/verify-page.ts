@@ -18,6 +18,8 @@ interface PageData {
   trustRoot: { chainId: number; traceLedger: string };
   batchId: string;
   records: { role: 'batch' | 'report' | 'commission'; id: string; bundle: unknown; revocation: { reasonCode: number; revokedAt: string } | null }[];
+  /** Records the server reports it accepted and then lost or cannot read (id → what is wrong): the server's word against itself. */
+  lost?: Record<string, string>;
 }
 
 const MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '…', skipped: '–' };
@@ -61,7 +63,7 @@ export async function run(): Promise<BatchVerification | undefined> {
     const commissions = data.records.filter((r) => r.role === 'commission');
     const chain = data.rpc ? new JsonRpcChainReader(fetchTransport(data.rpc), { traceLedger: data.trustRoot.traceLedger }) : undefined;
     const reportedRevocations = Object.fromEntries(data.records.filter((r) => r.revocation).map((r) => [r.id, r.revocation!]));
-    const out = await verifyBatch({ batch: batch?.bundle, reports: reports.map((r) => r.bundle), commissions: commissions.map((r) => r.bundle) }, { chain, reportedRevocations, trustRoot: data.trustRoot });
+    const out = await verifyBatch({ batch: batch?.bundle, reports: reports.map((r) => r.bundle), commissions: commissions.map((r) => r.bundle) }, { chain, reportedRevocations, trustRoot: data.trustRoot, lostRecords: data.lost });
     const unreachable = [out.batch, ...out.reports.map((r) => r.result)].some((r) => r.steps.some((s) => s.code === 'chainUnreachable'));
     box.setAttribute('data-verdict', out.verdict);
     box.setAttribute('data-claim', out.claim.kind);

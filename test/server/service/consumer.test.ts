@@ -15,8 +15,11 @@ import { revocationOfRecord, revokeRecord } from '../../../server/service/revoca
 import type { ProofBundle } from '../../../server/verification/bundle';
 import { JsonRpcChainReader } from '../../../server/verification/json-rpc';
 import { verifyBundle, type Verdict } from '../../../server/verification/verify';
-import { anchorAll, bootConsumerSystem, GTIN14, submitBatch, submitReport, type ConsumerFixture } from '../../support/batches';
+import { anchorAll, bootConsumerSystem, DEFAULT_LAB_CMA, GTIN14, submitBatch, submitReport, type ConsumerFixture } from '../../support/batches';
 import { registerLab } from '../../support/system';
+import type { SqliteStore } from '../../../server/store/sqlite';
+import { createApp } from '../../../server/http/app';
+import request from 'supertest';
 
 /** Values of private fields in the fixtures (certificateIssuer, client, sampling, signatories). */
 const PRIVATE_VALUES = ['张伟', '+86 915 4321 000', '0915-4321000', '陕西省安康市紫阳县城关镇茶园路8号', '李娜', 'GB/T 8302 取样', '王芳', '陈强', '刘洋'];
@@ -279,6 +282,157 @@ describe('server/service/consumer (real anvil node)', function () {
     expect(view.verdict).to.equal('invalid');
     expect(view.reports[0]!.failedStep).to.equal('checkReportSubject');
     expect(view.reports[0]!.linkedBy).to.deep.equal(['batch']);
+  });
+
+  describe('stored-data faults: every fault in the stored data yields a verdict, never a 500', () => {
+    // Its own system: deleting a record leaves a hole in the log, which the other tests must not see.
+    let f: ConsumerFixture;
+    before(async () => {
+      f = await bootConsumerSystem();
+    });
+    after(async () => f?.sys.stop());
+    const db = () => (f.sys.store as SqliteStore).db;
+    /** The consumer route's JSON, over HTTP. */
+    const viewJson = (batchId: string) => request(createApp(f.ctx)).get(`/b/${encodeURIComponent(batchId)}?format=json`);
+    const bundleJson = (id: string) => request(createApp(f.ctx)).get(`/api/v1/records/${encodeURIComponent(id)}/bundle`);
+    const setSalt = (id: string, field: string, salt: string) => db().prepare("UPDATE records SET salts = json_set(salts, '$.' || ?, ?) WHERE id = ?").run(field, salt, id);
+    const deleteRecord = (id: string) =>
+      db().transaction(() => {
+        db().prepare('DELETE FROM log_leaves WHERE record_id = ?').run(id);
+        db().prepare('DELETE FROM records WHERE id = ?').run(id);
+      })();
+    let n = 0;
+    const reportId = () => `${DEFAULT_LAB_CMA}-RPT-LOST-${Date.now()}-${++n}`;
+
+    it('stored-data fault (none): a listed report that never arrived stays pending while the log has no hole', async () => {
+      const batch = await submitBatch(f, { reportIds: [reportId()] });
+      await anchorAll(f.sys);
+
+      const view = await computeConsumerView(f.ctx, batch.id);
+
+      expect(view.verdict).to.equal('pending');
+      expect(view.lostRecords).to.deep.equal([]);
+      expect(await f.sys.store.firstLostLeaf('products', (await f.sys.store.logHead('products')).size)).to.equal(null);
+    });
+
+    it('stored-data fault: a malformed salt of a report gives an invalid verdict at checkFieldDisclosures naming the field, never 500', async () => {
+      const batch = await submitBatch(f);
+      const report = await submitReport(f, batch.id);
+      await anchorAll(f.sys);
+      setSalt(report.id, 'result', 'not-a-salt');
+
+      const view = await computeConsumerView(f.ctx, batch.id);
+
+      expect(view.verdict).to.equal('invalid');
+      expect(view.claim.kind).to.equal('invalid');
+      expect(view.batchVerdict).to.equal('valid');
+      const r = view.reports.find((x) => x.id === report.id)!;
+      expect(r.verdict).to.equal('invalid');
+      expect(r.failedStep).to.equal('checkFieldDisclosures');
+      const step = r.steps.find((s) => s.step === 'checkFieldDisclosures')!;
+      expect(step.code).to.equal('disclosureMalformed');
+      expect(step.params.field).to.equal('result');
+
+      const http = await viewJson(batch.id).expect(200);
+      expect(http.body.verdict).to.equal('invalid');
+      expect(http.body.reports.find((x: { id: string }) => x.id === report.id).failedStep).to.equal('checkFieldDisclosures');
+      const bundle = await bundleJson(report.id).expect(200);
+      const alone = await verifyBundle(bundle.body, { chain: f.ctx.reader });
+      expect(alone.verdict).to.equal('invalid');
+      expect(alone.failedStep).to.equal('checkFieldDisclosures');
+    });
+
+    it("stored-data fault: a salt changed to another valid salt, or one of a hidden field malformed, gives invalid at checkFieldDisclosures", async () => {
+      const batch = await submitBatch(f);
+      const changed = await submitReport(f, batch.id);
+      const hidden = await submitReport(f, batch.id);
+      await anchorAll(f.sys);
+      setSalt(changed.id, 'result', '0'.repeat(31) + '1');
+      setSalt(hidden.id, 'client', 'XYZ');
+
+      const view = await computeConsumerView(f.ctx, batch.id);
+
+      for (const id of [changed.id, hidden.id]) {
+        const r = view.reports.find((x) => x.id === id)!;
+        expect(r.verdict, id).to.equal('invalid');
+        expect(r.failedStep, id).to.equal('checkFieldDisclosures');
+      }
+      expect(view.verdict).to.equal('invalid');
+    });
+
+    it('stored-data fault: a malformed salt of the batch itself gives the batch invalid at checkFieldDisclosures', async () => {
+      const batch = await submitBatch(f);
+      await anchorAll(f.sys);
+      setSalt(batch.id, 'lot', 'zz');
+
+      const view = await computeConsumerView(f.ctx, batch.id);
+
+      expect(view.verdict).to.equal('invalid');
+      expect(view.batchVerdict).to.equal('invalid');
+      expect(view.failedStep).to.equal('checkFieldDisclosures');
+    });
+
+    it('stored-data fault: a report body that no longer parses makes the view invalid, naming the report, never 500', async () => {
+      const batch = await submitBatch(f);
+      const report = await submitReport(f, batch.id);
+      await anchorAll(f.sys);
+      db().prepare('UPDATE records SET body = ? WHERE id = ?').run('{"broken', report.id);
+
+      const view = await computeConsumerView(f.ctx, batch.id);
+
+      expect(view.verdict).to.equal('invalid');
+      expect(view.claim.kind).to.equal('invalid');
+      expect(view.lostRecords.map((r) => r.id)).to.deep.equal([report.id]);
+      expect(view.lostRecords[0]!.reason).to.contain(report.id).and.to.contain('body is not a JSON object');
+      expect(view.missingReportIds).to.deep.equal([]);
+
+      const http = await viewJson(batch.id).expect(200);
+      expect(http.body.verdict).to.equal('invalid');
+      expect(http.body.lostRecords.map((r: { id: string }) => r.id)).to.deep.equal([report.id]);
+      const bundle = await bundleJson(report.id).expect(422);
+      expect(bundle.body.error.code).to.equal('stored-data-fault');
+      expect(bundle.body.error.message).to.contain(report.id);
+    });
+
+    it("stored-data fault: a batch whose body no longer parses is answered 'stored-data-fault' naming it (no bundle can be built), not internal", async () => {
+      const batch = await submitBatch(f);
+      await anchorAll(f.sys);
+      db().prepare('UPDATE records SET salts = ? WHERE id = ?').run('[not json', batch.id);
+
+      const err = await computeConsumerView(f.ctx, batch.id).then(
+        () => null,
+        (e: { code: string; message: string }) => e,
+      );
+
+      expect(err?.code).to.equal('stored-data-fault');
+      expect(err?.message).to.contain(batch.id).and.to.contain('salts');
+      const http = await viewJson(batch.id).expect(422);
+      expect(http.body.error.code).to.equal('stored-data-fault');
+      expect(http.body.error.message).to.contain(batch.id);
+    });
+
+    it('stored-data fault: a deleted report the batch lists, accepted and anchored, is invalid (a hole in the log), not pending', async () => {
+      const id = reportId();
+      const batch = await submitBatch(f, { reportIds: [id] });
+      await submitReport(f, batch.id, { id });
+      await anchorAll(f.sys);
+      expect((await computeConsumerView(f.ctx, batch.id)).verdict).to.equal('valid');
+      deleteRecord(id);
+
+      const view = await computeConsumerView(f.ctx, batch.id);
+
+      expect(view.verdict).to.equal('invalid');
+      expect(view.claim.kind).to.equal('invalid');
+      expect(view.missingReportIds).to.deep.equal([]);
+      expect(view.lostRecords.map((r) => r.id)).to.deep.equal([id]);
+      expect(view.lostRecords[0]!.reason).to.contain(id).and.to.match(/lost the record at leaf \d+/);
+      const http = await viewJson(batch.id).expect(200);
+      expect(http.body.verdict).to.equal('invalid');
+      expect(http.body.lostRecords[0].id).to.equal(id);
+      const page = await request(createApp(f.ctx)).get(`/b/${encodeURIComponent(batch.id)}?lang=en`).expect(200);
+      expect(page.text).to.contain('id="lost-records"').and.to.contain(id);
+    });
+
   });
 
   it('When a batch lists a report that is not on record, Then the view is pending and names it', async () => {
