@@ -23,6 +23,12 @@ export interface WorkerOptions {
   pollMs?: number;
   /** A submitted transaction unknown to the node for this long is sent again. */
   resendAfterMs?: number;
+  /**
+   * A submitted transaction the node knows but has not mined for this long is taken as stuck (e.g. its
+   * nonce is past a gap after a failed send, or the node lost blocks): the operator's nonce is re-read
+   * and the checkpoint sent again. Default 120 s.
+   */
+  stuckAfterMs?: number;
   /** Max records appended per transaction. */
   sequenceBatch?: number;
   /** A poke runs the loop at most this often (ms). */
@@ -66,8 +72,13 @@ export class AnchoringWorker {
     await this.loop;
   }
 
-  /** Ask the loop to run now (e.g. after records were accepted). */
+  /**
+   * Ask the loop to run now (e.g. after records were accepted). While it backs off after a failure, a
+   * poke does not cut the backoff short (a stream of records would turn a chain outage into a retry
+   * storm): the accepted records are durable in the store, and the pass after the backoff takes them all.
+   */
   poke(): void {
+    if (this.failures > 0) return;
     this.wake?.();
   }
 
@@ -195,6 +206,9 @@ export class AnchoringWorker {
       });
     } catch (e) {
       await this.store.updateCheckpoint(cp.logId, cp.size, { attempts, lastError: (e as Error).message.slice(0, 500) });
+      // The signer counted a nonce for a transaction the node may never have taken: without a re-read,
+      // the next anchor would wait behind a nonce gap forever.
+      await this.resyncNonce(`sending the anchor of ${cp.logId} checkpoint ${cp.size} failed`);
       throw e;
     }
   }
@@ -214,7 +228,19 @@ export class AnchoringWorker {
       this.opts.logger?.info({ logId: cp.logId, size: cp.size, block: outcome.blockNumber }, 'checkpoint confirmed');
       return;
     }
-    if (outcome.status === 'waiting') return;
+    if (outcome.status === 'waiting') {
+      const stuckAfter = this.opts.stuckAfterMs ?? 120_000;
+      if (Date.now() - cp.updatedAt < stuckAfter) return;
+      // Known to the node but not mined for long: most likely queued behind a nonce gap (a failed send,
+      // a node that lost blocks). Re-read the nonce and send again; should the old transaction still be
+      // mined, anchoring the same (size, root) twice is harmless.
+      await this.resyncNonce(`transaction ${cp.txHash} of ${cp.logId} checkpoint ${cp.size} not mined within ${Math.round(stuckAfter / 1000)} s`);
+      await this.store.updateCheckpoint(cp.logId, cp.size, {
+        status: 'pending',
+        lastError: `transaction ${cp.txHash} not mined within ${Math.round(stuckAfter / 1000)} s; resending`,
+      });
+      return;
+    }
     // Reverted or unknown: perhaps a duplicate of an anchor that did land.
     const root = await this.chain.rootAt(chainLogId(cp.logId), cp.size);
     if (root !== null && root.toLowerCase() === cp.root.toLowerCase()) {
@@ -222,10 +248,23 @@ export class AnchoringWorker {
       return;
     }
     if (outcome.status === 'unknown' && Date.now() - cp.updatedAt < (this.opts.resendAfterMs ?? 30_000)) return;
+    if (outcome.status === 'unknown') await this.resyncNonce(`transaction ${cp.txHash} of ${cp.logId} checkpoint ${cp.size} is unknown to the node`);
     await this.store.updateCheckpoint(cp.logId, cp.size, {
       status: 'pending',
       lastError: outcome.status === 'reverted' ? `transaction ${outcome.txHash} reverted` : `transaction ${cp.txHash} was dropped`,
     });
+  }
+
+  /** Makes the next send re-read the operator's pending nonce from the chain, and says so. Never throws. */
+  private async resyncNonce(reason: string): Promise<void> {
+    if (!this.chain.resyncNonce) return;
+    try {
+      const r = await this.chain.resyncNonce();
+      this.opts.logger?.warn({ reason, ...r }, "re-read the operator's nonce from the chain before the next send");
+    } catch (e) {
+      // The cached nonce is dropped before the read, so the next send reads it anyway.
+      this.opts.logger?.warn({ reason, err: (e as Error).message }, "dropped the operator's cached nonce; the next send reads it from the chain");
+    }
   }
 
   private async confirmFromEvent(cp: Checkpoint): Promise<Checkpoint> {

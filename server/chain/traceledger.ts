@@ -13,7 +13,7 @@ export class TraceLedgerChain implements AnchorChain {
     readonly chainId: number,
     address: string,
     private readonly provider: Provider,
-    runner: ContractRunner = provider,
+    private readonly runner: ContractRunner = provider,
   ) {
     this.contract = address;
     this.ledger = TraceLedger__factory.connect(address, runner);
@@ -45,6 +45,15 @@ export class TraceLedgerChain implements AnchorChain {
   async sendAnchor(logId: string, size: number, root: string, proof: readonly string[]): Promise<{ txHash: string }> {
     const tx = await this.ledger.anchor(logId, size, root, [...proof]);
     return { txHash: tx.hash };
+  }
+
+  async resyncNonce(): Promise<{ address: string; pendingNonce: number }> {
+    const signer = this.runner as Partial<Signer> & { reset?: () => void };
+    if (typeof signer.getAddress !== 'function') throw new Error('TraceLedgerChain: no signer to resync');
+    // A NonceManager counts nonces locally (and keeps a failed nonce read); reset() makes its next send read 'pending'.
+    if (typeof signer.reset === 'function') signer.reset();
+    const address = await signer.getAddress();
+    return { address, pendingNonce: await this.provider.getTransactionCount(address, 'pending') };
   }
 
   async txOutcome(txHash: string): Promise<TxOutcome> {

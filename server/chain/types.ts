@@ -30,6 +30,12 @@ export interface AnchorChain {
   sendAnchor(logId: string, size: number, root: string, proof: readonly string[]): Promise<{ txHash: string }>;
   /** Where a sent transaction stands now (does not block). */
   txOutcome(txHash: string): Promise<TxOutcome>;
+  /**
+   * Drops the sender's locally counted nonce so the next send re-reads its pending nonce from the chain
+   * (after a failed send or a stuck transaction), and returns that nonce. The drop happens even when the
+   * read fails. Optional: a chain whose signer counts no nonces needs none.
+   */
+  resyncNonce?(): Promise<{ address: string; pendingNonce: number }>;
   /** The CheckpointAnchored event for (logId, size), if any. */
   findAnchor(logId: string, size: number): Promise<MinedAnchor | null>;
 }

@@ -30,6 +30,11 @@ export const ConfigSchema = z.object({
   /** Confirmations to wait for before a checkpoint counts as anchored. */
   CONFIRMATIONS: intFrom(1),
   /**
+   * /healthz answers degraded when an accepted record has waited this many seconds without being anchored,
+   * or a checkpoint's transaction has been submitted this long without confirming (keep it above ANCHOR_EVERY_SECONDS).
+   */
+  ANCHOR_LAG_DEGRADED_SECONDS: z.coerce.number().int().positive().default(120),
+  /**
    * Bearer token of the operator / regulator for admin routes (participants, tokens, revocations).
    * When unset, one is generated at first start and kept in DATA_DIR/admin-token (mode 0600).
    */

@@ -164,7 +164,7 @@ export const OPENAPI: OpenApiDocument = {
         tags: ['operations'],
         responses: {
           '200': ok('Everything answers.', ref('Health')),
-          '503': ok('The chain or the store is unreachable, or anchoring halted.', ref('Health')),
+          '503': ok('The chain or the store is unreachable, or anchoring halted or lags (anchoring.lagSeconds, anchoring.lastError).', ref('Health')),
         },
       },
     },
@@ -900,7 +900,7 @@ export const OPENAPI: OpenApiDocument = {
           status: { type: 'string', enum: ['ok', 'degraded'] },
           chain: { type: 'object', required: ['ok', 'block'], properties: { ok: { type: 'boolean' }, block: nullable({ type: 'integer' }), error: { type: 'string' } } },
           store: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, error: { type: 'string' } } },
-          anchoring: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, lastError: { type: 'string' } } },
+          anchoring: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, lagSeconds: { type: 'number' }, lastError: { type: 'string' } } },
         },
       },
       BatchInput: recordInputSchema(BatchSchema, 'A batch (DOMAIN.md §4). GTINs are stored as GTIN-14.'),

@@ -17,6 +17,8 @@ import type { IngestService } from './ingest';
 export interface ServiceSettings {
   /** Days a data-sharing delivery may wait for its receipt before an alert is raised. */
   COUNTERSIGN_DAYS: number;
+  /** /healthz is degraded once anchoring lags this many seconds (default 120). */
+  ANCHOR_LAG_DEGRADED_SECONDS?: number;
 }
 
 /** The running back end: store, chain access, the anchoring worker and ingest. */

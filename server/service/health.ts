@@ -6,14 +6,20 @@ export interface Health {
   status: 'ok' | 'degraded';
   chain: { ok: boolean; block: number | null; error?: string };
   store: { ok: boolean; error?: string };
-  /** ok is false only when the worker halted; lastError may name a transient failure it is retrying. */
-  anchoring: { ok: boolean; lastError?: string };
+  /**
+   * ok is false when the worker halted, or anchoring lags: the oldest accepted record not yet anchored
+   * waited longer than ANCHOR_LAG_DEGRADED_SECONDS (lagSeconds), or a checkpoint stayed submitted that
+   * long. lastError names the failure behind it (or a transient one being retried while ok).
+   */
+  anchoring: { ok: boolean; lagSeconds?: number; lastError?: string };
 }
+
+const DEFAULT_LAG_DEGRADED_SECONDS = 120;
 
 const CHAIN_TIMEOUT_MS = 2000;
 
 /** Checks the chain (latest block), the store (a trivial query) and the worker. Never throws. */
-export async function checkHealth(sys: Pick<Services, 'provider' | 'store' | 'worker'>): Promise<Health> {
+export async function checkHealth(sys: Pick<Services, 'provider' | 'store' | 'worker'> & { config?: Services['config'] }): Promise<Health> {
   const [chain, store, anchoring] = await Promise.all([checkChain(sys), checkStore(sys), checkAnchoring(sys)]);
   const ok = chain.ok && store.ok && anchoring.ok;
   return { status: ok ? 'ok' : 'degraded', chain, store, anchoring };
@@ -43,18 +49,41 @@ async function checkStore(sys: Pick<Services, 'store'>): Promise<Health['store']
   }
 }
 
-async function checkAnchoring(sys: Pick<Services, 'store' | 'worker'>): Promise<Health['anchoring']> {
+async function checkAnchoring(sys: Pick<Services, 'store' | 'worker'> & { config?: Services['config'] }): Promise<Health['anchoring']> {
   if (sys.worker.fatalError) return { ok: false, lastError: sys.worker.fatalError.message };
+  const limit = sys.config?.ANCHOR_LAG_DEGRADED_SECONDS ?? DEFAULT_LAG_DEGRADED_SECONDS;
   try {
+    const now = Date.now();
+    let lagSeconds = 0;
+    let lastError: string | undefined;
+    let stuck: string | undefined;
     for (const logId of LOG_IDS) {
-      const inflight = [...(await sys.store.listCheckpoints(logId, 'submitted')), ...(await sys.store.listCheckpoints(logId, 'pending'))];
+      const submitted = await sys.store.listCheckpoints(logId, 'submitted');
+      const inflight = [...submitted, ...(await sys.store.listCheckpoints(logId, 'pending'))];
       const failing = inflight.find((cp) => cp.lastError !== null);
-      if (failing) return { ok: true, lastError: `${logId} checkpoint ${failing.size}: ${failing.lastError}` };
+      if (failing && !lastError) lastError = `${logId} checkpoint ${failing.size}: ${failing.lastError}`;
+      const old = submitted.find((cp) => now - cp.updatedAt > limit * 1000);
+      if (old && !stuck) stuck = `${logId} checkpoint ${old.size}: transaction ${old.txHash} submitted ${Math.round((now - old.updatedAt) / 1000)} s ago and not confirmed`;
+      const oldest = await oldestWaiting(sys, logId);
+      if (oldest !== null) lagSeconds = Math.max(lagSeconds, Math.max(0, Math.round((now - oldest) / 1000)));
     }
+    if (lagSeconds > limit || stuck) {
+      return { ok: false, lagSeconds, lastError: lastError ?? stuck ?? `the oldest record waiting to be anchored is ${lagSeconds} s old (limit ${limit} s)` };
+    }
+    if (lastError) return { ok: true, lastError };
   } catch {
     // The store check reports an unreachable store.
   }
   return { ok: true };
+}
+
+/** When the oldest accepted record of the log not yet covered by a confirmed checkpoint was received (ms), or null. */
+async function oldestWaiting(sys: Pick<Services, 'store'>, logId: (typeof LOG_IDS)[number]): Promise<number | null> {
+  const head = await sys.store.logHead(logId);
+  const anchored = (await sys.store.latestCheckpoint(logId, 'confirmed'))?.size ?? 0;
+  if (head.size > anchored) return (await sys.store.getRecordByLeafIndex(logId, anchored))?.receivedAt ?? null;
+  const unsequenced = await sys.store.countUnsequenced(logId);
+  return unsequenced.count > 0 ? unsequenced.oldestReceivedAt : null;
 }
 
 const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 200);

@@ -6,6 +6,8 @@ import { AnchoringWorker, ChainDivergenceError, chainLogId } from '../../../serv
 import type { AnchorChain } from '../../../server/chain/types';
 import { startAnvil } from '../../../server/chain/anvil';
 import { RpcChainReader } from '../../../server/chain/reader';
+import type { TraceLedgerChain } from '../../../server/chain/traceledger';
+import { checkHealth } from '../../../server/service/health';
 import { buildBundle } from '../../../server/service/bundles';
 import type { System } from '../../../server/system';
 import type { LogId } from '../../../server/store/types';
@@ -195,5 +197,195 @@ describe('server/anchoring/worker (real anvil node)', function () {
         await sys2.stop();
       }
     });
+  });
+});
+
+/** Counts the worker's passes that reach the chain (each send attempt first reads the chain's latest checkpoint) and its sends. */
+class CountingChain implements AnchorChain {
+  latestCalls = 0;
+  sends = 0;
+  constructor(private readonly inner: TraceLedgerChain) {}
+  get chainId() {
+    return this.inner.chainId;
+  }
+  get contract() {
+    return this.inner.contract;
+  }
+  latest = (id: string) => {
+    this.latestCalls++;
+    return this.inner.latest(id);
+  };
+  rootAt = (id: string, size: number) => this.inner.rootAt(id, size);
+  txOutcome = (h: string) => this.inner.txOutcome(h);
+  findAnchor = (id: string, size: number) => this.inner.findAnchor(id, size);
+  resyncNonce = () => this.inner.resyncNonce();
+  sendAnchor = (id: string, size: number, root: string, proof: readonly string[]) => {
+    this.sends++;
+    return this.inner.sendAnchor(id, size, root, proof);
+  };
+}
+
+describe('server/anchoring/worker: nonces, lag and backoff (real anvil node)', function () {
+  this.timeout(180_000);
+
+  it("When the operator's cached nonce went stale (a transaction sent from its key outside the worker), Then anchoring still converges without a restart", async () => {
+    const sys = await bootTestSystem({ env: { ANCHOR_EVERY_ENTRIES: '1', ANCHOR_EVERY_SECONDS: '0' } });
+    try {
+      const lab = await registerLab(sys);
+      await storeReportBatch(sys);
+      await submitReports(sys, lab.key, 1);
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(1));
+      // The same key, bypassing the worker's signer: its locally counted nonce is now one too low.
+      await (await sys.operator.signer.sendTransaction({ to: sys.operatorAddress, value: 0n })).wait();
+      await submitReports(sys, lab.key, 2);
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(3), 60_000);
+      await expectConsistent(sys, size(3));
+      const cp = await sys.store.latestCheckpoint(LOG, 'confirmed');
+      expect(await sys.provider.getTransactionReceipt(cp!.txHash!)).to.not.equal(null);
+    } finally {
+      await sys.stop();
+    }
+  });
+
+  it('When the node stops in the middle of a send, Then the next send re-reads the nonce (no gap left behind) and anchoring converges once the node is back, without a restart', async () => {
+    const sys = await bootTestSystem({ manualWorker: true });
+    let again: Awaited<ReturnType<typeof startAnvil>> | undefined;
+    try {
+      const lab = await registerLab(sys);
+      await storeReportBatch(sys);
+      const chain = new CountingChain(sys.chain);
+      const inner = chain.sendAnchor;
+      // The node goes away after the worker read the chain's checkpoint, while it sends: the signer had counted a nonce for it.
+      chain.sendAnchor = async (...args) => {
+        if (chain.sends === 1) await sys.anvil!.stop();
+        return inner(...args);
+      };
+      // stuckAfterMs stays at its default (120 s): convergence must not come from resending a stuck transaction.
+      const w = new AnchoringWorker(sys.store, chain, { logIds: [LOG], everyEntries: 1, everySeconds: 0, confirmations: 1, pollMs: 50, logger: pino({ level: 'silent' }) });
+      await w.start();
+      try {
+        await submitReports(sys, lab.key, 2);
+        w.poke();
+        await eventually(async () => chain.sends >= 1 && (await sys.store.latestCheckpoint(LOG))?.lastError);
+        again = await startAnvil({ port: sys.anvil!.port, statePath: sys.config.chainStatePath });
+        await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(2), 60_000);
+      } finally {
+        await w.stop();
+      }
+      await expectConsistent(sys, size(2));
+    } finally {
+      await sys.stop();
+      await again?.stop();
+    }
+  });
+
+  it('When an anchor transaction waits behind a nonce gap, Then after stuckAfterMs the worker re-reads the nonce and sends it again', async () => {
+    const sys = await bootTestSystem({ manualWorker: true });
+    try {
+      const lab = await registerLab(sys);
+      await storeReportBatch(sys);
+      // A nonce counted for a transaction the node never took (what a send that failed midway leaves).
+      sys.operator.increment();
+      const w = new AnchoringWorker(sys.store, sys.chain, {
+        logIds: [LOG],
+        everyEntries: 1,
+        everySeconds: 0,
+        confirmations: 1,
+        pollMs: 50,
+        stuckAfterMs: 1000,
+        logger: pino({ level: 'silent' }),
+      });
+      await w.start();
+      try {
+        await submitReports(sys, lab.key, 2);
+        await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(2), 60_000);
+      } finally {
+        await w.stop();
+      }
+      await expectConsistent(sys, size(2));
+    } finally {
+      await sys.stop();
+    }
+  });
+
+  it('When the node is down, Then anchoring converges once it is back without a restart, and /healthz is degraded meanwhile and ok after', async () => {
+    const sys = await bootTestSystem({ manualWorker: true, env: { ANCHOR_LAG_DEGRADED_SECONDS: '1' } });
+    let again: Awaited<ReturnType<typeof startAnvil>> | undefined;
+    try {
+      const lab = await registerLab(sys);
+      await storeReportBatch(sys);
+      const w = new AnchoringWorker(sys.store, sys.chain, { logIds: [LOG], everyEntries: 1, everySeconds: 0, confirmations: 1, pollMs: 50, logger: pino({ level: 'silent' }) });
+      await w.start();
+      try {
+        await submitReports(sys, lab.key, 1);
+        await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(1));
+        expect((await checkHealth(sys)).status).to.equal('ok');
+
+        await sys.anvil!.stop();
+        await submitReports(sys, lab.key, 2);
+        w.poke();
+        const lagging = await eventually(async () => {
+          const h = await checkHealth(sys);
+          return !h.anchoring.ok && h;
+        });
+        expect(lagging.status).to.equal('degraded');
+        expect(lagging.anchoring.lagSeconds).to.be.greaterThan(1);
+        expect(lagging.anchoring.lastError).to.be.a('string');
+
+        again = await startAnvil({ port: sys.anvil!.port, statePath: sys.config.chainStatePath });
+        await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(3), 60_000);
+        await expectConsistent(sys, size(3));
+        const h = await checkHealth(sys);
+        expect(h.status, JSON.stringify(h)).to.equal('ok');
+        expect(h.anchoring).to.deep.equal({ ok: true });
+      } finally {
+        await w.stop();
+      }
+    } finally {
+      await sys.stop();
+      await again?.stop();
+    }
+  });
+
+  it('When records keep arriving while the node is down, Then pokes do not cut the backoff short: attempts follow the backoff schedule, not the records', async () => {
+    const sys = await bootTestSystem({ manualWorker: true });
+    let again: Awaited<ReturnType<typeof startAnvil>> | undefined;
+    try {
+      const lab = await registerLab(sys);
+      await storeReportBatch(sys);
+      let records = 0;
+      const chain = new CountingChain(sys.chain);
+      const w = new AnchoringWorker(sys.store, chain, { logIds: [LOG], everyEntries: 1, everySeconds: 0, confirmations: 1, pollMs: 50, logger: pino({ level: 'silent' }) });
+      await w.start();
+      try {
+        await sys.anvil!.stop();
+        const before = chain.latestCalls;
+        // 3 s of records and pokes every 10 ms: 300 pokes. Backing off from 50 ms (100, 200, 400, 800, 1600, ...)
+        // allows about 6 attempts in that time; the bound leaves room for slow failures but not for one per poke.
+        const until = Date.now() + 3000;
+        let pokes = 0;
+        while (Date.now() < until) {
+          if (pokes % 20 === 0) {
+            await submitReports(sys, lab.key, 1);
+            records++;
+          }
+          w.poke();
+          pokes++;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const attempts = chain.latestCalls - before;
+        expect(attempts, `${attempts} attempts for ${pokes} pokes`).to.be.within(1, 10);
+        expect(chain.sends).to.equal(0);
+
+        again = await startAnvil({ port: sys.anvil!.port, statePath: sys.config.chainStatePath });
+        await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(records), 60_000);
+      } finally {
+        await w.stop();
+      }
+      await expectConsistent(sys, size(records));
+    } finally {
+      await sys.stop();
+      await again?.stop();
+    }
   });
 });
