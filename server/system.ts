@@ -5,12 +5,13 @@
 import fs from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { AnchoringWorker } from './anchoring/worker';
-import { ANVIL_DEV_KEYS, startAnvil, type AnvilNode } from './chain/anvil';
+import { ANVIL_DEV_KEYS, portInUse, startAnvil, type AnvilNode } from './chain/anvil';
 import { ensureDeployment } from './chain/deploy';
 import { accountSigner, jsonRpcProvider } from './chain/provider';
 import { ParticipantMirror, Registries } from './chain/registry';
 import { TraceLedgerChain } from './chain/traceledger';
 import type { Config } from './config';
+import { lockDataDir } from './config/lock';
 import type { Services } from './service/context';
 import { IngestService } from './service/ingest';
 import { inlineVerifier, workerVerifier } from './service/verify-pool';
@@ -44,16 +45,30 @@ function operatorKey(config: Config): string {
 export async function bootSystem(config: Config, opts: BootOptions = {}): Promise<System> {
   const logger = opts.logger ?? pino({ level: config.LOG_LEVEL });
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
+  // One traceledger per data directory: a second would fork the chain state and race on the database.
+  const lock = lockDataDir(config.DATA_DIR, {
+    onStale: (stale, lockPath) => logger.warn({ lockPath, stalePid: stale?.pid, staleSince: stale?.startedAt }, 'took over a stale data directory lock (its process is gone)'),
+  });
 
   let anvil: AnvilNode | undefined;
   let rpcUrl = config.RPC_URL;
-  if (!rpcUrl) {
-    anvil = await startAnvil({ port: config.CHAIN_PORT, statePath: config.chainStatePath });
-    rpcUrl = anvil.rpcUrl;
-    logger.info({ rpcUrl, state: config.chainStatePath }, 'embedded chain node started');
+  let store: ReturnType<typeof openSqliteStore>;
+  try {
+    if (!rpcUrl) {
+      // Never attach to a node already listening there (another project's, or one left over from a crash): its chain is not ours.
+      if (config.CHAIN_PORT > 0 && (await portInUse(config.CHAIN_PORT))) {
+        throw new Error(`CHAIN_PORT ${config.CHAIN_PORT} is already in use (another chain node?); stop it, or set CHAIN_PORT`);
+      }
+      anvil = await startAnvil({ port: config.CHAIN_PORT, statePath: config.chainStatePath });
+      rpcUrl = anvil.rpcUrl;
+      logger.info({ rpcUrl, state: config.chainStatePath }, 'embedded chain node started');
+    }
+    store = openSqliteStore(config.dbPath);
+  } catch (e) {
+    await anvil?.stop();
+    lock.release();
+    throw e;
   }
-
-  const store = openSqliteStore(config.dbPath);
   try {
     const provider = jsonRpcProvider(rpcUrl, { pollingInterval: 250 });
     const { wallet, signer: operator, address: operatorAddress } = accountSigner(operatorKey(config), provider);
@@ -108,17 +123,22 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       anvil,
       rpcUrl,
       async stop() {
-        if (mirrorTimer) clearInterval(mirrorTimer);
-        await worker.stop();
-        await verifier.close();
-        provider.destroy();
-        await store.close();
-        await anvil?.stop();
+        try {
+          if (mirrorTimer) clearInterval(mirrorTimer);
+          await worker.stop();
+          await verifier.close();
+          provider.destroy();
+          await store.close();
+          await anvil?.stop();
+        } finally {
+          lock.release();
+        }
       },
     };
   } catch (e) {
     await store.close();
     await anvil?.stop();
+    lock.release();
     throw e;
   }
 }

@@ -69,8 +69,22 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts anvil and resolves once its JSON-RPC answers. */
+/** True when something already listens on 127.0.0.1:`port` (or holds it on every address). */
+export async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(true) : reject(e)));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(false)));
+  });
+}
+
+/**
+ * Starts anvil and resolves once its JSON-RPC answers. Refuses a `port` something already
+ * listens on: the node answering there would not be this one.
+ */
 export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
+  if (opts.port && opts.port > 0 && (await portInUse(opts.port))) throw new Error(`port ${opts.port} on 127.0.0.1 is already in use; cannot start a chain node there`);
   const port = opts.port && opts.port > 0 ? opts.port : await freePort();
   const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(opts.chainId ?? 31337), '--silent'];
   if (opts.statePath) {

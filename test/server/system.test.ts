@@ -1,0 +1,133 @@
+/**
+ * Loud, safe refusals at start (real anvil, real processes): one traceledger per DATA_DIR, and the
+ * embedded node never attaches to something already listening on CHAIN_PORT.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { expect } from 'chai';
+import pino from 'pino';
+import { freePort } from '../../server/chain/anvil';
+import { LOCK_FILE, type LockHolder } from '../../server/config/lock';
+import { bootTestSystem, tempDir } from '../support/system';
+
+const ROOT = path.resolve(__dirname, '../..');
+const TS_NODE = [require.resolve('ts-node/dist/bin.js'), '--transpile-only'];
+
+async function bootError(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected the boot to be refused');
+}
+
+describe('server/system start-up refusals (real anvil)', function () {
+  this.timeout(180_000);
+
+  describe('with npm start running on a data directory', () => {
+    const dataDir = tempDir();
+    let server: ChildProcess;
+    let log = '';
+    let env: NodeJS.ProcessEnv;
+
+    before(async () => {
+      const port = await freePort();
+      env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), CHAIN_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
+      server = spawn(process.execPath, [...TS_NODE, 'server/main.ts'], { cwd: ROOT, env });
+      server.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+      server.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+      const deadline = Date.now() + 120_000;
+      while (!log.includes('traceledger is running')) {
+        if (server.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${log}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    });
+
+    after(async () => {
+      if (server.exitCode === null) {
+        server.kill('SIGKILL');
+        await new Promise((r) => server.once('exit', r));
+      }
+    });
+
+    it('When it runs, Then DATA_DIR/traceledger.lock holds its pid', () => {
+      const held = JSON.parse(fs.readFileSync(path.join(dataDir, LOCK_FILE), 'utf8')) as LockHolder;
+      expect(held.pid).to.equal(server.pid);
+    });
+
+    it('When a second npm start uses the same DATA_DIR (other ports), Then it exits 1 naming the first pid and the directory', async () => {
+      const second = spawnSync(process.execPath, [...TS_NODE, 'server/main.ts'], {
+        cwd: ROOT,
+        env: { ...env, PORT: String(await freePort()), CHAIN_PORT: String(await freePort()) },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(second.status, second.stdout + second.stderr).to.equal(1);
+      expect(second.stderr).to.contain(`another traceledger (pid ${server.pid}`).and.to.contain(`is using ${dataDir}; stop it first, or set DATA_DIR`);
+      expect(second.stdout).to.not.contain('traceledger is running');
+    });
+
+    it('When a system boots in-process on that DATA_DIR, Then it is refused naming the pid, and the lock stays the first one\'s', async () => {
+      const err = await bootError(bootTestSystem({ dataDir }));
+      expect(err.message).to.contain(`another traceledger (pid ${server.pid}`);
+      expect((JSON.parse(fs.readFileSync(path.join(dataDir, LOCK_FILE), 'utf8')) as LockHolder).pid).to.equal(server.pid);
+    });
+
+    it('When it is stopped with Ctrl-C, Then the lock is released and the next start on the directory works', async () => {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGINT');
+      await exited;
+      expect(server.exitCode).to.equal(0);
+      expect(fs.existsSync(path.join(dataDir, LOCK_FILE))).to.equal(false);
+      const sys = await bootTestSystem({ dataDir });
+      await sys.stop();
+    });
+  });
+
+  it('When a system is stopped, Then the lock is released and a restart on the same DATA_DIR works', async () => {
+    const dataDir = tempDir();
+    const first = await bootTestSystem({ dataDir });
+    expect(fs.existsSync(path.join(dataDir, LOCK_FILE))).to.equal(true);
+    await first.stop();
+    expect(fs.existsSync(path.join(dataDir, LOCK_FILE))).to.equal(false);
+    const again = await bootTestSystem({ dataDir });
+    try {
+      expect(again.deployment.traceLedger).to.equal(first.deployment.traceLedger);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('When the lock was left by a process that is gone, Then the start takes it over and logs that', async () => {
+    const dataDir = tempDir();
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    fs.writeFileSync(path.join(dataDir, LOCK_FILE), JSON.stringify({ pid: deadPid, startedAt: '2026-01-01T00:00:00.000Z', nonce: 'crashed' }));
+    const lines: { msg?: string; stalePid?: number }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (s: string) => void lines.push(JSON.parse(s) as (typeof lines)[number]) });
+    const sys = await bootTestSystem({ dataDir, logger });
+    try {
+      expect(lines.find((l) => l.msg?.includes('stale data directory lock'))?.stalePid).to.equal(deadPid);
+      expect((JSON.parse(fs.readFileSync(path.join(dataDir, LOCK_FILE), 'utf8')) as LockHolder).pid).to.equal(process.pid);
+    } finally {
+      await sys.stop();
+    }
+  });
+
+  it('When something already listens on CHAIN_PORT, Then the embedded node is not started and the start is refused naming the port', async () => {
+    const dataDir = tempDir();
+    const busy = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => busy.listen(port, '127.0.0.1', r));
+    try {
+      const err = await bootError(bootTestSystem({ dataDir, env: { CHAIN_PORT: String(port) } }));
+      expect(err.message).to.equal(`CHAIN_PORT ${port} is already in use (another chain node?); stop it, or set CHAIN_PORT`);
+      expect(fs.existsSync(path.join(dataDir, LOCK_FILE)), 'lock released after the refusal').to.equal(false);
+      expect(fs.existsSync(path.join(dataDir, 'deployment.json'))).to.equal(false);
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+  });
+});
