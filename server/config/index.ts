@@ -57,7 +57,9 @@ export type Config = z.infer<typeof ConfigSchema> & { dbPath: string; deployment
 
 /** Parses the environment (or a given record). Throws with every offending key named. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = ConfigSchema.safeParse(env);
+  // A key set to the empty string (`DATA_DIR= npm start`) means unset: its default applies, never "" (the
+  // current directory, for DATA_DIR).
+  const parsed = ConfigSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
