@@ -15,7 +15,7 @@ import { verifyBatch } from '../../../server/verification/batch';
 import { renderConsumerPage } from '../../../server/web/page';
 import { anchorAll, bootConsumerSystem, submitBatch, submitReport, type ConsumerFixture } from '../../support/batches';
 import { signedReport } from '../../support/records';
-import { registerLab, registerProducer } from '../../support/system';
+import { REGISTERED_SINCE, registerLab, registerProducer } from '../../support/system';
 
 const STRANGER_CMA = '202727059999';
 const SPOT_CMA = '110012345678';
@@ -173,9 +173,9 @@ describe('report hijack: a report counts on a batch only by consent or authority
   it('report hijack: a designated spot-check lab\'s report is accepted on any batch and shown as 监督抽检', async () => {
     const spot = await registerLab(f.sys, SPOT_CMA, Wallet.createRandom() as unknown as Wallet, undefined, { name: '陕西省产品质量监督检验研究院' });
     const now = Math.floor(Date.now() / 1000);
-    await f.sys.registries.designateSpotCheckLab(spot.id, now - 3600, now + 86_400);
+    await f.sys.registries.designateSpotCheckLab(spot.id, now - REGISTERED_SINCE, now + 86_400);
     await f.sys.mirror.sync();
-    expect(await f.ctx.reader.spotCheckWindow(spot.id)).to.deep.equal({ from: now - 3600, until: now + 86_400 });
+    expect(await f.ctx.reader.spotCheckWindow(spot.id)).to.deep.equal({ from: now - REGISTERED_SINCE, until: now + 86_400 });
 
     const batch = await submitBatch(f);
     const ack = await f.sys.ingest.submitSigned(await signedReport(f.sys, spot.key, { batchId: batch.id, result: 0.005 }));
@@ -193,7 +193,7 @@ describe('report hijack: a report counts on a batch only by consent or authority
     await f.sys.registries.endSpotCheckDesignation(spot.id);
     await f.sys.mirror.sync();
     const window = (await f.sys.store.getParticipant(spot.id))?.data.spotCheck as { from: number; until: number };
-    expect(window.from).to.equal(now - 3600);
+    expect(window.from).to.equal(now - REGISTERED_SINCE);
     expect(window.until).to.be.below(now + 86_400);
   });
 });
