@@ -16,7 +16,8 @@ import { verifyBundle } from '../../server/verification/verify';
 import { reportInput } from '../server/records/fixtures';
 import { FIXTURE_BATCH_ID, registeredLabOf, storeReportBatch } from '../support/records';
 import { bootTestSystem, registerLab } from '../support/system';
-import { Department, registerDepartment } from '../support/trails';
+import type { Department} from '../support/trails';
+import { registerDepartment } from '../support/trails';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -484,5 +485,72 @@ export function seededRandom(): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A JSON-RPC link between the server and its chain node that delays and drops, until healed. */
+export interface LossyProxy {
+  readonly url: string;
+  /** Faults on: each request waits delayMs[0]…delayMs[1]; a share `dropRate` of connections are cut (before or after forwarding). */
+  lossy: boolean;
+  readonly counts: { forwarded: number; droppedBefore: number; droppedAfter: number };
+  close(): Promise<void>;
+}
+
+export async function startLossyProxy(target: string, opts: { delayMs: [number, number]; dropRate: number; random: () => number }): Promise<LossyProxy> {
+  const http = await import('node:http');
+  const counts = { forwarded: 0, droppedBefore: 0, droppedAfter: 0 };
+  const state = { lossy: false };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const lossy = state.lossy;
+        if (lossy) await sleep(opts.delayMs[0] + opts.random() * (opts.delayMs[1] - opts.delayMs[0]));
+        const drop = lossy && opts.random() < opts.dropRate ? (opts.random() < 0.5 ? 'before' : 'after') : null;
+        if (drop === 'before') {
+          counts.droppedBefore++;
+          req.socket.destroy();
+          return;
+        }
+        let text: string;
+        let status: number;
+        try {
+          const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks), signal: AbortSignal.timeout(30_000) });
+          status = upstream.status;
+          text = await upstream.text();
+        } catch {
+          req.socket.destroy();
+          return;
+        }
+        counts.forwarded++;
+        if (drop === 'after') {
+          // The node acted on it (a transaction may be in its pool now), but the answer never reaches the server.
+          counts.droppedAfter++;
+          req.socket.destroy();
+          return;
+        }
+        res.writeHead(status, { 'content-type': 'application/json' }).end(text);
+      })();
+    });
+  });
+  const { freePort } = await import('../../server/chain/anvil');
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get lossy() {
+      return state.lossy;
+    },
+    set lossy(v: boolean) {
+      state.lossy = v;
+    },
+    counts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
