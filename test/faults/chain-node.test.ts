@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { freePort } from '../../server/chain/anvil';
 import { tempDir } from '../support/system';
-import { HandedOut, ServerProcess, SignedLoad, convergence, lostAndDuplicated, report, request, setUpWorld, sleep, waitUntil } from './harness';
+import { HandedOut, ServerProcess, SignedLoad, convergence, lostAndDuplicated, monitorDivergences, report, request, setUpWorld, sleep, waitUntil } from './harness';
 
 describe('faults: the embedded chain node killed under load', function () {
   this.timeout(10 * 60_000);
@@ -43,6 +43,7 @@ describe('faults: the embedded chain node killed under load', function () {
       await handedOut.collect(server.url, load, 8);
       const verified = await handedOut.verifyAll(`http://127.0.0.1:${chainPort}`, world.deployment);
       const health = await request(server.url, 'GET', '/healthz');
+      const divergences = await monitorDivergences(server.url);
       await server.stop();
       const { lost, duplicated, logFaults } = lostAndDuplicated(load, dataDir);
       report('chain node kill -9 ×2', {
@@ -57,6 +58,7 @@ describe('faults: the embedded chain node killed under load', function () {
       expect(lost).to.deep.equal([]);
       expect(duplicated).to.deep.equal([]);
       expect(logFaults).to.deep.equal([]);
+      expect(divergences, 'the log monitor').to.deep.equal([]);
       expect(verified.failures).to.deep.equal([]);
       expect(verified.total).to.be.greaterThan(0);
       expect(health.status, JSON.stringify(health.body)).to.equal(200);

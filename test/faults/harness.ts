@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import type { Wallet } from 'ethers';
 import { readDeployment, type Deployment } from '../../server/chain/deploy';
 import { commitRecord, parseRecord, signRecord } from '../../server/records';
+import { LOG_IDS } from '../../server/store/types';
 import { JsonRpcChainReader } from '../../server/verification/json-rpc';
 import { verifyBundle } from '../../server/verification/verify';
 import { reportInput } from '../server/records/fixtures';
@@ -21,6 +22,9 @@ import { registerDepartment } from '../support/trails';
 
 const ROOT = path.resolve(__dirname, '../..');
 
+/** The operator's token of the servers the suite starts (the log monitor needs it). */
+export const FAULT_ADMIN_TOKEN = 'fault-suite-admin-token-0123456789abcdef';
+
 /** Environment of every server the suite starts: anchoring every second, quiet logs, no rate limit. */
 const BASE_ENV: Record<string, string> = {
   ANCHOR_EVERY_ENTRIES: '32',
@@ -29,6 +33,7 @@ const BASE_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
   RATE_LIMIT_WRITES_PER_MINUTE: '0',
   INGEST_THREADS: '0',
+  ADMIN_TOKEN: FAULT_ADMIN_TOKEN,
 };
 
 export interface ServerOptions {
@@ -553,4 +558,18 @@ export async function startLossyProxy(target: string, opts: { delayMs: [number, 
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The log monitor's verdict on each log (GET /api/v1/logs/{logId}/monitor): every stored entry replayed and every
+ * anchored checkpoint rebuilt and compared with the chain. Returns the divergences (empty when all agree).
+ */
+export async function monitorDivergences(base: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const logId of LOG_IDS) {
+    const res = await fetch(`${base}/api/v1/logs/${logId}/monitor`, { headers: { authorization: `Bearer ${FAULT_ADMIN_TOKEN}` }, signal: AbortSignal.timeout(60_000) });
+    const body = (await res.json()) as { ok?: boolean; message?: string };
+    if (res.status !== 200 || body.ok !== true) out.push(`${logId}: ${res.status} ${body.message ?? JSON.stringify(body)}`);
+  }
+  return out;
 }

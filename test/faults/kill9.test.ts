@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { freePort } from '../../server/chain/anvil';
 import { tempDir } from '../support/system';
-import { HandedOut, ServerProcess, SignedLoad, convergence, lostAndDuplicated, report, seededRandom, setUpWorld, sleep } from './harness';
+import { HandedOut, ServerProcess, SignedLoad, convergence, lostAndDuplicated, monitorDivergences, report, seededRandom, setUpWorld, sleep } from './harness';
 
 const CYCLES = 8;
 
@@ -42,6 +42,7 @@ describe('faults: kill -9 of the whole system under load', function () {
       const convergedMs = await convergence(server.url, load);
       await handedOut.collect(server.url, load, 8);
       const verified = await handedOut.verifyAll(`http://127.0.0.1:${chainPort}`, world.deployment);
+      const divergences = await monitorDivergences(server.url);
       await server.stop();
       const { lost, duplicated, logFaults } = lostAndDuplicated(load, dataDir);
       report('kill -9 ×' + CYCLES, {
@@ -56,6 +57,7 @@ describe('faults: kill -9 of the whole system under load', function () {
       expect(lost, 'acknowledged records lost').to.deep.equal([]);
       expect(duplicated, 'records stored twice').to.deep.equal([]);
       expect(logFaults, 'logs with holes').to.deep.equal([]);
+      expect(divergences, 'the log monitor').to.deep.equal([]);
       expect(verified.failures, 'bundles handed out that no longer verify').to.deep.equal([]);
       expect(verified.total).to.be.greaterThan(CYCLES);
       expect(load.acknowledged.size).to.be.greaterThan(100);
