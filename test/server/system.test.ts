@@ -1,6 +1,7 @@
 /**
- * Loud, safe refusals at start (real anvil, real processes): one traceledger per DATA_DIR, and the
- * embedded node never attaches to something already listening on CHAIN_PORT.
+ * Loud, safe refusals at start (real anvil, real processes): one traceledger per DATA_DIR, the
+ * embedded node never attaches to something already listening on CHAIN_PORT, and never starts an
+ * empty chain over a damaged state.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -114,6 +115,20 @@ describe('server/system start-up refusals (real anvil)', function () {
     } finally {
       await sys.stop();
     }
+  });
+
+  it('When the chain state file and its previous copy are both damaged, Then the start is refused naming both files, and the lock is released', async () => {
+    const dataDir = tempDir();
+    const first = await bootTestSystem({ dataDir });
+    const statePath = first.config.chainStatePath;
+    await first.stop();
+    fs.truncateSync(statePath, 100);
+    fs.writeFileSync(`${statePath}.prev`, '');
+
+    const err = await bootError(bootTestSystem({ dataDir }));
+    expect(err.message).to.contain(`${statePath} is not complete JSON (100 bytes, truncated?)`);
+    expect(err.message).to.contain(`the previous copy ${statePath}.prev is empty (0 bytes)`);
+    expect(fs.existsSync(path.join(dataDir, LOCK_FILE)), 'lock released after the refusal').to.equal(false);
   });
 
   it('When something already listens on CHAIN_PORT, Then the embedded node is not started and the start is refused naming the port', async () => {
