@@ -175,7 +175,9 @@ describe('server/anchoring/worker (real anvil node)', function () {
       const acks = await submitReports(sys1, lab.key, 5);
       await eventually(async () => (await sys1.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(5));
       await sys1.stop();
+      // Both saves of the chain state (the file and its previous copy): otherwise the start falls back to the copy.
       fs.rmSync(sys1.config.chainStatePath);
+      fs.rmSync(`${sys1.config.chainStatePath}.prev`, { force: true });
 
       const sys2 = await bootTestSystem({ dataDir });
       try {
