@@ -189,7 +189,7 @@ export class EmbeddedChain {
         return await EmbeddedChain.started(opts, node);
       } catch (e) {
         if (/port .* already in use/.test((e as Error).message)) throw e;
-        problem = `anvil refused it: ${firstLine(e)}`;
+        problem = `refused by anvil (${firstLine(e)})`;
       }
     }
     const fallback = checkStateFile(prev);

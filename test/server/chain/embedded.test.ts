@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { Wallet } from 'ethers';
 import pino from 'pino';
 import { ANVIL_DEV_KEYS, freePort, portInUse, startAnvil } from '../../../server/chain/anvil';
-import { checkStateFile, EmbeddedChain } from '../../../server/chain/embedded';
+import { checkStateFile, EmbeddedChain, writeStateFile } from '../../../server/chain/embedded';
 import { accountSigner, jsonRpcProvider } from '../../../server/chain/provider';
 import { isAppError } from '../../../server/errors';
 import { chainLogId } from '../../../server/anchoring/worker';
@@ -97,11 +97,21 @@ describe('server/chain/embedded (real anvil)', function () {
 
     it('When many callers ask for durability at once, Then saves are coalesced and every caller returns with its block saved', async () => {
       const statePath = path.join(tempDir(), 'anvil-state.json');
-      const chain = await startChain(statePath);
+      let writes = 0;
+      const chain = await EmbeddedChain.start({
+        port: await freePort(),
+        statePath,
+        saveIntervalMs: 0,
+        writer: async (file, data) => {
+          writes++;
+          await writeStateFile(file, data);
+        },
+      });
       try {
         const blocks = [];
         for (let i = 0; i < 5; i++) blocks.push((await sendTx(chain, Wallet.createRandom().address)).block);
         await Promise.all(blocks.map((b) => chain.ensureDurable(b)));
+        expect(writes, 'one save for the five callers').to.equal(1);
         const file = checkStateFile(statePath);
         expect(file.ok && file.head).to.equal(Math.max(...blocks));
         expect(chain.status().durableBlock).to.equal(Math.max(...blocks));
@@ -185,6 +195,21 @@ describe('server/chain/embedded (real anvil)', function () {
       try {
         expect(await blockNumber(chain)).to.equal(h1);
         expect(lines.some((l) => l.level === 40 && l.msg.startsWith(`chain state file ${statePath} is missing; starting from the previous copy`))).to.equal(true);
+      } finally {
+        await chain.stop();
+      }
+    });
+
+    it('When the state file is JSON that anvil refuses, Then the start falls back to .prev and gives anvil\'s reason', async () => {
+      const statePath = path.join(tempDir(), 'anvil-state.json');
+      const { h1 } = await twoSaves(statePath);
+      fs.writeFileSync(statePath, JSON.stringify({ block: { number: 'not a number' } }));
+      const { logger, lines } = capture();
+      const chain = await startChain(statePath, { logger });
+      try {
+        expect(await blockNumber(chain)).to.equal(h1);
+        const warning = lines.find((l) => l.level === 40 && l.msg.includes('previous copy'));
+        expect(warning?.msg).to.contain(`chain state file ${statePath} is refused by anvil (`);
       } finally {
         await chain.stop();
       }
