@@ -173,7 +173,7 @@ export class EmbeddedChain {
   /**
    * Starts the node from the state file, or from `.prev` when the file is missing or damaged (logged,
    * and the good copy is put back), or empty when neither exists (first run). Refuses to start when
-   * both exist and neither loads: an empty chain would silently replace the deployment.
+   * a state exists but neither file loads: an empty chain would silently replace the deployment.
    */
   static async start(opts: EmbeddedChainOptions): Promise<EmbeddedChain> {
     const file = opts.statePath;
@@ -225,7 +225,13 @@ export class EmbeddedChain {
   }
 
   private static async started(opts: EmbeddedChainOptions, node: AnvilNode): Promise<EmbeddedChain> {
-    const head = Number(await rpc<string>(node.rpcUrl, 'eth_blockNumber'));
+    let head: number;
+    try {
+      head = Number(await rpc<string>(node.rpcUrl, 'eth_blockNumber'));
+    } catch (e) {
+      await node.kill();
+      throw e;
+    }
     // What it loaded is on disk already; a first run's genesis needs no save to be rebuilt.
     return new EmbeddedChain({ ...opts, port: node.port }, node, head);
   }
