@@ -105,7 +105,8 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
   }
   if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime));
   if (opts.genesisTimestamp !== undefined) args.push('--timestamp', String(opts.genesisTimestamp));
-  const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [command, commandArgs] = withParentDeathSignal(anvilBinary(), args);
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -138,6 +139,16 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
     stop: () => waitExit('SIGINT'),
     kill: () => waitExit('SIGKILL'),
   };
+}
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && fs.existsSync(p));
+
+/**
+ * On Linux (with util-linux's setpriv), the node gets SIGKILL when this process dies, even by kill -9:
+ * an orphaned node would hold CHAIN_PORT and refuse the next start. Elsewhere the command as is.
+ */
+function withParentDeathSignal(bin: string, args: string[]): [string, string[]] {
+  return SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
 }
 
 async function rpcAnswers(url: string): Promise<boolean> {
