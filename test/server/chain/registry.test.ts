@@ -1,6 +1,7 @@
 /** server/chain/registry ParticipantMirror: it follows a chain that lost or re-mined blocks (evm_snapshot / evm_revert on a real anvil node). */
 import { expect } from 'chai';
 import { Wallet } from 'ethers';
+import pino from 'pino';
 import { ParticipantMirror, participantIdFor, signerStatus } from '../../../server/chain/registry';
 import type { System } from '../../../server/system';
 import { bootTestSystem, REGISTERED_SINCE, registerLab, registerProducer } from '../../support/system';
@@ -10,11 +11,13 @@ const YEAR = 365 * 24 * 3600;
 /** A logger that keeps what the mirror says. */
 function recordingLogger() {
   const lines: { level: 'warn' | 'info'; obj: Record<string, unknown>; msg: string }[] = [];
-  return {
-    lines,
-    warn: (obj: Record<string, unknown>, msg: string) => lines.push({ level: 'warn', obj, msg }),
-    info: (obj: Record<string, unknown>, msg: string) => lines.push({ level: 'info', obj, msg }),
-  };
+  const logger = pino({ level: 'info' }, {
+    write: (line: string) => {
+      const { level, msg, ...obj } = JSON.parse(line) as { level: number; msg: string };
+      lines.push({ level: level >= 40 ? 'warn' : 'info', obj, msg });
+    },
+  });
+  return Object.assign(logger, { lines });
 }
 
 /** Registers a lab and its key on chain, without mirroring. */
