@@ -136,6 +136,14 @@ function parsePosition(saved: string | undefined): MirrorPosition | undefined {
   return undefined;
 }
 
+/** How many view calls a sync has in flight at once. */
+const READ_CONCURRENCY = 32;
+
+/** Runs `fn` over `items`, READ_CONCURRENCY at a time. */
+async function inChunks<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += READ_CONCURRENCY) await Promise.all(items.slice(i, i + READ_CONCURRENCY).map(fn));
+}
+
 /** What a range of registry events touched: the participants, keys, product keys and revocations to read. */
 interface Touched {
   participants: Set<string>;
@@ -287,40 +295,57 @@ export class ParticipantMirror {
     return t;
   }
 
-  /** Reads what `t` touched from the contracts' views at block `blockTag`: each participant with all its keys, each key with its participant. */
+  /**
+   * Reads what `t` touched from the contracts' views at block `blockTag`: each participant with all its keys, each
+   * key with its participant. Reads go out READ_CONCURRENCY at a time (the provider batches them into few requests).
+   */
   private async readState(t: Touched, blockTag: number): Promise<MirrorState> {
-    const participants = new Map<string, Participant>();
-    const keys = new Map<string, ParticipantKey>();
-    const readParticipant = async (id: string): Promise<void> => {
-      if (participants.has(id)) return;
-      const p = await this.participantAt(id, blockTag);
-      if (!p) return;
-      participants.set(id, p);
-      for (const signer of await this.reg.signingKeysOf(id, { blockTag })) await readKey(signer);
+    const participants = new Map<string, Promise<Participant | undefined>>();
+    const keys = new Map<string, Promise<ParticipantKey>>();
+    // Reads started by other reads (a key's participant, a participant's keys), awaited at the end: never from
+    // inside each other, which would wait in a circle.
+    const started: Promise<unknown>[] = [];
+    const readParticipant = (id: string): Promise<Participant | undefined> => {
+      let read = participants.get(id);
+      if (!read) {
+        read = (async () => {
+          const p = await this.participantAt(id, blockTag);
+          if (p) for (const signer of await this.reg.signingKeysOf(id, { blockTag })) started.push(readKey(signer));
+          return p;
+        })();
+        read.catch(() => undefined); // its failure surfaces where it is awaited, not as an unhandled rejection meanwhile
+        participants.set(id, read);
+      }
+      return read;
     };
-    const readKey = async (signer: string): Promise<void> => {
-      if (keys.has(signer.toLowerCase())) return;
-      const k = await this.reg.getSigningKey(signer, { blockTag });
-      keys.set(signer.toLowerCase(), {
-        address: signer,
-        participantId: k.participantId,
-        validFrom: Number(k.validFrom),
-        validTo: Number(k.validTo),
-        revokedAt: Number(k.revokedAt) || null,
-      });
-      await readParticipant(k.participantId);
+    const readKey = (signer: string): Promise<ParticipantKey> => {
+      let read = keys.get(signer.toLowerCase());
+      if (!read) {
+        read = (async () => {
+          const k = await this.reg.getSigningKey(signer, { blockTag });
+          started.push(readParticipant(k.participantId));
+          return { address: signer, participantId: k.participantId, validFrom: Number(k.validFrom), validTo: Number(k.validTo), revokedAt: Number(k.revokedAt) || null };
+        })();
+        read.catch(() => undefined);
+        keys.set(signer.toLowerCase(), read);
+      }
+      return read;
     };
-    for (const id of t.participants) await readParticipant(id);
-    for (const signer of t.keys) await readKey(signer);
+    await inChunks([...t.participants], readParticipant);
+    await inChunks([...t.keys], readKey);
+    while (started.length > 0) await inChunks(started.splice(0), (p) => p);
+
     const revocations: Revocation[] = [];
-    for (const { leafHash, revokerId, txHash } of t.revocations.values()) {
+    await inChunks([...t.revocations.values()], async ({ leafHash, revokerId, txHash }) => {
       const [revoked, reasonCode, revokedAt, revokedBy] = await this.rev.revocationBy(leafHash, revokerId, { blockTag });
       if (revoked) revocations.push({ leafHash, revokerId, reasonCode: Number(reasonCode), revokedAt: Number(revokedAt), revokedBy, txHash });
-    }
+    });
+    const found = (await Promise.all(participants.values())).filter((p): p is Participant => p !== undefined);
+    const ids = new Set(found.map((p) => p.id));
     return {
-      participants: [...participants.values()],
+      participants: found,
       // A key counts only with its participant (the store's foreign key); the contract registers keys only for participants.
-      keys: [...keys.values()].filter((k) => participants.has(k.participantId)),
+      keys: (await Promise.all(keys.values())).filter((k) => ids.has(k.participantId)),
       productKeys: t.productKeys,
       revocations,
     };
