@@ -252,6 +252,14 @@ export class ParticipantMirror {
         'the chain lost blocks the participant mirror had read (rolled back or replaced); rebuilding the mirror from the deployment block',
       );
     }
+    // A chain without our registry (reset, or another chain behind the URL) has no state to mirror: emptying the
+    // mirror would refuse every genuine signer. Keep it and fail the sync; a restart redeploys (bootSystem).
+    if ((await this.provider.getCode(this.deployment.participantRegistry, tip.block)) === '0x') {
+      throw new Error(
+        `the chain has no ParticipantRegistry at ${this.deployment.participantRegistry} (block ${tip.block}): it was reset or is another chain; ` +
+          'the participant mirror is kept as it was (restart traceledger to deploy the contracts again)',
+      );
+    }
     const state = await this.readState(await this.touched(this.deployment.deployedBlock, tip.block), tip.block);
     const removed = await this.store.applyMirrorState(state, { replace: true, position: { key: this.kvKey, value: JSON.stringify(tip) } });
     const summary = {

@@ -152,6 +152,19 @@ describe('server/chain/registry ParticipantMirror (real anvil node)', function (
     expect(logger.lines.find((l) => l.msg === 'participant mirror rebuilt from the chain')?.obj).to.deep.include({ reason: 'requested (resync)' });
   });
 
+  it('When the chain lost the registry itself (reset to genesis), Then the sync fails saying so and keeps the mirror, rather than emptying it', async () => {
+    const kept = await registerLab(sys, '202727050001');
+    await sys.provider.send('anvil_reset', []);
+
+    const err = await sys.mirror.sync().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+
+    expect(err?.message).to.match(/the chain has no ParticipantRegistry at 0x[0-9a-fA-F]{40} \(block \d+\): it was reset or is another chain; the participant mirror is kept/);
+    expect((await signerStatus(sys.store, kept.key.address, 'lab', now())).ok).to.equal(true);
+  });
+
   it('When syncs overlap (a timer tick during a slow one), Then they run one after the other and agree', async () => {
     const a = await labOnChain(sys, '202727050002');
     const results = await Promise.all([sys.mirror.sync(), sys.mirror.resync(), sys.mirror.sync()]);
