@@ -1,7 +1,9 @@
 /** server/chain/registry ParticipantMirror: it follows a chain that lost or re-mined blocks (evm_snapshot / evm_revert on a real anvil node). */
+import fs from 'node:fs';
 import { expect } from 'chai';
 import { Wallet } from 'ethers';
 import pino from 'pino';
+import { startAnvil } from '../../../server/chain/anvil';
 import { ParticipantMirror, participantIdFor, signerStatus } from '../../../server/chain/registry';
 import type { System } from '../../../server/system';
 import { bootTestSystem, REGISTERED_SINCE, registerLab, registerProducer } from '../../support/system';
@@ -150,6 +152,34 @@ describe('server/chain/registry ParticipantMirror (real anvil node)', function (
     expect(await sys.store.getParticipant(stray)).to.equal(undefined);
     expect((await signerStatus(sys.store, kept.key.address, 'lab', now())).ok).to.equal(true);
     expect(logger.lines.find((l) => l.msg === 'participant mirror rebuilt from the chain')?.obj).to.deep.include({ reason: 'requested (resync)' });
+  });
+
+  it('When the embedded node restarts from an older state file, Then the next sync drops what the lost blocks registered and keeps the rest', async () => {
+    const kept = await registerLab(sys, '202727050001');
+    const statePath = sys.config.chainStatePath;
+    const port = sys.anvil!.port;
+    await sys.anvil!.stop(); // dumps its state
+    const older = fs.readFileSync(statePath);
+    let node = await startAnvil({ port, statePath });
+    try {
+      const logger = recordingLogger();
+      const mirror = new ParticipantMirror(sys.store, sys.deployment, sys.provider, logger);
+      const a = await labOnChain(sys, '202727050002');
+      await mirror.sync();
+      expect(await sys.store.getParticipant(a.id)).to.not.equal(undefined);
+
+      await node.stop();
+      fs.writeFileSync(statePath, older);
+      node = await startAnvil({ port, statePath });
+      sys.operator.reset();
+      await mirror.sync();
+
+      expect(await sys.store.getParticipant(a.id)).to.equal(undefined);
+      expect((await signerStatus(sys.store, kept.key.address, 'lab', now())).ok).to.equal(true);
+      expect(logger.lines.find((l) => l.msg.includes('the chain lost blocks'))?.obj.detectedBy).to.be.a('string');
+    } finally {
+      await node.stop();
+    }
   });
 
   it('When the chain lost the registry itself (reset to genesis), Then the sync fails saying so and keeps the mirror, rather than emptying it', async () => {
