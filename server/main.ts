@@ -1,8 +1,9 @@
 /**
  * Entry point of `npm start`: configuration → the system (chain, contracts, store, worker) → the
  * HTTP service. Ctrl-C (SIGINT) or SIGTERM stops it cleanly: the HTTP server closes, the worker
- * stops, the embedded chain node dumps its state and SQLite closes, so the next start finds
- * everything as it was.
+ * stops, SQLite closes, and the server saves the embedded chain node's state once more before
+ * stopping it. Nothing depends on that last save: every acknowledged write was saved before its
+ * answer (server/chain/embedded.ts), so even a kill -9 loses nothing acknowledged.
  */
 import http from 'node:http';
 import { createApp } from './http/app';

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { AnchoringWorker } from './anchoring/worker';
-import { ANVIL_DEV_KEYS, portInUse, startAnvil, type AnvilNode } from './chain/anvil';
+import { ANVIL_DEV_KEYS, portInUse, type AnvilNode } from './chain/anvil';
+import { EmbeddedChain, type EmbeddedChainOptions } from './chain/embedded';
 import { ensureDeployment } from './chain/deploy';
 import { accountSigner, jsonRpcProvider } from './chain/provider';
 import { ParticipantMirror, Registries } from './chain/registry';
@@ -22,8 +23,10 @@ import { LOG_IDS } from './store/types';
 /** The booted back end: the services the use cases see (server/service/context.ts), with the configuration and the chain node. */
 export interface System extends Services {
   config: Config;
-  /** The embedded chain node; undefined with RPC_URL. */
+  /** The embedded chain node's handle (stop: saved and never restarted; kill: the supervisor restarts it); undefined with RPC_URL. */
   anvil: AnvilNode | undefined;
+  /** The embedded chain: durable state saves, the durability barrier, the supervisor; undefined with RPC_URL. */
+  embeddedChain: EmbeddedChain | undefined;
   rpcUrl: string;
   stop(): Promise<void>;
 }
@@ -34,6 +37,8 @@ export interface BootOptions {
   manualWorker?: boolean;
   /** How often the participant mirror polls the chain. */
   mirrorIntervalMs?: number;
+  /** Tuning of the embedded chain (background saves, restart backoff, the state writer), for tests. */
+  embeddedChain?: Pick<EmbeddedChainOptions, 'saveIntervalMs' | 'restartMinMs' | 'restartMaxMs' | 'writer'>;
 }
 
 function operatorKey(config: Config): string {
@@ -51,7 +56,7 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     onStale: (stale, lockPath) => logger.warn({ lockPath, stalePid: stale?.pid, staleSince: stale?.startedAt }, 'took over a stale data directory lock (its process is gone)'),
   });
 
-  let anvil: AnvilNode | undefined;
+  let embedded: EmbeddedChain | undefined;
   let rpcUrl = config.RPC_URL;
   let store: ReturnType<typeof openSqliteStore>;
   try {
@@ -60,13 +65,14 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       if (config.CHAIN_PORT > 0 && (await portInUse(config.CHAIN_PORT))) {
         throw new Error(`CHAIN_PORT ${config.CHAIN_PORT} is already in use (another chain node?); stop it, or set CHAIN_PORT`);
       }
-      anvil = await startAnvil({ port: config.CHAIN_PORT, statePath: config.chainStatePath });
-      rpcUrl = anvil.rpcUrl;
-      logger.info({ rpcUrl, state: config.chainStatePath }, 'embedded chain node started');
+      // The server saves the node's state itself (durably, before it acknowledges anything) and restarts the node if it dies.
+      embedded = await EmbeddedChain.start({ ...opts.embeddedChain, port: config.CHAIN_PORT, statePath: config.chainStatePath, logger });
+      rpcUrl = embedded.rpcUrl;
+      logger.info({ rpcUrl, state: config.chainStatePath, block: embedded.status().durableBlock }, 'embedded chain node started');
     }
     store = openSqliteStore(config.dbPath);
   } catch (e) {
-    await anvil?.stop();
+    await embedded?.stop();
     lock.release();
     throw e;
   }
@@ -75,13 +81,15 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     await waitForChain(rpcUrl, { seconds: config.CHAIN_WAIT_SECONDS, logger });
     const provider = jsonRpcProvider(rpcUrl, { pollingInterval: 250 });
     const { wallet, signer: operator, address: operatorAddress } = accountSigner(operatorKey(config), provider);
-    const { deployment, fresh } = await ensureDeployment(config.deploymentPath, operator);
+    // With RPC_URL there is no barrier: confirmations make a block count.
+    const ensureDurable = embedded ? (block: number, hash?: string) => embedded.ensureDurable(block, hash) : undefined;
+    const { deployment, fresh } = await ensureDeployment(config.deploymentPath, operator, { ensureDurable });
     logger.info({ ...deployment, fresh }, fresh ? 'contracts deployed' : 'contracts found');
     // New contracts (first run, or a reset development chain): what we mirrored from the old ones no longer holds.
     if (fresh) await store.resetMirror();
 
     const chain = new TraceLedgerChain(deployment.chainId, deployment.traceLedger, provider, operator);
-    const registries = new Registries(deployment, operator);
+    const registries = new Registries(deployment, operator, { ensureDurable });
     const mirror = new ParticipantMirror(store, deployment, provider, logger);
     await mirror.sync();
 
@@ -90,9 +98,20 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       everyEntries: config.ANCHOR_EVERY_ENTRIES,
       everySeconds: config.ANCHOR_EVERY_SECONDS,
       confirmations: config.CONFIRMATIONS,
+      ensureDurable,
       logger,
     });
     if (!opts.manualWorker) await worker.start();
+    // After the supervisor restarted a dead node from its last save: what was sent after that save is gone.
+    // Nonces are re-read; the worker finds its lost checkpoints (orphaned, anchored again) and the mirror re-reads.
+    embedded?.onRestart(async () => {
+      operator.reset();
+      for (const logId of LOG_IDS) {
+        await worker.reconcile(logId).catch((e: Error) => logger.error({ logId, err: e.message }, 'reconciling anchoring after the chain node restarted failed'));
+      }
+      await mirror.sync().catch((e: Error) => logger.warn({ err: e.message }, 'participant mirror sync after the chain node restarted failed; will retry'));
+      worker.poke();
+    });
     const binding = { chainId: deployment.chainId, verifyingContract: deployment.traceLedger };
     const verifier = config.INGEST_THREADS > 0 ? workerVerifier(binding, config.INGEST_THREADS) : inlineVerifier(binding);
     const ingest = new IngestService(store, binding, wallet, {
@@ -123,7 +142,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       mirror,
       worker,
       ingest,
-      anvil,
+      anvil: embedded?.handle(),
+      embeddedChain: embedded,
       rpcUrl,
       async stop() {
         try {
@@ -132,7 +152,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
           await verifier.close();
           provider.destroy();
           await store.close();
-          await anvil?.stop();
+          // Saves the chain state, then stops the node (anvil itself no longer writes state).
+          await embedded?.stop();
         } finally {
           lock.release();
         }
@@ -140,7 +161,7 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     };
   } catch (e) {
     await store.close();
-    await anvil?.stop();
+    await embedded?.stop();
     lock.release();
     throw e;
   }

@@ -35,6 +35,12 @@ export interface WorkerOptions {
    * node restarted from an older state or replaced). Default 30 s; 0 = only when checkChain() asks.
    */
   chainCheckEveryMs?: number;
+  /**
+   * The durability barrier: resolves once the chain's block `blockNumber` is saved (the embedded node's
+   * ensureDurable); a checkpoint is marked confirmed only after it. None with an external chain, where
+   * confirmations do that job.
+   */
+  ensureDurable?: (blockNumber: number) => Promise<void>;
   /** Max records appended per transaction. */
   sequenceBatch?: number;
   /** A poke runs the loop at most this often (ms). */
@@ -269,6 +275,7 @@ export class AnchoringWorker {
     const outcome = await this.chain.txOutcome(cp.txHash!);
     if (outcome.status === 'mined') {
       if (outcome.confirmations < this.opts.confirmations) return;
+      await this.opts.ensureDurable?.(outcome.blockNumber);
       await this.store.updateCheckpoint(cp.logId, cp.size, {
         status: 'confirmed',
         txHash: outcome.txHash,
@@ -321,6 +328,7 @@ export class AnchoringWorker {
   private async confirmFromEvent(cp: Checkpoint): Promise<Checkpoint> {
     const ev = await this.chain.findAnchor(chainLogId(cp.logId), cp.size);
     if (!ev) return cp; // the node has not indexed it yet; next tick
+    await this.opts.ensureDurable?.(ev.blockNumber);
     return this.store.updateCheckpoint(cp.logId, cp.size, {
       status: 'confirmed',
       txHash: ev.txHash,

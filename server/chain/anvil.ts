@@ -1,4 +1,9 @@
-/** Starts and stops a real local chain node (foundry's anvil, from npm), optionally persisting its state. */
+/**
+ * Starts and stops a real local chain node (foundry's anvil, from npm). The server's embedded node
+ * (server/chain/embedded.ts) loads a state file the server saved itself (`loadStatePath`); `statePath`
+ * is anvil's own persistence (dumped every few seconds and on a clean exit, rewritten in place: a
+ * kill rolls it back), kept for tests that run a plain node.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -15,9 +20,14 @@ export const ANVIL_DEV_KEYS = [
 export interface AnvilOptions {
   /** 127.0.0.1 port; 0 picks a free one. */
   port?: number;
-  /** File to load the state from at start and dump it to (also every `stateInterval` seconds). */
+  /**
+   * anvil's own persistence: the file to load the state from at start and dump it to every
+   * `stateIntervalSeconds` and on SIGINT. Not crash-safe (see server/chain/embedded.ts); for plain test nodes.
+   */
   statePath?: string;
   stateIntervalSeconds?: number;
+  /** A state file (anvil's JSON dump) to load at start, without dumping back to it. Exclusive with statePath. */
+  loadStatePath?: string;
   /** Seconds between blocks; undefined = mine one block per transaction. */
   blockTime?: number;
   chainId?: number;
@@ -29,7 +39,7 @@ export interface AnvilNode {
   readonly rpcUrl: string;
   readonly port: number;
   readonly process: ChildProcess;
-  /** Sends SIGINT (anvil dumps its state on exit) and waits for it to end. */
+  /** Sends SIGINT (with `statePath`, anvil dumps its state on exit) and waits for it to end. */
   stop(): Promise<void>;
   /** Kills it at once, without dumping state: simulates a crash or an outage. */
   kill(): Promise<void>;
@@ -90,10 +100,13 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
   if (opts.statePath) {
     fs.mkdirSync(path.dirname(opts.statePath), { recursive: true });
     args.push('--state', opts.statePath, '--state-interval', String(opts.stateIntervalSeconds ?? 2));
+  } else if (opts.loadStatePath) {
+    args.push('--load-state', opts.loadStatePath);
   }
   if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime));
   if (opts.genesisTimestamp !== undefined) args.push('--timestamp', String(opts.genesisTimestamp));
-  const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [command, commandArgs] = withParentDeathSignal(anvilBinary(), args);
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -126,6 +139,16 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
     stop: () => waitExit('SIGINT'),
     kill: () => waitExit('SIGKILL'),
   };
+}
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && fs.existsSync(p));
+
+/**
+ * On Linux (with util-linux's setpriv), the node gets SIGKILL when this process dies, even by kill -9:
+ * an orphaned node would hold CHAIN_PORT and refuse the next start. Elsewhere the command as is.
+ */
+function withParentDeathSignal(bin: string, args: string[]): [string, string[]] {
+  return SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
 }
 
 async function rpcAnswers(url: string): Promise<boolean> {

@@ -63,11 +63,16 @@ export function writeDeployment(file: string, d: Deployment): void {
   fs.renameSync(tmp, file);
 }
 
+export interface EnsureDeploymentOptions {
+  /** The durability barrier (the embedded node's ensureDurable): the file is written only once the deploy blocks are saved. */
+  ensureDurable?: (blockNumber: number) => Promise<void>;
+}
+
 /**
  * The saved deployment if its contracts still exist on this chain; otherwise deploys anew
- * (first run, or a development chain that was reset) and saves it.
+ * (first run, or a development chain that was reset) and saves it, once its blocks are durable.
  */
-export async function ensureDeployment(file: string, operator: Signer): Promise<{ deployment: Deployment; fresh: boolean }> {
+export async function ensureDeployment(file: string, operator: Signer, opts: EnsureDeploymentOptions = {}): Promise<{ deployment: Deployment; fresh: boolean }> {
   const saved = readDeployment(file);
   const provider = operator.provider!;
   const { chainId } = await provider.getNetwork();
@@ -76,6 +81,8 @@ export async function ensureDeployment(file: string, operator: Signer): Promise<
     return { deployment: saved, fresh: false };
   }
   const deployment = await deployContracts(operator);
+  // Every deploy transaction was awaited: the head covers them all.
+  await opts.ensureDurable?.(await provider.getBlockNumber());
   writeDeployment(file, deployment);
   return { deployment, fresh: true };
 }

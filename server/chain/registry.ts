@@ -1,6 +1,7 @@
 /** Participants and revocations: writes to the registries, and a mirror of their on-chain state in the store. */
-import { keccak256, toUtf8Bytes, type ContractRunner, type Provider } from 'ethers';
+import { keccak256, toUtf8Bytes, type ContractRunner, type ContractTransactionResponse, type Provider } from 'ethers';
 import type { Logger } from 'pino';
+import { AppError } from '../errors';
 import type { MirrorState, Participant, ParticipantKey, ParticipantKind, Revocation, Store } from '../store/types';
 import {
   ParticipantRegistry__factory,
@@ -46,38 +47,88 @@ export interface NewLab {
   accreditedUntil: number;
 }
 
+/** How long a registry write waits for its receipt before answering `unavailable` (ms). */
+export const RECEIPT_TIMEOUT_MS = 60_000;
+
+export interface RegistriesOptions {
+  /**
+   * The durability barrier: resolves once the block is saved (the embedded node's ensureDurable). Every
+   * write awaits it for its receipt's block before returning, so nothing is acknowledged that a crash
+   * could undo. None with an external chain (confirmations do that job).
+   */
+  ensureDurable?: (blockNumber: number, blockHash: string) => Promise<void>;
+  /** Default RECEIPT_TIMEOUT_MS. */
+  receiptTimeoutMs?: number;
+}
+
+/** The registry writes of the operator; each returns once its transaction is mined and durable. */
 export class Registries {
   readonly participants: ParticipantRegistry;
   readonly revocations: RevocationRegistry;
 
   constructor(
     readonly deployment: Deployment,
-    runner: ContractRunner,
+    private readonly runner: ContractRunner,
+    private readonly opts: RegistriesOptions = {},
   ) {
     this.participants = ParticipantRegistry__factory.connect(deployment.participantRegistry, runner);
     this.revocations = RevocationRegistry__factory.connect(deployment.revocationRegistry, runner);
   }
 
+  /**
+   * Sends a transaction and waits for its receipt (at most receiptTimeoutMs, then AppError `unavailable`)
+   * and for its block to be durable. After a failed send or a timeout the operator's nonce is re-read by
+   * the next send: a nonce counted for a transaction the node never took would leave a gap forever.
+   */
+  private async write(what: string, send: () => Promise<ContractTransactionResponse>): Promise<string> {
+    let tx: ContractTransactionResponse;
+    try {
+      tx = await send();
+    } catch (e) {
+      this.resetNonce();
+      throw e;
+    }
+    const timeoutMs = this.opts.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS;
+    let receipt;
+    try {
+      receipt = await tx.wait(1, timeoutMs);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'TIMEOUT') {
+        this.resetNonce();
+        throw new AppError('unavailable', `${what}: transaction ${tx.hash} was not mined within ${Math.round(timeoutMs / 1000)} s; retry`, { txHash: tx.hash }, { cause: e });
+      }
+      throw e;
+    }
+    if (!receipt) throw new AppError('unavailable', `${what}: transaction ${tx.hash} has no receipt; retry`, { txHash: tx.hash });
+    await this.opts.ensureDurable?.(receipt.blockNumber, receipt.blockHash);
+    return tx.hash;
+  }
+
+  private resetNonce(): void {
+    const signer = this.runner as { reset?: () => void };
+    if (typeof signer.reset === 'function') signer.reset();
+  }
+
   async registerLab(lab: NewLab): Promise<string> {
     const id = participantIdFor('lab', lab.cmaNumber);
-    await (await this.participants.registerLab(id, lab.name, lab.cmaNumber, lab.accreditedFrom, lab.accreditedUntil)).wait();
+    await this.write('registerLab', () => this.participants.registerLab(id, lab.name, lab.cmaNumber, lab.accreditedFrom, lab.accreditedUntil));
     return id;
   }
 
   async registerProducer(name: string, creditCode: string): Promise<string> {
     const id = participantIdFor('producer', creditCode);
-    await (await this.participants.registerProducer(id, name, creditCode)).wait();
+    await this.write('registerProducer', () => this.participants.registerProducer(id, name, creditCode));
     return id;
   }
 
   async registerDepartment(name: string, creditCode: string): Promise<string> {
     const id = participantIdFor('department', creditCode);
-    await (await this.participants.registerDepartment(id, name, creditCode)).wait();
+    await this.write('registerDepartment', () => this.participants.registerDepartment(id, name, creditCode));
     return id;
   }
 
   async addKey(participantId: string, signer: string, validFrom: number, validTo: number): Promise<void> {
-    await (await this.participants.addSigningKey(participantId, signer, validFrom, validTo)).wait();
+    await this.write('addSigningKey', () => this.participants.addSigningKey(participantId, signer, validFrom, validTo));
   }
 
   /**
@@ -85,25 +136,25 @@ export class Registries {
    * contract refuses a key that overlaps another assigned key (ParticipantRegistryProductKeyTaken / …Overlaps).
    */
   async assignProductKey(producerId: string, key: string): Promise<void> {
-    await (await this.participants.assignProductKey(producerId, key)).wait();
+    await this.write('assignProductKey', () => this.participants.assignProductKey(producerId, key));
   }
 
   async revokeKey(signer: string): Promise<void> {
-    await (await this.participants.revokeSigningKey(signer)).wait();
+    await this.write('revokeSigningKey', () => this.participants.revokeSigningKey(signer));
   }
 
   /** The regulator designates the lab `labId` for official spot checks (监督抽检) over `[from, until]` (seconds). */
   async designateSpotCheckLab(labId: string, from: number, until: number): Promise<void> {
-    await (await this.participants.designateSpotCheckLab(labId, from, until)).wait();
+    await this.write('designateSpotCheckLab', () => this.participants.designateSpotCheckLab(labId, from, until));
   }
 
   /** The regulator ends the lab's spot-check designation now. */
   async endSpotCheckDesignation(labId: string): Promise<void> {
-    await (await this.participants.endSpotCheckDesignation(labId)).wait();
+    await this.write('endSpotCheckDesignation', () => this.participants.endSpotCheckDesignation(labId));
   }
 
   async revokeParticipant(participantId: string): Promise<void> {
-    await (await this.participants.revokeParticipant(participantId)).wait();
+    await this.write('revokeParticipant', () => this.participants.revokeParticipant(participantId));
   }
 
   /**
@@ -111,9 +162,7 @@ export class Registries {
    * Only the issuing lab's and the regulator's revocations count with verifiers.
    */
   async revokeRecord(leafHash: string, reasonCode: number): Promise<string> {
-    const tx = await this.revocations.revoke(leafHash, reasonCode);
-    await tx.wait();
-    return tx.hash;
+    return this.write('revoke', () => this.revocations.revoke(leafHash, reasonCode));
   }
 }
 

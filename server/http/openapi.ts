@@ -898,7 +898,17 @@ export const OPENAPI: OpenApiDocument = {
         required: ['status', 'chain', 'store', 'anchoring'],
         properties: {
           status: { type: 'string', enum: ['ok', 'degraded'] },
-          chain: { type: 'object', required: ['ok', 'block'], properties: { ok: { type: 'boolean' }, block: nullable({ type: 'integer' }), error: { type: 'string' } } },
+          chain: {
+            type: 'object',
+            required: ['ok', 'block'],
+            properties: {
+              ok: { type: 'boolean' },
+              block: nullable({ type: 'integer' }),
+              error: { type: 'string' },
+              node: { type: 'string', enum: ['running', 'restarting', 'stopped'], description: 'The embedded chain node (absent with RPC_URL): restarting after it died, error says so.' },
+              durableBlock: { type: 'integer', description: 'Head block of the last save of the embedded chain state.' },
+            },
+          },
           store: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, error: { type: 'string' } } },
           anchoring: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, lagSeconds: { type: 'number' }, lastError: { type: 'string' } } },
         },

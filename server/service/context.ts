@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { AnchoringWorker } from '../anchoring/worker';
 import type { Deployment } from '../chain/deploy';
+import type { EmbeddedChainStatus } from '../chain/embedded';
 import type { JsonRpcProvider, NonceManager } from '../chain/provider';
 import type { ChainReader } from '../chain/reader';
 import type { ParticipantMirror, Registries } from '../chain/registry';
@@ -36,6 +37,8 @@ export interface Services {
   mirror: ParticipantMirror;
   worker: AnchoringWorker;
   ingest: IngestService;
+  /** The embedded chain node's supervisor (running, restarting, last save); undefined with RPC_URL. */
+  embeddedChain?: { status(): EmbeddedChainStatus };
 }
 
 /** The back end and its read paths, as routes, pages and the use cases they call are given them. */

@@ -4,7 +4,11 @@ import type { Services } from './context';
 
 export interface Health {
   status: 'ok' | 'degraded';
-  chain: { ok: boolean; block: number | null; error?: string };
+  /**
+   * With the embedded node, `node` says whether it runs or is restarting after it died (error then says
+   * so), and `durableBlock` the head of its last state save; a failed save makes chain not ok.
+   */
+  chain: { ok: boolean; block: number | null; error?: string; node?: 'running' | 'restarting' | 'stopped'; durableBlock?: number };
   store: { ok: boolean; error?: string };
   /**
    * ok is false when the worker halted, or anchoring lags: the oldest accepted record not yet anchored
@@ -19,13 +23,23 @@ const DEFAULT_LAG_DEGRADED_SECONDS = 120;
 const CHAIN_TIMEOUT_MS = 2000;
 
 /** Checks the chain (latest block), the store (a trivial query) and the worker. Never throws. */
-export async function checkHealth(sys: Pick<Services, 'provider' | 'store' | 'worker'> & { config?: Services['config'] }): Promise<Health> {
+export async function checkHealth(sys: Pick<Services, 'provider' | 'store' | 'worker' | 'embeddedChain'> & { config?: Services['config'] }): Promise<Health> {
   const [chain, store, anchoring] = await Promise.all([checkChain(sys), checkStore(sys), checkAnchoring(sys)]);
   const ok = chain.ok && store.ok && anchoring.ok;
   return { status: ok ? 'ok' : 'degraded', chain, store, anchoring };
 }
 
-async function checkChain(sys: Pick<Services, 'provider'>): Promise<Health['chain']> {
+async function checkChain(sys: Pick<Services, 'provider' | 'embeddedChain'>): Promise<Health['chain']> {
+  const rpc = await checkRpc(sys);
+  const node = sys.embeddedChain?.status();
+  if (!node) return rpc;
+  const chain: Health['chain'] = { ...rpc, node: node.state, durableBlock: node.durableBlock };
+  if (node.state === 'restarting') return { ...chain, ok: false, block: null, error: `the embedded chain node is restarting: ${node.message ?? 'it exited'}` };
+  if (node.saveError) return { ...chain, ok: false, error: `chain state not durable: ${node.saveError}` };
+  return chain;
+}
+
+async function checkRpc(sys: Pick<Services, 'provider'>): Promise<Health['chain']> {
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {

@@ -1,6 +1,7 @@
 /**
- * Loud, safe refusals at start (real anvil, real processes): one traceledger per DATA_DIR, and the
- * embedded node never attaches to something already listening on CHAIN_PORT.
+ * Loud, safe refusals at start (real anvil, real processes): one traceledger per DATA_DIR, the
+ * embedded node never attaches to something already listening on CHAIN_PORT, and never starts an
+ * empty chain over a damaged state.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -8,9 +9,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
 import pino from 'pino';
-import { freePort } from '../../server/chain/anvil';
+import { freePort, portInUse } from '../../server/chain/anvil';
 import { LOCK_FILE, type LockHolder } from '../../server/config/lock';
-import { bootTestSystem, tempDir } from '../support/system';
+import { bootTestSystem, eventually, tempDir } from '../support/system';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TS_NODE = [require.resolve('ts-node/dist/bin.js'), '--transpile-only'];
@@ -87,6 +88,49 @@ describe('server/system start-up refusals (real anvil)', function () {
     });
   });
 
+  it('When npm start is killed with SIGKILL right after answering 201 to a registration, Then its chain node dies with it and the next start has the registration on chain', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const chainPort = await freePort();
+    const env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), CHAIN_PORT: String(chainPort), LOG_LEVEL: 'warn' };
+    const server = spawn(process.execPath, [...TS_NODE, 'server/main.ts'], { cwd: ROOT, env });
+    let log = '';
+    server.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    server.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise((r) => server.once('exit', r));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!log.includes('traceledger is running')) {
+        if (server.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${log}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/participants`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'producer', name: '紫阳县富硒茶业有限公司', uscc: '91610924MA6YAB3K2L' }),
+      });
+      expect(res.status, await res.clone().text()).to.equal(201);
+      const { id } = (await res.json()) as { id: string };
+      server.kill('SIGKILL');
+      await exited;
+
+      // The node was not orphaned: CHAIN_PORT is free again, so the next start may use it.
+      await eventually(async () => !(await portInUse(chainPort)), 10_000);
+      const again = await bootTestSystem({ dataDir, env: { CHAIN_PORT: String(chainPort) } });
+      try {
+        expect((await again.registries.participants.getParticipant(id)).name).to.equal('紫阳县富硒茶业有限公司');
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      if (server.exitCode === null && server.signalCode === null) {
+        server.kill('SIGKILL');
+        await exited;
+      }
+    }
+  });
+
   it('When a system is stopped, Then the lock is released and a restart on the same DATA_DIR works', async () => {
     const dataDir = tempDir();
     const first = await bootTestSystem({ dataDir });
@@ -114,6 +158,20 @@ describe('server/system start-up refusals (real anvil)', function () {
     } finally {
       await sys.stop();
     }
+  });
+
+  it('When the chain state file and its previous copy are both damaged, Then the start is refused naming both files, and the lock is released', async () => {
+    const dataDir = tempDir();
+    const first = await bootTestSystem({ dataDir });
+    const statePath = first.config.chainStatePath;
+    await first.stop();
+    fs.truncateSync(statePath, 100);
+    fs.writeFileSync(`${statePath}.prev`, '');
+
+    const err = await bootError(bootTestSystem({ dataDir }));
+    expect(err.message).to.contain(`${statePath} is not complete JSON (100 bytes, truncated?)`);
+    expect(err.message).to.contain(`the previous copy ${statePath}.prev is empty (0 bytes)`);
+    expect(fs.existsSync(path.join(dataDir, LOCK_FILE)), 'lock released after the refusal').to.equal(false);
   });
 
   it('When something already listens on CHAIN_PORT, Then the embedded node is not started and the start is refused naming the port', async () => {
