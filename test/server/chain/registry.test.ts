@@ -1,12 +1,13 @@
 /** server/chain/registry ParticipantMirror: it follows a chain that lost or re-mined blocks (evm_snapshot / evm_revert on a real anvil node). */
 import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { Wallet } from 'ethers';
 import pino from 'pino';
 import { startAnvil } from '../../../server/chain/anvil';
-import { ParticipantMirror, participantIdFor, signerStatus } from '../../../server/chain/registry';
+import { ParticipantMirror, participantIdFor, Registries, signerStatus } from '../../../server/chain/registry';
 import type { System } from '../../../server/system';
-import { bootTestSystem, REGISTERED_SINCE, registerLab, registerProducer } from '../../support/system';
+import { bootTestSystem, REGISTERED_SINCE, registerLab, registerProducer, tempDir } from '../../support/system';
 
 const YEAR = 365 * 24 * 3600;
 
@@ -23,11 +24,11 @@ function recordingLogger() {
 }
 
 /** Registers a lab and its key on chain, without mirroring. */
-async function labOnChain(sys: System, cmaNumber: string) {
+async function labOnChain(sys: System, cmaNumber: string, registries: Registries = sys.registries) {
   const now = Math.floor(Date.now() / 1000);
   const key = Wallet.createRandom();
-  const id = await sys.registries.registerLab({ name: `lab ${cmaNumber}`, cmaNumber, accreditedFrom: now - REGISTERED_SINCE, accreditedUntil: now + 3 * YEAR });
-  await sys.registries.addKey(id, key.address, now - REGISTERED_SINCE, now + 2 * YEAR);
+  const id = await registries.registerLab({ name: `lab ${cmaNumber}`, cmaNumber, accreditedFrom: now - REGISTERED_SINCE, accreditedUntil: now + 3 * YEAR });
+  await registries.addKey(id, key.address, now - REGISTERED_SINCE, now + 2 * YEAR);
   return { id, key };
 }
 
@@ -154,23 +155,24 @@ describe('server/chain/registry ParticipantMirror (real anvil node)', function (
     expect(logger.lines.find((l) => l.msg === 'participant mirror rebuilt from the chain')?.obj).to.deep.include({ reason: 'requested (resync)' });
   });
 
-  it('When the embedded node restarts from an older state file, Then the next sync drops what the lost blocks registered and keeps the rest', async () => {
+  it('When a chain node restarts from an older state file, Then the next sync drops what the lost blocks registered and keeps the rest', async () => {
     const kept = await registerLab(sys, '202727050001');
-    const statePath = sys.config.chainStatePath;
     const port = sys.anvil!.port;
-    await sys.anvil!.stop(); // dumps its state
-    const older = fs.readFileSync(statePath);
-    let node = await startAnvil({ port, statePath });
+    await sys.anvil!.stop(); // the server saves the node's state, then stops it
+    const older = path.join(tempDir('traceledger-older-'), 'state.json');
+    fs.copyFileSync(sys.config.chainStatePath, older);
+    // A node of its own from that state (no durability barrier: the system's embedded chain is stopped).
+    let node = await startAnvil({ port, loadStatePath: older });
     try {
+      const registries = new Registries(sys.deployment, sys.operator);
       const logger = recordingLogger();
       const mirror = new ParticipantMirror(sys.store, sys.deployment, sys.provider, logger);
-      const a = await labOnChain(sys, '202727050002');
+      const a = await labOnChain(sys, '202727050002', registries);
       await mirror.sync();
       expect(await sys.store.getParticipant(a.id)).to.not.equal(undefined);
 
       await node.stop();
-      fs.writeFileSync(statePath, older);
-      node = await startAnvil({ port, statePath });
+      node = await startAnvil({ port, loadStatePath: older });
       sys.operator.reset();
       await mirror.sync();
 
