@@ -106,9 +106,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     // Nonces are re-read; the worker finds its lost checkpoints (orphaned, anchored again) and the mirror re-reads.
     embedded?.onRestart(async () => {
       operator.reset();
-      for (const logId of LOG_IDS) {
-        await worker.reconcile(logId).catch((e: Error) => logger.error({ logId, err: e.message }, 'reconciling anchoring after the chain node restarted failed'));
-      }
+      // In the worker's loop (never racing a pass); retried by the loop if the node fails again meanwhile.
+      await worker.checkChain({ reconcile: true }).catch((e: Error) => logger.error({ err: e.message }, 'reconciling anchoring after the chain node restarted failed; the worker retries'));
       await mirror.sync().catch((e: Error) => logger.warn({ err: e.message }, 'participant mirror sync after the chain node restarted failed; will retry'));
       worker.poke();
     });

@@ -63,6 +63,8 @@ export class AnchoringWorker {
   private stopWait: (() => void) | undefined;
   private failures = 0;
   private nextChainCheckAt = 0;
+  /** A full reconcile() of every log is due at the next chain check (see checkChain). */
+  private reconcileRequested = false;
   /** Callers of checkChain() waiting for the loop's next check. */
   private chainCheckWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Set when the worker stopped because the chain diverged from the database. */
@@ -95,8 +97,11 @@ export class AnchoringWorker {
    * system to call after the chain node restarted or was replaced. Runs in the loop's next pass (woken now,
    * even during a backoff) and resolves after it; when the loop is not running, runs at once.
    * Rejects with that pass's error (e.g. the node is still down; the loop retries on its own schedule).
+   * With `reconcile`, the pass runs the whole start-up reconcile() of every log instead (after a node restart:
+   * submitted transactions the node no longer knows are sent again at once).
    */
-  checkChain(): Promise<void> {
+  checkChain(opts: { reconcile?: boolean } = {}): Promise<void> {
+    if (opts.reconcile) this.reconcileRequested = true;
     if (!this.running) return this.checkAnchoredAll();
     return new Promise<void>((resolve, reject) => {
       this.chainCheckWaiters.push({ resolve, reject });
@@ -109,7 +114,16 @@ export class AnchoringWorker {
   }
 
   private async checkAnchoredAll(): Promise<void> {
-    for (const logId of this.opts.logIds) await this.checkAnchored(logId);
+    // After a node restart (checkChain({ reconcile: true })): the whole start-up reconciliation, in the loop,
+    // so it never races a pass; it also resends transactions the restarted node no longer knows.
+    const full = this.reconcileRequested;
+    this.reconcileRequested = false;
+    try {
+      for (const logId of this.opts.logIds) await (full ? this.reconcile(logId) : this.checkAnchored(logId));
+    } catch (e) {
+      if (full) this.reconcileRequested = true;
+      throw e;
+    }
   }
 
   /** The periodic chain check, when due or asked for; settles the checkChain() callers. */
@@ -387,6 +401,12 @@ export class AnchoringWorker {
     for (const cp of await this.store.listCheckpoints(logId, 'submitted')) {
       if (cp.chainId !== this.chain.chainId || (cp.contract ?? '').toLowerCase() !== this.chain.contract.toLowerCase()) {
         await this.store.updateCheckpoint(logId, cp.size, { status: 'pending', lastError: 'sent to another chain; resending' });
+      } else if (cp.txHash && (await this.chain.txOutcome(cp.txHash)).status === 'unknown') {
+        // Sent before a crash or a node restart and lost with the node's unsaved blocks: resend now (with a
+        // nonce re-read), not after resendAfterMs. Should the first one still be mined, anchoring the same
+        // (size, root) again is a no-op.
+        await this.store.updateCheckpoint(logId, cp.size, { status: 'pending', lastError: `transaction ${cp.txHash} unknown to the node; resending` });
+        await this.resyncNonce(`transaction ${cp.txHash} of ${logId} checkpoint ${cp.size} is unknown to the node`);
       }
     }
     const anchored = await this.store.latestCheckpoint(logId, 'confirmed');
