@@ -11,6 +11,7 @@ import { ensureDeployment } from './chain/deploy';
 import { accountSigner, jsonRpcProvider } from './chain/provider';
 import { ParticipantMirror, Registries } from './chain/registry';
 import { TraceLedgerChain } from './chain/traceledger';
+import { waitForChain } from './chain/wait';
 import type { Config } from './config';
 import { lockDataDir } from './config/lock';
 import type { Services } from './service/context';
@@ -76,6 +77,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     throw e;
   }
   try {
+    // An external node may come up after us, or be briefly unreachable: wait for it rather than fail on the first error.
+    await waitForChain(rpcUrl, { seconds: config.CHAIN_WAIT_SECONDS, logger });
     const provider = jsonRpcProvider(rpcUrl, { pollingInterval: 250 });
     const { wallet, signer: operator, address: operatorAddress } = accountSigner(operatorKey(config), provider);
     // With RPC_URL there is no barrier: confirmations make a block count.
@@ -87,7 +90,7 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
 
     const chain = new TraceLedgerChain(deployment.chainId, deployment.traceLedger, provider, operator);
     const registries = new Registries(deployment, operator, { ensureDurable });
-    const mirror = new ParticipantMirror(store, deployment, provider);
+    const mirror = new ParticipantMirror(store, deployment, provider, logger);
     await mirror.sync();
 
     const worker = new AnchoringWorker(store, chain, {
@@ -103,9 +106,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     // Nonces are re-read; the worker finds its lost checkpoints (orphaned, anchored again) and the mirror re-reads.
     embedded?.onRestart(async () => {
       operator.reset();
-      for (const logId of LOG_IDS) {
-        await worker.reconcile(logId).catch((e: Error) => logger.error({ logId, err: e.message }, 'reconciling anchoring after the chain node restarted failed'));
-      }
+      // In the worker's loop (never racing a pass); retried by the loop if the node fails again meanwhile.
+      await worker.checkChain({ reconcile: true }).catch((e: Error) => logger.error({ err: e.message }, 'reconciling anchoring after the chain node restarted failed; the worker retries'));
       await mirror.sync().catch((e: Error) => logger.warn({ err: e.message }, 'participant mirror sync after the chain node restarted failed; will retry'));
       worker.poke();
     });

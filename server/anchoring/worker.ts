@@ -30,6 +30,12 @@ export interface WorkerOptions {
    */
   stuckAfterMs?: number;
   /**
+   * How often the loop checks that each log's latest confirmed checkpoint is still on the chain with its root
+   * (one rootAt read per log), and re-anchors when the chain lost it (a reorg deeper than the confirmations, a
+   * node restarted from an older state or replaced). Default 30 s; 0 = only when checkChain() asks.
+   */
+  chainCheckEveryMs?: number;
+  /**
    * The durability barrier: resolves once the chain's block `blockNumber` is saved (the embedded node's
    * ensureDurable); a checkpoint is marked confirmed only after it. None with an external chain, where
    * confirmations do that job.
@@ -56,6 +62,11 @@ export class AnchoringWorker {
   private wake: (() => void) | undefined;
   private stopWait: (() => void) | undefined;
   private failures = 0;
+  private nextChainCheckAt = 0;
+  /** A full reconcile() of every log is due at the next chain check (see checkChain). */
+  private reconcileRequested = false;
+  /** Callers of checkChain() waiting for the loop's next check. */
+  private chainCheckWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Set when the worker stopped because the chain diverged from the database. */
   fatalError: ChainDivergenceError | undefined;
 
@@ -68,6 +79,7 @@ export class AnchoringWorker {
   /** Reconciles with the chain, then runs the loop in the background. Throws ChainDivergenceError. */
   async start(): Promise<void> {
     for (const logId of this.opts.logIds) await this.reconcile(logId);
+    this.nextChainCheckAt = Date.now() + this.chainCheckEvery();
     this.running = true;
     this.loop = this.run();
   }
@@ -76,6 +88,58 @@ export class AnchoringWorker {
     this.running = false;
     this.stopWait?.();
     await this.loop;
+    for (const w of this.chainCheckWaiters.splice(0)) w.reject(new Error('the anchoring worker stopped before checking the chain'));
+  }
+
+  /**
+   * Checks now that the chain still holds each log's latest confirmed checkpoint, and if not marks the lost
+   * ones orphaned and lets the loop anchor the log again from the chain's head (see checkAnchored). For the
+   * system to call after the chain node restarted or was replaced. Runs in the loop's next pass (woken now,
+   * even during a backoff) and resolves after it; when the loop is not running, runs at once.
+   * Rejects with that pass's error (e.g. the node is still down; the loop retries on its own schedule).
+   * With `reconcile`, the pass runs the whole start-up reconcile() of every log instead (after a node restart:
+   * submitted transactions the node no longer knows are sent again at once).
+   */
+  checkChain(opts: { reconcile?: boolean } = {}): Promise<void> {
+    if (opts.reconcile) this.reconcileRequested = true;
+    if (!this.running) return this.checkAnchoredAll();
+    return new Promise<void>((resolve, reject) => {
+      this.chainCheckWaiters.push({ resolve, reject });
+      this.wake?.();
+    });
+  }
+
+  private chainCheckEvery(): number {
+    return this.opts.chainCheckEveryMs ?? 30_000;
+  }
+
+  private async checkAnchoredAll(): Promise<void> {
+    // After a node restart (checkChain({ reconcile: true })): the whole start-up reconciliation, in the loop,
+    // so it never races a pass; it also resends transactions the restarted node no longer knows.
+    const full = this.reconcileRequested;
+    this.reconcileRequested = false;
+    try {
+      for (const logId of this.opts.logIds) await (full ? this.reconcile(logId) : this.checkAnchored(logId));
+    } catch (e) {
+      if (full) this.reconcileRequested = true;
+      throw e;
+    }
+  }
+
+  /** The periodic chain check, when due or asked for; settles the checkChain() callers. */
+  private async maybeCheckChain(): Promise<void> {
+    const every = this.chainCheckEvery();
+    const due = (every > 0 && Date.now() >= this.nextChainCheckAt) || this.chainCheckWaiters.length > 0;
+    if (!due) return;
+    const waiters = this.chainCheckWaiters.splice(0);
+    try {
+      await this.checkAnchoredAll();
+      this.nextChainCheckAt = Date.now() + every;
+      for (const w of waiters) w.resolve();
+    } catch (e) {
+      for (const w of waiters) w.reject(e);
+      throw e;
+    }
   }
 
   /**
@@ -93,6 +157,7 @@ export class AnchoringWorker {
     while (this.running) {
       let delay = poll;
       try {
+        await this.maybeCheckChain();
         for (const logId of this.opts.logIds) await this.tick(logId);
         this.failures = 0;
       } catch (e) {
@@ -311,23 +376,37 @@ export class AnchoringWorker {
    * no longer has (a reset development chain) are marked orphaned so the log is anchored again
    * from the chain's head.
    */
-  async reconcile(logId: LogId): Promise<void> {
+  async reconcile(logId: LogId): Promise<number[]> {
     await this.sequence(logId);
     const id = chainLogId(logId);
     const onChain = await this.chain.latest(id);
     if (onChain.size > 0) await this.assertReproducible(logId, onChain.size, onChain.root);
+    const lost: number[] = [];
     for (const cp of await this.store.listCheckpoints(logId, 'confirmed')) {
       const sameChain = cp.chainId === this.chain.chainId && (cp.contract ?? '').toLowerCase() === this.chain.contract.toLowerCase();
       const root = cp.size <= onChain.size && sameChain ? await this.chain.rootAt(id, cp.size) : null;
       if (root === null || root.toLowerCase() !== cp.root.toLowerCase()) {
         await this.store.updateCheckpoint(logId, cp.size, { status: 'orphaned', lastError: 'not on the current chain; re-anchoring' });
-        this.opts.logger?.warn({ logId, size: cp.size }, 'checkpoint missing on chain (reset chain?); it will be anchored again');
+        lost.push(cp.size);
       }
+    }
+    if (lost.length > 0) {
+      this.opts.logger?.warn(
+        { logId, lostSizes: lost, chainSize: onChain.size },
+        `the chain no longer holds the confirmed checkpoint${lost.length === 1 ? '' : 's'} of size ${lost.join(', ')} (reset, rolled back or replaced chain): ` +
+          `marked orphaned; the log is anchored again from the chain's checkpoint of size ${onChain.size}`,
+      );
     }
     // Make sure an in-flight checkpoint from before a reset does not block.
     for (const cp of await this.store.listCheckpoints(logId, 'submitted')) {
       if (cp.chainId !== this.chain.chainId || (cp.contract ?? '').toLowerCase() !== this.chain.contract.toLowerCase()) {
         await this.store.updateCheckpoint(logId, cp.size, { status: 'pending', lastError: 'sent to another chain; resending' });
+      } else if (cp.txHash && (await this.chain.txOutcome(cp.txHash)).status === 'unknown') {
+        // Sent before a crash or a node restart and lost with the node's unsaved blocks: resend now (with a
+        // nonce re-read), not after resendAfterMs. Should the first one still be mined, anchoring the same
+        // (size, root) again is a no-op.
+        await this.store.updateCheckpoint(logId, cp.size, { status: 'pending', lastError: `transaction ${cp.txHash} unknown to the node; resending` });
+        await this.resyncNonce(`transaction ${cp.txHash} of ${logId} checkpoint ${cp.size} is unknown to the node`);
       }
     }
     const anchored = await this.store.latestCheckpoint(logId, 'confirmed');
@@ -338,5 +417,24 @@ export class AnchoringWorker {
       const cp = await this.store.putCheckpoint({ logId, size: onChain.size, root, status: 'pending' });
       await this.confirmFromEvent(cp);
     }
+    return lost;
+  }
+
+  /**
+   * The cheap run-time check: is the log's latest confirmed checkpoint still on the chain with the same root
+   * (one rootAt read)? If not, the chain lost blocks since: reconcile (the lost checkpoints become orphaned, with
+   * a warning naming their sizes; the next pass cuts and anchors the log again from the chain's head), and the
+   * operator's nonce is re-read, since the lost anchor transactions took their nonces with them.
+   * Throws ChainDivergenceError like reconcile.
+   */
+  async checkAnchored(logId: LogId): Promise<void> {
+    const cp = await this.store.latestCheckpoint(logId, 'confirmed');
+    if (!cp) return;
+    const sameChain = cp.chainId === this.chain.chainId && (cp.contract ?? '').toLowerCase() === this.chain.contract.toLowerCase();
+    const root = sameChain ? await this.chain.rootAt(chainLogId(logId), cp.size) : null;
+    if (root !== null && root.toLowerCase() === cp.root.toLowerCase()) return;
+    this.opts.logger?.warn({ logId, size: cp.size, root: cp.root, onChain: root }, 'the latest confirmed checkpoint is no longer on the chain; reconciling');
+    const lost = await this.reconcile(logId);
+    if (lost.length > 0) await this.resyncNonce(`the chain lost the anchors of ${logId} checkpoints ${lost.join(', ')}`);
   }
 }

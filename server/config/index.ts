@@ -15,6 +15,11 @@ export const ConfigSchema = z.object({
   CHAIN_PORT: intFrom(8545),
   /** An external EVM JSON-RPC endpoint; when set, no embedded node is started. */
   RPC_URL: z.string().url().optional(),
+  /**
+   * At start, how many seconds to wait for the chain node to answer (eth_chainId, eth_blockNumber), retrying with
+   * backoff and logging each failed attempt, before giving up with an error; 0 tries once.
+   */
+  CHAIN_WAIT_SECONDS: intFrom(60),
   /** Hex private key of the operator (deployer / anchorer). Required with RPC_URL unless SIGNER_KEY_FILE is set. */
   SIGNER_KEY: z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/).optional(),
   /** File holding the operator's hex private key. */

@@ -280,13 +280,14 @@ function toConsumerReport(result: VerificationResult, listedByBatch: boolean, ba
 }
 
 // ---------------------------------------------------------------------------
-// Cache: one per AppContext. A cached view is served while no newer checkpoint is confirmed and none
+// Cache: one per AppContext. A cached view is served while no other checkpoint is confirmed and none
 // of its records got a revocation since, by any party (checked once per event-loop turn); past MAX_AGE_MS it is also
 // recomputed in the background (to pick up reports that arrived since). Concurrent misses share one computation.
 
 interface Entry {
   view: ConsumerView;
-  checkpointSize: number;
+  /** The latest confirmed products checkpoint when computed (see checkpointKey). */
+  checkpoint: string;
   leafHashes: string[];
   /** Revocations of these records by any party when computed (see revokedCount). */
   revoked: number;
@@ -305,7 +306,7 @@ class ConsumerCache {
    */
   private turn = 0;
   private turnEnding = false;
-  private checkpoint: { turn: number; size: number } | undefined;
+  private checkpoint: { turn: number; key: string } | undefined;
 
   constructor(private readonly ctx: AppContext) {}
 
@@ -344,7 +345,7 @@ class ConsumerCache {
   private async unchanged(e: Entry): Promise<boolean> {
     const turn = this.currentTurn();
     if (e.freshInTurn === turn) return true;
-    if ((await this.checkpointSize()) !== e.checkpointSize) return false;
+    if ((await this.checkpointKey()) !== e.checkpoint) return false;
     if ((await this.revokedCount(e.leafHashes)) !== e.revoked) return false;
     e.freshInTurn = turn;
     return true;
@@ -355,11 +356,11 @@ class ConsumerCache {
     if (running) return running;
     const p = (async () => {
       // Read the invalidation keys first: a change during the computation then forces a recompute.
-      const checkpointSize = await this.checkpointSize(true);
+      const checkpoint = await this.checkpointKey(true);
       const view = await computeConsumerView(this.ctx, batchId);
       const leafHashes = [view.bundles.batch, ...view.bundles.reports, ...view.bundles.commissions].map((b) => b.log.leafHash);
       const revoked = await this.revokedCount(leafHashes);
-      const entry: Entry = { view, checkpointSize, leafHashes, revoked, at: Date.now(), freshInTurn: -1 };
+      const entry: Entry = { view, checkpoint, leafHashes, revoked, at: Date.now(), freshInTurn: -1 };
       bounded(this.views).set(batchId, entry);
       return entry;
     })().finally(() => this.inflight.delete(batchId));
@@ -367,13 +368,17 @@ class ConsumerCache {
     return p;
   }
 
-  /** The size of the latest confirmed products checkpoint, read once per turn (or now, when `exact`). */
-  private async checkpointSize(exact = false): Promise<number> {
+  /**
+   * The latest confirmed products checkpoint as `size:txHash:block`, read once per turn (or now, when `exact`): a
+   * checkpoint the chain lost and the worker anchored again has the same size but another transaction or block.
+   */
+  private async checkpointKey(exact = false): Promise<string> {
     const turn = this.currentTurn();
-    if (!exact && this.checkpoint?.turn === turn) return this.checkpoint.size;
-    const size = (await this.ctx.sys.store.latestCheckpoint('products', 'confirmed'))?.size ?? 0;
-    this.checkpoint = { turn, size };
-    return size;
+    if (!exact && this.checkpoint?.turn === turn) return this.checkpoint.key;
+    const cp = await this.ctx.sys.store.latestCheckpoint('products', 'confirmed');
+    const key = cp ? `${cp.size}:${cp.txHash ?? ''}:${cp.blockNumber ?? ''}` : '0';
+    this.checkpoint = { turn, key };
+    return key;
   }
 
   /**

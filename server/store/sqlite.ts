@@ -17,6 +17,8 @@ import {
   type CheckpointStatus,
   type LogHead,
   type LogId,
+  type MirrorRemoved,
+  type MirrorState,
   type NewRecord,
   type Participant,
   type ParticipantKey,
@@ -436,6 +438,10 @@ export class SqliteStore implements Store {
 
   async upsertParticipant(p: Participant): Promise<void> {
     this.forgetParticipants();
+    this.putParticipant(p);
+  }
+
+  private putParticipant(p: Participant): void {
     this.db
       .prepare(
         `INSERT INTO participants (id, kind, name, code, valid_from, valid_to, data, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -460,6 +466,10 @@ export class SqliteStore implements Store {
 
   async upsertKey(k: ParticipantKey): Promise<void> {
     this.forgetParticipants();
+    this.putKey(k);
+  }
+
+  private putKey(k: ParticipantKey): void {
     this.db
       .prepare(
         `INSERT INTO participant_keys (address, participant_id, valid_from, valid_to, revoked_at) VALUES (?, ?, ?, ?, ?)
@@ -490,6 +500,10 @@ export class SqliteStore implements Store {
   }
 
   async upsertProductKey(k: ProductKey): Promise<void> {
+    this.putProductKey(k);
+  }
+
+  private putProductKey(k: ProductKey): void {
     this.db.prepare('INSERT INTO product_keys (key, producer_id) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET producer_id = excluded.producer_id').run(k.key, k.producerId.toLowerCase());
   }
 
@@ -508,6 +522,10 @@ export class SqliteStore implements Store {
   }
 
   async upsertRevocation(r: Revocation): Promise<void> {
+    this.putRevocation(r);
+  }
+
+  private putRevocation(r: Revocation): void {
     this.db
       .prepare(
         `INSERT INTO revocations (leaf_hash, revoker_id, reason_code, revoked_at, revoked_by, tx_hash) VALUES (?, ?, ?, ?, ?, ?)
@@ -515,6 +533,61 @@ export class SqliteStore implements Store {
            tx_hash = excluded.tx_hash`,
       )
       .run(r.leafHash.toLowerCase(), r.revokerId.toLowerCase(), r.reasonCode, r.revokedAt, r.revokedBy, r.txHash);
+  }
+
+  async applyMirrorState(state: MirrorState, opts: { replace: boolean; position?: { key: string; value: string } }): Promise<MirrorRemoved> {
+    const removed: MirrorRemoved = { participants: 0, deactivated: 0, keys: 0, productKeys: 0, revocations: 0 };
+    try {
+      this.db.transaction(() => {
+        for (const p of state.participants) this.putParticipant(p);
+        for (const k of state.keys) this.putKey(k);
+        for (const k of state.productKeys) this.putProductKey(k);
+        for (const r of state.revocations) this.putRevocation(r);
+        if (opts.replace) this.removeMirrorRowsNotIn(state, removed);
+        if (opts.position) this.stmts.kvSet.run(opts.position.key, opts.position.value);
+      })();
+    } finally {
+      this.forgetParticipants();
+    }
+    return removed;
+  }
+
+  /** Deletes the mirrored rows `state` lacks (inside applyMirrorState's transaction); keys go before their participants. */
+  private removeMirrorRowsNotIn(state: MirrorState, removed: MirrorRemoved): void {
+    const keys = new Set(state.keys.map((k) => `${k.address.toLowerCase()}:${k.participantId}`));
+    for (const row of this.db.prepare('SELECT address, participant_id FROM participant_keys').all() as { address: string; participant_id: string }[]) {
+      if (keys.has(`${row.address}:${row.participant_id}`)) continue;
+      this.db.prepare('DELETE FROM participant_keys WHERE address = ? AND participant_id = ?').run(row.address, row.participant_id);
+      removed.keys++;
+    }
+    const productKeys = new Set(state.productKeys.map((k) => k.key));
+    for (const row of this.db.prepare('SELECT key FROM product_keys').all() as { key: string }[]) {
+      if (productKeys.has(row.key)) continue;
+      this.db.prepare('DELETE FROM product_keys WHERE key = ?').run(row.key);
+      removed.productKeys++;
+    }
+    const revocations = new Set(state.revocations.map((r) => `${r.leafHash}:${r.revokerId}`.toLowerCase()));
+    for (const row of this.db.prepare('SELECT leaf_hash, revoker_id FROM revocations').all() as { leaf_hash: string; revoker_id: string }[]) {
+      if (revocations.has(`${row.leaf_hash}:${row.revoker_id}`)) continue;
+      this.db.prepare('DELETE FROM revocations WHERE leaf_hash = ? AND revoker_id = ?').run(row.leaf_hash, row.revoker_id);
+      removed.revocations++;
+    }
+    const participants = new Set(state.participants.map((p) => p.id));
+    const tokenHolders = this.db.prepare('SELECT 1 FROM api_tokens WHERE producer_id = ? LIMIT 1');
+    for (const row of this.db.prepare('SELECT id, active FROM participants').all() as { id: string; active: number }[]) {
+      if (participants.has(row.id)) continue;
+      // A token row names its producer (a foreign key): the producer stays, inactive, so the token is refused.
+      if (tokenHolders.get(row.id)) {
+        if (row.active === 1) {
+          this.db.prepare('UPDATE participants SET active = 0 WHERE id = ?').run(row.id);
+          removed.deactivated++;
+        }
+        continue;
+      }
+      this.db.prepare('DELETE FROM participant_keys WHERE participant_id = ?').run(row.id);
+      this.db.prepare('DELETE FROM participants WHERE id = ?').run(row.id);
+      removed.participants++;
+    }
   }
 
   async getRevocation(leafHash: string, revokerId: string): Promise<Revocation | undefined> {

@@ -109,6 +109,25 @@ export interface Revocation {
   txHash: string | null;
 }
 
+/** The registries' whole mirrored state, or the part of it a sync read (see Store.applyMirrorState). */
+export interface MirrorState {
+  participants: Participant[];
+  keys: ParticipantKey[];
+  productKeys: ProductKey[];
+  revocations: Revocation[];
+}
+
+/** What Store.applyMirrorState removed in a replace (rows the chain no longer has). */
+export interface MirrorRemoved {
+  /** Participants deleted. */
+  participants: number;
+  /** Participants kept but made inactive, because API tokens still name them. */
+  deactivated: number;
+  keys: number;
+  productKeys: number;
+  revocations: number;
+}
+
 export interface ApiToken {
   tokenHash: string;
   producerId: string;
@@ -229,6 +248,14 @@ export interface Store {
 
   /** Forgets the mirrored chain state (after the contracts were deployed anew): keys, product keys and revocations go, participants turn inactive. */
   resetMirror(): Promise<void>;
+
+  /**
+   * Writes mirrored chain state in one transaction, with the kv pair `position` (the block the mirror reached):
+   * readers see the mirror before or after, never in between. Every row of `state` is upserted; with
+   * `replace`, `state` is the whole state and rows it lacks go (keys, product keys, revocations, and
+   * participants, which stay as inactive rows while an API token names them). Returns what a replace removed.
+   */
+  applyMirrorState(state: MirrorState, opts: { replace: boolean; position?: { key: string; value: string } }): Promise<MirrorRemoved>;
 
   // Revocations mirrored from the chain, one per (leaf hash, revoking party).
   upsertRevocation(r: Revocation): Promise<void>;

@@ -13,6 +13,8 @@ import type { System } from '../../../server/system';
 import type { LogId } from '../../../server/store/types';
 import { verifyBundle } from '../../../server/verification/verify';
 import { bootTestSystem, eventually, registerLab, tempDir } from '../../support/system';
+import { bootConsumerSystem, submitBatch, submitReport } from '../../support/batches';
+import { verifyBatchForConsumer } from '../../../server/service/consumer';
 import { signedReport, storeReportBatch } from '../../support/records';
 
 const LOG: LogId = 'products';
@@ -385,6 +387,86 @@ describe('server/anchoring/worker: nonces, lag and backoff (real anvil node)', f
     } finally {
       await sys.stop();
       await again?.stop();
+    }
+  });
+});
+
+/** A pino logger whose lines the test can read. */
+function recordingPino() {
+  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
+  return { logger, lines };
+}
+
+describe('server/anchoring/worker: a chain that loses blocks while the worker runs (real anvil node)', function () {
+  this.timeout(180_000);
+
+  it('When the chain loses a confirmed checkpoint (evm_revert), Then the running worker re-anchors it within a few passes, and bundles and the consumer view verify against the new anchor', async () => {
+    const f = await bootConsumerSystem();
+    const { sys } = f;
+    const { logger, lines } = recordingPino();
+    const w = new AnchoringWorker(sys.store, sys.chain, { logIds: [LOG], everyEntries: 1, everySeconds: 0, confirmations: 1, pollMs: 50, chainCheckEveryMs: 200, logger });
+    try {
+      const batch = await submitBatch(f);
+      await w.start();
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 1);
+      const snapshot = (await sys.provider.send('evm_snapshot', [])) as string;
+      const report = await submitReport(f, batch.id);
+      w.poke();
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 2);
+      const lost = (await sys.store.latestCheckpoint(LOG, 'confirmed'))!;
+      expect((await verifyBatchForConsumer(f.ctx, batch.id)).anchor).to.deep.include({ txHash: lost.txHash, blockNumber: lost.blockNumber });
+
+      // The chain loses the block of the second anchor and mines another in its place; the operator's nonce count is left as it was.
+      expect(await sys.provider.send('evm_revert', [snapshot])).to.equal(true);
+      await sys.provider.send('evm_mine', []);
+      expect((await sys.chain.latest(chainLogId(LOG))).size).to.equal(1);
+
+      // The resent transaction may have the lost one's hash (same nonce, same data), but not its block.
+      await eventually(async () => {
+        const cp = await sys.store.latestCheckpoint(LOG, 'confirmed');
+        return cp?.size === 2 && cp.blockNumber !== lost.blockNumber && (await sys.chain.latest(chainLogId(LOG))).size === 2;
+      }, 60_000);
+      await expectConsistent(sys, 2);
+      const cp = (await sys.store.latestCheckpoint(LOG, 'confirmed'))!;
+      expect((await sys.provider.getTransactionReceipt(cp.txHash!))?.blockNumber).to.equal(cp.blockNumber);
+      const warning = lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('the chain no longer holds the confirmed checkpoint'));
+      expect(warning, JSON.stringify(lines.map((l) => l.msg))).to.deep.include({ logId: LOG, lostSizes: [2], chainSize: 1 });
+
+      const bundle = await buildBundle(sys.store, sys.deployment, report.id);
+      expect(bundle.checkpoint).to.deep.include({ size: 2, txHash: cp.txHash, blockNumber: cp.blockNumber });
+      const result = await verifyBundle(bundle, { chain: new RpcChainReader(sys.provider, sys.deployment) });
+      expect(result.verdict, JSON.stringify(result.steps)).to.equal('valid');
+      const view = await verifyBatchForConsumer(f.ctx, batch.id);
+      expect(view.verdict, JSON.stringify(view.steps)).to.equal('valid');
+      expect(view.anchor).to.deep.include({ txHash: cp.txHash, blockNumber: cp.blockNumber });
+    } finally {
+      await w.stop();
+      await sys.stop();
+    }
+  });
+
+  it('When the system asks for a chain check (after a node restart), Then checkChain finds the lost checkpoint at once, whatever the check period', async () => {
+    const f = await bootConsumerSystem();
+    const { sys } = f;
+    const w = new AnchoringWorker(sys.store, sys.chain, { logIds: [LOG], everyEntries: 1, everySeconds: 0, confirmations: 1, pollMs: 50, chainCheckEveryMs: 0, logger: pino({ level: 'silent' }) });
+    try {
+      const snapshot = (await sys.provider.send('evm_snapshot', [])) as string;
+      await submitBatch(f);
+      await w.start();
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 1);
+      expect(await sys.provider.send('evm_revert', [snapshot])).to.equal(true);
+      await new Promise((r) => setTimeout(r, 500)); // several passes: with the period off, none of them looks
+      expect((await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size).to.equal(1);
+
+      await w.checkChain();
+
+      expect((await sys.store.listCheckpoints(LOG)).map((c) => c.status)).to.not.include('confirmed');
+      await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === 1 && (await sys.chain.latest(chainLogId(LOG))).size === 1, 60_000);
+      await expectConsistent(sys, 1);
+    } finally {
+      await w.stop();
+      await sys.stop();
     }
   });
 });
