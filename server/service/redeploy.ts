@@ -131,7 +131,7 @@ export async function redeployContracts(input: RedeployInput): Promise<RedeployR
     let start = await floor();
     if (p.kind === 'lab') {
       const from = p.validFrom ?? start;
-      let accreditedFrom = Math.max(from, start);
+      const accreditedFrom = Math.max(from, start);
       let accreditedUntil = p.validTo ?? accreditedFrom + 1;
       if (accreditedFrom > from) labStartMoved.set(p.id.toLowerCase(), { label, from, to: accreditedFrom });
       if (accreditedUntil <= accreditedFrom) {
