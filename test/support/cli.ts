@@ -11,17 +11,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `traceledger ...args` with the environment plus `env`; resolves when it exits. */
-export function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs `traceledger ...args` in `cwd` (default the repository), with the environment plus `env`, `input` on stdin; resolves when it exits. */
+export function cli(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...opts.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end('');
+    child.stdin.end(opts.input ?? '');
   });
 }
 

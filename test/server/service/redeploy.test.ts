@@ -68,7 +68,7 @@ describe('Redeploying the contracts after the chain lost them (traceledger chain
     expect(fs.readFileSync(deploymentFile, 'utf8')).to.equal(before);
 
     // Act 2: the operator redeploys, with the CLI, the server stopped.
-    const r = await cli(['chain', 'redeploy', '--data-dir', dataDir], { CHAIN_PORT: String(await freePort()), LOG_LEVEL: 'silent' });
+    const r = await cli(['chain', 'redeploy', '--data-dir', dataDir], { env: { CHAIN_PORT: String(await freePort()), LOG_LEVEL: 'silent' } });
 
     // Assert 2: what it did, and the old deployment file kept.
     expect(r.code, show(r)).to.equal(0);
@@ -107,9 +107,24 @@ describe('Redeploying the contracts after the chain lost them (traceledger chain
     const sys = await bootTestSystem({ dataDir, manualWorker: true });
     await sys.stop();
     const before = fs.readFileSync(sys.config.deploymentPath, 'utf8');
-    const r = await cli(['chain', 'redeploy', '--data-dir', dataDir], { CHAIN_PORT: String(await freePort()), LOG_LEVEL: 'silent' });
+    const r = await cli(['chain', 'redeploy', '--data-dir', dataDir], { env: { CHAIN_PORT: String(await freePort()), LOG_LEVEL: 'silent' } });
     expect(r.code, show(r)).to.equal(1);
     expect(r.stderr).to.contain('are still on the chain: nothing to redeploy');
     expect(fs.readFileSync(sys.config.deploymentPath, 'utf8')).to.equal(before);
+  });
+
+  it('When a redeploy did not finish (its marker is left), Then start refuses and names the command to run again', async () => {
+    const dataDir = tempDir('traceledger-redeploy-');
+    const sys = await bootTestSystem({ dataDir, manualWorker: true });
+    await sys.stop();
+    const saved = JSON.parse(fs.readFileSync(sys.config.deploymentPath, 'utf8')) as { deployedAt: string };
+    fs.writeFileSync(path.join(dataDir, 'deployment.redeploying'), JSON.stringify({ startedAt: '2026-01-02T03:04:05.000Z', replacing: saved.deployedAt }));
+    const refusal = await bootTestSystem({ dataDir, manualWorker: true }).then(
+      (s) => s.stop().then(() => null),
+      (e: Error) => e,
+    );
+    expect(refusal).to.be.instanceOf(DeploymentGoneError);
+    expect(refusal!.message).to.contain('(traceledger chain redeploy, started 2026-01-02T03:04:05.000Z) did not finish');
+    expect(refusal!.message).to.contain(`Run it again to finish it: npx traceledger chain redeploy --data-dir ${dataDir}`);
   });
 });
