@@ -113,6 +113,20 @@ describe('Redeploying the contracts after the chain lost them (traceledger chain
     expect(fs.readFileSync(sys.config.deploymentPath, 'utf8')).to.equal(before);
   });
 
+  it('When the server is running on the data directory, Then redeploy refuses (the data directory lock) and changes nothing', async () => {
+    const dataDir = tempDir('traceledger-redeploy-');
+    const sys = await bootTestSystem({ dataDir, manualWorker: true });
+    try {
+      const before = fs.readFileSync(sys.config.deploymentPath, 'utf8');
+      const r = await cli(['chain', 'redeploy', '--data-dir', dataDir], { env: { CHAIN_PORT: String(await freePort()), LOG_LEVEL: 'silent' } });
+      expect(r.code, show(r)).to.equal(1);
+      expect(r.stderr).to.contain(`another traceledger (pid ${process.pid}`);
+      expect(fs.readFileSync(sys.config.deploymentPath, 'utf8')).to.equal(before);
+    } finally {
+      await sys.stop();
+    }
+  });
+
   it('When a redeploy did not finish (its marker is left), Then start refuses and names the command to run again', async () => {
     const dataDir = tempDir('traceledger-redeploy-');
     const sys = await bootTestSystem({ dataDir, manualWorker: true });
