@@ -6,7 +6,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError } from '../errors';
-import { storageFaultCode, storageUnavailable } from '../store/storage-faults';
+import { publicStorageMessage, storageFaultCode, storageUnavailable } from '../store/storage-faults';
 
 /** The error envelope every failed request gets. */
 export interface ErrorBody {
@@ -57,7 +57,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.error({ method: req.method, path: req.path, err: cause instanceof Error ? { name: cause.name, message: cause.message, stack: cause.stack } : String(cause) }, 'request failed unexpectedly');
     }
     if (res.headersSent) return next(err);
-    const body: ErrorBody = { error: { code: e.code, message: e.message } };
+    // A storage fault's details (paths, the disk) are for the log, not for anonymous clients.
+    const body: ErrorBody = { error: { code: e.code, message: e.code === 'storage-unavailable' ? publicStorageMessage(e) : e.message } };
     if (e.details && e.code !== 'internal' && e.code !== 'storage-unavailable') body.error.details = e.details;
     res.status(e.status).json(body);
   };

@@ -14,6 +14,14 @@ const FS_STORAGE = new Set(['ENOSPC', 'EIO', 'EROFS', 'EDQUOT']);
 /** What the client is told: no paths, nothing about the host. The log has the details. */
 export const STORAGE_UNAVAILABLE_MESSAGE = 'storage unavailable: the server could not write its database (disk full or I/O error); try again later';
 
+/** What the client is told for a storage-unavailable raised elsewhere (e.g. a failed save of the chain state), whose message may name paths. */
+export const STORAGE_UNAVAILABLE_OTHER_MESSAGE = 'storage unavailable: the server could not save its data (disk full or I/O error); try again later';
+
+/** The message a client may see for a storage-unavailable `e`: ours as is; another's (which may name paths) made generic. */
+export function publicStorageMessage(e: AppError): string {
+  return e.message.startsWith('storage unavailable:') ? e.message : STORAGE_UNAVAILABLE_OTHER_MESSAGE;
+}
+
 /** The storage error code of `e` (e.g. SQLITE_FULL, ENOSPC), or null if it is not a storage fault. */
 export function storageFaultCode(e: unknown): string | null {
   const code = (e as { code?: unknown } | null)?.code;

@@ -46,7 +46,9 @@ describe('Redeploying the contracts after the chain lost them (traceledger chain
     const deploymentFile = f.sys.config.deploymentPath;
     const before = fs.readFileSync(deploymentFile, 'utf8');
     const old = JSON.parse(before) as { traceLedger: string; deployedAt: string };
+    // Both saves of the chain state (the file and its previous copy): otherwise the start falls back to the copy.
     fs.rmSync(f.sys.config.chainStatePath);
+    fs.rmSync(`${f.sys.config.chainStatePath}.prev`, { force: true });
 
     // Act 1: start on the wiped chain.
     let refusal: unknown;

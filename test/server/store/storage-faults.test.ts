@@ -5,7 +5,8 @@ import { JsonRpcProvider } from 'ethers';
 import { toAppError } from '../../../server/http/errors';
 import { checkHealth } from '../../../server/service/health';
 import { openSqliteStore } from '../../../server/store/sqlite';
-import { STORAGE_UNAVAILABLE_MESSAGE, storageFaultCode } from '../../../server/store/storage-faults';
+import { AppError } from '../../../server/errors';
+import { STORAGE_UNAVAILABLE_MESSAGE, publicStorageMessage, storageFaultCode } from '../../../server/store/storage-faults';
 import { tempDir } from '../../support/system';
 
 /** A real SqliteError: a write to a database opened read-only. */
@@ -39,6 +40,12 @@ describe('server/store/storage-faults', () => {
       expect(toAppError(e).message).to.not.contain('/secret/path');
     });
   }
+
+  it('When a storage-unavailable names a path (a failed chain state save), Then the client is told a generic message', () => {
+    const theirs = new AppError('storage-unavailable', 'could not save the chain state to /data/anvil-state.json (ENOSPC: no space left on device)');
+    expect(publicStorageMessage(theirs)).to.equal('storage unavailable: the server could not save its data (disk full or I/O error); try again later');
+    expect(publicStorageMessage(toAppError(Object.assign(new Error('x'), { code: 'SQLITE_FULL' })))).to.equal(STORAGE_UNAVAILABLE_MESSAGE);
+  });
 
   for (const code of ['SQLITE_CONSTRAINT_UNIQUE', 'ENOENT', 'SQLITE_ERROR']) {
     it(`When an error has code ${code}, Then it is not a storage fault`, () => {
