@@ -78,7 +78,7 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     }
     store = openSqliteStore(config.dbPath);
   } catch (e) {
-    await embedded?.stop();
+    await embedded?.stop({ save: false });
     lock.release();
     throw e;
   }
@@ -168,7 +168,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     };
   } catch (e) {
     await store.close();
-    await embedded?.stop();
+    // A refused boot saves nothing: its chain may be the empty one of a lost state file the operator will restore.
+    await embedded?.stop({ save: false });
     lock.release();
     throw e;
   }

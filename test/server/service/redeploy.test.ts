@@ -68,6 +68,8 @@ describe('Redeploying the contracts after the chain lost them (traceledger chain
     expect(message).to.contain(`restore the chain's data (e.g. the state file ${path.join(dataDir, 'anvil-state.json')}`);
     expect(message).to.contain(`npx traceledger chain redeploy --data-dir ${dataDir}`);
     expect(fs.readFileSync(deploymentFile, 'utf8')).to.equal(before);
+    // ... and the refused start saved no chain state: the empty chain must not stand where the operator restores one.
+    expect(fs.existsSync(f.sys.config.chainStatePath), 'a state file written by the refused start').to.equal(false);
 
     // Act 2: the operator redeploys, with the CLI, the server stopped.
     const r = await cli(['chain', 'redeploy', '--data-dir', dataDir], { env: { CHAIN_PORT: String(await freePort()), LOG_LEVEL: 'silent' } });
