@@ -53,7 +53,10 @@ export const ERROR_STATUS = {
   'payload-too-large': 413,
   'rate-limited': 429,
   unavailable: 503,
-  /** The server could not make a write durable (e.g. saving the chain state failed: disk full, I/O error); nothing was acknowledged. */
+  /**
+   * The server could not write its storage durably: its database (disk full, I/O error, read-only or corrupt file),
+   * or the chain state save; nothing was acknowledged.
+   */
   'storage-unavailable': 503,
   internal: 500,
 } as const;

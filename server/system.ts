@@ -7,7 +7,7 @@ import pino, { type Logger } from 'pino';
 import { AnchoringWorker } from './anchoring/worker';
 import { ANVIL_DEV_KEYS, portInUse, type AnvilNode } from './chain/anvil';
 import { EmbeddedChain, type EmbeddedChainOptions } from './chain/embedded';
-import { ensureDeployment } from './chain/deploy';
+import { ensureDeployment, type Deployment } from './chain/deploy';
 import { accountSigner, jsonRpcProvider } from './chain/provider';
 import { ParticipantMirror, Registries } from './chain/registry';
 import { TraceLedgerChain } from './chain/traceledger';
@@ -15,6 +15,7 @@ import { waitForChain } from './chain/wait';
 import type { Config } from './config';
 import { lockDataDir } from './config/lock';
 import type { Services } from './service/context';
+import type { RedeployInput } from './service/redeploy';
 import { IngestService } from './service/ingest';
 import { inlineVerifier, workerVerifier } from './service/verify-pool';
 import { openSqliteStore } from './store/sqlite';
@@ -39,6 +40,11 @@ export interface BootOptions {
   mirrorIntervalMs?: number;
   /** Tuning of the embedded chain (background saves, restart backoff, the state writer), for tests. */
   embeddedChain?: Pick<EmbeddedChainOptions, 'saveIntervalMs' | 'restartMinMs' | 'restartMaxMs' | 'writer'>;
+  /**
+   * `traceledger chain redeploy`: instead of ensureDeployment (which refuses a saved deployment whose contracts are
+   * gone), deploy new contracts and carry the store's participants over (server/service/redeploy.ts).
+   */
+  redeploy?: (ctx: RedeployInput) => Promise<Deployment>;
 }
 
 function operatorKey(config: Config): string {
@@ -72,7 +78,7 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     }
     store = openSqliteStore(config.dbPath);
   } catch (e) {
-    await embedded?.stop();
+    await embedded?.stop({ save: false });
     lock.release();
     throw e;
   }
@@ -83,9 +89,11 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     const { wallet, signer: operator, address: operatorAddress } = accountSigner(operatorKey(config), provider);
     // With RPC_URL there is no barrier: confirmations make a block count.
     const ensureDurable = embedded ? (block: number, hash?: string) => embedded.ensureDurable(block, hash) : undefined;
-    const { deployment, fresh } = await ensureDeployment(config.deploymentPath, operator, { ensureDurable });
+    const { deployment, fresh } = opts.redeploy
+      ? { deployment: await opts.redeploy({ store, operator, provider, deploymentPath: config.deploymentPath, logger, ensureDurable }), fresh: true }
+      : await ensureDeployment(config.deploymentPath, operator, { ensureDurable });
     logger.info({ ...deployment, fresh }, fresh ? 'contracts deployed' : 'contracts found');
-    // New contracts (first run, or a reset development chain): what we mirrored from the old ones no longer holds.
+    // New contracts (first run, or a redeploy): what we mirrored from the old ones no longer holds.
     if (fresh) await store.resetMirror();
 
     const chain = new TraceLedgerChain(deployment.chainId, deployment.traceLedger, provider, operator);
@@ -160,7 +168,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     };
   } catch (e) {
     await store.close();
-    await embedded?.stop();
+    // A refused boot saves nothing: its chain may be the empty one of a lost state file the operator will restore.
+    await embedded?.stop({ save: false });
     lock.release();
     throw e;
   }

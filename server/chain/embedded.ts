@@ -289,11 +289,15 @@ export class EmbeddedChain {
     return this.nextSave().promise;
   }
 
-  /** Saves the state, then stops the node; it is not restarted. Idempotent. */
-  async stop(): Promise<void> {
+  /**
+   * Saves the state, then stops the node; it is not restarted. Idempotent. `save: false` leaves the files as they
+   * are: for a boot that was refused (e.g. the contracts are gone because the state file was lost), whose empty
+   * or unexpected chain must not replace a state file the operator is about to restore.
+   */
+  async stop(opts: { save?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     if (this.saveTimer) clearInterval(this.saveTimer);
-    if (this.status_.state === 'running') {
+    if (this.status_.state === 'running' && opts.save !== false) {
       try {
         await this.save();
       } catch (e) {

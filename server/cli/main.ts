@@ -6,7 +6,7 @@
  * Every failure is one line on stderr and a non-zero exit code (see EXIT in ./errors).
  */
 import { Command, CommanderError } from 'commander';
-import { registerDeploy, registerParticipants } from './commands/chain-admin';
+import { registerChain, registerDeploy, registerParticipants } from './commands/chain-admin';
 import { registerImport } from './commands/import';
 import { registerKeys } from './commands/keys';
 import { registerLabels } from './commands/labels';
@@ -40,6 +40,7 @@ export function buildProgram(run: CliRun): Command {
   registerVerify(program, run);
   registerDeploy(program, run);
   registerParticipants(program, run);
+  registerChain(program, run);
   registerTokens(program, run);
   registerImport(program, run);
   registerLabels(program, run);

@@ -52,6 +52,8 @@ export const ConfigSchema = z.object({
   ISSUED_AT_MAX_AGE_SECONDS: intFrom(259_200),
   /** ... and at most this many seconds after (clock skew; default 5 min). */
   ISSUED_AT_MAX_AHEAD_SECONDS: intFrom(300),
+  /** /healthz answers degraded when the file system holding DATA_DIR has less than this many MB free. */
+  DISK_FREE_MIN_MB: intFrom(64),
   /** Log level for pino. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Worker threads that check signatures of submitted records; 0 checks them on the main thread. Default: one less than the CPU count (at least 0). */

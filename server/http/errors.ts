@@ -6,6 +6,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { publicStorageMessage, storageFaultCode, storageUnavailable } from '../store/storage-faults';
 
 /** The error envelope every failed request gets. */
 export interface ErrorBody {
@@ -27,6 +28,8 @@ export const notFound: RequestHandler = (req, _res, next) => {
 /** Maps anything thrown to an AppError; unknown failures become 'internal'. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  // A full disk or failing storage is the operator's to fix, not a bug: 503, never a bare 500.
+  if (storageFaultCode(err) !== null || storageFaultCode((err as { cause?: unknown } | null)?.cause) !== null) return storageUnavailable(storageFaultCode(err) !== null ? err : (err as { cause: unknown }).cause);
   if (err instanceof z.ZodError) return new AppError('invalid-input', summariseZod(err), undefined, { cause: err });
   const bp = err as BodyParserError | null;
   if (bp && typeof bp === 'object' && typeof bp.type === 'string') {
@@ -45,13 +48,18 @@ export function summariseZod(err: z.ZodError): string {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     const e = toAppError(err);
+    if (e.code === 'storage-unavailable') {
+      const cause = e.cause ?? err;
+      logger.error({ method: req.method, path: req.path, storageCode: e.details?.storageCode, err: cause instanceof Error ? { name: cause.name, message: cause.message } : String(cause) }, 'storage unavailable: check the free space and health of the disk holding DATA_DIR');
+    }
     if (e.code === 'internal') {
       const cause = e.cause ?? err;
       logger.error({ method: req.method, path: req.path, err: cause instanceof Error ? { name: cause.name, message: cause.message, stack: cause.stack } : String(cause) }, 'request failed unexpectedly');
     }
     if (res.headersSent) return next(err);
-    const body: ErrorBody = { error: { code: e.code, message: e.message } };
-    if (e.details && e.code !== 'internal') body.error.details = e.details;
+    // A storage fault's details (paths, the disk) are for the log, not for anonymous clients.
+    const body: ErrorBody = { error: { code: e.code, message: e.code === 'storage-unavailable' ? publicStorageMessage(e) : e.message } };
+    if (e.details && e.code !== 'internal' && e.code !== 'storage-unavailable') body.error.details = e.details;
     res.status(e.status).json(body);
   };
 }

@@ -164,7 +164,7 @@ export const OPENAPI: OpenApiDocument = {
         tags: ['operations'],
         responses: {
           '200': ok('Everything answers.', ref('Health')),
-          '503': ok('The chain or the store is unreachable, or anchoring halted or lags (anchoring.lagSeconds, anchoring.lastError).', ref('Health')),
+          '503': ok('The chain or the store is unreachable, a write failed with a storage fault (disk full, I/O error) or the disk is nearly full (store.error, store.diskFreeMb), or anchoring halted or lags (anchoring.lagSeconds, anchoring.lastError).', ref('Health')),
         },
       },
     },
@@ -909,7 +909,12 @@ export const OPENAPI: OpenApiDocument = {
               durableBlock: { type: 'integer', description: 'Head block of the last save of the embedded chain state.' },
             },
           },
-          store: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, error: { type: 'string' } } },
+          store: {
+            type: 'object',
+            required: ['ok'],
+            description: 'not ok when the store does not answer, a write failed with a storage fault since the last successful one, or DATA_DIR has less than DISK_FREE_MIN_MB free',
+            properties: { ok: { type: 'boolean' }, error: { type: 'string' }, diskFreeMb: { type: 'integer', description: 'free MB on the file system holding DATA_DIR' } },
+          },
           anchoring: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, lagSeconds: { type: 'number' }, lastError: { type: 'string' } } },
         },
       },

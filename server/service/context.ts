@@ -20,6 +20,10 @@ export interface ServiceSettings {
   COUNTERSIGN_DAYS: number;
   /** /healthz is degraded once anchoring lags this many seconds (default 120). */
   ANCHOR_LAG_DEGRADED_SECONDS?: number;
+  /** The data directory, whose free space /healthz reports. */
+  DATA_DIR?: string;
+  /** /healthz is degraded below this many MB free in DATA_DIR (default 64). */
+  DISK_FREE_MIN_MB?: number;
 }
 
 /** The running back end: store, chain access, the anchoring worker and ingest. */

@@ -465,7 +465,8 @@ async function gtinNotOwned(ingest: ServiceContext['sys']['ingest'], producer: P
     await ingest.assertGtinOwned(producer, toGtin14(gtin));
     return null;
   } catch (e) {
-    if (e instanceof AppError) return { field: 'gtin', message: e.message, code: e.code };
+    // A storage fault is the server's, not the row's: it answers 503 for the whole import.
+    if (e instanceof AppError && e.code !== 'storage-unavailable') return { field: 'gtin', message: e.message, code: e.code };
     throw e;
   }
 }

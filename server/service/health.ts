@@ -1,4 +1,6 @@
-/** Liveness of the parts the service needs: the chain node, the store, and the anchoring worker. */
+/** Liveness of the parts the service needs: the chain node, the store (and the disk under DATA_DIR), and the anchoring worker. */
+import fs from 'node:fs';
+import { lastStorageFault } from '../store/storage-faults';
 import { LOG_IDS } from '../store/types';
 import type { Services } from './context';
 
@@ -9,7 +11,11 @@ export interface Health {
    * so), and `durableBlock` the head of its last state save; a failed save makes chain not ok.
    */
   chain: { ok: boolean; block: number | null; error?: string; node?: 'running' | 'restarting' | 'stopped'; durableBlock?: number };
-  store: { ok: boolean; error?: string };
+  /**
+   * ok is false when the store does not answer, when a write failed with a storage fault (disk full, I/O error)
+   * since the last successful one, or when DATA_DIR has less than DISK_FREE_MIN_MB free (diskFreeMb).
+   */
+  store: { ok: boolean; error?: string; diskFreeMb?: number };
   /**
    * ok is false when the worker halted, or anchoring lags: the oldest accepted record not yet anchored
    * waited longer than ANCHOR_LAG_DEGRADED_SECONDS (lagSeconds), or a checkpoint stayed submitted that
@@ -19,6 +25,7 @@ export interface Health {
 }
 
 const DEFAULT_LAG_DEGRADED_SECONDS = 120;
+const DEFAULT_DISK_FREE_MIN_MB = 64;
 
 const CHAIN_TIMEOUT_MS = 2000;
 
@@ -54,12 +61,31 @@ async function checkRpc(sys: Pick<Services, 'provider'>): Promise<Health['chain'
   }
 }
 
-async function checkStore(sys: Pick<Services, 'store'>): Promise<Health['store']> {
+async function checkStore(sys: Pick<Services, 'store'> & { config?: Services['config'] }): Promise<Health['store']> {
+  const disk = diskFree(sys.config?.DATA_DIR);
+  const withDisk = disk === undefined ? {} : { diskFreeMb: disk };
   try {
     await sys.store.ping();
-    return { ok: true };
   } catch (e) {
-    return { ok: false, error: `store unreachable: ${firstLine(e)}` };
+    return { ok: false, error: `store unreachable: ${firstLine(e)}`, ...withDisk };
+  }
+  const fault = lastStorageFault(sys.store);
+  if (fault) {
+    return { ok: false, error: `a write failed at ${new Date(fault.at).toISOString()} (${fault.code} in ${fault.operation}): check the free space and health of the disk holding DATA_DIR`, ...withDisk };
+  }
+  const min = sys.config?.DISK_FREE_MIN_MB ?? DEFAULT_DISK_FREE_MIN_MB;
+  if (disk !== undefined && disk < min) return { ok: false, error: `DATA_DIR has ${disk} MB free (below DISK_FREE_MIN_MB ${min})`, ...withDisk };
+  return { ok: true, ...withDisk };
+}
+
+/** Free MB (for unprivileged users) on the file system holding `dir`; undefined when unknown. */
+function diskFree(dir: string | undefined): number | undefined {
+  if (!dir) return undefined;
+  try {
+    const s = fs.statfsSync(dir);
+    return Math.floor((s.bavail * s.bsize) / (1024 * 1024));
+  } catch {
+    return undefined;
   }
 }
 

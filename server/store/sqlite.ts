@@ -7,6 +7,7 @@ import { InvariantError } from '../ledger/errors';
 import { EMPTY_ROOT, fromHex, toHex, type Hash } from '../ledger/rfc6962';
 import type { NodeId, NodeReader } from '../ledger/tree';
 import { MIGRATIONS } from './migrations';
+import { watchStorage } from './storage-faults';
 import {
   StoreConflictError,
   productKeyCandidates,
@@ -131,7 +132,7 @@ export function openSqliteStore(file: string): SqliteStore {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  return new SqliteStore(db);
+  return watchStorage(new SqliteStore(db));
 }
 
 function migrate(db: Database.Database): void {

@@ -1,5 +1,5 @@
 /**
- * `traceledger deploy` and `traceledger participants …` (registration, signing keys, producers' product keys): the operator's chain administration,
+ * `traceledger deploy`, `traceledger participants …` (registration, signing keys, producers' product keys) and `traceledger chain redeploy`: the operator's chain administration,
  * straight against the contracts with the registrar's key file (no server needed).
  */
 import { nowSeconds } from '../../records/time';
@@ -251,4 +251,54 @@ async function participantRef(ref: string): Promise<string> {
   if (!m) throw unusable(`${ref} is neither a participant id (0x + 64 hex digits) nor KIND:CODE (e.g. lab:202727050123)`);
   const { participantIdFor } = await import('../../chain/registry');
   return participantIdFor(m[1] as ParticipantKind, m[2]!);
+}
+
+/**
+ * `traceledger chain redeploy --data-dir DIR`: new contracts for a data directory whose chain lost them, with the
+ * same configuration as `npm start` (DATA_DIR, RPC_URL or the embedded node, SIGNER_KEY / SIGNER_KEY_FILE), while
+ * the server is stopped (it takes the data directory's lock). The participants are carried over from the database.
+ */
+export function registerChain(program: Command, _run: CliRun): void {
+  const chain = program
+    .command('chain')
+    .summary("the operator's chain maintenance for a data directory (the server stopped)")
+    .description('Maintenance of the contracts a data directory uses, with the same configuration as npm start (environment: RPC_URL or the embedded node, SIGNER_KEY or SIGNER_KEY_FILE). Run it while the server is stopped.');
+  chain
+    .command('redeploy')
+    .summary('deploy new contracts after the chain lost them, and carry the participants over from the database')
+    .description(
+      'When npm start refuses because the contracts of DATA_DIR/deployment.json are gone (a reset chain, a lost state file): deploys new contracts, re-registers from the database every participant (labs with their accreditation, producers with their product keys, departments), their signing keys, open spot-check designations, participant revocations and the regulator\'s record revocations; keeps the old deployment file as deployment.<deployedAt>.json and writes the new one; every anchored checkpoint is anchored again on the new contract at the next start. Prints what it carried over and what it could not (e.g. a lab\'s own record revocations; windows that start more than an hour back are moved to now, so records issued before no longer verify). Proof bundles issued before name the old contracts.',
+    )
+    .requiredOption('--data-dir <dir>', 'the data directory (DATA_DIR) of the server')
+    .action(async (opts: { dataDir: string }) => {
+      const { loadConfig } = await import('../../config');
+      const { bootSystem } = await import('../../system');
+      const { redeployContracts } = await import('../../service/redeploy');
+      const pino = (await import('pino')).default;
+      if (!fs.existsSync(opts.dataDir)) throw unusable(`--data-dir ${opts.dataDir} does not exist`);
+      const config = loadConfig({ ...process.env, DATA_DIR: opts.dataDir, INGEST_THREADS: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+      let report: Awaited<ReturnType<typeof redeployContracts>> | undefined;
+      const sys = await bootSystem(config, {
+        logger: pino({ level: config.LOG_LEVEL }, process.stderr),
+        manualWorker: true,
+        mirrorIntervalMs: 0,
+        redeploy: async (ctx) => {
+          report = await redeployContracts(ctx);
+          return report.deployment;
+        },
+      });
+      try {
+        const r = report!;
+        const c = r.carried;
+        say(`redeployed on chain ${r.deployment.chainId}: TraceLedger ${r.deployment.traceLedger} (was ${r.previous.traceLedger}, deployed ${r.previous.deployedAt})`);
+        if (r.archivedAs) say(`kept the old deployment file as ${r.archivedAs}`);
+        say(`carried over: ${c.labs} lab(s), ${c.producers} producer(s), ${c.departments} department(s), ${c.keys} signing key(s), ${c.productKeys} product key(s), ${c.spotChecks} spot-check designation(s), ${c.participantsRevoked} participant revocation(s), ${c.recordRevocations} regulator record revocation(s)`);
+        say(`${c.checkpointsToReanchor} checkpoint(s) will be anchored again on the new contract at the next start`);
+        for (const line of r.moved) say(`moved: ${line}`);
+        for (const line of r.notCarried) say(`not carried over: ${line}`);
+        say('start the server again: npm start');
+      } finally {
+        await sys.stop();
+      }
+    });
 }

@@ -9,6 +9,7 @@ import { RpcChainReader } from '../../../server/chain/reader';
 import type { TraceLedgerChain } from '../../../server/chain/traceledger';
 import { checkHealth } from '../../../server/service/health';
 import { buildBundle } from '../../../server/service/bundles';
+import { redeployContracts } from '../../../server/service/redeploy';
 import type { System } from '../../../server/system';
 import type { LogId } from '../../../server/store/types';
 import { verifyBundle } from '../../../server/verification/verify';
@@ -169,7 +170,7 @@ describe('server/anchoring/worker (real anvil node)', function () {
       }
     });
 
-    it('When the development chain is reset, Then the next start redeploys and re-anchors the whole log from the chain head', async () => {
+    it('When the chain is reset, Then the next start refuses; after a redeploy it re-anchors the whole log from the chain head', async () => {
       const dataDir = tempDir();
       const sys1 = await bootTestSystem({ dataDir });
       const lab = await registerLab(sys1);
@@ -180,6 +181,14 @@ describe('server/anchoring/worker (real anvil node)', function () {
       // Both saves of the chain state (the file and its previous copy): otherwise the start falls back to the copy.
       fs.rmSync(sys1.config.chainStatePath);
       fs.rmSync(`${sys1.config.chainStatePath}.prev`, { force: true });
+
+      const refusal = await bootTestSystem({ dataDir }).then(
+        (s) => s.stop().then(() => null),
+        (e: Error) => e,
+      );
+      expect(refusal?.message).to.contain('the contracts are gone');
+      const redeployed = await bootTestSystem({ dataDir, manualWorker: true, redeploy: async (ctx) => (await redeployContracts(ctx)).deployment });
+      await redeployed.stop();
 
       const sys2 = await bootTestSystem({ dataDir });
       try {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -8,31 +7,7 @@ import { participantIdFor } from '../../../server/chain/registry';
 import { gs1CheckDigit, usccCheckCharacter } from '../../../server/records';
 import type { System } from '../../../server/system';
 import { bootTestSystem, tempDir } from '../../support/system';
-
-const ROOT = path.join(__dirname, '../../..');
-const BIN = path.join(ROOT, 'scripts/traceledger.js');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the `traceledger` command as a user would (the npm bin shim). */
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
-}
-
-const show = (r: CliResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+import { cli, show } from '../../support/cli';
 
 /** A valid USCC with the given 17-character body. */
 const uscc = (body: string) => body + usccCheckCharacter(body);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,32 +14,9 @@ import type { ProofBundle } from '../../../server/verification/bundle';
 import { USCC, batchInputNow, reportInput } from '../records/fixtures';
 import { registeredLabOf } from '../../support/records';
 import { FIXTURE_PRODUCT_KEYS, bootTestSystem, eventually, registerLab, registerProducer, tempDir } from '../../support/system';
+import { ROOT, cli, show } from '../../support/cli';
 
-const ROOT = path.join(__dirname, '../../..');
-const BIN = path.join(ROOT, 'scripts/traceledger.js');
 const SAMPLE = path.join(ROOT, 'scripts/samples/batches.csv');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the `traceledger` command as a user would (the npm bin shim), in `cwd`. */
-function cli(args: string[], opts: { cwd?: string; input?: string } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-const show = (r: CliResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
 /** A valid USCC with the given 17-character body. */
 const uscc = (body: string) => body + usccCheckCharacter(body);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
@@ -12,32 +11,10 @@ import type { System } from '../../../server/system';
 import { bootTestSystem, eventually, tempDir } from '../../support/system';
 import { namespacedId } from '../../../server/records';
 import { departmentUscc, isoAt, isoNow, registerDepartment, type Department } from '../../support/trails';
+import { type CliResult, cli, show } from '../../support/cli';
 
-const ROOT = path.join(__dirname, '../../..');
-const BIN = path.join(ROOT, 'scripts/traceledger.js');
 const DAY = 24 * 3600;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the `traceledger` command as a user would (the npm bin shim). */
-function cli(args: string[], input = ''): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
-const show = (r: CliResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 const sha256Hex = (b: Buffer) => `0x${createHash('sha256').update(b).digest('hex')}`;
 
 /** The share's ids, each in the namespace of the department that signs it (the request the market regulator's, the reply and delivery the agriculture bureau's). */

@@ -1,0 +1,91 @@
+/**
+ * Storage faults: a full disk, an I/O error, a read-only or unopenable or corrupt database. They answer 503
+ * storage-unavailable (never a bare 500), and a store remembers a failed write until its next successful one, so
+ * /healthz turns degraded while writes fail. Reachable from the store (which records them) and from the ways in
+ * (which map any that reach them).
+ */
+import { AppError } from '../errors';
+
+/** SQLite result codes (better-sqlite3's SqliteError.code, extended codes included) that mean the storage failed. */
+const SQLITE_STORAGE = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB|BUSY)(_|$)/;
+/** File system errors (errno codes) that mean the disk is full or failing. */
+const FS_STORAGE = new Set(['ENOSPC', 'EIO', 'EROFS', 'EDQUOT']);
+
+/** What the client is told: no paths, nothing about the host. The log has the details. */
+export const STORAGE_UNAVAILABLE_MESSAGE = 'storage unavailable: the server could not write its database (disk full or I/O error); try again later';
+
+/** What the client is told for a storage-unavailable raised elsewhere (e.g. a failed save of the chain state), whose message may name paths. */
+export const STORAGE_UNAVAILABLE_OTHER_MESSAGE = 'storage unavailable: the server could not save its data (disk full or I/O error); try again later';
+
+/** The message a client may see for a storage-unavailable `e`: ours as is; another's (which may name paths) made generic. */
+export function publicStorageMessage(e: AppError): string {
+  return e.message.startsWith('storage unavailable:') ? e.message : STORAGE_UNAVAILABLE_OTHER_MESSAGE;
+}
+
+/** The storage error code of `e` (e.g. SQLITE_FULL, ENOSPC), or null if it is not a storage fault. */
+export function storageFaultCode(e: unknown): string | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return null;
+  if (SQLITE_STORAGE.test(code) || FS_STORAGE.has(code)) return code;
+  return null;
+}
+
+/** The AppError storage-unavailable for a storage fault `e` (its code in details, `e` as cause). */
+export function storageUnavailable(e: unknown): AppError {
+  if (e instanceof AppError && e.code === 'storage-unavailable') return e;
+  return new AppError('storage-unavailable', STORAGE_UNAVAILABLE_MESSAGE, { storageCode: storageFaultCode(e) ?? 'unknown' }, { cause: e });
+}
+
+/** A failed write since the last successful one. */
+export interface StorageFault {
+  /** ms since the epoch. */
+  at: number;
+  /** The storage error code, e.g. SQLITE_FULL. */
+  code: string;
+  /** The operation that failed, e.g. insertRecord. */
+  operation: string;
+}
+
+const faults = new WeakMap<object, StorageFault>();
+
+/** The store's failed write since its last successful one, if any. */
+export function lastStorageFault(store: object): StorageFault | undefined {
+  return faults.get(store);
+}
+
+const WRITES = /^(insert|put|update|upsert|set|revoke|sequence|reset|delete|append|save|record|mark)/;
+
+/**
+ * `store` with every method watched: a storage fault becomes AppError storage-unavailable and, for a write
+ * (insert…, update…, upsert…, set…, sequence…), is remembered until the next successful write.
+ */
+export function watchStorage<T extends object>(store: T): T {
+  const proxy: T = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      const isWrite = WRITES.test(prop);
+      const fail = (e: unknown): never => {
+        const code = storageFaultCode(e);
+        if (code === null) throw e;
+        if (isWrite) faults.set(proxy, { at: Date.now(), code, operation: prop });
+        throw storageUnavailable(e);
+      };
+      const ok = <V>(v: V): V => {
+        if (isWrite) faults.delete(proxy);
+        return v;
+      };
+      return function (this: unknown, ...args: unknown[]) {
+        let out: unknown;
+        try {
+          out = (value as (...a: unknown[]) => unknown).apply(this === proxy ? target : this, args);
+        } catch (e) {
+          return fail(e);
+        }
+        if (out instanceof Promise) return out.then(ok, fail);
+        return ok(out);
+      };
+    },
+  });
+  return proxy;
+}
