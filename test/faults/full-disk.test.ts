@@ -68,7 +68,9 @@ describe('faults: a full disk', function () {
     const [port, chainPort] = [await freePort(), await freePort()];
     const load = new SignedLoad(world);
     const handedOut = new HandedOut();
-    let server = await ServerProcess.start({ dataDir, port, chainPort });
+    // A 64 MB disk: /healthz's low-space threshold scaled down with it (the default is 64 MB).
+    const env = { DISK_FREE_MIN_MB: '8' };
+    let server = await ServerProcess.start({ dataDir, port, chainPort, env });
     try {
       load.base = server.url;
       load.start(4);
@@ -88,7 +90,7 @@ describe('faults: a full disk', function () {
       await load.stop();
 
       fs.rmSync(filler);
-      server = await ServerProcess.start({ dataDir, port, chainPort });
+      server = await ServerProcess.start({ dataDir, port, chainPort, env });
       load.base = server.url;
       await load.settle();
       const convergedMs = await convergence(server.url, load);

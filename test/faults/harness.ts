@@ -443,6 +443,12 @@ export class HandedOut {
   }
 }
 
+/**
+ * The stated bound: once a fault ends, every acknowledged record is anchored within this time (the worker's
+ * longest retry backoff is 30 s; then a checkpoint is cut, sent and confirmed in a few seconds).
+ */
+export const CONVERGE_WITHIN_MS = 60_000;
+
 /** True when the record's proof bundle names an anchored checkpoint. */
 async function anchored(base: string, id: string): Promise<boolean> {
   const ans = await request(base, 'GET', `/api/v1/records/${encodeURIComponent(id)}/bundle`);
@@ -454,7 +460,7 @@ async function anchored(base: string, id: string): Promise<boolean> {
  * so once they are anchored all before them are) have anchored bundles. Then every acknowledged record is checked,
  * untimed; one not anchored is waited for (and counted in the time).
  */
-export async function convergence(base: string, load: SignedLoad, timeoutMs = 120_000): Promise<number> {
+export async function convergence(base: string, load: SignedLoad, timeoutMs = CONVERGE_WITHIN_MS): Promise<number> {
   const ids = [...load.acknowledged.keys()];
   const start = Date.now();
   const tail = ids.slice(-20);
@@ -505,16 +511,18 @@ export function seededRandom(): () => number {
 /** A JSON-RPC link between the server and its chain node that delays and drops, until healed. */
 export interface LossyProxy {
   readonly url: string;
-  /** Faults on: each request waits delayMs[0]…delayMs[1]; a share `dropRate` of connections are cut (before or after forwarding). */
+  /** Faults on: each request waits delayMs[0]…delayMs[1]; a share `dropRate` of connections are cut (alternately before and after forwarding). */
   lossy: boolean;
   readonly counts: { forwarded: number; droppedBefore: number; droppedAfter: number };
   close(): Promise<void>;
 }
 
+/** A proxy to the JSON-RPC endpoint `target`, healthy until `lossy` is set. */
 export async function startLossyProxy(target: string, opts: { delayMs: [number, number]; dropRate: number; random: () => number }): Promise<LossyProxy> {
   const http = await import('node:http');
   const counts = { forwarded: 0, droppedBefore: 0, droppedAfter: 0 };
   const state = { lossy: false };
+  let lossyRequests = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -522,7 +530,11 @@ export async function startLossyProxy(target: string, opts: { delayMs: [number, 
       void (async () => {
         const lossy = state.lossy;
         if (lossy) await sleep(opts.delayMs[0] + opts.random() * (opts.delayMs[1] - opts.delayMs[0]));
-        const drop = lossy && opts.random() < opts.dropRate ? (opts.random() < 0.5 ? 'before' : 'after') : null;
+        // Every (1/dropRate)-th request while lossy is cut, alternately before and after the node saw it: the
+        // same share every run, whatever the seed.
+        const nth = lossy ? ++lossyRequests : 0;
+        const every = Math.round(1 / opts.dropRate);
+        const drop = lossy && nth % every === 0 ? ((nth / every) % 2 === 1 ? 'before' : 'after') : null;
         if (drop === 'before') {
           counts.droppedBefore++;
           req.socket.destroy();
