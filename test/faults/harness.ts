@@ -14,7 +14,7 @@ import { commitRecord, parseRecord, signRecord } from '../../server/records';
 import { LOG_IDS } from '../../server/store/types';
 import { JsonRpcChainReader } from '../../server/verification/json-rpc';
 import { verifyBundle } from '../../server/verification/verify';
-import { reportInput } from '../server/records/fixtures';
+import { buildShareRequest, reportInput } from '../server/records/fixtures';
 import { FIXTURE_BATCH_ID, registeredLabOf, storeReportBatch } from '../support/records';
 import { bootTestSystem, registerLab } from '../support/system';
 import type { Department} from '../support/trails';
@@ -265,31 +265,20 @@ export class SignedLoad {
     const w = this.world;
     const now = Math.floor(Date.now() / 1000);
     const iso = (s: number) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const input = {
+    // The fixture's request, from the world's requester to its provider, next in the requester's sequence, issued now.
+    const record = buildShareRequest({
       id: `${w.requester.uscc}-REQ-${process.pid}-${this.dept.seq + 1}`,
       departmentId: w.requester.id,
       seq: this.dept.seq + 1,
       prevHash: this.dept.prevHash,
-      step: 'request',
       requestingDepartment: { name: w.requester.name, uscc: w.requester.uscc },
       providingDepartment: { name: w.provider.name, uscc: w.provider.uscc },
-      catalogueItem: { id: 'AK-NY-0042', version: '2025.1' },
       issuedAt: iso(now - 5),
-      shareClass: 'conditional',
-      legalBasis: '《政务数据共享条例》第十五条',
-      purpose: '富硒产品抽检结果与产地备案信息比对',
-      scenario: '市场监管部门对富硒茶产品开展质量抽检',
-      fieldsRequested: ['producerUscc', 'origin', 'plantingArea'],
-      scope: '安康市紫阳县 2025 年备案茶园',
-      method: 'api',
-      validity: { from: iso(now - 30 * 24 * 3600), to: iso(now + 180 * 24 * 3600) },
       requestedAt: iso(now - 5),
-      securityLevel: 'general',
-      requestingOfficer: { name: '赵敏', title: '科长' },
-    };
-    const record = parseRecord('ShareRequest', input);
+      validity: { from: iso(now - 30 * 24 * 3600), to: iso(now + 180 * 24 * 3600) },
+    });
     const { root, salts } = commitRecord(record);
-    return { type: 'ShareRequest', record, salts, signature: await signRecord(w.requester.key, 'ShareRequest', record as never, root, this.binding) };
+    return { type: 'ShareRequest', record, salts, signature: await signRecord(w.requester.key, 'ShareRequest', record, root, this.binding) };
   }
 
   /**

@@ -18,6 +18,7 @@ import type { System } from '../../../server/system';
 import { signedReport, storeReportBatch } from '../../support/records';
 import { USCC } from '../records/fixtures';
 import { bootTestSystem, eventually, registerLab, tempDir } from '../../support/system';
+import { rejection } from '../../support/assertions';
 
 interface LogLine {
   level: number;
@@ -29,15 +30,6 @@ function capture(): { logger: pino.Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
   return { logger, lines };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  const outcome = await p.then(
-    () => undefined,
-    (e: unknown) => e as Error,
-  );
-  expect(outcome, 'rejected').to.be.instanceOf(Error);
-  return outcome!;
 }
 
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');

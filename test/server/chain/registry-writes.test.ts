@@ -6,15 +6,7 @@ import { accountSigner, jsonRpcProvider, type JsonRpcProvider, type NonceManager
 import { participantIdFor, Registries } from '../../../server/chain/registry';
 import { isAppError } from '../../../server/errors';
 import { USCC } from '../records/fixtures';
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  const outcome = await p.then(
-    () => undefined,
-    (e: unknown) => e as Error,
-  );
-  expect(outcome, 'rejected').to.be.instanceOf(Error);
-  return outcome!;
-}
+import { rejection } from '../../support/assertions';
 
 describe('server/chain/registry Registries writes (real anvil)', function () {
   this.timeout(120_000);

@@ -8,21 +8,13 @@ import { ANVIL_DEV_KEYS, freePort, startAnvil, type AnvilNode } from '../../../s
 import { ChainUnreachableError, redactRpcUrl, waitForChain } from '../../../server/chain/wait';
 import { LOCK_FILE } from '../../../server/config/lock';
 import { bootTestSystem, tempDir } from '../../support/system';
+import { rejection } from '../../support/assertions';
 
 /** A pino logger whose lines the test can read. */
 function recordingPino() {
   const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
   return { logger, lines };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const externalChain = (port: number, seconds: number) => ({ RPC_URL: `http://127.0.0.1:${port}`, SIGNER_KEY: ANVIL_DEV_KEYS[0], CHAIN_WAIT_SECONDS: String(seconds) });
