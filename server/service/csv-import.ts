@@ -10,6 +10,10 @@
  * it is the producer the API token belongs to.
  */
 import crypto from 'node:crypto';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { parse } from 'csv-parse/sync';
 import { AppError, type ErrorCode } from '../errors';
 import {
@@ -71,6 +75,15 @@ export interface CsvParseResult {
 
 /** Most rows one import takes; larger files are split by the client. */
 export const MAX_CSV_ROWS = 10_000;
+
+/** Largest CSV one import reads (after decompression), in bytes: 10 MB. */
+export const MAX_CSV_BYTES = 10 * 1024 * 1024;
+
+/** Imports read and parsed at once (each on its own worker thread); more are refused with 'unavailable'. */
+export const MAX_CONCURRENT_IMPORTS = 2;
+
+/** Rows checked against the store between two turns of the event loop. */
+const ROWS_PER_TURN = 32;
 
 /** The commitments of the national 承诺达标合格证 template, used when `certificate_commitments` is empty. */
 export const DEFAULT_COMMITMENTS = ['不使用禁用农药兽药、停用兽药和非法添加物', '常规农药兽药残留不超标', '对承诺的真实性负责'] as const;
@@ -399,24 +412,120 @@ export function parseBatchesCsv(csv: string, producer: CsvProducer, opts: { now?
 }
 
 // ---------------------------------------------------------------------------
+// Reading an upload off the main thread.
+
+// The worker loads the TypeScript sources through ts-node, as the main process does (see verify-pool.ts).
+const WORKER_SOURCE = `
+require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(path.resolve(__dirname, '../../tsconfig.json'))} });
+require(${JSON.stringify(path.join(__dirname, 'csv-import-worker'))});
+`;
+
+/** What the main thread sends the import's worker (./csv-import-worker.ts): the file's bytes in order, then 'end'. */
+export type ToWorker = { type: 'chunk'; bytes: Uint8Array } | { type: 'end' };
+
+/** What the worker answers: rows in slices, then 'done'; or one 'error' (an AppError's code and message). */
+export type FromWorker =
+  | { type: 'rows'; rows: CsvRow[] }
+  | { type: 'done'; refused: { line: number; errors: { field: string; message: string }[] }[]; total: number }
+  | { type: 'error'; code: 'invalid-input' | 'payload-too-large' | null; message: string };
+
+export interface WorkerInput {
+  producer: CsvProducer;
+  /** The import's time (ISO 8601): default issuedAt and ids. */
+  now: string;
+}
+
+let importsRunning = 0;
+
+/**
+ * Reads a batches CSV from `source` (its bytes, as they arrive) on a worker thread, with the result of
+ * {@link parseBatchesCsv}. The limits are checked while reading: past {@link MAX_CSV_BYTES} bytes or
+ * {@link MAX_CSV_ROWS} rows it stops reading and throws 'payload-too-large' at once; bytes that are not UTF-8
+ * throw 'invalid-input'. The main thread only forwards chunks and receives the valid rows in small slices.
+ * At most {@link MAX_CONCURRENT_IMPORTS} run at once; another throws 'unavailable'. `source` is left paused
+ * (not drained) when reading stops early.
+ */
+export async function readBatchesCsv(source: Readable, producer: CsvProducer, opts: { now?: Date } = {}): Promise<CsvParseResult> {
+  if (importsRunning >= MAX_CONCURRENT_IMPORTS) throw new AppError('unavailable', `${MAX_CONCURRENT_IMPORTS} CSV imports are running; try again in a moment`);
+  importsRunning++;
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { csvImport: { producer, now: (opts.now ?? new Date()).toISOString() } } });
+  try {
+    return await new Promise<CsvParseResult>((resolve, reject) => {
+      const rows: CsvRow[] = [];
+      let bytes = 0;
+      let settled = false;
+      const finish = (err: unknown, result?: CsvParseResult) => {
+        if (settled) return;
+        settled = true;
+        source.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+        source.pause();
+        if (err) reject(err);
+        else resolve(result!);
+      };
+      const onData = (chunk: Buffer | string) => {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        bytes += buf.length;
+        if (bytes > MAX_CSV_BYTES) return finish(new AppError('payload-too-large', `the CSV is larger than the limit of ${MAX_CSV_BYTES} bytes; import at most ${MAX_CSV_ROWS} rows at a time`));
+        // A copy the worker owns: chunks of an HTTP request may share one pooled buffer.
+        const bytesCopy = new Uint8Array(buf);
+        worker.postMessage({ type: 'chunk', bytes: bytesCopy } satisfies ToWorker, [bytesCopy.buffer]);
+      };
+      let ended = false;
+      const onEnd = () => {
+        ended = true;
+        worker.postMessage({ type: 'end' } satisfies ToWorker);
+      };
+      const onError = (e: Error) => finish(readError(e));
+      const onClose = () => {
+        if (!ended) finish(new AppError('invalid-input', 'the upload was cut off before the end of the CSV'));
+      };
+      worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'rows') rows.push(...msg.rows);
+        else if (msg.type === 'done') finish(null, { rows, refused: msg.refused, total: msg.total });
+        else finish(msg.code ? new AppError(msg.code, msg.message) : new Error(`CSV import worker: ${msg.message}`));
+      });
+      worker.on('error', (e) => finish(e));
+      worker.on('exit', (code) => finish(new Error(`CSV import worker exited with code ${code}`)));
+      source.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+      source.resume();
+    });
+  } finally {
+    importsRunning--;
+    void worker.terminate();
+  }
+}
+
+/** A failure of the upload stream as the client's mistake: a corrupt compressed body, a body cut short. */
+function readError(e: Error & { code?: string }): AppError {
+  if (e instanceof AppError) return e;
+  if (typeof e.code === 'string' && e.code.startsWith('Z_')) return new AppError('invalid-input', 'the request body could not be decompressed: it is not valid for its Content-Encoding', undefined, { cause: e });
+  return new AppError('invalid-input', `the CSV could not be read: ${e.message}`, undefined, { cause: e });
+}
+
+// ---------------------------------------------------------------------------
 // The use case.
 
 /**
- * Imports a CSV of batches for the producer an API token belongs to. Rows are validated, then
+ * Imports a CSV of batches for the producer an API token belongs to: `csv` is its text, or a stream of its bytes
+ * (an upload), read and parsed off the main thread by {@link readBatchesCsv}. Rows are validated, then
  * checked against ids already accepted; by default, if any row is refused nothing is committed
  * (`committed: false`); with `partial`, the valid rows are committed in one transaction. Throws
- * 'forbidden' when `producerId` is not an active producer, 'payload-too-large' past {@link MAX_CSV_ROWS}.
+ * 'forbidden' when `producerId` is not an active producer, 'payload-too-large' past {@link MAX_CSV_ROWS} rows
+ * or {@link MAX_CSV_BYTES} bytes (as soon as the stream passes them).
  */
-export async function importBatchesCsv(ctx: ServiceContext, producerId: string, csv: string, opts: CsvImportOptions = {}): Promise<CsvImportReport> {
+export async function importBatchesCsv(ctx: ServiceContext, producerId: string, csv: string | Readable, opts: CsvImportOptions = {}): Promise<CsvImportReport> {
   const { store, ingest } = ctx.sys;
   const producer = await store.getParticipant(producerId);
   if (!producer || producer.kind !== 'producer' || !producer.active) throw new AppError('forbidden', 'the token is not bound to an active producer');
 
-  const parsed = parseBatchesCsv(csv, { uscc: producer.code, name: producer.name });
+  const producerRef = { uscc: producer.code, name: producer.name };
+  const parsed = typeof csv === 'string' ? parseBatchesCsv(csv, producerRef) : await readBatchesCsv(csv, producerRef);
   const refused = [...parsed.refused];
   let rows: CsvRow[] = [];
   let existing: string | null;
-  for (const row of parsed.rows) {
+  for (const [i, row] of parsed.rows.entries()) {
+    // The store is synchronous underneath: give other requests a turn every few rows.
+    if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
     const tooLate = issuedAtProblem(ingest, String(row.input.issuedAt));
     if (tooLate) refused.push({ line: row.line, errors: [{ field: 'issued_at', message: tooLate }] });
     else if (await store.getRecord(String(row.input.id))) refused.push({ line: row.line, errors: [{ field: 'id', message: `record ${String(row.input.id)} was already accepted` }] });
