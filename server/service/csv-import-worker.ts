@@ -1,6 +1,6 @@
 /**
- * The worker thread of a CSV import (see readBatchesCsv in ./csv-import): it receives the file's bytes as they
- * arrive, decodes them as UTF-8 and counts the rows as it goes, refusing the file as soon as it passes the row
+ * A worker thread of CSV imports (see readBatchesCsv in ./csv-import), one import at a time: it receives the file's
+ * bytes as they arrive, decodes them as UTF-8 and counts the rows as it goes, refusing the file as soon as it passes the row
  * limit; at the end it reads and validates every row (parseBatchesCsv) and sends the result back in slices,
  * so that neither parsing nor receiving the result holds the main thread's event loop.
  */
@@ -40,42 +40,59 @@ export class RecordCounter {
   }
 }
 
-function run(port: NonNullable<typeof parentPort>, input: WorkerInput): void {
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-  const counter = new RecordCounter();
-  const parts: string[] = [];
-  let failed = false;
-  const fail = (code: FromWorker & { type: 'error' }) => {
-    failed = true;
-    port.postMessage(code);
+/** The import under way on this worker: the bytes received so far, decoded, and their record count. */
+interface Current {
+  id: number;
+  input: WorkerInput;
+  decoder: TextDecoder;
+  counter: RecordCounter;
+  parts: string[];
+}
+
+function serve(port: NonNullable<typeof parentPort>): void {
+  let current: Current | null = null;
+  const reply = (msg: FromWorker) => port.postMessage(msg);
+  const fail = (id: number, code: 'invalid-input' | 'payload-too-large' | null, message: string) => {
+    current = null;
+    reply({ type: 'error', id, code, message });
   };
   port.on('message', (msg: ToWorker) => {
-    if (failed) return;
+    if (msg.type === 'start') {
+      current = { id: msg.id, input: msg.input, decoder: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }), counter: new RecordCounter(), parts: [] };
+      return;
+    }
+    // An import that was refused or given up: its remaining messages are dropped.
+    if (current === null || msg.id !== current.id) return;
+    if (msg.type === 'abort') {
+      current = null;
+      return;
+    }
+    const c = current;
     try {
-      const text = msg.type === 'chunk' ? decoder.decode(msg.bytes, { stream: true }) : decoder.decode();
-      parts.push(text);
-      counter.push(text);
-      if (msg.type === 'end') counter.end();
+      const text = msg.type === 'chunk' ? c.decoder.decode(msg.bytes, { stream: true }) : c.decoder.decode();
+      c.parts.push(text);
+      c.counter.push(text);
+      if (msg.type === 'end') c.counter.end();
     } catch {
-      fail({ type: 'error', code: 'invalid-input', message: 'the CSV is not UTF-8 text (in Excel, save it as "CSV UTF-8"; GBK files are not read)' });
+      fail(c.id, 'invalid-input', 'the CSV is not UTF-8 text (in Excel, save it as "CSV UTF-8"; GBK files are not read)');
       return;
     }
     // The header, then at most MAX_CSV_ROWS rows.
-    if (counter.count > MAX_CSV_ROWS + 1) {
-      fail({ type: 'error', code: 'payload-too-large', message: `the CSV has more than ${MAX_CSV_ROWS} rows; import at most ${MAX_CSV_ROWS} at a time` });
+    if (c.counter.count > MAX_CSV_ROWS + 1) {
+      fail(c.id, 'payload-too-large', `the CSV has more than ${MAX_CSV_ROWS} rows; import at most ${MAX_CSV_ROWS} at a time`);
       return;
     }
     if (msg.type !== 'end') return;
+    current = null;
     try {
-      const result = parseBatchesCsv(parts.join(''), input.producer, { now: new Date(input.now) });
-      parts.length = 0;
-      for (let i = 0; i < result.rows.length; i += ROWS_PER_MESSAGE) port.postMessage({ type: 'rows', rows: result.rows.slice(i, i + ROWS_PER_MESSAGE) } satisfies FromWorker);
-      port.postMessage({ type: 'done', refused: result.refused, total: result.total } satisfies FromWorker);
+      const result = parseBatchesCsv(c.parts.join(''), c.input.producer, { now: new Date(c.input.now) });
+      for (let i = 0; i < result.rows.length; i += ROWS_PER_MESSAGE) reply({ type: 'rows', id: c.id, rows: result.rows.slice(i, i + ROWS_PER_MESSAGE) });
+      reply({ type: 'done', id: c.id, refused: result.refused, total: result.total });
     } catch (e) {
-      const app = e instanceof AppError && (e.code === 'invalid-input' || e.code === 'payload-too-large');
-      fail({ type: 'error', code: app ? (e.code as 'invalid-input' | 'payload-too-large') : null, message: e instanceof Error ? e.message : String(e) });
+      const known = e instanceof AppError && (e.code === 'invalid-input' || e.code === 'payload-too-large');
+      fail(c.id, known ? (e.code as 'invalid-input' | 'payload-too-large') : null, e instanceof Error ? e.message : String(e));
     }
   });
 }
 
-if (parentPort && (workerData as { csvImport?: WorkerInput } | null)?.csvImport) run(parentPort, (workerData as { csvImport: WorkerInput }).csvImport);
+if (parentPort && (workerData as { csvImport?: boolean } | null)?.csvImport) serve(parentPort);

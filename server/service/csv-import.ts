@@ -414,20 +414,14 @@ export function parseBatchesCsv(csv: string, producer: CsvProducer, opts: { now?
 // ---------------------------------------------------------------------------
 // Reading an upload off the main thread.
 
-// The worker loads the TypeScript sources through ts-node, as the main process does (see verify-pool.ts).
-const WORKER_SOURCE = `
-require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(path.resolve(__dirname, '../../tsconfig.json'))} });
-require(${JSON.stringify(path.join(__dirname, 'csv-import-worker'))});
-`;
+/** What the main thread sends an import worker (./csv-import-worker.ts): 'start', the file's bytes in order, then 'end' (or 'abort'). */
+export type ToWorker = { type: 'start'; id: number; input: WorkerInput } | { type: 'chunk'; id: number; bytes: Uint8Array } | { type: 'end'; id: number } | { type: 'abort'; id: number };
 
-/** What the main thread sends the import's worker (./csv-import-worker.ts): the file's bytes in order, then 'end'. */
-export type ToWorker = { type: 'chunk'; bytes: Uint8Array } | { type: 'end' };
-
-/** What the worker answers: rows in slices, then 'done'; or one 'error' (an AppError's code and message). */
+/** What the worker answers about import `id`: rows in slices, then 'done'; or one 'error' (an AppError's code and message). */
 export type FromWorker =
-  | { type: 'rows'; rows: CsvRow[] }
-  | { type: 'done'; refused: { line: number; errors: { field: string; message: string }[] }[]; total: number }
-  | { type: 'error'; code: 'invalid-input' | 'payload-too-large' | null; message: string };
+  | { type: 'rows'; id: number; rows: CsvRow[] }
+  | { type: 'done'; id: number; refused: CsvImportReport['refused']; total: number }
+  | { type: 'error'; id: number; code: 'invalid-input' | 'payload-too-large' | null; message: string };
 
 export interface WorkerInput {
   producer: CsvProducer;
@@ -435,7 +429,23 @@ export interface WorkerInput {
   now: string;
 }
 
+// The workers load the TypeScript sources through ts-node, as the main process does (see verify-pool.ts).
+const WORKER_SOURCE = `
+require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(path.resolve(__dirname, '../../tsconfig.json'))} });
+require(${JSON.stringify(path.join(__dirname, 'csv-import-worker'))});
+`;
+
+/** Workers with no import to read, kept for the next (starting one loads the record schemas: seconds). */
+const idleWorkers: Worker[] = [];
 let importsRunning = 0;
+let nextImportId = 0;
+
+function spawnWorker(): Worker {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { csvImport: true } });
+  // An idle worker does not keep the process alive.
+  worker.unref();
+  return worker;
+}
 
 /**
  * Reads a batches CSV from `source` (its bytes, as they arrive) on a worker thread, with the result of
@@ -448,16 +458,19 @@ let importsRunning = 0;
 export async function readBatchesCsv(source: Readable, producer: CsvProducer, opts: { now?: Date } = {}): Promise<CsvParseResult> {
   if (importsRunning >= MAX_CONCURRENT_IMPORTS) throw new AppError('unavailable', `${MAX_CONCURRENT_IMPORTS} CSV imports are running; try again in a moment`);
   importsRunning++;
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { csvImport: { producer, now: (opts.now ?? new Date()).toISOString() } } });
+  const worker = idleWorkers.pop() ?? spawnWorker();
+  const id = ++nextImportId;
+  let healthy = true;
+  let done = false;
+  const cleanup: (() => void)[] = [];
   try {
     return await new Promise<CsvParseResult>((resolve, reject) => {
       const rows: CsvRow[] = [];
       let bytes = 0;
-      let settled = false;
+      let ended = false;
       const finish = (err: unknown, result?: CsvParseResult) => {
-        if (settled) return;
-        settled = true;
-        source.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+        if (done) return;
+        done = true;
         source.pause();
         if (err) reject(err);
         else resolve(result!);
@@ -467,31 +480,52 @@ export async function readBatchesCsv(source: Readable, producer: CsvProducer, op
         bytes += buf.length;
         if (bytes > MAX_CSV_BYTES) return finish(new AppError('payload-too-large', `the CSV is larger than the limit of ${MAX_CSV_BYTES} bytes; import at most ${MAX_CSV_ROWS} rows at a time`));
         // A copy the worker owns: chunks of an HTTP request may share one pooled buffer.
-        const bytesCopy = new Uint8Array(buf);
-        worker.postMessage({ type: 'chunk', bytes: bytesCopy } satisfies ToWorker, [bytesCopy.buffer]);
+        const copy = new Uint8Array(buf);
+        worker.postMessage({ type: 'chunk', id, bytes: copy } satisfies ToWorker, [copy.buffer]);
       };
-      let ended = false;
       const onEnd = () => {
         ended = true;
-        worker.postMessage({ type: 'end' } satisfies ToWorker);
+        worker.postMessage({ type: 'end', id } satisfies ToWorker);
       };
       const onError = (e: Error) => finish(readError(e));
       const onClose = () => {
         if (!ended) finish(new AppError('invalid-input', 'the upload was cut off before the end of the CSV'));
       };
-      worker.on('message', (msg: FromWorker) => {
+      const onMessage = (msg: FromWorker) => {
+        if (msg.id !== id) return;
         if (msg.type === 'rows') rows.push(...msg.rows);
         else if (msg.type === 'done') finish(null, { rows, refused: msg.refused, total: msg.total });
         else finish(msg.code ? new AppError(msg.code, msg.message) : new Error(`CSV import worker: ${msg.message}`));
-      });
-      worker.on('error', (e) => finish(e));
-      worker.on('exit', (code) => finish(new Error(`CSV import worker exited with code ${code}`)));
+      };
+      const onWorkerError = (e: Error) => {
+        healthy = false;
+        finish(e);
+      };
+      const onExit = (code: number) => {
+        healthy = false;
+        finish(new Error(`CSV import worker exited with code ${code}`));
+      };
+      worker.on('message', onMessage).on('error', onWorkerError).on('exit', onExit);
       source.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+      cleanup.push(() => {
+        worker.off('message', onMessage).off('error', onWorkerError).off('exit', onExit);
+        source.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      });
+      worker.ref();
+      worker.postMessage({ type: 'start', id, input: { producer, now: (opts.now ?? new Date()).toISOString() } } satisfies ToWorker);
       source.resume();
     });
   } finally {
+    for (const f of cleanup) f();
     importsRunning--;
-    void worker.terminate();
+    if (healthy) {
+      // Drops whatever of this import the worker still holds; the next 'start' begins afresh.
+      worker.postMessage({ type: 'abort', id } satisfies ToWorker);
+      worker.unref();
+      idleWorkers.push(worker);
+    } else {
+      void worker.terminate();
+    }
   }
 }
 
