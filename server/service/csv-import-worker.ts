@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError } from '../errors';
-import { MAX_CSV_ROWS, parseBatchesCsv, type FromWorker, type ToWorker, type WorkerInput } from './csv-import';
+import { MAX_CSV_ROWS, parseBatchesCsv, tooManyRows, type FromWorker, type ToWorker, type WorkerInput } from './csv-import';
 
 /** Rows sent back per message: each message is deserialised on the main thread, so it stays small. */
 const ROWS_PER_MESSAGE = 200;
@@ -79,7 +79,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
     }
     // The header, then at most MAX_CSV_ROWS rows.
     if (c.counter.count > MAX_CSV_ROWS + 1) {
-      fail(c.id, 'payload-too-large', `the CSV has more than ${MAX_CSV_ROWS} rows; import at most ${MAX_CSV_ROWS} at a time`);
+      fail(c.id, 'payload-too-large', tooManyRows().message);
       return;
     }
     if (msg.type !== 'end') return;

@@ -5,7 +5,7 @@ import { createContext, type AppContext } from '../../../server/http/context';
 import { gs1CheckDigit, nowSeconds, secondsToInstant } from '../../../server/records';
 import { buildBundle } from '../../../server/service/bundles';
 import { Readable } from 'node:stream';
-import { MAX_CSV_ROWS, columnOfPath, decodeCsvBytes, importBatchesCsv, newUlid, parseBatchesCsv, readBatchesCsv, type CsvImportReport } from '../../../server/service/csv-import';
+import { ByteRecordCounter, MAX_CSV_ROWS, columnOfPath, decodeCsvBytes, importBatchesCsv, newUlid, parseBatchesCsv, readBatchesCsv, type CsvImportReport } from '../../../server/service/csv-import';
 import { RecordCounter } from '../../../server/service/csv-import-worker';
 import { AppError } from '../../../server/errors';
 import { rejection } from '../../support/assertions';
@@ -155,6 +155,11 @@ describe('server/service/csv-import: reading an upload on a worker thread (no ch
     for (const part of ['lot,name\r\nA,"two\nli', 'nes"\r\n,,\r\n  , \n\u3000\nB,x']) c.push(part);
     c.end();
     expect(c.count).to.equal(3);
+    // The main thread's byte counter never counts more: a row of non-ASCII alone is left to the worker.
+    const b = new ByteRecordCounter();
+    for (const part of ['lot,name\r\nA,"two\nli', 'nes"\r\n,,\r\n  , \n\u3000\nB,x\n茶,叶']) b.push(Buffer.from(part));
+    b.end();
+    expect(b.count).to.equal(3);
   });
 
   it('When an upload arrives in chunks split inside characters, Then it reads as parseBatchesCsv reads the whole text', async () => {
