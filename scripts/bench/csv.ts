@@ -120,7 +120,10 @@ async function main() {
 
     for (const s of scenarios) {
       // Idle: the same polling, with nothing else going on.
+      const idleLoop = monitorEventLoopDelay({ resolution: 5 });
+      idleLoop.enable();
       const idle = await pollWhile(`${base}/healthz`, new Promise((r) => setTimeout(r, 1000)));
+      idleLoop.disable();
       global.gc?.();
       const rss0 = process.memoryUsage().rss;
       let rssMax = rss0;
@@ -154,13 +157,14 @@ async function main() {
         importHealthzMaxMs: Math.round(busyMax * 10) / 10,
         ratioMaxToIdleMax: Math.round((busyMax / idleMax) * 10) / 10,
         eventLoopMaxDelayMs: Math.round(loop.max / 1e5) / 10,
+        idleEventLoopMaxDelayMs: Math.round(idleLoop.max / 1e5) / 10,
         rssGrowthMB: mb(rssMax - rss0),
         verdict: ok ? 'PASS' : 'FAIL',
       };
       results.push(r);
       if (!json) {
         process.stdout.write(
-          `${r.scenario}: ${r.status} ${r.code} in ${r.seconds} s; /healthz during import max ${r.importHealthzMaxMs} ms (p50 ${r.importHealthzP50Ms}, ${r.healthzPolls} polls) vs idle max ${r.idleHealthzMaxMs} ms (p50 ${r.idleHealthzP50Ms}): ratio ${r.ratioMaxToIdleMax}; event loop max delay ${r.eventLoopMaxDelayMs} ms; rss +${r.rssGrowthMB} MB → ${r.verdict}\n`,
+          `${r.scenario}: ${r.status} ${r.code} in ${r.seconds} s; /healthz during import max ${r.importHealthzMaxMs} ms (p50 ${r.importHealthzP50Ms}, ${r.healthzPolls} polls) vs idle max ${r.idleHealthzMaxMs} ms (p50 ${r.idleHealthzP50Ms}): ratio ${r.ratioMaxToIdleMax}; event loop max delay ${r.eventLoopMaxDelayMs} ms (idle ${r.idleEventLoopMaxDelayMs} ms); rss +${r.rssGrowthMB} MB → ${r.verdict}\n`,
         );
       }
     }

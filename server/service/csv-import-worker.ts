@@ -87,7 +87,8 @@ function serve(port: NonNullable<typeof parentPort>): void {
     try {
       const result = parseBatchesCsv(c.parts.join(''), c.input.producer, { now: new Date(c.input.now) });
       for (let i = 0; i < result.rows.length; i += ROWS_PER_MESSAGE) reply({ type: 'rows', id: c.id, rows: result.rows.slice(i, i + ROWS_PER_MESSAGE) });
-      reply({ type: 'done', id: c.id, refused: result.refused, total: result.total });
+      for (let i = 0; i < result.refused.length; i += ROWS_PER_MESSAGE) reply({ type: 'refused', id: c.id, refused: result.refused.slice(i, i + ROWS_PER_MESSAGE) });
+      reply({ type: 'done', id: c.id, total: result.total });
     } catch (e) {
       const known = e instanceof AppError && (e.code === 'invalid-input' || e.code === 'payload-too-large');
       fail(c.id, known ? (e.code as 'invalid-input' | 'payload-too-large') : null, e instanceof Error ? e.message : String(e));

@@ -417,10 +417,11 @@ export function parseBatchesCsv(csv: string, producer: CsvProducer, opts: { now?
 /** What the main thread sends an import worker (./csv-import-worker.ts): 'start', the file's bytes in order, then 'end' (or 'abort'). */
 export type ToWorker = { type: 'start'; id: number; input: WorkerInput } | { type: 'chunk'; id: number; bytes: Uint8Array } | { type: 'end'; id: number } | { type: 'abort'; id: number };
 
-/** What the worker answers about import `id`: rows in slices, then 'done'; or one 'error' (an AppError's code and message). */
+/** What the worker answers about import `id`: valid and refused rows in slices, then 'done'; or one 'error' (an AppError's code and message). */
 export type FromWorker =
   | { type: 'rows'; id: number; rows: CsvRow[] }
-  | { type: 'done'; id: number; refused: CsvImportReport['refused']; total: number }
+  | { type: 'refused'; id: number; refused: CsvImportReport['refused'] }
+  | { type: 'done'; id: number; total: number }
   | { type: 'error'; id: number; code: 'invalid-input' | 'payload-too-large' | null; message: string };
 
 export interface WorkerInput {
@@ -497,6 +498,7 @@ export async function readBatchesCsv(source: Readable, producer: CsvProducer, op
   try {
     return await new Promise<CsvParseResult>((resolve, reject) => {
       const rows: CsvRow[] = [];
+      const refused: CsvImportReport['refused'] = [];
       const counter = new ByteRecordCounter();
       let bytes = 0;
       let ended = false;
@@ -529,7 +531,8 @@ export async function readBatchesCsv(source: Readable, producer: CsvProducer, op
       const onMessage = (msg: FromWorker) => {
         if (msg.id !== id) return;
         if (msg.type === 'rows') rows.push(...msg.rows);
-        else if (msg.type === 'done') finish(null, { rows, refused: msg.refused, total: msg.total });
+        else if (msg.type === 'refused') refused.push(...msg.refused);
+        else if (msg.type === 'done') finish(null, { rows, refused, total: msg.total });
         else finish(msg.code ? new AppError(msg.code, msg.message) : new Error(`CSV import worker: ${msg.message}`));
       };
       const onWorkerError = (e: Error) => {
