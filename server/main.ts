@@ -5,7 +5,7 @@
  * stopping it. Nothing depends on that last save: every acknowledged write was saved before its
  * answer (server/chain/embedded.ts), so even a kill -9 loses nothing acknowledged.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import { createApp, createHttpServer } from './http/app';
 import { createContext } from './http/context';
 import { loadConfig, type Config } from './config';
