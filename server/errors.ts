@@ -50,7 +50,11 @@ export const ERROR_STATUS = {
   conflict: 409,
   /** A product key overlaps one already assigned (the same key, a prefix of it, or one it is a prefix of). */
   'product-key-taken': 409,
+  /** The client did not send its whole request within the route's time limit (REQUEST_TIMEOUT_SECONDS, UPLOAD_TIMEOUT_SECONDS). */
+  'request-timeout': 408,
   'payload-too-large': 413,
+  /** The body's Content-Encoding (or charset) is not one the route reads: identity, gzip, deflate or br. */
+  'unsupported-encoding': 415,
   'rate-limited': 429,
   unavailable: 503,
   /**

@@ -5,8 +5,8 @@
  * stopping it. Nothing depends on that last save: every acknowledged write was saved before its
  * answer (server/chain/embedded.ts), so even a kill -9 loses nothing acknowledged.
  */
-import http from 'node:http';
-import { createApp } from './http/app';
+import type http from 'node:http';
+import { createApp, createHttpServer } from './http/app';
 import { createContext } from './http/context';
 import { loadConfig, type Config } from './config';
 import { ensureAdminToken, type AdminToken } from './service/admin-token';
@@ -14,13 +14,6 @@ import { bootSystem, type System } from './system';
 
 /** How long open connections get to finish once a stop was asked for. */
 const DRAIN_MS = 5000;
-
-/**
- * How long a client may take to send a whole request: long enough for a dataset check to upload a
- * file of several GB (POST /api/v1/deliveries/{id}/check). Slow-header attacks are still cut off by
- * Node's headersTimeout (60 s).
- */
-const REQUEST_TIMEOUT_MS = 2 * 60 * 60 * 1000;
 
 function fail(message: string): never {
   process.stderr.write(`traceledger: ${message}\n`);
@@ -80,7 +73,8 @@ async function main(): Promise<void> {
   }
 
   const ctx = createContext(sys);
-  const server = http.createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, createApp(ctx));
+  // Short request and header timeouts everywhere but the dataset-check upload, and a cap on connections (server/http/app.ts).
+  const server = createHttpServer(createApp(ctx), config);
   try {
     await listen(server, config.PORT);
   } catch (e) {

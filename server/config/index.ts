@@ -1,7 +1,16 @@
 /** Service configuration, parsed once from the environment against a schema. Nothing else reads process.env. */
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+
+/** An address Express's 'trust proxy' list takes: an IPv4/IPv6 address, optionally with a /prefix, or a named range. */
+function isProxyAddress(s: string): boolean {
+  if (s === 'loopback' || s === 'linklocal' || s === 'uniquelocal') return true;
+  const [addr, prefix, ...rest] = s.split('/');
+  if (rest.length > 0 || addr === undefined || net.isIP(addr) === 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (net.isIP(addr) === 4 ? 32 : 128));
+}
 
 const intFrom = (def: number) => z.coerce.number().int().nonnegative().default(def);
 
@@ -46,6 +55,31 @@ export const ConfigSchema = z.object({
   ADMIN_TOKEN: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   /** Write requests (POST, DELETE) each API token (or client address) may make per minute; 0 turns the limit off. */
   RATE_LIMIT_WRITES_PER_MINUTE: intFrom(600),
+  /**
+   * Which proxies in front of the service to believe about the client's address (X-Forwarded-For), as Express's
+   * 'trust proxy' setting: unset or "false" believes none (the socket's address is the client's); a number is the
+   * count of proxy hops in front of the service (e.g. 1 behind one load balancer); otherwise a comma-separated list
+   * of proxy addresses or subnets (10.0.0.0/8, loopback, uniquelocal…). The write rate limit keys on that address.
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v, ctx): false | number | string[] => {
+      if (v === undefined || v.trim() === '' || v.trim() === 'false') return false;
+      if (/^\d+$/.test(v.trim())) return Number(v.trim());
+      const list = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+      const bad = list.filter((x) => !isProxyAddress(x));
+      if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `not a hop count, an IP address, a subnet or loopback/linklocal/uniquelocal: ${bad.join(', ')}` });
+      return list;
+    }),
+  /** Seconds a client may take to send a whole request (headers and body) on every route but the dataset-check upload. */
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
+  /** Seconds a client may take to send a request's headers. */
+  HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(20),
+  /** Seconds a client may take to send a dataset-check upload (POST /api/v1/deliveries/{id}/check, several GB); default 2 h. */
+  UPLOAD_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(7200),
+  /** Most client connections the HTTP server holds open at once; further ones are closed at once. */
+  MAX_CONNECTIONS: z.coerce.number().int().positive().default(512),
   /** Days a data-sharing delivery may wait for the receiving department's receipt before an alert is raised. */
   COUNTERSIGN_DAYS: intFrom(5),
   /** A signed record's issuedAt may be at most this many seconds before the server receives it (default 72 h). */

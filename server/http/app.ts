@@ -2,8 +2,10 @@
  * The HTTP service: security headers, request log and metrics, the REST API under /api/v1, the
  * operations endpoints, then the web pages; one error handler answers every failure.
  */
-import express, { Router } from 'express';
+import http from 'node:http';
+import express, { Router, type RequestHandler } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
+import { AppError } from '../errors';
 import { ensureAdminToken } from '../service/admin-token';
 import { createWebRouter } from '../web/router';
 import { createAuthenticator } from './auth';
@@ -25,6 +27,58 @@ import { trailRoutes } from './routes/trails';
 
 /** Largest JSON request body. */
 export const JSON_LIMIT = '256kb';
+
+/** Deepest nesting of arrays and objects a JSON body may have; deeper bodies are refused before any schema or canonicalisation recurses into them. */
+export const JSON_MAX_DEPTH = 64;
+
+/** Routes that take a long upload, and so get UPLOAD_TIMEOUT_SECONDS instead of REQUEST_TIMEOUT_SECONDS to send it. */
+const UPLOAD_ROUTES: readonly { method: string; path: RegExp }[] = [{ method: 'POST', path: /^\/api\/v1\/deliveries\/[^/]+\/check\/?$/ }];
+
+/** True when `value` nests arrays and objects deeper than `max` (walked with an explicit stack, never recursion). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Refuses a parsed JSON body nested deeper than {@link JSON_MAX_DEPTH} with 400 invalid-input. */
+const limitJsonDepth: RequestHandler = (req, _res, next) => {
+  if (nestedDeeperThan(req.body, JSON_MAX_DEPTH)) next(new AppError('invalid-input', `the JSON body nests arrays and objects deeper than ${JSON_MAX_DEPTH} levels`));
+  else next();
+};
+
+/**
+ * Gives each request a time limit for the client to finish sending it: `uploadMs` on {@link UPLOAD_ROUTES}, `requestMs`
+ * on every other route. When it passes with the request still incomplete, the answer is 408 request-timeout and the
+ * connection is closed (a client dripping one byte every few seconds cannot hold it). Handlers that are still working
+ * on a complete request are not cut.
+ */
+function requestDeadline(requestMs: number, uploadMs: number): RequestHandler {
+  return (req, res, next) => {
+    const upload = UPLOAD_ROUTES.some((r) => r.method === req.method && r.path.test(req.path));
+    const ms = upload ? uploadMs : requestMs;
+    const timer = setTimeout(() => {
+      if (req.complete || res.writableEnded) return;
+      res.set('Connection', 'close');
+      if (res.headersSent) {
+        req.socket.destroy();
+        return;
+      }
+      const e = new AppError('request-timeout', `the request was not sent completely within ${Math.round(ms / 1000)} s`);
+      res.status(e.status).json({ error: { code: e.code, message: e.message } });
+    }, ms);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    res.once('finish', clear);
+    res.once('close', clear);
+    next();
+  };
+}
 
 /** The consumer page runs only its own script from 'self'; it may call the public JSON-RPC endpoint to verify on chain. */
 function helmetOptions(ctx: AppContext): HelmetOptions {
@@ -54,7 +108,7 @@ function apiRouter(deps: RouteDeps): Router {
     res.locals.mount = API_PREFIX;
     next();
   });
-  r.use(express.json({ limit: JSON_LIMIT }));
+  r.use(express.json({ limit: JSON_LIMIT }), limitJsonDepth);
   batchRoutes(r, deps);
   labelRoutes(r, deps.ctx);
   reportRoutes(r, deps);
@@ -82,11 +136,15 @@ export function createApp(ctx: AppContext): express.Express {
   };
 
   const app = express();
+  // Behind a load balancer, the client's address (req.ip, which the write rate limit keys on) is read from
+  // X-Forwarded-For only as far as TRUST_PROXY allows; unset, the header is ignored.
+  app.set('trust proxy', sys.config.TRUST_PROXY);
   // API answers are dynamic; hashing every body for a weak ETag costs more than it saves. (The web
   // router sets strong ETags on the pages and assets it caches.)
   app.set('etag', false);
   app.disable('x-powered-by');
   app.use(helmet(helmetOptions(ctx)));
+  app.use(requestDeadline(sys.config.REQUEST_TIMEOUT_SECONDS * 1000, sys.config.UPLOAD_TIMEOUT_SECONDS * 1000));
   app.use(requestLog(logger), deps.metrics.observe);
 
   operationRoutes(app, deps);
@@ -96,4 +154,17 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+}
+
+/**
+ * The HTTP server for `app` with the service's connection limits: headers within HEADERS_TIMEOUT_SECONDS; the whole
+ * request within UPLOAD_TIMEOUT_SECONDS at most (Node's own backstop; the app cuts every other route at
+ * REQUEST_TIMEOUT_SECONDS); at most MAX_CONNECTIONS open connections (further ones are closed at once).
+ */
+export function createHttpServer(app: express.Express, config: AppContext['sys']['config']): http.Server {
+  const headersMs = config.HEADERS_TIMEOUT_SECONDS * 1000;
+  const requestMs = Math.max(config.UPLOAD_TIMEOUT_SECONDS, config.REQUEST_TIMEOUT_SECONDS) * 1000;
+  const server = http.createServer({ requestTimeout: requestMs, headersTimeout: Math.min(headersMs, requestMs), connectionsCheckingInterval: Math.min(1000, headersMs) }, app);
+  server.maxConnections = config.MAX_CONNECTIONS;
+  return server;
 }

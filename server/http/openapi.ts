@@ -239,7 +239,11 @@ export const OPENAPI: OpenApiDocument = {
         tags: ['batches'],
         security: PRODUCER,
         parameters: [{ name: 'partial', in: 'query', schema: { type: 'string', enum: ['1', '0', 'true', 'false'] } }],
-        requestBody: { required: true, description: 'At most 10 MB.', content: { 'text/csv': { schema: { type: 'string' } } } },
+        requestBody: {
+          required: true,
+          description: 'UTF-8, at most 10 MB and 10,000 rows (refused with 413 as soon as either is passed, while reading); may be sent with Content-Encoding gzip, deflate or br.',
+          content: { 'text/csv': { schema: { type: 'string' } } },
+        },
         responses: {
           '201': ok('Imported.', ref('CsvImportReport')),
           '422': ok('Rows were refused and nothing was imported.', { allOf: [ref('Error'), ref('CsvImportReport')] }),
@@ -247,7 +251,9 @@ export const OPENAPI: OpenApiDocument = {
           '401': err('Unauthorized'),
           '403': err('Forbidden'),
           '413': err('PayloadTooLarge'),
+          '415': { description: 'A Content-Encoding other than identity, gzip, deflate or br (unsupported-encoding).', content: json(ref('Error')) },
           '429': err('RateLimited'),
+          '503': { description: 'Two CSV imports are already being read; try again in a moment (unavailable).', content: json(ref('Error')) },
         },
       },
     },

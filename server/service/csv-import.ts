@@ -10,6 +10,10 @@
  * it is the producer the API token belongs to.
  */
 import crypto from 'node:crypto';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { parse } from 'csv-parse/sync';
 import { AppError, type ErrorCode } from '../errors';
 import {
@@ -71,6 +75,15 @@ export interface CsvParseResult {
 
 /** Most rows one import takes; larger files are split by the client. */
 export const MAX_CSV_ROWS = 10_000;
+
+/** Largest CSV one import reads (after decompression), in bytes: 10 MB. */
+export const MAX_CSV_BYTES = 10 * 1024 * 1024;
+
+/** Imports read and parsed at once (each on its own worker thread); more are refused with 'unavailable'. */
+export const MAX_CONCURRENT_IMPORTS = 2;
+
+/** Rows checked against the store between two turns of the event loop. */
+const ROWS_PER_TURN = 32;
 
 /** The commitments of the national 承诺达标合格证 template, used when `certificate_commitments` is empty. */
 export const DEFAULT_COMMITMENTS = ['不使用禁用农药兽药、停用兽药和非法添加物', '常规农药兽药残留不超标', '对承诺的真实性负责'] as const;
@@ -399,24 +412,195 @@ export function parseBatchesCsv(csv: string, producer: CsvProducer, opts: { now?
 }
 
 // ---------------------------------------------------------------------------
+// Reading an upload off the main thread.
+
+/** What the main thread sends an import worker (./csv-import-worker.ts): 'start', the file's bytes in order, then 'end' (or 'abort'). */
+export type ToWorker = { type: 'start'; id: number; input: WorkerInput } | { type: 'chunk'; id: number; bytes: Uint8Array } | { type: 'end'; id: number } | { type: 'abort'; id: number };
+
+/** What the worker answers about import `id`: valid and refused rows in slices, then 'done'; or one 'error' (an AppError's code and message). */
+export type FromWorker =
+  | { type: 'rows'; id: number; rows: CsvRow[] }
+  | { type: 'refused'; id: number; refused: CsvImportReport['refused'] }
+  | { type: 'done'; id: number; total: number }
+  | { type: 'error'; id: number; code: 'invalid-input' | 'payload-too-large' | null; message: string };
+
+export interface WorkerInput {
+  producer: CsvProducer;
+  /** The import's time (ISO 8601): default issuedAt and ids. */
+  now: string;
+}
+
+// The workers load the TypeScript sources through ts-node, as the main process does (see verify-pool.ts).
+const WORKER_SOURCE = `
+require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(path.resolve(__dirname, '../../tsconfig.json'))} });
+require(${JSON.stringify(path.join(__dirname, 'csv-import-worker'))});
+`;
+
+/**
+ * Counts, on the main thread and across chunks of bytes, the CSV records that certainly hold content: an ASCII
+ * character other than a comma, a quote or a space outside quotes' newlines (RFC 4180 quoting: a newline inside
+ * quotes does not end a record). Records whose only content is non-ASCII are not counted, so the count never
+ * exceeds the rows readCsvRows keeps plus its header: past MAX_CSV_ROWS + 1 the file is certainly over the limit.
+ * A few instructions a byte: a 10 MB upload costs the event loop well under a millisecond a chunk.
+ */
+export class ByteRecordCounter {
+  private inQuotes = false;
+  private hasContent = false;
+  count = 0;
+
+  push(bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i]!;
+      if (c === 0x22) this.inQuotes = !this.inQuotes;
+      else if ((c === 0x0a || c === 0x0d) && !this.inQuotes) this.endRecord();
+      else if (c > 0x20 && c < 0x7f && c !== 0x2c) this.hasContent = true;
+    }
+  }
+
+  end(): void {
+    this.endRecord();
+  }
+
+  private endRecord(): void {
+    if (this.hasContent) this.count++;
+    this.hasContent = false;
+  }
+}
+
+/** Workers with no import to read, kept for the next (starting one loads the record schemas: seconds). */
+const idleWorkers: Worker[] = [];
+let importsRunning = 0;
+let nextImportId = 0;
+
+function spawnWorker(): Worker {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { csvImport: true } });
+  // An idle worker does not keep the process alive.
+  worker.unref();
+  return worker;
+}
+
+/**
+ * Reads a batches CSV from `source` (its bytes, as they arrive) on a worker thread, with the result of
+ * {@link parseBatchesCsv}. The limits are checked while reading: past {@link MAX_CSV_BYTES} bytes or
+ * {@link MAX_CSV_ROWS} rows it stops reading and throws 'payload-too-large' at once; bytes that are not UTF-8
+ * throw 'invalid-input'. The main thread only forwards chunks and receives the valid rows in small slices.
+ * At most {@link MAX_CONCURRENT_IMPORTS} run at once; another throws 'unavailable'. `source` is left paused
+ * (not drained) when reading stops early.
+ */
+export async function readBatchesCsv(source: Readable, producer: CsvProducer, opts: { now?: Date } = {}): Promise<CsvParseResult> {
+  if (importsRunning >= MAX_CONCURRENT_IMPORTS) throw new AppError('unavailable', `${MAX_CONCURRENT_IMPORTS} CSV imports are running; try again in a moment`);
+  importsRunning++;
+  const worker = idleWorkers.pop() ?? spawnWorker();
+  const id = ++nextImportId;
+  let healthy = true;
+  let done = false;
+  const cleanup: (() => void)[] = [];
+  try {
+    return await new Promise<CsvParseResult>((resolve, reject) => {
+      const rows: CsvRow[] = [];
+      const refused: CsvImportReport['refused'] = [];
+      const counter = new ByteRecordCounter();
+      let bytes = 0;
+      let ended = false;
+      const finish = (err: unknown, result?: CsvParseResult) => {
+        if (done) return;
+        done = true;
+        source.pause();
+        if (err) reject(err);
+        else resolve(result!);
+      };
+      const onData = (chunk: Buffer | string) => {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        bytes += buf.length;
+        if (bytes > MAX_CSV_BYTES) return finish(new AppError('payload-too-large', `the CSV is larger than the limit of ${MAX_CSV_BYTES} bytes; import at most ${MAX_CSV_ROWS} rows at a time`));
+        // Refused here at once, without waiting for the worker (which may still be starting) to count them.
+        counter.push(buf);
+        if (counter.count > MAX_CSV_ROWS + 1) return finish(tooManyRows());
+        // A copy the worker owns: chunks of an HTTP request may share one pooled buffer.
+        const copy = new Uint8Array(buf);
+        worker.postMessage({ type: 'chunk', id, bytes: copy } satisfies ToWorker, [copy.buffer]);
+      };
+      const onEnd = () => {
+        ended = true;
+        worker.postMessage({ type: 'end', id } satisfies ToWorker);
+      };
+      const onError = (e: Error) => finish(readError(e));
+      const onClose = () => {
+        if (!ended) finish(new AppError('invalid-input', 'the upload was cut off before the end of the CSV'));
+      };
+      const onMessage = (msg: FromWorker) => {
+        if (msg.id !== id) return;
+        if (msg.type === 'rows') rows.push(...msg.rows);
+        else if (msg.type === 'refused') refused.push(...msg.refused);
+        else if (msg.type === 'done') finish(null, { rows, refused, total: msg.total });
+        else finish(msg.code ? new AppError(msg.code, msg.message) : new Error(`CSV import worker: ${msg.message}`));
+      };
+      const onWorkerError = (e: Error) => {
+        healthy = false;
+        finish(e);
+      };
+      const onExit = (code: number) => {
+        healthy = false;
+        finish(new Error(`CSV import worker exited with code ${code}`));
+      };
+      worker.on('message', onMessage).on('error', onWorkerError).on('exit', onExit);
+      source.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+      cleanup.push(() => {
+        worker.off('message', onMessage).off('error', onWorkerError).off('exit', onExit);
+        source.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      });
+      worker.ref();
+      worker.postMessage({ type: 'start', id, input: { producer, now: (opts.now ?? new Date()).toISOString() } } satisfies ToWorker);
+      source.resume();
+    });
+  } finally {
+    for (const f of cleanup) f();
+    importsRunning--;
+    if (healthy) {
+      // Drops whatever of this import the worker still holds; the next 'start' begins afresh.
+      worker.postMessage({ type: 'abort', id } satisfies ToWorker);
+      worker.unref();
+      idleWorkers.push(worker);
+    } else {
+      void worker.terminate();
+    }
+  }
+}
+
+/** The refusal of a file over the row limit (the same on the main thread and in the worker). */
+export const tooManyRows = (): AppError => new AppError('payload-too-large', `the CSV has more than ${MAX_CSV_ROWS} rows; import at most ${MAX_CSV_ROWS} at a time`);
+
+/** A failure of the upload stream as the client's mistake: a corrupt compressed body, a body cut short. */
+function readError(e: Error & { code?: string }): AppError {
+  if (e instanceof AppError) return e;
+  if (typeof e.code === 'string' && e.code.startsWith('Z_')) return new AppError('invalid-input', 'the request body could not be decompressed: it is not valid for its Content-Encoding', undefined, { cause: e });
+  return new AppError('invalid-input', `the CSV could not be read: ${e.message}`, undefined, { cause: e });
+}
+
+// ---------------------------------------------------------------------------
 // The use case.
 
 /**
- * Imports a CSV of batches for the producer an API token belongs to. Rows are validated, then
+ * Imports a CSV of batches for the producer an API token belongs to: `csv` is its text, or a stream of its bytes
+ * (an upload), read and parsed off the main thread by {@link readBatchesCsv}. Rows are validated, then
  * checked against ids already accepted; by default, if any row is refused nothing is committed
  * (`committed: false`); with `partial`, the valid rows are committed in one transaction. Throws
- * 'forbidden' when `producerId` is not an active producer, 'payload-too-large' past {@link MAX_CSV_ROWS}.
+ * 'forbidden' when `producerId` is not an active producer, 'payload-too-large' past {@link MAX_CSV_ROWS} rows
+ * or {@link MAX_CSV_BYTES} bytes (as soon as the stream passes them).
  */
-export async function importBatchesCsv(ctx: ServiceContext, producerId: string, csv: string, opts: CsvImportOptions = {}): Promise<CsvImportReport> {
+export async function importBatchesCsv(ctx: ServiceContext, producerId: string, csv: string | Readable, opts: CsvImportOptions = {}): Promise<CsvImportReport> {
   const { store, ingest } = ctx.sys;
   const producer = await store.getParticipant(producerId);
   if (!producer || producer.kind !== 'producer' || !producer.active) throw new AppError('forbidden', 'the token is not bound to an active producer');
 
-  const parsed = parseBatchesCsv(csv, { uscc: producer.code, name: producer.name });
+  const producerRef = { uscc: producer.code, name: producer.name };
+  const parsed = typeof csv === 'string' ? parseBatchesCsv(csv, producerRef) : await readBatchesCsv(csv, producerRef);
   const refused = [...parsed.refused];
   let rows: CsvRow[] = [];
   let existing: string | null;
-  for (const row of parsed.rows) {
+  for (const [i, row] of parsed.rows.entries()) {
+    // The store is synchronous underneath: give other requests a turn every few rows.
+    if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
     const tooLate = issuedAtProblem(ingest, String(row.input.issuedAt));
     if (tooLate) refused.push({ line: row.line, errors: [{ field: 'issued_at', message: tooLate }] });
     else if (await store.getRecord(String(row.input.id))) refused.push({ line: row.line, errors: [{ field: 'id', message: `record ${String(row.input.id)} was already accepted` }] });

@@ -1,7 +1,9 @@
 /** Batches: producers submit them with their API token, one by one or as a CSV; anyone reads their public fields. */
-import express, { type IRouter, type Request } from 'express';
+import type { Readable, Transform } from 'node:stream';
+import zlib from 'node:zlib';
+import type { IRouter, Request } from 'express';
 import { AppError } from '../../errors';
-import { importBatchesCsv } from '../../service/csv-import';
+import { importBatchesCsv, MAX_CSV_BYTES, MAX_CSV_ROWS, type CsvImportReport } from '../../service/csv-import';
 import { getRecordView, listBatches } from '../../service/records';
 import { participantIdOf } from '../../service/references';
 import { authOf, producerOf } from '../auth';
@@ -9,14 +11,25 @@ import { listCommissions } from '../../service/commissions';
 import { BatchListQuery, CommissionBody, ImportQuery, RecordIdParams } from '../schemas';
 import { API_PREFIX, type RouteDeps } from './deps';
 
-/** Largest CSV import body. */
-export const CSV_LIMIT = '10mb';
+/** The decompressor of each Content-Encoding a CSV upload may use. */
+const DECODERS: Record<string, () => Transform> = { gzip: zlib.createGunzip, 'x-gzip': zlib.createGunzip, deflate: zlib.createInflate, br: zlib.createBrotliDecompress };
 
-const csvBody = express.text({ type: ['text/csv', 'application/csv'], limit: CSV_LIMIT });
-
-function csvText(req: Request): string {
-  if (typeof req.body !== 'string') throw new AppError('invalid-input', 'send the CSV file as the request body with Content-Type: text/csv');
-  return req.body;
+/**
+ * The CSV upload of `req` as a stream of its (decompressed) bytes, not yet read. Throws 'invalid-input' when it is not
+ * sent as text/csv, 'payload-too-large' when its Content-Length is over {@link MAX_CSV_BYTES}, 'unsupported-encoding'
+ * for a Content-Encoding other than identity, gzip, deflate or br.
+ */
+function csvUpload(req: Request): Readable {
+  if (!req.is(['text/csv', 'application/csv'])) throw new AppError('invalid-input', 'send the CSV file as the request body with Content-Type: text/csv');
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_CSV_BYTES) throw new AppError('payload-too-large', `the CSV is larger than the limit of ${MAX_CSV_BYTES} bytes; import at most ${MAX_CSV_ROWS} rows at a time`);
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding === 'identity') return req;
+  const decoder = DECODERS[encoding];
+  if (!decoder) throw new AppError('unsupported-encoding', `the CSV's Content-Encoding ${encoding} is not supported: send it as identity, gzip, deflate or br`);
+  const stream = decoder();
+  req.on('error', (e) => stream.destroy(e));
+  return req.pipe(stream);
 }
 
 export function batchRoutes(r: IRouter, { ctx, auth, writeLimit, metrics }: RouteDeps): void {
@@ -28,9 +41,17 @@ export function batchRoutes(r: IRouter, { ctx, auth, writeLimit, metrics }: Rout
     res.status(201).location(`${API_PREFIX}/batches/${encodeURIComponent(ack.id)}`).json(ack);
   });
 
-  r.post('/batches/import', auth.requireProducer, writeLimit, csvBody, async (req, res) => {
-    const { partial } = ImportQuery.parse(req.query);
-    const report = await importBatchesCsv(ctx, producerOf(res).producerId, csvText(req), { partial });
+  // The body is streamed to a worker thread with its limits checked while reading (server/service/csv-import.ts).
+  r.post('/batches/import', auth.requireProducer, writeLimit, async (req, res) => {
+    let report: CsvImportReport;
+    try {
+      const { partial } = ImportQuery.parse(req.query);
+      report = await importBatchesCsv(ctx, producerOf(res).producerId, csvUpload(req), { partial });
+    } catch (e) {
+      // Refused before the whole body was read: close the connection rather than read the rest.
+      if (!req.readableEnded) res.set('Connection', 'close');
+      throw e;
+    }
     if (!report.committed) {
       // A row under another producer's GTIN is refused as a label hijack attempt (403), not as bad data.
       const notOwned = report.refused.flatMap((r) => r.errors).filter((e) => e.code === 'gtin-not-owned').length;

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import request from 'supertest';
 import { namespacedId } from '../../../server/records';
 import { batchInputNow, freshLot, issuedNow, USCC } from '../records/fixtures';
@@ -225,6 +227,66 @@ describe('server/http batches (real anvil node)', function () {
 
     it('When no token is sent, Then it answers 401 unauthorized', async () => {
       expectError(await request(t.app).post('/api/v1/batches/import').set('Content-Type', 'text/csv').send(SAMPLE_CSV), 401, 'unauthorized');
+    });
+
+    it('When the CSV has more than 10,000 rows, Then it is refused with 413 payload-too-large naming the row limit', async () => {
+      const header = 'id,lot,product_category,origin_county_code,production_kind,production_date,quantity,quantity_unit';
+      const rows = Array.from({ length: 10_001 }, (_, i) => `R${i},R${i},tea,610924,harvest,2026-04-01,100,kg`);
+      const res = await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(`${header}\n${rows.join('\n')}\n`);
+      expectError(res, 413, 'payload-too-large');
+      expect(res.body.error.message).to.contain('10000 rows');
+    });
+
+    it('When the CSV is sent gzipped, Then it is imported; corrupt gzip answers 400 invalid-input; an unknown encoding 415', async () => {
+      const p = await producerWithToken(t.app, '紫阳县和平茶厂', uscc('91610924MA6YAD3K2'));
+      const csv = SAMPLE_CSV.replace(/^([^,\n]*),\d+,/gm, '$1,,');
+      const server = t.app.listen(0, '127.0.0.1');
+      try {
+        await new Promise((r) => server.once('listening', r));
+        const port = (server.address() as AddressInfo).port;
+        const send = (body: Uint8Array, encoding: string) =>
+          fetch(`http://127.0.0.1:${port}/api/v1/batches/import`, { method: 'POST', body: new Uint8Array(body), headers: { ...bearer(p.token), 'Content-Type': 'text/csv', 'Content-Encoding': encoding } });
+        const ok = await send(zlib.gzipSync(csv), 'gzip');
+        expect(ok.status).to.equal(201);
+        expect(((await ok.json()) as { accepted: unknown[] }).accepted).to.have.length(SAMPLE_CSV.trim().split('\n').length - 1);
+        const corrupt = await send(Buffer.from('not gzip at all'), 'gzip');
+        expect(corrupt.status).to.equal(400);
+        expect(((await corrupt.json()) as { error: { code: string } }).error.code).to.equal('invalid-input');
+        const unknown = await send(Buffer.from(csv), 'zstd');
+        expect(unknown.status).to.equal(415);
+        expect(((await unknown.json()) as { error: { code: string } }).error.code).to.equal('unsupported-encoding');
+      } finally {
+        server.close();
+      }
+    });
+
+    it('When the CSV is not UTF-8 (a GBK export), Then it answers 400 invalid-input', async () => {
+      const [header] = SAMPLE_CSV.split('\n');
+      expectError(await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(Buffer.concat([Buffer.from(`${header}\n`), Buffer.from([0xd7, 0xcf, 0xd1, 0xf4, 0xff])])), 400, 'invalid-input');
+    });
+
+    it('When 3,000 rows are imported, Then /healthz keeps answering while the import is parsed, checked and committed (the event loop is not held)', async () => {
+      const p = await producerWithToken(t.app, '紫阳县向阳茶厂', uscc('91610924MA6YAE3K2'));
+      const header = 'id,lot,product_category,origin_county_code,origin_name,production_kind,production_date,quantity,quantity_unit,product_name,certificate_basis,contact_phone';
+      const tag = `EL${Date.now().toString(36).toUpperCase()}`;
+      const rows = Array.from({ length: 3000 }, (_, i) => `${tag}-${i},${tag}-${i},tea,610924,陕西省安康市紫阳县城关镇,harvest,2026-04-01,100,kg,紫阳毛尖,self-test,0915-4321001`);
+      let importDone = false;
+      const imported = request(t.app).post('/api/v1/batches/import').set(bearer(p.token)).set('Content-Type', 'text/csv').send(`${header}\n${rows.join('\n')}\n`).then((res) => {
+        importDone = true;
+        return res;
+      });
+      // Polls /healthz one at a time until the import answers; counts the answers that came while it was in progress.
+      let answeredDuring = 0;
+      while (!importDone) {
+        const health = await request(t.app).get('/healthz');
+        expect([200, 503]).to.include(health.status);
+        if (!importDone) answeredDuring++;
+      }
+      const res = await imported;
+      expect(res.status, JSON.stringify(res.body).slice(0, 500)).to.equal(201);
+      expect(res.body.accepted).to.have.length(3000);
+      // Held on the main thread, the import let at most the first poll through (the one sent before it started).
+      expect(answeredDuring).to.be.at.least(5);
     });
 
     it('When the CSV is over 10 MB, Then it answers 413 payload-too-large', async () => {

@@ -4,7 +4,11 @@ import { expect } from 'chai';
 import { createContext, type AppContext } from '../../../server/http/context';
 import { gs1CheckDigit, nowSeconds, secondsToInstant } from '../../../server/records';
 import { buildBundle } from '../../../server/service/bundles';
-import { columnOfPath, decodeCsvBytes, importBatchesCsv, newUlid, parseBatchesCsv, type CsvImportReport } from '../../../server/service/csv-import';
+import { Readable } from 'node:stream';
+import { ByteRecordCounter, MAX_CSV_ROWS, columnOfPath, decodeCsvBytes, importBatchesCsv, newUlid, parseBatchesCsv, readBatchesCsv, type CsvImportReport } from '../../../server/service/csv-import';
+import { RecordCounter } from '../../../server/service/csv-import-worker';
+import { AppError } from '../../../server/errors';
+import { rejection } from '../../support/assertions';
 import type { System } from '../../../server/system';
 import { verifyBundle } from '../../../server/verification/verify';
 import { RpcChainReader } from '../../../server/chain/reader';
@@ -134,6 +138,65 @@ describe('server/service/csv-import: reading and validating rows (no chain)', ()
     expect(a).to.match(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(a < b).to.equal(true);
     expect(newUlid()).to.not.equal(newUlid());
+  });
+});
+
+describe('server/service/csv-import: reading an upload on a worker thread (no chain)', function () {
+  this.timeout(60_000);
+  const NOW = new Date('2025-04-03T00:00:00Z');
+  /** `text` as a stream of small chunks, split inside multi-byte characters too. */
+  const chunked = (text: string, size = 7) => {
+    const bytes = Buffer.from(text);
+    return Readable.from(Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size)));
+  };
+
+  it('When records are counted across chunks, Then quoted newlines, CRLF and blank rows do not count', () => {
+    const c = new RecordCounter();
+    for (const part of ['lot,name\r\nA,"two\nli', 'nes"\r\n,,\r\n  , \n\u3000\nB,x']) c.push(part);
+    c.end();
+    expect(c.count).to.equal(3);
+    // The main thread's byte counter never counts more: a row of non-ASCII alone is left to the worker.
+    const b = new ByteRecordCounter();
+    for (const part of ['lot,name\r\nA,"two\nli', 'nes"\r\n,,\r\n  , \n\u3000\nB,x\n茶,叶']) b.push(Buffer.from(part));
+    b.end();
+    expect(b.count).to.equal(3);
+  });
+
+  it('When an upload arrives in chunks split inside characters, Then it reads as parseBatchesCsv reads the whole text', async () => {
+    const tag = tagOf();
+    const csv = csvOf([row(tag, 1), row(tag, 2, { product_category: 'nope' }), row(tag, 3, { origin_name: '陕西省"安康市",\n紫阳县' })], '\r\n');
+    const streamed = await readBatchesCsv(chunked(`\uFEFF${csv}`), PRODUCER, { now: NOW });
+    expect(streamed).to.deep.equal(parseBatchesCsv(csv, PRODUCER, { now: NOW }));
+    expect(streamed.rows.map((r) => r.line)).to.deep.equal([2, 4]);
+  });
+
+  it('When an endless upload passes the row limit, Then reading stops and it is refused with payload-too-large', async () => {
+    const tag = tagOf();
+    let produced = 0;
+    const endless = Readable.from(
+      (function* () {
+        yield Buffer.from(`${HEADER}\n`);
+        for (;;) yield Buffer.from(`${row(tag, ++produced)}\n`);
+      })(),
+    );
+    const e = await rejection(readBatchesCsv(endless, PRODUCER, { now: NOW }));
+    expect(e).to.be.instanceOf(AppError);
+    expect((e as AppError).code).to.equal('payload-too-large');
+    expect(produced).to.be.greaterThan(MAX_CSV_ROWS);
+  });
+
+  it('When an upload is not UTF-8 (a GBK export), Then it is refused with invalid-input', async () => {
+    const e = await rejection(readBatchesCsv(Readable.from([Buffer.from(`${HEADER}\n`), Buffer.from([0xd7, 0xcf, 0xd1, 0xf4, 0xff])]), PRODUCER));
+    expect((e as AppError).code).to.equal('invalid-input');
+    expect((e as AppError).message).to.contain('not UTF-8');
+  });
+
+  it('When an upload fails midway, Then it is refused with invalid-input, not an unexpected error', async () => {
+    const broken = new Readable({ read() {} });
+    broken.push(Buffer.from(`${HEADER}\n`));
+    setImmediate(() => broken.destroy(new Error('socket hang up')));
+    const e = await rejection(readBatchesCsv(broken, PRODUCER));
+    expect((e as AppError).code).to.equal('invalid-input');
   });
 });
 
