@@ -46,6 +46,11 @@ export const ConfigSchema = z.object({
   ADMIN_TOKEN: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   /** Write requests (POST, DELETE) each API token (or client address) may make per minute; 0 turns the limit off. */
   RATE_LIMIT_WRITES_PER_MINUTE: intFrom(600),
+  /**
+   * Expensive reads (QR images, label sheets, trail verifications, share receipts) each API token (or client
+   * address) may make per minute, in a bucket apart from the writes'; 0 turns the limit off.
+   */
+  EXPENSIVE_READS_PER_MINUTE: intFrom(120),
   /** Days a data-sharing delivery may wait for the receiving department's receipt before an alert is raised. */
   COUNTERSIGN_DAYS: intFrom(5),
   /** A signed record's issuedAt may be at most this many seconds before the server receives it (default 72 h). */

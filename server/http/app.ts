@@ -10,7 +10,7 @@ import { createAuthenticator } from './auth';
 import type { AppContext } from './context';
 import { errorHandler, notFound } from './errors';
 import { createMetrics } from './metrics';
-import { createWriteLimit } from './rate-limit';
+import { createExpensiveReadLimit, createWriteLimit } from './rate-limit';
 import { requestLog } from './request-log';
 import { batchRoutes } from './routes/batches';
 import { API_PREFIX, type RouteDeps } from './routes/deps';
@@ -56,7 +56,7 @@ function apiRouter(deps: RouteDeps): Router {
   });
   r.use(express.json({ limit: JSON_LIMIT }));
   batchRoutes(r, deps);
-  labelRoutes(r, deps.ctx);
+  labelRoutes(r, deps);
   reportRoutes(r, deps);
   recordRoutes(r, deps);
   revocationRoutes(r, deps);
@@ -78,6 +78,7 @@ export function createApp(ctx: AppContext): express.Express {
     ctx,
     auth: createAuthenticator(sys.store, ensureAdminToken(sys.config).token),
     writeLimit: createWriteLimit(sys.config.RATE_LIMIT_WRITES_PER_MINUTE),
+    expensiveReadLimit: createExpensiveReadLimit(sys.config.EXPENSIVE_READS_PER_MINUTE),
     metrics: createMetrics(sys.store),
   };
 
