@@ -5,7 +5,7 @@
  */
 import { chainLogId } from '../anchoring/worker';
 import { trailHead } from './lifecycle';
-import type { ReceiptIssuer, SignedReceipt } from './receipts';
+import type { SignedReceipt } from './receipts';
 import { TRAIL_LOG, verifyTrail, type TrailDeps, type TrailVerification } from './trail';
 
 /** Entries each cache keeps by default (least recently used ones go first). */
@@ -70,8 +70,8 @@ export class CachedTrailVerifier {
 }
 
 /**
- * A record's receipt cached per record: signed once (by `sign`, e.g. `getReceipt` over a
- * {@link ReceiptIssuer}), then served as is.
+ * A record's receipt cached per record: signed once (by `sign`, e.g. `getReceipt` over a receipt
+ * issuer), then served as is.
  */
 export class CachedReceipts {
   private readonly cache: LruCache<string, SignedReceipt>;
