@@ -560,6 +560,8 @@ export interface FuzzSummary {
   sent: number;
   byClass: Record<string, number>;
   fiveXx: number;
+  /** 5xx answers by the cause `classify` names for their request. */
+  fiveXxBy: Record<string, number>;
   hangs: number;
   clientRefused: number;
   /** Answered by Node's HTTP parser with a bare 400 (see {@link refusedByNodeParser}), not by the application. */
@@ -570,9 +572,13 @@ export interface FuzzSummary {
 }
 
 /** Sends every request (at most `concurrency` at a time) and sums up the answers, grouping problems by kind and operation. */
-export async function runFuzz(port: number, requests: readonly FuzzRequest[], opts: { concurrency: number; timeoutMs: number }): Promise<FuzzSummary> {
+export async function runFuzz(
+  port: number,
+  requests: readonly FuzzRequest[],
+  opts: { concurrency: number; timeoutMs: number; classify?: (req: FuzzRequest) => string },
+): Promise<FuzzSummary> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
-  const summary: FuzzSummary = { sent: 0, byClass: {}, fiveXx: 0, hangs: 0, clientRefused: 0, parserRefused: 0, maxMs: 0, maxMsRequest: '', findings: [] };
+  const summary: FuzzSummary = { sent: 0, byClass: {}, fiveXx: 0, fiveXxBy: {}, hangs: 0, clientRefused: 0, parserRefused: 0, maxMs: 0, maxMsRequest: '', findings: [] };
   const byKey = new Map<string, FuzzFinding>();
   let next = 0;
   async function worker(): Promise<void> {
@@ -586,7 +592,11 @@ export async function runFuzz(port: number, requests: readonly FuzzRequest[], op
       summary.sent++;
       const cls = answer.status === null ? 'none' : `${Math.floor(answer.status / 100)}xx`;
       summary.byClass[cls] = (summary.byClass[cls] ?? 0) + 1;
-      if ((answer.status ?? 0) >= 500) summary.fiveXx++;
+      if ((answer.status ?? 0) >= 500) {
+        summary.fiveXx++;
+        const cause = opts.classify?.(req) ?? 'unclassified';
+        summary.fiveXxBy[cause] = (summary.fiveXxBy[cause] ?? 0) + 1;
+      }
       if (answer.failure === 'hang') summary.hangs++;
       if (refusedByNodeParser(answer)) summary.parserRefused++;
       if (answer.ms > summary.maxMs) {

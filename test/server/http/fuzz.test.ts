@@ -157,7 +157,7 @@ describe('server/http fuzz: malformed requests over /openapi.json (real anvil no
     );
     console.log(`      fuzz seed: ${SEED} (replay: FUZZ_SEED=${SEED} FUZZ_REQUESTS=${REQUESTS} npx hardhat test test/server/http/fuzz.test.ts)`);
 
-    const summary: FuzzSummary = await runFuzz(port, requests, { concurrency: CONCURRENCY, timeoutMs: HANG_MS });
+    const summary: FuzzSummary = await runFuzz(port, requests, { concurrency: CONCURRENCY, timeoutMs: HANG_MS, classify: probableCause });
     const classes = Object.entries(summary.byClass)
       .sort()
       .map(([k, v]) => `${k} ${v}`)
@@ -166,6 +166,7 @@ describe('server/http fuzz: malformed requests over /openapi.json (real anvil no
       `      fuzz: ${summary.sent} requests sent (${classes}); 5xx: ${summary.fiveXx}; hangs: ${summary.hangs}; refused by Node's HTTP parser (bare 400): ${summary.parserRefused}; not sendable by the client: ${summary.clientRefused}; ` +
         `max latency ${Math.round(summary.maxMs)} ms (${summary.maxMsRequest})`,
     );
+    for (const [cause, n] of Object.entries(summary.fiveXxBy)) console.log(`      5xx ×${n}: ${cause}`);
     for (const f of summary.findings) {
       console.log(`      FINDING ${f.problem} ×${f.count} ${f.operation} [auth ${f.auth}] (${probableCause(f.example)}) e.g. ${f.example.method} ${f.example.target} [${f.example.mutation}] → ${f.example.status} ${f.example.body.slice(0, 160)}`);
     }
