@@ -552,6 +552,8 @@ export interface FuzzFinding {
   operation: string;
   auth: AuthLevel;
   count: number;
+  /** What `classify` says of the first request that showed it. */
+  cause: string;
   /** One request that showed it, replayable by hand. */
   example: { method: string; target: string; mutation: string; status: number | null; body: string };
 }
@@ -614,6 +616,7 @@ export async function runFuzz(
           operation: req.operation,
           auth: req.auth,
           count: 1,
+          cause: opts.classify?.(req) ?? 'unclassified',
           example: { method: req.method, target: req.target.slice(0, 200), mutation: req.mutation, status: answer.status, body: answer.body.toString('utf8').slice(0, 300) },
         };
         byKey.set(key, finding);
