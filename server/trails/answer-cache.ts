@@ -1,7 +1,7 @@
 /**
  * Caches for the trails' costly answers, bounded in entries: a trail's verification per trail head
- * (the department's last record and the log's latest anchored checkpoint on chain: the same answer
- * until either moves), and a record's signed receipt (it never changes once the record is sequenced).
+ * (the department's last record and the log's latest anchored checkpoint on chain, plus the mirror's
+ * view of the department's keys: the same answer until one of them moves), and a record's signed receipt (it never changes once the record is sequenced).
  */
 import { chainLogId } from '../anchoring/worker';
 import { trailHead } from './lifecycle';
@@ -51,11 +51,21 @@ export class CachedTrailVerifier {
     this.cache = new LruCache(max);
   }
 
-  /** What the verification of `departmentId` depends on that can move: its last record and the anchored checkpoint. */
+  /**
+   * What the verification of `departmentId` depends on that can move: its last record and the anchored
+   * checkpoint, and (so that a key registered, revoked or a department revoked shows at once) the mirror's
+   * view of the department and its keys, whose messages the verification quotes.
+   */
   private async stampOf(departmentId: string): Promise<string> {
-    const head = await trailHead(this.deps.store, departmentId);
-    const anchored = await this.deps.reader.latest(chainLogId(TRAIL_LOG));
-    return `${head.nextSeq}:${head.prevHash}:${anchored.size}:${anchored.root}`;
+    const { store, reader } = this.deps;
+    const [head, anchored, keys, participant] = await Promise.all([
+      trailHead(store, departmentId),
+      reader.latest(chainLogId(TRAIL_LOG)),
+      store.keysOfParticipant(departmentId),
+      store.getParticipant(departmentId),
+    ]);
+    const registry = JSON.stringify([participant?.active ?? null, participant?.data.revokedAt ?? null, keys.map((k) => [k.address, k.validFrom, k.validTo, k.revokedAt])]);
+    return `${head.nextSeq}:${head.prevHash}:${anchored.size}:${anchored.root}:${registry}`;
   }
 
   async verify(departmentId: string): Promise<TrailVerification> {

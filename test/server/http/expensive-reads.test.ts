@@ -11,7 +11,7 @@ import { getShareReceipt } from '../../../server/service/shares';
 import { CachedReceipts, CachedTrailVerifier } from '../../../server/trails';
 import { batchInputNow } from '../records/fixtures';
 import { FIXTURE_PRODUCT_KEYS, eventually } from '../../support/system';
-import { registerDepartment, type Department } from '../../support/trails';
+import { randomKey, registerDepartment, type Department } from '../../support/trails';
 import { ADMIN_TOKEN, admin, bearer, bootTestApp, expectError, producerWithToken, uscc, type TestApp } from './helpers';
 import { USCC } from '../records/fixtures';
 
@@ -116,7 +116,7 @@ describe('server/http expensive reads: tokens, per-client limit and caches (real
       expect((await verify()).body).to.deep.equal(anchored);
     });
 
-    it('When the cached verifier is asked again, Then it recomputes only after the head or the anchor moved', async () => {
+    it('When the cached verifier is asked again, Then it recomputes only after the head, the anchor or the department keys moved', async () => {
       const verifier = new CachedTrailVerifier({ store: t.sys.store, reader: t.ctx.reader, deployment: t.sys.deployment });
       const a = await verifier.verify(market.id);
       const b = await verifier.verify(market.id);
@@ -135,6 +135,12 @@ describe('server/http expensive reads: tokens, per-client limit and caches (real
       const settled = verifier.computed;
       expect(await verifier.verify(market.id)).to.equal(anchored);
       expect(verifier.computed).to.equal(settled);
+      // A key registered for the department (the verification quotes the mirror's keys) moves the stamp too.
+      const now = Math.floor(Date.now() / 1000);
+      await t.sys.registries.addKey(market.id, randomKey().address, now, now + 3600);
+      await t.sys.mirror.sync();
+      await verifier.verify(market.id);
+      expect(verifier.computed).to.equal(settled + 1);
     });
 
     it('When a receipt is asked for twice, Then it is signed once and the same body comes back', async () => {
