@@ -80,6 +80,11 @@ export const ConfigSchema = z.object({
   UPLOAD_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(7200),
   /** Most client connections the HTTP server holds open at once; further ones are closed at once. */
   MAX_CONNECTIONS: z.coerce.number().int().positive().default(512),
+  /**
+   * Expensive reads (QR images, label sheets, trail verifications, share receipts) each API token (or client
+   * address) may make per minute, in a bucket apart from the writes'; 0 turns the limit off.
+   */
+  EXPENSIVE_READS_PER_MINUTE: intFrom(120),
   /** Days a data-sharing delivery may wait for the receiving department's receipt before an alert is raised. */
   COUNTERSIGN_DAYS: intFrom(5),
   /** A signed record's issuedAt may be at most this many seconds before the server receives it (default 72 h). */

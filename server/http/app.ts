@@ -12,7 +12,7 @@ import { createAuthenticator } from './auth';
 import type { AppContext } from './context';
 import { errorHandler, notFound } from './errors';
 import { createMetrics } from './metrics';
-import { createWriteLimit } from './rate-limit';
+import { createExpensiveReadLimit, createWriteLimit } from './rate-limit';
 import { requestLog } from './request-log';
 import { batchRoutes } from './routes/batches';
 import { API_PREFIX, type RouteDeps } from './routes/deps';
@@ -110,7 +110,7 @@ function apiRouter(deps: RouteDeps): Router {
   });
   r.use(express.json({ limit: JSON_LIMIT }), limitJsonDepth);
   batchRoutes(r, deps);
-  labelRoutes(r, deps.ctx);
+  labelRoutes(r, deps);
   reportRoutes(r, deps);
   recordRoutes(r, deps);
   revocationRoutes(r, deps);
@@ -132,6 +132,7 @@ export function createApp(ctx: AppContext): express.Express {
     ctx,
     auth: createAuthenticator(sys.store, ensureAdminToken(sys.config).token),
     writeLimit: createWriteLimit(sys.config.RATE_LIMIT_WRITES_PER_MINUTE),
+    expensiveReadLimit: createExpensiveReadLimit(sys.config.EXPENSIVE_READS_PER_MINUTE),
     metrics: createMetrics(sys.store),
   };
 

@@ -317,9 +317,17 @@ export const OPENAPI: OpenApiDocument = {
       get: {
         operationId: 'getBatchQrPng',
         summary: "The batch's QR code (GS1 Digital Link, or /b/{id} without a GTIN) as PNG",
+        description: 'A size above 512 pixels needs the token of the batch\'s producer or the admin token. Counts against EXPENSIVE_READS_PER_MINUTE.',
         tags: ['batches'],
         parameters: [param('RecordId'), { name: 'size', in: 'query', required: false, schema: { type: 'integer', minimum: 64, maximum: 2048 } }],
-        responses: { '200': { description: 'PNG image.', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } }, '400': err('InvalidInput'), '404': err('NotFound') },
+        responses: {
+          '200': { description: 'PNG image.', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '404': err('NotFound'),
+          '429': err('RateLimited'),
+        },
       },
     },
     '/api/v1/batches/{id}/qr.svg': {
@@ -327,21 +335,30 @@ export const OPENAPI: OpenApiDocument = {
         operationId: 'getBatchQrSvg',
         summary: "The batch's QR code as SVG",
         tags: ['batches'],
+        description: 'Counts against EXPENSIVE_READS_PER_MINUTE.',
         parameters: [param('RecordId')],
-        responses: { '200': { description: 'SVG image.', content: { 'image/svg+xml': { schema: { type: 'string' } } } }, '404': err('NotFound') },
+        responses: { '200': { description: 'SVG image.', content: { 'image/svg+xml': { schema: { type: 'string' } } } }, '404': err('NotFound'), '429': err('RateLimited') },
       },
     },
     '/api/v1/labels.pdf': {
       get: {
         operationId: 'getLabelSheet',
         summary: 'A printable A4 label sheet (product, batch, producer, QR) for the chosen batches',
+        description: 'More than 12 labels need the token of the producer of every batch, or the admin token. Counts against EXPENSIVE_READS_PER_MINUTE.',
         tags: ['batches'],
         parameters: [
           { name: 'ids', in: 'query', required: true, schema: { type: 'string' }, description: 'Comma-separated batch ids (at most 240).' },
           { name: 'columns', in: 'query', required: false, schema: { type: 'integer' } },
           { name: 'rows', in: 'query', required: false, schema: { type: 'integer' } },
         ],
-        responses: { '200': { description: 'PDF.', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } }, '400': err('InvalidInput'), '404': err('NotFound') },
+        responses: {
+          '200': { description: 'PDF.', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
+          '400': err('InvalidInput'),
+          '401': err('Unauthorized'),
+          '403': err('Forbidden'),
+          '404': err('NotFound'),
+          '429': err('RateLimited'),
+        },
       },
     },
     '/api/v1/reports': {
@@ -679,7 +696,8 @@ export const OPENAPI: OpenApiDocument = {
         summary: "The operator's signed receipt of a share step (traceledger-receipt-v1)",
         description:
           'Deterministic: asking again returns the same bytes. Check it against the chain with `traceledger receipts check RECEIPT --rpc URL --server URL`. ' +
-          'While the record waits to be sequenced (moments after acceptance) the answer is 202 with a Retry-After header: ask again.',
+          'While the record waits to be sequenced (moments after acceptance) the answer is 202 with a Retry-After header: ask again. ' +
+          'Signed once per record, then served from a cache; counts against EXPENSIVE_READS_PER_MINUTE.',
         tags: ['data-sharing'],
         parameters: [param('RecordId')],
         responses: {
@@ -691,6 +709,7 @@ export const OPENAPI: OpenApiDocument = {
           },
           '400': err('InvalidInput'),
           '404': err('NotFound'),
+          '429': err('RateLimited'),
         },
       },
     },
@@ -733,10 +752,11 @@ export const OPENAPI: OpenApiDocument = {
         summary: "Verifies a department's whole trail in named steps",
         description:
           `Steps: ${TRAIL_STEPS.join(', ')}. Nothing stored is trusted: leaf hashes, record roots and signers are recomputed, the anchored root and key registrations read from the chain. ` +
-          'verdict: valid; invalid (a step failed; `firstProblem` names it); pending (nothing failed, but entries wait to be anchored).',
+          'verdict: valid; invalid (a step failed; `firstProblem` names it); pending (nothing failed, but entries wait to be anchored). ' +
+          'Cached per trail head: the same answer (timings included) until the department accepts a record or the anchored checkpoint moves. Counts against EXPENSIVE_READS_PER_MINUTE.',
         tags: ['data-sharing'],
         parameters: [param('DepartmentRef')],
-        responses: { '200': ok('The verification (whatever its verdict).', ref('TrailVerification')), '400': err('InvalidInput'), '404': err('NotFound') },
+        responses: { '200': ok('The verification (whatever its verdict).', ref('TrailVerification')), '400': err('InvalidInput'), '404': err('NotFound'), '429': err('RateLimited') },
       },
     },
     '/api/v1/departments/{id}/audit-report': {

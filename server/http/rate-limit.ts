@@ -1,23 +1,39 @@
-/** The per-caller limit on write requests: keyed by the caller's token hash once authenticated, else by client address. */
-import type { RequestHandler } from 'express';
+/**
+ * The per-caller limits: one on write requests, one (a separate bucket) on expensive reads. Both key on
+ * the caller's token hash once authenticated, else on the client address.
+ */
+import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { AppError } from '../errors';
 import { authOf } from './auth';
 
-/** Requires perMinute >= 0; 0 turns the limit off. */
-export function createWriteLimit(perMinute: number): RequestHandler {
+/** The bucket of a caller: its token, the admin, or its address. */
+function callerKey(req: Request, res: Response): string {
+  const auth = authOf(res);
+  if (auth?.role === 'producer') return `token:${auth.tokenHash}`;
+  if (auth?.role === 'admin') return 'admin';
+  return `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+}
+
+/** A limit of `perMinute` requests per caller; over it, 429 'rate-limited' with Retry-After. Requires perMinute >= 0; 0 turns it off. */
+function perCallerLimit(perMinute: number, what: string): RequestHandler {
   if (perMinute === 0) return (_req, _res, next) => next();
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    keyGenerator: (req, res) => {
-      const auth = authOf(res);
-      if (auth?.role === 'producer') return `token:${auth.tokenHash}`;
-      if (auth?.role === 'admin') return 'admin';
-      return `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
-    },
-    handler: (_req, _res, next) => next(new AppError('rate-limited', `too many write requests: at most ${perMinute} a minute; try again shortly`)),
+    keyGenerator: callerKey,
+    handler: (_req, _res, next) => next(new AppError('rate-limited', `too many ${what}: at most ${perMinute} a minute; try again shortly`)),
   });
 }
+
+/** Requires perMinute >= 0; 0 turns the limit off. */
+export const createWriteLimit = (perMinute: number): RequestHandler => perCallerLimit(perMinute, 'write requests');
+
+/**
+ * The limit on expensive reads (QR images, label sheets, trail verifications, receipts), a bucket apart
+ * from the writes'. Mount it after an auth middleware so token holders get their own bucket.
+ * Requires perMinute >= 0; 0 turns the limit off.
+ */
+export const createExpensiveReadLimit = (perMinute: number): RequestHandler => perCallerLimit(perMinute, 'expensive reads (QR images, label sheets, trail verifications, receipts)');

@@ -4,6 +4,7 @@
  * dataset checks and policy alerts.
  */
 export { ShareLifecycle, trailHead, departmentIdOf, type TrailHead } from './lifecycle';
+export { CachedReceipts, CachedTrailVerifier, LruCache, ANSWER_CACHE_ENTRIES } from './answer-cache';
 export {
   RECEIPT_FORMAT,
   RECEIPT_EIP712_TYPES,

@@ -1,7 +1,7 @@
 /** `traceledger labels`: an A4 sheet of batch labels (PDF), from a running server or the server's data folder. */
 import type { Command } from 'commander';
 import { CliError, EXIT, unusable, type CliRun } from '../errors';
-import { note, say, writeOutput } from '../io';
+import { note, readInputBytes, say, writeOutput } from '../io';
 
 interface LabelOpts {
   ids: string;
@@ -11,6 +11,7 @@ interface LabelOpts {
   baseUrl?: string;
   columns: string;
   rows: string;
+  tokenFile?: string;
 }
 
 export function registerLabels(program: Command, _run: CliRun): void {
@@ -30,6 +31,7 @@ export function registerLabels(program: Command, _run: CliRun): void {
     .option('--base-url <url>', 'with --data-dir: the public base URL in the QR codes', 'http://localhost:3000')
     .option('--columns <n>', 'labels across', '3')
     .option('--rows <n>', 'labels down', '8')
+    .option('--token-file <file>', "with --server: a file holding the batches' producer's API token or the admin token (the server asks for one above 12 labels)")
     .action(async (opts: LabelOpts) => {
       const ids = opts.ids.split(',').map((s) => s.trim()).filter((s) => s !== '');
       if (ids.length === 0) throw unusable('--ids: give at least one batch id');
@@ -44,7 +46,13 @@ async function fromServer(opts: LabelOpts, ids: string[]): Promise<Buffer> {
   const { apiUrl, refusal, send } = await import('../http');
   const url = apiUrl(opts.server!, '/labels.pdf');
   url.search = new URLSearchParams({ ids: ids.join(','), columns: opts.columns, rows: opts.rows }).toString();
-  const answer = await send('GET', url, { headers: { accept: 'application/pdf' } });
+  const headers: Record<string, string> = { accept: 'application/pdf' };
+  if (opts.tokenFile) {
+    const token = readInputBytes(opts.tokenFile).toString('utf8').trim();
+    if (token === '') throw unusable(`${opts.tokenFile} is empty`);
+    headers.authorization = `Bearer ${token}`;
+  }
+  const answer = await send('GET', url, { headers });
   if (answer.status !== 200) throw refusal(answer);
   if (!answer.contentType.startsWith('application/pdf')) throw new CliError(`the server answered ${answer.contentType || 'no content type'}, not a PDF`, EXIT.UNUSABLE);
   return answer.body;

@@ -9,6 +9,8 @@ export interface RouteDeps {
   auth: Authenticator;
   /** The per-caller limit on write requests; mount it after the auth middleware. */
   writeLimit: RequestHandler;
+  /** The per-caller limit on expensive reads (a bucket apart from writes); mount it after an auth middleware. */
+  expensiveReadLimit: RequestHandler;
   metrics: HttpMetrics;
 }
 

@@ -1,19 +1,29 @@
 /**
- * Label routes (public batch data only, no authentication):
- * - `GET /api/v1/batches/:id/qr.png[?size=512]` — the QR code of the batch's label URI;
+ * Label routes (public batch data):
+ * - `GET /api/v1/batches/:id/qr.png[?size=512]` — the QR code of the batch's label URI; a size above
+ *   {@link MAX_PUBLIC_QR_SIZE} needs the batch's producer's token or the admin token;
  * - `GET /api/v1/batches/:id/qr.svg`;
- * - `GET /api/v1/labels.pdf?ids=a,b,c[&columns=3&rows=8]` — an A4 label sheet of those batches.
+ * - `GET /api/v1/labels.pdf?ids=a,b,c[&columns=3&rows=8]` — an A4 label sheet of those batches; more than
+ *   {@link MAX_PUBLIC_LABELS} labels need the token of the producer of every batch, or the admin token.
+ * All three count against the caller's expensive-read limit (EXPENSIVE_READS_PER_MINUTE).
  * Errors are AppErrors passed on to the app's error handler.
  */
-import { Router, type IRouter, type Request } from 'express';
+import crypto from 'node:crypto';
+import { Router, type IRouter, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../errors';
 import { getBatchRecord, labelItemOfBatch, labelItemsOf, labelSheetPdf, qrPng, qrSvg } from '../../labels';
+import type { StoredRecord } from '../../store/types';
+import { authOf, createAuthenticator } from '../auth';
 import type { AppContext } from '../context';
-import { API_PREFIX } from './deps';
+import { API_PREFIX, type RouteDeps } from './deps';
 
 /** Most batches on one requested sheet PDF (10 pages of 24). */
 export const MAX_LABELS_PER_REQUEST = 240;
+/** Most labels a sheet may hold without a token (half an A4 page of 24). */
+export const MAX_PUBLIC_LABELS = 12;
+/** Largest QR image (pixels) served without a token. */
+export const MAX_PUBLIC_QR_SIZE = 512;
 
 /** Batches are immutable, but the URI printed depends on PUBLIC_BASE_URL: cache for an hour. */
 const CACHE = 'public, max-age=3600';
@@ -41,36 +51,60 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
 
 const idOf = (req: Request): string => String(req.params.id);
 
+/**
+ * Throws unless the caller holds the admin token or the token of the producer of every batch in `batches`:
+ * 401 'unauthorized' without a token, 403 'forbidden' with another producer's. `what` names the request.
+ */
+function assertMayPrint(res: Response, batches: readonly StoredRecord[], what: string): void {
+  const auth = authOf(res);
+  if (!auth) throw new AppError('unauthorized', `${what} needs the batches' producer's API token or the admin token (Authorization: Bearer <token>)`);
+  if (auth.role === 'admin') return;
+  const other = batches.find((b) => b.participantId !== auth.producerId);
+  if (other) throw new AppError('forbidden', `${what} is for the producer of the batches; batch ${other.id} is another producer's`);
+}
+
 /** Registers the label routes on `r`, relative to the API prefix (for a router mounted at /api/v1). */
-export function labelRoutes(r: IRouter, ctx: AppContext): void {
+export function labelRoutes(r: IRouter, { ctx, auth, expensiveReadLimit }: Pick<RouteDeps, 'ctx' | 'auth' | 'expensiveReadLimit'>): void {
   const { store } = ctx.sys;
 
-  r.get('/batches/:id/qr.png', async (req, res) => {
+  r.get('/batches/:id/qr.png', auth.optional, expensiveReadLimit, async (req, res) => {
     const { size } = parse(QrQuery, req.query);
-    const item = labelItemOfBatch(await getBatchRecord(store, idOf(req)), ctx.publicBaseUrl);
+    const batch = await getBatchRecord(store, idOf(req));
+    if (size !== undefined && size > MAX_PUBLIC_QR_SIZE) assertMayPrint(res, [batch], `a QR image above ${MAX_PUBLIC_QR_SIZE} pixels`);
+    const item = labelItemOfBatch(batch, ctx.publicBaseUrl);
     res.set('Cache-Control', CACHE).type('image/png').send(await qrPng(item.uri, { size: size ?? 512 }));
   });
 
-  r.get('/batches/:id/qr.svg', async (req, res) => {
+  r.get('/batches/:id/qr.svg', auth.optional, expensiveReadLimit, async (req, res) => {
     const item = labelItemOfBatch(await getBatchRecord(store, idOf(req)), ctx.publicBaseUrl);
     res.set('Cache-Control', CACHE).type('image/svg+xml').send(await qrSvg(item.uri));
   });
 
-  r.get('/labels.pdf', async (req, res) => {
+  r.get('/labels.pdf', auth.optional, expensiveReadLimit, async (req, res) => {
     const q = parse(SheetQuery, req.query);
     const ids = q.ids.split(',').map((s) => s.trim()).filter((s) => s !== '');
     if (ids.length === 0) throw new AppError('invalid-input', 'ids: give at least one batch id');
     if (ids.length > MAX_LABELS_PER_REQUEST) throw new AppError('invalid-input', `ids: at most ${MAX_LABELS_PER_REQUEST} batches per sheet request`);
+    if (ids.length > MAX_PUBLIC_LABELS) {
+      assertMayPrint(res, await Promise.all(ids.map((id) => getBatchRecord(store, id))), `a sheet of more than ${MAX_PUBLIC_LABELS} labels`);
+    }
     const items = await labelItemsOf(store, ids, ctx.publicBaseUrl);
     const pdf = await labelSheetPdf(items, { columns: q.columns, rows: q.rows, logger: ctx.sys.logger });
     res.set('Content-Disposition', 'inline; filename="labels.pdf"').type('application/pdf').send(pdf);
   });
 }
 
-/** A router with the label routes at their full paths (/api/v1/…), to mount at the app's root. */
-export function createLabelRouter(ctx: AppContext): Router {
+/**
+ * A router with the label routes at their full paths (/api/v1/…), to mount at the app's root. Without
+ * `deps`, it authenticates producer tokens against the store (no admin token) and has no read limit.
+ */
+export function createLabelRouter(ctx: AppContext, deps: Partial<Pick<RouteDeps, 'auth' | 'expensiveReadLimit'>> = {}): Router {
   const api = Router();
-  labelRoutes(api, ctx);
+  labelRoutes(api, {
+    ctx,
+    auth: deps.auth ?? createAuthenticator(ctx.sys.store, crypto.randomBytes(32).toString('hex')),
+    expensiveReadLimit: deps.expensiveReadLimit ?? ((_req, _res, next) => next()),
+  });
   const root = Router();
   root.use(API_PREFIX, api);
   return root;

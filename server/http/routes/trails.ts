@@ -9,7 +9,7 @@ import type { IRouter, Request, Response } from 'express';
 import { AppError } from '../../errors';
 import { auditReport, auditReportCsv } from '../../service/audit-report';
 import { DATASET_UPLOAD_LIMIT, checkDeliveryUpload, departmentRef, getShareReceipt, getShareView, logConsistency, logInclusion, submitShare } from '../../service/shares';
-import { assertKnownDepartment, checkDelivery, getTrail, listAlerts, listDepartments, monitorLog, trailHead, verifyTrail } from '../../trails';
+import { CachedReceipts, CachedTrailVerifier, assertKnownDepartment, checkDelivery, getTrail, listAlerts, listDepartments, monitorLog, trailHead } from '../../trails';
 import {
   AlertQuery,
   AuditReportQuery,
@@ -31,9 +31,12 @@ const RECEIPT_RETRY_SECONDS = 1;
 /** True when the request body is JSON (already parsed by the API's JSON parser). */
 const isJson = (req: Request) => typeof req.is('application/json') === 'string';
 
-export function trailRoutes(r: IRouter, { ctx, auth, writeLimit, metrics }: RouteDeps): void {
+export function trailRoutes(r: IRouter, { ctx, auth, writeLimit, expensiveReadLimit, metrics }: RouteDeps): void {
   const { sys, publicBaseUrl } = ctx;
   const trailDeps = { store: sys.store, reader: ctx.reader, deployment: sys.deployment };
+  // Costly answers, cached: a verification per trail head, a receipt per record.
+  const verifier = new CachedTrailVerifier(trailDeps);
+  const receipts = new CachedReceipts((id) => getShareReceipt(sys, id));
 
   /** The department a path names; 'not-found' unless it is registered or has records. */
   async function department(req: Request): Promise<string> {
@@ -55,9 +58,9 @@ export function trailRoutes(r: IRouter, { ctx, auth, writeLimit, metrics }: Rout
     res.json(await getShareView(sys.store, publicBaseUrl, id));
   });
 
-  r.get('/shares/:id/receipt', async (req, res) => {
+  r.get('/shares/:id/receipt', auth.optional, expensiveReadLimit, async (req, res) => {
     const { id } = RecordIdParams.parse(req.params);
-    const receipt = await getShareReceipt(sys, id);
+    const receipt = await receipts.receipt(id);
     if (receipt === null) {
       res
         .status(202)
@@ -84,8 +87,8 @@ export function trailRoutes(r: IRouter, { ctx, auth, writeLimit, metrics }: Rout
     res.json(await getTrail(sys.store, id, { from, to, limit }));
   });
 
-  r.get('/departments/:id/trail/verify', async (req, res) => {
-    res.json(await verifyTrail(trailDeps, await department(req)));
+  r.get('/departments/:id/trail/verify', auth.optional, expensiveReadLimit, async (req, res) => {
+    res.json(await verifier.verify(await department(req)));
   });
 
   r.get('/departments/:id/audit-report', auth.requireAdmin, async (req, res) => {
