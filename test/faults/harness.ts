@@ -172,7 +172,7 @@ export interface World {
 /**
  * Sets the world up in `dataDir` with the system booted in-process (the test helpers register participants
  * through the operator), then stops it cleanly: the servers the scenarios start find it all on their chain.
- * With `rpcUrl` the world lives on that external chain (SIGNER_KEY is anvil's first dev key).
+ * With `RPC_URL` in `env` the world lives on that external chain (with its SIGNER_KEY).
  */
 export async function setUpWorld(dataDir: string, env: Record<string, string> = {}): Promise<World> {
   const sys = await bootTestSystem({ dataDir, env, manualWorker: true });
