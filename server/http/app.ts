@@ -13,6 +13,7 @@ import { createMetrics } from './metrics';
 import { createWriteLimit } from './rate-limit';
 import { requestLog } from './request-log';
 import { batchRoutes } from './routes/batches';
+import { chainRpcRoute } from './routes/chain-rpc';
 import { API_PREFIX, type RouteDeps } from './routes/deps';
 import { labelRoutes } from './routes/labels';
 import { chainRoutes, operationRoutes } from './routes/operations';
@@ -90,6 +91,8 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(requestLog(logger), deps.metrics.observe);
 
   operationRoutes(app, deps);
+  // Before the API's router: its own body limit, batch limit and rate limit.
+  chainRpcRoute(app, deps);
   app.use(API_PREFIX, apiRouter(deps));
   app.use(createWebRouter(ctx));
 

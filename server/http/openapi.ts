@@ -193,6 +193,28 @@ export const OPENAPI: OpenApiDocument = {
         responses: { '200': ok('Chain id, contract addresses and the EIP-712 domain.', { type: 'object' }) },
       },
     },
+    '/api/v1/chain/rpc': {
+      post: {
+        operationId: 'chainRpc',
+        summary: "A read-only JSON-RPC relay to the chain, for the consumer's browser",
+        description:
+          'Forwards only what verification reads: `eth_chainId`, `eth_blockNumber`, and `eth_call` at `"latest"` of the verifier\'s view functions on ' +
+          'the TraceLedger and its two registries (`to` and `data` only). Any other method, contract or function is refused with a JSON-RPC error ' +
+          '(-32601 method not available, -32602 not allowed) and never reaches the node. A JSON-RPC request or a batch of at most 20; ' +
+          'bodies up to 16 KB, uncompressed; `RATE_LIMIT_CHAIN_RPC_PER_MINUTE` per client address. `GET /api/v1/chain` names it as ' +
+          '`publicRpcUrl` when `PUBLIC_RPC_URL` is unset. Errors are JSON-RPC error objects, not the API\'s error envelope.',
+        tags: ['operations'],
+        requestBody: { required: true, content: json({ oneOf: [{ type: 'object' }, { type: 'array', maxItems: 20, items: { type: 'object' } }] }) },
+        responses: {
+          '200': ok('The JSON-RPC answer (or answers, in order), refusals included as JSON-RPC errors.', { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] }),
+          '400': ok('Not JSON, or an empty or too long batch: a JSON-RPC error object.', { type: 'object' }),
+          '413': ok('Body over 16 KB: a JSON-RPC error object.', { type: 'object' }),
+          '415': ok('Not application/json, or compressed: a JSON-RPC error object.', { type: 'object' }),
+          '429': ok('Over the rate limit: a JSON-RPC error object.', { type: 'object' }),
+          '503': ok('The chain node does not answer: a JSON-RPC error object.', { type: 'object' }),
+        },
+      },
+    },
     '/api/v1/batches': {
       post: {
         operationId: 'createBatch',
