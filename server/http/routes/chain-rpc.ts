@@ -98,7 +98,9 @@ export function chainRpcRoute(app: IRouter, { ctx }: RouteDeps): void {
   const contracts = new Set([d.traceLedger, d.participantRegistry, d.revocationRegistry].map((a) => a.toLowerCase()));
   const path = CHAIN_RPC_ROUTE;
   const parse = express.json({ limit: CHAIN_RPC_BODY_LIMIT, strict: false, inflate: false });
-  app.options(path, (_req, res) => {
+  // The CORS preflight (a JSON POST from a page of another origin); middleware, not a route: it is no API operation.
+  app.use(path, (req, res, next) => {
+    if (req.method !== 'OPTIONS') return next();
     cors(res);
     res.status(204).end();
   });

@@ -154,7 +154,6 @@ describe('server/chain/operator-key: the embedded chain stays private (real anvi
       // ::1 and the machine's own addresses: nothing listens there.
       expect(await connects('::1', port)).to.equal(false);
       if (others.length === 0) {
-        // eslint-disable-next-line no-console
         console.log('      (this machine has no non-loopback IPv4 address: checked ::1 only)');
       }
       for (const address of others) expect(await connects(address, port), address).to.equal(false);

@@ -50,6 +50,10 @@ describe('server/http chain rpc relay (real anvil node, real HTTP server)', func
     const page = await request(app).get(`/b/${b.id}`).set('Accept', 'text/html');
     expect(page.status).to.equal(200);
     expect(page.text).to.contain(`"rpc":"${base}${ROUTE}"`);
+    // A page served under another host name may read through it too (CORS preflight).
+    const preflight = await request(app).options(ROUTE).set('Origin', 'http://other.example').set('Access-Control-Request-Method', 'POST');
+    expect(preflight.status).to.equal(204);
+    expect(preflight.headers['access-control-allow-origin']).to.equal('*');
     expect(page.headers['content-security-policy']).to.match(new RegExp(`connect-src [^;]*${base.replace(/[.]/g, '\\.')}`));
   });
 
