@@ -9,6 +9,7 @@ import { createWebRouter } from '../web/router';
 import { createAuthenticator } from './auth';
 import type { AppContext } from './context';
 import { errorHandler, notFound } from './errors';
+import { hstsOverHttps, noStoreWhenAuthenticated } from './exposure';
 import { createMetrics } from './metrics';
 import { createWriteLimit } from './rate-limit';
 import { requestLog } from './request-log';
@@ -32,6 +33,8 @@ function helmetOptions(ctx: AppContext): HelmetOptions {
   const connect = ["'self'"];
   if (ctx.publicRpcUrl) connect.push(new URL(ctx.publicRpcUrl).origin);
   return {
+    // HSTS only over HTTPS: hstsOverHttps (./exposure.ts).
+    strictTransportSecurity: false,
     contentSecurityPolicy: {
       useDefaults: true,
       directives: {
@@ -87,7 +90,7 @@ export function createApp(ctx: AppContext): express.Express {
   // router sets strong ETags on the pages and assets it caches.)
   app.set('etag', false);
   app.disable('x-powered-by');
-  app.use(helmet(helmetOptions(ctx)));
+  app.use(helmet(helmetOptions(ctx)), hstsOverHttps, noStoreWhenAuthenticated);
   app.use(requestLog(logger), deps.metrics.observe);
 
   operationRoutes(app, deps);
