@@ -7,12 +7,15 @@ import pino, { type Logger } from 'pino';
 import { AnchoringWorker } from './anchoring/worker';
 import { ANVIL_DEV_KEYS, portInUse, type AnvilNode } from './chain/anvil';
 import { EmbeddedChain, type EmbeddedChainOptions } from './chain/embedded';
-import { ensureDeployment, type Deployment } from './chain/deploy';
-import { accountSigner, jsonRpcProvider } from './chain/provider';
+import { deploymentStatus, ensureDeployment, readDeployment, redeployCommand, type Deployment } from './chain/deploy';
+import { isWellKnownDevKey, walletFromKey } from './chain/keys';
+import { checkExternalOperatorKey, embeddedOperatorKey, fundOnEmbeddedNode, OPERATOR_KEY_FILE, readOperatorKeyFile } from './chain/operator-key';
+import { accountSigner, jsonRpcProvider, type JsonRpcProvider } from './chain/provider';
 import { ParticipantMirror, Registries } from './chain/registry';
 import { TraceLedgerChain } from './chain/traceledger';
 import { waitForChain } from './chain/wait';
 import type { Config } from './config';
+import { secureDataDir, secureDataFiles } from './config/data-dir';
 import { lockDataDir } from './config/lock';
 import type { Services } from './service/context';
 import type { RedeployInput } from './service/redeploy';
@@ -47,16 +50,47 @@ export interface BootOptions {
   redeploy?: (ctx: RedeployInput) => Promise<Deployment>;
 }
 
-function operatorKey(config: Config): string {
-  if (config.SIGNER_KEY) return config.SIGNER_KEY;
-  if (config.SIGNER_KEY_FILE) return fs.readFileSync(config.SIGNER_KEY_FILE, 'utf8').trim();
-  // Embedded development chain only: anvil's first funded dev account.
-  return ANVIL_DEV_KEYS[0];
+/** With RPC_URL: SIGNER_KEY or SIGNER_KEY_FILE, refused when it is a published dev key (unless ALLOW_DEV_KEYS). */
+function externalOperatorKey(config: Config): string {
+  const raw = config.SIGNER_KEY ?? (config.SIGNER_KEY_FILE ? fs.readFileSync(config.SIGNER_KEY_FILE, 'utf8').trim() : '');
+  checkExternalOperatorKey(raw, config.ALLOW_DEV_KEYS);
+  return raw.startsWith('0x') ? raw : `0x${raw}`;
+}
+
+/**
+ * The embedded node's operator: DATA_DIR/operator-key, generated at the first start (or by a redeploy whose
+ * contracts are gone), funded on the node. A data directory deployed before that with anvil's dev key keeps it,
+ * with a warning saying how to move.
+ */
+async function embeddedOperator(config: Config, provider: JsonRpcProvider, logger: Logger, redeploy: boolean): Promise<string> {
+  const saved = readDeployment(config.deploymentPath);
+  let fresh = false;
+  if (redeploy && saved && !readOperatorKeyFile(config.operatorKeyPath)) {
+    const status = await deploymentStatus(config.deploymentPath, provider);
+    fresh = status.kind === 'gone' || (status.kind === 'interrupted' && !status.replaced);
+  }
+  const op = embeddedOperatorKey({ keyFile: config.operatorKeyPath, deployedOperator: saved?.operator, fresh, devKey: ANVIL_DEV_KEYS[0] });
+  const address = walletFromKey(op.key).address;
+  if (op.source === 'generated') logger.info({ operator: address, keyFile: config.operatorKeyPath }, 'generated the operator key of this installation (mode 0600)');
+  if (op.source === 'dev-legacy' || isWellKnownDevKey(op.key)) {
+    logger.warn(
+      { operator: address, dataDir: config.DATA_DIR },
+      `the contracts of this data directory are operated by a published anvil dev key: anyone who reaches the chain node can act as the operator. ` +
+        `To move to a key of its own: start with a fresh DATA_DIR (a new installation generates ${OPERATOR_KEY_FILE}), or, keeping the records, ` +
+        `stop the server, move ${config.chainStatePath} and its .prev copy away and run \`${redeployCommand(config.DATA_DIR)}\` ` +
+        `(new contracts operated by a new key in ${config.operatorKeyPath}, the participants carried over; see README, Troubleshooting)`,
+    );
+  }
+  await fundOnEmbeddedNode(provider, address);
+  return op.key;
 }
 
 export async function bootSystem(config: Config, opts: BootOptions = {}): Promise<System> {
   const logger = opts.logger ?? pino({ level: config.LOG_LEVEL });
-  fs.mkdirSync(config.DATA_DIR, { recursive: true });
+  // Refused before anything starts: a published key outside the embedded node.
+  const externalKey = config.RPC_URL ? externalOperatorKey(config) : undefined;
+  // Only its owner may enter the data directory and read its files (the database, the keys, the chain state).
+  secureDataDir(config.DATA_DIR);
   // One traceledger per data directory: a second would fork the chain state and race on the database.
   const lock = lockDataDir(config.DATA_DIR, {
     onStale: (stale, lockPath) => logger.warn({ lockPath, stalePid: stale?.pid, staleSince: stale?.startedAt }, 'took over a stale data directory lock (its process is gone)'),
@@ -77,6 +111,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       logger.info({ rpcUrl, state: config.chainStatePath, block: embedded.status().durableBlock }, 'embedded chain node started');
     }
     store = openSqliteStore(config.dbPath);
+    // The database, -wal and -shm files just created take the umask's mode: narrow them.
+    secureDataFiles(config.DATA_DIR);
   } catch (e) {
     await embedded?.stop({ save: false });
     lock.release();
@@ -86,7 +122,8 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     // An external node may come up after us, or be briefly unreachable: wait for it rather than fail on the first error.
     await waitForChain(rpcUrl, { seconds: config.CHAIN_WAIT_SECONDS, logger });
     const provider = jsonRpcProvider(rpcUrl, { pollingInterval: 250 });
-    const { wallet, signer: operator, address: operatorAddress } = accountSigner(operatorKey(config), provider);
+    const key = externalKey ?? (await embeddedOperator(config, provider, logger, opts.redeploy !== undefined));
+    const { wallet, signer: operator, address: operatorAddress } = accountSigner(key, provider);
     // With RPC_URL there is no barrier: confirmations make a block count.
     const ensureDurable = embedded ? (block: number, hash?: string) => embedded.ensureDurable(block, hash) : undefined;
     const { deployment, fresh } = opts.redeploy

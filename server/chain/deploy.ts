@@ -59,7 +59,7 @@ export function readDeployment(file: string): Deployment | undefined {
 export function writeDeployment(file: string, d: Deployment): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(d, null, 2) + '\n');
+  fs.writeFileSync(tmp, JSON.stringify(d, null, 2) + '\n', { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
 

@@ -30,6 +30,28 @@ export function readJsonFile(file: string): unknown {
   }
 }
 
+/** The environment variable the CLI reads the server's admin token from. */
+export const ADMIN_TOKEN_ENV = 'TRACELEDGER_ADMIN_TOKEN';
+
+/** The help line of the refused `--admin-token` option, kept so the refusal can say why. */
+export const ADMIN_TOKEN_OPTION_HELP = `refused: use ${ADMIN_TOKEN_ENV} or --admin-token-file (a token on the command line is visible to every user in the process list and kept in shell history)`;
+
+/**
+ * The server's admin token: from --admin-token-file, else the environment (TRACELEDGER_ADMIN_TOKEN). `--admin-token`
+ * on the command line is refused (exit 2) saying why. Throws (exit 2) when there is none: `why` names what needs it.
+ */
+export function adminTokenOf(opts: { adminToken?: string; adminTokenFile?: string }, why: string, env: Record<string, string | undefined> = process.env): string {
+  if (opts.adminToken !== undefined) {
+    throw unusable(
+      `--admin-token is refused: a token on the command line is visible to every user of this machine (ps, /proc) and kept in shell history. ` +
+        `Put it in the environment (${ADMIN_TOKEN_ENV}) or a file readable only by you (--admin-token-file FILE, e.g. the server's DATA_DIR/admin-token)`,
+    );
+  }
+  const token = opts.adminTokenFile ? readInputBytes(opts.adminTokenFile).toString('utf8').trim() : env[ADMIN_TOKEN_ENV]?.trim();
+  if (!token) throw unusable(`${why} needs the admin token: ${ADMIN_TOKEN_ENV} in the environment or --admin-token-file (the server's ADMIN_TOKEN or DATA_DIR/admin-token)`);
+  return token;
+}
+
 const KEY_PATTERN = /^(0x)?[0-9a-fA-F]{64}$/;
 
 /** The private key in a key file (64 hex digits, optional 0x, as `keygen` writes it). Warns when others may read the file. */

@@ -33,6 +33,11 @@ export const ConfigSchema = z.object({
   SIGNER_KEY: z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/).optional(),
   /** File holding the operator's hex private key. */
   SIGNER_KEY_FILE: z.string().optional(),
+  /**
+   * With RPC_URL, start even when SIGNER_KEY / SIGNER_KEY_FILE is a published dev key (the "test test … junk"
+   * mnemonic's accounts): for a throwaway local test chain only. Default false: such a key is refused at start.
+   */
+  ALLOW_DEV_KEYS: z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true' || v === '1'),
   /** Public base URL printed on QR labels (host and optional path, https assumed when no scheme). */
   PUBLIC_BASE_URL: z.string().optional(),
   /** JSON-RPC URL the consumer's browser may read the chain from (optional). */
@@ -53,6 +58,10 @@ export const ConfigSchema = z.object({
    * When unset, one is generated at first start and kept in DATA_DIR/admin-token (mode 0600).
    */
   ADMIN_TOKEN: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+  /** Bearer token that may read /metrics (besides the admin token); without it /metrics answers 401 to everyone but the admin. */
+  METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  /** Requests per minute each client address may send to the read-only chain route POST /api/v1/chain/rpc; 0 turns the limit off. */
+  RATE_LIMIT_CHAIN_RPC_PER_MINUTE: intFrom(600),
   /** Write requests (POST, DELETE) each API token (or client address) may make per minute; 0 turns the limit off. */
   RATE_LIMIT_WRITES_PER_MINUTE: intFrom(600),
   /**
@@ -99,7 +108,7 @@ export const ConfigSchema = z.object({
   INGEST_THREADS: z.coerce.number().int().min(0).max(32).default(Math.max(0, os.availableParallelism() - 1)),
 });
 
-export type Config = z.infer<typeof ConfigSchema> & { dbPath: string; deploymentPath: string; chainStatePath: string; adminTokenPath: string };
+export type Config = z.infer<typeof ConfigSchema> & { dbPath: string; deploymentPath: string; chainStatePath: string; adminTokenPath: string; operatorKeyPath: string };
 
 /** Parses the environment (or a given record). Throws with every offending key named. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -122,5 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deploymentPath: path.join(dataDir, 'deployment.json'),
     chainStatePath: path.join(dataDir, 'anvil-state.json'),
     adminTokenPath: path.join(dataDir, 'admin-token'),
+    /** The embedded node's operator key, generated at the first start (mode 0600). */
+    operatorKeyPath: path.join(dataDir, 'operator-key'),
   };
 }

@@ -89,7 +89,7 @@ export function lockDataDir(dataDir: string, opts: LockOptions = {}): DataDirLoc
   for (let attempt = 0; attempt < 20; attempt++) {
     let fd: number | undefined;
     try {
-      fd = fs.openSync(lockPath, 'wx', 0o644);
+      fd = fs.openSync(lockPath, 'wx', 0o600);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }

@@ -11,10 +11,12 @@ import { createWebRouter } from '../web/router';
 import { createAuthenticator } from './auth';
 import type { AppContext } from './context';
 import { errorHandler, notFound } from './errors';
+import { hstsOverHttps, noStoreWhenAuthenticated } from './exposure';
 import { createMetrics } from './metrics';
 import { createExpensiveReadLimit, createWriteLimit } from './rate-limit';
 import { requestLog } from './request-log';
 import { batchRoutes } from './routes/batches';
+import { chainRpcRoute } from './routes/chain-rpc';
 import { API_PREFIX, type RouteDeps } from './routes/deps';
 import { labelRoutes } from './routes/labels';
 import { chainRoutes, operationRoutes } from './routes/operations';
@@ -85,6 +87,8 @@ function helmetOptions(ctx: AppContext): HelmetOptions {
   const connect = ["'self'"];
   if (ctx.publicRpcUrl) connect.push(new URL(ctx.publicRpcUrl).origin);
   return {
+    // HSTS only over HTTPS: hstsOverHttps (./exposure.ts).
+    strictTransportSecurity: false,
     contentSecurityPolicy: {
       useDefaults: true,
       directives: {
@@ -144,11 +148,13 @@ export function createApp(ctx: AppContext): express.Express {
   // router sets strong ETags on the pages and assets it caches.)
   app.set('etag', false);
   app.disable('x-powered-by');
-  app.use(helmet(helmetOptions(ctx)));
+  app.use(helmet(helmetOptions(ctx)), hstsOverHttps, noStoreWhenAuthenticated);
   app.use(requestDeadline(sys.config.REQUEST_TIMEOUT_SECONDS * 1000, sys.config.UPLOAD_TIMEOUT_SECONDS * 1000));
   app.use(requestLog(logger), deps.metrics.observe);
 
   operationRoutes(app, deps);
+  // Before the API's router: its own body limit, batch limit and rate limit.
+  chainRpcRoute(app, deps);
   app.use(API_PREFIX, apiRouter(deps));
   app.use(createWebRouter(ctx));
 

@@ -4,6 +4,9 @@ import { RpcChainReader } from '../chain/reader';
 import type { ServiceContext } from '../service/context';
 import type { System } from '../system';
 
+/** Path of the read-only JSON-RPC relay for the consumer's browser (routes/chain-rpc.ts). */
+export const CHAIN_RPC_ROUTE = '/api/v1/chain/rpc';
+
 /** The use cases' context (server/service/context.ts) over the whole booted system, configuration included. */
 export interface AppContext extends ServiceContext {
   sys: System;
@@ -16,6 +19,7 @@ export function createContext(sys: System): AppContext {
     sys,
     reader: new CachedChainReader(new RpcChainReader(sys.provider, sys.deployment), sys.store),
     publicBaseUrl,
-    publicRpcUrl: sys.config.PUBLIC_RPC_URL,
+    // Without PUBLIC_RPC_URL the browser reads the chain through the server's own read-only relay (routes/chain-rpc.ts).
+    publicRpcUrl: sys.config.PUBLIC_RPC_URL ?? `${publicBaseUrl}${CHAIN_RPC_ROUTE}`,
   };
 }

@@ -172,9 +172,10 @@ export const OPENAPI: OpenApiDocument = {
       get: {
         operationId: 'getMetrics',
         summary: 'Prometheus metrics',
-        description: 'Requests by route and status, records accepted by type, and per log its size, anchored size and anchoring lag.',
+        description: 'Requests by route and status, records accepted by type, and per log its size, anchored size and anchoring lag. Needs METRICS_TOKEN or the admin token.',
         tags: ['operations'],
-        responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        security: [{ metricsToken: [] }, { adminToken: [] }],
+        responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': err('Unauthorized') },
       },
     },
     '/openapi.json': {
@@ -191,6 +192,28 @@ export const OPENAPI: OpenApiDocument = {
         summary: 'The chain and contracts records are anchored on, and the EIP-712 domain labs and departments sign in',
         tags: ['operations'],
         responses: { '200': ok('Chain id, contract addresses and the EIP-712 domain.', { type: 'object' }) },
+      },
+    },
+    '/api/v1/chain/rpc': {
+      post: {
+        operationId: 'chainRpc',
+        summary: "A read-only JSON-RPC relay to the chain, for the consumer's browser",
+        description:
+          'Forwards only what verification reads: `eth_chainId`, `eth_blockNumber`, and `eth_call` at `"latest"` of the verifier\'s view functions on ' +
+          'the TraceLedger and its two registries (`to` and `data` only). Any other method, contract or function is refused with a JSON-RPC error ' +
+          '(-32601 method not available, -32602 not allowed) and never reaches the node. A JSON-RPC request or a batch of at most 20; ' +
+          'bodies up to 16 KB, uncompressed; `RATE_LIMIT_CHAIN_RPC_PER_MINUTE` per client address. `GET /api/v1/chain` names it as ' +
+          '`publicRpcUrl` when `PUBLIC_RPC_URL` is unset. Errors are JSON-RPC error objects, not the API\'s error envelope.',
+        tags: ['operations'],
+        requestBody: { required: true, content: json({ oneOf: [{ type: 'object' }, { type: 'array', maxItems: 20, items: { type: 'object' } }] }) },
+        responses: {
+          '200': ok('The JSON-RPC answer (or answers, in order), refusals included as JSON-RPC errors.', { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] }),
+          '400': ok('Not JSON, or an empty or too long batch: a JSON-RPC error object.', { type: 'object' }),
+          '413': ok('Body over 16 KB: a JSON-RPC error object.', { type: 'object' }),
+          '415': ok('Not application/json, or compressed: a JSON-RPC error object.', { type: 'object' }),
+          '429': ok('Over the rate limit: a JSON-RPC error object.', { type: 'object' }),
+          '503': ok('The chain node does not answer: a JSON-RPC error object.', { type: 'object' }),
+        },
       },
     },
     '/api/v1/batches': {
@@ -414,10 +437,10 @@ export const OPENAPI: OpenApiDocument = {
       get: {
         operationId: 'getRecordBundle',
         summary: "A record's proof bundle (traceledger-proof-v1)",
-        description: 'Public fields with their salts and paths, the log entry, the inclusion proof to the latest anchored checkpoint, and the contract addresses.',
+        description: "Public fields with their salts and paths, the log entry, the inclusion proof to the latest anchored checkpoint, and the contract addresses. A data-sharing step's bundle discloses its details: it needs the admin (auditor) token (401 without).",
         tags: ['records'],
         parameters: [param('RecordId'), { name: 'download', in: 'query', description: 'Answer as an attachment.', schema: { type: 'string', enum: ['1', '0', 'true', 'false'] } }],
-        responses: { '200': ok('The bundle.', ref('ProofBundle')), '400': err('InvalidInput'), '404': err('NotFound'), '422': err('StoredDataFault') },
+        responses: { '200': ok('The bundle.', ref('ProofBundle')), '400': err('InvalidInput'), '401': err('Unauthorized'), '404': err('NotFound'), '422': err('StoredDataFault') },
       },
     },
     '/api/v1/revocations': {
@@ -685,6 +708,11 @@ export const OPENAPI: OpenApiDocument = {
       get: {
         operationId: 'getShare',
         summary: "A share step's public fields, place in the log and status",
+        description:
+          'With the admin (auditor) token, every public field. Without it, only the trail fields (id, issuedAt, departmentId, seq, prevHash, step, ' +
+          'the two departments, requestId, replyId, deliveryId); `withheld` names the others (purpose, legal basis, requested, approved and delivered ' +
+          'fields, conditions, scope, validity, the delivery hash…). Departments have no token: their signature is their credential. The same holds ' +
+          "for `GET /api/v1/records/{id}` of a share step and the entries of a department's trail; a share step's bundle needs the admin token.",
         tags: ['data-sharing'],
         parameters: [param('RecordId')],
         responses: { '200': ok('The share step.', ref('ShareView')), '400': err('InvalidInput'), '404': err('NotFound') },
@@ -879,6 +907,7 @@ export const OPENAPI: OpenApiDocument = {
     securitySchemes: {
       adminToken: { type: 'http', scheme: 'bearer', description: 'The operator / regulator token: ADMIN_TOKEN, or the one generated into DATA_DIR/admin-token.' },
       producerToken: { type: 'http', scheme: 'bearer', description: 'A producer API token from POST /api/v1/tokens.' },
+      metricsToken: { type: 'http', scheme: 'bearer', description: "The monitoring system's token for /metrics: METRICS_TOKEN." },
     },
     parameters: {
       RecordId: { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' } },

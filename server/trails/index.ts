@@ -3,6 +3,7 @@
  * lifecycle rules at ingest, signed receipts, trail reading and verification, the log monitor,
  * dataset checks and policy alerts.
  */
+export { SHARE_TRAIL_FIELDS, withholdShareDetails } from './details';
 export { ShareLifecycle, trailHead, departmentIdOf, type TrailHead } from './lifecycle';
 export { CachedReceipts, CachedTrailVerifier, LruCache, ANSWER_CACHE_ENTRIES } from './answer-cache';
 export {

@@ -39,6 +39,9 @@ const SEL = {
   spotCheckWindow: selector('spotCheckWindow(bytes32)'),
 };
 
+/** The 4-byte selectors (lower-case hex, no prefix) of every view function the reader calls: what a read-only relay may forward. */
+export const VERIFIER_CALL_SELECTORS: ReadonlySet<string> = new Set(Object.values(SEL).map((s) => s.replace(/^0x/, '').toLowerCase()));
+
 /** keccak256("ANCHORER_ROLE"), as TraceLedger declares it. */
 const ANCHORER_ROLE = toHex(keccak256(utf8('ANCHORER_ROLE')));
 const ZERO_WORD = '0'.repeat(64);

@@ -15,7 +15,7 @@ export function renderConsolePage(lang: Lang, assets: PageAssets, consoleJs: str
   const body = `
 <section class="card console" id="token-card"><form id="token-form">
 <h2>生产者控制台 <span lang="en">Producer console</span></h2>
-<p class="sub">粘贴运营方发放的 API 令牌；令牌只保存在本浏览器。<span lang="en">Paste the API token the operator issued you; it stays in this browser.</span></p>
+<p class="sub">粘贴运营方发放的 API 令牌；令牌只保存在本标签页，关闭即清除。<span lang="en">Paste the API token the operator issued you; it stays in this tab only and is forgotten when the tab closes.</span></p>
 ${field('token', 'API 令牌', 'API token', text('token', 'type="password" spellcheck="false"'))}
 <div class="row">
 <div>${field('uscc', '统一社会信用代码', 'Credit code', text('uscc', 'maxlength="18" spellcheck="false"'))}</div>

@@ -172,7 +172,7 @@ export interface World {
 /**
  * Sets the world up in `dataDir` with the system booted in-process (the test helpers register participants
  * through the operator), then stops it cleanly: the servers the scenarios start find it all on their chain.
- * With `rpcUrl` the world lives on that external chain (SIGNER_KEY is anvil's first dev key).
+ * With `RPC_URL` in `env` the world lives on that external chain (with its SIGNER_KEY).
  */
 export async function setUpWorld(dataDir: string, env: Record<string, string> = {}): Promise<World> {
   const sys = await bootTestSystem({ dataDir, env, manualWorker: true });
@@ -195,10 +195,10 @@ export interface HttpAnswer {
 }
 
 /** One JSON request; throws on a network failure (the server died, or never answered). */
-export async function request(base: string, method: string, route: string, body?: unknown, timeoutMs = 15_000): Promise<HttpAnswer> {
+export async function request(base: string, method: string, route: string, body?: unknown, timeoutMs = 15_000, headers: Record<string, string> = {}): Promise<HttpAnswer> {
   const res = await fetch(base + route, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -394,6 +394,9 @@ export function lostAndDuplicated(load: SignedLoad, dataDir: string): { lost: st
   }
 }
 
+/** The auditor's header: a data-sharing step's proof bundle needs the admin token. */
+const AUDITOR = { authorization: `Bearer ${FAULT_ADMIN_TOKEN}` };
+
 /** Proof bundles fetched from the server while it ran, as a verifier downloads and keeps them. */
 export class HandedOut {
   readonly bundles = new Map<string, unknown>();
@@ -406,7 +409,7 @@ export class HandedOut {
       if (this.bundles.has(id)) continue;
       let ans: HttpAnswer;
       try {
-        ans = await request(base, 'GET', `/api/v1/records/${encodeURIComponent(id)}/bundle`);
+        ans = await request(base, 'GET', `/api/v1/records/${encodeURIComponent(id)}/bundle`, undefined, 15_000, AUDITOR);
       } catch {
         return;
       }
@@ -440,7 +443,7 @@ export const CONVERGE_WITHIN_MS = 60_000;
 
 /** True when the record's proof bundle names an anchored checkpoint. */
 async function anchored(base: string, id: string): Promise<boolean> {
-  const ans = await request(base, 'GET', `/api/v1/records/${encodeURIComponent(id)}/bundle`);
+  const ans = await request(base, 'GET', `/api/v1/records/${encodeURIComponent(id)}/bundle`, undefined, 15_000, AUDITOR);
   return ans.status === 200 && Boolean(ans.body.checkpoint);
 }
 

@@ -5,7 +5,8 @@
  * Anchoring must never stick: once the link heals, every acknowledged record is anchored, and nothing is lost.
  */
 import { expect } from 'chai';
-import { ANVIL_DEV_KEYS, freePort, startAnvil } from '../../server/chain/anvil';
+import { freePort, startAnvil } from '../../server/chain/anvil';
+import { fundedKey } from '../support/chain';
 import { tempDir } from '../support/system';
 import { HandedOut, ServerProcess, SignedLoad, convergence, lostAndDuplicated, report, request, seededRandom, setUpWorld, sleep, startLossyProxy, waitUntil } from './harness';
 
@@ -19,7 +20,8 @@ describe('faults: a lossy, slow RPC link to the chain', function () {
     const node = await startAnvil({});
     const proxy = await startLossyProxy(node.rpcUrl, { delayMs: [2000, 5000], dropRate: 0.2, random });
     const dataDir = tempDir('traceledger-fault-rpc-');
-    const chainEnv = { SIGNER_KEY: ANVIL_DEV_KEYS[0] };
+    // A key of its own, funded on the node (a published dev key is refused with RPC_URL).
+    const chainEnv = { SIGNER_KEY: await fundedKey(node.rpcUrl) };
     const world = await setUpWorld(dataDir, { ...chainEnv, RPC_URL: node.rpcUrl });
     const load = new SignedLoad(world);
     const handedOut = new HandedOut();

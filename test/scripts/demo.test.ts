@@ -74,7 +74,8 @@ describe('scripts/demo end to end: npm start, npm run demo, CLI verify, consumer
     port = await freePort();
     chainPort = await freePort();
     base = `http://localhost:${port}`;
-    env = { DATA_DIR: dataDir, PORT: String(port), CHAIN_PORT: String(chainPort), PUBLIC_RPC_URL: `http://127.0.0.1:${chainPort}`, LOG_LEVEL: 'warn', ANCHOR_EVERY_SECONDS: '1' };
+    // No PUBLIC_RPC_URL, as in the quick start: the browser reads the chain through the server's read-only relay.
+    env = { DATA_DIR: dataDir, PORT: String(port), CHAIN_PORT: String(chainPort), LOG_LEVEL: 'warn', ANCHOR_EVERY_SECONDS: '1' };
     server = spawn(process.execPath, [...TS_NODE, 'server/main.ts'], { cwd: ROOT, env: { ...process.env, ...env } });
     server.stdout?.on('data', (d: Buffer) => (serverLog += d.toString()));
     server.stderr?.on('data', (d: Buffer) => (serverLog += d.toString()));
@@ -148,7 +149,7 @@ describe('scripts/demo end to end: npm start, npm run demo, CLI verify, consumer
     expect(ko.stdout + ko.stderr).to.contain('checkFieldDisclosures');
   });
 
-  it('When the consumer pages are opened in Chromium, Then the browser itself finds the good batch valid and the recalled one revoked', async () => {
+  it('When the consumer pages are opened in Chromium, Then the browser itself, reading the chain through the relay, finds the good batch valid and the recalled one revoked', async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ci-setup.sh`);
     fs.mkdirSync(path.join(ROOT, '.test-tmp'), { recursive: true });
     const shots = fs.mkdtempSync(path.join(ROOT, '.test-tmp', 'e2e-'));
@@ -166,6 +167,10 @@ describe('scripts/demo end to end: npm start, npm run demo, CLI verify, consumer
       ];
       for (const c of cases) {
         const page = await browser.newPage();
+        let relayed = 0;
+        page.on('requestfinished', (r) => {
+          if (r.url().endsWith('/api/v1/chain/rpc') && r.method() === 'POST') relayed++;
+        });
         await page.goto(c.url);
         const el = page.locator('#browser-verdict');
         await page.waitForFunction(() => {
@@ -173,6 +178,7 @@ describe('scripts/demo end to end: npm start, npm run demo, CLI verify, consumer
           return v !== null && v !== undefined && v !== '' && v !== 'checking';
         }, undefined, { timeout: 30_000 });
         expect(await el.getAttribute('data-verdict'), c.url).to.equal(c.want);
+        expect(relayed, 'the page read the chain through the relay').to.be.greaterThan(0);
         await page.screenshot({ path: path.join(shots, c.shot), fullPage: false });
         await page.close();
       }

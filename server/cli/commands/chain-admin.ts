@@ -4,6 +4,7 @@
  */
 import { nowSeconds } from '../../records/time';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { checksumAddress, isAddress } from '../../chain/keys';
 import type { NewParticipant } from '../../service/participants';
@@ -22,7 +23,9 @@ interface ChainOpts {
 
 const rpcOption = () => new Option('--rpc <url>', 'JSON-RPC endpoint of the chain').makeOptionMandatory();
 const keyFileOption = () => new Option('--key-file <file>', "file holding the registrar's private key (the deployer's, unless granted)").makeOptionMandatory();
-const deploymentOption = () => new Option('--deployment <file>', 'deployment file written by `traceledger deploy`').default('deployment.json');
+const deploymentOption = () => new Option('--deployment <file>', 'deployment file written by `traceledger deploy` (default: deployment.json, or DIR/deployment.json with --data-dir)');
+const dataDirOption = () =>
+  new Option('--data-dir <dir>', "a server's data directory (DATA_DIR, embedded chain): its deployment.json, and for writes its operator-key (the key generated at its first start)");
 
 export function registerDeploy(program: Command, _run: CliRun): void {
   program
@@ -193,8 +196,16 @@ export function registerParticipants(program: Command, _run: CliRun): void {
 
 /** Adds the chain options (--rpc, --deployment, and --key-file when the command writes). */
 function withChain(cmd: Command, writes: boolean): Command {
-  cmd.addOption(rpcOption()).addOption(deploymentOption());
-  if (writes) cmd.addOption(keyFileOption());
+  cmd.addOption(rpcOption()).addOption(deploymentOption()).addOption(dataDirOption());
+  if (writes) cmd.addOption(new Option('--key-file <file>', "file holding the registrar's private key (the deployer's, unless granted; default with --data-dir: DIR/operator-key)"));
+  // --data-dir names the deployment file and the operator's key of an embedded installation.
+  cmd.hook('preAction', (_program, action) => {
+    const o = action.opts<{ dataDir?: string; deployment?: string; keyFile?: string }>();
+    if (o.deployment === undefined) action.setOptionValue('deployment', o.dataDir ? path.join(o.dataDir, 'deployment.json') : 'deployment.json');
+    if (!writes || o.keyFile !== undefined) return;
+    if (!o.dataDir) throw unusable("give the registrar's key: --key-file FILE, or --data-dir DIR (the server's DATA_DIR, whose operator-key is used)");
+    action.setOptionValue('keyFile', path.join(o.dataDir, 'operator-key'));
+  });
   return cmd;
 }
 

@@ -1,7 +1,7 @@
 /** `traceledger tokens create`: a producer API token, from the server's data folder or through its admin API. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { unusable, type CliRun } from '../errors';
-import { readInputBytes, say } from '../io';
+import { ADMIN_TOKEN_ENV, ADMIN_TOKEN_OPTION_HELP, adminTokenOf, say } from '../io';
 
 interface TokenOpts {
   producer: string;
@@ -22,15 +22,15 @@ export function registerTokens(program: Command, _run: CliRun): void {
     .description(
       [
         'Issues an API token for a registered producer and prints it once (only its SHA-256 is kept).',
-        "Locally (default): writes to the SQLite database in --data-dir, the server's DATA_DIR (the server may be running: the database is shared safely). The producer must already be mirrored there from the chain, i.e. registered and seen by the server. Remotely: with --server and the admin token (--admin-token or --admin-token-file, from the server's ADMIN_TOKEN or DATA_DIR/admin-token), through POST /api/v1/tokens.",
+        "Locally (default): writes to the SQLite database in --data-dir, the server's DATA_DIR (the server may be running: the database is shared safely). The producer must already be mirrored there from the chain, i.e. registered and seen by the server. Remotely: with --server and the admin token (TRACELEDGER_ADMIN_TOKEN in the environment, or --admin-token-file, from the server's ADMIN_TOKEN or DATA_DIR/admin-token), through POST /api/v1/tokens.",
       ].join('\n\n'),
     )
     .requiredOption('--producer <ref>', "the producer's participant id (0x…) or unified social credit code")
     .option('--label <label>', 'what the token is for, e.g. "ERP export" (default: "issued by the CLI")')
     .option('--data-dir <dir>', "the server's data folder", 'data')
     .option('--server <url>', 'issue it through a running server instead')
-    .option('--admin-token <token>', "the server's admin token (with --server)")
-    .option('--admin-token-file <file>', 'read the admin token from a file (with --server)')
+    .addOption(new Option('--admin-token <token>', ADMIN_TOKEN_OPTION_HELP).hideHelp())
+    .option('--admin-token-file <file>', `read the admin token from a file (with --server; default: ${ADMIN_TOKEN_ENV} from the environment)`)
     .option('--json', 'print JSON (token, tokenHash, producerId, label, createdAt)')
     .action(async (opts: TokenOpts) => {
       const label = opts.label ?? 'issued by the CLI';
@@ -72,9 +72,7 @@ async function locally(opts: TokenOpts, label: string): Promise<Issued> {
 }
 
 async function viaServer(opts: TokenOpts, label: string): Promise<Issued> {
-  if (opts.adminToken && opts.adminTokenFile) throw unusable('give --admin-token or --admin-token-file, not both');
-  const admin = opts.adminTokenFile ? readInputBytes(opts.adminTokenFile).toString('utf8').trim() : opts.adminToken;
-  if (!admin) throw unusable('--server needs the admin token: --admin-token or --admin-token-file');
+  const admin = adminTokenOf(opts, '--server');
   const { apiUrl, jsonOf, send } = await import('../http');
   const body = Buffer.from(JSON.stringify({ producerId: opts.producer, label }), 'utf8');
   const answer = await send('POST', apiUrl(opts.server!, '/tokens'), { headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body });

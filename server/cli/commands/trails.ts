@@ -3,10 +3,10 @@
  * (hold the operator to its receipt, against the chain), `trail verify`, `dataset check` and
  * `monitor` (an auditor's).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { MonitorReport } from '../../trails';
 import { CliError, EXIT, unusable, type CliRun, type ExitCode } from '../errors';
-import { note, readInputBytes, readJsonFile, readKeyFile, say, writeOutput } from '../io';
+import { ADMIN_TOKEN_ENV, ADMIN_TOKEN_OPTION_HELP, adminTokenOf, note, readJsonFile, readKeyFile, say, writeOutput } from '../io';
 import { bindingOf } from './keys';
 
 const SYMBOL = { passed: '✓', failed: '✗', pending: '…' } as const;
@@ -19,13 +19,6 @@ interface ServerOpts {
   adminTokenFile?: string;
 }
 
-/** The admin token of --admin-token or --admin-token-file. Throws (exit 2) without one. */
-function adminTokenOf(opts: ServerOpts, why: string): string {
-  if (opts.adminToken && opts.adminTokenFile) throw unusable('give --admin-token or --admin-token-file, not both');
-  const token = opts.adminTokenFile ? readInputBytes(opts.adminTokenFile).toString('utf8').trim() : opts.adminToken;
-  if (!token) throw unusable(`${why} needs the admin token: --admin-token or --admin-token-file (the server's ADMIN_TOKEN or DATA_DIR/admin-token)`);
-  return token;
-}
 
 /** GET a JSON answer from the server's API. */
 async function getJson<T>(server: string, path: string, opts: { token?: string; ok?: readonly number[] } = {}): Promise<{ status: number; body: T }> {
@@ -386,8 +379,8 @@ function registerDataset(program: Command, run: CliRun): void {
     .argument('<file>', 'the dataset file as received')
     .requiredOption('--delivery <id>', 'the id of the delivery (ShareDelivery) record')
     .option('--server <url>', 'the traceledger server')
-    .option('--admin-token <token>', "the server's admin token (with --server)")
-    .option('--admin-token-file <file>', 'read the admin token from a file (with --server)')
+    .addOption(new Option('--admin-token <token>', ADMIN_TOKEN_OPTION_HELP).hideHelp())
+    .option('--admin-token-file <file>', `read the admin token from a file (with --server; default: ${ADMIN_TOKEN_ENV} from the environment)`)
     .option('--data-dir <dir>', "the server's data folder, read directly instead of --server")
     .option('--rows <n>', 'the row count to compare too')
     .option('--json', 'print the comparison as JSON')
@@ -470,8 +463,8 @@ function registerMonitor(program: Command, run: CliRun): void {
     .requiredOption('--rpc <url>', 'JSON-RPC endpoint of the chain')
     .option('--data-dir <dir>', "the server's data folder")
     .option('--server <url>', 'the traceledger server (instead of --data-dir)')
-    .option('--admin-token <token>', "the server's admin token (with --server)")
-    .option('--admin-token-file <file>', 'read the admin token from a file (with --server)')
+    .addOption(new Option('--admin-token <token>', ADMIN_TOKEN_OPTION_HELP).hideHelp())
+    .option('--admin-token-file <file>', `read the admin token from a file (with --server; default: ${ADMIN_TOKEN_ENV} from the environment)`)
     .option('--log <log>', `the log: ${LOGS.join(' or ')}`, 'data-sharing')
     .option('--follow', 'keep watching for new checkpoints until Ctrl-C')
     .option('--interval <seconds>', 'with --follow: how often to look for a new checkpoint', '5')

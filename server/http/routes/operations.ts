@@ -1,7 +1,9 @@
 /** Operations endpoints outside /api/v1: health, Prometheus metrics, and the OpenAPI document. */
 import type { IRouter } from 'express';
 import { traceledgerDomain } from '../../records';
+import { ensureAdminToken } from '../../service/admin-token';
 import { checkHealth } from '../../service/health';
+import { requireOneOf } from '../exposure';
 import { openApiDocument } from '../openapi';
 import type { RouteDeps } from './deps';
 
@@ -11,7 +13,8 @@ export function operationRoutes(r: IRouter, { ctx, metrics }: RouteDeps): void {
     res.status(health.status === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json(health);
   });
 
-  r.get('/metrics', async (_req, res) => {
+  // Counts and lags reveal activity: for the monitoring system's METRICS_TOKEN or the admin token only.
+  r.get('/metrics', requireOneOf([ctx.sys.config.METRICS_TOKEN, ensureAdminToken(ctx.sys.config).token], '/metrics'), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 

@@ -1,6 +1,7 @@
 /**
  * Data-sharing trails: departments submit signed share steps (no token: the signature is the
- * credential) and get the operator's receipt; anyone reads a department's trail, its head and
+ * credential) and get the operator's receipt; anyone reads a department's trail (its skeleton: ids, steps, times,
+ * hashes; the details of each step need the admin token, see trails/details.ts), its head and
  * its verification, and the log's inclusion and consistency proofs; the auditor (admin token)
  * sees the alerts, exports audit reports, checks a dataset against its delivery and runs the log
  * monitor.
@@ -9,7 +10,8 @@ import type { IRouter, Request, Response } from 'express';
 import { AppError } from '../../errors';
 import { auditReport, auditReportCsv } from '../../service/audit-report';
 import { DATASET_UPLOAD_LIMIT, checkDeliveryUpload, departmentRef, getShareReceipt, getShareView, logConsistency, logInclusion, submitShare } from '../../service/shares';
-import { CachedReceipts, CachedTrailVerifier, assertKnownDepartment, checkDelivery, getTrail, listAlerts, listDepartments, monitorLog, trailHead } from '../../trails';
+import { CachedReceipts, CachedTrailVerifier, assertKnownDepartment, checkDelivery, getTrail, listAlerts, listDepartments, monitorLog, trailHead, withholdShareDetails } from '../../trails';
+import { authOf } from '../auth';
 import {
   AlertQuery,
   AuditReportQuery,
@@ -27,6 +29,13 @@ import { API_PREFIX, type RouteDeps } from './deps';
 
 /** Seconds a client waits before asking again for a receipt that is not issued yet. */
 const RECEIPT_RETRY_SECONDS = 1;
+
+/** `view` as the caller may read it: whole for the admin (auditor) token, else its `fields` cut to the trail's skeleton, naming what was withheld. */
+export function shareDetailsFor<T extends { fields: Record<string, unknown> }>(res: Response, view: T): T & { withheld?: string[] } {
+  if (authOf(res)?.role === 'admin') return view;
+  const { fields, withheld } = withholdShareDetails(view.fields);
+  return { ...view, fields, withheld };
+}
 
 /** True when the request body is JSON (already parsed by the API's JSON parser). */
 const isJson = (req: Request) => typeof req.is('application/json') === 'string';
@@ -53,9 +62,10 @@ export function trailRoutes(r: IRouter, { ctx, auth, writeLimit, expensiveReadLi
     res.status(201).location(`${API_PREFIX}/shares/${encodeURIComponent(ack.id)}`).json(ack);
   });
 
-  r.get('/shares/:id', async (req, res) => {
+  // A share step's details (purpose, fields, conditions…) for the auditor only; anyone else gets the trail's skeleton.
+  r.get('/shares/:id', auth.optional, async (req, res) => {
     const { id } = RecordIdParams.parse(req.params);
-    res.json(await getShareView(sys.store, publicBaseUrl, id));
+    res.json(shareDetailsFor(res, await getShareView(sys.store, publicBaseUrl, id)));
   });
 
   r.get('/shares/:id/receipt', auth.optional, expensiveReadLimit, async (req, res) => {
@@ -81,10 +91,11 @@ export function trailRoutes(r: IRouter, { ctx, auth, writeLimit, expensiveReadLi
     res.json(await trailHead(sys.store, await department(req)));
   });
 
-  r.get('/departments/:id/trail', async (req, res) => {
+  r.get('/departments/:id/trail', auth.optional, async (req, res) => {
     const id = await department(req);
     const { from, to, limit } = TrailQuery.parse(req.query);
-    res.json(await getTrail(sys.store, id, { from, to, limit }));
+    const trail = await getTrail(sys.store, id, { from, to, limit });
+    res.json({ ...trail, entries: trail.entries.map((e) => shareDetailsFor(res, e)) });
   });
 
   r.get('/departments/:id/trail/verify', auth.optional, expensiveReadLimit, async (req, res) => {

@@ -3,7 +3,15 @@
 (function () {
   'use strict';
   var API = '/api/v1';
-  var store = window.localStorage;
+  // The API token lives only as long as the tab (sessionStorage): never in localStorage, where it would outlive the
+  // session and be readable by every later page of this origin. The producer's name and USCC are no secrets.
+  var remembered = window.localStorage;
+  var session = window.sessionStorage;
+  var storeOf = function (k) {
+    return k === 'token' ? session : remembered;
+  };
+  // A token an earlier version kept in localStorage is removed.
+  remembered.removeItem('tl-token');
   var $ = function (id) {
     return document.getElementById(id);
   };
@@ -61,7 +69,7 @@
   function save(ev) {
     if (ev) ev.preventDefault();
     ['token', 'uscc', 'pname'].forEach(function (k) {
-      store.setItem('tl-' + k, $(k).value.trim());
+      storeOf(k).setItem('tl-' + k, $(k).value.trim());
     });
     show('已保存 Saved.');
     refresh();
@@ -162,7 +170,7 @@
   }
 
   ['token', 'uscc', 'pname'].forEach(function (k) {
-    $(k).value = store.getItem('tl-' + k) || '';
+    $(k).value = storeOf(k).getItem('tl-' + k) || '';
   });
   $('date').value = new Date().toISOString().slice(0, 10);
   $('token-form').addEventListener('submit', save);

@@ -17,7 +17,8 @@ function recordingPino() {
   return { logger, lines };
 }
 
-const externalChain = (port: number, seconds: number) => ({ RPC_URL: `http://127.0.0.1:${port}`, SIGNER_KEY: ANVIL_DEV_KEYS[0], CHAIN_WAIT_SECONDS: String(seconds) });
+// The node starts after boot begins, so no key can be funded beforehand: anvil's dev key, allowed for this throwaway chain.
+const externalChain = (port: number, seconds: number) => ({ RPC_URL: `http://127.0.0.1:${port}`, SIGNER_KEY: ANVIL_DEV_KEYS[0], ALLOW_DEV_KEYS: 'true', CHAIN_WAIT_SECONDS: String(seconds) });
 
 describe('server/chain/wait (real anvil node)', function () {
   this.timeout(120_000);

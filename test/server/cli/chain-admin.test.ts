@@ -194,4 +194,24 @@ describe('server/cli participants: product keys, spot-check labs, accreditation 
       expect(again.stderr).to.contain(`${LAB_NAME} has no spot-check designation in force`);
     });
   });
+
+  describe('--data-dir (an embedded installation)', () => {
+    // Last in this file: it signs as the running system's operator, whose nonces that system then no longer knows.
+    it("When --data-dir names the server's data directory, Then participants add signs with its operator-key against its deployment.json; without a key, exit 2 naming both ways", async () => {
+      const code = uscc('91610926MA6YCD5K2');
+      const dataDir = sys.config.DATA_DIR;
+      const none = await cli(['participants', 'add', 'producer', '--name', '岚皋县魔芋合作社', '--uscc', code, '--rpc', sys.rpcUrl, '--deployment', path.join(dataDir, 'deployment.json')]);
+      expect(none.code, show(none)).to.equal(2);
+      expect(none.stderr).to.contain('--key-file FILE, or --data-dir DIR');
+
+      const add = await cli(['participants', 'add', 'producer', '--name', '岚皋县魔芋合作社', '--uscc', code, '--rpc', sys.rpcUrl, '--data-dir', dataDir]);
+      expect(add.code, show(add)).to.equal(0);
+      expect(await provider.getTransactionCount(sys.operatorAddress), 'sent by the installation operator').to.be.greaterThan(0);
+      await sys.mirror.sync();
+      expect((await sys.store.getParticipant(participantIdFor('producer', code)))?.name).to.equal('岚皋县魔芋合作社');
+      const list = await cli(['participants', 'list', '--json', '--kind', 'producer', '--rpc', sys.rpcUrl, '--data-dir', dataDir]);
+      expect(list.code, show(list)).to.equal(0);
+      expect((JSON.parse(list.stdout) as Listed[]).map((p) => p.code)).to.include(code);
+    });
+  });
 });

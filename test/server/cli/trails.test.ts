@@ -239,6 +239,17 @@ describe('server/cli data-sharing commands (spawned, against a real anvil node a
       expect(unknown.code, show(unknown)).to.equal(2);
       expect(unknown.stderr).to.contain('no share delivery del-nowhere');
     });
+
+    it('When the admin token is given on the command line, Then it is refused saying why (exit 2); from TRACELEDGER_ADMIN_TOKEN it works', async () => {
+      const token = fs.readFileSync(adminTokenFile, 'utf8').trim();
+      const argv = await cli(['dataset', 'check', dataset, '--delivery', DEL, '--server', url, '--admin-token', token]);
+      expect(argv.code, show(argv)).to.equal(2);
+      expect(argv.stderr).to.contain('--admin-token is refused').and.to.contain('TRACELEDGER_ADMIN_TOKEN').and.to.contain('--admin-token-file');
+      expect(argv.stdout).to.not.match(/MATCH/);
+      const env = await cli(['dataset', 'check', dataset, '--delivery', DEL, '--server', url], { env: { TRACELEDGER_ADMIN_TOKEN: token } });
+      expect(env.code, show(env)).to.equal(0);
+      expect(env.stdout).to.match(/^MATCH: /m);
+    });
   });
 
   describe('monitor', () => {

@@ -133,7 +133,7 @@ describe('server/http app (real anvil node)', function () {
       expect((await request(t.app).post('/api/v1/batches').set(bearer(p.token)).send(batchInputNow({ id: `BATCH-M-${Date.now()}` }))).status).to.equal(201);
       await request(t.app).get('/api/v1/batches/NOPE');
 
-      const res = await request(t.app).get('/metrics');
+      const res = await request(t.app).get('/metrics').set(admin());
       expect(res.status).to.equal(200);
       expect(res.headers['content-type']).to.match(/^text\/plain/);
       expect(res.text).to.contain('traceledger_records_accepted_total{type="Batch"} 1');

@@ -126,13 +126,47 @@ describe('server/http data-sharing trails (real anvil node)', function () {
       }
     });
 
-    it('When a share step is read, Then its public fields, step, seq and department show, and no officer', async () => {
-      const res = await request(t.app).get(`/api/v1/shares/${DEL_API}`);
+    it('When the auditor reads a share step, Then its public fields, step, seq and department show, and no officer', async () => {
+      const res = await request(t.app).get(`/api/v1/shares/${DEL_API}`).set(admin());
       expect(res.status).to.equal(200);
       expect(res.body).to.include({ id: DEL_API, type: 'ShareDelivery', step: 'delivery', seq: 2, departmentId: agriculture.id });
       expect(res.body.fields.delivery).to.deep.include({ dataSha256: datasetSha, rowCount: 2 });
+      expect(res.body).to.not.have.property('withheld');
       expect(res.body.links.receipt).to.equal(`https://trace.example.cn/api/v1/shares/${DEL_API}/receipt`);
       expect(JSON.stringify(res.body)).not.to.contain('孙磊').and.not.to.contain('providingOfficer');
+      expect(res.headers['cache-control']).to.equal('no-store');
+    });
+
+    it('When anyone without the admin token reads a share step, its record view or the trail, Then only the trail shows (ids, steps, seq, hashes, times) and the details are withheld', async () => {
+      const share = await request(t.app).get(`/api/v1/shares/${REQ_API}`);
+      expect(share.status).to.equal(200);
+      expect(share.body).to.include({ id: REQ_API, type: 'ShareRequest', step: 'request', seq: 1 });
+      expect(share.body.leafHash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(share.body.fields).to.include.keys('seq', 'prevHash', 'departmentId', 'step');
+      for (const detail of ['purpose', 'fieldsRequested', 'legalBasis', 'scope']) {
+        expect(share.body.fields, detail).to.not.have.property(detail);
+        expect(share.body.withheld).to.include(detail);
+      }
+      const delivery = await request(t.app).get(`/api/v1/records/${DEL_API}`);
+      expect(delivery.body.fields).to.not.have.property('delivery');
+      expect(delivery.body.withheld).to.include('delivery');
+      const full = await request(t.app).get(`/api/v1/shares/${REQ_API}`).set(admin());
+      expect(full.body.fields.fieldsRequested).to.be.an('array').that.includes('origin');
+
+      const trail = await request(t.app).get(`/api/v1/departments/${market.id}/trail`);
+      const entry = (trail.body.entries as { recordId: string; fields: Record<string, unknown>; leafHash: string; withheld: string[] }[]).find((e) => e.recordId === REQ_API)!;
+      expect(entry.leafHash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(entry.fields).to.not.have.property('purpose');
+      expect(entry.withheld).to.include.members(['purpose', 'fieldsRequested']);
+      const audited = await request(t.app).get(`/api/v1/departments/${market.id}/trail`).set(admin());
+      expect((audited.body.entries as { recordId: string; fields: Record<string, unknown> }[]).find((e) => e.recordId === REQ_API)!.fields).to.have.property('purpose');
+    });
+
+    it("When a share step's proof bundle is asked for without the admin token, Then 401; with it, the bundle", async () => {
+      expectError(await request(t.app).get(`/api/v1/records/${REQ_API}/bundle`), 401, 'unauthorized');
+      const res = await request(t.app).get(`/api/v1/records/${REQ_API}/bundle`).set(admin());
+      expect(res.status).to.equal(200);
+      expect(res.body.format).to.equal('traceledger-proof-v1');
     });
 
     it('When a receipt is asked for twice, Then it is the same signed receipt as in the acceptance', async () => {

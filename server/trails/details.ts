@@ -1,0 +1,33 @@
+/**
+ * Who may read a share record's details. A department has no API token (its signature is its credential, and a
+ * GET carries none), so the details of a data-sharing step — purpose, legal basis, requested and approved fields,
+ * conditions, scope, method, validity, the delivery's hash — are read with the admin (auditor) token only. Anyone
+ * may read the trail itself: ids, sequence numbers, the departments, the steps, times, hash links and anchoring,
+ * which is what proves a trail complete and untampered.
+ */
+
+/** The fields of a share record anyone may read: the trail's skeleton. */
+export const SHARE_TRAIL_FIELDS: ReadonlySet<string> = new Set([
+  'id',
+  'issuedAt',
+  'departmentId',
+  'seq',
+  'prevHash',
+  'step',
+  'requestingDepartment',
+  'providingDepartment',
+  'requestId',
+  'replyId',
+  'deliveryId',
+]);
+
+/** The trail fields of `fields`, and the names of those withheld (sorted). */
+export function withholdShareDetails(fields: Record<string, unknown>): { fields: Record<string, unknown>; withheld: string[] } {
+  const kept: Record<string, unknown> = {};
+  const withheld: string[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    if (SHARE_TRAIL_FIELDS.has(name)) kept[name] = value;
+    else withheld.push(name);
+  }
+  return { fields: kept, withheld: withheld.sort() };
+}
