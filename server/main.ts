@@ -5,6 +5,7 @@
  * stopping it. Nothing depends on that last save: every acknowledged write was saved before its
  * answer (server/chain/embedded.ts), so even a kill -9 loses nothing acknowledged.
  */
+import fs from 'node:fs';
 import type http from 'node:http';
 import { createApp, createHttpServer } from './http/app';
 import { createContext } from './http/context';
@@ -32,6 +33,12 @@ function listen(server: http.Server, port: number): Promise<void> {
   });
 }
 
+/** Where the embedded chain's operator key lives (an old data directory may still use anvil's published dev key). */
+function operatorNote(config: Config, sys: System): string {
+  if (!sys.anvil) return '';
+  return fs.existsSync(config.operatorKeyPath) ? ` (key in ${config.operatorKeyPath}, mode 0600)` : " (anvil's published dev key: see the warning above)";
+}
+
 function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: string): string {
   const local = `http://localhost:${config.PORT}`;
   const chain = sys.anvil ? `${sys.rpcUrl} (embedded anvil, chain id ${sys.deployment.chainId}, state in ${config.chainStatePath})` : `${sys.rpcUrl} (chain id ${sys.deployment.chainId})`;
@@ -42,13 +49,14 @@ function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: s
     `  API          ${local}/api/v1`,
     `  OpenAPI      ${local}/openapi.json`,
     `  Health       ${local}/healthz`,
-    `  Metrics      ${local}/metrics`,
+    `  Metrics      ${local}/metrics (needs ${config.METRICS_TOKEN ? 'METRICS_TOKEN' : 'the admin token'} as a Bearer token)`,
     `  Console      ${local}/console`,
     `  Auditor      ${local}/audit`,
     ...(publicBaseUrl !== local ? [`  Public URL   ${publicBaseUrl} (printed on labels)`] : []),
     `  Chain RPC    ${chain}`,
     `  Contracts    TraceLedger ${sys.deployment.traceLedger} (deployed ${sys.deployment.deployedAt})`,
     `  Data dir     ${config.DATA_DIR}`,
+    `  Operator     ${sys.operatorAddress}${operatorNote(config, sys)}`,
     `  Admin token  ${adminLine}`,
     'Press Ctrl-C to stop.',
   ];
