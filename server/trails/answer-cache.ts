@@ -68,10 +68,15 @@ export class CachedTrailVerifier {
     return `${head.nextSeq}:${head.prevHash}:${anchored.size}:${anchored.root}:${registry}`;
   }
 
-  async verify(departmentId: string): Promise<TrailVerification> {
+  /**
+   * The verification of `departmentId`: the cached one while its stamp holds, unless `fresh`. The stamp cannot see
+   * a stored record edited in place (that is what a verification exists to catch), so an auditor's verification is
+   * always fresh (and refreshes the cached answer); the cache only bounds what anonymous callers cost.
+   */
+  async verify(departmentId: string, opts: { fresh?: boolean } = {}): Promise<TrailVerification> {
     const stamp = await this.stampOf(departmentId);
     const hit = this.cache.get(departmentId);
-    if (hit?.stamp === stamp) return hit.result;
+    if (hit?.stamp === stamp && !opts.fresh) return hit.result;
     const result = await verifyTrail(this.deps, departmentId);
     this.computed++;
     this.cache.set(departmentId, { stamp, result });

@@ -527,6 +527,9 @@ const TEXTUAL = /json|text|html|xml|csv|javascript/;
  */
 export const refusedByNodeParser = (answer: FuzzAnswer): boolean => answer.status === 400 && answer.contentType === '' && answer.body.length === 0;
 
+/** API routes that answer JSON-RPC (their error envelope is `{ jsonrpc, id, error: { code: number, message } }`). */
+const JSON_RPC_ROUTES = new Set(['/api/v1/chain/rpc']);
+
 /** What is wrong with `answer` to `req`, or null when it is acceptable. */
 export function judge(req: FuzzRequest, answer: FuzzAnswer): string | null {
   if (answer.failure) return answer.failure.startsWith('client-refused') ? null : answer.failure;
@@ -542,7 +545,10 @@ export function judge(req: FuzzRequest, answer: FuzzAnswer): string | null {
     } catch {
       return `no-envelope-${status}`;
     }
-    if (typeof env?.error?.code !== 'string' || typeof env.error.message !== 'string' || env.error.message === '') return `no-envelope-${status}`;
+    // The chain relay speaks JSON-RPC: its refusals are JSON-RPC error objects (a numeric code), as its clients expect.
+    const codeType = JSON_RPC_ROUTES.has(req.target.split('?')[0]!) ? 'number' : 'string';
+    const error = env?.error;
+    if (!error || typeof error.code !== codeType || typeof error.message !== 'string' || error.message === '') return `no-envelope-${status}`;
   }
   return null;
 }

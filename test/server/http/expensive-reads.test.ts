@@ -8,6 +8,7 @@ import request from 'supertest';
 import { createApp } from '../../../server/http/app';
 import { MAX_PUBLIC_LABELS, MAX_PUBLIC_QR_SIZE } from '../../../server/http/routes/labels';
 import { getShareReceipt } from '../../../server/service/shares';
+import type { SqliteStore } from '../../../server/store/sqlite';
 import { CachedReceipts, CachedTrailVerifier } from '../../../server/trails';
 import { batchInputNow } from '../records/fixtures';
 import { FIXTURE_PRODUCT_KEYS, eventually } from '../../support/system';
@@ -141,6 +142,25 @@ describe('server/http expensive reads: tokens, per-client limit and caches (real
       await t.sys.mirror.sync();
       await verifier.verify(market.id);
       expect(verifier.computed).to.equal(settled + 1);
+    });
+
+    it("When a stored share step is edited in place, Then the auditor's verification (admin token) catches it at once; an anonymous caller may get the cached answer until the trail moves", async () => {
+      const ack = await market.request(agriculture, { id: 'req-cache-edit' });
+      // Anchored and verified (so cached) before the edit.
+      await eventually(async () => ((await verify()).body.verdict === 'valid' ? true : undefined), 60_000, 250);
+      const db = (t.sys.store as SqliteStore).db;
+      const { body } = db.prepare('SELECT body FROM records WHERE id = ?').get(ack.id) as { body: string };
+      db.prepare('UPDATE records SET body = ? WHERE id = ?').run(JSON.stringify({ ...(JSON.parse(body) as object), purpose: '用于商业营销' }), ack.id);
+      try {
+        const audited = await request(t.app).get(`/api/v1/departments/${market.id}/trail/verify`).set(admin());
+        expect(audited.status).to.equal(200);
+        expect(audited.body.verdict).to.equal('invalid');
+        // The auditor's fresh answer refreshed the cache: anonymous callers see it too.
+        expect((await verify()).body.verdict).to.equal('invalid');
+      } finally {
+        db.prepare('UPDATE records SET body = ? WHERE id = ?').run(body, ack.id);
+      }
+      expect((await request(t.app).get(`/api/v1/departments/${market.id}/trail/verify`).set(admin())).body.verdict).to.equal('valid');
     });
 
     it('When a receipt is asked for twice, Then it is signed once and the same body comes back', async () => {
