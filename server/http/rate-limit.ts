@@ -12,20 +12,24 @@ function callerKey(req: Request, res: Response): string {
   const auth = authOf(res);
   if (auth?.role === 'producer') return `token:${auth.tokenHash}`;
   if (auth?.role === 'admin') return 'admin';
-  return `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+  return addressKey(req);
 }
+
+/**
+ * `perMinute` requests a minute per bucket (`key` of the request), with standard RateLimit and Retry-After headers;
+ * over it, `onLimit` answers. Requires perMinute >= 0; 0 turns it off.
+ */
+export function minuteLimit(perMinute: number, key: (req: Request, res: Response) => string, onLimit: RequestHandler): RequestHandler {
+  if (perMinute === 0) return (_req, _res, next) => next();
+  return rateLimit({ windowMs: 60_000, limit: perMinute, standardHeaders: 'draft-8', legacyHeaders: false, keyGenerator: key, handler: onLimit });
+}
+
+/** The bucket of a client by its address alone (routes without tokens). */
+export const addressKey = (req: Request): string => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
 
 /** A limit of `perMinute` requests per caller; over it, 429 'rate-limited' with Retry-After. Requires perMinute >= 0; 0 turns it off. */
 function perCallerLimit(perMinute: number, what: string): RequestHandler {
-  if (perMinute === 0) return (_req, _res, next) => next();
-  return rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: callerKey,
-    handler: (_req, _res, next) => next(new AppError('rate-limited', `too many ${what}: at most ${perMinute} a minute; try again shortly`)),
-  });
+  return minuteLimit(perMinute, callerKey, (_req, _res, next) => next(new AppError('rate-limited', `too many ${what}: at most ${perMinute} a minute; try again shortly`)));
 }
 
 /** Requires perMinute >= 0; 0 turns the limit off. */

@@ -6,7 +6,7 @@
  * Bodies are small, batches short, and each client address has its own rate limit.
  */
 import express, { type IRouter, type Request, type RequestHandler, type Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { addressKey, minuteLimit } from '../rate-limit';
 import { VERIFIER_CALL_SELECTORS } from '../../verification/json-rpc';
 import { CHAIN_RPC_ROUTE } from '../context';
 import { API_PREFIX, type RouteDeps } from './deps';
@@ -78,17 +78,9 @@ function cors(res: Response): void {
 }
 
 function limiter(perMinute: number): RequestHandler {
-  if (perMinute === 0) return (_req, _res, next) => next();
-  return rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`,
-    handler: (_req, res) => {
-      cors(res);
-      res.status(429).json(refuse(null, -32005, `too many requests: at most ${perMinute} a minute; try again shortly`));
-    },
+  return minuteLimit(perMinute, addressKey, (_req, res) => {
+    cors(res);
+    res.status(429).json(refuse(null, -32005, `too many requests: at most ${perMinute} a minute; try again shortly`));
   });
 }
 
