@@ -187,7 +187,7 @@ export interface Store {
 
   // Records — insertRecord resolves only once the record is durable.
   insertRecord(rec: NewRecord): Promise<StoredRecord>;
-  insertRecords(recs: readonly NewRecord[]): Promise<StoredRecord[]>;
+  insertRecords(recs: readonly NewRecord[]): Promise<void>;
   /** One durable commit for many independent records (group commit); each gets its own outcome. */
   insertRecordsEach(recs: readonly NewRecord[]): Promise<(StoredRecord | StoreConflictError)[]>;
   getRecord(id: string): Promise<StoredRecord | undefined>;
@@ -218,7 +218,11 @@ export interface Store {
   firstLostLeaf(logId: LogId, size: number): Promise<number | null>;
 
   // The log.
-  /** Appends up to `max` waiting records of the log, in arrival order, in one transaction. */
+  /**
+   * Appends up to `max` waiting records of the log, in arrival order, in one transaction. It may append fewer (a
+   * store whose writes hold the event loop bounds each transaction's time): the caller calls again until it
+   * appends none.
+   */
   sequencePending(logId: LogId, max: number): Promise<AppendResult>;
   logHead(logId: LogId): Promise<LogHead>;
   countUnsequenced(logId: LogId): Promise<{ count: number; oldestReceivedAt: number | null }>;

@@ -3,6 +3,7 @@ import type { Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { IRouter, Request } from 'express';
 import { AppError } from '../../errors';
+import { declaredCsvEncoding } from '../../service/csv-encoding';
 import { importBatchesCsv, MAX_CSV_BYTES, MAX_CSV_ROWS, type CsvImportReport } from '../../service/csv-import';
 import { getRecordView, listBatches } from '../../service/records';
 import { participantIdOf } from '../../service/references';
@@ -46,7 +47,9 @@ export function batchRoutes(r: IRouter, { ctx, auth, writeLimit, metrics }: Rout
     let report: CsvImportReport;
     try {
       const { partial } = ImportQuery.parse(req.query);
-      report = await importBatchesCsv(ctx, producerOf(res).producerId, csvUpload(req), { partial });
+      // A charset in Content-Type is taken at its word; without one, UTF-8 or GBK (as Excel saves it) is detected.
+      const encoding = declaredCsvEncoding(req.headers['content-type']);
+      report = await importBatchesCsv(ctx, producerOf(res).producerId, csvUpload(req), { partial, encoding });
     } catch (e) {
       // Refused before the whole body was read: close the connection rather than read the rest.
       if (!req.readableEnded) res.set('Connection', 'close');
