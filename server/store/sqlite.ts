@@ -30,6 +30,7 @@ import {
   type Store,
   type StoredLogEntry,
   type StoredRecord,
+  type TokenRole,
   type TrailSummary,
 } from './types';
 
@@ -657,7 +658,7 @@ export class SqliteStore implements Store {
       removed.revocations++;
     }
     const participants = new Set(state.participants.map((p) => p.id));
-    const tokenHolders = this.db.prepare('SELECT 1 FROM api_tokens WHERE producer_id = ? LIMIT 1');
+    const tokenHolders = this.db.prepare('SELECT 1 FROM api_tokens WHERE participant_id = ? LIMIT 1');
     for (const row of this.db.prepare('SELECT id, active FROM participants').all() as { id: string; active: number }[]) {
       if (participants.has(row.id)) continue;
       // A token row names its producer (a foreign key): the producer stays, inactive, so the token is refused.
@@ -694,12 +695,19 @@ export class SqliteStore implements Store {
 
   async insertToken(t: ApiToken): Promise<void> {
     await this.writeTurn();
-    this.db.prepare('INSERT INTO api_tokens (token_hash, producer_id, label, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)').run(t.tokenHash, t.producerId, t.label, t.createdAt, t.revokedAt);
+    this.db
+      .prepare('INSERT INTO api_tokens (token_hash, role, participant_id, label, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(t.tokenHash, t.role, t.participantId, t.label, t.createdAt, t.revokedAt);
   }
 
   async getToken(tokenHash: string): Promise<ApiToken | undefined> {
-    const row = this.stmts.token.get(tokenHash) as { token_hash: string; producer_id: string; label: string; created_at: number; revoked_at: number | null } | undefined;
-    return row && { tokenHash: row.token_hash, producerId: row.producer_id, label: row.label, createdAt: row.created_at, revokedAt: row.revoked_at };
+    const row = this.stmts.token.get(tokenHash) as { token_hash: string; role: TokenRole; participant_id: string | null; label: string; created_at: number; revoked_at: number | null } | undefined;
+    return row && { tokenHash: row.token_hash, role: row.role, participantId: row.participant_id, label: row.label, createdAt: row.created_at, revokedAt: row.revoked_at };
+  }
+
+  async listTokens(): Promise<ApiToken[]> {
+    const rows = this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at, token_hash').all() as { token_hash: string; role: TokenRole; participant_id: string | null; label: string; created_at: number; revoked_at: number | null }[];
+    return rows.map((row) => ({ tokenHash: row.token_hash, role: row.role, participantId: row.participant_id, label: row.label, createdAt: row.created_at, revokedAt: row.revoked_at }));
   }
 
   async revokeToken(tokenHash: string, at: number): Promise<void> {

@@ -10,7 +10,7 @@ export function tokenRoutes(r: IRouter, { ctx, auth, writeLimit }: RouteDeps): v
 
   r.post('/tokens', auth.requireAdmin, writeLimit, async (req, res) => {
     const { producerId, label } = TokenBody.parse(req.body);
-    const issued = await issueApiToken(sys.store, { producerId: participantIdOf('producer', producerId), label });
+    const issued = await issueApiToken(sys.store, { role: 'producer', participantId: participantIdOf('producer', producerId), label });
     res.status(201).set('Cache-Control', 'no-store').json(issued);
   });
 
