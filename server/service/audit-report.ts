@@ -7,6 +7,7 @@
 import type { ServiceContext } from './context';
 import { AppError } from '../errors';
 import { assertKnownDepartment, getTrail, listAlerts, verifyTrail, type Alert, type TrailEntry, type TrailVerification } from '../trails';
+import { signAuditCsv, signAuditJson, type AuditSignature } from '../trails/audit-signature';
 
 /** The only audit report format this code writes. */
 export const AUDIT_REPORT_FORMAT = 'traceledger-audit-report-v1';
@@ -92,6 +93,17 @@ export const AUDIT_CSV_COLUMNS = [
 type Row = Record<(typeof AUDIT_CSV_COLUMNS)[number], string | number | null>;
 
 /**
+ * An ISO 8601 UTC instant as Beijing time with its offset (2026-04-01T18:00:00+08:00): the time zone the audit page
+ * shows, so that the sheet and the page read the same (the JSON keeps UTC). Anything else unchanged.
+ */
+export function beijingTime(instant: string | null): string | null {
+  if (instant === null) return null;
+  const ms = Date.parse(instant);
+  if (!/Z$/.test(instant) || Number.isNaN(ms)) return instant;
+  return `${new Date(ms + 8 * 3600_000).toISOString().replace(/\.\d{3}Z$/, '')}+08:00`;
+}
+
+/**
  * One CSV cell: quoted when it holds a separator, quote or line break; a leading =, +, -, @, tab or
  * CR is neutralised with an apostrophe so that a spreadsheet never runs it as a formula.
  */
@@ -126,7 +138,7 @@ function entryRow(e: TrailEntry, alertsOf: Map<string, Alert[]>): Row {
     '序号 seq': e.seq,
     '记录 record': e.recordId,
     '环节 step': e.step,
-    '时间 time': e.issuedAt,
+    '时间 time': beijingTime(e.issuedAt),
     '状态 status': e.status,
     '申请部门 requesting': String(obj(f.requestingDepartment).name ?? ''),
     '提供部门 providing': String(obj(f.providingDepartment).name ?? ''),
@@ -140,17 +152,20 @@ function entryRow(e: TrailEntry, alertsOf: Map<string, Alert[]>): Row {
   };
 }
 
-/** The report as CSV: a summary row, one row per verification step, per record, per alert. Starts with a UTF-8 byte order mark. */
+/**
+ * The report as CSV: a summary row, one row per verification step, per record, per alert; times in Beijing time
+ * (+08:00) as on the audit page. Starts with a UTF-8 byte order mark.
+ */
 export function auditReportCsv(r: AuditReport): string {
   const alertsOf = new Map<string, Alert[]>();
   for (const a of r.alerts) for (const id of a.recordIds) alertsOf.set(id, [...(alertsOf.get(id) ?? []), a]);
-  const period = `${r.period.from ?? '…'} – ${r.period.to ?? '…'}`;
+  const period = `${beijingTime(r.period.from) ?? '…'} – ${beijingTime(r.period.to) ?? '…'}`;
   const cp = r.verification.checkpoint;
   const rows: Row[] = [
     {
       ...blank(),
       '部分 section': 'summary',
-      '时间 time': r.generatedAt,
+      '时间 time': beijingTime(r.generatedAt),
       '状态 status': r.verification.verdict,
       '告警 alerts': r.alerts.length,
       '说明 message': `${r.department.name ?? '?'} (${r.department.uscc ?? '?'}, ${r.department.id}) · period ${period} · ${r.entries.length} of ${r.verification.entries} records in the period · chain ${r.chain.chainId} TraceLedger ${r.chain.traceLedger}${cp ? ` · checkpoint ${cp.size} root ${cp.root}` : ''}`,
@@ -163,7 +178,7 @@ export function auditReportCsv(r: AuditReport): string {
         '部分 section': 'alert',
         '记录 record': a.recordIds.join(' '),
         '环节 step': a.kind,
-        '时间 time': a.detectedAt,
+        '时间 time': beijingTime(a.detectedAt),
         '状态 status': a.severity,
         '告警 alerts': a.id,
         '说明 message': `${a.message_zh} / ${a.message_en}`,
@@ -172,4 +187,15 @@ export function auditReportCsv(r: AuditReport): string {
   ];
   const lines = [AUDIT_CSV_COLUMNS.map(csvCell).join(','), ...rows.map((row) => AUDIT_CSV_COLUMNS.map((c) => csvCell(row[c])).join(','))];
   return `\uFEFF${lines.join('\r\n')}\r\n`;
+}
+
+/** An audit report as exported: signed by the operator's key (../trails/audit-signature.ts), as JSON or CSV. */
+export type AuditExport = { format: 'json'; report: AuditReport & { signature: AuditSignature } } | { format: 'csv'; csv: string };
+
+/** The audit report of `departmentId` for `period`, signed, as JSON or CSV (see {@link auditReport}). */
+export async function exportAuditReport(ctx: Pick<ServiceContext, 'sys' | 'reader'>, departmentId: string, period: AuditPeriod, format: 'json' | 'csv', now = Date.now()): Promise<AuditExport> {
+  const report = await auditReport(ctx, departmentId, period, now);
+  const subject = { departmentId, generatedAt: report.generatedAt, chainId: report.chain.chainId, traceLedger: report.chain.traceLedger };
+  if (format === 'csv') return { format, csv: await signAuditCsv(ctx.sys.operator, subject, auditReportCsv(report)) };
+  return { format, report: await signAuditJson(ctx.sys.operator, subject, report) };
 }
