@@ -56,7 +56,11 @@ const S = {
     seq: '序号',
     record: '记录编号',
     state: '状态',
-    verification: '记录链验证与告警',
+    verification: '记录链验证',
+    alerts: '告警',
+    alertsIntro: '告警列表需要运营方发放的令牌（目前为管理令牌）；令牌只保存在本标签页中。',
+    alertsToken: '令牌',
+    loadAlerts: '查看告警',
     out: '结果',
   },
   en: {
@@ -105,7 +109,11 @@ const S = {
     seq: 'Seq',
     record: 'Record',
     state: 'State',
-    verification: 'Trail verification and alerts',
+    verification: 'Trail verification',
+    alerts: 'Alerts',
+    alertsIntro: 'The alert list needs a token the operator issues (for now the admin token); it stays in this tab only.',
+    alertsToken: 'Token',
+    loadAlerts: 'Show alerts',
     out: 'Result',
   },
 } as const;
@@ -193,6 +201,11 @@ ${input('officer-phone', t.officerPhone, 'type="tel"')}
 <table class="data"><thead><tr><th>${esc(t.seq)}</th><th>${esc(t.step)}</th><th>${esc(t.record)}</th><th>${esc(t.state)}</th></tr></thead><tbody id="trail"></tbody></table>
 <h3>${esc(t.verification)}</h3>
 <div id="trail-verdict" aria-live="polite"></div>
+<h3>${esc(t.alerts)}</h3>
+<p class="sub">${esc(t.alertsIntro)}</p>
+<form id="alerts-form" class="inline-form">${input('alerts-token', t.alertsToken, 'type="password" spellcheck="false"')}
+<button class="btn btn-small" type="submit" id="load-alerts">${esc(t.loadAlerts)}</button></form>
+<ul id="alerts" aria-live="polite"></ul>
 </section>
 <script src="${esc(js)}" defer></script>`;
   return documentHtml({ lang, title: `${t.title} · traceledger`, assets, switchHref: lang === 'zh' ? '/department?lang=en' : '/department?lang=zh', body, className: 'console-page' });

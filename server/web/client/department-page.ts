@@ -21,6 +21,14 @@ interface TrailEntry {
   step: Step;
   status: 'accepted' | 'sequenced' | 'anchored';
 }
+interface Alert {
+  id: string;
+  kind: string;
+  severity: string;
+  recordIds: string[];
+  message_en: string;
+  message_zh: string;
+}
 interface TrailVerification {
   verdict: 'valid' | 'invalid' | 'pending';
   entries: number;
@@ -40,7 +48,9 @@ const M = {
     states: { accepted: '已接收', sequenced: '已入账', anchored: '已上链' },
     verdicts: { valid: '✓ 记录链完整、未被篡改、已上链', invalid: '✗ 记录链验证未通过', pending: '… 部分记录尚未上链' },
     noAlerts: '没有发现问题。',
-    alertsNeedToken: '部门告警列表（GET /api/v1/alerts）目前只对运营方管理令牌开放；上面显示的是任何人都可以做的记录链验证结果。',
+    alertsNeedToken: '以上是任何人都可以做的记录链验证；告警（如未说明法律依据的有条件共享）需用令牌在下方查看。',
+    alertsRefused: (code: string) => `令牌不能查看告警（${code}）：请使用运营方发放的令牌。`,
+    severity: { high: '高', medium: '中', low: '低' } as Record<string, string>,
     none: '本部门还没有记录。',
   },
   en: {
@@ -55,7 +65,9 @@ const M = {
     states: { accepted: 'accepted', sequenced: 'sequenced', anchored: 'anchored' },
     verdicts: { valid: '✓ the trail is complete, untampered and anchored', invalid: '✗ the trail failed verification', pending: '… some records are not anchored yet' },
     noAlerts: 'No problem found.',
-    alertsNeedToken: "The alert list (GET /api/v1/alerts) is open only to the operator's admin token for now; above is the trail verification anyone can run.",
+    alertsNeedToken: 'Above is the trail verification anyone can run; alerts (such as a conditional share without a legal basis) are shown below with a token.',
+    alertsRefused: (code: string) => `This token cannot read alerts (${code}): use the token the operator issued.`,
+    severity: { high: 'high', medium: 'medium', low: 'low' } as Record<string, string>,
     none: 'No records yet.',
   },
 }[lang];
@@ -244,9 +256,38 @@ async function showTrail(): Promise<void> {
   const detail = problem ? el('p', (lang === 'zh' ? problem.message_zh : problem.message_en) ?? problem.message ?? problem.code ?? '', 'alert') : el('p', M.noAlerts, 'sub');
   box.dataset.verdict = v.verdict;
   box.replaceChildren(head, detail, el('p', M.alertsNeedToken, 'sub'));
+  await showAlerts();
+}
+
+async function showAlerts(ev?: Event): Promise<void> {
+  ev?.preventDefault();
+  if (!me) return;
+  const token = val('alerts-token');
+  if (token === '') return;
+  window.sessionStorage.setItem('tl-alerts-token', token);
+  const list = $('alerts');
+  try {
+    const { items } = await api<{ items: Alert[] }>('GET', `/alerts?department=${encodeURIComponent(me.id)}`, undefined, token);
+    list.dataset.count = String(items.length);
+    list.replaceChildren(
+      ...(items.length === 0
+        ? [el('li', M.noAlerts, 'sub')]
+        : items.map((a) => {
+            const li = el('li', `${M.severity[a.severity] ?? a.severity} · ${lang === 'zh' ? a.message_zh : a.message_en}`, 'alert');
+            li.dataset.kind = a.kind;
+            return li;
+          })),
+    );
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? 'error';
+    list.dataset.count = '';
+    list.replaceChildren(el('li', M.alertsRefused(code), 'alert'));
+  }
 }
 
 function start(): void {
+  $('alerts-form').addEventListener('submit', (e) => void showAlerts(e));
+  $<HTMLInputElement>('alerts-token').value = window.sessionStorage.getItem('tl-alerts-token') ?? '';
   $('step').addEventListener('change', showStep);
   showStep();
   $('data-file').addEventListener('change', () => void fileChosen());
