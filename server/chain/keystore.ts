@@ -7,7 +7,7 @@ import { Wallet, isKeystoreJson } from 'ethers';
 
 /** What a keystore file holds (the part a page checks before asking for the password). */
 export interface KeystoreSummary {
-  /** The key's address (EIP-55), as the file states it; the decrypted key is checked against it. */
+  /** The key's address as the file states it (lowercase 0x hex), or null when the file names none. */
   address: string | null;
 }
 
