@@ -117,6 +117,21 @@ function locked(): void {
   $<HTMLButtonElement>('sign-share').disabled = true;
 }
 
+/** Selects the other department of the request named in #request-id (its public trail fields name both sides). */
+async function requestChosen(): Promise<void> {
+  const id = val('request-id');
+  if (!me || id === '') return;
+  const self = me.code;
+  try {
+    const view = await api<{ fields: { requestingDepartment?: { uscc?: string }; providingDepartment?: { uscc?: string } } }>('GET', `/shares/${encodeURIComponent(id)}`);
+    const sides = [view.fields.requestingDepartment?.uscc, view.fields.providingDepartment?.uscc];
+    const other = departments.find((d) => d.uscc !== self && d.uscc !== null && sides.includes(d.uscc));
+    if (other) $<HTMLSelectElement>('counterpart').value = other.departmentId;
+  } catch {
+    // An unknown request: the server names the problem when the step is submitted.
+  }
+}
+
 async function fileChosen(): Promise<void> {
   const file = $<HTMLInputElement>('data-file').files?.[0];
   dataSha256 = undefined;
@@ -291,6 +306,7 @@ function start(): void {
   $('step').addEventListener('change', showStep);
   showStep();
   $('data-file').addEventListener('change', () => void fileChosen());
+  $('request-id').addEventListener('change', () => void requestChosen());
   $('share-form').addEventListener('submit', (e) => void signStep(e));
   $('refresh-trail').addEventListener('click', () => void showTrail());
   void chainBinding();

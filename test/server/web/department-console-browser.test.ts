@@ -30,6 +30,7 @@ describe('server/web department console in headless chromium (real anvil node)',
   let browser: Browser;
   let market: Department;
   let agriculture: Department;
+  let health: Department;
   const contexts: BrowserContext[] = [];
   const sent: string[] = [];
 
@@ -38,6 +39,7 @@ describe('server/web department console in headless chromium (real anvil node)',
     t = await bootTestApp();
     market = await registerDepartment(t.sys, 1, '安康市市场监督管理局');
     agriculture = await registerDepartment(t.sys, 2, '安康市农业农村局');
+    health = await registerDepartment(t.sys, 3, '安康市卫生健康委员会');
     server = await new Promise<http.Server>((resolve) => {
       const s = t.app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -105,10 +107,12 @@ describe('server/web department console in headless chromium (real anvil node)',
     expect(request, request.text).to.include({ kind: 'ok', code: 'accepted' });
     expect(request.id).to.match(new RegExp(`^${market.uscc}-`));
 
-    // 2. Agriculture approves.
+    // 2. Agriculture approves; the request's id is enough for the console to pick the requesting department.
     await common(provider, 'reply', '孙磊');
-    await provider.selectOption('#counterpart', market.id);
+    await provider.selectOption('#counterpart', health.id);
     await provider.fill('#request-id', request.id!);
+    await provider.press('#request-id', 'Tab');
+    await provider.waitForFunction((id) => (document.getElementById('counterpart') as HTMLSelectElement).value === id, market.id);
     await provider.fill('#fields-approved', 'producerUscc, origin');
     await provider.fill('#validity-from', '2026-01-01');
     await provider.fill('#validity-to', '2026-06-30');
