@@ -22,11 +22,6 @@ export class KeystoreError extends Error {
   }
 }
 
-/** True when `json` is an encrypted keystore file (version 3, scrypt or pbkdf2). */
-export function isKeystore(json: string): boolean {
-  return isKeystoreJson(json);
-}
-
 /** The address a keystore file names, without decrypting it. Throws KeystoreError 'not-a-keystore'. */
 export function keystoreSummary(json: string): KeystoreSummary {
   if (!isKeystoreJson(json)) throw new KeystoreError('not-a-keystore', 'this file is not an encrypted keystore (Web3 Secret Storage v3) file');

@@ -10,12 +10,13 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { Wallet } from 'ethers';
+import { Wallet, encryptKeystoreJsonSync } from 'ethers';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
 import { reportInput } from '../records/fixtures';
 import { FIXTURE_BATCH_ID, storeReportBatch } from '../../support/records';
 import { registerLab } from '../../support/system';
+import { registerDepartment } from '../../support/trails';
 import { bootTestApp, type TestApp } from '../http/helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -23,6 +24,9 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking'
 const PASSWORD = 'correct horse battery staple 硒';
 const LAB_CMA = '202727050123';
 const OTHER_LAB_CMA = '202727050777';
+
+/** A keystore with a light scrypt (N = 2^10) for the side cases; the lab's own keystore keeps ethers' default (N = 2^17). */
+const lightKeystore = (w: { address: string; privateKey: string }): string => encryptKeystoreJsonSync({ address: w.address, privateKey: w.privateKey }, PASSWORD, { scrypt: { N: 1 << 10 } });
 
 /** A minimal PDF: its bytes only matter for the hash. */
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
@@ -152,10 +156,22 @@ describe('server/web lab console in headless chromium (real anvil node)', functi
     const stranger = Wallet.createRandom();
     const context = await browser.newContext({ locale: 'zh-CN' });
     const page = await openConsole(context);
-    await importKey(page, await stranger.encrypt(PASSWORD), PASSWORD);
+    await importKey(page, lightKeystore(stranger), PASSWORD);
     const res = await outcome(page);
     expect(res).to.include({ kind: 'error', code: 'unknown-signer' });
     expect(res.text).to.contain(stranger.address).and.contain('未在链上登记');
+    expect(await page.isDisabled('#sign-submit')).to.equal(true);
+    await context.close();
+  });
+
+  it("When a department's key is opened in the lab console, Then the page says the key is registered for a department, not a lab", async () => {
+    const department = await registerDepartment(t.sys, 5, '安康市农业农村局');
+    const context = await browser.newContext({ locale: 'zh-CN' });
+    const page = await openConsole(context);
+    await importKey(page, lightKeystore(department.key), PASSWORD);
+    const res = await outcome(page);
+    expect(res).to.include({ kind: 'error', code: 'wrong-kind' });
+    expect(res.text).to.contain('政务部门').and.contain('检测机构');
     expect(await page.isDisabled('#sign-submit')).to.equal(true);
     await context.close();
   });
@@ -170,8 +186,10 @@ describe('server/web lab console in headless chromium (real anvil node)', functi
     after(async () => context?.close());
 
     it('When the lab imports its keystore and unlocks it, Then the form holds its registered name, CMA number and validity', async () => {
+      const started = Date.now();
       await importKey(page, keystore, PASSWORD);
       expect(await outcome(page)).to.include({ kind: 'ok' });
+      console.log(`      lab console: keystore import and unlock (scrypt N = 2^17 in the page) to the prefilled form ${Date.now() - started} ms`);
       const p = (await t.sys.store.keysOf(lab.address))[0]!;
       const registered = (await t.sys.store.getParticipant(p.participantId))!;
       expect(await page.inputValue('#lab-name')).to.equal(registered.name);
