@@ -33,6 +33,8 @@ describe('server/web department console in headless chromium (real anvil node)',
   let health: Department;
   const contexts: BrowserContext[] = [];
   const sent: string[] = [];
+  /** Uncaught script errors and CSP refusals in any page: there must be none. */
+  const scriptErrors: string[] = [];
 
   before(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ci-setup.sh (apt-get install -y chromium)`);
@@ -61,6 +63,10 @@ describe('server/web department console in headless chromium (real anvil node)',
     page.on('request', (r) => {
       const body = r.postData();
       if (body) sent.push(body);
+    });
+    page.on('pageerror', (e) => scriptErrors.push(e.message));
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/.test(m.text())) scriptErrors.push(m.text());
     });
     await page.goto(`${base}/department`);
     await page.waitForSelector('body[data-ready="1"]');
@@ -189,5 +195,9 @@ describe('server/web department console in headless chromium (real anvil node)',
     expect(res).to.include({ kind: 'error', code: 'not-found' });
     expect(res.text).to.contain(`${market.uscc}-NO-SUCH-REQUEST`);
     expect(await provider.textContent('#out .err-code')).to.equal(res.code);
+  });
+
+  it('When every journey above has run, Then no page had a script error or a Content-Security-Policy refusal', () => {
+    expect(scriptErrors).to.deep.equal([]);
   });
 });

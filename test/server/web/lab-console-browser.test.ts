@@ -41,6 +41,8 @@ describe('server/web lab console in headless chromium (real anvil node)', functi
   let keystore: string;
   /** Every request body the pages sent, to check what left them. */
   const sent: string[] = [];
+  /** Uncaught script errors and CSP refusals in any page: there must be none. */
+  const scriptErrors: string[] = [];
 
   before(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ci-setup.sh (apt-get install -y chromium)`);
@@ -67,6 +69,10 @@ describe('server/web lab console in headless chromium (real anvil node)', functi
     page.on('request', (r) => {
       const body = r.postData();
       if (body) sent.push(body);
+    });
+    page.on('pageerror', (e) => scriptErrors.push(e.message));
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/.test(m.text())) scriptErrors.push(m.text());
     });
     await page.goto(`${base}/lab`);
     await page.waitForSelector('body[data-ready="1"]');
@@ -258,6 +264,13 @@ describe('server/web lab console in headless chromium (real anvil node)', functi
       const how = await page.textContent('#revoke-how');
       const view = await request(t.app).get(`/api/v1/reports/${id}`);
       expect(how).to.contain(`revoke(${view.body.leafHash as string}, 0)`).and.contain(t.sys.deployment.revocationRegistry);
+    });
+  });
+
+  // Last (mocha runs a describe's own tests before its nested describes).
+  describe('afterwards', () => {
+    it('When every journey above has run, Then no page had a script error or a Content-Security-Policy refusal', () => {
+      expect(scriptErrors).to.deep.equal([]);
     });
   });
 });
