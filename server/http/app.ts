@@ -17,6 +17,7 @@ import { createExpensiveReadLimit, createWriteLimit } from './rate-limit';
 import { requestLog } from './request-log';
 import { batchRoutes } from './routes/batches';
 import { chainRpcRoute } from './routes/chain-rpc';
+import { consoleRoutes } from './routes/consoles';
 import { API_PREFIX, type RouteDeps } from './routes/deps';
 import { labelRoutes } from './routes/labels';
 import { chainRoutes, operationRoutes } from './routes/operations';
@@ -122,6 +123,7 @@ function apiRouter(deps: RouteDeps): Router {
   tokenRoutes(r, deps);
   trailRoutes(r, deps);
   chainRoutes(r, deps);
+  consoleRoutes(r, deps);
   return r;
 }
 

@@ -8,6 +8,7 @@ import { BatchSchema, REVOCATION_REASONS, RECORD_TYPES, SeleniumTestReportSchema
 import { AUDIT_CSV_COLUMNS, AUDIT_REPORT_FORMAT } from '../service/audit-report';
 import { DATASET_UPLOAD_LIMIT } from '../service/shares';
 import { ALERT_KINDS, RECEIPT_FORMAT, TRAIL_STEPS } from '../trails';
+import { CONSOLE_OPENAPI_PATHS } from './routes/consoles';
 
 // ---------------------------------------------------------------------------
 // The subset of OpenAPI 3.1 this document uses.
@@ -902,6 +903,7 @@ export const OPENAPI: OpenApiDocument = {
         responses: { '200': ok('The monitor report (ok or the first divergence).', ref('MonitorReport')), '400': err('InvalidInput'), '401': err('Unauthorized'), '403': err('Forbidden') },
       },
     },
+    ...(CONSOLE_OPENAPI_PATHS as Record<string, PathItemObject>),
   },
   components: {
     securitySchemes: {

@@ -15,6 +15,9 @@ import type { ServiceContext } from '../service/context';
 import { verifyBatchForConsumer, verifyDigitalLinkForConsumer, type ConsumerView } from '../service/consumer';
 import { renderAuditPage } from './audit-page';
 import { clientBundle } from './client-bundle';
+import { consoleBundle, type ConsoleName } from './console-bundles';
+import { renderDepartmentPage } from './department-page';
+import { renderLabPage } from './lab-page';
 import { renderConsolePage } from './console-page';
 import { formatDigitalLinkPath, parseDigitalLinkPath, type DigitalLink } from '../records/digital-link';
 import { batchLinkset, GS1_VOC } from './linkset';
@@ -69,6 +72,14 @@ function sendPrepared(req: Request, res: Response, p: Prepared, cacheControl: st
 
 interface Asset extends Prepared {
   url: string;
+}
+
+/** An asset named `file` with its content-hashed URL (as loadAssets names them), for assets built on first use. */
+function assetOf(file: string, content: string | Buffer): Asset {
+  const p = prepare(TYPES[path.extname(file)]!, content);
+  const hash = p.etag.slice(1, 11).replace(/[^A-Za-z0-9]/g, '0');
+  const ext = path.extname(file);
+  return { ...p, url: `${ASSET_PREFIX}${path.basename(file, ext)}.${hash}${ext}` };
 }
 
 function loadAssets(): Record<keyof typeof ASSET_FILES, Asset> {
@@ -267,8 +278,38 @@ export function createWebRouter(ctx: ServiceContext): Router {
     sendPrepared(req, res, html, 'no-cache');
   });
 
+  // The lab and department consoles (./lab-page.ts, ./department-page.ts): they sign in the browser with the records
+  // code (ethers, zod, the field tree), a bundle of ~0.7 MB built on first use (not at boot: a few seconds each).
+  const signingAssets = new Map<ConsoleName, Asset>();
+  const signingAsset = (name: ConsoleName): Asset => {
+    let a = signingAssets.get(name);
+    if (!a) {
+      signingAssets.set(name, (a = assetOf(`${name}.js`, consoleBundle(name).js)));
+      byUrl.set(a.url.slice(ASSET_PREFIX.length), a);
+      byName.set(`${name}.js`, a);
+    }
+    return a;
+  };
+  const signingPages = new Map<string, Prepared>();
+  for (const [name, render] of [
+    ['lab', renderLabPage],
+    ['department', renderDepartmentPage],
+  ] as const) {
+    router.get(`/${name}`, (req, res) => {
+      const lang = language(req);
+      securityHeaders(res, undefined);
+      res.setHeader('Content-Language', lang === 'zh' ? 'zh-CN' : 'en');
+      res.setHeader('Vary', 'Accept-Language');
+      let html = signingPages.get(`${name}:${lang}`);
+      if (!html) signingPages.set(`${name}:${lang}`, (html = prepare('text/html; charset=utf-8', render(lang, pageAssets, signingAsset(name).url))));
+      sendPrepared(req, res, html, 'no-cache');
+    });
+  }
+
   router.get(`${ASSET_PREFIX}:file`, (req, res, next) => {
     const file = String(req.params.file);
+    const signing = /^(lab|department)\./.exec(file)?.[1] as ConsoleName | undefined;
+    if (signing) signingAsset(signing);
     const hashed = byUrl.get(file);
     const asset = hashed ?? byName.get(file);
     if (!asset) {
