@@ -63,6 +63,8 @@ export const AUDIT_STRINGS = {
     concerns: '涉及记录',
     answerable: '责任部门',
     verdict: { valid: '验证通过', invalid: '验证失败', pending: '等待上链' } as Record<string, string>,
+    attention: '记录链未被篡改，但有 {high} 条高风险告警',
+    alertsLine: '本记录链有 {n} 条告警（其中高风险 {high} 条），见下方告警列表。',
     verdictLine: {
       valid: '记录链完整、按序、未被篡改，签名有效，且已全部上链。',
       invalid: '记录链未通过验证：',
@@ -146,6 +148,8 @@ export const AUDIT_STRINGS = {
     concerns: 'Records',
     answerable: 'Answerable',
     verdict: { valid: 'Valid', invalid: 'Invalid', pending: 'Pending' } as Record<string, string>,
+    attention: 'Untampered, but {high} high alert(s)',
+    alertsLine: 'This trail has {n} alert(s), {high} high: see the alerts below.',
     verdictLine: {
       valid: 'The trail is complete, in sequence, untampered, validly signed and anchored on chain.',
       invalid: 'The trail fails verification: ',

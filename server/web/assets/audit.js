@@ -253,15 +253,26 @@
     box.textContent = T.verifying;
     $('steps').textContent = '';
     call('GET', '/departments/' + encodeURIComponent(state.current) + '/trail/verify').then(function (v) {
-      box.setAttribute('data-verdict', v.verdict);
+      // The verdict and the trail's alerts together: an untampered trail with a high alert is not a green headline.
+      var id = state.current;
+      var alerts = state.alerts.filter(function (a) {
+        return a.departmentId === id || a.recordIds.some(inTrail);
+      });
+      var high = alerts.filter(function (a) {
+        return a.severity === 'high';
+      }).length;
+      var tone = v.verdict === 'valid' && high > 0 ? 'attention' : v.verdict;
+      box.setAttribute('data-verdict', tone);
+      box.setAttribute('data-alerts', String(alerts.length));
       box.textContent = '';
-      box.appendChild(el('span', { className: 'verdict-word', text: (v.verdict === 'valid' ? '✓ ' : v.verdict === 'invalid' ? '✗ ' : '… ') + (T.verdict[v.verdict] || v.verdict) }));
+      var word = tone === 'attention' ? '⚠ ' + T.attention.replace('{high}', String(high)) : (v.verdict === 'valid' ? '✓ ' : v.verdict === 'invalid' ? '✗ ' : '… ') + (T.verdict[v.verdict] || v.verdict);
+      box.appendChild(el('span', { className: 'verdict-word', text: word }));
       var failed = v.firstProblem
         ? v.steps.filter(function (s) {
             return s.step === v.firstProblem.step;
           })[0]
         : null;
-      box.appendChild(el('small', { text: T.verdictLine[v.verdict] + (failed ? (T.steps[failed.step] || failed.step) + ' — ' + stepMessage(failed) : '') }));
+      box.appendChild(el('small', { text: T.verdictLine[v.verdict] + (failed ? (T.steps[failed.step] || failed.step) + ' — ' + stepMessage(failed) : '') + (alerts.length > 0 ? ' ' + T.alertsLine.replace('{n}', String(alerts.length)).replace('{high}', String(high)) : '') }));
       var steps = $('steps');
       v.steps.forEach(function (s) {
         steps.appendChild(

@@ -129,7 +129,12 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
     expect(await page.locator('#dept-alerts').textContent()).to.contain(agriculture.idOf('del-demo-2'));
     expect(await page.locator(`#rec-${agriculture.idOf('del-demo-2')}`).getAttribute('class')).to.contain('flagged');
     await page.click('#verify');
-    await page.waitForSelector('#verdict[data-verdict="valid"]');
+    // Untampered, but with a high alert: the headline says so, never a green ✓.
+    await page.waitForSelector('#verdict[data-verdict="attention"]');
+    const headline = (await page.locator('#verdict').textContent())!;
+    expect(headline).to.contain('记录链未被篡改，但有').and.contain('高风险告警');
+    expect(headline).to.not.contain('✓');
+    expect(Number(await page.locator('#verdict').getAttribute('data-alerts'))).to.be.greaterThan(0);
     await page.locator('#department-card').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(shots, 'audit-alerts.png') });
     await page.close();
