@@ -6,6 +6,7 @@
  * Every failure is one line on stderr and a non-zero exit code (see EXIT in ./errors).
  */
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit';
 import { registerChain, registerDeploy, registerParticipants } from './commands/chain-admin';
 import { registerImport } from './commands/import';
 import { registerKeys } from './commands/keys';
@@ -46,6 +47,7 @@ export function buildProgram(run: CliRun): Command {
   registerLabels(program, run);
   registerKeys(program, run);
   registerTrails(program, run);
+  registerAudit(program, run);
   // Sub-commands inherit the exit override, so usage errors end in main's catch with exit 2.
   const inherit = (cmd: Command): void => {
     for (const sub of cmd.commands) {

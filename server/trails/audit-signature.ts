@@ -9,7 +9,6 @@
  */
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import type { ChainReader } from '../chain/reader';
 import { AppError } from '../errors';
 import { canonicalBytes, recoverSigner, traceledgerDomain, type RecordTypedData } from '../records';
 import type { TypedDataSigner } from './receipts';
@@ -85,6 +84,12 @@ export async function signAuditCsv(operator: TypedDataSigner & { getAddress(): P
 
 export type AuditSignatureStatus = 'valid' | 'invalid';
 
+/** What checking a signature reads from the chain (the server's ChainReader and the verifier's JSON-RPC reader both do). */
+export interface AnchorerReader {
+  chainId(): Promise<number>;
+  isAnchorer(address: string): Promise<boolean>;
+}
+
 export interface AuditSignatureCheck {
   status: AuditSignatureStatus;
   message: string;
@@ -123,7 +128,7 @@ export function readSignedAuditReport(text: string): { signature: AuditSignature
  * must recover to its signer, and the signer must be an anchorer of the TraceLedger it names on the chain `chain`
  * reads (which must be the chain it names). `trusted`: the TraceLedger the checker trusts, when it pins one.
  */
-export async function checkAuditReport(text: string, chain: ChainReader, trusted?: string): Promise<AuditSignatureCheck> {
+export async function checkAuditReport(text: string, chain: AnchorerReader, trusted?: string): Promise<AuditSignatureCheck> {
   let read: ReturnType<typeof readSignedAuditReport>;
   try {
     read = readSignedAuditReport(text);
