@@ -8,10 +8,11 @@ import helmet, { type HelmetOptions } from 'helmet';
 import { AppError } from '../errors';
 import { ensureAdminToken } from '../service/admin-token';
 import { createWebRouter } from '../web/router';
-import { createAuthenticator } from './auth';
+import { authMiddleware, createAuthenticator } from './auth';
+import { RouteTable } from './contract';
 import type { AppContext } from './context';
 import { errorHandler, notFound } from './errors';
-import { hstsOverHttps, noStoreWhenAuthenticated } from './exposure';
+import { hstsOverHttps, noStoreWhenAuthenticated, requireOneOf } from './exposure';
 import { createMetrics } from './metrics';
 import { createExpensiveReadLimit, createWriteLimit } from './rate-limit';
 import { requestLog } from './request-log';
@@ -105,7 +106,7 @@ function helmetOptions(ctx: AppContext): HelmetOptions {
   };
 }
 
-function apiRouter(deps: RouteDeps): Router {
+function apiRouter(table: RouteTable, deps: RouteDeps): Router {
   const r = Router();
   // Route labels for logs and metrics (req.baseUrl is reset once an error leaves this router).
   r.use((_req, res, next) => {
@@ -113,15 +114,16 @@ function apiRouter(deps: RouteDeps): Router {
     next();
   });
   r.use(express.json({ limit: JSON_LIMIT }), limitJsonDepth);
-  batchRoutes(r, deps);
-  labelRoutes(r, deps);
-  reportRoutes(r, deps);
-  recordRoutes(r, deps);
-  revocationRoutes(r, deps);
-  participantRoutes(r, deps);
-  tokenRoutes(r, deps);
-  trailRoutes(r, deps);
-  chainRoutes(r, deps);
+  const api = table.on(r, API_PREFIX);
+  batchRoutes(api, deps);
+  labelRoutes(api, deps);
+  reportRoutes(api, deps);
+  recordRoutes(api, deps);
+  revocationRoutes(api, deps);
+  participantRoutes(api, deps);
+  tokenRoutes(api, deps);
+  trailRoutes(api, deps);
+  chainRoutes(api, deps);
   return r;
 }
 
@@ -132,9 +134,10 @@ function apiRouter(deps: RouteDeps): Router {
 export function createApp(ctx: AppContext): express.Express {
   const { sys } = ctx;
   const logger = sys.logger.child({ component: 'http' });
+  const adminToken = ensureAdminToken(sys.config).token;
   const deps: RouteDeps = {
     ctx,
-    auth: createAuthenticator(sys.store, ensureAdminToken(sys.config).token),
+    auth: createAuthenticator(sys.store, adminToken),
     writeLimit: createWriteLimit(sys.config.RATE_LIMIT_WRITES_PER_MINUTE),
     expensiveReadLimit: createExpensiveReadLimit(sys.config.EXPENSIVE_READS_PER_MINUTE),
     metrics: createMetrics(sys.store),
@@ -152,10 +155,16 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(requestDeadline(sys.config.REQUEST_TIMEOUT_SECONDS * 1000, sys.config.UPLOAD_TIMEOUT_SECONDS * 1000));
   app.use(requestLog(logger), deps.metrics.observe);
 
-  operationRoutes(app, deps);
+  // Every route is registered through its contract (./contract.ts); /openapi.json is generated from them.
+  const table = new RouteTable({
+    authFor: authMiddleware(deps.auth, { metrics: requireOneOf([sys.config.METRICS_TOKEN, adminToken], '/metrics') }),
+    limits: { write: deps.writeLimit, 'expensive-read': deps.expensiveReadLimit },
+  });
+  const root = table.on(app);
+  operationRoutes(root, deps, table.routes);
   // Before the API's router: its own body limit, batch limit and rate limit.
-  chainRpcRoute(app, deps);
-  app.use(API_PREFIX, apiRouter(deps));
+  chainRpcRoute(app, root, deps);
+  app.use(API_PREFIX, apiRouter(table, deps));
   app.use(createWebRouter(ctx));
 
   app.use(notFound);
