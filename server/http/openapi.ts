@@ -79,6 +79,9 @@ const SECURITY_SCHEMES: OpenApiDocument['components']['securitySchemes'] = {
 /** OpenAPI's security requirement of each caller (`{}`: no token needed). */
 const SECURITY: Record<Caller, Record<string, string[]>> = { anyone: {}, producer: { producerToken: [] }, admin: { adminToken: [] }, metrics: { metricsToken: [] } };
 
+const INLINE = '~inline~';
+const INLINE_REF = `#/components/schemas/${INLINE}`;
+
 /**
  * Every zod schema the contracts use, converted in one pass (io 'input': what a client sends, and, for an answer,
  * the JSON a client receives and the schema accepts). Named components come out as `$ref`s.
@@ -98,7 +101,7 @@ class SchemaSet {
     if (name !== undefined) return { $ref: `#/components/schemas/${name}` };
     let id = this.inline.get(schema);
     if (id === undefined) {
-      id = `~inline~${this.inline.size}`;
+      id = `${INLINE}${this.inline.size}`;
       this.inline.set(schema, id);
       this.registry.add(schema, { id });
     }
@@ -123,12 +126,14 @@ class SchemaSet {
       if (Array.isArray(v)) return v.map(fill);
       if (v && typeof v === 'object') {
         const o = v as Record<string, unknown>;
-        if (typeof o.$inline === 'string') return all[o.$inline];
+        if (typeof o.$inline === 'string') return fill(all[o.$inline]);
+        // An unnamed schema nested in another one is written out where it is used.
+        if (typeof o.$ref === 'string' && o.$ref.startsWith(INLINE_REF)) return fill(all[o.$ref.slice(INLINE_REF.length - INLINE.length)]);
         return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, fill(x)]));
       }
       return v;
     };
-    const components = Object.fromEntries(Object.entries(all).filter(([id]) => !id.startsWith('~inline~')));
+    const components = Object.fromEntries(Object.entries(all).filter(([id]) => !id.startsWith(INLINE)).map(([id, c]) => [id, fill(c) as SchemaObject]));
     return { value: fill(value) as T, components };
   }
 }
