@@ -6,7 +6,8 @@
  */
 import type { IRouter, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { AppError, type ErrorCode } from '../errors';
+import { AppError } from '../errors';
+import { requiredFieldMessage } from '../records';
 
 /** Who may call a route: anyone (no token), a producer API token, the admin token, the monitoring system's METRICS_TOKEN. */
 export type Caller = 'anyone' | 'producer' | 'admin' | 'metrics';
@@ -26,8 +27,8 @@ export interface ResponseContract {
 export interface JsonBodyContract<B extends z.ZodType> {
   schema: B;
   description?: string;
-  /** The error code of a body that fails `schema` (default invalid-input). */
-  invalid?: (err: z.ZodError) => ErrorCode;
+  /** The refusal of a body that fails `schema` (default: invalid-input naming every issue). */
+  invalid?: (err: z.ZodError) => AppError;
 }
 
 /** A body the handler reads itself as a stream (a CSV file, a dataset upload): documented, never parsed here. */
@@ -154,11 +155,17 @@ export function assertPlainQuery(query: Record<string, unknown>, keys: readonly 
   }
 }
 
-function parseWith<S extends z.ZodType>(schema: S, value: unknown, code: (err: z.ZodError) => ErrorCode = () => 'invalid-input'): z.output<S> {
-  const parsed = schema.safeParse(value);
+/** 400 invalid-input naming every issue: `path: message; …`. */
+export function invalidInput(err: z.ZodError): AppError {
+  const message = err.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; ');
+  return new AppError('invalid-input', message, undefined, { cause: err });
+}
+
+/** `value` parsed with `schema` (a missing member reads "is required", as in the record schemas); `refusal` of the error otherwise. */
+function parseWith<S extends z.ZodType>(schema: S, value: unknown, refusal: (err: z.ZodError) => AppError = invalidInput): z.output<S> {
+  const parsed = schema.safeParse(value, { error: requiredFieldMessage });
   if (parsed.success) return parsed.data;
-  const message = parsed.error.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; ');
-  throw new AppError(code(parsed.error), message, undefined, { cause: parsed.error });
+  throw refusal(parsed.error);
 }
 
 /** The middleware that validates a request against `c` and calls its handler with the parsed values. */

@@ -1,10 +1,10 @@
 /** zod schemas of what the API reads from requests: path parameters, query strings and JSON bodies. */
 import { z } from 'zod';
 import { isAddress } from '../chain/keys';
-import type { ErrorCode } from '../errors';
-import { BatchSchema, CMA_PATTERN, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, SeleniumTestReportSchema, ShareRecordSchema, UsccSchema } from '../records';
+import { AppError } from '../errors';
+import { BatchSchema, CMA_PATTERN, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, SeleniumTestReportSchema, ShareRecordSchema, UsccSchema, summariseIssues, toRecordIssues } from '../records';
 import { LOG_IDS, type LogId } from '../store/types';
-import { component } from './contract';
+import { component, invalidInput } from './contract';
 
 const text = (max: number) =>
   z
@@ -56,8 +56,23 @@ export const SignedRecordBody = z.strictObject({
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, { error: 'must be a 65-byte signature, 0x + 130 hex digits' }).describe('EIP-712 signature over the record and its root.'),
 });
 
-/** A signed body's refusal: invalid-record when only the record fails its schema, invalid-input when the envelope does. */
-export const signedBodyError = (err: z.ZodError): ErrorCode => (err.issues.every((i) => i.path[0] === 'record' && i.path.length > 1) ? 'invalid-record' : 'invalid-input');
+/** A record body's refusal as the record layer words it: 400 invalid-record naming every issue, with `details.issues`. */
+export function recordRefusal(what: string, err: z.ZodError): AppError {
+  const issues = toRecordIssues(err);
+  return new AppError('invalid-record', `invalid ${what}: ${summariseIssues(issues)}`, { issues }, { cause: err });
+}
+
+/**
+ * A signed body's refusal: invalid-record when only the record's own fields fail their schema; invalid-input when the
+ * envelope does (salts, signature, type) or the record is no object or names no known step (its type is unknown).
+ */
+export const signedBodyRefusal =
+  (what: string) =>
+  (err: z.ZodError): AppError => {
+    const recordOnly = err.issues.every((i) => i.path[0] === 'record' && i.path.length > 1 && !(i.path.length === 2 && i.path[1] === 'step'));
+    if (!recordOnly) return invalidInput(err);
+    return recordRefusal(what, new z.ZodError(err.issues.map((i) => ({ ...i, path: i.path.slice(1) }))));
+  };
 
 /** A signed report, as `traceledger sign-report` writes it (its `type`, when present, must be SeleniumTestReport). */
 export const ReportBody = component(

@@ -1,7 +1,7 @@
 /** Batches: producers submit them with their API token, one by one or as a CSV; anyone reads their public fields. */
 import type { Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
-import type { IRouter, Request } from 'express';
+import type { Request } from 'express';
 import { AppError } from '../../errors';
 import { importBatchesCsv, MAX_CSV_BYTES, MAX_CSV_ROWS, type CsvImportReport } from '../../service/csv-import';
 import { getRecordView, listBatches } from '../../service/records';
@@ -10,7 +10,7 @@ import { listCommissions } from '../../service/commissions';
 import { authOf, producerOf } from '../auth';
 import { errorAnswer, jsonAnswer, type Api } from '../contract';
 import { Acceptance, Commissions, CsvImportRefusal, CsvImportReport as CsvImportReportSchema, RecordPage, RecordView, Text } from '../responses';
-import { BatchBody, BatchListQuery, CommissionBody, ImportQuery, RecordIdParams } from '../schemas';
+import { BatchBody, BatchListQuery, CommissionBody, ImportQuery, RecordIdParams, recordRefusal } from '../schemas';
 import { API_PREFIX, LOCATION, type RouteDeps } from './deps';
 
 /** The decompressor of each Content-Encoding a CSV upload may use. */
@@ -49,7 +49,7 @@ export function batchRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     tags: ['batches'],
     auth: ['producer'],
     limit: 'write',
-    body: { schema: BatchBody, invalid: () => 'invalid-record' as const },
+    body: { schema: BatchBody, invalid: (err) => recordRefusal('Batch', err) },
     responses: {
       201: jsonAnswer('Accepted: durably stored, waiting to be anchored.', Acceptance, LOCATION('The batch.')),
       400: errorAnswer('Malformed (invalid-input), the batch fails its schema (invalid-record), or `issuedAt` outside the window of receipt (issued-at-too-old, issued-at-in-future).'),

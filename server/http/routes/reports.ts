@@ -2,7 +2,7 @@
 import { getReportView } from '../../service/records';
 import { errorAnswer, jsonAnswer, type Api } from '../contract';
 import { Acceptance, ReportView } from '../responses';
-import { RecordIdParams, ReportBody, signedBodyError } from '../schemas';
+import { RecordIdParams, ReportBody, signedBodyRefusal } from '../schemas';
 import { API_PREFIX, LOCATION, type RouteDeps } from './deps';
 
 export function reportRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
@@ -23,7 +23,7 @@ export function reportRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     tags: ['reports'],
     auth: ['anyone'],
     limit: 'write',
-    body: { schema: ReportBody, invalid: signedBodyError },
+    body: { schema: ReportBody, invalid: signedBodyRefusal('SeleniumTestReport') },
     responses: {
       201: jsonAnswer('Accepted: durably stored, waiting to be anchored.', Acceptance, LOCATION('The report.')),
       400: errorAnswer('Malformed (invalid-input, invalid-record, bad-signature), a weak salt (weak-salt), or `issuedAt` outside the window of receipt (issued-at-too-old, issued-at-in-future).'),

@@ -45,7 +45,7 @@ import {
   RecordIdParams,
   ShareBody,
   TrailQuery,
-  signedBodyError,
+  signedBodyRefusal,
 } from '../schemas';
 import { API_PREFIX, LOCATION, type RouteDeps } from './deps';
 
@@ -93,7 +93,7 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     tags,
     auth: ['anyone'],
     limit: 'write',
-    body: { schema: ShareBody, invalid: signedBodyError },
+    body: { schema: ShareBody, invalid: signedBodyRefusal('share record') },
     responses: {
       201: jsonAnswer('Accepted: durably stored; with its receipt.', Acceptance, LOCATION('The share step.')),
       400: errorAnswer('Malformed (invalid-input, invalid-record, bad-signature), a weak salt (weak-salt), or `issuedAt` outside the window of receipt (issued-at-too-old, issued-at-in-future).'),

@@ -17,7 +17,7 @@ import { signedReport } from '../../support/records';
 import { FIXTURE_PRODUCT_KEYS, eventually, registerLab } from '../../support/system';
 import { departmentUscc, registerDepartment, signedShareStep, type Department } from '../../support/trails';
 import { USCC, batchInputNow, reportInput } from '../records/fixtures';
-import { ADMIN_TOKEN, admin, bearer, bootTestApp, producerWithToken, type TestApp } from './helpers';
+import { admin, bearer, bootTestApp, producerWithToken, type TestApp } from './helpers';
 
 /** The contract serving `method path` (a concrete path), by matching each contract's path template. */
 function contractOf(routes: readonly RouteContract[], method: string, path: string): RouteContract | undefined {
@@ -99,8 +99,7 @@ describe('server/http route contracts: answers match what each route declares (r
       expect((await call('post', '/api/v1/batches', { body: batchInputNow({ id: 'CT-B-3' }) })).status).to.equal(401);
       expect((await call('post', '/api/v1/batches', { headers: admin(), body: batchInputNow({ id: 'CT-B-3' }) })).status).to.equal(403);
       expect((await call('post', `/api/v1/batches/${batchId}/commissions`, { headers: bearer(producer.token), body: { labCmaNumber: 'nope' } })).status).to.equal(400);
-      const other = await registerLab(t.sys, '202727050999');
-      void other;
+      await registerLab(t.sys, '202727050999');
       const commissioned = await call('post', `/api/v1/batches/${batchId}/commissions`, { headers: bearer(producer.token), body: { labCmaNumber: '202727050999' } });
       expect(commissioned.status, commissioned.text).to.equal(201);
       expect((await call('post', `/api/v1/batches/${batchId}/commissions`, { headers: bearer(producer.token), body: { labCmaNumber: '202727050999' } })).status).to.equal(409);
