@@ -3,12 +3,13 @@ import { z } from 'zod';
 import { traceledgerDomain } from '../../records';
 import { checkHealth } from '../../service/health';
 import { jsonAnswer, type Api, type RouteContract } from '../contract';
-import { openApiDocument } from '../openapi';
+import { openApiDocument, type OpenApiDocument } from '../openapi';
 import { ChainInfo, Health, Text } from '../responses';
 import { API_PREFIX, type RouteDeps } from './deps';
 
 /** `routes`: every route of the app, this document's own included (read when the document is asked for). */
 export function operationRoutes(api: Api, { ctx, metrics }: RouteDeps, routes: readonly RouteContract[]): void {
+  let document: OpenApiDocument | undefined;
   api.route({
     method: 'get',
     path: '/healthz',
@@ -53,8 +54,10 @@ export function operationRoutes(api: Api, { ctx, metrics }: RouteDeps, routes: r
     tags: ['operations'],
     auth: ['anyone'],
     responses: { 200: jsonAnswer('OpenAPI 3.1 document.', z.looseObject({ openapi: z.literal('3.1.0') })) },
+    // Generated once, at the first request (every route is registered by then).
     handler: (_input, _req, res) => {
-      res.json(openApiDocument(routes, ctx.publicBaseUrl));
+      document ??= openApiDocument(routes, ctx.publicBaseUrl);
+      res.json(document);
     },
   });
 }
