@@ -20,7 +20,7 @@ import type { System } from '../../server/system';
 import { ShareSignatureChecker } from '../../server/trails/recompute';
 import { verifyTrail, type TrailVerification } from '../../server/trails/trail';
 import { buildShareRequest } from '../../test/server/records/fixtures';
-import { bootTestSystem } from '../../test/support/system';
+import { bootTestSystem, sequenceAll } from '../../test/support/system';
 import { departmentUscc, registerDepartment } from '../../test/support/trails';
 
 interface Args {
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < records.length; i += 10_000) await sys.store.insertRecords(records.slice(i, i + 10_000));
     const insertMs = ms(t0);
     t0 = process.hrtime.bigint();
-    await sys.store.sequencePending('data-sharing', records.length);
+    await sequenceAll(sys.store, 'data-sharing');
     const sequenceMs = ms(t0);
     t0 = process.hrtime.bigint();
     for (let i = 0; i < 50; i++) {

@@ -7,6 +7,7 @@
  * (size, root) is a no-op, which makes a resend after a crash harmless.
  */
 import { toHex0x } from '../crypto/bytes';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { LogTree } from '../ledger/tree';
 import type { Checkpoint, LogId, Store } from '../store/types';
@@ -41,7 +42,7 @@ export interface WorkerOptions {
    * confirmations do that job.
    */
   ensureDurable?: (blockNumber: number) => Promise<void>;
-  /** Max records appended per transaction. */
+  /** Max records appended per transaction (default 512; the store may append fewer, see Store.sequencePending). */
   sequenceBatch?: number;
   /** A poke runs the loop at most this often (ms). */
   minTickGapMs?: number;
@@ -205,10 +206,13 @@ export class AnchoringWorker {
   }
 
   private async sequence(logId: LogId): Promise<void> {
-    const batch = this.opts.sequenceBatch ?? 5000;
+    const batch = this.opts.sequenceBatch ?? 512;
     for (;;) {
+      // The store may append fewer than asked (its transaction has a time budget): go on until none is left,
+      // giving other requests a turn in between.
       const r = await this.store.sequencePending(logId, batch);
-      if (r.appended < batch) return;
+      if (r.appended === 0) return;
+      await nextTurn();
     }
   }
 

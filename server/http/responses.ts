@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { REVOCATION_REASONS, RECORD_TYPES } from '../records';
 import { AUDIT_REPORT_FORMAT } from '../service/audit-report';
+import { TOKEN_ROLES } from '../service/tokens';
 import { ALERT_KINDS, RECEIPT_FORMAT, TRAIL_STEPS } from '../trails';
 import { component } from './contract';
 
@@ -205,18 +206,18 @@ export const ProductKey = component(
   }),
 );
 
-export const IssuedToken = component(
-  'IssuedToken',
-  z.object({
-    token: z.string().describe('Shown once: store it now.'),
-    tokenHash: z.string().regex(/^[0-9a-f]{64}$/),
-    producerId: hex32,
-    label: z.string(),
-    createdAt: isoTime,
-  }),
-);
+const tokenParts = {
+  tokenHash: z.string().regex(/^[0-9a-f]{64}$/),
+  role: z.enum(TOKEN_ROLES),
+  participantId: hex32.nullable().describe('The participant a producer, lab or department token acts for; null for the registrar, regulator and auditor.'),
+  producerId: hex32.optional().describe('The participant id of a producer token (kept for clients of the producer-only API).'),
+  label: z.string(),
+  createdAt: isoTime,
+};
 
-export const Token = component('Token', z.object({ tokenHash: z.string(), producerId: hex32, label: z.string(), createdAt: isoTime, revokedAt: isoTime.nullable() }));
+export const IssuedToken = component('IssuedToken', z.object({ token: z.string().describe('Shown once: store it now.'), ...tokenParts }));
+
+export const Token = component('Token', z.object({ ...tokenParts, revokedAt: isoTime.nullable() }));
 
 export const ReceiptPending = z.object({ recordId: z.string(), status: z.literal('accepted'), message: z.string() });
 

@@ -1,15 +1,16 @@
 /**
  * A worker thread of CSV imports (see readBatchesCsv in ./csv-import), one import at a time: it receives the file's
- * bytes as they arrive, decodes them as UTF-8 and counts the rows as it goes, refusing the file as soon as it passes the row
+ * bytes as they arrive, decodes them (UTF-8, or GBK as Excel saves it: ./csv-encoding) and counts the rows as it goes, refusing the file as soon as it passes the row
  * limit; at the end it reads and validates every row (parseBatchesCsv) and sends the result back in slices,
  * so that neither parsing nor receiving the result holds the main thread's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError } from '../errors';
+import { CsvDecoder } from './csv-encoding';
 import { MAX_CSV_ROWS, parseBatchesCsv, tooManyRows, type FromWorker, type ToWorker, type WorkerInput } from './csv-import';
 
-/** Rows sent back per message: each message is deserialised on the main thread, so it stays small. */
-const ROWS_PER_MESSAGE = 200;
+/** Rows sent back per message: each message is deserialised on the main thread, so it stays small (~a millisecond). */
+const ROWS_PER_MESSAGE = 100;
 
 /**
  * Counts, across chunks, the CSV records that hold content (a cell that is not blank once trimmed), with RFC 4180
@@ -44,7 +45,7 @@ export class RecordCounter {
 interface Current {
   id: number;
   input: WorkerInput;
-  decoder: TextDecoder;
+  decoder: CsvDecoder;
   counter: RecordCounter;
   parts: string[];
 }
@@ -56,9 +57,18 @@ function serve(port: NonNullable<typeof parentPort>): void {
     current = null;
     reply({ type: 'error', id, code, message });
   };
+  let sending: { id: number; slices: FromWorker[] } | null = null;
   port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'abort' && sending?.id === msg.id) sending = null;
+    if (msg.type === 'more') {
+      const next = sending?.id === msg.id ? sending.slices.shift() : undefined;
+      if (next) reply(next);
+      if (sending?.slices.length === 0) sending = null;
+      return;
+    }
     if (msg.type === 'start') {
-      current = { id: msg.id, input: msg.input, decoder: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }), counter: new RecordCounter(), parts: [] };
+      sending = null;
+      current = { id: msg.id, input: msg.input, decoder: new CsvDecoder(msg.input.encoding), counter: new RecordCounter(), parts: [] };
       return;
     }
     // An import that was refused or given up: its remaining messages are dropped.
@@ -67,14 +77,20 @@ function serve(port: NonNullable<typeof parentPort>): void {
       current = null;
       return;
     }
+    if (msg.type !== 'chunk' && msg.type !== 'end') return;
     const c = current;
     try {
-      const text = msg.type === 'chunk' ? c.decoder.decode(msg.bytes, { stream: true }) : c.decoder.decode();
+      const { text, restart } = msg.type === 'chunk' ? c.decoder.push(msg.bytes) : c.decoder.end();
+      if (restart) {
+        // Not UTF-8 after all, but GBK: `text` is the whole file so far, decoded again.
+        c.parts = [];
+        c.counter = new RecordCounter();
+      }
       c.parts.push(text);
       c.counter.push(text);
       if (msg.type === 'end') c.counter.end();
-    } catch {
-      fail(c.id, 'invalid-input', 'the CSV is not UTF-8 text (in Excel, save it as "CSV UTF-8"; GBK files are not read)');
+    } catch (e) {
+      fail(c.id, 'invalid-input', e instanceof Error ? e.message : String(e));
       return;
     }
     // The header, then at most MAX_CSV_ROWS rows.
@@ -86,9 +102,14 @@ function serve(port: NonNullable<typeof parentPort>): void {
     current = null;
     try {
       const result = parseBatchesCsv(c.parts.join(''), c.input.producer, { now: new Date(c.input.now) });
-      for (let i = 0; i < result.rows.length; i += ROWS_PER_MESSAGE) reply({ type: 'rows', id: c.id, rows: result.rows.slice(i, i + ROWS_PER_MESSAGE) });
-      for (let i = 0; i < result.refused.length; i += ROWS_PER_MESSAGE) reply({ type: 'refused', id: c.id, refused: result.refused.slice(i, i + ROWS_PER_MESSAGE) });
-      reply({ type: 'done', id: c.id, total: result.total });
+      const slices: FromWorker[] = [];
+      for (let i = 0; i < result.rows.length; i += ROWS_PER_MESSAGE) slices.push({ type: 'rows', id: c.id, rows: result.rows.slice(i, i + ROWS_PER_MESSAGE) });
+      for (let i = 0; i < result.refused.length; i += ROWS_PER_MESSAGE) slices.push({ type: 'refused', id: c.id, refused: result.refused.slice(i, i + ROWS_PER_MESSAGE) });
+      slices.push({ type: 'done', id: c.id, total: result.total, encoding: c.decoder.encoding });
+      // One slice at a time, the next when the main thread asks ('more'): messages queued together are
+      // all deserialised in one turn of its event loop.
+      sending = { id: c.id, slices };
+      reply(slices.shift()!);
     } catch (e) {
       const known = e instanceof AppError && (e.code === 'invalid-input' || e.code === 'payload-too-large');
       fail(c.id, known ? (e.code as 'invalid-input' | 'payload-too-large') : null, e instanceof Error ? e.message : String(e));

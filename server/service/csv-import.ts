@@ -30,6 +30,7 @@ import { listCategories } from '../standards';
 import { isValidGtin } from '../records/identifiers';
 import type { Participant } from '../store/types';
 import type { ServiceContext } from './context';
+import { decodeCsvFile, type CsvEncoding } from './csv-encoding';
 import { batchSubject } from './ingest';
 
 /** Why one cell (or the row, field '') was refused. */
@@ -43,6 +44,8 @@ export interface CsvFieldError {
 
 /** What an import did, row by row. Lines are CSV line numbers (the header is line 1). */
 export interface CsvImportReport {
+  /** How the file was read: 'utf-8', or 'gbk' (a CSV Excel saved on a Chinese Windows, decoded as GBK). */
+  encoding?: CsvEncoding;
   /** True when the accepted rows were written (in one transaction); false when nothing was. */
   committed: boolean;
   accepted: { line: number; id: string; leafHash: string }[];
@@ -52,6 +55,8 @@ export interface CsvImportReport {
 export interface CsvImportOptions {
   /** Commit the valid rows even when others are refused (default: all or nothing). */
   partial?: boolean;
+  /** The encoding the upload declared (its Content-Type charset); none: UTF-8 or GBK, detected. */
+  encoding?: CsvEncoding;
 }
 
 /** The producer every row is recorded for (from the API token). */
@@ -67,6 +72,8 @@ export interface CsvRow {
 }
 
 export interface CsvParseResult {
+  /** The file's text encoding: UTF-8, or GBK as Excel saves a CSV on a Chinese Windows (./csv-encoding). */
+  encoding?: CsvEncoding;
   rows: CsvRow[];
   refused: CsvImportReport['refused'];
   /** Data rows read (valid and refused). */
@@ -194,13 +201,12 @@ export function newUlid(now: number = Date.now()): string {
 // ---------------------------------------------------------------------------
 // Reading the file.
 
-/** The text of CSV bytes, which must be UTF-8 (a BOM is dropped). Throws 'invalid-input' for other encodings (GBK…). */
+/**
+ * The text of CSV bytes: UTF-8 (a BOM is dropped), or GBK as Excel saves a CSV on a Chinese Windows (see
+ * ./csv-encoding). Throws 'invalid-input' for anything else (Big5, Shift-JIS, binary…), never guessing.
+ */
 export function decodeCsvBytes(bytes: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new AppError('invalid-input', 'the CSV is not UTF-8 text (in Excel, save it as "CSV UTF-8"; GBK files are not read)');
-  }
+  return decodeCsvFile(bytes).text;
 }
 
 /** One CSV record as read: the line it starts on, its trimmed cells, and its text (LF line ends, no trailing newline). */
@@ -415,17 +421,27 @@ export function parseBatchesCsv(csv: string, producer: CsvProducer, opts: { now?
 // Reading an upload off the main thread.
 
 /** What the main thread sends an import worker (./csv-import-worker.ts): 'start', the file's bytes in order, then 'end' (or 'abort'). */
-export type ToWorker = { type: 'start'; id: number; input: WorkerInput } | { type: 'chunk'; id: number; bytes: Uint8Array } | { type: 'end'; id: number } | { type: 'abort'; id: number };
+export type ToWorker =
+  | { type: 'start'; id: number; input: WorkerInput }
+  | { type: 'chunk'; id: number; bytes: Uint8Array }
+  | { type: 'end'; id: number }
+  | { type: 'more'; id: number }
+  | { type: 'abort'; id: number };
 
-/** What the worker answers about import `id`: valid and refused rows in slices, then 'done'; or one 'error' (an AppError's code and message). */
+/**
+ * What the worker answers about import `id`: valid and refused rows in slices, then 'done'; or one 'error' (an
+ * AppError's code and message). After the first slice, each comes when the main thread asks for it ('more').
+ */
 export type FromWorker =
   | { type: 'rows'; id: number; rows: CsvRow[] }
   | { type: 'refused'; id: number; refused: CsvImportReport['refused'] }
-  | { type: 'done'; id: number; total: number }
+  | { type: 'done'; id: number; total: number; encoding: CsvEncoding }
   | { type: 'error'; id: number; code: 'invalid-input' | 'payload-too-large' | null; message: string };
 
 export interface WorkerInput {
   producer: CsvProducer;
+  /** The encoding the upload declared (its Content-Type charset); none: detected (./csv-encoding). */
+  encoding?: CsvEncoding;
   /** The import's time (ISO 8601): default issuedAt and ids. */
   now: string;
 }
@@ -487,7 +503,7 @@ function spawnWorker(): Worker {
  * At most {@link MAX_CONCURRENT_IMPORTS} run at once; another throws 'unavailable'. `source` is left paused
  * (not drained) when reading stops early.
  */
-export async function readBatchesCsv(source: Readable, producer: CsvProducer, opts: { now?: Date } = {}): Promise<CsvParseResult> {
+export async function readBatchesCsv(source: Readable, producer: CsvProducer, opts: { now?: Date; encoding?: CsvEncoding } = {}): Promise<CsvParseResult> {
   if (importsRunning >= MAX_CONCURRENT_IMPORTS) throw new AppError('unavailable', `${MAX_CONCURRENT_IMPORTS} CSV imports are running; try again in a moment`);
   importsRunning++;
   const worker = idleWorkers.pop() ?? spawnWorker();
@@ -530,9 +546,12 @@ export async function readBatchesCsv(source: Readable, producer: CsvProducer, op
       };
       const onMessage = (msg: FromWorker) => {
         if (msg.id !== id) return;
-        if (msg.type === 'rows') rows.push(...msg.rows);
-        else if (msg.type === 'refused') refused.push(...msg.refused);
-        else if (msg.type === 'done') finish(null, { rows, refused, total: msg.total });
+        if (msg.type === 'rows' || msg.type === 'refused') {
+          if (msg.type === 'rows') rows.push(...msg.rows);
+          else refused.push(...msg.refused);
+          // The next slice after other requests had a turn.
+          setImmediate(() => done || worker.postMessage({ type: 'more', id } satisfies ToWorker));
+        } else if (msg.type === 'done') finish(null, { rows, refused, total: msg.total, encoding: msg.encoding });
         else finish(msg.code ? new AppError(msg.code, msg.message) : new Error(`CSV import worker: ${msg.message}`));
       };
       const onWorkerError = (e: Error) => {
@@ -550,7 +569,7 @@ export async function readBatchesCsv(source: Readable, producer: CsvProducer, op
         source.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       });
       worker.ref();
-      worker.postMessage({ type: 'start', id, input: { producer, now: (opts.now ?? new Date()).toISOString() } } satisfies ToWorker);
+      worker.postMessage({ type: 'start', id, input: { producer, now: (opts.now ?? new Date()).toISOString(), encoding: opts.encoding } } satisfies ToWorker);
       source.resume();
     });
   } finally {
@@ -594,7 +613,8 @@ export async function importBatchesCsv(ctx: ServiceContext, producerId: string, 
   if (!producer || producer.kind !== 'producer' || !producer.active) throw new AppError('forbidden', 'the token is not bound to an active producer');
 
   const producerRef = { uscc: producer.code, name: producer.name };
-  const parsed = typeof csv === 'string' ? parseBatchesCsv(csv, producerRef) : await readBatchesCsv(csv, producerRef);
+  const parsed = typeof csv === 'string' ? parseBatchesCsv(csv, producerRef) : await readBatchesCsv(csv, producerRef, { encoding: opts.encoding });
+  const encoding = parsed.encoding ?? 'utf-8';
   const refused = [...parsed.refused];
   let rows: CsvRow[] = [];
   let existing: string | null;
@@ -613,10 +633,10 @@ export async function importBatchesCsv(ctx: ServiceContext, producerId: string, 
   }
 
   for (;;) {
-    if (rows.length === 0 || (refused.length > 0 && !opts.partial)) return report(false, [], refused);
+    if (rows.length === 0 || (refused.length > 0 && !opts.partial)) return report(encoding, false, [], refused);
     try {
       const acks = await ingest.submitBatchesForProducer(producerId, rows.map((r) => r.input));
-      return report(true, rows.map((r, i) => ({ line: r.line, id: acks[i]!.id, leafHash: acks[i]!.leafHash })), refused);
+      return report(encoding, true, rows.map((r, i) => ({ line: r.line, id: acks[i]!.id, leafHash: acks[i]!.leafHash })), refused);
     } catch (e) {
       // Only a race can land here (an id accepted since the check above): that row is refused, and the rest retried or not.
       const index = e instanceof AppError ? (e.details?.index as number | undefined) : undefined;
@@ -674,6 +694,6 @@ function issuedAtProblem(ingest: ServiceContext['sys']['ingest'], issuedAt: stri
   }
 }
 
-function report(committed: boolean, accepted: CsvImportReport['accepted'], refused: CsvImportReport['refused']): CsvImportReport {
-  return { committed, accepted, refused: [...refused].sort((a, b) => a.line - b.line) };
+function report(encoding: CsvEncoding, committed: boolean, accepted: CsvImportReport['accepted'], refused: CsvImportReport['refused']): CsvImportReport {
+  return { encoding, committed, accepted, refused: [...refused].sort((a, b) => a.line - b.line) };
 }

@@ -149,4 +149,21 @@ export const MIGRATIONS: readonly string[] = [
       AND arrival > (SELECT MIN(r2.arrival) FROM records r2 WHERE r2.type = 'Batch' AND r2.subject = records.subject);
   CREATE UNIQUE INDEX records_batch_subject ON records (subject) WHERE type = 'Batch';
   `,
+  // 6: role tokens. A token has a role; producer, lab and department tokens act for one participant, the
+  // registrar's, regulator's and auditor's for none. Every token before this one was a producer's.
+  `
+  CREATE TABLE api_tokens_v2 (
+    token_hash     TEXT PRIMARY KEY,       -- SHA-256 of the token; the token itself is never stored
+    role           TEXT NOT NULL CHECK (role IN ('producer', 'lab', 'department', 'registrar', 'regulator', 'auditor')),
+    participant_id TEXT REFERENCES participants (id),
+    label          TEXT NOT NULL DEFAULT '',
+    created_at     INTEGER NOT NULL,
+    revoked_at     INTEGER,
+    CHECK ((role IN ('producer', 'lab', 'department')) = (participant_id IS NOT NULL))
+  );
+  INSERT INTO api_tokens_v2 (token_hash, role, participant_id, label, created_at, revoked_at)
+    SELECT token_hash, 'producer', producer_id, label, created_at, revoked_at FROM api_tokens;
+  DROP TABLE api_tokens;
+  ALTER TABLE api_tokens_v2 RENAME TO api_tokens;
+  `,
 ];

@@ -53,7 +53,7 @@ export function lastStorageFault(store: object): StorageFault | undefined {
   return faults.get(store);
 }
 
-const WRITES = /^(insert|put|update|upsert|set|revoke|sequence|reset|delete|append|save|record|mark)/;
+const WRITES = /^(insert|put|update|upsert|set|revoke|sequence|reset|delete|append|save|record|mark|apply)/;
 
 /**
  * `store` with every method watched: a storage fault becomes AppError storage-unavailable and, for a write

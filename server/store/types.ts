@@ -128,9 +128,17 @@ export interface MirrorRemoved {
   revocations: number;
 }
 
+/** What an API token lets its holder do (the operator's admin token is not one of them: it is configured, not issued). */
+export const TOKEN_ROLES = ['producer', 'lab', 'department', 'registrar', 'regulator', 'auditor'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+/** The roles whose tokens act for one participant (of the kind of the same name). */
+export const PARTICIPANT_ROLES = ['producer', 'lab', 'department'] as const satisfies readonly TokenRole[];
+
 export interface ApiToken {
   tokenHash: string;
-  producerId: string;
+  role: TokenRole;
+  /** The participant a producer, lab or department token acts for; null for the others. */
+  participantId: string | null;
   label: string;
   createdAt: number;
   revokedAt: number | null;
@@ -187,7 +195,7 @@ export interface Store {
 
   // Records — insertRecord resolves only once the record is durable.
   insertRecord(rec: NewRecord): Promise<StoredRecord>;
-  insertRecords(recs: readonly NewRecord[]): Promise<StoredRecord[]>;
+  insertRecords(recs: readonly NewRecord[]): Promise<void>;
   /** One durable commit for many independent records (group commit); each gets its own outcome. */
   insertRecordsEach(recs: readonly NewRecord[]): Promise<(StoredRecord | StoreConflictError)[]>;
   getRecord(id: string): Promise<StoredRecord | undefined>;
@@ -218,7 +226,11 @@ export interface Store {
   firstLostLeaf(logId: LogId, size: number): Promise<number | null>;
 
   // The log.
-  /** Appends up to `max` waiting records of the log, in arrival order, in one transaction. */
+  /**
+   * Appends up to `max` waiting records of the log, in arrival order, in one transaction. It may append fewer (a
+   * store whose writes hold the event loop bounds each transaction's time): the caller calls again until it
+   * appends none.
+   */
   sequencePending(logId: LogId, max: number): Promise<AppendResult>;
   logHead(logId: LogId): Promise<LogHead>;
   countUnsequenced(logId: LogId): Promise<{ count: number; oldestReceivedAt: number | null }>;
@@ -269,6 +281,8 @@ export interface Store {
   // API tokens (hashed).
   insertToken(t: ApiToken): Promise<void>;
   getToken(tokenHash: string): Promise<ApiToken | undefined>;
+  /** Every token issued (revoked ones too), oldest first: only hashes, never a token. */
+  listTokens(): Promise<ApiToken[]>;
   revokeToken(tokenHash: string, at: number): Promise<void>;
 
   // Small durable key/value state (e.g. the last chain block mirrored).

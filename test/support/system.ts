@@ -85,3 +85,8 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     await new Promise((r) => setTimeout(r, step));
   }
 }
+
+/** Sequences every waiting record of `logId` (the store appends a bounded number per transaction). */
+export async function sequenceAll(store: System['store'], logId: Parameters<System['store']['sequencePending']>[0]): Promise<void> {
+  while ((await store.sequencePending(logId, 5000)).appended > 0);
+}

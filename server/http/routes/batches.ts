@@ -3,6 +3,7 @@ import type { Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Request } from 'express';
 import { AppError } from '../../errors';
+import { declaredCsvEncoding } from '../../service/csv-encoding';
 import { importBatchesCsv, MAX_CSV_BYTES, MAX_CSV_ROWS, type CsvImportReport } from '../../service/csv-import';
 import { getRecordView, listBatches } from '../../service/records';
 import { participantIdOf } from '../../service/references';
@@ -80,7 +81,7 @@ export function batchRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     uploads: [
       {
         contentType: 'text/csv',
-        description: `UTF-8, at most ${MAX_CSV_BYTES / 1024 / 1024} MB and ${MAX_CSV_ROWS} rows (refused with 413 as soon as either is passed, while reading); may be sent with Content-Encoding gzip, deflate or br.`,
+        description: `UTF-8, or GBK as Excel saves it (detected; a charset in Content-Type is taken at its word); at most ${MAX_CSV_BYTES / 1024 / 1024} MB and ${MAX_CSV_ROWS} rows (refused with 413 as soon as either is passed, while reading); may be sent with Content-Encoding gzip, deflate or br.`,
         schema: Text,
       },
     ],
@@ -96,7 +97,9 @@ export function batchRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     handler: async ({ query }, req, res) => {
       let report: CsvImportReport;
       try {
-        report = await importBatchesCsv(ctx, producerOf(res).producerId, csvUpload(req), { partial: query.partial });
+        // A charset in Content-Type is taken at its word; without one, UTF-8 or GBK (as Excel saves it) is detected.
+        const encoding = declaredCsvEncoding(req.headers['content-type']);
+        report = await importBatchesCsv(ctx, producerOf(res).producerId, csvUpload(req), { partial: query.partial, encoding });
       } catch (e) {
         // Refused before the whole body was read: close the connection rather than read the rest.
         if (!req.readableEnded) res.set('Connection', 'close');

@@ -21,7 +21,7 @@ export function tokenRoutes(api: Api, { ctx }: RouteDeps): void {
     body: { schema: TokenBody },
     responses: { 201: jsonAnswer('Issued.', IssuedToken), 404: errorAnswer('No such producer (not-found).') },
     handler: async ({ body: { producerId, label } }, _req, res) => {
-      const issued = await issueApiToken(sys.store, { producerId: participantIdOf('producer', producerId), label });
+      const issued = await issueApiToken(sys.store, { role: 'producer', participantId: participantIdOf('producer', producerId), label });
       res.status(201).set('Cache-Control', 'no-store').json(issued);
     },
   });

@@ -13,7 +13,7 @@ import { redeployContracts } from '../../../server/service/redeploy';
 import type { System } from '../../../server/system';
 import type { LogId } from '../../../server/store/types';
 import { verifyBundle } from '../../../server/verification/verify';
-import { bootTestSystem, eventually, registerLab, tempDir } from '../../support/system';
+import { bootTestSystem, eventually, registerLab, sequenceAll, tempDir } from '../../support/system';
 import { bootConsumerSystem, submitBatch, submitReport } from '../../support/batches';
 import { verifyBatchForConsumer } from '../../../server/service/consumer';
 import { signedReport, storeReportBatch } from '../../support/records';
@@ -119,7 +119,7 @@ describe('server/anchoring/worker (real anvil node)', function () {
       await submitReports(sys, lab.key, 2);
       const w = workerFor(sys);
       await w.reconcile(LOG);
-      await sys.store.sequencePending(LOG, 100);
+      await sequenceAll(sys.store, LOG);
       const head = await sys.store.logHead(LOG);
       await sys.store.putCheckpoint({ logId: LOG, size: head.size, root: '0x' + Buffer.from(head.root).toString('hex'), status: 'pending' });
 

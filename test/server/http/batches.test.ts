@@ -260,9 +260,28 @@ describe('server/http batches (real anvil node)', function () {
       }
     });
 
-    it('When the CSV is not UTF-8 (a GBK export), Then it answers 400 invalid-input', async () => {
+    it('When the CSV is neither UTF-8 nor GBK, Then it answers 400 invalid-input; a charset it cannot read is 415', async () => {
       const [header] = SAMPLE_CSV.split('\n');
       expectError(await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).set('Content-Type', 'text/csv').send(Buffer.concat([Buffer.from(`${header}\n`), Buffer.from([0xd7, 0xcf, 0xd1, 0xf4, 0xff])])), 400, 'invalid-input');
+      expectError(await request(t.app).post('/api/v1/batches/import').set(bearer(producer.token)).set('Content-Type', 'text/csv; charset=big5').send(`${header}\n`), 415, 'unsupported-encoding');
+    });
+
+    it('When Excel saved the CSV in GBK (a Chinese Windows), Then it is imported with its Chinese text intact and the answer says gbk', async () => {
+      const p = await producerWithToken(t.app, '紫阳县焕古茶厂', uscc('91610924MA6YAG4K1'));
+      const tag = `GBK${Date.now().toString(36).toUpperCase()}`;
+      // header, then one row whose origin_name is 陕西省安康市紫阳县城关镇 and product_name 紫阳毛尖, in GBK bytes.
+      const csv = Buffer.concat([
+        Buffer.from(`id,lot,product_category,origin_county_code,origin_name,production_kind,production_date,quantity,quantity_unit,product_name,certificate_basis,contact_phone\r\n${tag},${tag},tea,610924,`),
+        Buffer.from('c9c2cef7caa1b0b2bfb5cad0d7cfd1f4cfd8b3c7b9d8d5f2', 'hex'),
+        Buffer.from(',harvest,2026-04-01,100,kg,'),
+        Buffer.from('d7cfd1f4c3abbce2', 'hex'),
+        Buffer.from(',self-test,0915-4321001\r\n'),
+      ]);
+      const res = await request(t.app).post('/api/v1/batches/import').set(bearer(p.token)).set('Content-Type', 'text/csv').send(csv);
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body.encoding).to.equal('gbk');
+      const batch = await request(t.app).get(`/api/v1/batches/${encodeURIComponent(res.body.accepted[0].id)}`);
+      expect(JSON.stringify(batch.body)).to.include('陕西省安康市紫阳县城关镇').and.include('紫阳毛尖');
     });
 
     it('When 3,000 rows are imported, Then /healthz keeps answering while the import is parsed, checked and committed (the event loop is not held)', async () => {

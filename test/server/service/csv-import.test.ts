@@ -127,8 +127,10 @@ describe('server/service/csv-import: reading and validating rows (no chain)', ()
     expect(columnOfPath('certificateIssuer.phone')).to.equal('contact_phone');
   });
 
-  it('When bytes are not UTF-8 (a GBK export), Then they are refused with advice', () => {
-    expect(() => decodeCsvBytes(Buffer.from([0xd7, 0xcf, 0xd1, 0xf4, 0xff]))).to.throw(/not UTF-8/);
+  it('When bytes are neither UTF-8 nor GBK, Then they are refused with advice; a GBK export is read as GBK', () => {
+    expect(() => decodeCsvBytes(Buffer.from([0xd7, 0xcf, 0xd1, 0xf4, 0xff]))).to.throw(/neither UTF-8 nor GBK/);
+    // 紫阳 in GBK.
+    expect(decodeCsvBytes(Buffer.from([0x6c, 0x6f, 0x74, 0x0a, 0xd7, 0xcf, 0xd1, 0xf4]))).to.equal('lot\n紫阳');
     expect(decodeCsvBytes(Buffer.from('\uFEFFlot\n茶', 'utf8'))).to.equal('lot\n茶');
   });
 
@@ -166,7 +168,7 @@ describe('server/service/csv-import: reading an upload on a worker thread (no ch
     const tag = tagOf();
     const csv = csvOf([row(tag, 1), row(tag, 2, { product_category: 'nope' }), row(tag, 3, { origin_name: '陕西省"安康市",\n紫阳县' })], '\r\n');
     const streamed = await readBatchesCsv(chunked(`\uFEFF${csv}`), PRODUCER, { now: NOW });
-    expect(streamed).to.deep.equal(parseBatchesCsv(csv, PRODUCER, { now: NOW }));
+    expect(streamed).to.deep.equal({ ...parseBatchesCsv(csv, PRODUCER, { now: NOW }), encoding: 'utf-8' });
     expect(streamed.rows.map((r) => r.line)).to.deep.equal([2, 4]);
   });
 
@@ -185,10 +187,10 @@ describe('server/service/csv-import: reading an upload on a worker thread (no ch
     expect(produced).to.be.greaterThan(MAX_CSV_ROWS);
   });
 
-  it('When an upload is not UTF-8 (a GBK export), Then it is refused with invalid-input', async () => {
+  it('When an upload is neither UTF-8 nor GBK, Then it is refused with invalid-input', async () => {
     const e = await rejection(readBatchesCsv(Readable.from([Buffer.from(`${HEADER}\n`), Buffer.from([0xd7, 0xcf, 0xd1, 0xf4, 0xff])]), PRODUCER));
     expect((e as AppError).code).to.equal('invalid-input');
-    expect((e as AppError).message).to.contain('not UTF-8');
+    expect((e as AppError).message).to.contain('neither UTF-8 nor GBK');
   });
 
   it('When an upload fails midway, Then it is refused with invalid-input, not an unexpected error', async () => {

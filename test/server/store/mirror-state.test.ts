@@ -50,14 +50,14 @@ describe('server/store applyMirrorState', () => {
     const store = openSqliteStore(':memory:');
     try {
       await store.applyMirrorState({ participants: [producer(3)], keys: [key(13, 3)], productKeys: [], revocations: [] }, { replace: false });
-      await store.insertToken({ tokenHash: 'h', producerId: id(3), label: '', createdAt: 1, revokedAt: null });
+      await store.insertToken({ tokenHash: 'h', role: 'producer', participantId: id(3), label: '', createdAt: 1, revokedAt: null });
 
       const removed = await store.applyMirrorState({ participants: [], keys: [], productKeys: [], revocations: [] }, { replace: true });
 
       expect(removed).to.deep.include({ participants: 0, deactivated: 1, keys: 1 });
       expect((await store.getParticipant(id(3)))?.active).to.equal(false);
       expect(await store.keysOf(addr(13))).to.deep.equal([]);
-      expect((await store.getToken('h'))?.producerId).to.equal(id(3));
+      expect((await store.getToken('h'))?.participantId).to.equal(id(3));
     } finally {
       await store.close();
     }

@@ -17,7 +17,7 @@ import {
   type SignedReceipt,
 } from '../../../server/trails/receipts';
 import { verifyTrail } from '../../../server/trails/trail';
-import { bootTestSystem } from '../../support/system';
+import { bootTestSystem, sequenceAll } from '../../support/system';
 import { randomKey, registerDepartment, type Department } from '../../support/trails';
 
 describe('server/trails/receipts (real anvil node, worker driven by the test)', function () {
@@ -59,7 +59,7 @@ describe('server/trails/receipts (real anvil node, worker driven by the test)', 
   });
 
   it('When it is sequenced but not anchored, Then the receipt commits to its leaf, checkReceipt says not-yet-anchored, and the trail verifies as pending', async () => {
-    await sys.store.sequencePending('data-sharing', 100);
+    await sequenceAll(sys.store, 'data-sharing');
     first = (await getReceipt(issuer, req1()))!;
     const stored = (await sys.store.getRecord(req1()))!;
     expect(first).to.deep.include({ format: 'traceledger-receipt-v1', logId: 'data-sharing', recordId: req1(), leafIndex: stored.leafIndex, logSize: stored.leafIndex! + 1 });
@@ -107,7 +107,7 @@ describe('server/trails/receipts (real anvil node, worker driven by the test)', 
   it('When the server rewrites its log after issuing a receipt (drops the record, anchors another leaf at its index), Then checkReceipt says omitted, proven by the other leaf', async () => {
     // A record is accepted and sequenced; the operator signs its receipt…
     const dropped = await market.request(agriculture, { id: 'req-dropped' });
-    await sys.store.sequencePending('data-sharing', 100);
+    await sequenceAll(sys.store, 'data-sharing');
     const receipt = (await getReceipt(issuer, dropped.id))!;
     const anchored = (await sys.store.latestCheckpoint('data-sharing', 'confirmed'))!.size;
     expect(receipt.leafIndex).to.equal(anchored);
