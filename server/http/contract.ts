@@ -124,7 +124,8 @@ export function impliedResponses(c: RouteContract): Record<number, ResponseContr
   if (c.params || c.query || c.body) out[400] = errorAnswer('The request is malformed (invalid-input): a path parameter, query parameter or body fails its schema.');
   const needsToken = !c.auth.includes('anyone');
   if (needsToken || c.auth.length > 1) out[401] = errorAnswer(needsToken ? 'No valid token (unauthorized).' : 'A token was given but is not valid (unauthorized).');
-  if (needsToken && c.auth.some((a) => a === 'producer' || a === 'admin')) out[403] = errorAnswer('The token may not do this (forbidden).');
+  // A valid token of another role: requireProducer and requireAdmin answer 403 (the metrics guard knows only its two tokens: 401).
+  if (needsToken && !c.auth.includes('metrics')) out[403] = errorAnswer('The token may not do this (forbidden).');
   if (c.body) out[413] = errorAnswer('The JSON body is over 256 kB (payload-too-large).');
   if (c.limit) out[429] = errorAnswer(c.limit === 'write' ? 'Too many write requests (rate-limited).' : 'Too many expensive reads (rate-limited).');
   return { ...out, ...c.responses };

@@ -296,6 +296,7 @@ describe('server/http route contracts: answers match what each route declares (r
     it('When it is generated, Then it is the contracts: one operation per contract, with the security schemes of its callers and its declared answers', () => {
       const ops = Object.values(doc.paths).flatMap((item) => Object.values(item));
       expect(ops).to.have.length(routes.length);
+      console.log(`      openapi.json: ${Object.keys(doc.paths).length} paths, ${ops.length} operations, ${Object.keys(doc.components.schemas).length} component schemas, ${JSON.stringify(doc).length} bytes`);
       expect(doc.components.securitySchemes).to.have.keys('adminToken', 'producerToken', 'metricsToken');
       const createBatch = doc.paths['/api/v1/batches']!.post!;
       expect(createBatch.security).to.deep.equal([{ producerToken: [] }]);
