@@ -53,6 +53,8 @@ export const ERROR_STATUS = {
   /** The client did not send its whole request within the route's time limit (REQUEST_TIMEOUT_SECONDS, UPLOAD_TIMEOUT_SECONDS). */
   'request-timeout': 408,
   'payload-too-large': 413,
+  /** The request line or headers are larger than the HTTP parser takes (answered before any route sees the request). */
+  'headers-too-large': 431,
   /** The body's Content-Encoding (or charset) is not one the route reads: identity, gzip, deflate or br. */
   'unsupported-encoding': 415,
   'rate-limited': 429,

@@ -3,15 +3,17 @@
  * operations endpoints, then the web pages; one error handler answers every failure.
  */
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { Router, type RequestHandler } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
-import { AppError } from '../errors';
+import { AppError, type ErrorCode } from '../errors';
 import { ensureAdminToken } from '../service/admin-token';
 import { createWebRouter } from '../web/router';
-import { createAuthenticator } from './auth';
+import { authMiddleware, createAuthenticator } from './auth';
+import { RouteTable, type RouteContract } from './contract';
 import type { AppContext } from './context';
 import { errorHandler, notFound } from './errors';
-import { hstsOverHttps, noStoreWhenAuthenticated } from './exposure';
+import { hstsOverHttps, noStoreWhenAuthenticated, requireOneOf } from './exposure';
 import { createMetrics } from './metrics';
 import { createExpensiveReadLimit, createWriteLimit } from './rate-limit';
 import { requestLog } from './request-log';
@@ -106,7 +108,13 @@ function helmetOptions(ctx: AppContext): HelmetOptions {
   };
 }
 
-function apiRouter(deps: RouteDeps): Router {
+/** The route contracts of each app {@link createApp} made, for /openapi.json and the drift test. */
+const ROUTES = new WeakMap<express.Express, readonly RouteContract[]>();
+
+/** Every route contract `app` registered (empty for an app not made by {@link createApp}). */
+export const routeContractsOf = (app: express.Express): readonly RouteContract[] => ROUTES.get(app) ?? [];
+
+function apiRouter(table: RouteTable, deps: RouteDeps): Router {
   const r = Router();
   // Route labels for logs and metrics (req.baseUrl is reset once an error leaves this router).
   r.use((_req, res, next) => {
@@ -114,16 +122,17 @@ function apiRouter(deps: RouteDeps): Router {
     next();
   });
   r.use(express.json({ limit: JSON_LIMIT }), limitJsonDepth);
-  batchRoutes(r, deps);
-  labelRoutes(r, deps);
-  reportRoutes(r, deps);
-  recordRoutes(r, deps);
-  revocationRoutes(r, deps);
-  participantRoutes(r, deps);
-  tokenRoutes(r, deps);
-  trailRoutes(r, deps);
-  chainRoutes(r, deps);
-  consoleRoutes(r, deps);
+  const api = table.on(r, API_PREFIX);
+  batchRoutes(api, deps);
+  labelRoutes(api, deps);
+  reportRoutes(api, deps);
+  recordRoutes(api, deps);
+  revocationRoutes(api, deps);
+  participantRoutes(api, deps);
+  tokenRoutes(api, deps);
+  trailRoutes(api, deps);
+  chainRoutes(api, deps);
+  consoleRoutes(api, deps);
   return r;
 }
 
@@ -134,9 +143,10 @@ function apiRouter(deps: RouteDeps): Router {
 export function createApp(ctx: AppContext): express.Express {
   const { sys } = ctx;
   const logger = sys.logger.child({ component: 'http' });
+  const adminToken = ensureAdminToken(sys.config).token;
   const deps: RouteDeps = {
     ctx,
-    auth: createAuthenticator(sys.store, ensureAdminToken(sys.config).token),
+    auth: createAuthenticator(sys.store, adminToken),
     writeLimit: createWriteLimit(sys.config.RATE_LIMIT_WRITES_PER_MINUTE),
     expensiveReadLimit: createExpensiveReadLimit(sys.config.EXPENSIVE_READS_PER_MINUTE),
     metrics: createMetrics(sys.store),
@@ -154,14 +164,21 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(requestDeadline(sys.config.REQUEST_TIMEOUT_SECONDS * 1000, sys.config.UPLOAD_TIMEOUT_SECONDS * 1000));
   app.use(requestLog(logger), deps.metrics.observe);
 
-  operationRoutes(app, deps);
+  // Every route is registered through its contract (./contract.ts); /openapi.json is generated from them.
+  const table = new RouteTable({
+    authFor: authMiddleware(deps.auth, { metrics: requireOneOf([sys.config.METRICS_TOKEN, adminToken], '/metrics') }),
+    limits: { write: deps.writeLimit, 'expensive-read': deps.expensiveReadLimit },
+  });
+  const root = table.on(app);
+  operationRoutes(root, deps, table.routes);
   // Before the API's router: its own body limit, batch limit and rate limit.
-  chainRpcRoute(app, deps);
-  app.use(API_PREFIX, apiRouter(deps));
+  chainRpcRoute(app, root, deps);
+  app.use(API_PREFIX, apiRouter(table, deps));
   app.use(createWebRouter(ctx));
 
   app.use(notFound);
   app.use(errorHandler(logger));
+  ROUTES.set(app, table.routes);
   return app;
 }
 
@@ -175,5 +192,40 @@ export function createHttpServer(app: express.Express, config: AppContext['sys']
   const requestMs = Math.max(config.UPLOAD_TIMEOUT_SECONDS, config.REQUEST_TIMEOUT_SECONDS) * 1000;
   const server = http.createServer({ requestTimeout: requestMs, headersTimeout: Math.min(headersMs, requestMs), connectionsCheckingInterval: Math.min(1000, headersMs) }, app);
   server.maxConnections = config.MAX_CONNECTIONS;
+  server.on('clientError', answerClientError);
   return server;
+}
+
+/** What a request Node's HTTP parser refused gets: the error envelope, with the status Node itself would give. */
+export function clientErrorAnswer(err: NodeJS.ErrnoException): { status: number; code: ErrorCode; message: string } {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, code: 'headers-too-large', message: 'the request line and headers are larger than the server takes' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, code: 'request-timeout', message: 'the request headers were not sent in time' };
+    default:
+      return { status: 400, code: 'invalid-input', message: `the request is not valid HTTP/1.1${err.code?.startsWith('HPE_') ? ` (${err.code})` : ''}` };
+  }
+}
+
+/**
+ * Answers a request Node's HTTP parser refused (malformed request line or headers, headers too large or too slow) with
+ * a JSON error envelope instead of Node's bare status line, when nothing of another answer was written to the socket
+ * yet; then closes the connection. A reset connection is only closed.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
+  if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
+    const { status, code, message } = clientErrorAnswer(err);
+    const body = JSON.stringify({ error: { code, message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
+    // A client that never reads the answer does not keep the socket.
+    setTimeout(() => socket.destroy(), 2000).unref();
+    return;
+  }
+  socket.destroy();
 }

@@ -8,6 +8,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors';
 import { authenticateProducerToken, type ProducerAuth } from '../service/tokens';
 import type { Store } from '../store/types';
+import type { Caller } from './contract';
 
 export type Auth = { role: 'admin' } | ({ role: 'producer' } & ProducerAuth);
 
@@ -73,5 +74,32 @@ export function createAuthenticator(store: Store, adminToken: string): Authentic
       if (auth.role !== 'producer') throw new AppError('forbidden', "this route acts for one producer: use that producer's API token, not the admin token");
     }),
     optional: guard(() => undefined),
+  };
+}
+
+/**
+ * The middleware that lets exactly `callers` in: none for anyone; `optional` when anyone may call but a token changes
+ * the answer; `requireProducer` or `requireAdmin` for one role; `metrics` (given) for the monitoring system's token or
+ * the admin token. Throws at registration for a list it cannot enforce.
+ */
+export function authMiddleware(auth: Authenticator, extra: { metrics?: RequestHandler }): (callers: readonly Caller[]) => RequestHandler[] {
+  return (callers) => {
+    const key = [...callers].sort().join(',');
+    switch (key) {
+      case 'anyone':
+        return [];
+      case 'anyone,producer':
+      case 'admin,anyone':
+      case 'admin,anyone,producer':
+        return [auth.optional];
+      case 'producer':
+        return [auth.requireProducer];
+      case 'admin':
+        return [auth.requireAdmin];
+      case 'admin,metrics':
+        if (extra.metrics) return [extra.metrics];
+        break;
+    }
+    throw new Error(`no auth middleware for the callers ${key}`);
   };
 }

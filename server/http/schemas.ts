@@ -1,8 +1,10 @@
 /** zod schemas of what the API reads from requests: path parameters, query strings and JSON bodies. */
 import { z } from 'zod';
 import { isAddress } from '../chain/keys';
-import { CMA_PATTERN, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, UsccSchema } from '../records';
+import { AppError } from '../errors';
+import { BatchSchema, CMA_PATTERN, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, SeleniumTestReportSchema, ShareRecordSchema, UsccSchema, summariseIssues, toRecordIssues } from '../records';
 import { LOG_IDS, type LogId } from '../store/types';
+import { component, invalidInput } from './contract';
 
 const text = (max: number) =>
   z
@@ -12,28 +14,30 @@ const text = (max: number) =>
     .refine((s) => s.trim() === s, { error: 'must not start or end with whitespace' });
 
 /** A calendar date (YYYY-MM-DD, midnight UTC) or an ISO 8601 instant, as seconds since the epoch. */
-const time = z
+const timeOnly = z
   .union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'must be a date YYYY-MM-DD or an ISO 8601 time' })
   .transform((s) => Math.floor(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s) / 1000));
+
+const time = timeOnly.meta({ description: 'A calendar date YYYY-MM-DD (midnight UTC) or an ISO 8601 time.', examples: ['2026-01-01', '2026-01-01T08:00:00+08:00'] });
 
 const address = z.string().refine((s) => isAddress(s), { error: 'must be a 0x address of 40 hex digits' });
 
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, { error: 'must be 0x followed by 64 hex digits' });
 
 export const RecordIdParams = z.object({ id: RecordIdSchema });
-export const CommissionBody = z.strictObject({ labCmaNumber: z.string().regex(CMA_PATTERN, { error: 'CMA number must be 12 digits' }) });
+export const BatchBody = component('BatchInput', BatchSchema.describe('A batch (DOMAIN.md §4). GTINs are stored as GTIN-14.'));
+export const CommissionBody = z.strictObject({ labCmaNumber: z.string().regex(CMA_PATTERN, { error: 'CMA number must be 12 digits' }).describe("The lab's CMA number.") });
 export const SpotCheckBody = z.strictObject({ from: InstantSchema.optional(), until: InstantSchema });
 export const RevocationParams = z.object({ recordId: RecordIdSchema });
-export const ParticipantParams = z.object({ id: bytes32 });
-export const ParticipantKeyParams = z.object({ id: bytes32, address });
+const participantId = bytes32.describe('keccak256("traceledger:{kind}:{code}").');
+export const ParticipantParams = z.object({ id: participantId });
+export const ParticipantKeyParams = z.object({ id: participantId, address });
 export const TokenParams = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the 64 lower-case hex digits of the token hash' }) });
 
 export const BatchListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  /** The `next` cursor of the previous page. */
-  after: z.string().optional(),
-  /** A producer's participant id or unified social credit code. */
-  producer: z.string().optional(),
+  after: z.string().optional().describe('The `next` cursor of the previous page.'),
+  producer: z.string().optional().describe("A producer's participant id or unified social credit code."),
 });
 
 const flag = z
@@ -42,18 +46,42 @@ const flag = z
   .transform((v) => v === '1' || v === 'true');
 
 export const ImportQuery = z.object({ partial: flag });
-export const BundleQuery = z.object({ download: flag });
+export const BundleQuery = z.object({ download: flag.describe('Answer as an attachment.') });
 export const ParticipantListQuery = z.object({ kind: z.enum(['lab', 'producer', 'department']).optional() });
 
 /** A record as its signer's tooling sends it: the fields, every field's salt, and the EIP-712 signature. */
 export const SignedRecordBody = z.strictObject({
   record: z.record(z.string(), z.unknown()),
-  salts: z.record(z.string(), z.string()),
-  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, { error: 'must be a 65-byte signature, 0x + 130 hex digits' }),
+  salts: z.record(z.string(), z.string()).describe('The 16-byte salt (hex) of every field, as the signer committed them.'),
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, { error: 'must be a 65-byte signature, 0x + 130 hex digits' }).describe('EIP-712 signature over the record and its root.'),
 });
 
+/** A record body's refusal as the record layer words it: 400 invalid-record naming every issue, with `details.issues`. */
+export function recordRefusal(what: string, err: z.ZodError): AppError {
+  const issues = toRecordIssues(err);
+  return new AppError('invalid-record', `invalid ${what}: ${summariseIssues(issues)}`, { issues }, { cause: err });
+}
+
+/**
+ * A signed body's refusal: invalid-record when only the record's own fields fail their schema; invalid-input when the
+ * envelope does (salts, signature, type) or the record is no object or names no known step (its type is unknown).
+ */
+export const signedBodyRefusal =
+  (what: string) =>
+  (err: z.ZodError): AppError => {
+    const recordOnly = err.issues.every((i) => i.path[0] === 'record' && i.path.length > 1 && !(i.path.length === 2 && i.path[1] === 'step'));
+    if (!recordOnly) return invalidInput(err);
+    return recordRefusal(what, new z.ZodError(err.issues.map((i) => ({ ...i, path: i.path.slice(1) }))));
+  };
+
 /** A signed report, as `traceledger sign-report` writes it (its `type`, when present, must be SeleniumTestReport). */
-export const ReportBody = SignedRecordBody.extend({ type: z.literal('SeleniumTestReport').optional() });
+export const ReportBody = component(
+  'SignedReport',
+  SignedRecordBody.extend({
+    type: z.literal('SeleniumTestReport').optional().describe('Optional, as `traceledger sign-report` writes it.'),
+    record: component('SeleniumTestReport', SeleniumTestReportSchema.describe('A selenium test report (DOMAIN.md §3).')),
+  }),
+);
 
 export const RevocationBody = z.strictObject({
   recordId: RecordIdSchema,
@@ -70,7 +98,7 @@ const keys = z
   .refine((ks) => new Set(ks.map((k) => k.address.toLowerCase())).size === ks.length, { error: 'must not repeat an address' })
   .optional();
 
-export const ParticipantBody = z.discriminatedUnion('kind', [
+export const ParticipantBody = component('NewParticipant', z.discriminatedUnion('kind', [
   z
     .strictObject({
       kind: z.literal('lab'),
@@ -83,7 +111,7 @@ export const ParticipantBody = z.discriminatedUnion('kind', [
     .refine((l) => l.accreditedFrom < l.accreditedUntil, { error: 'accreditedFrom must be before accreditedUntil', path: ['accreditedUntil'] }),
   z.strictObject({ kind: z.literal('producer'), name: text(200), uscc: UsccSchema, keys }),
   z.strictObject({ kind: z.literal('department'), name: text(200), uscc: UsccSchema, keys }),
-]);
+]));
 
 /**
  * A product key to assign: a GS1 company prefix (`key`, 6-12 digits, GTIN-13 form) or one GTIN (`gtin`, GTIN-8/12/13/14
@@ -97,8 +125,7 @@ export const ProductKeyBody = z
   .transform((b) => ('key' in b ? b.key : b.gtin));
 
 export const TokenBody = z.strictObject({
-  /** The producer's participant id or unified social credit code. */
-  producerId: z.string().min(1),
+  producerId: z.string().min(1).describe("The producer's participant id or unified social credit code."),
   label: text(100),
 });
 
@@ -106,29 +133,36 @@ export const TokenBody = z.strictObject({
 // Data-sharing trails.
 
 /** A share step as its department's tooling sends it; the record type follows from `record.step` (`type` may repeat it). */
-export const ShareBody = SignedRecordBody.extend({
-  type: z.enum(Object.values(SHARE_STEP_TYPES) as [string, ...string[]]).optional(),
-});
+export const ShareBody = component(
+  'SignedShare',
+  SignedRecordBody.extend({
+    type: z.enum(Object.values(SHARE_STEP_TYPES) as [string, ...string[]]).optional().describe('Optional: must be the type `record.step` implies.'),
+    record: component('ShareRecord', ShareRecordSchema.describe('A share step (DOMAIN.md §5): request, reply, delivery or receipt, told apart by `step`.')),
+  }),
+);
 
 /** A department: its participant id (0x + 64 hex digits) or its unified social credit code. */
-export const DepartmentParams = z.object({ id: z.string().min(1).max(66) });
+export const DepartmentParams = z.object({ id: z.string().min(1).max(66).describe("The department's participant id (0x + 64 hex digits) or unified social credit code.") });
 
 const seqNumber = z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1).max(Number.MAX_SAFE_INTEGER);
 
 export const TrailQuery = z
-  .object({ from: seqNumber.optional(), to: seqNumber.optional(), limit: z.coerce.number().int().min(1).max(10_000).default(1000) })
+  .object({ from: seqNumber.optional().describe('First seq (inclusive).'), to: seqNumber.optional().describe('Last seq (inclusive).'), limit: z.coerce.number().int().min(1).max(10_000).default(1000) })
   .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { error: 'from must not be greater than to', path: ['to'] });
 
 export const AlertQuery = z.object({
-  /** Only the alerts this department answers for: its participant id or unified social credit code. */
-  department: z.string().min(1).max(66).optional(),
+  department: z.string().min(1).max(66).optional().describe('Only the alerts this department answers for: its participant id or unified social credit code.'),
 });
 
 /** When an audit period starts or ends: a date YYYY-MM-DD (a whole day, UTC) or an ISO 8601 time. */
 const periodBound = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'must be a date YYYY-MM-DD or an ISO 8601 time' });
 
 export const AuditReportQuery = z
-  .object({ from: periodBound.optional(), to: periodBound.optional(), format: z.enum(['json', 'csv']).default('json') })
+  .object({
+    from: periodBound.optional().describe('Start of the period (inclusive): a date YYYY-MM-DD (00:00 UTC) or an ISO 8601 time. Default: the first record.'),
+    to: periodBound.optional().describe('End of the period (inclusive): a date YYYY-MM-DD covers its whole day (UTC); or an ISO 8601 time. Default: now.'),
+    format: z.enum(['json', 'csv']).default('json'),
+  })
   .transform((q) => ({
     format: q.format,
     /** Inclusive start. */
@@ -143,7 +177,7 @@ export const DeliveryCheckBody = z.strictObject({
   rowCount: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
-export const DeliveryCheckQuery = z.object({ rowCount: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() });
+export const DeliveryCheckQuery = z.object({ rowCount: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('With an upload: the row count to compare too.') });
 
 export const LogParams = z.object({ logId: z.enum(LOG_IDS as [LogId, ...LogId[]], { error: `must be one of ${LOG_IDS.join(', ')}` }) });
 

@@ -6,6 +6,9 @@
  * Bodies are small, batches short, and each client address has its own rate limit.
  */
 import express, { type IRouter, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { Api } from '../contract';
+import { JsonRpcAnswer } from '../responses';
 import { addressKey, minuteLimit } from '../rate-limit';
 import { VERIFIER_CALL_SELECTORS } from '../../verification/json-rpc';
 import { CHAIN_RPC_ROUTE } from '../context';
@@ -84,8 +87,17 @@ function limiter(perMinute: number): RequestHandler {
   });
 }
 
-/** Mounts POST (and its CORS preflight) at CHAIN_RPC_ROUTE on the app itself, before the API's own body parser. */
-export function chainRpcRoute(app: IRouter, { ctx }: RouteDeps): void {
+/** A body: one call, a batch, or any other JSON value (answered with a JSON-RPC error, as the protocol says). */
+const RpcBody = z.union([
+  z.record(z.string(), z.unknown()).describe('One JSON-RPC call: { jsonrpc: "2.0", id, method, params }.'),
+  z.array(z.unknown()).min(1, { error: `a batch holds 1 to ${CHAIN_RPC_MAX_BATCH} calls` }).max(CHAIN_RPC_MAX_BATCH, { error: `a batch holds 1 to ${CHAIN_RPC_MAX_BATCH} calls` }).describe('A batch of calls, answered in order.'),
+  z.union([z.string(), z.number(), z.boolean(), z.null()]).describe('Anything else: answered 200 with a JSON-RPC error -32600.'),
+]);
+
+const rpcError = (description: string) => ({ description, content: { 'application/json': JsonRpcAnswer } });
+
+/** Mounts POST at CHAIN_RPC_ROUTE through `api` (the app's root), and its CORS preflight on `app`, before the API's own body parser. */
+export function chainRpcRoute(app: IRouter, api: Api, { ctx }: RouteDeps): void {
   const d = ctx.sys.deployment;
   const contracts = new Set([d.traceLedger, d.participantRegistry, d.revocationRegistry].map((a) => a.toLowerCase()));
   const path = CHAIN_RPC_ROUTE;
@@ -96,41 +108,60 @@ export function chainRpcRoute(app: IRouter, { ctx }: RouteDeps): void {
     cors(res);
     res.status(204).end();
   });
-  app.post(
+  api.route({
+    method: 'post',
     path,
-    (_req, res, next) => {
-      res.locals.mount = API_PREFIX;
-      cors(res);
-      next();
+    operationId: 'chainRpc',
+    summary: "A read-only JSON-RPC relay to the chain, for the consumer's browser",
+    description:
+      'Forwards only what verification reads: `eth_chainId`, `eth_blockNumber`, and `eth_call` at `"latest"` of the verifier\'s view functions on ' +
+      'the TraceLedger and its two registries (`to` and `data` only). Any other method, contract or function is refused with a JSON-RPC error ' +
+      `(-32601 method not available, -32602 not allowed) and never reaches the node. A JSON-RPC request or a batch of at most ${CHAIN_RPC_MAX_BATCH}; ` +
+      `bodies up to ${CHAIN_RPC_BODY_LIMIT.replace('kb', ' KB')}, uncompressed; \`RATE_LIMIT_CHAIN_RPC_PER_MINUTE\` per client address. \`GET /api/v1/chain\` names it as ` +
+      "`publicRpcUrl` when `PUBLIC_RPC_URL` is unset. Errors are JSON-RPC error objects, not the API's error envelope.",
+    tags: ['operations'],
+    auth: ['anyone'],
+    body: { schema: RpcBody },
+    before: [
+      (_req, res, next) => {
+        res.locals.mount = API_PREFIX;
+        cors(res);
+        next();
+      },
+      limiter(ctx.sys.config.RATE_LIMIT_CHAIN_RPC_PER_MINUTE),
+      (req, res, next) => {
+        parse(req, res, (err?: unknown) => {
+          if (err === undefined) return next();
+          const e = err as { type?: string; status?: number };
+          const tooLarge = e.type === 'entity.too.large';
+          const status = tooLarge ? 413 : e.status !== undefined && e.status >= 400 && e.status < 500 ? e.status : 400;
+          res.status(status).json(refuse(null, tooLarge ? -32600 : -32700, tooLarge ? `request too large: at most ${CHAIN_RPC_BODY_LIMIT}` : 'parse error: the body is not JSON (uncompressed)'));
+        });
+      },
+      (req, res, next) => {
+        if (req.is('application/json')) return next();
+        res.status(415).json(refuse(null, -32600, 'the body must be JSON (Content-Type: application/json)'));
+      },
+    ],
+    refuse: (res, e) => {
+      res.status(400).json(refuse(null, -32600, `invalid request: ${e.message}`));
     },
-    limiter(ctx.sys.config.RATE_LIMIT_CHAIN_RPC_PER_MINUTE),
-    (req, res, next) => {
-      parse(req, res, (err?: unknown) => {
-        if (err === undefined) return next();
-        const e = err as { type?: string; status?: number };
-        const tooLarge = e.type === 'entity.too.large';
-        const status = tooLarge ? 413 : e.status !== undefined && e.status >= 400 && e.status < 500 ? e.status : 400;
-        res.status(status).json(refuse(null, tooLarge ? -32600 : -32700, tooLarge ? `request too large: at most ${CHAIN_RPC_BODY_LIMIT}` : 'parse error: the body is not JSON (uncompressed)'));
-      });
+    responses: {
+      200: { description: 'The JSON-RPC answer (or answers, in order), refusals included as JSON-RPC errors.', content: { 'application/json': z.union([JsonRpcAnswer, z.array(JsonRpcAnswer)]) } },
+      400: rpcError('Not JSON, or an empty or too long batch: a JSON-RPC error object.'),
+      413: rpcError(`Body over ${CHAIN_RPC_BODY_LIMIT}: a JSON-RPC error object.`),
+      415: rpcError('Not application/json, or compressed: a JSON-RPC error object.'),
+      429: rpcError('Over the rate limit: a JSON-RPC error object.'),
+      503: rpcError('The chain node does not answer: a JSON-RPC error object.'),
     },
-    (req: Request, res: Response) => {
-      void answer(req, res, ctx.sys.rpcUrl, contracts);
-    },
-  );
+    handler: (_input, req, res) => answer(req, res, ctx.sys.rpcUrl, contracts),
+  });
 }
 
 async function answer(req: Request, res: Response, upstream: string, contracts: ReadonlySet<string>): Promise<void> {
-  if (!req.is('application/json')) {
-    res.status(415).json(refuse(null, -32600, 'the body must be JSON (Content-Type: application/json)'));
-    return;
-  }
   const body: unknown = req.body;
   const batch = Array.isArray(body);
   const calls = batch ? (body as unknown[]) : [body];
-  if (batch && (calls.length === 0 || calls.length > CHAIN_RPC_MAX_BATCH)) {
-    res.status(400).json(refuse(null, -32600, `a batch holds 1 to ${CHAIN_RPC_MAX_BATCH} calls`));
-    return;
-  }
   const answers: (RpcAnswer | undefined)[] = calls.map((c) => {
     const why = refusal(c, contracts);
     return why ? refuse(why.id, why.code, why.message) : undefined;

@@ -1,5 +1,7 @@
 /** What every group of API routes is given. */
 import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import type { ResponseContract } from '../contract';
 import type { AppContext } from '../context';
 import type { Authenticator } from '../auth';
 import type { HttpMetrics } from '../metrics';
@@ -16,3 +18,6 @@ export interface RouteDeps {
 
 /** The path prefix of the REST API. */
 export const API_PREFIX = '/api/v1';
+
+/** The Location header of a 201 answer. */
+export const LOCATION = (description: string): NonNullable<ResponseContract['headers']> => ({ Location: { description, schema: z.string() } });

@@ -9,12 +9,14 @@
  * Errors are AppErrors passed on to the app's error handler.
  */
 import crypto from 'node:crypto';
-import { Router, type IRouter, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../errors';
 import { getBatchRecord, labelItemOfBatch, labelItemsOf, labelSheetPdf, qrPng, qrSvg } from '../../labels';
 import type { StoredRecord } from '../../store/types';
-import { authOf, createAuthenticator } from '../auth';
+import { authMiddleware, authOf, createAuthenticator } from '../auth';
+import { errorAnswer, RouteTable, type Api } from '../contract';
+import { Binary, Text } from '../responses';
 import type { AppContext } from '../context';
 import { API_PREFIX, type RouteDeps } from './deps';
 
@@ -34,22 +36,16 @@ const intIn = (min: number, max: number) =>
     .regex(/^\d+$/, { error: 'must be a whole number' })
     .transform(Number)
     .refine((n) => n >= min && n <= max, { error: `must be from ${min} to ${max}` })
-    .optional();
+    .optional()
+    .meta({ description: `A whole number from ${min} to ${max}.` });
 
 const QrQuery = z.object({ size: intIn(64, 2048) });
 const SheetQuery = z.object({
-  ids: z.string({ error: 'ids is required: a comma-separated list of batch ids' }),
+  ids: z.string({ error: 'ids is required: a comma-separated list of batch ids' }).describe(`Comma-separated batch ids (at most ${MAX_LABELS_PER_REQUEST}).`),
   columns: intIn(1, 10),
   rows: intIn(1, 20),
 });
-
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new AppError('invalid-input', parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
-  return parsed.data;
-}
-
-const idOf = (req: Request): string => String(req.params.id);
+const BatchIdParams = z.object({ id: z.string().describe('The batch id.') });
 
 /**
  * Throws unless the caller holds the admin token or the token of the producer of every batch in `batches`:
@@ -63,34 +59,80 @@ function assertMayPrint(res: Response, batches: readonly StoredRecord[], what: s
   if (other) throw new AppError('forbidden', `${what} is for the producer of the batches; batch ${other.id} is another producer's`);
 }
 
-/** Registers the label routes on `r`, relative to the API prefix (for a router mounted at /api/v1). */
-export function labelRoutes(r: IRouter, { ctx, auth, expensiveReadLimit }: Pick<RouteDeps, 'ctx' | 'auth' | 'expensiveReadLimit'>): void {
+/** Registers the label routes (for a router mounted at /api/v1). */
+export function labelRoutes(api: Api, { ctx }: Pick<RouteDeps, 'ctx'>): void {
   const { store } = ctx.sys;
+  const expensive = 'Counts against EXPENSIVE_READS_PER_MINUTE.';
 
-  r.get('/batches/:id/qr.png', auth.optional, expensiveReadLimit, async (req, res) => {
-    const { size } = parse(QrQuery, req.query);
-    const batch = await getBatchRecord(store, idOf(req));
-    if (size !== undefined && size > MAX_PUBLIC_QR_SIZE) assertMayPrint(res, [batch], `a QR image above ${MAX_PUBLIC_QR_SIZE} pixels`);
-    const item = labelItemOfBatch(batch, ctx.publicBaseUrl);
-    res.set('Cache-Control', CACHE).type('image/png').send(await qrPng(item.uri, { size: size ?? 512 }));
+  api.route({
+    method: 'get',
+    path: `${API_PREFIX}/batches/:id/qr.png`,
+    operationId: 'getBatchQrPng',
+    summary: "The batch's QR code (GS1 Digital Link, or /b/{id} without a GTIN) as PNG",
+    description: `A size above ${MAX_PUBLIC_QR_SIZE} pixels needs the token of the batch's producer or the admin token. ${expensive}`,
+    tags: ['batches'],
+    auth: ['anyone', 'producer', 'admin'],
+    limit: 'expensive-read',
+    params: BatchIdParams,
+    query: QrQuery,
+    responses: {
+      200: { description: 'PNG image.', content: { 'image/png': Binary } },
+      401: errorAnswer(`A size above ${MAX_PUBLIC_QR_SIZE} without a token, or a token that is not valid (unauthorized).`),
+      403: errorAnswer("A size above the public limit with another producer's token (forbidden)."),
+      404: errorAnswer('No such batch (not-found).'),
+    },
+    handler: async ({ params, query: { size } }, _req, res) => {
+      const batch = await getBatchRecord(store, params.id);
+      if (size !== undefined && size > MAX_PUBLIC_QR_SIZE) assertMayPrint(res, [batch], `a QR image above ${MAX_PUBLIC_QR_SIZE} pixels`);
+      const item = labelItemOfBatch(batch, ctx.publicBaseUrl);
+      res.set('Cache-Control', CACHE).type('image/png').send(await qrPng(item.uri, { size: size ?? 512 }));
+    },
   });
 
-  r.get('/batches/:id/qr.svg', auth.optional, expensiveReadLimit, async (req, res) => {
-    const item = labelItemOfBatch(await getBatchRecord(store, idOf(req)), ctx.publicBaseUrl);
-    res.set('Cache-Control', CACHE).type('image/svg+xml').send(await qrSvg(item.uri));
+  api.route({
+    method: 'get',
+    path: `${API_PREFIX}/batches/:id/qr.svg`,
+    operationId: 'getBatchQrSvg',
+    summary: "The batch's QR code as SVG",
+    description: expensive,
+    tags: ['batches'],
+    auth: ['anyone', 'producer', 'admin'],
+    limit: 'expensive-read',
+    params: BatchIdParams,
+    responses: { 200: { description: 'SVG image.', content: { 'image/svg+xml': Text } }, 404: errorAnswer('No such batch (not-found).') },
+    handler: async ({ params }, _req, res) => {
+      const item = labelItemOfBatch(await getBatchRecord(store, params.id), ctx.publicBaseUrl);
+      res.set('Cache-Control', CACHE).type('image/svg+xml').send(await qrSvg(item.uri));
+    },
   });
 
-  r.get('/labels.pdf', auth.optional, expensiveReadLimit, async (req, res) => {
-    const q = parse(SheetQuery, req.query);
-    const ids = q.ids.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    if (ids.length === 0) throw new AppError('invalid-input', 'ids: give at least one batch id');
-    if (ids.length > MAX_LABELS_PER_REQUEST) throw new AppError('invalid-input', `ids: at most ${MAX_LABELS_PER_REQUEST} batches per sheet request`);
-    if (ids.length > MAX_PUBLIC_LABELS) {
-      assertMayPrint(res, await Promise.all(ids.map((id) => getBatchRecord(store, id))), `a sheet of more than ${MAX_PUBLIC_LABELS} labels`);
-    }
-    const items = await labelItemsOf(store, ids, ctx.publicBaseUrl);
-    const pdf = await labelSheetPdf(items, { columns: q.columns, rows: q.rows, logger: ctx.sys.logger });
-    res.set('Content-Disposition', 'inline; filename="labels.pdf"').type('application/pdf').send(pdf);
+  api.route({
+    method: 'get',
+    path: `${API_PREFIX}/labels.pdf`,
+    operationId: 'getLabelSheet',
+    summary: 'A printable A4 label sheet (product, batch, producer, QR) for the chosen batches',
+    description: `More than ${MAX_PUBLIC_LABELS} labels need the token of the producer of every batch, or the admin token. ${expensive}`,
+    tags: ['batches'],
+    auth: ['anyone', 'producer', 'admin'],
+    limit: 'expensive-read',
+    query: SheetQuery,
+    responses: {
+      200: { description: 'PDF.', content: { 'application/pdf': Binary } },
+      401: errorAnswer(`More than ${MAX_PUBLIC_LABELS} labels without a token, or a token that is not valid (unauthorized).`),
+      403: errorAnswer("More than the public number of labels with a token that is not every batch's producer's (forbidden)."),
+      404: errorAnswer('A batch is not on record (not-found, naming it).'),
+    },
+    handler: async ({ query: q }, _req, res) => {
+      const ids = q.ids.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (ids.length === 0) throw new AppError('invalid-input', 'ids: give at least one batch id');
+      if (ids.length > MAX_LABELS_PER_REQUEST) throw new AppError('invalid-input', `ids: at most ${MAX_LABELS_PER_REQUEST} batches per sheet request`);
+      if (ids.length > MAX_PUBLIC_LABELS) {
+        assertMayPrint(res, await Promise.all(ids.map((id) => getBatchRecord(store, id))), `a sheet of more than ${MAX_PUBLIC_LABELS} labels`);
+      }
+      const items = await labelItemsOf(store, ids, ctx.publicBaseUrl);
+      const pdf = await labelSheetPdf(items, { columns: q.columns, rows: q.rows, logger: ctx.sys.logger });
+      res.set('Content-Disposition', 'inline; filename="labels.pdf"').type('application/pdf').send(pdf);
+    },
   });
 }
 
@@ -100,11 +142,10 @@ export function labelRoutes(r: IRouter, { ctx, auth, expensiveReadLimit }: Pick<
  */
 export function createLabelRouter(ctx: AppContext, deps: Partial<Pick<RouteDeps, 'auth' | 'expensiveReadLimit'>> = {}): Router {
   const api = Router();
-  labelRoutes(api, {
-    ctx,
-    auth: deps.auth ?? createAuthenticator(ctx.sys.store, crypto.randomBytes(32).toString('hex')),
-    expensiveReadLimit: deps.expensiveReadLimit ?? ((_req, _res, next) => next()),
-  });
+  const auth = deps.auth ?? createAuthenticator(ctx.sys.store, crypto.randomBytes(32).toString('hex'));
+  const limit = deps.expensiveReadLimit ?? ((_req, _res, next) => next());
+  const table = new RouteTable({ authFor: authMiddleware(auth, {}), limits: { write: limit, 'expensive-read': limit } });
+  labelRoutes(table.on(api, API_PREFIX), { ctx });
   const root = Router();
   root.use(API_PREFIX, api);
   return root;

@@ -1,32 +1,62 @@
 /** Any record by id, and its proof bundle (traceledger-proof-v1) to verify it without trusting this server. */
-import type { IRouter } from 'express';
 import { AppError } from '../../errors';
 import { buildBundle } from '../../service/bundles';
+import { getRecordView } from '../../service/records';
 import { isShareType } from '../../trails';
 import { authOf } from '../auth';
-import { shareDetailsFor } from './trails';
-import { getRecordView } from '../../service/records';
+import { errorAnswer, jsonAnswer, type Api } from '../contract';
+import { AnyRecordView, ProofBundle } from '../responses';
 import { BundleQuery, RecordIdParams } from '../schemas';
 import type { RouteDeps } from './deps';
+import { API_PREFIX } from './deps';
+import { shareDetailsFor } from './trails';
 
-export function recordRoutes(r: IRouter, { ctx, auth }: RouteDeps): void {
+export function recordRoutes(api: Api, { ctx }: RouteDeps): void {
   const { sys, publicBaseUrl } = ctx;
 
-  r.get('/records/:id', auth.optional, async (req, res) => {
-    const { id } = RecordIdParams.parse(req.params);
-    const view = await getRecordView(sys.store, publicBaseUrl, id);
-    res.json(isShareType(view.type) ? shareDetailsFor(res, view) : view);
+  api.route({
+    method: 'get',
+    path: `${API_PREFIX}/records/:id`,
+    operationId: 'getRecord',
+    summary: 'Any record: public fields, type, leaf index and status',
+    description: "A share step's details are withheld without the admin (auditor) token, as in GET /api/v1/shares/{id}.",
+    tags: ['records'],
+    auth: ['anyone', 'producer', 'admin'],
+    params: RecordIdParams,
+    responses: { 200: jsonAnswer('The record.', AnyRecordView), 404: errorAnswer('No such record (not-found).') },
+    handler: async ({ params: { id } }, _req, res) => {
+      const view = await getRecordView(sys.store, publicBaseUrl, id);
+      res.json(isShareType(view.type) ? shareDetailsFor(res, view) : view);
+    },
   });
 
-  r.get('/records/:id/bundle', auth.optional, async (req, res) => {
-    const { id } = RecordIdParams.parse(req.params);
-    const { download } = BundleQuery.parse(req.query);
-    const bundle = await buildBundle(sys.store, sys.deployment, id);
-    // A share step's bundle discloses its details (trails/details.ts): the auditor's only.
-    if (isShareType(bundle.record.type) && authOf(res)?.role !== 'admin') {
-      throw new AppError('unauthorized', "the proof bundle of a data-sharing step discloses its details: it needs the admin (auditor) token");
-    }
-    if (download) res.attachment(`${id}.traceledger-proof.json`);
-    res.json(bundle);
+  api.route({
+    method: 'get',
+    path: `${API_PREFIX}/records/:id/bundle`,
+    operationId: 'getRecordBundle',
+    summary: "A record's proof bundle (traceledger-proof-v1)",
+    description:
+      "Public fields with their salts and paths, the log entry, the inclusion proof to the latest anchored checkpoint, and the contract addresses. A data-sharing step's bundle discloses its details: it needs the admin (auditor) token (401 without).",
+    tags: ['records'],
+    auth: ['anyone', 'producer', 'admin'],
+    params: RecordIdParams,
+    query: BundleQuery,
+    responses: {
+      200: jsonAnswer('The bundle.', ProofBundle),
+      401: errorAnswer("A data-sharing step's bundle without the admin token, or a token that is not valid (unauthorized)."),
+      404: errorAnswer('No such record (not-found).'),
+      422: errorAnswer(
+        'The stored record is damaged (its body, salts or log entry no longer parse): no bundle can be built, so it counts as invalid (stored-data-fault, naming it). A damaged salt still gives a bundle, which fails at checkFieldDisclosures.',
+      ),
+    },
+    handler: async ({ params: { id }, query: { download } }, _req, res) => {
+      const bundle = await buildBundle(sys.store, sys.deployment, id);
+      // A share step's bundle discloses its details (trails/details.ts): the auditor's only.
+      if (isShareType(bundle.record.type) && authOf(res)?.role !== 'admin') {
+        throw new AppError('unauthorized', 'the proof bundle of a data-sharing step discloses its details: it needs the admin (auditor) token');
+      }
+      if (download) res.attachment(`${id}.traceledger-proof.json`);
+      res.json(bundle);
+    },
   });
 }

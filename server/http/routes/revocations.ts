@@ -1,19 +1,47 @@
 /** Revocations (recalls) of records: the regulator revokes with the admin token; anyone reads them. */
-import type { IRouter } from 'express';
 import { revocationOfRecord, revokeRecord } from '../../service/revocations';
+import { errorAnswer, jsonAnswer, type Api } from '../contract';
+import { Revocation } from '../responses';
 import { RevocationBody, RevocationParams } from '../schemas';
-import { API_PREFIX, type RouteDeps } from './deps';
+import { API_PREFIX, LOCATION, type RouteDeps } from './deps';
 
-export function revocationRoutes(r: IRouter, { ctx, auth, writeLimit }: RouteDeps): void {
+export function revocationRoutes(api: Api, { ctx }: RouteDeps): void {
   const { sys } = ctx;
 
-  r.post('/revocations', auth.requireAdmin, writeLimit, async (req, res) => {
-    const revocation = await revokeRecord(sys, RevocationBody.parse(req.body));
-    res.status(201).location(`${API_PREFIX}/revocations/${encodeURIComponent(revocation.recordId)}`).json(revocation);
+  api.route({
+    method: 'post',
+    path: `${API_PREFIX}/revocations`,
+    operationId: 'revokeRecord',
+    summary: 'Revoke (recall) a record, as the regulator',
+    description:
+      "Records the regulator's revocation on chain. The issuing lab's own revocation (or another lab's) does not prevent it; 409 when the regulator already revoked the record. Answers the record's revocation as GET does.",
+    tags: ['revocations'],
+    auth: ['admin'],
+    limit: 'write',
+    body: { schema: RevocationBody },
+    responses: {
+      201: jsonAnswer('Revoked on chain.', Revocation, LOCATION("The record's revocation.")),
+      404: errorAnswer('No such record (not-found).'),
+      409: errorAnswer('The regulator already revoked the record (conflict).'),
+    },
+    handler: async ({ body }, _req, res) => {
+      const revocation = await revokeRecord(sys, body);
+      res.status(201).location(`${API_PREFIX}/revocations/${encodeURIComponent(revocation.recordId)}`).json(revocation);
+    },
   });
 
-  r.get('/revocations/:recordId', async (req, res) => {
-    const { recordId } = RevocationParams.parse(req.params);
-    res.json(await revocationOfRecord(sys.store, recordId));
+  api.route({
+    method: 'get',
+    path: `${API_PREFIX}/revocations/:recordId`,
+    operationId: 'getRevocation',
+    summary: "A record's revocation",
+    description: "The revocation that counts: by the lab that issued the record or by the regulator. 404 when neither revoked it (another lab's revocation does not count).",
+    tags: ['revocations'],
+    auth: ['anyone'],
+    params: RevocationParams,
+    responses: { 200: jsonAnswer('The revocation.', Revocation), 404: errorAnswer('Not revoked, or no such record (not-found).') },
+    handler: async ({ params: { recordId } }, _req, res) => {
+      res.json(await revocationOfRecord(sys.store, recordId));
+    },
   });
 }

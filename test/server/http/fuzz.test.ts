@@ -4,12 +4,13 @@
  * Fails on any 5xx, a hang, a stack trace or file path in an answer, an API 4xx without the error envelope, or
  * seeded data that changed. Deterministic: the seed is printed; FUZZ_SEED=n replays a run, FUZZ_REQUESTS=n sizes it.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Wallet } from 'ethers';
 import type { LogId } from '../../../server/store/types';
+import { createHttpServer } from '../../../server/http/app';
 import { Rng, generateRequests, runFuzz, type ApiDocument, type FuzzSummary } from '../../support/fuzz';
 import { signedReport } from '../../support/records';
 import { FIXTURE_PRODUCT_KEYS, eventually, registerLab } from '../../support/system';
@@ -137,7 +138,8 @@ describe('server/http fuzz: malformed requests over /openapi.json (real anvil no
     records.push(req.id, rep.id);
     await anchored('products');
     await anchored('data-sharing');
-    server = http.createServer(t.app);
+    // The service's own server: its connection limits, and its clientError handler (parser refusals get the envelope).
+    server = createHttpServer(t.app, t.sys.config);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
@@ -194,6 +196,8 @@ describe('server/http fuzz: malformed requests over /openapi.json (real anvil no
     for (const k of changed) console.log(`      CHANGED ${k}\n        before ${before[k]!.slice(0, 300)}\n        after  ${after[k]!.slice(0, 300)}`);
 
     expect(summary.sent).to.be.greaterThan(REQUESTS * 0.9);
+    // createHttpServer answers what Node's parser refuses with the error envelope, never a bare status line.
+    expect(summary.parserRefused, 'bare 400s from the HTTP parser').to.equal(0);
     expect(
       summary.findings.map((f) => `${f.problem} ×${f.count} ${f.operation} [${f.auth}]`),
       `fuzz seed ${SEED}: problems found`,

@@ -109,17 +109,50 @@ describe('server/http hostile input: nothing a client sends gives a 5xx (real an
       expect(errorLogs()).to.deep.equal([]);
     });
 
-    it('When the headers or the URL are larger than Node takes, Then Node answers 431 and nothing is logged as an error', async () => {
+    it('When the headers or the URL are larger than Node takes, Then it answers 431 headers-too-large in the error envelope and nothing is logged as an error', async () => {
       const s = await serve(t);
       try {
         const big = await drip(s.port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, { everyMs: 1000, count: 0 });
         expect(big.statusLine).to.contain('431');
+        expect(JSON.parse(big.body)).to.have.nested.property('error.code', 'headers-too-large');
         const url = await drip(s.port, `GET /api/v1/batches/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, { everyMs: 1000, count: 0 });
         expect(url.statusLine).to.contain('431');
       } finally {
         await s.stop();
       }
       expect(errorLogs()).to.deep.equal([]);
+    });
+  });
+
+  describe('requests the HTTP parser refuses', () => {
+    it('When the request line or a header is not valid HTTP, Then the answer is 400 invalid-input in the error envelope (not a bare status line) and the connection is closed', async () => {
+      const s = await serve(t);
+      try {
+        for (const head of ['GET /api/v1/batches/caf\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n', 'NONSENSE\r\n\r\n']) {
+          const r = await drip(s.port, head, { everyMs: 1000, count: 0 });
+          expect(r.statusLine, JSON.stringify(head)).to.equal('HTTP/1.1 400 Bad Request');
+          const body = JSON.parse(r.body) as { error: { code: string; message: string } };
+          expect(body.error.code).to.equal('invalid-input');
+          expect(body.error.message).to.contain('not valid HTTP/1.1');
+        }
+      } finally {
+        await s.stop();
+      }
+      expect(errorLogs()).to.deep.equal([]);
+    });
+  });
+
+  describe('repeated and bracketed query parameters', () => {
+    it('When a query parameter is repeated or written with brackets, Then it answers 400 invalid-input naming it, never a coerced value', async () => {
+      for (const query of ['limit[]=1', 'limit=1&limit=2', 'limit[a]=1', 'producer=a&producer=b']) {
+        const res = await request(t.app).get(`/api/v1/batches?${query}`);
+        expectError(res, 400, 'invalid-input');
+        expect(res.body.error.message).to.match(/^(limit|producer): must be given once/);
+      }
+      expectError(await request(t.app).get('/api/v1/logs/products/inclusion?index=0&index=0&size=1'), 400, 'invalid-input');
+      expectError(await request(t.app).get('/api/v1/records/x/bundle?download[]=1'), 400, 'invalid-input');
+      // A parameter given once still reads; an unknown one is ignored.
+      expect((await request(t.app).get('/api/v1/batches?limit=1&other=1&other=2')).status).to.equal(200);
     });
   });
 
@@ -202,11 +235,12 @@ describe('server/http hostile input: nothing a client sends gives a 5xx (real an
       }
     });
 
-    it('When a client drips its headers past HEADERS_TIMEOUT_SECONDS, Then Node answers 408 and closes the connection', async () => {
+    it('When a client drips its headers past HEADERS_TIMEOUT_SECONDS, Then it answers 408 request-timeout in the error envelope and closes the connection', async () => {
       const s = await serve(t, { HEADERS_TIMEOUT_SECONDS: 1 });
       try {
         const r = await drip(s.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', { everyMs: 200, count: 100, headerLines: true });
         expect(r.statusLine).to.contain('408');
+        expect(JSON.parse(r.body)).to.have.nested.property('error.code', 'request-timeout');
         expect(r.sent).to.be.lessThan(100);
       } finally {
         await s.stop();

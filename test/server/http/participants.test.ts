@@ -198,7 +198,7 @@ describe('server/http participants and tokens (real anvil node)', function () {
       expect(res.body).to.include({ producerId: reg.body.id, label: '宁陕 ERP', tokenHash: hashToken(res.body.token) });
 
       const stored = await t.sys.store.getToken(res.body.tokenHash);
-      expect(stored).to.include({ producerId: reg.body.id, revokedAt: null });
+      expect(stored).to.include({ role: 'producer', participantId: reg.body.id, revokedAt: null });
       const db = fs.readFileSync(t.sys.config.dbPath);
       const wal = fs.existsSync(`${t.sys.config.dbPath}-wal`) ? fs.readFileSync(`${t.sys.config.dbPath}-wal`) : Buffer.alloc(0);
       expect(db.includes(res.body.token)).to.equal(false);
