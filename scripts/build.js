@@ -192,7 +192,9 @@ function build({ clean = false, log = () => undefined } = {}) {
     }
     if (errors.length > 0) throw new Error(`cannot compile:\n  ${errors.join('\n  ')}`);
   }
-  writeAtomic(MANIFEST, JSON.stringify({ key, builtAt: new Date().toISOString(), contracts, files }));
+  if (fullRebuild || changed.length > 0 || deleted.length > 0 || firstDifference(m.contracts, contracts) !== undefined) {
+    writeAtomic(MANIFEST, JSON.stringify({ key, builtAt: new Date().toISOString(), contracts, files }));
+  }
   if (changed.length > 0 || deleted.length > 0) {
     log(`built dist/: ${changed.length} file(s) updated, ${deleted.length} removed, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
