@@ -1,5 +1,5 @@
 /**
- * Import rules (DESIGN.md, "Layout and dependency direction"), checked by `npm run lint:imports`
+ * Import rules (server/ARCHITECTURE.md, "Dependency direction"), checked by `npm run lint:imports`
  * (scripts/lint-imports.ts, which also refuses cycles between server folders), part of
  * `npm run lint` and so of `npm test`.
  *
