@@ -144,7 +144,8 @@ function compilerOptions(ts) {
 function runHardhatCompile(log) {
   log('compiling the contracts (hardhat compile)');
   const bin = require.resolve('hardhat/internal/cli/bootstrap', { paths: [ROOT] });
-  const r = spawnSync(process.execPath, [bin, 'compile', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  // Its output goes to stderr: the CLI shim builds before a command whose stdout may be JSON.
+  const r = spawnSync(process.execPath, [bin, 'compile', '--quiet'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
   if (r.status !== 0) throw new Error(`hardhat compile failed (exit ${r.status ?? r.signal}); run npx hardhat compile to see why`);
 }
 
