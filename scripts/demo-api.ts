@@ -44,7 +44,7 @@ export function findServer(env: NodeJS.ProcessEnv = process.env, dataDir = DATA_
     // no server.json: no server has run on this data directory, or it stopped
   }
   const port = env.PORT || '3000';
-  return { url: `http://localhost:${port}`, how: `${env.PORT ? 'PORT' : 'the default port'}${stale}` };
+  return { url: `http://localhost:${port}`, how: `${env.PORT ? 'PORT' : "npm start's default port"}${stale || `, as no running server wrote ${file}`}` };
 }
 
 const found = findServer();
@@ -54,7 +54,7 @@ export const SERVER = found.url;
 /** What to tell a user whose server cannot be reached. */
 export function noServerMessage(url: string, how: string, why: string): string {
   return [
-    `no traceledger server answers at ${url} (found from ${how}: ${why}).`,
+    `no traceledger server answers at ${url} (${why}; the URL comes from ${how}).`,
     'Start one in another terminal with `npm start`, wait for "traceledger is running", then run `npm run demo` again.',
     `A server started with another DATA_DIR is found when the demo gets the same DATA_DIR (it reads DATA_DIR/server.json); or set DEMO_SERVER=http://host:port.`,
   ].join('\n');

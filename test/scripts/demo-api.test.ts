@@ -54,7 +54,8 @@ describe('scripts/demo-api: finding the server', function () {
     });
 
     it('When no server.json and no PORT, Then npm start\'s default port: http://localhost:3000', () => {
-      expect(findServer({}, tempDir())).to.deep.equal({ url: 'http://localhost:3000', how: 'the default port' });
+      const dir = tempDir();
+      expect(findServer({}, dir)).to.deep.equal({ url: 'http://localhost:3000', how: `npm start's default port, as no running server wrote ${path.join(dir, 'server.json')}` });
     });
 
     it('When server.json names a running process, Then its URL', () => {
