@@ -18,7 +18,8 @@
  *    too. Files deleted from the sources are deleted from dist/.
  * Type checking is not part of it: `npm run typecheck` (and `npm test`) does that.
  *
- * Freshness is decided per file by its size and modification time, recorded in dist/.build.json with a key
+ * Freshness is decided per file by its size and modification time (`size:mtimeMs`, milliseconds floored), recorded in
+ * dist/.build.json (the compiled server checks it too at start: server/runtime.ts staleBuild) with a key
  * made of this script, tsconfig.json and the TypeScript version (a change to any of them rebuilds all).
  * Writes are atomic (a temporary file renamed into place), so two builds at once cannot leave a torn file.
  * scripts/traceledger.js calls staleness() and build() before loading the CLI.
@@ -194,7 +195,8 @@ function build({ clean = false, log = () => undefined } = {}) {
     if (errors.length > 0) throw new Error(`cannot compile:\n  ${errors.join('\n  ')}`);
   }
   if (fullRebuild || changed.length > 0 || deleted.length > 0 || firstDifference(m.contracts, contracts) !== undefined) {
-    writeAtomic(MANIFEST, JSON.stringify({ key, builtAt: new Date().toISOString(), contracts, files }));
+    // `inputs` names what the snapshots cover, for server/runtime.ts staleBuild() (the compiled server's own check).
+    writeAtomic(MANIFEST, JSON.stringify({ key, builtAt: new Date().toISOString(), inputs: { files: TREES, contracts: CONTRACT_INPUTS }, contracts, files }));
   }
   if (changed.length > 0 || deleted.length > 0) {
     log(`built dist/: ${changed.length} file(s) updated, ${deleted.length} removed, in ${((Date.now() - started) / 1000).toFixed(1)} s`);

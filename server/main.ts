@@ -12,6 +12,7 @@ import { createApp, createHttpServer } from './http/app';
 import { createContext } from './http/context';
 import { loadConfig, type Config } from './config';
 import { ensureAdminToken, type AdminToken } from './service/admin-token';
+import { staleBuild } from './runtime';
 import { bootSystem, type System } from './system';
 
 /** How long open connections get to finish once a stop was asked for. */
@@ -95,6 +96,9 @@ function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: s
 }
 
 async function main(): Promise<void> {
+  // Compiled (dist/), never run what the sources no longer say: npm start rebuilds first, a hand-run node dist/… may not.
+  const stale = staleBuild();
+  if (stale) fail(`the compiled server in dist/ is out of date with the sources (${stale}): start it with npm start, which rebuilds it first, or run npm run build`);
   let config: Config;
   let admin: AdminToken;
   try {

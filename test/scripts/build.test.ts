@@ -1,7 +1,8 @@
 /*
  * Compiled once (scripts/build.js): dist/ follows the sources file by file, the `traceledger` command runs the
  * compiled CLI (no TypeScript file and no ts-node loaded), and the compiled server starts as `npm start` runs it and
- * answers /healthz, with DATA_DIR/server.json written while it runs and removed when it stops.
+ * answers /healthz, with DATA_DIR/server.json written while it runs and removed when it stops; started by hand on a
+ * dist/ older than the sources, it refuses (server/runtime.ts staleBuild).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -46,6 +47,18 @@ describe('scripts/build.js: the compiled server and CLI', function () {
       expect(builder.build()).to.equal(1);
       expect(builder.staleness()).to.equal(undefined);
       expect(fs.statSync(js).mtimeMs).to.be.greaterThan(Date.now() - 60_000);
+    });
+
+    it('When a source changed and the compiled server is started by hand (not npm start), Then it refuses, naming the file and npm start', () => {
+      const src = path.join(ROOT, 'server/records/hex.ts');
+      const later = new Date(Date.now() + 2500);
+      fs.utimesSync(src, later, later);
+      const dataDir = tempDir('traceledger-build-stale-');
+      const r = spawnSync(process.execPath, [path.join(DIST, 'server/main.js')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATA_DIR: dataDir }, timeout: 60_000 });
+      expect(r.status, r.stderr).to.equal(1);
+      expect(r.stderr).to.contain('the compiled server in dist/ is out of date with the sources (server/records/hex.ts changed)').and.contain('npm start');
+      expect(fs.readdirSync(dataDir)).to.deep.equal([]);
+      expect(builder.build()).to.equal(1);
     });
 
     it('Then every server source has its compiled .js, and the files read at run time sit next to it (assets, standards tables, the page script sources)', () => {
