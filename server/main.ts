@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   try {
     removeServerFile = writeServerFile(config);
   } catch (e) {
-    sys.logger.warn({ err: messageOf(e) }, `could not write ${path.join(config.DATA_DIR, SERVER_FILE)}: npm run demo will look for the server on port 3000 only`);
+    sys.logger.warn({ err: messageOf(e) }, `could not write ${path.join(config.DATA_DIR, SERVER_FILE)}: npm run demo will look for the server at http://localhost:$PORT (default 3000) only`);
   }
   process.stdout.write(banner(config, sys, admin, ctx.publicBaseUrl));
 
