@@ -1,5 +1,5 @@
 /**
- * Import rules (DESIGN.md, "Layout and dependency direction"), checked by `npm run lint:imports`
+ * Import rules (server/ARCHITECTURE.md, "Dependency direction"), checked by `npm run lint:imports`
  * (scripts/lint-imports.ts, which also refuses cycles between server folders), part of
  * `npm run lint` and so of `npm test`.
  *
@@ -12,7 +12,7 @@
 /** The layers, bottom (1) to top (4). */
 const LAYERS = {
   // Crypto primitives, pure formats and rules, and the one error type.
-  1: ['crypto/', 'ledger/', 'records/', 'standards/', 'verification/', 'errors.ts'],
+  1: ['crypto/', 'ledger/', 'records/', 'standards/', 'verification/', 'errors.ts', 'runtime.ts'],
   // Persistence and the chain.
   2: ['store/', 'chain/'],
   // The stories, written against store and chain: anchoring, data-sharing trails, use cases, labels.

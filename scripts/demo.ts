@@ -5,7 +5,8 @@
  * prints the consumer URLs and the auditor console.
  * It talks to the server only through its public HTTP API, as a lab's or producer's tooling would.
  *
- * Environment: DEMO_SERVER (default http://localhost:$PORT or 3000), ADMIN_TOKEN or
+ * Finds the server as scripts/demo-api.ts findServer says: DEMO_SERVER when set, else the URL that npm start wrote to
+ * $DATA_DIR/server.json (default data/server.json), else http://localhost:$PORT (default 3000). ADMIN_TOKEN or
  * $DATA_DIR/admin-token (default data/). Keys of the demo lab and departments are kept under
  * $DATA_DIR/demo/ so a second run reuses them.
  */

@@ -176,7 +176,7 @@ async function main(): Promise<number> {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const summary = `${cruised.summary.totalCruised} modules, ${cruised.summary.totalDependenciesCruised} imports, ${edges.length} folder edges, ${seconds} s`;
   if (failures > 0) {
-    process.stderr.write(`lint:imports: ${failures} violation(s) (${summary}); see .dependency-cruiser.cjs and DESIGN.md "Layout and dependency direction"\n`);
+    process.stderr.write(`lint:imports: ${failures} violation(s) (${summary}); see .dependency-cruiser.cjs and server/ARCHITECTURE.md "Dependency direction"\n`);
     return 1;
   }
   process.stdout.write(`lint:imports: no violations (${summary})\n`);

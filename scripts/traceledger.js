@@ -1,11 +1,22 @@
 #!/usr/bin/env node
-// The `traceledger` command (package.json "bin"): runs server/cli/main.ts through ts-node, transpile only.
+// The `traceledger` command (package.json "bin"): runs the compiled CLI, dist/server/cli/main.js. When the
+// sources changed since the last build (or dist/ was never built), it first brings dist/ up to date
+// (scripts/build.js, saying so on stderr), so it never runs stale code.
 'use strict';
-const path = require('node:path');
 const { setTimeout } = require('node:timers');
+const { build, staleness } = require('./build');
 
-require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', 'tsconfig.json') });
-const { main } = require('../server/cli/main');
+const stale = staleness();
+if (stale) {
+  process.stderr.write(`traceledger: building dist/ first (${stale})\n`);
+  try {
+    build({ log: (s) => process.stderr.write(`traceledger: ${s}\n`) });
+  } catch (e) {
+    process.stderr.write(`traceledger: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  }
+}
+const { main } = require('../dist/server/cli/main');
 
 main(process.argv).then((code) => {
   process.exitCode = code;

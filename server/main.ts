@@ -6,11 +6,13 @@
  * answer (server/chain/embedded.ts), so even a kill -9 loses nothing acknowledged.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type http from 'node:http';
 import { createApp, createHttpServer } from './http/app';
 import { createContext } from './http/context';
 import { loadConfig, type Config } from './config';
 import { ensureAdminToken, type AdminToken } from './service/admin-token';
+import { staleBuild } from './runtime';
 import { bootSystem, type System } from './system';
 
 /** How long open connections get to finish once a stop was asked for. */
@@ -39,6 +41,36 @@ function operatorNote(config: Config, sys: System): string {
   return fs.existsSync(config.operatorKeyPath) ? ` (key in ${config.operatorKeyPath}, mode 0600)` : " (anvil's published dev key: see the warning above)";
 }
 
+/**
+ * DATA_DIR/server.json, written once the server listens and removed when it stops: where a tool on this machine finds
+ * it (`npm run demo` reads data/server.json, the default data directory's). `pid` tells a file left by a killed server
+ * (its process gone) from a live one.
+ */
+const SERVER_FILE = 'server.json';
+
+interface ServerFile {
+  url: string;
+  port: number;
+  pid: number;
+  startedAt: string;
+  dataDir: string;
+}
+
+function writeServerFile(config: Config): () => void {
+  const file = path.join(config.DATA_DIR, SERVER_FILE);
+  const content: ServerFile = { url: `http://localhost:${config.PORT}`, port: config.PORT, pid: process.pid, startedAt: new Date().toISOString(), dataDir: config.DATA_DIR };
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
+  fs.renameSync(tmp, file);
+  return () => {
+    try {
+      if ((JSON.parse(fs.readFileSync(file, 'utf8')) as ServerFile).pid === process.pid) fs.rmSync(file, { force: true });
+    } catch {
+      // already gone, or not ours
+    }
+  };
+}
+
 function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: string): string {
   const local = `http://localhost:${config.PORT}`;
   const chain = sys.anvil ? `${sys.rpcUrl} (embedded anvil, chain id ${sys.deployment.chainId}, state in ${config.chainStatePath})` : `${sys.rpcUrl} (chain id ${sys.deployment.chainId})`;
@@ -64,6 +96,9 @@ function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: s
 }
 
 async function main(): Promise<void> {
+  // Compiled (dist/), never run what the sources no longer say: npm start rebuilds first, a hand-run node dist/… may not.
+  const stale = staleBuild();
+  if (stale) fail(`the compiled server in dist/ is out of date with the sources (${stale}): start it with npm start, which rebuilds it first, or run npm run build`);
   let config: Config;
   let admin: AdminToken;
   try {
@@ -90,6 +125,12 @@ async function main(): Promise<void> {
     const busy = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
     fail(busy ? `port ${config.PORT} is in use; set PORT to another one` : `could not listen on port ${config.PORT}: ${messageOf(e)}`);
   }
+  let removeServerFile = (): void => undefined;
+  try {
+    removeServerFile = writeServerFile(config);
+  } catch (e) {
+    sys.logger.warn({ err: messageOf(e) }, `could not write ${path.join(config.DATA_DIR, SERVER_FILE)}: npm run demo will look for the server at http://localhost:$PORT (default 3000) only`);
+  }
   process.stdout.write(banner(config, sys, admin, ctx.publicBaseUrl));
 
   let stopping = false;
@@ -105,6 +146,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
     await closed;
     clearTimeout(force);
+    removeServerFile();
     await sys.stop();
     process.stdout.write('traceledger stopped; the chain state and the database are saved\n');
     process.exit(0);

@@ -134,7 +134,7 @@ interface QueuedSave {
 
 /**
  * The supervised embedded node. `ensureDurable(n)` resolves once block n is in the state file;
- * nothing is acknowledged before that (DESIGN.md: durable, on chain included).
+ * nothing is acknowledged before that (ARCHITECTURE.md, "Trust model": durable, on chain included).
  */
 export class EmbeddedChain {
   private node: AnvilNode;

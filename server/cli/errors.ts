@@ -1,6 +1,7 @@
 /** The CLI's exit codes and its one error type: a plain sentence and the exit code it ends with. */
 import { AppError } from '../errors';
-import { RecordError } from '../records';
+// records/errors alone, not the records index (its schemas and native crypto): `traceledger --help` loads this.
+import { RecordError } from '../records/errors';
 
 /**
  * Exit codes of every `traceledger` command:

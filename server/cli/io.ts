@@ -1,6 +1,8 @@
 /** The CLI's input and output: files or stdin, key files, output files, times, and a progress bar on stderr. */
 import fs from 'node:fs';
-import { newWallet, type Wallet } from '../chain/keys';
+// ethers is loaded by the commands that need it (writeNewKeyFile), not by every run of the CLI.
+import type * as ChainKeys from '../chain/keys';
+import type { Wallet } from '../chain/keys';
 import { CliError, EXIT, unusable } from './errors';
 
 /** Writes a line to stdout (results). */
@@ -68,6 +70,8 @@ export function readKeyFile(file: string): string {
 
 /** Creates a key file holding a fresh private key, readable by its owner only. Refuses to overwrite unless `force`. */
 export function writeNewKeyFile(file: string, force: boolean): Wallet {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { newWallet } = require('../chain/keys') as typeof ChainKeys;
   const wallet = newWallet();
   try {
     if (force) fs.rmSync(file, { force: true });

@@ -5,6 +5,8 @@
  * datasets, and monitor the logs.
  * Every failure is one line on stderr and a non-zero exit code (see EXIT in ./errors).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit';
 import { registerChain, registerDeploy, registerParticipants } from './commands/chain-admin';
@@ -59,12 +61,16 @@ export function buildProgram(run: CliRun): Command {
   return program;
 }
 
+/** The package's version, from the nearest package.json above this file (server/cli/ from the sources, dist/server/cli/ compiled). */
 function version(): string {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('../../package.json') as { version: string }).version;
-  } catch {
-    return '0.0.0';
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'traceledger' && pkg.version) return pkg.version;
+    } catch {
+      // none here: look further up
+    }
+    if (path.dirname(dir) === dir) return '0.0.0';
   }
 }
 

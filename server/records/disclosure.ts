@@ -1,5 +1,5 @@
 /**
- * Checking disclosed fields against a record root (the salted field tree of DESIGN.md): the one
+ * Checking disclosed fields against a record root (the salted field tree of ARCHITECTURE.md): the one
  * implementation, isomorphic, used by the server, the CLI and the consumer's browser. Building trees and
  * drawing salts is server-side, in ./field-tree.
  */

@@ -1,5 +1,5 @@
 /**
- * The salted field tree of a record (DESIGN.md, Cryptography): the record root and selective disclosure.
+ * The salted field tree of a record (ARCHITECTURE.md, "Fixed cryptography"): the record root and selective disclosure.
  *
  * - Each top-level field `name` with value `value` becomes the leaf data
  *   `canonical([salt, name, value])` (RFC 8785 UTF-8), where `salt` is 16 random bytes written as
@@ -198,7 +198,7 @@ function requirePlainObject(record: unknown): asserts record is object {
 }
 
 /**
- * The record root of a stored body and its salts (the salted field tree of DESIGN.md), or null when
+ * The record root of a stored body and its salts (the salted field tree of ARCHITECTURE.md), or null when
  * the salts do not name exactly the body's fields. Requires `body` to come from JSON.parse.
  */
 export function recordRootOfParsed(body: Record<string, unknown>, salts: Record<string, string>): Hex | null {

@@ -1,5 +1,5 @@
 /**
- * The log entry (DESIGN.md): the leaf data of the RFC 6962 log, canonical JSON
+ * The log entry (ARCHITECTURE.md, "Fixed cryptography"): the leaf data of the RFC 6962 log, canonical JSON
  * `{"v":1,"type","id","recordRoot","signer","signature","issuedAt"}`.
  *
  * Every value has exactly one accepted spelling, because the bytes are hashed:

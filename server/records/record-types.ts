@@ -21,7 +21,7 @@ export type RecordType = (typeof RECORD_TYPES)[number];
 export const RECORD_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 // ---------------------------------------------------------------------------
-// Record id namespaces (DESIGN.md, "Trust model": record ids are namespaced by the participant that
+// Record id namespaces (ARCHITECTURE.md, "Trust model": record ids are namespaced by the participant that
 // submits them). A record's id is `{code}-{local}`: `{code}` is the registered code of the submitting
 // participant (a lab's 12-digit CMA number for its reports and revocations, a department's USCC for its
 // share records, the producer's USCC for its batches), `{local}` is 1+ characters of [A-Za-z0-9_-]

@@ -1,5 +1,5 @@
 /**
- * Zod schemas of every record type (DOMAIN.md §3–§5), their inferred types, and the table
+ * Zod schemas of every record type (ARCHITECTURE.md, domain §3–§5), their inferred types, and the table
  * that marks each top-level field PUBLIC or PRIVATE for selective disclosure.
  *
  * Conventions, the same in every record:
@@ -134,7 +134,7 @@ export const GtinSchema = gtin;
 export const LotSchema = lot;
 
 // ---------------------------------------------------------------------------
-// Batch (DOMAIN.md §4).
+// Batch (ARCHITECTURE.md, domain §4).
 
 /** Units a batch or certificate quantity may use. */
 export const QUANTITY_UNITS = ['kg', 'g', 't', 'L', 'mL', 'piece', 'package', 'box', 'bag'] as const;
@@ -195,7 +195,7 @@ export const BatchSchema = z
   });
 
 // ---------------------------------------------------------------------------
-// Selenium test report (DOMAIN.md §3).
+// Selenium test report (ARCHITECTURE.md, domain §3).
 
 /** Units a selenium result may be reported in (declared once, with the standards). ASCII "ug" stands for µg. */
 export const SELENIUM_UNITS = RESULT_UNITS;
@@ -246,7 +246,7 @@ export const SeleniumTestReportSchema = z
   });
 
 // ---------------------------------------------------------------------------
-// Data-sharing trail (DOMAIN.md §5). Each step is signed by one department and carries that
+// Data-sharing trail (ARCHITECTURE.md, domain §5). Each step is signed by one department and carries that
 // department's own sequence number and the leaf hash of its previous record (prevHash), so a
 // gap or a rewrite in a department's sequence is visible.
 
@@ -386,7 +386,7 @@ export const RevocationSchema = z.strictObject({
 
 // ---------------------------------------------------------------------------
 // Lab commission: the batch's producer commissions a lab after registering the batch, so the lab's
-// reports count on it (DESIGN.md, "Trust model": a report counts on a batch by consent).
+// reports count on it (ARCHITECTURE.md, "Trust model": a report counts on a batch by consent).
 
 export const LabCommissionSchema = z.strictObject({
   ...recordBase,

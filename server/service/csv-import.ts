@@ -16,6 +16,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { parse } from 'csv-parse/sync';
 import { AppError, type ErrorCode } from '../errors';
+import { WORKER_PRELUDE } from '../runtime';
 import {
   CERTIFICATE_BASES,
   QUANTITY_UNITS,
@@ -446,10 +447,9 @@ export interface WorkerInput {
   now: string;
 }
 
-// The workers load the TypeScript sources through ts-node, as the main process does (see verify-pool.ts).
+// The workers load what the main process runs: the compiled .js next to this file, or the sources through ts-node (server/runtime.ts).
 const WORKER_SOURCE = `
-require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(path.resolve(__dirname, '../../tsconfig.json'))} });
-require(${JSON.stringify(path.join(__dirname, 'csv-import-worker'))});
+${WORKER_PRELUDE}require(${JSON.stringify(path.join(__dirname, 'csv-import-worker'))});
 `;
 
 /**

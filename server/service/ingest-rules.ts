@@ -1,5 +1,5 @@
 /**
- * Trust rules on what a submitter chooses, checked at ingest (DESIGN.md, "Trust model"): a signed
+ * Trust rules on what a submitter chooses, checked at ingest (ARCHITECTURE.md, "Trust model"): a signed
  * time is a claim, so `issuedAt` must lie in a window around the server's receipt time; a lab's
  * identity is its key, so a report names the lab registered for its signing key; record ids are
  * namespaced by the participant that submits them (`{code}-{local}`, see records/record-types); and salts the
@@ -150,7 +150,7 @@ export function spotCheckWindowOf(lab: Participant): { from: number; until: numb
 }
 
 /**
- * Why a report from `lab` counts on its batch (DESIGN.md, "Trust model"): the batch lists it ('listed'), its
+ * Why a report from `lab` counts on its batch (ARCHITECTURE.md, "Trust model"): the batch lists it ('listed'), its
  * producer commissioned the lab on the batch or afterwards ('commissioned'), or the regulator designated the lab
  * for spot checks at `receivedAt` ('spot-check'). Throws AppError 'lab-not-commissioned' otherwise.
  */

@@ -248,7 +248,7 @@ export class IngestService {
     return commissions.map((c) => String(c.body.labCmaNumber));
   }
 
-  /** A report counts only on a batch on record whose producer commissioned its lab, or from a spot-check lab (DESIGN.md, "Trust model"). */
+  /** A report counts only on a batch on record whose producer commissioned its lab, or from a spot-check lab (ARCHITECTURE.md, "Trust model"). */
   private async assertReportCounts(report: SeleniumTestReport, lab: Participant, receivedAt: number): Promise<void> {
     const batch = await this.storedBatch(report.batchId);
     assertReportCommissioned(report, lab, { batch: batch.body, commissionedLater: await this.commissionedLater(report.batchId) }, receivedAt);

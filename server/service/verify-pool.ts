@@ -5,15 +5,15 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AppError, type ErrorCode } from '../errors';
+import { WORKER_PRELUDE } from '../runtime';
 import type { ChainBinding } from '../records';
 import { verifySubmission, type SignedSubmission, type VerifiedSubmission } from './verify-submission';
 
 type Reply = { id: number; ok: true; value: VerifiedSubmission } | { id: number; ok: false; error: { code: ErrorCode | null; message: string; details?: Record<string, unknown> } };
 
-// Each worker loads the TypeScript sources through ts-node, as the main process does.
+// Each worker loads what the main process runs: the compiled .js next to this file, or the sources through ts-node (server/runtime.ts).
 const WORKER_SOURCE = `
-require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(path.resolve(__dirname, '../../tsconfig.json'))} });
-const { parentPort, workerData } = require('node:worker_threads');
+${WORKER_PRELUDE}const { parentPort, workerData } = require('node:worker_threads');
 const { verifySubmission } = require(${JSON.stringify(path.join(__dirname, 'verify-submission'))});
 const { AppError } = require(${JSON.stringify(path.resolve(__dirname, '../errors'))});
 parentPort.on('message', ({ id, sub }) => {

@@ -1,5 +1,5 @@
 /**
- * Policy alerts an auditor expects (DOMAIN.md §5), computed from the stored share records: data
+ * Policy alerts an auditor expects (ARCHITECTURE.md, domain §5), computed from the stored share records: data
  * delivered outside the validity window, a 不予共享 item delivered, a 有条件 item approved or
  * delivered without a legal basis, fields delivered beyond those approved, a delivery not
  * countersigned within N days, and a gap in a department's own sequence. Ingest records these

@@ -635,7 +635,7 @@ function signerOfEntry(text: string): string | null {
  * between: the same answer as asking the chain for every entry, with two reads per key. Entries
  * the mirror doubts, and keys the chain does not confirm, are asked about one by one. Every record
  * signed by the department's keys must also have its id in the department's namespace (`{its code on
- * chain}-…`, DESIGN.md "Trust model").
+ * chain}-…`, ARCHITECTURE.md "Trust model").
  */
 async function keyProblems(ctx: VerifyContext): Promise<{ said: TrailSaid; entry: { seq: number; recordId: string } } | null> {
   const { deps, departmentId, entries } = ctx;

@@ -4,7 +4,7 @@
  * one verdict for the label, and the claim the label may make (./claim). Isomorphic: the server's page and
  * the phone's browser run this code.
  *
- * A report counts on the batch only by consent or by authority (DESIGN.md, "Trust model"): the batch lists it,
+ * A report counts on the batch only by consent or by authority (ARCHITECTURE.md, "Trust model"): the batch lists it,
  * or the producer commissioned its lab (on the batch, `commissionedLabs`, or afterwards, a LabCommission bundle
  * attested by the same key as the batch), or its lab was designated by the regulator for official spot checks
  * (监督抽检) when it issued the report (read on chain). Any other report is shown as not counted: it changes

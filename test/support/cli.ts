@@ -1,4 +1,8 @@
-/** Runs the `traceledger` command as a user would (the npm bin shim), in a child process. */
+/**
+ * Runs the `traceledger` command as a user would (the npm bin shim, which runs the compiled CLI in dist/), in a child
+ * process. dist/ is brought up to date with the sources once per test process before the first run (scripts/build.js),
+ * so a command's output never carries the shim's "building dist/ first" note and the tests run what the sources say.
+ */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
@@ -11,8 +15,22 @@ export interface CliResult {
   stderr: string;
 }
 
+/** scripts/build.js, the builder of dist/ (plain JavaScript). */
+export interface Builder {
+  build(opts?: { clean?: boolean; log?: (s: string) => void }): number;
+  staleness(): string | undefined;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const builder = require(path.join(ROOT, 'scripts/build.js')) as Builder;
+
+/** Brings dist/ up to date with the sources (a few ms when it is). */
+export function ensureBuilt(): void {
+  builder.build();
+}
+
 /** Runs `traceledger ...args` in `cwd` (default the repository), with the environment plus `env`, `input` on stdin; resolves when it exits. */
 export function cli(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  ensureBuilt();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...opts.env } });
     let stdout = '';

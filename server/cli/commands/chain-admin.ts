@@ -6,7 +6,7 @@ import { nowSeconds } from '../../records/time';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { checksumAddress, isAddress } from '../../chain/keys';
+import type * as ChainKeys from '../../chain/keys';
 import type { NewParticipant } from '../../service/participants';
 import type { ParticipantKind } from '../../store/types';
 import type { CliRegistrar } from '../chain';
@@ -126,7 +126,7 @@ export function registerParticipants(program: Command, _run: CliRun): void {
     .action(async (address: string, opts: ChainOpts) => {
       const { revokeParticipantKey } = await import('../../service/participants');
       await withRegistrar(opts, async (reg) => {
-        const keys = await reg.store.keysOf(checksumAddress(checkAddress(address)));
+        const keys = await reg.store.keysOf(checkAddress(address));
         const key = keys[0];
         if (!key) throw new CliError(`${address} is not a registered signing key`, EXIT.REFUSED);
         const view = await revokeParticipantKey(reg, key.participantId, key.address);
@@ -237,7 +237,10 @@ function keysOf(opts: { key?: string[]; keyFrom?: string; keyUntil?: string }, d
   return (opts.key ?? []).map((address) => ({ address: checkAddress(address), validFrom, validTo }));
 }
 
+/** `address` checksummed; ethers is loaded only here, not by every run of the CLI. */
 function checkAddress(address: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { checksumAddress, isAddress } = require('../../chain/keys') as typeof ChainKeys;
   if (!isAddress(address)) throw unusable(`${address} is not an address (0x + 40 hex digits)`);
   return checksumAddress(address);
 }

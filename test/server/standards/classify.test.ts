@@ -22,7 +22,7 @@ function classifyMg(category: string, result: number, extra: Partial<ClassifyInp
   return classify({ category, result, unit: 'mg/kg', date: DATE, ...extra });
 }
 
-/** One published range, written out from DOMAIN.md §2 (not read from the data file, so the test checks the data). */
+/** One published range, written out from ARCHITECTURE.md, domain §2 (not read from the data file, so the test checks the data). */
 interface RangeCase {
   readonly category: string;
   readonly standard: string;

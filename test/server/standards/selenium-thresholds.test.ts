@@ -1,4 +1,4 @@
-/** The shipped selenium threshold file: it validates, holds DOMAIN.md §2, and every kind of bad edit fails loudly. */
+/** The shipped selenium threshold file: it validates, holds ARCHITECTURE.md, domain §2, and every kind of bad edit fails loudly. */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,7 +151,7 @@ const BAD_EDITS: readonly BadEdit[] = [
   },
 ];
 
-/** DOMAIN.md §2, row by row: [standard, category, tier, basis, min, max]. */
+/** ARCHITECTURE.md, domain §2, row by row: [standard, category, tier, basis, min, max]. */
 const DOMAIN_ROWS: readonly (readonly [string, string, string, string, number, number | null])[] = [
   ['GB/T 22499-2008', 'paddy-rice', 'selenium-rich', 'milled', 0.04, 0.3],
   ['NY/T 600-2002', 'tea', 'selenium-rich', 'as-sold', 0.25, 4],
@@ -190,7 +190,7 @@ describe('standards/selenium-thresholds.v1.json', () => {
     expect(Object.isFrozen(table.thresholds[0])).to.equal(true);
   });
 
-  it('When its thresholds are compared with DOMAIN.md §2, Then every row is there and nothing else, all inclusive', () => {
+  it('When its thresholds are compared with ARCHITECTURE.md, domain §2, Then every row is there and nothing else, all inclusive', () => {
     const rows = seleniumThresholds().thresholds.map((t) => [t.standard, t.category, t.tier, t.basis, t.min, t.max] as const);
     expect(rows).to.have.deep.members(DOMAIN_ROWS.map((r) => [...r]));
     for (const t of seleniumThresholds().thresholds) {
@@ -200,7 +200,7 @@ describe('standards/selenium-thresholds.v1.json', () => {
     }
   });
 
-  it('When the organic-selenium conditions are read, Then they follow DOMAIN.md: grains etc. > 65 %, meat and eggs > 70 %, tea > 60 %', () => {
+  it('When the organic-selenium conditions are read, Then they follow ARCHITECTURE.md, domain §2: grains etc. > 65 %, meat and eggs > 70 %, tea > 60 %', () => {
     const condition = (standard: string, category: string): string | null =>
       seleniumThresholds().thresholds.find((t) => t.standard === standard && t.category === category)?.extraCondition ?? null;
     for (const category of ['grains', 'beans', 'tubers-dried', 'vegetables-dried']) {
