@@ -9,8 +9,15 @@ import { z } from 'zod';
 import { AppError } from '../errors';
 import { requiredFieldMessage } from '../records';
 
-/** Who may call a route: anyone (no token), a producer API token, the admin token, the monitoring system's METRICS_TOKEN. */
-export type Caller = 'anyone' | 'producer' | 'admin' | 'metrics';
+/**
+ * Who may call a route: anyone (no token needed), the holder of a token of a role (../service/tokens.ts), the operator
+ * (the admin token), the monitoring system's METRICS_TOKEN. The operator passes every route that names any role but
+ * 'producer' alone (those act for one producer).
+ */
+export type Caller = 'anyone' | 'producer' | 'lab' | 'department' | 'registrar' | 'regulator' | 'auditor' | 'operator' | 'metrics';
+
+/** Every caller: anyone, and a token of any role must be valid (a route whose answer depends on who asks). */
+export const ANY_CALLER: readonly Caller[] = ['anyone', 'producer', 'lab', 'department', 'registrar', 'regulator', 'auditor', 'operator'];
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export const HTTP_METHODS: readonly HttpMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
@@ -124,7 +131,7 @@ export function impliedResponses(c: RouteContract): Record<number, ResponseContr
   if (c.params || c.query || c.body) out[400] = errorAnswer('The request is malformed (invalid-input): a path parameter, query parameter or body fails its schema.');
   const needsToken = !c.auth.includes('anyone');
   if (needsToken || c.auth.length > 1) out[401] = errorAnswer(needsToken ? 'No valid token (unauthorized).' : 'A token was given but is not valid (unauthorized).');
-  // A valid token of another role: requireProducer and requireAdmin answer 403 (the metrics guard knows only its two tokens: 401).
+  // A valid token of another role answers 403 (the metrics guard knows only its two tokens: 401).
   if (needsToken && !c.auth.includes('metrics')) out[403] = errorAnswer('The token may not do this (forbidden).');
   if (c.body) out[413] = errorAnswer('The JSON body is over 256 kB (payload-too-large).');
   if (c.limit) out[429] = errorAnswer(c.limit === 'write' ? 'Too many write requests (rate-limited).' : 'Too many expensive reads (rate-limited).');

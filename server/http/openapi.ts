@@ -71,13 +71,34 @@ const TAGS: OpenApiDocument['tags'] = [
 ];
 
 const SECURITY_SCHEMES: OpenApiDocument['components']['securitySchemes'] = {
-  adminToken: { type: 'http', scheme: 'bearer', description: 'The operator / regulator token: ADMIN_TOKEN, or the one generated into DATA_DIR/admin-token.' },
-  producerToken: { type: 'http', scheme: 'bearer', description: 'A producer API token from POST /api/v1/tokens.' },
+  adminToken: { type: 'http', scheme: 'bearer', description: "The operator's admin token: ADMIN_TOKEN, or the one generated into DATA_DIR/admin-token. It passes every route but those that act for one producer." },
+  producerToken: { type: 'http', scheme: 'bearer', description: "A producer's API token (tlp_…) from POST /api/v1/tokens: it acts for that producer." },
+  labToken: { type: 'http', scheme: 'bearer', description: "A lab's API token (tll_…): it reads what is the lab's." },
+  departmentToken: { type: 'http', scheme: 'bearer', description: "A department's API token (tld_…): it reads the share details and alerts of its own trail." },
+  registrarToken: { type: 'http', scheme: 'bearer', description: "The registrar's token (tlr_…): registers participants and their keys, issues producer, lab and department tokens." },
+  regulatorToken: { type: 'http', scheme: 'bearer', description: "The regulator's token (tlg_…): revokes records, designates spot checks, reads what an auditor reads." },
+  auditorToken: { type: 'http', scheme: 'bearer', description: "An auditor's token (tla_…): reads trails (verified afresh), share details, alerts and audit reports; changes nothing." },
   metricsToken: { type: 'http', scheme: 'bearer', description: "The monitoring system's token for /metrics: METRICS_TOKEN." },
 };
 
 /** OpenAPI's security requirement of each caller (`{}`: no token needed). */
-const SECURITY: Record<Caller, Record<string, string[]>> = { anyone: {}, producer: { producerToken: [] }, admin: { adminToken: [] }, metrics: { metricsToken: [] } };
+const SECURITY: Record<Caller, Record<string, string[]>> = {
+  anyone: {},
+  producer: { producerToken: [] },
+  lab: { labToken: [] },
+  department: { departmentToken: [] },
+  registrar: { registrarToken: [] },
+  regulator: { regulatorToken: [] },
+  auditor: { auditorToken: [] },
+  operator: { adminToken: [] },
+  metrics: { metricsToken: [] },
+};
+
+/** The callers a route lets in, the operator included where the authenticator lets it pass (../http/auth.ts). */
+function callersOf(c: RouteContract): Caller[] {
+  const producerOnly = c.auth.length === 1 && c.auth[0] === 'producer';
+  return producerOnly || c.auth.includes('operator') || c.auth.includes('metrics') ? [...c.auth] : [...c.auth, 'operator'];
+}
 
 const INLINE = '~inline~';
 const INLINE_REF = `#/components/schemas/${INLINE}`;
@@ -161,7 +182,7 @@ function parametersOf(set: SchemaSet, schema: z.ZodType | undefined, where: 'pat
 function operationOf(set: SchemaSet, c: RouteContract): OperationObject {
   const op: OperationObject = { operationId: c.operationId, summary: c.summary, tags: [...c.tags], responses: {} };
   if (c.description) op.description = c.description;
-  if (!(c.auth.length === 1 && c.auth[0] === 'anyone')) op.security = c.auth.map((a) => SECURITY[a]);
+  if (!(c.auth.length === 1 && c.auth[0] === 'anyone')) op.security = callersOf(c).map((a) => SECURITY[a]);
   const parameters = [...parametersOf(set, c.params, 'path'), ...parametersOf(set, c.query, 'query')];
   if (parameters.length > 0) op.parameters = parameters;
   if (c.body || c.uploads?.length) {

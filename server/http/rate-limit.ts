@@ -7,12 +7,11 @@ import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { AppError } from '../errors';
 import { authOf } from './auth';
 
-/** The bucket of a caller: its token, the admin, or its address. */
+/** The bucket of a caller: its token, the operator, or its address. */
 function callerKey(req: Request, res: Response): string {
   const auth = authOf(res);
-  if (auth?.role === 'producer') return `token:${auth.tokenHash}`;
-  if (auth?.role === 'admin') return 'admin';
-  return addressKey(req);
+  if (auth === undefined) return addressKey(req);
+  return auth.role === 'operator' ? 'operator' : `token:${auth.tokenHash}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isAddress } from '../chain/keys';
 import { AppError } from '../errors';
 import { BatchSchema, CMA_PATTERN, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, SeleniumTestReportSchema, ShareRecordSchema, UsccSchema, summariseIssues, toRecordIssues } from '../records';
-import { LOG_IDS, type LogId } from '../store/types';
+import { LOG_IDS, TOKEN_ROLES, type LogId } from '../store/types';
 import { component, invalidInput } from './contract';
 
 const text = (max: number) =>
@@ -124,10 +124,14 @@ export const ProductKeyBody = z
   ], { error: 'send { "key": "<company prefix>" } or { "gtin": "<GTIN>" }' })
   .transform((b) => ('key' in b ? b.key : b.gtin));
 
-export const TokenBody = z.strictObject({
-  producerId: z.string().min(1).describe("The producer's participant id or unified social credit code."),
-  label: text(100),
-});
+export const TokenBody = z
+  .strictObject({
+    role: z.enum(TOKEN_ROLES).default('producer').describe('What the token may do (default producer). The registrar issues producer, lab and department tokens; only the operator the others.'),
+    participantId: z.string().min(1).optional().describe('The participant a producer, lab or department token acts for: its participant id, or its code (USCC, CMA number).'),
+    producerId: z.string().min(1).optional().describe('A producer token\'s producer (participant id or USCC): the same as participantId, kept for older clients.'),
+    label: text(100),
+  })
+  .refine((b) => b.producerId === undefined || (b.role === 'producer' && b.participantId === undefined), { error: 'producerId is for a producer token, instead of participantId', path: ['producerId'] });
 
 // ---------------------------------------------------------------------------
 // Data-sharing trails.

@@ -190,12 +190,12 @@ export function auditReportCsv(r: AuditReport): string {
 }
 
 /** An audit report as exported: signed by the operator's key (../trails/audit-signature.ts), as JSON or CSV. */
-export type AuditExport = { format: 'json'; report: AuditReport & { signature: AuditSignature } } | { format: 'csv'; csv: string };
+export type AuditExport = { format: 'json'; report: AuditReport & { signature: AuditSignature } } | { format: 'csv'; csv: string; report: AuditReport };
 
 /** The audit report of `departmentId` for `period`, signed, as JSON or CSV (see {@link auditReport}). */
 export async function exportAuditReport(ctx: Pick<ServiceContext, 'sys' | 'reader'>, departmentId: string, period: AuditPeriod, format: 'json' | 'csv', now = Date.now()): Promise<AuditExport> {
   const report = await auditReport(ctx, departmentId, period, now);
   const subject = { departmentId, generatedAt: report.generatedAt, chainId: report.chain.chainId, traceLedger: report.chain.traceLedger };
-  if (format === 'csv') return { format, csv: await signAuditCsv(ctx.sys.operator, subject, auditReportCsv(report)) };
+  if (format === 'csv') return { format, csv: await signAuditCsv(ctx.sys.operator, subject, auditReportCsv(report)), report };
   return { format, report: await signAuditJson(ctx.sys.operator, subject, report) };
 }

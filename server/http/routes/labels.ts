@@ -15,7 +15,7 @@ import { AppError } from '../../errors';
 import { getBatchRecord, labelItemOfBatch, labelItemsOf, labelSheetPdf, qrPng, qrSvg } from '../../labels';
 import type { StoredRecord } from '../../store/types';
 import { authMiddleware, authOf, createAuthenticator } from '../auth';
-import { errorAnswer, RouteTable, type Api } from '../contract';
+import { ANY_CALLER, errorAnswer, RouteTable, type Api } from '../contract';
 import { Binary, Text } from '../responses';
 import type { AppContext } from '../context';
 import { API_PREFIX, type RouteDeps } from './deps';
@@ -54,7 +54,8 @@ const BatchIdParams = z.object({ id: z.string().describe('The batch id.') });
 function assertMayPrint(res: Response, batches: readonly StoredRecord[], what: string): void {
   const auth = authOf(res);
   if (!auth) throw new AppError('unauthorized', `${what} needs the batches' producer's API token or the admin token (Authorization: Bearer <token>)`);
-  if (auth.role === 'admin') return;
+  if (auth.role === 'operator') return;
+  if (auth.role !== 'producer') throw new AppError('forbidden', `${what} is for the producer of the batches (or the operator), not ${auth.role} tokens`);
   const other = batches.find((b) => b.participantId !== auth.producerId);
   if (other) throw new AppError('forbidden', `${what} is for the producer of the batches; batch ${other.id} is another producer's`);
 }
@@ -71,7 +72,7 @@ export function labelRoutes(api: Api, { ctx }: Pick<RouteDeps, 'ctx'>): void {
     summary: "The batch's QR code (GS1 Digital Link, or /b/{id} without a GTIN) as PNG",
     description: `A size above ${MAX_PUBLIC_QR_SIZE} pixels needs the token of the batch's producer or the admin token. ${expensive}`,
     tags: ['batches'],
-    auth: ['anyone', 'producer', 'admin'],
+    auth: ANY_CALLER,
     limit: 'expensive-read',
     params: BatchIdParams,
     query: QrQuery,
@@ -96,7 +97,7 @@ export function labelRoutes(api: Api, { ctx }: Pick<RouteDeps, 'ctx'>): void {
     summary: "The batch's QR code as SVG",
     description: expensive,
     tags: ['batches'],
-    auth: ['anyone', 'producer', 'admin'],
+    auth: ANY_CALLER,
     limit: 'expensive-read',
     params: BatchIdParams,
     responses: { 200: { description: 'SVG image.', content: { 'image/svg+xml': Text } }, 404: errorAnswer('No such batch (not-found).') },
@@ -113,7 +114,7 @@ export function labelRoutes(api: Api, { ctx }: Pick<RouteDeps, 'ctx'>): void {
     summary: 'A printable A4 label sheet (product, batch, producer, QR) for the chosen batches',
     description: `More than ${MAX_PUBLIC_LABELS} labels need the token of the producer of every batch, or the admin token. ${expensive}`,
     tags: ['batches'],
-    auth: ['anyone', 'producer', 'admin'],
+    auth: ANY_CALLER,
     limit: 'expensive-read',
     query: SheetQuery,
     responses: {

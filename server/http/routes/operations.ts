@@ -38,7 +38,7 @@ export function operationRoutes(api: Api, { ctx, metrics }: RouteDeps, routes: r
     summary: 'Prometheus metrics',
     description: 'Requests by route and status, records accepted by type, and per log its size, anchored size and anchoring lag. Needs METRICS_TOKEN or the admin token.',
     tags: ['operations'],
-    auth: ['metrics', 'admin'],
+    auth: ['metrics', 'operator'],
     responses: { 200: { description: 'Prometheus text exposition format.', content: { 'text/plain': Text } } },
     handler: async (_input, _req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

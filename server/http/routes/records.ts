@@ -4,12 +4,12 @@ import { buildBundle } from '../../service/bundles';
 import { getRecordView } from '../../service/records';
 import { isShareType } from '../../trails';
 import { authOf } from '../auth';
-import { errorAnswer, jsonAnswer, type Api } from '../contract';
+import { ANY_CALLER, errorAnswer, jsonAnswer, type Api } from '../contract';
 import { AnyRecordView, ProofBundle } from '../responses';
 import { BundleQuery, RecordIdParams } from '../schemas';
 import type { RouteDeps } from './deps';
 import { API_PREFIX } from './deps';
-import { shareDetailsFor } from './trails';
+import { mayReadShareDetails, shareDetailsFor } from './trails';
 
 export function recordRoutes(api: Api, { ctx }: RouteDeps): void {
   const { sys, publicBaseUrl } = ctx;
@@ -21,7 +21,7 @@ export function recordRoutes(api: Api, { ctx }: RouteDeps): void {
     summary: 'Any record: public fields, type, leaf index and status',
     description: "A share step's details are withheld without the admin (auditor) token, as in GET /api/v1/shares/{id}.",
     tags: ['records'],
-    auth: ['anyone', 'producer', 'admin'],
+    auth: ANY_CALLER,
     params: RecordIdParams,
     responses: { 200: jsonAnswer('The record.', AnyRecordView), 404: errorAnswer('No such record (not-found).') },
     handler: async ({ params: { id } }, _req, res) => {
@@ -38,7 +38,7 @@ export function recordRoutes(api: Api, { ctx }: RouteDeps): void {
     description:
       "Public fields with their salts and paths, the log entry, the inclusion proof to the latest anchored checkpoint, and the contract addresses. A data-sharing step's bundle discloses its details: it needs the admin (auditor) token (401 without).",
     tags: ['records'],
-    auth: ['anyone', 'producer', 'admin'],
+    auth: ANY_CALLER,
     params: RecordIdParams,
     query: BundleQuery,
     responses: {
@@ -51,9 +51,11 @@ export function recordRoutes(api: Api, { ctx }: RouteDeps): void {
     },
     handler: async ({ params: { id }, query: { download } }, _req, res) => {
       const bundle = await buildBundle(sys.store, sys.deployment, id);
-      // A share step's bundle discloses its details (trails/details.ts): the auditor's only.
-      if (isShareType(bundle.record.type) && authOf(res)?.role !== 'admin') {
-        throw new AppError('unauthorized', 'the proof bundle of a data-sharing step discloses its details: it needs the admin (auditor) token');
+      // A share step's bundle discloses its details (trails/details.ts): for the departments of the share and oversight only.
+      if (isShareType(bundle.record.type) && !mayReadShareDetails(res, (await sys.store.getRecord(id))?.body ?? {})) {
+        const who = "an auditor's or the regulator's token, or the token of a department of the share";
+        if (authOf(res) === undefined) throw new AppError('unauthorized', `the proof bundle of a data-sharing step discloses its details: it needs ${who}`);
+        throw new AppError('forbidden', `the proof bundle of a data-sharing step discloses its details: it is for ${who}`);
       }
       if (download) res.attachment(`${id}.traceledger-proof.json`);
       res.json(bundle);

@@ -16,7 +16,7 @@ export function revocationRoutes(api: Api, { ctx }: RouteDeps): void {
     description:
       "Records the regulator's revocation on chain. The issuing lab's own revocation (or another lab's) does not prevent it; 409 when the regulator already revoked the record. Answers the record's revocation as GET does.",
     tags: ['revocations'],
-    auth: ['admin'],
+    auth: ['regulator'],
     limit: 'write',
     body: { schema: RevocationBody },
     responses: {

@@ -9,11 +9,11 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../errors';
-import { AUDIT_CSV_COLUMNS, AUDIT_REPORT_FORMAT, auditReport, auditReportCsv } from '../../service/audit-report';
+import { AUDIT_CSV_COLUMNS, AUDIT_REPORT_FORMAT, exportAuditReport } from '../../service/audit-report';
 import { DATASET_UPLOAD_LIMIT, checkDeliveryUpload, departmentRef, getShareReceipt, getShareView, logConsistency, logInclusion, submitShare } from '../../service/shares';
 import { ALERT_KINDS, CachedReceipts, CachedTrailVerifier, TRAIL_STEPS, assertKnownDepartment, checkDelivery, getTrail, listAlerts, listDepartments, monitorLog, trailHead, withholdShareDetails } from '../../trails';
-import { authOf } from '../auth';
-import { errorAnswer, jsonAnswer, type Api } from '../contract';
+import { authOf, isOversight } from '../auth';
+import { ANY_CALLER, errorAnswer, jsonAnswer, type Api } from '../contract';
 import {
   Acceptance,
   Alerts,
@@ -52,11 +52,42 @@ import { API_PREFIX, LOCATION, type RouteDeps } from './deps';
 /** Seconds a client waits before asking again for a receipt that is not issued yet. */
 const RECEIPT_RETRY_SECONDS = 1;
 
-/** `view` as the caller may read it: whole for the admin (auditor) token, else its `fields` cut to the trail's skeleton, naming what was withheld. */
+/** The participant ids of the departments a share step's fields name (requesting and providing). */
+function sharePartiesOf(fields: Record<string, unknown>): string[] {
+  const ids: string[] = [];
+  for (const name of ['requestingDepartment', 'providingDepartment']) {
+    const uscc = (fields[name] as { uscc?: unknown } | undefined)?.uscc;
+    if (typeof uscc !== 'string') continue;
+    try {
+      ids.push(departmentRef(uscc));
+    } catch {
+      // Not a code a participant id can be made of: no department's token reads it.
+    }
+  }
+  return ids;
+}
+
+/**
+ * Whether the caller may read a share step's details: the operator, an auditor or a regulator; a department for a
+ * share it takes part in (谁管理谁负责、谁使用谁负责: the two departments of a share and the auditors, no one else).
+ */
+export function mayReadShareDetails(res: Response, fields: Record<string, unknown>): boolean {
+  const auth = authOf(res);
+  if (isOversight(auth)) return true;
+  return auth?.role === 'department' && sharePartiesOf(fields).includes(auth.participantId);
+}
+
+/** `view` as the caller may read it: whole for {@link mayReadShareDetails}, else its `fields` cut to the trail's skeleton, naming what was withheld. */
 export function shareDetailsFor<T extends { fields: Record<string, unknown> }>(res: Response, view: T): T & { withheld?: string[] } {
-  if (authOf(res)?.role === 'admin') return view;
+  if (mayReadShareDetails(res, view.fields)) return view;
   const { fields, withheld } = withholdShareDetails(view.fields);
   return { ...view, fields, withheld };
+}
+
+/** Throws 'forbidden' when a department's token asks for another department's `what`. */
+function ownDepartmentOnly(res: Response, departmentId: string, what: string): void {
+  const auth = authOf(res);
+  if (auth?.role === 'department' && auth.participantId !== departmentId) throw new AppError('forbidden', `a department's token reads ${what} of its own trail only`);
 }
 
 export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
@@ -124,7 +155,7 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
       'fields, conditions, scope, validity, the delivery hash…). Departments have no token: their signature is their credential. The same holds ' +
       "for `GET /api/v1/records/{id}` of a share step and the entries of a department's trail; a share step's bundle needs the admin token.",
     tags,
-    auth: ['anyone', 'producer', 'admin'],
+    auth: ANY_CALLER,
     params: RecordIdParams,
     responses: { 200: jsonAnswer('The share step.', ShareView), 404: errorAnswer('No such share step (not-found).') },
     handler: async ({ params: { id } }, _req, res) => {
@@ -142,7 +173,7 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
       'While the record waits to be sequenced (moments after acceptance) the answer is 202 with a Retry-After header: ask again. ' +
       'Signed once per record, then served from a cache; counts against EXPENSIVE_READS_PER_MINUTE.',
     tags,
-    auth: ['anyone', 'producer', 'admin'],
+    auth: ANY_CALLER,
     limit: 'expensive-read',
     params: RecordIdParams,
     responses: {
@@ -200,7 +231,7 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     summary: "A department's share records in seq order, public fields only",
     description: "Pages by seq: pass the answer's `next` as `from` to read on. Each entry's details are withheld without the admin (auditor) token.",
     tags,
-    auth: ['anyone', 'producer', 'admin'],
+    auth: ANY_CALLER,
     params: DepartmentParams,
     query: TrailQuery,
     responses: { 200: jsonAnswer('A page of the trail.', Trail), 404: noDepartment },
@@ -222,13 +253,13 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
       'Cached per trail head: the same answer (timings included) until the department accepts a record or the anchored checkpoint moves; the auditor (admin token) always gets a fresh one. ' +
       'Counts against EXPENSIVE_READS_PER_MINUTE.',
     tags,
-    auth: ['anyone', 'producer', 'admin'],
+    auth: ANY_CALLER,
     limit: 'expensive-read',
     params: DepartmentParams,
     responses: { 200: jsonAnswer('The verification (whatever its verdict).', TrailVerification), 404: noDepartment },
     handler: async ({ params }, _req, res) => {
-      // The auditor (admin token) always gets a fresh verification: only it can catch a stored record edited since.
-      res.json(await verifier.verify(await department(params.id), { fresh: authOf(res)?.role === 'admin' }));
+      // The operator, an auditor or a regulator always gets a fresh verification: only that catches a stored record edited since.
+      res.json(await verifier.verify(await department(params.id), { fresh: isOversight(authOf(res)) }));
     },
   });
 
@@ -242,7 +273,7 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
       'CSV: UTF-8 with a byte order mark (Excel reads the Chinese), a header row, then one row per part of the report, the first column naming it: summary, step, record, alert. ' +
       `Columns: ${AUDIT_CSV_COLUMNS.join(', ')}.`,
     tags: ['audit'],
-    auth: ['admin'],
+    auth: ['auditor', 'regulator', 'department'],
     params: DepartmentParams,
     query: AuditReportQuery,
     responses: {
@@ -251,13 +282,15 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     },
     handler: async ({ params, query: { format, fromMs, toMs } }, _req, res) => {
       const id = await department(params.id);
-      const report = await auditReport(ctx, id, { fromMs, toMs });
-      const name = `audit-report-${report.department.uscc ?? id.slice(0, 10)}-${report.generatedAt.slice(0, 10)}`;
-      if (format === 'csv') {
-        res.type('text/csv; charset=utf-8').attachment(`${name}.csv`).send(auditReportCsv(report));
+      ownDepartmentOnly(res, id, 'an audit report');
+      const out = await exportAuditReport(ctx, id, { fromMs, toMs }, format === 'csv' ? 'csv' : 'json');
+      const { department: dept, generatedAt } = out.report;
+      const name = `audit-report-${dept.uscc ?? id.slice(0, 10)}-${generatedAt.slice(0, 10)}`;
+      if (out.format === 'csv') {
+        res.type('text/csv; charset=utf-8').attachment(`${name}.csv`).send(out.csv);
         return;
       }
-      res.json(report);
+      res.json(out.report);
     },
   });
 
@@ -268,11 +301,14 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     summary: 'Policy alerts raised by the share records, newest first',
     description: `Kinds: ${ALERT_KINDS.join(', ')}. A delivery waits COUNTERSIGN_DAYS days (the answer's countersignDays) for its receipt before receipt-overdue.`,
     tags: ['audit'],
-    auth: ['admin'],
+    auth: ['auditor', 'regulator', 'department'],
     query: AlertQuery,
     responses: { 200: jsonAnswer('Alerts.', Alerts) },
     handler: async ({ query: { department: ref } }, _req, res) => {
-      const departmentId = ref === undefined ? undefined : departmentRef(ref);
+      const auth = authOf(res);
+      // A department's token reads the alerts it answers for; the others read any department's.
+      const departmentId = auth?.role === 'department' ? auth.participantId : ref === undefined ? undefined : departmentRef(ref);
+      if (auth?.role === 'department' && ref !== undefined && departmentRef(ref) !== departmentId) throw new AppError('forbidden', "a department's token reads its own alerts only");
       const countersignDays = sys.config.COUNTERSIGN_DAYS;
       res.json({ countersignDays, items: await listAlerts({ store: sys.store }, { countersignDays, departmentId }) });
     },
@@ -290,7 +326,7 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
       `Content-Type: application/octet-stream: it is hashed as it streams in, never stored or held whole; at most ${DATASET_UPLOAD_LIMIT / 1024 ** 3} GiB ` +
       '(the JSON body limit does not apply). With an upload, `?rowCount=` adds the row count to compare. Raw data never enters the system: only the hash is compared.',
     tags: ['audit'],
-    auth: ['admin'],
+    auth: ['auditor', 'regulator', 'department'],
     params: RecordIdParams,
     query: DeliveryCheckQuery,
     body: { schema: DeliveryCheckBody },
@@ -301,6 +337,12 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
       413: errorAnswer(`The JSON body is over 256 kB, or the upload over ${DATASET_UPLOAD_LIMIT} bytes (payload-too-large).`),
     },
     handler: async ({ params: { id }, query: { rowCount }, body }, req, res) => {
+      const auth = authOf(res);
+      if (auth?.role === 'department') {
+        // A department checks a delivery of a share it takes part in.
+        const delivery = await sys.store.getRecord(id);
+        if (delivery && !mayReadShareDetails(res, delivery.body)) throw new AppError('forbidden', "a department's token checks the deliveries of its own shares only");
+      }
       if (body !== undefined) {
         res.json(await checkDelivery(sys.store, id, body));
         return;
@@ -365,7 +407,7 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     description:
       'Every leaf hash is recomputed from its stored entry. `ok: false` names the first divergence (entry-missing, entry-duplicated, root-mismatch, stored-checkpoint-mismatch, checkpoint-not-on-chain).',
     tags: ['audit'],
-    auth: ['admin'],
+    auth: ['auditor', 'regulator'],
     params: LogParams,
     responses: { 200: jsonAnswer('The monitor report (ok or the first divergence).', MonitorReport) },
     handler: async ({ params: { logId } }, _req, res) => {

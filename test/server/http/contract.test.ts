@@ -230,6 +230,8 @@ describe('server/http route contracts: answers match what each route declares (r
       expect((await call('get', `/api/v1/participants/0x${'00'.repeat(32)}`)).status).to.equal(404);
       expect((await call('get', `/api/v1/participants/${producer.id}/product-keys`)).status).to.equal(200);
       expect((await call('get', `/api/v1/keys/${lab.key.address}`)).status).to.equal(200);
+      expect((await call('get', '/api/v1/tokens', { headers: admin() })).status).to.equal(200);
+      expect((await call('get', '/api/v1/tokens', { headers: bearer(producer.token) })).status).to.equal(403);
       expect((await call('get', `/api/v1/keys/0x${'00'.repeat(20)}`)).status).to.equal(404);
       expect((await call('get', `/api/v1/labs/${lab.id}/reports?limit=5`)).status).to.equal(200);
       expect((await call('get', `/api/v1/labs/${producer.id}/reports`)).status).to.equal(404);
@@ -301,13 +303,15 @@ describe('server/http route contracts: answers match what each route declares (r
       const ops = Object.values(doc.paths).flatMap((item) => Object.values(item));
       expect(ops).to.have.length(routes.length);
       console.log(`      openapi.json: ${Object.keys(doc.paths).length} paths, ${ops.length} operations, ${Object.keys(doc.components.schemas).length} component schemas, ${JSON.stringify(doc).length} bytes`);
-      expect(doc.components.securitySchemes).to.have.keys('adminToken', 'producerToken', 'metricsToken');
+      expect(doc.components.securitySchemes).to.have.keys('adminToken', 'producerToken', 'labToken', 'departmentToken', 'registrarToken', 'regulatorToken', 'auditorToken', 'metricsToken');
+      expect(doc.paths['/api/v1/revocations']!.post!.security).to.deep.equal([{ regulatorToken: [] }, { adminToken: [] }]);
+      expect(doc.paths['/api/v1/alerts']!.get!.security).to.deep.equal([{ auditorToken: [] }, { regulatorToken: [] }, { departmentToken: [] }, { adminToken: [] }]);
       const createBatch = doc.paths['/api/v1/batches']!.post!;
       expect(createBatch.security).to.deep.equal([{ producerToken: [] }]);
       expect(Object.keys(createBatch.responses)).to.include.members(['201', '400', '401', '403', '409', '413', '429']);
       expect(createBatch.responses['400']!.content!['application/json']!.schema).to.deep.equal({ $ref: '#/components/schemas/Error' });
       expect(createBatch.requestBody!.content['application/json']!.schema).to.deep.equal({ $ref: '#/components/schemas/BatchInput' });
-      expect(doc.paths['/api/v1/batches']!.get!.security).to.deep.equal([{}, { producerToken: [] }]);
+      expect(doc.paths['/api/v1/batches']!.get!.security).to.deep.equal([{}, { producerToken: [] }, { adminToken: [] }]);
       expect(doc.paths['/metrics']!.get!.security).to.deep.equal([{ metricsToken: [] }, { adminToken: [] }]);
       expect(doc.components.schemas.SignedReport!.properties).to.have.keys('type', 'record', 'salts', 'signature');
     });
