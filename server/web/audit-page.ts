@@ -1,6 +1,6 @@
 /**
  * The auditor console (/audit): a static page, Chinese by default and English with ?lang=en, whose
- * script calls the REST API with the admin token the auditor pastes: departments and their trails,
+ * script calls the REST API with the auditor's token (or the regulator's, or the admin token) the auditor pastes: departments and their trails,
  * trail verification in named steps, alerts, dataset checks and audit report exports. Laid out for
  * desktops (auditors work at one), and still usable on a phone.
  */
@@ -16,8 +16,8 @@ export const AUDIT_STRINGS = {
   zh: {
     title: '政务数据共享审计台',
     intro: '核查各部门的数据共享记录是否完整、未被篡改、已上链，并核对交付的数据文件。',
-    token: '管理令牌',
-    tokenHint: '粘贴运营方的管理令牌（ADMIN_TOKEN 或 DATA_DIR/admin-token）；令牌只保存在本标签页中，关闭即清除。',
+    token: '审计令牌',
+    tokenHint: '粘贴运营方发给您的审计令牌（tla_ 开头；监管令牌或管理令牌也可）；令牌只保存在本标签页中，关闭即清除。审计令牌只能查看，不能更改任何数据。',
     save: '保存并加载',
     clear: '清除',
     departments: '部门',
@@ -56,7 +56,7 @@ export const AUDIT_STRINGS = {
     recorded: '记录的哈希',
     given: '核对的哈希',
     uploading: '正在上传并计算哈希…',
-    needToken: '请先粘贴管理令牌。',
+    needToken: '请先粘贴审计令牌。',
     chooseDept: '请先选择一个部门。',
     needDelivery: '请填写交付记录编号，并选择文件或填写 SHA-256。',
     result: '结果',
@@ -74,8 +74,8 @@ export const AUDIT_STRINGS = {
     steps: trailStepTitles('zh'),
     /** API error codes (and the script's own 'network', and bare HTTP statuses), in words; `other` for any else. */
     errors: {
-      unauthorized: '未授权：管理令牌无效或未填写',
-      forbidden: '无权操作：需要运营方的管理令牌',
+      unauthorized: '未授权：令牌无效、已吊销或未填写',
+      forbidden: '无权操作：此令牌的角色不能查看这些内容（需要审计、监管或管理令牌）',
       'not-found': '未找到',
       'invalid-input': '输入有误',
       'payload-too-large': '文件或请求过大',
@@ -101,8 +101,8 @@ export const AUDIT_STRINGS = {
   en: {
     title: 'Data-sharing audit console',
     intro: "Check that each department's data-sharing trail is complete, untampered and anchored on chain, and that delivered files match their records.",
-    token: 'Admin token',
-    tokenHint: "Paste the operator's admin token (ADMIN_TOKEN or DATA_DIR/admin-token); it stays in this browser tab and is gone when you close it.",
+    token: "Auditor's token",
+    tokenHint: "Paste the auditor's token the operator issued you (starting tla_; a regulator's or the admin token also works); it stays in this browser tab and is gone when you close it. An auditor's token reads and changes nothing.",
     save: 'Save and load',
     clear: 'Clear',
     departments: 'Departments',
@@ -141,7 +141,7 @@ export const AUDIT_STRINGS = {
     recorded: 'Recorded hash',
     given: 'Checked hash',
     uploading: 'Uploading and hashing…',
-    needToken: 'Paste the admin token first.',
+    needToken: "Paste the auditor's token first.",
     chooseDept: 'Choose a department first.',
     needDelivery: 'Give the delivery record id, and a file or a SHA-256.',
     result: 'Result',
@@ -158,8 +158,8 @@ export const AUDIT_STRINGS = {
     stepStatus: { passed: 'passed', failed: 'failed', pending: 'pending' } as Record<string, string>,
     steps: trailStepTitles('en'),
     errors: {
-      unauthorized: 'Unauthorized: the admin token is wrong or missing',
-      forbidden: "Forbidden: this needs the operator's admin token",
+      unauthorized: 'Unauthorized: the token is wrong, revoked or missing',
+      forbidden: "Forbidden: this token's role may not read this (it needs an auditor's, the regulator's or the admin token)",
       'not-found': 'Not found',
       'invalid-input': 'Invalid input',
       'payload-too-large': 'The file or request is too large',

@@ -1,7 +1,7 @@
 /*
  * The auditor console in a real browser (Debian's chromium, headless, a 1280×800 desktop: auditors
- * work at one): the auditor pastes the admin token, opens a department with a demo trail, clicks
- * verify and sees the verdict and the named steps; alerts of a crafted violation are listed.
+ * work at one): the auditor pastes an auditor's token (read-only), opens a department with a demo trail, clicks
+ * verify and sees the verdict and the named steps; alerts of a crafted violation are listed; a signed report is exported.
  * Fails (never skips) when chromium is missing: scripts/ci-setup.sh installs it.
  */
 import fs from 'node:fs';
@@ -14,7 +14,10 @@ import { createApp } from '../../../server/http/app';
 import { createContext } from '../../../server/http/context';
 import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
+import { RpcChainReader } from '../../../server/chain/reader';
+import { issueApiToken } from '../../../server/service/tokens';
 import { TRAIL_STEPS, verifyTrail } from '../../../server/trails';
+import { checkAuditReport } from '../../../server/trails/audit-signature';
 import { trailStepTitle as stepTitle } from '../../../server/verification/trail-messages';
 import { bootTestSystem, eventually, tempDir } from '../../support/system';
 import { completeShare, registerDepartment, type Department } from '../../support/trails';
@@ -42,6 +45,7 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
   let market: Department;
   let agriculture: Department;
   let health: Department;
+  let auditorToken: string;
 
   before(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ci-setup.sh (apt-get install -y chromium)`);
@@ -55,6 +59,7 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
     await agriculture.reply(health, { id: 'rep-demo-2', requestId: health.idOf('req-demo-2'), fieldsApproved: ['origin'] });
     const del = await agriculture.deliver(health, { id: 'del-demo-2', requestId: health.idOf('req-demo-2'), replyId: agriculture.idOf('rep-demo-2'), fieldsDelivered: ['origin', 'producerUscc'] });
     await health.countersign(agriculture, { id: 'rcp-demo-2', requestId: health.idOf('req-demo-2'), deliveryId: del.id });
+    auditorToken = (await issueApiToken(sys.store, { role: 'auditor', label: 'audit browser test' })).token;
     const ctx = createContext(sys);
     for (const d of [market, agriculture, health]) {
       await eventually(async () => (await verifyTrail({ store: sys.store, reader: ctx.reader, deployment: sys.deployment }, d.id)).verdict === 'valid');
@@ -86,7 +91,7 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url, { waitUntil: 'load' });
-    await page.fill('#token', ADMIN_TOKEN);
+    await page.fill('#token', auditorToken);
     await page.click('#token-form button[type=submit]');
     await page.waitForSelector('#departments tr button');
     return { page, errors };
@@ -137,6 +142,21 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
     expect(Number(await page.locator('#verdict').getAttribute('data-alerts'))).to.be.greaterThan(0);
     await page.locator('#department-card').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(shots, 'audit-alerts.png') });
+    await page.close();
+  });
+
+  it('When the auditor exports the audit report as CSV, Then the file downloads signed by the operator and checks valid against the chain', async () => {
+    const { page } = await openConsole(`${base}/audit`);
+    await page.click(`#departments button[data-dept="${market.id}"]`);
+    await page.waitForSelector('#trail tr[id^="rec-"]');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#report-csv')]);
+    const file = path.join(shots, download.suggestedFilename());
+    await download.saveAs(file);
+    const csv = fs.readFileSync(file, 'utf8');
+    expect(csv.startsWith('\uFEFF')).to.equal(true);
+    expect(csv).to.match(/\+08:00/);
+    const check = await checkAuditReport(csv, new RpcChainReader(sys.provider, sys.deployment), sys.deployment.traceLedger);
+    expect(check.status, check.message).to.equal('valid');
     await page.close();
   });
 
@@ -220,13 +240,13 @@ describe('server/web auditor console in headless chromium (real anvil node)', fu
     await page.fill('#token', 'not-the-admin-token-0123456789abcdef');
     await page.click('#token-form button[type=submit]');
     await page.waitForFunction(() => (document.getElementById('out')?.textContent ?? '') !== '');
-    expect(await page.locator('#out').textContent()).to.equal('未授权：管理令牌无效或未填写');
+    expect(await page.locator('#out').textContent()).to.equal('未授权：令牌无效、已吊销或未填写');
 
     await page.fill('#delivery', agriculture.idOf('del-demo-1'));
     await page.fill('#sha', `0x${'00'.repeat(32)}`);
     await page.click('#dataset-form button[type=submit]');
     await page.waitForSelector('#dataset-result[data-verdict="invalid"]');
-    expect(await page.locator('#dataset-result').textContent()).to.equal('未授权：管理令牌无效或未填写');
+    expect(await page.locator('#dataset-result').textContent()).to.equal('未授权：令牌无效、已吊销或未填写');
 
     await page.route('**/trail/verify', (route) => route.fulfill({ status: 429, contentType: 'application/json', body: JSON.stringify({ error: { code: 'rate-limited', message: 'too many requests: try again in 60 s' } }) }));
     await page.click('#verify');
