@@ -1,7 +1,7 @@
 /** zod schemas of what the API reads from requests: path parameters, query strings and JSON bodies. */
 import { z } from 'zod';
 import { isAddress } from '../chain/keys';
-import { CMA_PATTERN, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, UsccSchema } from '../records';
+import { CMA_PATTERN, CalendarDateSchema, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, UsccSchema } from '../records';
 import { LOG_IDS, type LogId } from '../store/types';
 
 const text = (max: number) =>
@@ -28,12 +28,25 @@ export const ParticipantParams = z.object({ id: bytes32 });
 export const ParticipantKeyParams = z.object({ id: bytes32, address });
 export const TokenParams = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the 64 lower-case hex digits of the token hash' }) });
 
+/** A search term: what a person types into a search box. */
+const searchText = z.string().trim().min(1, { error: 'must not be empty' }).max(100, { error: 'must be at most 100 characters' });
+
 export const BatchListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   /** The `next` cursor of the previous page. */
   after: z.string().optional(),
   /** A producer's participant id or unified social credit code. */
   producer: z.string().optional(),
+  /** Oldest first (default) or newest first. */
+  order: z.enum(['asc', 'desc']).default('asc'),
+  /** Search (public fields only): part of the lot, id, GTIN or product name. */
+  q: searchText.optional(),
+  lot: searchText.optional(),
+  gtin: GtinSchema.optional(),
+  category: z.string().regex(/^[a-z0-9-]{1,64}$/, { error: 'must be a category key such as tea' }).optional(),
+  /** Harvest or production date from / to, inclusive. */
+  from: CalendarDateSchema.optional(),
+  to: CalendarDateSchema.optional(),
 });
 
 const flag = z

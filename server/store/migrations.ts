@@ -149,4 +149,10 @@ export const MIGRATIONS: readonly string[] = [
       AND arrival > (SELECT MIN(r2.arrival) FROM records r2 WHERE r2.type = 'Batch' AND r2.subject = records.subject);
   CREATE UNIQUE INDEX records_batch_subject ON records (subject) WHERE type = 'Batch';
   `,
+  // 6: the producer console at scale (batch search): a producer's batches newest first, and a GTIN's batches (the
+  // GTIN-only Digital Link). Queries spell out each partial index's WHERE (type = 'Batch') so SQLite uses it.
+  `
+  CREATE INDEX records_batch_owner ON records (participant_id, arrival) WHERE type = 'Batch';
+  CREATE INDEX records_batch_gtin ON records (json_extract(body, '$.gtin'), arrival) WHERE type = 'Batch';
+  `,
 ];

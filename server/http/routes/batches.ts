@@ -72,7 +72,21 @@ export function batchRoutes(r: IRouter, { ctx, auth, writeLimit, metrics }: Rout
     const q = BatchListQuery.parse(req.query);
     const caller = authOf(res);
     const producerId = caller?.role === 'producer' ? caller.producerId : q.producer === undefined ? undefined : participantIdOf('producer', q.producer);
-    res.json(await listBatches(sys.store, publicBaseUrl, { producerId, limit: q.limit, after: q.after }));
+    const page = await listBatches(sys.store, publicBaseUrl, {
+      producerId,
+      limit: q.limit,
+      after: q.after,
+      order: q.order,
+      text: q.q,
+      lot: q.lot,
+      gtin: q.gtin,
+      category: q.category,
+      from: q.from,
+      to: q.to,
+    });
+    // A producer's token lists only its own batches; the answer names that producer (the console shows who it acts for).
+    const producer = caller?.role === 'producer' ? await sys.store.getParticipant(caller.producerId) : undefined;
+    res.json(producer ? { ...page, producer: { id: producer.id, uscc: producer.code, name: producer.name } } : page);
   });
 
   r.post('/batches/:id/commissions', auth.requireProducer, writeLimit, async (req, res) => {
