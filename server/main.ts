@@ -10,6 +10,7 @@ import type http from 'node:http';
 import { createApp, createHttpServer } from './http/app';
 import { createContext } from './http/context';
 import { loadConfig, type Config } from './config';
+import { deadLabelUrlBanner, deadLabelUrlProblem } from './labels';
 import { ensureAdminToken, type AdminToken } from './service/admin-token';
 import { bootSystem, type System } from './system';
 
@@ -91,6 +92,12 @@ async function main(): Promise<void> {
     fail(busy ? `port ${config.PORT} is in use; set PORT to another one` : `could not listen on port ${config.PORT}: ${messageOf(e)}`);
   }
   process.stdout.write(banner(config, sys, admin, ctx.publicBaseUrl));
+  // Labels printed now would carry QR codes no phone can open: say so loudly, on the console and in the log.
+  const deadLabels = deadLabelUrlProblem(ctx.publicBaseUrl, config.PUBLIC_BASE_URL);
+  if (deadLabels !== null) {
+    process.stdout.write(deadLabelUrlBanner(deadLabels).join('\n') + '\n');
+    sys.logger.warn({ publicBaseUrl: ctx.publicBaseUrl }, `${deadLabels}; set PUBLIC_BASE_URL before printing labels`);
+  }
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
