@@ -32,6 +32,11 @@ const STRINGS = {
     gtin: '商品条码',
     batchId: '批次编号',
     certificate: '承诺达标合格证',
+    certName: '品名',
+    certIssued: '开具时间',
+    certBasis: '承诺依据',
+    certCommitments: '承诺内容',
+    certIssuer: '承诺主体及联系方式已签名存证，为保护个人信息不公开显示。',
     basis: { 'self-control': '自我管控', 'self-test': '自检', 'commissioned-test': '委托检测' } as Record<string, string>,
     reports: '硒含量检测报告',
     noReports: '此批次尚无检测报告。',
@@ -121,6 +126,11 @@ const STRINGS = {
     gtin: 'GTIN',
     batchId: 'Batch id',
     certificate: 'Compliance certificate (承诺达标合格证)',
+    certName: 'Product name',
+    certIssued: 'Issued',
+    certBasis: 'Basis',
+    certCommitments: 'Commitments',
+    certIssuer: 'The committing party and contact are signed and recorded, but not shown (personal data).',
     basis: { 'self-control': 'self-control', 'self-test': 'self-test', 'commissioned-test': 'commissioned test' } as Record<string, string>,
     reports: 'Selenium test reports',
     noReports: 'No lab report for this batch yet.',
@@ -355,7 +365,23 @@ function productCard(view: ConsumerView, title: string, lang: Lang): string {
   if (Array.isArray(commitments)) {
     const basis = get(b, 'certificate', 'basis');
     const basisText = Array.isArray(basis) ? basis.map((x) => t.basis[String(x)] ?? String(x)).join(lang === 'zh' ? '、' : ', ') : '';
-    cert = `<h3>${t.certificate}</h3><ul class="plain">${commitments.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>${basisText ? `<p class="sub">${esc(basisText)}</p>` : ''}`;
+    // The public part of the 承诺达标合格证; who commits and how to reach them are signed but private (personal data).
+    const certRows: [string, string][] = [];
+    const certName = str(get(b, 'certificate', 'productName'));
+    if (certName) certRows.push([t.certName, esc(certName)]);
+    const cq = get(b, 'certificate', 'quantity', 'value');
+    if (typeof cq === 'number') {
+      const unit = String(get(b, 'certificate', 'quantity', 'unit') ?? '');
+      certRows.push([t.quantity, `${esc(cq)} ${esc(t.units[unit] ?? unit)}`]);
+    }
+    const certOrigin = str(get(b, 'certificate', 'origin'));
+    if (certOrigin) certRows.push([t.origin, esc(certOrigin)]);
+    const certIssued = str(get(b, 'certificate', 'issuedAt'));
+    if (certIssued) certRows.push([t.certIssued, esc(beijingTime(certIssued, lang))]);
+    if (basisText) certRows.push([t.certBasis, esc(basisText)]);
+    cert =
+      `<div id="certificate"><h3>${t.certificate}</h3>${facts(certRows)}<h3>${t.certCommitments}</h3><ul class="plain">${commitments.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>` +
+      `<p class="sub">${t.certIssuer}</p></div>`;
   }
   const alert = view.batchVerdict === 'revoked' && view.revocation ? `<div class="alert a-revoked"><b>${t.verdict.revoked}</b> ${esc(t.batchRevokedAlert(t.reasons[view.revocation.reason] ?? view.revocation.reason, beijingTime(view.revocation.revokedAt, lang)))}</div>` : view.batchVerdict === 'invalid' && view.failedStep ? `<div class="alert">${esc(t.failedAlert(stepTitle(view.failedStep, lang), stepText(view.steps.find((s) => s.step === view.failedStep), lang)))}</div>` : view.batchVerdict === 'pending' ? `<div class="alert a-pending">${t.pendingAlert}</div>` : '';
   return `<section class="card" id="product"><h2>${esc(title)}</h2>${nameNote(title, view.claim, lang)}${alert}${facts(rows)}${cert}</section>`;
