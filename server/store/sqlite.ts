@@ -297,7 +297,10 @@ export class SqliteStore implements Store {
       );
     }
     const matching = where.join(' AND ');
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM records WHERE ${matching}`).get(...args) as { n: number }).n;
+    // Without statistics the planner prefers records_type (type, arrival) and parses every batch's body; a producer's
+    // search reads its covering index instead, a GTIN's its GTIN index (both migration 6): ~10x faster at 10,000 batches.
+    const index = q.participantId !== undefined ? 'INDEXED BY records_batch_owner' : q.gtin !== undefined ? 'INDEXED BY records_batch_gtin' : '';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM records ${index} WHERE ${matching}`).get(...args) as { n: number }).n;
     const desc = q.order === 'desc';
     const page = [...where];
     const pageArgs = [...args];
@@ -306,7 +309,7 @@ export class SqliteStore implements Store {
       pageArgs.push(q.afterArrival);
     }
     pageArgs.push(Math.min(Math.max(1, q.limit), 10_000));
-    const rows = this.db.prepare(`SELECT * FROM records WHERE ${page.join(' AND ')} ORDER BY arrival ${desc ? 'DESC' : 'ASC'} LIMIT ?`).all(...pageArgs) as RecordRow[];
+    const rows = this.db.prepare(`SELECT * FROM records ${index} WHERE ${page.join(' AND ')} ORDER BY arrival ${desc ? 'DESC' : 'ASC'} LIMIT ?`).all(...pageArgs) as RecordRow[];
     return { records: rows.map(toRecord), total };
   }
 
