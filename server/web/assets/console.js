@@ -206,12 +206,34 @@
     return b;
   }
 
+  /**
+   * The batch being sent, kept until the server answers: sent again unchanged (after a network error or a power cut on
+   * either side), it keeps its id, so the server recognises it ('replay') instead of registering a second batch.
+   */
+  var pending = null;
+
   function submitBatch(ev) {
     ev.preventDefault();
-    request('POST', '/batches', batchInput()).then(function (ack) {
+    var b = batchInput();
+    var key = JSON.stringify(Object.assign({}, b, { id: '', issuedAt: '', certificate: b.certificate && Object.assign({}, b.certificate, { issuedAt: '' }) }));
+    if (pending && pending.key === key) {
+      b.id = pending.batch.id;
+      b.issuedAt = pending.batch.issuedAt;
+      if (b.certificate) b.certificate.issuedAt = pending.batch.issuedAt;
+    }
+    pending = { key: key, batch: b };
+    request('POST', '/batches', b).then(function (ack) {
+      pending = null;
       show(ack);
       search();
     }, function (e) {
+      if (e.error && e.error.code === 'replay') {
+        pending = null;
+        show('✓ 此批次已登记（重复提交未再登记）· This batch was already registered; it was not registered twice.');
+        search();
+        return;
+      }
+      if (e.error && e.error.code !== 'network') pending = null;
       show(e);
     });
   }

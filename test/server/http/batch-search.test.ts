@@ -81,6 +81,15 @@ describe('server/http batch search and producer identity (real anvil node)', fun
       expect((await request(t.app).get(`/api/v1/batches/${USCC.producer}-${wrongName.id}`)).status).to.equal(404);
     });
 
+    it('When the same batch is sent again after its answer was lost (same id), Then it answers 409 replay and only one batch exists', async () => {
+      const body: Record<string, unknown> = { ...batchInputNow({ id: nextId(), gtin: undefined, reportIds: [], certificate: undefined, certificateIssuer: undefined }) };
+      delete body.producer;
+      expect((await request(t.app).post('/api/v1/batches').set(bearer(mine.token)).send(body)).status).to.equal(201);
+      expectError(await request(t.app).post('/api/v1/batches').set(bearer(mine.token)).send(body), 409, 'replay');
+      const found = await list(mine.token, `q=${String(body.lot)}`);
+      expect(found.body.total).to.equal(1);
+    });
+
     it('When a producer lists with its token, Then the answer names that producer (the console shows who it acts for)', async () => {
       const res = await list(mine.token, 'limit=1');
       expect(res.body.producer).to.deep.equal({ id: mine.id, uscc: USCC.producer, name: NAME });
@@ -143,6 +152,13 @@ describe('server/http batch search and producer identity (real anvil node)', fun
       });
       expect(own.status).to.equal(200);
       expect(pdfInfo(own.body as Buffer).Subject).to.match(/^12 batch labels/);
+    });
+
+    it('When an anonymous caller searches text across every producer, Then it answers 400 (a producer or GTIN scopes it); scoped, it is public data', async () => {
+      expectError(await request(t.app).get(`/api/v1/batches?q=${RUN}`), 400, 'invalid-input');
+      expectError(await request(t.app).get(`/api/v1/batches?lot=${RUN}`), 400, 'invalid-input');
+      expect((await request(t.app).get(`/api/v1/batches?q=${RUN}&producer=${USCC.producer}`)).body.total).to.equal(12);
+      expect((await request(t.app).get(`/api/v1/batches?q=${RUN}&gtin=${gtin('690123400002')}`)).body.total).to.equal(4);
     });
 
     it('When the admin lists with a search, Then it sees every producer (the operator is not scoped)', async () => {
