@@ -40,7 +40,7 @@ function operatorNote(config: Config, sys: System): string {
   return fs.existsSync(config.operatorKeyPath) ? ` (key in ${config.operatorKeyPath}, mode 0600)` : " (anvil's published dev key: see the warning above)";
 }
 
-function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: string): string {
+function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: string, deadLabels: string | null): string {
   const local = `http://localhost:${config.PORT}`;
   const chain = sys.anvil ? `${sys.rpcUrl} (embedded anvil, chain id ${sys.deployment.chainId}, state in ${config.chainStatePath})` : `${sys.rpcUrl} (chain id ${sys.deployment.chainId})`;
   const adminLine =
@@ -59,6 +59,7 @@ function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: s
     `  Data dir     ${config.DATA_DIR}`,
     `  Operator     ${sys.operatorAddress}${operatorNote(config, sys)}`,
     `  Admin token  ${adminLine}`,
+    ...deadLabelUrlBanner(deadLabels),
     'Press Ctrl-C to stop.',
   ];
   return lines.join('\n') + '\n';
@@ -91,13 +92,10 @@ async function main(): Promise<void> {
     const busy = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
     fail(busy ? `port ${config.PORT} is in use; set PORT to another one` : `could not listen on port ${config.PORT}: ${messageOf(e)}`);
   }
-  process.stdout.write(banner(config, sys, admin, ctx.publicBaseUrl));
-  // Labels printed now would carry QR codes no phone can open: say so loudly, on the console and in the log.
+  // Labels printed now would carry QR codes no phone can open: say so loudly, in the banner and in the log.
   const deadLabels = deadLabelUrlProblem(ctx.publicBaseUrl, config.PUBLIC_BASE_URL);
-  if (deadLabels !== null) {
-    process.stdout.write(deadLabelUrlBanner(deadLabels).join('\n') + '\n');
-    sys.logger.warn({ publicBaseUrl: ctx.publicBaseUrl }, `${deadLabels}; set PUBLIC_BASE_URL before printing labels`);
-  }
+  process.stdout.write(banner(config, sys, admin, ctx.publicBaseUrl, deadLabels));
+  if (deadLabels !== null) sys.logger.warn({ publicBaseUrl: ctx.publicBaseUrl }, `${deadLabels}; set PUBLIC_BASE_URL before printing labels`);
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
