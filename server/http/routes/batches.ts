@@ -73,8 +73,9 @@ export function batchRoutes(r: IRouter, { ctx, auth, writeLimit, metrics }: Rout
     const caller = authOf(res);
     const producerId = caller?.role === 'producer' ? caller.producerId : q.producer === undefined ? undefined : participantIdOf('producer', q.producer);
     // A text search over every producer's batches reads them all: the operator's, or one producer's (or GTIN's) at a time.
-    if (caller?.role !== 'admin' && producerId === undefined && q.gtin === undefined && (q.q !== undefined || q.lot !== undefined)) {
-      throw new AppError('invalid-input', 'searching by q or lot needs a producer: use your producer token, or give producer= (its id or credit code) or gtin=');
+    const searching = [q.q, q.lot, q.category, q.from, q.to].some((v) => v !== undefined);
+    if (caller?.role !== 'admin' && producerId === undefined && q.gtin === undefined && searching) {
+      throw new AppError('invalid-input', 'searching (q, lot, category, from, to) needs a producer: use your producer token, or give producer= (its id or credit code) or gtin=');
     }
     const page = await listBatches(sys.store, publicBaseUrl, {
       producerId,

@@ -380,8 +380,9 @@
       qr.appendChild(document.createTextNode(' · '));
       qr.appendChild(link(API + '/batches/' + encodeURIComponent(b.id) + '/qr.svg', 'SVG'));
       cells.push(qr);
-      cells.forEach(function (c) {
+      cells.forEach(function (c, i) {
         var td = el('td');
+        if (i === 5) td.className = 'id';
         if (c.nodeType) td.appendChild(c);
         else td.textContent = c;
         tr.appendChild(td);

@@ -157,6 +157,7 @@ describe('server/http batch search and producer identity (real anvil node)', fun
     it('When an anonymous caller searches text across every producer, Then it answers 400 (a producer or GTIN scopes it); scoped, it is public data', async () => {
       expectError(await request(t.app).get(`/api/v1/batches?q=${RUN}`), 400, 'invalid-input');
       expectError(await request(t.app).get(`/api/v1/batches?lot=${RUN}`), 400, 'invalid-input');
+      expectError(await request(t.app).get('/api/v1/batches?category=tea&from=2026-01-01'), 400, 'invalid-input');
       expect((await request(t.app).get(`/api/v1/batches?q=${RUN}&producer=${USCC.producer}`)).body.total).to.equal(12);
       expect((await request(t.app).get(`/api/v1/batches?q=${RUN}&gtin=${gtin('690123400002')}`)).body.total).to.equal(4);
     });

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
@@ -18,6 +19,8 @@ import { bearer, bootTestApp, producerWithToken, uscc, type TestApp } from '../h
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const NAME = '紫阳县富硒茶业有限公司';
+/** Screenshots go to a fresh folder per run under .test-tmp/ (git-ignored). */
+const SHOTS_ROOT = path.join(__dirname, '../../../.test-tmp');
 /** Rows of the CSV (1-based) that are refused: an impossible date, an unknown category, a 5-digit county code. */
 const BAD_ROWS: Record<number, string> = { 7: 'production_date', 77: 'product_category', 377: 'origin_county_code' };
 const ROWS = 500;
@@ -178,6 +181,10 @@ describe('server/web producer console in headless chromium (real anvil node)', f
     expect(await page.locator('#batches input[type=checkbox]:checked').count()).to.equal(3);
     expect(await text(page, '#selected-count')).to.contain('已选 5 个');
     for (const lot of picked) expect(lot).to.match(/^IMP-1\d*$/);
+    fs.mkdirSync(SHOTS_ROOT, { recursive: true });
+    const shot = path.join(fs.mkdtempSync(path.join(SHOTS_ROOT, 'console-')), 'console-search-page2.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`      screenshot: ${shot}`);
 
     const { pdf } = await printSheet(page);
     expect(pdfInfo(pdf).Subject).to.match(/^5 batch labels/);
