@@ -19,7 +19,6 @@ import { renderConsolePage } from './console-page';
 import { formatDigitalLinkPath, parseDigitalLinkPath, type DigitalLink } from '../records/digital-link';
 import { batchLinkset, GS1_VOC } from './linkset';
 import { renderConsumerPage, renderErrorPage, renderGtinPage, renderUnknownCodePage, type GtinBatchItem, type Lang, type PageAssets } from './page';
-import { listBatches } from '../service/records';
 import { deadLabelUrlProblem } from '../labels';
 import { batchesCsvTemplate, BATCHES_TEMPLATE_FILE } from './csv-template';
 
@@ -237,25 +236,26 @@ export function createWebRouter(ctx: ServiceContext): Router {
   const GTIN_PAGE_LIMIT = 50;
 
   async function respondGtin(req: Request, res: Response, gtin14: string, selfPath: string): Promise<void> {
-    const page = await listBatches(ctx.sys.store, ctx.publicBaseUrl, { gtin: gtin14, order: 'desc', limit: GTIN_PAGE_LIMIT });
-    if (page.total === 0) throw new AppError('not-found', `no batch with GTIN ${gtin14}`);
-    const items: GtinBatchItem[] = page.items.map((b) => {
-      const f = b.fields as { lot: string; productCategory: string; producer: { name: string }; productionDate: { kind: 'harvest' | 'production'; date: string }; certificate?: { productName: string } };
-      const scan = b.links.scan ?? `/b/${encodeURIComponent(b.id)}`;
+    // Straight from the store (its GTIN index), public fields only: a list costs one query, not one per batch.
+    const { records, total } = await ctx.sys.store.searchBatches({ gtin: gtin14, order: 'desc', limit: GTIN_PAGE_LIMIT });
+    if (total === 0) throw new AppError('not-found', `no batch with GTIN ${gtin14}`);
+    // A damaged stored row (store fault) is left out of the list; its own page names the fault.
+    const items: GtinBatchItem[] = records.filter((r) => r.fault === undefined).map((r) => {
+      const f = r.body as { lot: string; productCategory: string; producer: { name: string }; productionDate: { kind: 'harvest' | 'production'; date: string }; certificate?: { productName: string } };
       // Relative links: the list works on whichever host served it.
-      const href = scan.startsWith(ctx.publicBaseUrl) ? scan.slice(ctx.publicBaseUrl.length) || '/' : scan;
-      return { id: b.id, lot: f.lot, productName: f.certificate?.productName ?? null, category: f.productCategory, producer: f.producer.name, date: f.productionDate.date, dateKind: f.productionDate.kind, href };
+      const href = formatDigitalLinkPath({ gtin14, lot: f.lot });
+      return { id: r.id, lot: f.lot, productName: f.certificate?.productName ?? null, category: f.productCategory, producer: f.producer.name, date: f.productionDate.date, dateKind: f.productionDate.kind, href };
     });
     res.setHeader('Vary', 'Accept, Accept-Language');
     res.setHeader('Cache-Control', 'no-cache');
     if (wanted(req) !== 'html') {
-      res.json({ gtin14, total: page.total, batches: items });
+      res.json({ gtin14, total, batches: items });
       return;
     }
     const lang = language(req);
     res.setHeader('Content-Language', lang === 'zh' ? 'zh-CN' : 'en');
     securityHeaders(res, undefined);
-    res.type('html').send(renderGtinPage({ gtin14, total: page.total, items, lang, assets: pageAssets, selfPath }));
+    res.type('html').send(renderGtinPage({ gtin14, total, items, lang, assets: pageAssets, selfPath }));
   }
 
   const page =
