@@ -56,7 +56,7 @@ ${field('token', 'API 令牌', 'API token', text('token', 'type="password" spell
 </div>
 <div class="actions"><button class="btn" type="submit" id="search">搜索 Search</button> <button class="btn btn-plain" type="button" id="reset">清除 Clear</button></div>
 </form>
-<div class="scroll"><table class="data" id="batch-table"><thead><tr><th><input type="checkbox" id="select-page" aria-label="选择本页 Select this page"></th><th>批号 Lot</th><th>品名 Product</th><th>日期 Date</th><th>条码 GTIN</th><th>编号 Id</th><th>状态 Status</th><th>二维码 QR</th></tr></thead><tbody id="batches"></tbody></table></div>
+<div class="scroll"><table class="data" id="batch-table" data-categories="${esc(JSON.stringify(Object.fromEntries(listCategories().map((c) => [c.key, c.name_zh]))))}"><thead><tr><th><input type="checkbox" id="select-page" aria-label="选择本页 Select this page"></th><th>批号 Lot</th><th>品名 Product</th><th>日期 Date</th><th>条码 GTIN</th><th>编号 Id</th><th>状态 Status</th><th>二维码 QR</th></tr></thead><tbody id="batches"></tbody></table></div>
 <div class="pager"><button class="btn btn-plain btn-small" type="button" id="prev">‹ 上一页 Prev</button> <span id="page-no"></span> <button class="btn btn-plain btn-small" type="button" id="next">下一页 Next ›</button></div>
 <div class="print-bar"><span id="selected-count">已选 0 个 · 0 selected</span> <button class="btn btn-plain btn-small" type="button" id="clear-selection">取消选择 Clear selection</button>
 <button class="btn" type="button" id="print">打印所选标签 Print selected labels (PDF)</button> <a id="labels-link" class="btn btn-plain" hidden></a></div>

@@ -21,6 +21,14 @@
     return document.getElementById(id);
   };
 
+  /** Category names by key (zh), from the page. */
+  var categoryNames = {};
+  try {
+    categoryNames = JSON.parse($('batch-table').getAttribute('data-categories') || '{}');
+  } catch {
+    categoryNames = {};
+  }
+
   var state = {
     /** The cursor of each page shown so far: cursors[i] is the `after` of page i (null for the first). */
     cursors: [null],
@@ -369,7 +377,7 @@
       var cells = [
         box,
         b.links && b.links.scan ? link(b.links.scan, f.lot || b.id) : el('span', f.lot || b.id),
-        (f.certificate && f.certificate.productName) || f.productCategory || '',
+        (f.certificate && f.certificate.productName) || categoryNames[f.productCategory] || f.productCategory || '',
         f.productionDate ? f.productionDate.date : '',
         f.gtin || '',
         el('span', b.id, 'mono'),
