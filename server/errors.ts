@@ -29,6 +29,8 @@ export const ERROR_STATUS = {
   'accreditation-lapsed': 403,
   /** A report names a lab (name, CMA number or validity) other than the signing key's registered lab. */
   'lab-identity-mismatch': 403,
+  /** A batch names a producer (USCC or name) other than the registered producer its API token belongs to. */
+  'producer-mismatch': 403,
   /** A batch's GTIN is not covered by a product key (GS1 company prefix or GTIN) assigned on chain to its producer. */
   'gtin-not-owned': 403,
   /** A record id is not in the namespace (`{code}-…`) of the participant that submits it. */

@@ -11,6 +11,7 @@ import type http from 'node:http';
 import { createApp, createHttpServer } from './http/app';
 import { createContext } from './http/context';
 import { loadConfig, type Config } from './config';
+import { deadLabelUrlBanner, deadLabelUrlProblem } from './labels';
 import { ensureAdminToken, type AdminToken } from './service/admin-token';
 import { staleBuild } from './runtime';
 import { bootSystem, type System } from './system';
@@ -71,7 +72,7 @@ function writeServerFile(config: Config): () => void {
   };
 }
 
-function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: string): string {
+function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: string, deadLabels: string | null): string {
   const local = `http://localhost:${config.PORT}`;
   const chain = sys.anvil ? `${sys.rpcUrl} (embedded anvil, chain id ${sys.deployment.chainId}, state in ${config.chainStatePath})` : `${sys.rpcUrl} (chain id ${sys.deployment.chainId})`;
   const adminLine =
@@ -90,6 +91,7 @@ function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: s
     `  Data dir     ${config.DATA_DIR}`,
     `  Operator     ${sys.operatorAddress}${operatorNote(config, sys)}`,
     `  Admin token  ${adminLine}`,
+    ...deadLabelUrlBanner(deadLabels),
     'Press Ctrl-C to stop.',
   ];
   return lines.join('\n') + '\n';
@@ -131,7 +133,10 @@ async function main(): Promise<void> {
   } catch (e) {
     sys.logger.warn({ err: messageOf(e) }, `could not write ${path.join(config.DATA_DIR, SERVER_FILE)}: npm run demo will look for the server at http://localhost:$PORT (default 3000) only`);
   }
-  process.stdout.write(banner(config, sys, admin, ctx.publicBaseUrl));
+  // Labels printed now would carry QR codes no phone can open: say so loudly, in the banner and in the log.
+  const deadLabels = deadLabelUrlProblem(ctx.publicBaseUrl, config.PUBLIC_BASE_URL);
+  process.stdout.write(banner(config, sys, admin, ctx.publicBaseUrl, deadLabels));
+  if (deadLabels !== null) sys.logger.warn({ publicBaseUrl: ctx.publicBaseUrl }, `${deadLabels}; set PUBLIC_BASE_URL before printing labels`);
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

@@ -143,6 +143,15 @@ export const AnyRecordView = z.union([ShareView, ReportView, RecordView]);
 
 export const RecordPage = component('RecordPage', z.object({ items: z.array(RecordView), next: z.string().nullable() }));
 
+export const BatchPage = component(
+  'BatchPage',
+  z.object({
+    ...RecordPage.shape,
+    total: int.describe('How many batches match, on every page.'),
+    producer: z.object({ id: hex32, uscc: z.string(), name: z.string() }).optional().describe("With a producer's token: the producer it acts for."),
+  }),
+);
+
 export const CsvImportReport = component(
   'CsvImportReport',
   z.object({

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { isAddress } from '../chain/keys';
 import { AppError } from '../errors';
-import { BatchSchema, CMA_PATTERN, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, SeleniumTestReportSchema, ShareRecordSchema, UsccSchema, summariseIssues, toRecordIssues } from '../records';
+import { BatchSchema, CMA_PATTERN, CalendarDateSchema, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, SeleniumTestReportSchema, ShareRecordSchema, UsccSchema, summariseIssues, toRecordIssues } from '../records';
 import { LOG_IDS, TOKEN_ROLES, type LogId } from '../store/types';
 import { component, invalidInput } from './contract';
 
@@ -34,10 +34,20 @@ export const ParticipantParams = z.object({ id: participantId });
 export const ParticipantKeyParams = z.object({ id: participantId, address });
 export const TokenParams = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the 64 lower-case hex digits of the token hash' }) });
 
+/** A search term: what a person types into a search box. */
+const searchText = z.string().trim().min(1, { error: 'must not be empty' }).max(100, { error: 'must be at most 100 characters' });
+
 export const BatchListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   after: z.string().optional().describe('The `next` cursor of the previous page.'),
   producer: z.string().optional().describe("A producer's participant id or unified social credit code."),
+  order: z.enum(['asc', 'desc']).default('asc').describe('Oldest first (default) or newest first.'),
+  q: searchText.optional().describe('Search (public fields only): part of the lot, id, GTIN or product name. Without a token, needs producer or gtin.'),
+  lot: searchText.optional().describe('Part of the lot number.'),
+  gtin: GtinSchema.optional().describe("A GTIN's batches."),
+  category: z.string().regex(/^[a-z0-9-]{1,64}$/, { error: 'must be a category key such as tea' }).optional().describe('A product category key, e.g. tea.'),
+  from: CalendarDateSchema.optional().describe('Harvest or production date from (inclusive), YYYY-MM-DD.'),
+  to: CalendarDateSchema.optional().describe('Harvest or production date to (inclusive), YYYY-MM-DD.'),
 });
 
 const flag = z

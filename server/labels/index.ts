@@ -3,3 +3,4 @@ export { QR_ERROR_CORRECTION, QR_QUIET_ZONE, qrMatrix, qrPng, qrSvg, type QrImag
 export { MAX_LABELS, asciiOnly, labelSheetPdf, type LabelItem, type LabelSheetOptions } from './sheet';
 export { findCjkFont, type CjkFont } from './fonts';
 export { getBatchRecord, labelItemOfBatch, labelItemsOf } from './items';
+export { deadLabelUrlBanner, deadLabelUrlProblem } from './public-url';

@@ -24,6 +24,8 @@ export function labelItemOfBatch(rec: StoredRecord, publicBaseUrl: string): Labe
   const category = listCategories().find((c) => c.key === b.productCategory);
   return {
     uri: labelUri(publicBaseUrl, { id: b.id, gtin: b.gtin, lot: b.lot }),
+    // What a person can read out or type when the QR code will not scan: the lot beside the printed GTIN, else the id.
+    code: b.gtin ? b.lot : b.id,
     productName: b.certificate?.productName ?? category?.name_zh ?? b.productCategory,
     lot: b.lot,
     producerName: b.producer.name,

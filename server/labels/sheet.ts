@@ -1,7 +1,7 @@
 /**
  * A printable A4 sheet of batch labels (pdfkit): a grid of cells (3 × 8 of 70 × 37 mm by default,
- * the common 24-up label sheet), each with the batch's QR code, drawn as vectors, and its product
- * name, lot, producer, GTIN and harvest or production date. Chinese text needs a CJK font
+ * the common 24-up label sheet), each with the batch's QR code, drawn as vectors, "扫码验真" (scan to verify)
+ * and a human-readable code under it, and its product name, lot, producer, GTIN and harvest or production date. Chinese text needs a CJK font
  * ({@link findCjkFont}); without one the sheet is set in Helvetica, Chinese text is left out, and
  * the PDF's Subject says so.
  */
@@ -14,6 +14,8 @@ import { QR_QUIET_ZONE, qrMatrix } from './qr';
 export interface LabelItem {
   /** What the QR code holds: the batch's GS1 Digital Link URI, or its /b/{id} link. */
   uri: string;
+  /** Printed under the QR code, for a person to read out or type: the lot (with a GTIN) or the batch id. */
+  code: string;
   productName: string;
   lot: string;
   producerName: string;
@@ -57,6 +59,7 @@ const CAPTIONS = {
   gtin: ['GTIN', 'GTIN'],
   harvest: ['采收日期', 'Harvested'],
   production: ['生产日期', 'Produced'],
+  scan: ['扫码验真', 'Scan to verify'],
 } as const;
 
 /** Text without what Helvetica (WinAnsi) cannot show: non-ASCII characters go, spaces collapse. */
@@ -145,13 +148,19 @@ interface Box {
 /** One label: the QR code (quiet zone included) on the left, the text on the right, vertically centred. */
 function drawLabel(doc: PDFKit.PDFDocument, item: LabelItem, box: Box, face: Typeface): void {
   const pad = Math.min(2.5 * MM, box.height * 0.08);
-  const qrSide = Math.min(box.height - 2 * pad, box.width * 0.42);
-  drawQr(doc, item.uri, box.x + pad, box.y + (box.height - qrSide) / 2, qrSide);
+  const show = (s: string) => (face.cjk ? s : asciiOnly(s) || '-');
+  const caption = (k: keyof typeof CAPTIONS) => CAPTIONS[k][face.cjk ? 0 : 1];
+  // Under the QR code: "扫码验真" and the code, in a small size that still prints legibly (≥ 4.5 pt).
+  const under = Math.max(4.5, Math.min(6, box.height / 16));
+  doc.font(face.name).fontSize(under);
+  const underLine = doc.currentLineHeight(true) + 0.3;
+  const qrSide = Math.min(box.height - 2 * pad - 3 * underLine, box.width * 0.42);
+  const qrTop = box.y + (box.height - qrSide - 3 * underLine) / 2;
+  drawQr(doc, item.uri, box.x + pad, qrTop, qrSide);
+  drawUnderQr(doc, [caption('scan'), item.code], { x: box.x + pad, y: qrTop + qrSide, width: qrSide, height: 3 * underLine }, under);
 
   const textX = box.x + pad + qrSide + 1 * MM;
   const width = box.x + box.width - 3 * MM - textX;
-  const show = (s: string) => (face.cjk ? s : asciiOnly(s) || '-');
-  const caption = (k: keyof typeof CAPTIONS) => CAPTIONS[k][face.cjk ? 0 : 1];
 
   const nameSize = Math.min(9, box.height / 11);
   const small = Math.min(6.5, box.height / 15);
@@ -180,6 +189,17 @@ function drawLabel(doc: PDFKit.PDFDocument, item: LabelItem, box: Box, face: Typ
     doc.fontSize(b.size).text(b.text, textX, y, { width, height: b.height + 0.1, ellipsis: true, lineGap: 0.5 });
     y += b.height + b.gap;
   }
+}
+
+/** Centred lines under the QR code: the prompt on one line, the code on up to two (shrunk to fit, then wrapped). */
+function drawUnderQr(doc: PDFKit.PDFDocument, [prompt, code]: [string, string], box: Box, size: number): void {
+  doc.fillColor('#000000').fontSize(size);
+  const line = doc.currentLineHeight(true) + 0.3;
+  doc.text(prompt, box.x, box.y, { width: box.width, height: line, align: 'center', lineBreak: false, ellipsis: true });
+  const fit = Math.max(size * 0.75, Math.min(size, (0.98 * size * box.width) / doc.widthOfString(code)));
+  doc.fontSize(fit);
+  // An id wraps after its "-" (line breaking allows a break after a hyphen).
+  doc.text(code, box.x, box.y + line, { width: box.width, height: 2 * line, align: 'center', ellipsis: true, lineGap: 0 });
 }
 
 /** The QR symbol of `text` in a square of `side` points at (x, y), quiet zone included, as filled rectangles. */

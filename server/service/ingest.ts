@@ -286,10 +286,8 @@ export class IngestService {
 
   /** Validates, checks the GTIN's owner, commits and attests (operator signature) one batch of `producer`. Nothing is stored. */
   private async prepareProducerBatch(producer: Participant, input: unknown, receivedAt: number): Promise<Prepared> {
-    const batch = parseAs('Batch', input);
-    if (batch.producer.uscc !== producer.code) {
-      throw new AppError('forbidden', `the batch names producer ${batch.producer.uscc}, but the token belongs to ${producer.code}`);
-    }
+    const batch = parseAs('Batch', withProducerOfToken(input, producer));
+    assertBatchNamesProducer(batch.producer, producer);
     assertIssuedAtInWindow(batch.issuedAt, receivedAt, this.window);
     if (batch.gtin !== undefined) await this.assertGtinOwned(producer, batch.gtin);
     // Producers do not sign their ids: the server places the id in the producer's namespace itself.
@@ -453,4 +451,33 @@ function assertValidAtReceipt(signer: string, key: ParticipantKey, participant: 
 function signTypedDataWithKey(typed: ReturnType<typeof typedDataFor>, privateKey: Uint8Array): Hex {
   const { signature, recid } = secp256k1.ecdsaSign(fromHex(typedDataDigest(typed)), privateKey);
   return `0x${Buffer.from(signature).toString('hex')}${(27 + recid).toString(16)}`;
+}
+
+/**
+ * A producer's identity comes from its token: a batch input without `producer` gets the registered USCC and name of
+ * the token's producer. Any other input is returned as it is (and checked by {@link assertBatchNamesProducer}).
+ */
+export function withProducerOfToken(input: unknown, producer: Pick<Participant, 'code' | 'name'>): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input) || 'producer' in input) return input;
+  return { ...input, producer: { uscc: producer.code, name: producer.name } };
+}
+
+/**
+ * A batch may name only the producer its token belongs to, by its registered USCC and name. Throws AppError
+ * 'producer-mismatch' (403) naming what differs: another USCC is an attempt to file under another producer, another
+ * name would anchor a false producer name.
+ */
+export function assertBatchNamesProducer(named: { uscc: string; name: string }, producer: Pick<Participant, 'code' | 'name'>): void {
+  if (named.uscc !== producer.code) {
+    throw new AppError('producer-mismatch', `the batch names producer ${named.uscc}, but the token belongs to ${producer.code} (${producer.name}); leave producer out and the server fills it in`, {
+      named,
+      registered: { uscc: producer.code, name: producer.name },
+    });
+  }
+  if (named.name !== producer.name) {
+    throw new AppError('producer-mismatch', `the batch names the producer "${named.name}", but ${producer.code} is registered as "${producer.name}"; leave producer out and the server fills it in`, {
+      named,
+      registered: { uscc: producer.code, name: producer.name },
+    });
+  }
 }

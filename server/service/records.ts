@@ -74,14 +74,50 @@ export async function getReportView(store: Store, baseUrl: string, id: string): 
   return { ...view, classification: await classifyReport(store, rec) };
 }
 
-/** Batches in arrival order, optionally of one producer; `after` is the `next` cursor of the previous page. */
-export async function listBatches(store: Store, baseUrl: string, q: { producerId?: string; limit: number; after?: string }): Promise<Page<RecordView>> {
+/** What a batch list may be narrowed by (public fields only); see store/types BatchSearch. */
+export interface BatchFilters {
+  /** GTIN-14. */
+  gtin?: string;
+  lot?: string;
+  /** Part of the lot, id, GTIN or product name. */
+  text?: string;
+  category?: string;
+  /** YYYY-MM-DD, inclusive. */
+  from?: string;
+  to?: string;
+}
+
+export interface BatchPage extends Page<RecordView> {
+  /** How many batches match in all (every page). */
+  total: number;
+}
+
+/**
+ * Batches in arrival order (oldest first, or newest first with `order: 'desc'`), optionally of one producer and
+ * narrowed by `filters`; `after` is the `next` cursor of the previous page (of the same order and filters).
+ */
+export async function listBatches(
+  store: Store,
+  baseUrl: string,
+  q: { producerId?: string; limit: number; after?: string; order?: 'asc' | 'desc' } & BatchFilters,
+): Promise<BatchPage> {
   const afterArrival = q.after === undefined ? undefined : parseCursor(q.after);
-  const recs = await store.listRecords({ type: 'Batch', participantId: q.producerId, limit: q.limit, afterArrival });
+  const { records, total } = await store.searchBatches({
+    participantId: q.producerId,
+    gtin: q.gtin,
+    lot: q.lot,
+    text: q.text,
+    category: q.category,
+    dateFrom: q.from,
+    dateTo: q.to,
+    order: q.order ?? 'asc',
+    afterArrival,
+    limit: q.limit,
+  });
   const lookup = anchorLookup(store);
-  const items = await Promise.all(recs.map((r) => describeRecord(store, baseUrl, r, lookup)));
-  const last = recs.at(-1);
-  return { items, next: recs.length === q.limit && last ? String(last.arrival) : null };
+  const items = await Promise.all(records.map((r) => describeRecord(store, baseUrl, r, lookup)));
+  const last = records.at(-1);
+  return { items, next: records.length === q.limit && last ? String(last.arrival) : null, total };
 }
 
 function parseCursor(after: string): number {

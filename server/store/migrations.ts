@@ -166,4 +166,14 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE api_tokens;
   ALTER TABLE api_tokens_v2 RENAME TO api_tokens;
   `,
+  // 7: the producer console at scale (batch search): a producer's batches newest first, and a GTIN's batches (the
+  // GTIN-only Digital Link). Queries spell out each partial index's WHERE (type = 'Batch') so SQLite uses it.
+  `
+  -- Covering: the searched public fields sit in the index, so a search reads no record body until it has its page.
+  CREATE INDEX records_batch_owner ON records (
+    participant_id, arrival, json_extract(body, '$.lot'), json_extract(body, '$.gtin'), json_extract(body, '$.productCategory'),
+    json_extract(body, '$.productionDate.date'), json_extract(body, '$.certificate.productName'), id
+  ) WHERE type = 'Batch';
+  CREATE INDEX records_batch_gtin ON records (json_extract(body, '$.gtin'), arrival) WHERE type = 'Batch';
+  `,
 ];

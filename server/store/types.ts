@@ -36,6 +36,33 @@ export interface StoredRecord extends NewRecord {
   fault?: string;
 }
 
+/**
+ * A search of batches (public fields only: never a private field such as the certificate's issuer). Text filters
+ * match case-insensitively; every filter given must match.
+ */
+export interface BatchSearch {
+  /** Only this producer's batches. */
+  participantId?: string;
+  /** GTIN-14, exactly. */
+  gtin?: string;
+  /** Part of the lot. */
+  lot?: string;
+  /** Part of the lot, the batch id, the GTIN or the product name (the certificate's). */
+  text?: string;
+  /** Product category key, exactly. */
+  category?: string;
+  /** Harvest or production date on or after (YYYY-MM-DD). */
+  dateFrom?: string;
+  /** Harvest or production date on or before (YYYY-MM-DD). */
+  dateTo?: string;
+  /** 'desc': newest first. */
+  order: 'asc' | 'desc';
+  /** Cursor: the arrival of the last batch of the previous page (in `order`). */
+  afterArrival?: number;
+  /** Requires 1..10,000. */
+  limit: number;
+}
+
 export type CheckpointStatus = 'pending' | 'submitted' | 'confirmed' | 'orphaned';
 
 export interface Checkpoint {
@@ -201,6 +228,8 @@ export interface Store {
   getRecord(id: string): Promise<StoredRecord | undefined>;
   getRecordByLeafIndex(logId: LogId, index: number): Promise<StoredRecord | undefined>;
   listRecords(q: { type?: string; subject?: string; participantId?: string; limit?: number; afterArrival?: number }): Promise<StoredRecord[]>;
+  /** Batches matching `q` (public fields only), a page in arrival order, with how many match in all. */
+  searchBatches(q: BatchSearch): Promise<{ records: StoredRecord[]; total: number }>;
 
   // Data-sharing trails: records of the 'data-sharing' log whose subject is a department id.
   /**

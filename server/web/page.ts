@@ -32,6 +32,11 @@ const STRINGS = {
     gtin: '商品条码',
     batchId: '批次编号',
     certificate: '承诺达标合格证',
+    certName: '品名',
+    certIssued: '开具时间',
+    certBasis: '承诺依据',
+    certCommitments: '承诺内容',
+    certIssuer: '承诺主体及联系方式已签名存证，为保护个人信息不公开显示。',
     basis: { 'self-control': '自我管控', 'self-test': '自检', 'commissioned-test': '委托检测' } as Record<string, string>,
     reports: '硒含量检测报告',
     noReports: '此批次尚无检测报告。',
@@ -121,6 +126,11 @@ const STRINGS = {
     gtin: 'GTIN',
     batchId: 'Batch id',
     certificate: 'Compliance certificate (承诺达标合格证)',
+    certName: 'Product name',
+    certIssued: 'Issued',
+    certBasis: 'Basis',
+    certCommitments: 'Commitments',
+    certIssuer: 'The committing party and contact are signed and recorded, but not shown (personal data).',
     basis: { 'self-control': 'self-control', 'self-test': 'self-test', 'commissioned-test': 'commissioned test' } as Record<string, string>,
     reports: 'Selenium test reports',
     noReports: 'No lab report for this batch yet.',
@@ -355,7 +365,23 @@ function productCard(view: ConsumerView, title: string, lang: Lang): string {
   if (Array.isArray(commitments)) {
     const basis = get(b, 'certificate', 'basis');
     const basisText = Array.isArray(basis) ? basis.map((x) => t.basis[String(x)] ?? String(x)).join(lang === 'zh' ? '、' : ', ') : '';
-    cert = `<h3>${t.certificate}</h3><ul class="plain">${commitments.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>${basisText ? `<p class="sub">${esc(basisText)}</p>` : ''}`;
+    // The public part of the 承诺达标合格证; who commits and how to reach them are signed but private (personal data).
+    const certRows: [string, string][] = [];
+    const certName = str(get(b, 'certificate', 'productName'));
+    if (certName) certRows.push([t.certName, esc(certName)]);
+    const cq = get(b, 'certificate', 'quantity', 'value');
+    if (typeof cq === 'number') {
+      const unit = String(get(b, 'certificate', 'quantity', 'unit') ?? '');
+      certRows.push([t.quantity, `${esc(cq)} ${esc(t.units[unit] ?? unit)}`]);
+    }
+    const certOrigin = str(get(b, 'certificate', 'origin'));
+    if (certOrigin) certRows.push([t.origin, esc(certOrigin)]);
+    const certIssued = str(get(b, 'certificate', 'issuedAt'));
+    if (certIssued) certRows.push([t.certIssued, esc(beijingTime(certIssued, lang))]);
+    if (basisText) certRows.push([t.certBasis, esc(basisText)]);
+    cert =
+      `<div id="certificate"><h3>${t.certificate}</h3>${facts(certRows)}<h3>${t.certCommitments}</h3><ul class="plain">${commitments.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>` +
+      `<p class="sub">${t.certIssuer}</p></div>`;
   }
   const alert = view.batchVerdict === 'revoked' && view.revocation ? `<div class="alert a-revoked"><b>${t.verdict.revoked}</b> ${esc(t.batchRevokedAlert(t.reasons[view.revocation.reason] ?? view.revocation.reason, beijingTime(view.revocation.revokedAt, lang)))}</div>` : view.batchVerdict === 'invalid' && view.failedStep ? `<div class="alert">${esc(t.failedAlert(stepTitle(view.failedStep, lang), stepText(view.steps.find((s) => s.step === view.failedStep), lang)))}</div>` : view.batchVerdict === 'pending' ? `<div class="alert a-pending">${t.pendingAlert}</div>` : '';
   return `<section class="card" id="product"><h2>${esc(title)}</h2>${nameNote(title, view.claim, lang)}${alert}${facts(rows)}${cert}</section>`;
@@ -534,5 +560,97 @@ export function renderErrorPage(p: { status: number; code: string; message: stri
     assets: p.assets,
     switchHref: null,
     body: `<section class="verdict v-invalid" role="alert"><div class="mark" aria-hidden="true">✗</div><div><h1>${p.status}</h1><p>${esc(p.code)}</p></div></section><section class="card">${blocks.join('')}<p class="mono">${esc(p.message)}</p></section>`,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Unknown codes and GTIN-only links (what a consumer sees when a scan finds no batch).
+
+/** Where a consumer in China complains about a suspected counterfeit: the national 12315 line and platform. */
+export const COMPLAINT_CHANNEL = { phone: '12315', web: 'https://www.12315.cn', webText: 'www.12315.cn' } as const;
+
+/**
+ * The page for a code that names no batch (404) or is not a valid trace code (400): "谨防假冒" with the 12315 complaint
+ * channel, in Chinese and in English (the preferred language first), laid out for a phone.
+ */
+export function renderUnknownCodePage(p: { status: 400 | 404; code: string; lang: Lang; assets: PageAssets }): string {
+  const zh = {
+    title: '谨防假冒',
+    why: p.status === 404 ? '没有找到此批次：本系统中没有这个溯源码。' : '此链接格式不正确，可能不是正规的溯源二维码。',
+    what: '正规产品的溯源码扫码后会显示生产者、批次和硒含量检测报告。此产品可能是假冒产品，或标签被更换。',
+    keep: '请保留产品、包装和购物凭证。',
+    complain: '投诉举报：',
+    call: `拨打 ${COMPLAINT_CHANNEL.phone}`,
+    web: `全国12315平台 ${COMPLAINT_CHANNEL.webText}`,
+    scanned: '您扫描的编码',
+  };
+  const en = {
+    title: 'Beware of counterfeits',
+    why: p.status === 404 ? 'No such batch: this trace code is not on record.' : 'This link is malformed; it may not be a genuine trace code.',
+    what: 'A genuine trace code shows the producer, the batch and its selenium test reports. This product may be counterfeit, or its label replaced.',
+    keep: 'Keep the product, its packaging and your receipt.',
+    complain: 'Report it: ',
+    call: `call ${COMPLAINT_CHANNEL.phone}`,
+    web: `the national 12315 platform, ${COMPLAINT_CHANNEL.webText}`,
+    scanned: 'The code you scanned',
+  };
+  type Words = typeof zh;
+  const block = (lang: Lang, w: Words) =>
+    `<section class="card fake-warning" lang="${lang === 'zh' ? 'zh-CN' : 'en'}"><h2>${esc(w.title)}</h2><p>${esc(w.why)}</p><p>${esc(w.what)}</p>` +
+    `<p class="complain">${esc(w.complain)}<a class="btn btn-call" href="tel:${COMPLAINT_CHANNEL.phone}">${esc(w.call)}</a> <a class="btn btn-plain" href="${COMPLAINT_CHANNEL.web}" rel="noopener">${esc(w.web)}</a></p>` +
+    `<p class="sub">${esc(w.keep)}</p></section>`;
+  const blocks = p.lang === 'zh' ? [block('zh', zh), block('en', en)] : [block('en', en), block('zh', zh)];
+  const first = p.lang === 'zh' ? zh : en;
+  const second = p.lang === 'zh' ? en : zh;
+  return documentHtml({
+    lang: p.lang,
+    title: `${zh.title} · ${en.title}`,
+    assets: p.assets,
+    switchHref: null,
+    className: 'unknown-code',
+    body:
+      `<section class="verdict c-bad" role="alert" id="verdict" data-verdict="unknown" data-status="${p.status}"><div class="mark" aria-hidden="true">!</div><div><h1>${esc(first.title)}</h1><p>${esc(second.title)}</p></div></section>` +
+      blocks.join('') +
+      `<section class="card"><h2>${esc(zh.scanned)} <span lang="en">${esc(en.scanned)}</span></h2><p class="mono" id="scanned-code">${esc(p.code)}</p></section>`,
+  });
+}
+
+/** One batch of a GTIN, as the GTIN-only page lists it (public fields only). */
+export interface GtinBatchItem {
+  id: string;
+  lot: string;
+  productName: string | null;
+  category: string;
+  producer: string;
+  date: string;
+  dateKind: 'harvest' | 'production';
+  /** The batch's own scan link (its Digital Link path, or /b/{id}). */
+  href: string;
+}
+
+/** The page of a GTIN-only Digital Link (`/01/{gtin}`): that GTIN's batches, newest first, each linking to its own page. */
+export function renderGtinPage(p: { gtin14: string; total: number; items: readonly GtinBatchItem[]; lang: Lang; assets: PageAssets; selfPath: string }): string {
+  const t = STRINGS[p.lang];
+  const zh = p.lang === 'zh';
+  const name = p.items.find((i) => i.productName !== null)?.productName ?? categoryName(p.items[0]?.category, p.lang) ?? t.product;
+  const heading = zh ? `${name}：共 ${p.total} 个批次` : `${name}: ${p.total} batch${p.total === 1 ? '' : 'es'}`;
+  const hint = zh ? '此链接只含商品条码，没有批号。请选择包装上印的批号，或直接扫描批次标签上的二维码。' : 'This link names the product (GTIN) but no lot. Choose the lot printed on your pack, or scan the QR code on the batch label.';
+  const more = p.total > p.items.length ? `<p class="sub">${zh ? `显示最新的 ${p.items.length} 个批次。` : `The newest ${p.items.length} are shown.`}</p>` : '';
+  const rows = p.items
+    .map(
+      (i) =>
+        `<li><a href="${esc(i.href)}"><b class="mono">${esc(i.lot)}</b> ${esc(i.productName ?? categoryName(i.category, p.lang) ?? '')}</a>` +
+        `<small>${esc(i.dateKind === 'harvest' ? t.harvest : t.production)} ${esc(i.date)} · ${esc(i.producer)}</small></li>`,
+    )
+    .join('');
+  return documentHtml({
+    lang: p.lang,
+    title: `${name} · ${t.gtin} ${p.gtin14}`,
+    assets: p.assets,
+    switchHref: withLang(p.selfPath, t.switchHref),
+    className: 'gtin-page',
+    body:
+      `<section class="card" id="gtin"><h1 class="page-title">${esc(heading)}</h1><p class="sub">${esc(hint)}</p>` +
+      `<dl class="facts"><dt>${t.gtin}</dt><dd class="mono">${esc(p.gtin14)}</dd></dl>${more}<ul class="batch-list" id="gtin-batches">${rows}</ul></section>`,
   });
 }

@@ -21,7 +21,9 @@ import { renderLabPage } from './lab-page';
 import { renderConsolePage } from './console-page';
 import { formatDigitalLinkPath, parseDigitalLinkPath, type DigitalLink } from '../records/digital-link';
 import { batchLinkset, GS1_VOC } from './linkset';
-import { renderConsumerPage, renderErrorPage, type Lang, type PageAssets } from './page';
+import { renderConsumerPage, renderErrorPage, renderGtinPage, renderUnknownCodePage, type GtinBatchItem, type Lang, type PageAssets } from './page';
+import { deadLabelUrlProblem } from '../labels';
+import { batchesCsvTemplate, BATCHES_TEMPLATE_FILE } from './csv-template';
 
 /** Where the page assets live, and the URL prefix they are served under. */
 const ASSET_DIR = path.join(__dirname, 'assets');
@@ -222,7 +224,49 @@ export function createWebRouter(ctx: ServiceContext): Router {
       return;
     }
     securityHeaders(res, undefined);
-    res.type('html').send(renderErrorPage({ status: err.status, code: err.code, message: err.message, lang: language(req), assets: pageAssets }));
+    const lang = language(req);
+    // A scan that finds no batch, or a code that is no trace code: warn of counterfeits (谨防假冒), say where to complain.
+    if (err.status === 404 || err.status === 400) {
+      res.type('html').send(renderUnknownCodePage({ status: err.status, code: scannedCode(req), lang, assets: pageAssets }));
+      return;
+    }
+    res.type('html').send(renderErrorPage({ status: err.status, code: err.code, message: err.message, lang, assets: pageAssets }));
+  }
+
+  /** What the consumer scanned, as printable text (the path as sent, percent-decoded where it decodes). */
+  function scannedCode(req: Request): string {
+    const raw = req.path.slice(0, 300);
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return raw;
+    }
+  }
+
+  /** How many batches a GTIN-only page lists (the newest). */
+  const GTIN_PAGE_LIMIT = 50;
+
+  async function respondGtin(req: Request, res: Response, gtin14: string, selfPath: string): Promise<void> {
+    // Straight from the store (its GTIN index), public fields only: a list costs one query, not one per batch.
+    const { records, total } = await ctx.sys.store.searchBatches({ gtin: gtin14, order: 'desc', limit: GTIN_PAGE_LIMIT });
+    if (total === 0) throw new AppError('not-found', `no batch with GTIN ${gtin14}`);
+    // A damaged stored row (store fault) is left out of the list; its own page names the fault.
+    const items: GtinBatchItem[] = records.filter((r) => r.fault === undefined).map((r) => {
+      const f = r.body as { lot: string; productCategory: string; producer: { name: string }; productionDate: { kind: 'harvest' | 'production'; date: string }; certificate?: { productName: string } };
+      // Relative links: the list works on whichever host served it.
+      const href = formatDigitalLinkPath({ gtin14, lot: f.lot });
+      return { id: r.id, lot: f.lot, productName: f.certificate?.productName ?? null, category: f.productCategory, producer: f.producer.name, date: f.productionDate.date, dateKind: f.productionDate.kind, href };
+    });
+    res.setHeader('Vary', 'Accept, Accept-Language');
+    res.setHeader('Cache-Control', 'no-cache');
+    if (wanted(req) !== 'html') {
+      res.json({ gtin14, total, batches: items });
+      return;
+    }
+    const lang = language(req);
+    res.setHeader('Content-Language', lang === 'zh' ? 'zh-CN' : 'en');
+    securityHeaders(res, undefined);
+    res.type('html').send(renderGtinPage({ gtin14, total, items, lang, assets: pageAssets, selfPath }));
   }
 
   const page =
@@ -256,13 +300,26 @@ export function createWebRouter(ctx: ServiceContext): Router {
         if (links.size >= 1000) links.clear();
         links.set(req.path, parsed);
       }
-      respond(req, res, await verifyDigitalLinkForConsumer(ctx, parsed.link), parsed.selfPath);
+      const { link } = parsed;
+      if (link.lot === undefined && link.cpv === undefined && link.serial === undefined) {
+        await respondGtin(req, res, link.gtin14, parsed.selfPath);
+        return;
+      }
+      respond(req, res, await verifyDigitalLinkForConsumer(ctx, link), parsed.selfPath);
     }),
   );
 
+  // The CSV template of the batch import: UTF-8 with a BOM, so that Excel opens its Chinese example right.
+  let template: Prepared | undefined;
+  router.get(`/console/${BATCHES_TEMPLATE_FILE}`, (req, res) => {
+    template ??= prepare('text/csv; charset=utf-8', batchesCsvTemplate());
+    res.setHeader('Content-Disposition', `attachment; filename="${BATCHES_TEMPLATE_FILE}"`);
+    sendPrepared(req, res, template, 'no-cache');
+  });
+
   router.get('/console', (req, res) => {
     securityHeaders(res, undefined);
-    const html = consolePage ?? (consolePage = prepare('text/html; charset=utf-8', renderConsolePage('zh', pageAssets, assets.console.url)));
+    const html = consolePage ?? (consolePage = prepare('text/html; charset=utf-8', renderConsolePage('zh', pageAssets, assets.console.url, { deadLabels: deadLabelUrlProblem(ctx.publicBaseUrl, ctx.publicBaseUrl) })));
     sendPrepared(req, res, html, 'no-cache');
   });
   let consolePage: Prepared | undefined;
@@ -317,6 +374,16 @@ export function createWebRouter(ctx: ServiceContext): Router {
       return;
     }
     sendPrepared(req, res, asset, hashed ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
+  });
+
+  // A scan path whose percent-encoding does not decode (/b/%ZZ) fails in the router before any handler: a browser
+  // gets the HTML page, an API client the JSON error.
+  router.use((err: unknown, req: Request, res: Response, next: (e?: unknown) => void) => {
+    if (!/^\/(b|01)(\/|$)/.test(req.path) || !(err instanceof URIError || (err as { status?: unknown })?.status === 400)) {
+      next(err);
+      return;
+    }
+    fail(req, res, new AppError(req.path.startsWith('/01') ? 'malformed-digital-link' : 'invalid-input', 'the code in this link is not valid percent-encoding', undefined, { cause: err }));
   });
 
   return router;

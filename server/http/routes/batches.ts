@@ -10,7 +10,7 @@ import { participantIdOf } from '../../service/references';
 import { listCommissions } from '../../service/commissions';
 import { authOf, producerOf } from '../auth';
 import { errorAnswer, jsonAnswer, type Api } from '../contract';
-import { Acceptance, Commissions, CsvImportRefusal, CsvImportReport as CsvImportReportSchema, RecordPage, RecordView, Text } from '../responses';
+import { Acceptance, BatchPage, Commissions, CsvImportRefusal, CsvImportReport as CsvImportReportSchema, RecordView, Text } from '../responses';
 import { BatchBody, BatchListQuery, CommissionBody, ImportQuery, RecordIdParams, recordRefusal } from '../schemas';
 import { API_PREFIX, LOCATION, type RouteDeps } from './deps';
 
@@ -126,16 +126,26 @@ export function batchRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     method: 'get',
     path: `${API_PREFIX}/batches`,
     operationId: 'listBatches',
-    summary: 'List batches, oldest first',
-    description: "With a producer's token, that producer's batches; otherwise all, or those of `producer`.",
+    summary: 'List and search batches (oldest first, or newest with order=desc)',
+    description:
+      "With a producer's token, that producer's batches only (the answer names the producer); otherwise all, or those of `producer` or `gtin`. " +
+      'Search (q, lot, category, from, to) reads public fields only; without a producer token it needs `producer` or `gtin` (400), but the operator may search every batch.',
     tags: ['batches'],
     auth: ['anyone', 'producer'],
     query: BatchListQuery,
-    responses: { 200: jsonAnswer('A page of batches.', RecordPage) },
+    responses: { 200: jsonAnswer('A page of batches, with the total that match.', BatchPage) },
     handler: async ({ query: q }, _req, res) => {
       const caller = authOf(res);
       const producerId = caller?.role === 'producer' ? caller.producerId : q.producer === undefined ? undefined : participantIdOf('producer', q.producer);
-      res.json(await listBatches(sys.store, publicBaseUrl, { producerId, limit: q.limit, after: q.after }));
+      // A text search over every producer's batches reads them all: the operator's, or one producer's (or GTIN's) at a time.
+      const searching = [q.q, q.lot, q.category, q.from, q.to].some((v) => v !== undefined);
+      if (caller?.role !== 'operator' && producerId === undefined && q.gtin === undefined && searching) {
+        throw new AppError('invalid-input', 'searching (q, lot, category, from, to) needs a producer: use your producer token, or give producer= (its id or credit code) or gtin=');
+      }
+      const page = await listBatches(sys.store, publicBaseUrl, { producerId, limit: q.limit, after: q.after, order: q.order, text: q.q, lot: q.lot, gtin: q.gtin, category: q.category, from: q.from, to: q.to });
+      // A producer's token lists only its own batches; the answer names that producer (the console shows who it acts for).
+      const producer = caller?.role === 'producer' ? await sys.store.getParticipant(caller.producerId) : undefined;
+      res.json(producer ? { ...page, producer: { id: producer.id, uscc: producer.code, name: producer.name } } : page);
     },
   });
 

@@ -4,7 +4,8 @@
  *   {@link MAX_PUBLIC_QR_SIZE} needs the batch's producer's token or the admin token;
  * - `GET /api/v1/batches/:id/qr.svg`;
  * - `GET /api/v1/labels.pdf?ids=a,b,c[&columns=3&rows=8]` — an A4 label sheet of those batches; more than
- *   {@link MAX_PUBLIC_LABELS} labels need the token of the producer of every batch, or the admin token.
+ *   {@link MAX_PUBLIC_LABELS} labels need the token of the producer of every batch, or the admin token; a sheet
+ *   asked for with a producer token holds only that producer's batches (403 forbidden otherwise).
  * All three count against the caller's expensive-read limit (EXPENSIVE_READS_PER_MINUTE).
  * Errors are AppErrors passed on to the app's error handler.
  */
@@ -112,7 +113,7 @@ export function labelRoutes(api: Api, { ctx }: Pick<RouteDeps, 'ctx'>): void {
     path: `${API_PREFIX}/labels.pdf`,
     operationId: 'getLabelSheet',
     summary: 'A printable A4 label sheet (product, batch, producer, QR) for the chosen batches',
-    description: `More than ${MAX_PUBLIC_LABELS} labels need the token of the producer of every batch, or the admin token. ${expensive}`,
+    description: `More than ${MAX_PUBLIC_LABELS} labels need the token of the producer of every batch, or the admin token; a producer's token prints its own batches only, however few. ${expensive}`,
     tags: ['batches'],
     auth: ANY_CALLER,
     limit: 'expensive-read',
@@ -127,8 +128,9 @@ export function labelRoutes(api: Api, { ctx }: Pick<RouteDeps, 'ctx'>): void {
       const ids = q.ids.split(',').map((s) => s.trim()).filter((s) => s !== '');
       if (ids.length === 0) throw new AppError('invalid-input', 'ids: give at least one batch id');
       if (ids.length > MAX_LABELS_PER_REQUEST) throw new AppError('invalid-input', `ids: at most ${MAX_LABELS_PER_REQUEST} batches per sheet request`);
-      if (ids.length > MAX_PUBLIC_LABELS) {
-        assertMayPrint(res, await Promise.all(ids.map((id) => getBatchRecord(store, id))), `a sheet of more than ${MAX_PUBLIC_LABELS} labels`);
+      // A producer's token prints only its own batches, however few: a token never reaches another producer's labels.
+      if (ids.length > MAX_PUBLIC_LABELS || authOf(res)?.role === 'producer') {
+        assertMayPrint(res, await Promise.all(ids.map((id) => getBatchRecord(store, id))), ids.length > MAX_PUBLIC_LABELS ? `a sheet of more than ${MAX_PUBLIC_LABELS} labels` : 'a label sheet printed with a producer token');
       }
       const items = await labelItemsOf(store, ids, ctx.publicBaseUrl);
       const pdf = await labelSheetPdf(items, { columns: q.columns, rows: q.rows, logger: ctx.sys.logger });

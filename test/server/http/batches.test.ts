@@ -65,8 +65,8 @@ describe('server/http batches (real anvil node)', function () {
       expectError(await request(t.app).post('/api/v1/batches').set(admin()).send(batchInputNow({ id: nextId() })), 403, 'forbidden');
     });
 
-    it("When a producer submits a batch naming another producer, Then it answers 403 forbidden", async () => {
-      expectError(await request(t.app).post('/api/v1/batches').set(bearer(other.token)).send(batchInputNow({ id: nextId() })), 403, 'forbidden');
+    it("When a producer submits a batch naming another producer, Then it answers 403 producer-mismatch", async () => {
+      expectError(await request(t.app).post('/api/v1/batches').set(bearer(other.token)).send(batchInputNow({ id: nextId() })), 403, 'producer-mismatch');
     });
 
     it('When the batch fails its schema, Then it answers 400 invalid-record naming the field', async () => {

@@ -5,6 +5,7 @@ import { pdfInfo, pdfText } from './helpers';
 function item(i: number, overrides: Partial<LabelItem> = {}): LabelItem {
   return {
     uri: `https://trace.ankang.example.cn/01/0697234501001${i % 10}/10/ZY25-${i}`,
+    code: `ZY25-${i}`,
     productName: `紫阳富硒绿茶${i}号`,
     lot: `ZY25-${i}`,
     producerName: '紫阳县富硒茶业有限公司',
@@ -41,6 +42,24 @@ describe('server/labels/sheet', function () {
     for (const expected of ['紫阳富硒绿茶7号', '紫阳县富硒茶业有限公司', 'ZY25-7', '06972345010010', '采收日期', '2025-04-02']) {
       expect(text).to.contain(expected);
     }
+  });
+
+  it('When 30 labels are printed, Then every one carries "扫码验真" and its human-readable code under the QR code', async () => {
+    const text = pdfText(await labelSheetPdf(items(30)));
+    expect(text.match(/扫码验真/g) ?? []).to.have.length(30);
+    for (let i = 1; i <= 30; i++) expect(text).to.match(new RegExp(`ZY25-${i}\\b[\\s\\S]*ZY25-${i}\\b`), `label ${i}: lot line and code`);
+  });
+
+  it('When a batch without a GTIN has a long id, Then its whole id is printed under the QR code (wrapped, never cut)', async () => {
+    const id = '91610924MA6YAB3K2L-01JDQ3V5WZ8K4N2P6R8T0V2X4Z';
+    const text = pdfText(await labelSheetPdf([item(1, { gtin: undefined, uri: `https://trace.ankang.example.cn/b/${id}`, code: id })])).replace(/\s+/g, '');
+    expect(text).to.contain(id);
+    expect(text).to.contain('扫码验真');
+  });
+
+  it('When no CJK font is available, Then the prompt under the QR code reads "Scan to verify"', async () => {
+    const text = pdfText(await labelSheetPdf([item(2)], { font: null }));
+    expect(text).to.contain('Scan to verify').and.to.contain('ZY25-2');
   });
 
   it('When a batch has no GTIN and was produced, not harvested, Then its label has no GTIN line and says 生产日期', async () => {

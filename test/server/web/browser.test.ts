@@ -256,4 +256,58 @@ describe('server/web consumer page in headless chromium (real anvil node)', func
       await new Promise((resolve) => mirrorServer.close(resolve));
     }
   });
+
+  /** A phone page with no horizontal scrolling and no script errors. */
+  async function openPlain(url: string): Promise<{ page: Page; status: number }> {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const res = await page.goto(url, { waitUntil: 'load' });
+    expect(errors, errors.join('\n')).to.deep.equal([]);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width, 'no horizontal scrolling on a 360 px phone').to.be.at.most(360);
+    return { page, status: res!.status() };
+  }
+
+  it('When a phone opens an unknown code, Then it sees 谨防假冒 in its first screen with a tap-to-call 12315 and www.12315.cn, in Chinese and English', async () => {
+    for (const url of [`${base}/b/91610924MA6YAB3K2L-NO-SUCH-BATCH`, `${base}/01/${GTIN14}/10/FAKE-LOT-1`, `${base}/b/%ZZ`]) {
+      const { page, status } = await openPlain(url);
+      expect(status).to.equal(url.endsWith('%ZZ') ? 400 : 404);
+      const h1 = page.locator('#verdict h1');
+      expect(await h1.textContent()).to.equal('谨防假冒');
+      const box = (await h1.boundingBox())!;
+      expect(box.y + box.height, 'warning within the first screen').to.be.at.most(740);
+      const call = page.locator('a[href="tel:12315"]').first();
+      expect(await call.isVisible()).to.equal(true);
+      const tap = (await call.boundingBox())!;
+      expect(tap.height, 'a tap target of at least 44 px').to.be.at.least(44);
+      expect(await page.locator('a[href="https://www.12315.cn"]').count()).to.be.at.least(2);
+      const body = await page.locator('main').innerText();
+      expect(body).to.contain('Beware of counterfeits').and.contain('投诉举报').and.contain('Report it');
+      if (url.endsWith('FAKE-LOT-1')) {
+        expect(await page.locator('#scanned-code').textContent()).to.contain('FAKE-LOT-1');
+        await shootFirstScreen(page, 'consumer-unknown-code.png');
+      }
+      await page.close();
+    }
+  });
+
+  it("When a phone opens a GTIN-only link, Then it lists that GTIN's batches and a tap opens the batch's own verified page", async () => {
+    const batch = await submitBatch(f);
+    await anchorAll(f.sys);
+    const { page, status } = await openPlain(`${base}/01/${GTIN14}`);
+    expect(status).to.equal(200);
+    const links = page.locator('#gtin-batches a');
+    expect(await links.count()).to.be.at.least(1);
+    expect(await links.first().innerText()).to.contain(batch.lot); // newest first
+    await shootFirstScreen(page, 'consumer-gtin-only.png');
+    await Promise.all([page.waitForNavigation(), links.first().click()]);
+    expect(page.url()).to.equal(`${base}/01/${GTIN14}/10/${batch.lot}`);
+    await page.waitForFunction(() => {
+      const v = document.getElementById('browser-verdict')?.getAttribute('data-verdict');
+      return v !== undefined && v !== null && v !== 'none' && v !== 'checking';
+    }, undefined, { timeout: 30_000 });
+    expect(await page.locator('#verdict').getAttribute('data-verdict')).to.not.equal('unknown');
+    await page.close();
+  });
 });

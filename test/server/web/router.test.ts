@@ -7,6 +7,9 @@ import { verifyConsumerBundles } from '../../../server/service/consumer';
 import { renderConsumerPage } from '../../../server/web/page';
 import { createWebRouter } from '../../../server/web/router';
 import { GS1_VOC } from '../../../server/web/linkset';
+import { CSV_COLUMNS, parseBatchesCsv } from '../../../server/service/csv-import';
+import { USCC } from '../records/fixtures';
+import { gs1CheckDigit } from '../../../server/records/identifiers';
 import { anchorAll, bootConsumerSystem, GTIN14, submitBatch, submitReport, type ConsumerFixture } from '../../support/batches';
 
 /** The text of the page's headline (its codes and dates sit in no-wrap spans). */
@@ -14,6 +17,8 @@ const h1Text = (html: string): string => (/<h1>(.*?)<\/h1>/.exec(html)?.[1] ?? '
 
 const PRIVATE_VALUES = ['张伟', '+86 915 4321 000', '0915-4321000', '李娜', '王芳', '陈强', '刘洋'];
 const KB = 1024;
+/** A valid GTIN-14 under the fixtures' prefix that no batch carries. */
+const UNUSED_GTIN14 = `0690123499999${gs1CheckDigit('690123499999')}`;
 
 describe('server/web/router (real anvil node)', function () {
   this.timeout(180_000);
@@ -348,7 +353,83 @@ describe('server/web/router (real anvil node)', function () {
       const json = await request(app).get('/b/NO-SUCH-BATCH').set('Accept', 'application/json').expect(404);
       expect(json.body).to.deep.equal({ error: { code: 'not-found', message: 'no batch NO-SUCH-BATCH' } });
       await request(app).get(`/b/${report.id}`).set('Accept', 'application/json').expect(404); // a report is no batch
-      await request(app).get(`/01/${GTIN14}`).set('Accept', 'application/json').expect(404); // no lot, no batch
+      await request(app).get(`/01/${UNUSED_GTIN14}`).set('Accept', 'application/json').expect(404); // a GTIN with no batch
+    });
+
+    it('When a scanned code names no batch, Then the phone page warns 谨防假冒 with the 12315 channel, in Chinese and English, and shows the code', async () => {
+      for (const path of ['/b/NO-SUCH-BATCH', `/01/${GTIN14}/10/NO-SUCH-LOT`, `/01/${UNUSED_GTIN14}`]) {
+        const res = await request(app).get(path).set('Accept', 'text/html').expect(404);
+        expect(res.headers['content-type']).to.match(/^text\/html/);
+        expect(res.text).to.contain('谨防假冒').and.contain('Beware of counterfeits');
+        expect(res.text).to.contain('href="tel:12315"').and.contain('href="https://www.12315.cn"').and.contain('www.12315.cn');
+        expect(res.text).to.contain('<meta name="viewport" content="width=device-width,initial-scale=1">');
+        expect(res.text).to.contain(decodeURIComponent(path));
+      }
+      const en = await request(app).get('/b/NO-SUCH-BATCH?lang=en').expect(404);
+      const main = en.text.slice(en.text.indexOf('<main>'));
+      expect(main.indexOf('Beware of counterfeits')).to.be.lessThan(main.indexOf('谨防假冒'));
+    });
+
+    it('When the code in /b/ is not valid percent-encoding (/b/%ZZ), Then a browser gets a 400 HTML page and an API client a JSON 400', async () => {
+      const html = await request(app).get('/b/%ZZ').set('Accept', 'text/html').expect(400);
+      expect(html.headers['content-type']).to.match(/^text\/html/);
+      expect(html.text).to.contain('谨防假冒').and.contain('此链接格式不正确').and.contain('/b/%ZZ');
+      const json = await request(app).get('/b/%ZZ').set('Accept', 'application/json').expect(400);
+      expect(json.body.error.code).to.equal('invalid-input');
+      await request(app).get('/01/%ZZ').set('Accept', 'text/html').expect(400);
+    });
+  });
+
+  describe('GTIN-only Digital Link', () => {
+    it("When /01/{gtin} has no lot, Then the page lists that GTIN's batches, newest first, each linking to its own page", async () => {
+      const later = await submitBatch(f);
+      const res = await request(app).get(`/01/${GTIN14}`).set('Accept', 'text/html').expect(200);
+      expect(res.text).to.contain('id="gtin-batches"');
+      const hrefs = [...res.text.matchAll(/<li><a href="([^"]+)">/g)].map((m) => m[1]);
+      expect(hrefs[0]).to.equal(`/01/${GTIN14}/10/${later.lot}`);
+      expect(hrefs).to.include(dl);
+      const page = await request(app).get(hrefs[1]!).expect(200);
+      expect(page.text).to.contain('id="verdict"');
+    });
+
+    it('When /01/{gtin} is asked for as JSON, Then it answers the list of batches with the total', async () => {
+      const res = await request(app).get(`/01/${GTIN14}`).set('Accept', 'application/json').expect(200);
+      expect(res.body.gtin14).to.equal(GTIN14);
+      expect(res.body.total).to.equal(res.body.batches.length).and.be.at.least(1);
+      expect(res.body.batches.map((b: { id: string }) => b.id)).to.include(batch.id);
+      expect(JSON.stringify(res.body)).to.not.contain('0915'); // no private certificate issuer data
+    });
+  });
+
+  describe('承诺达标合格证', () => {
+    it("When a batch has a certificate, Then the consumer page shows its public fields (name, quantity, origin, issue time, basis, commitments) and none of the issuer's", async () => {
+      const res = await request(app).get(dl).set('Accept', 'text/html').expect(200);
+      const cert = /<div id="certificate">([\s\S]*?)<\/div>/.exec(res.text)?.[1] ?? '';
+      for (const shown of ['承诺达标合格证', '紫阳富硒绿茶', '500 kg', '陕西省安康市紫阳县', '开具时间', '2025-10-08 10:00', '自检、委托检测', '常规农药兽药残留不超标', '不公开']) {
+        expect(cert).to.contain(shown);
+      }
+      for (const hidden of ['张伟', '+86 915 4321 000']) expect(res.text).to.not.contain(hidden);
+    });
+  });
+
+  describe('CSV template', () => {
+    it('When the console offers the CSV template, Then it is UTF-8 with a BOM, names every import column, and its example row imports as it is', async () => {
+      const res = await request(app).get('/console/batches-template.csv').buffer(true).parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
+      expect(res.status).to.equal(200);
+      expect(res.headers['content-type']).to.match(/^text\/csv; charset=utf-8/);
+      expect(res.headers['content-disposition']).to.contain('batches-template.csv');
+      const bytes = res.body as Buffer;
+      expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
+      const text = bytes.toString('utf8').slice(1);
+      expect(text.split('\r\n')[0]!.split(',')).to.deep.equal(CSV_COLUMNS.map((c) => c.name));
+      const parsed = parseBatchesCsv(text, { uscc: USCC.producer, name: '紫阳县富硒茶业有限公司' });
+      expect(parsed.refused).to.deep.equal([]);
+      expect(parsed.rows).to.have.length(1);
+      expect(parsed.rows[0]!.input).to.nested.include({ 'certificate.productName': '紫阳毛尖', lot: 'ZY26-0402A' });
     });
   });
 
