@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { isAddress } from '../chain/keys';
 import { AppError } from '../errors';
-import { BatchSchema, CMA_PATTERN, CalendarDateSchema, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, SeleniumTestReportSchema, ShareRecordSchema, UsccSchema, summariseIssues, toRecordIssues } from '../records';
+import { BatchSubmissionSchema, CMA_PATTERN, CalendarDateSchema, GtinSchema, InstantSchema, REVOCATION_REASONS, RecordIdSchema, SHARE_STEP_TYPES, SeleniumTestReportSchema, ShareRecordSchema, UsccSchema, summariseIssues, toRecordIssues } from '../records';
 import { LOG_IDS, TOKEN_ROLES, type LogId } from '../store/types';
 import { component, invalidInput } from './contract';
 
@@ -25,7 +25,10 @@ const address = z.string().refine((s) => isAddress(s), { error: 'must be a 0x ad
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, { error: 'must be 0x followed by 64 hex digits' });
 
 export const RecordIdParams = z.object({ id: RecordIdSchema });
-export const BatchBody = component('BatchInput', BatchSchema.describe('A batch (DOMAIN.md §4). GTINs are stored as GTIN-14.'));
+export const BatchBody = component(
+  'BatchInput',
+  BatchSubmissionSchema.describe("A batch (ARCHITECTURE.md, domain §4). GTINs are stored as GTIN-14. `producer` left out: the token's producer, as registered; given: it must be that producer's USCC and registered name (else producer-mismatch, 403)."),
+);
 export const CommissionBody = z.strictObject({ labCmaNumber: z.string().regex(CMA_PATTERN, { error: 'CMA number must be 12 digits' }).describe("The lab's CMA number.") });
 export const SpotCheckBody = z.strictObject({ from: InstantSchema.optional(), until: InstantSchema });
 export const RevocationParams = z.object({ recordId: RecordIdSchema });

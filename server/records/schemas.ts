@@ -173,26 +173,35 @@ const certificateIssuer = z.strictObject({
   phone,
 });
 
+const batchShape = {
+  ...recordBase,
+  gtin: gtin.optional(),
+  lot,
+  producer: z.strictObject({ uscc, name: text(200) }),
+  origin,
+  productionDate: z.strictObject({ kind: z.enum(['harvest', 'production']), date: isoDate }),
+  quantity,
+  productCategory: key,
+  reportIds: uniqueList(recordId, 0, 100),
+  /** CMA numbers of the labs the producer commissions to test this batch: their reports count on it. */
+  commissionedLabs: uniqueList(cmaNumber, 0, 20).optional(),
+  certificate: certificate.optional(),
+  certificateIssuer: certificateIssuer.optional(),
+};
+
+const certificatePair = {
+  error: 'certificate and certificateIssuer go together: give both or neither',
+  path: ['certificateIssuer'],
+};
+
 export const BatchSchema = z
-  .strictObject({
-    ...recordBase,
-    gtin: gtin.optional(),
-    lot,
-    producer: z.strictObject({ uscc, name: text(200) }),
-    origin,
-    productionDate: z.strictObject({ kind: z.enum(['harvest', 'production']), date: isoDate }),
-    quantity,
-    productCategory: key,
-    reportIds: uniqueList(recordId, 0, 100),
-    /** CMA numbers of the labs the producer commissions to test this batch: their reports count on it. */
-    commissionedLabs: uniqueList(cmaNumber, 0, 20).optional(),
-    certificate: certificate.optional(),
-    certificateIssuer: certificateIssuer.optional(),
-  })
-  .refine((b) => (b.certificate === undefined) === (b.certificateIssuer === undefined), {
-    error: 'certificate and certificateIssuer go together: give both or neither',
-    path: ['certificateIssuer'],
-  });
+  .strictObject(batchShape)
+  .refine((b) => (b.certificate === undefined) === (b.certificateIssuer === undefined), certificatePair);
+
+/** A batch as a producer submits it with its token: `producer` may be left out (the token's producer is recorded). */
+export const BatchSubmissionSchema = z
+  .strictObject({ ...batchShape, producer: batchShape.producer.optional() })
+  .refine((b) => (b.certificate === undefined) === (b.certificateIssuer === undefined), certificatePair);
 
 // ---------------------------------------------------------------------------
 // Selenium test report (ARCHITECTURE.md, domain §3).

@@ -327,7 +327,7 @@ describe('server/http route contracts: answers match what each route declares (r
 
     it('When a query schema is read, Then its parameters are documented with their constraints and defaults', () => {
       const list = doc.paths['/api/v1/batches']!.get!.parameters!;
-      expect(list.map((p) => p.name)).to.deep.equal(['limit', 'after', 'producer']);
+      expect(list.map((p) => p.name)).to.deep.equal(['limit', 'after', 'producer', 'order', 'q', 'lot', 'gtin', 'category', 'from', 'to']);
       expect(list[0]).to.deep.include({ in: 'query', required: false });
       expect(list[0]!.schema).to.include({ type: 'integer', minimum: 1, maximum: 500, default: 50 });
       const inclusion = doc.paths['/api/v1/logs/{logId}/inclusion']!.get!.parameters!;
