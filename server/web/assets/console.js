@@ -257,6 +257,8 @@
     if (rep.error) out.appendChild(el('p', '✗ ' + rep.error.message + '（' + rep.error.code + '）', 'msg-err'));
     var summary = rep.committed ? '✓ 已导入 ' + accepted.length + ' 行 · imported ' + accepted.length + ' row(s)' : '未导入任何行 · nothing was imported';
     out.appendChild(el('p', summary + (refused.length ? '；' + refused.length + ' 行有误 · ' + refused.length + ' row(s) refused' : ''), rep.committed ? 'msg-ok' : 'msg-err'));
+    // Excel on a Chinese Windows saves CSV in GBK: the server read it as such; say so, so nothing is a surprise.
+    if (rep.encoding === 'gbk') out.appendChild(el('p', '已按 GBK 编码读取（Excel 中文版另存的 CSV） · read as GBK (a CSV saved by Excel on a Chinese Windows)', 'msg-ok encoding-note'));
     if (refused.length) {
       var rows = [];
       refused.forEach(function (r) {

@@ -98,14 +98,18 @@ describe('server/http hostile input: nothing a client sends gives a 5xx (real an
   beforeEach(() => (logLines.length = 0));
 
   describe('malformed URLs', () => {
-    it('When a path parameter is not valid percent-encoding, on an API route or a page, Then it answers 400 invalid-input and logs no error or stack', async () => {
+    it('When a path parameter is not valid percent-encoding, on an API route or a page, Then it answers 400 (invalid-input, or the 谨防假冒 page to a browser) and logs no error or stack', async () => {
       for (const path of ['/api/v1/batches/%E0%A4%A', '/api/v1/records/%ZZ', '/api/v1/batches/%/commissions', '/b/%ZZ', '/01/%E0/10/lot']) {
         const res = await request(t.app).get(path).set('Accept', 'application/json');
         expect(res.status, `${path}: ${res.text.slice(0, 200)}`).to.be.within(400, 499);
         if (res.type === 'application/json') expectError(res, 400, res.body.error.code as string);
       }
       expectError(await request(t.app).get('/api/v1/batches/%E0%A4%A'), 400, 'invalid-input');
-      expectError(await request(t.app).get('/b/%ZZ'), 400, 'invalid-input');
+      // A browser (no JSON asked for) gets the page that warns of counterfeits, with status 400.
+      const page = await request(t.app).get('/b/%ZZ').set('Accept', 'text/html');
+      expect(page.status).to.equal(400);
+      expect(page.type).to.equal('text/html');
+      expect(page.text).to.contain('谨防假冒');
       expect(errorLogs()).to.deep.equal([]);
     });
 
