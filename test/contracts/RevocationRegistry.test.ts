@@ -199,6 +199,16 @@ describe('RevocationRegistry', function () {
       expect(await revocations.revocationBy(REPORT, REGULATOR_ID)).to.deep.equal(NOT_REVOKED);
     });
 
+    it("When a regulator's signed revocation is relayed, Then it is recorded as the regulator's, as revoke would", async function () {
+      const { revocations, regulator, stranger } = await loadFixture(deployRevocations);
+      const signed = await signRevocation(revocations, regulator, REPORT, 1, (await time.latest()) + DAY);
+
+      await expect(revocations.connect(stranger).revokeWithSignature(REPORT, 1, signed.deadline, signed.signature))
+        .to.emit(revocations, 'RecordRevoked')
+        .withArgs(REPORT, REGULATOR_ID, regulator.address, 1);
+      expect((await revocations.revocationBy(REPORT, REGULATOR_ID))[3]).to.equal(regulator.address);
+    });
+
     it('When asked for the digest of a revocation, Then it equals the EIP-712 hash of Revocation(leafHash, reasonCode, deadline) in the contract\'s traceledger domain', async function () {
       const { revocations } = await loadFixture(deployRevocations);
       const value = { leafHash: REPORT, reasonCode: 3, deadline: 1_900_000_000 };
