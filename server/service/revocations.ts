@@ -124,7 +124,9 @@ export async function revokeRecordSigned(sys: Pick<Services, 'store' | 'registri
   }
   const txHash = await onChain(`revoking record ${rec.id} for its lab`, () => sys.registries.revokeRecordWithSignature(leafHash, reasonCode, input.deadline, input.signature));
   await sys.mirror.sync();
-  const view = (await sys.store.getRevocation(leafHash, issuer)) && (await countingRevocationOf(sys.store, rec));
+  // A lab key that also holds REGULATOR_ROLE revokes as the regulator (the contract's rule), so look in both slots.
+  const mirrored = (await sys.store.getRevocation(leafHash, issuer)) ?? (await sys.store.getRevocation(leafHash, REGULATOR_REVOKER_ID));
+  const view = mirrored && (await countingRevocationOf(sys.store, rec));
   if (!view) throw new AppError('internal', `revocation of ${rec.id} was mined in ${txHash} but is not mirrored yet`);
   return view;
 }
