@@ -2,6 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IRevocationRegistry} from "./interfaces/IRevocationRegistry.sol";
 
@@ -11,8 +13,11 @@ import {IRevocationRegistry} from "./interfaces/IRevocationRegistry.sol";
  *
  * Has no roles of its own: regulators are the holders of `REGULATOR_ROLE` in the {ParticipantRegistry}, and
  * labs are its lab participants, both read at the time of the revocation.
+ *
+ * A revocation can also be signed off chain (EIP-712, domain `{name: "traceledger", version: "1", chainId,
+ * verifyingContract: this contract}`) and sent by anyone, see {revokeWithSignature}.
  */
-contract RevocationRegistry is IRevocationRegistry {
+contract RevocationRegistry is IRevocationRegistry, EIP712 {
     /// @dev A party's revocation of a record. One storage slot.
     struct Revocation {
         uint64 revokedAt;
@@ -22,6 +27,10 @@ contract RevocationRegistry is IRevocationRegistry {
 
     /// @dev Must equal `ParticipantRegistry.REGULATOR_ROLE`.
     bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
+
+    /// @dev The EIP-712 type hash of a signed revocation.
+    bytes32 public constant REVOCATION_TYPEHASH =
+        keccak256("Revocation(bytes32 leafHash,uint16 reasonCode,uint64 deadline)");
 
     /// @dev The revoker id of the regulator: zero, which the participant registry never gives a participant.
     bytes32 public constant REGULATOR_REVOKER_ID = bytes32(0);
@@ -37,7 +46,7 @@ contract RevocationRegistry is IRevocationRegistry {
      *
      * - `participantRegistry_` is not the zero address.
      */
-    constructor(IParticipantRegistry participantRegistry_) {
+    constructor(IParticipantRegistry participantRegistry_) EIP712("traceledger", "1") {
         if (address(participantRegistry_) == address(0)) {
             revert RevocationRegistryInvalidParticipantRegistry(address(participantRegistry_));
         }
@@ -46,14 +55,19 @@ contract RevocationRegistry is IRevocationRegistry {
 
     /// @inheritdoc IRevocationRegistry
     function revoke(bytes32 leafHash, uint16 reasonCode) external {
-        bytes32 revokerId = _checkRevoker(msg.sender);
-        _checkNotRevokedBy(leafHash, revokerId);
-        _revocations[leafHash][revokerId] = Revocation({
-            revokedAt: uint64(block.timestamp),
-            reasonCode: reasonCode,
-            revokedBy: msg.sender
-        });
-        emit RecordRevoked(leafHash, revokerId, msg.sender, reasonCode);
+        _revoke(leafHash, reasonCode, msg.sender);
+    }
+
+    /// @inheritdoc IRevocationRegistry
+    function revokeWithSignature(bytes32 leafHash, uint16 reasonCode, uint64 deadline, bytes calldata signature) external {
+        _checkDeadline(deadline);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(REVOCATION_TYPEHASH, leafHash, reasonCode, deadline)));
+        _revoke(leafHash, reasonCode, ECDSA.recover(digest, signature));
+    }
+
+    /// @inheritdoc IRevocationRegistry
+    function revocationDigest(bytes32 leafHash, uint16 reasonCode, uint64 deadline) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(REVOCATION_TYPEHASH, leafHash, reasonCode, deadline)));
     }
 
     /// @inheritdoc IRevocationRegistry
@@ -68,6 +82,26 @@ contract RevocationRegistry is IRevocationRegistry {
     /// @inheritdoc IRevocationRegistry
     function participantRegistry() external view returns (address) {
         return address(_participantRegistry);
+    }
+
+    /**
+     * @dev Records the revocation of `leafHash` by `revoker` for its party, after {_checkRevoker} and
+     * {_checkNotRevokedBy}. Emits {RecordRevoked}.
+     */
+    function _revoke(bytes32 leafHash, uint16 reasonCode, address revoker) internal {
+        bytes32 revokerId = _checkRevoker(revoker);
+        _checkNotRevokedBy(leafHash, revokerId);
+        _revocations[leafHash][revokerId] = Revocation({
+            revokedAt: uint64(block.timestamp),
+            reasonCode: reasonCode,
+            revokedBy: revoker
+        });
+        emit RecordRevoked(leafHash, revokerId, revoker, reasonCode);
+    }
+
+    /// @dev Reverts with {RevocationRegistryExpiredSignature} if `deadline` is before the current block time.
+    function _checkDeadline(uint64 deadline) internal view {
+        if (block.timestamp > deadline) revert RevocationRegistryExpiredSignature(deadline);
     }
 
     /**

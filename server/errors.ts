@@ -37,6 +37,8 @@ export const ERROR_STATUS = {
   'id-not-in-namespace': 403,
   /** A report from a lab the batch's producer did not commission, and not a designated spot-check lab. */
   'lab-not-commissioned': 403,
+  /** A signed revocation of a report by a key that is not one of the lab that signed the report. */
+  'not-report-issuer': 403,
   forbidden: 403,
   'not-found': 404,
   /** A record names a batch (batchId) that is not on record. */
@@ -60,6 +62,8 @@ export const ERROR_STATUS = {
   /** The body's Content-Encoding (or charset) is not one the route reads: identity, gzip, deflate or br. */
   'unsupported-encoding': 415,
   'rate-limited': 429,
+  /** The deployed contracts lack what the request needs (e.g. signed revocations before they were added): redeploy. */
+  'not-supported': 501,
   unavailable: 503,
   /**
    * The server could not write its storage durably: its database (disk full, I/O error, read-only or corrupt file),

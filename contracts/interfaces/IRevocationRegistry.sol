@@ -28,6 +28,11 @@ interface IRevocationRegistry {
     error RevocationRegistryAlreadyRevoked(bytes32 leafHash, bytes32 revokerId, uint64 revokedAt);
 
     /**
+     * @dev A signed revocation's `deadline` (seconds) is before the current block time.
+     */
+    error RevocationRegistryExpiredSignature(uint64 deadline);
+
+    /**
      * @dev Emitted when the record with leaf hash `leafHash` is revoked by `revokedBy`, acting for the party
      * `revokerId`: a lab's participant id, or zero for a regulator.
      */
@@ -56,9 +61,37 @@ interface IRevocationRegistry {
     function revoke(bytes32 leafHash, uint16 reasonCode) external;
 
     /**
+     * @dev Revokes the record `leafHash` for reason `reasonCode` on behalf of the party of the key that signed
+     * the EIP-712 message `Revocation(bytes32 leafHash,uint16 reasonCode,uint64 deadline)` (domain: name
+     * "traceledger", version "1", the chain id, this contract), exactly as if that key had called {revoke}
+     * itself: the same rule for its party, and `revokedBy` is the signer. Anyone may send it (e.g. the operator
+     * relays a lab's revocation, so the lab needs no gas).
+     *
+     * A signature revokes only the leaf hash, with the reason, that it names, on this chain and contract; it
+     * cannot be used again, since its party can revoke a record only once.
+     *
+     * Requirements:
+     *
+     * - `deadline` is not before the current block time.
+     * - `signature` is a valid ECDSA signature (65 bytes, low `s`), else the ECDSA library's error.
+     * - the signer is a regulator or a currently valid lab signing key (a signature over other values recovers
+     *   another address, which is refused with {RevocationRegistryUnauthorizedRevoker}).
+     * - the signer's party has not revoked this record yet.
+     *
+     * Emits a {RecordRevoked} event.
+     */
+    function revokeWithSignature(bytes32 leafHash, uint16 reasonCode, uint64 deadline, bytes calldata signature) external;
+
+    /**
+     * @dev Returns the EIP-712 digest a key signs to revoke `leafHash` for `reasonCode` until `deadline` with
+     * {revokeWithSignature}. Also tells a client whether the deployed contract supports signed revocations.
+     */
+    function revocationDigest(bytes32 leafHash, uint16 reasonCode, uint64 deadline) external view returns (bytes32);
+
+    /**
      * @dev Returns the revocation of the record with leaf hash `leafHash` by the party `revokerId` (a lab's
      * participant id, or zero for the regulator): `revoked` is false, and every other field zero, if that party
-     * did not revoke it. `revokedBy` is the address that sent the revocation.
+     * did not revoke it. `revokedBy` is the address that sent the revocation, or signed it (see {revokeWithSignature}).
      */
     function revocationBy(
         bytes32 leafHash,

@@ -1,5 +1,5 @@
 /** Participants and revocations: writes to the registries, and a mirror of their on-chain state in the store. */
-import { keccak256, toUtf8Bytes, type ContractRunner, type ContractTransactionResponse, type Provider } from 'ethers';
+import { ZeroHash, keccak256, toUtf8Bytes, type ContractRunner, type ContractTransactionResponse, type Provider } from 'ethers';
 import type { Logger } from 'pino';
 import { AppError } from '../errors';
 import type { MirrorState, Participant, ParticipantKey, ParticipantKind, Revocation, Store } from '../store/types';
@@ -163,6 +163,33 @@ export class Registries {
    */
   async revokeRecord(leafHash: string, reasonCode: number): Promise<string> {
     return this.write('revoke', () => this.revocations.revoke(leafHash, reasonCode));
+  }
+
+  /**
+   * Relays a party's signed revocation (see ./revocation-signature.ts) with the operator's key: recorded for the
+   * signer's party, with the signer as `revokedBy`. Check {@link supportsSignedRevocation} first.
+   */
+  async revokeRecordWithSignature(leafHash: string, reasonCode: number, deadline: number, signature: string): Promise<string> {
+    return this.write('revokeWithSignature', () => this.revocations.revokeWithSignature(leafHash, reasonCode, deadline, signature));
+  }
+
+  private signedRevocations: boolean | undefined;
+
+  /**
+   * Whether the deployed RevocationRegistry has revokeWithSignature: contracts deployed before it was added do not
+   * (their call to revocationDigest reverts without data). A yes is remembered; an unreachable node throws.
+   */
+  async supportsSignedRevocation(): Promise<boolean> {
+    if (this.signedRevocations) return true;
+    try {
+      await this.revocations.revocationDigest(ZeroHash, 0, 0);
+      this.signedRevocations = true;
+    } catch (e) {
+      const { code, data } = e as { code?: string; data?: unknown };
+      if (code !== 'CALL_EXCEPTION' || (data !== undefined && data !== null && data !== '0x')) throw e;
+      this.signedRevocations = false;
+    }
+    return this.signedRevocations;
   }
 }
 

@@ -101,6 +101,24 @@ export const RevocationBody = z.strictObject({
   reason: z.enum(REVOCATION_REASONS),
 });
 
+/** A lab's signed revocation of its own report (RevocationRegistry.revokeWithSignature), relayed by the operator. */
+export const SignedRevocationBody = z.strictObject({
+  recordId: RecordIdSchema,
+  reason: z.enum(REVOCATION_REASONS),
+  deadline: z
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .describe('Unix seconds: the last second the signature may be sent; signed with the revocation.'),
+  signature: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{130}$/, { error: 'must be a 65-byte signature, 0x + 130 hex digits' })
+    .describe(
+      'EIP-712 signature of Revocation(bytes32 leafHash,uint16 reasonCode,uint64 deadline) in the domain { name "traceledger", version "1", chainId, verifyingContract: the RevocationRegistry } (GET /chain), by a key of the lab that signed the report; reasonCode is the index of `reason` in the reasons list.',
+    ),
+});
+
 export const KeyBody = z
   .strictObject({ address, validFrom: time, validTo: time })
   .refine((k) => k.validFrom < k.validTo, { error: 'validFrom must be before validTo', path: ['validTo'] });

@@ -28,6 +28,11 @@ const REVERT_CODES: Readonly<Record<string, ErrorCode>> = {
   AccessControlUnauthorizedAccount: 'forbidden',
   ParticipantRegistryUnauthorizedRevoker: 'forbidden',
   RevocationRegistryUnauthorizedRevoker: 'forbidden',
+  // A signed revocation the contract refuses: past its deadline, or not a well-formed signature.
+  RevocationRegistryExpiredSignature: 'bad-signature',
+  ECDSAInvalidSignature: 'bad-signature',
+  ECDSAInvalidSignatureLength: 'bad-signature',
+  ECDSAInvalidSignatureS: 'bad-signature',
 };
 
 /** ethers error codes that mean the node could not be reached. */

@@ -3,10 +3,12 @@
  * once as an encrypted keystore file (kept in the browser's IndexedDB, decrypted only in the page); the report form is
  * prefilled from the lab's registered profile; the report PDF is hashed in the browser; the report is signed in the
  * browser (EIP-712, as `traceledger sign-report`) and sent to POST /api/v1/reports; the lab's reports are listed with
- * their anchoring and revocation state. Its script is built by ./console-bundles.ts from ./client/lab-page.ts.
+ * their anchoring and revocation state, and the lab revokes one with a reason: its key signs the revocation in the
+ * browser and the server relays it on chain (POST /api/v1/revocations/signed), so no wallet or gas is needed. Its script is built by ./console-bundles.ts from ./client/lab-page.ts.
  */
 import { REVOCATION_REASONS } from '../records/record-types';
 import { RESULT_UNITS, seleniumThresholds } from '../standards';
+import { REVOCATION_REASON_WORDS } from '../verification/messages';
 import { documentHtml, esc, jsonForScript, type Lang, type PageAssets } from './page';
 
 /** Method standards for selenium the form offers (GB 5009.93-2017 and its three methods). */
@@ -70,6 +72,8 @@ const S = {
     colRevoke: '撤销',
     revokeTitle: '撤销报告',
     reason: '原因',
+    revokeSubmit: '签名并撤销',
+    revokeNote: '撤销由本机构的密钥在本页面内签名，服务器代为提交上链（无需钱包或链上手续费）；撤销是永久的，消费者扫码即看到“已撤销”。',
     out: '结果',
   },
   en: {
@@ -129,6 +133,8 @@ const S = {
     colRevoke: 'Revoke',
     revokeTitle: 'Revoke a report',
     reason: 'Reason',
+    revokeSubmit: 'Sign and revoke',
+    revokeNote: "The revocation is signed with this lab's key in this page and the server sends it on chain (no wallet or gas needed). It is permanent: consumers scanning the code see the report as revoked.",
     out: 'Result',
   },
 } as const;
@@ -245,8 +251,10 @@ ${input('pdf', t.pdf, 'type="file" accept="application/pdf,.pdf" required')}
 <table class="data"><thead><tr><th>${esc(t.colId)}</th><th>${esc(t.colBatch)}</th><th>${esc(t.colResult)}</th><th>${esc(t.colState)}</th><th>${esc(t.colRevoke)}</th></tr></thead><tbody id="reports"></tbody></table>
 <div id="revoke-box" hidden>
 <h3>${esc(t.revokeTitle)} <span id="revoke-id" class="mono"></span></h3>
-<div class="row3"><div><label for="revoke-reason">${esc(t.reason)}</label><select id="revoke-reason">${data.reasons.map((r) => `<option>${esc(r)}</option>`).join('')}</select></div></div>
-<div id="revoke-how" class="sub"></div>
+<p class="sub">${esc(t.revokeNote)}</p>
+<div class="row3"><div><label for="revoke-reason">${esc(t.reason)}</label><select id="revoke-reason">${data.reasons.map((r) => `<option value="${esc(r)}">${esc(REVOCATION_REASON_WORDS[r][lang])}</option>`).join('')}</select></div></div>
+<div id="revoke-how" class="sub mono"></div>
+<button class="btn" type="button" id="revoke-submit">${esc(t.revokeSubmit)}</button>
 </div>
 </section>
 <script type="application/json" id="lab-data">${jsonForScript(data)}</script>

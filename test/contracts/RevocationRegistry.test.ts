@@ -21,6 +21,38 @@ const REASON_SAMPLE_MIX_UP = 2;
 const REASON_FRAUD_SUSPECTED = 4;
 
 const DAY = 86_400;
+const REVOCATION_TYPES = {
+  Revocation: [
+    { name: 'leafHash', type: 'bytes32' },
+    { name: 'reasonCode', type: 'uint16' },
+    { name: 'deadline', type: 'uint64' },
+  ],
+};
+
+interface SignedRevocation {
+  readonly leafHash: string;
+  readonly reasonCode: number;
+  readonly deadline: number;
+  readonly signature: string;
+}
+
+/** The EIP-712 domain of `revocations`: name "traceledger", version "1", this chain, the contract itself. */
+async function revocationDomain(revocations: RevocationRegistry): Promise<{ name: string; version: string; chainId: bigint; verifyingContract: string }> {
+  const { chainId } = await ethers.provider.getNetwork();
+  return { name: 'traceledger', version: '1', chainId, verifyingContract: await revocations.getAddress() };
+}
+
+/** `key` signs the revocation of `leafHash` for `reasonCode`, valid until `deadline`, for the contract `revocations`. */
+async function signRevocation(
+  revocations: RevocationRegistry,
+  key: HardhatEthersSigner,
+  leaf: string,
+  reasonCode: number,
+  deadline: number,
+): Promise<SignedRevocation> {
+  const value = { leafHash: leaf, reasonCode, deadline };
+  return { ...value, signature: await key.signTypedData(await revocationDomain(revocations), REVOCATION_TYPES, value) };
+}
 const NOT_REVOKED = [false, 0n, 0n, ethers.ZeroAddress];
 
 interface RevocationFixture {
@@ -151,6 +183,144 @@ describe('RevocationRegistry', function () {
         .to.emit(revocations, 'RecordRevoked')
         .withArgs(REPORT, REGULATOR_ID, labKey.address, 1);
       expect((await revocations.revocationBy(REPORT, LAB_ID))[0]).to.equal(false);
+    });
+  });
+
+  describe('revokeWithSignature', function () {
+    it('When a stranger relays a valid lab key\'s signed revocation, Then it is recorded for the lab with the signer as revokedBy, as if the key had called revoke', async function () {
+      const { revocations, labKey, stranger } = await loadFixture(deployRevocations);
+      const signed = await signRevocation(revocations, labKey, REPORT, REASON_SAMPLE_MIX_UP, (await time.latest()) + DAY);
+
+      const tx = await revocations.connect(stranger).revokeWithSignature(REPORT, REASON_SAMPLE_MIX_UP, signed.deadline, signed.signature);
+      const revokedAt = await time.latest();
+
+      await expect(tx).to.emit(revocations, 'RecordRevoked').withArgs(REPORT, LAB_ID, labKey.address, REASON_SAMPLE_MIX_UP);
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal([true, BigInt(REASON_SAMPLE_MIX_UP), BigInt(revokedAt), labKey.address]);
+      expect(await revocations.revocationBy(REPORT, REGULATOR_ID)).to.deep.equal(NOT_REVOKED);
+    });
+
+    it("When a regulator's signed revocation is relayed, Then it is recorded as the regulator's, as revoke would", async function () {
+      const { revocations, regulator, stranger } = await loadFixture(deployRevocations);
+      const signed = await signRevocation(revocations, regulator, REPORT, 1, (await time.latest()) + DAY);
+
+      await expect(revocations.connect(stranger).revokeWithSignature(REPORT, 1, signed.deadline, signed.signature))
+        .to.emit(revocations, 'RecordRevoked')
+        .withArgs(REPORT, REGULATOR_ID, regulator.address, 1);
+      expect((await revocations.revocationBy(REPORT, REGULATOR_ID))[3]).to.equal(regulator.address);
+    });
+
+    it('When asked for the digest of a revocation, Then it equals the EIP-712 hash of Revocation(leafHash, reasonCode, deadline) in the contract\'s traceledger domain', async function () {
+      const { revocations } = await loadFixture(deployRevocations);
+      const value = { leafHash: REPORT, reasonCode: 3, deadline: 1_900_000_000 };
+
+      expect(await revocations.revocationDigest(REPORT, 3, 1_900_000_000)).to.equal(
+        ethers.TypedDataEncoder.hash(await revocationDomain(revocations), REVOCATION_TYPES, value),
+      );
+      expect(await revocations.REVOCATION_TYPEHASH()).to.equal(ethers.id('Revocation(bytes32 leafHash,uint16 reasonCode,uint64 deadline)'));
+    });
+
+    it('When the deadline has passed, Then it reverts with RevocationRegistryExpiredSignature and nothing is recorded', async function () {
+      const { revocations, labKey, stranger } = await loadFixture(deployRevocations);
+      const deadline = (await time.latest()) + 60;
+      const signed = await signRevocation(revocations, labKey, REPORT, 1, deadline);
+      await time.increaseTo(deadline + 1);
+
+      await expect(revocations.connect(stranger).revokeWithSignature(REPORT, 1, deadline, signed.signature))
+        .to.be.revertedWithCustomError(revocations, 'RevocationRegistryExpiredSignature')
+        .withArgs(deadline);
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal(NOT_REVOKED);
+    });
+
+    it('When an unregistered key or a producer key signs, Then it reverts with RevocationRegistryUnauthorizedRevoker naming the signer', async function () {
+      const { revocations, stranger, producerKey, labKey } = await loadFixture(deployRevocations);
+      const deadline = (await time.latest()) + DAY;
+
+      for (const key of [stranger, producerKey]) {
+        const signed = await signRevocation(revocations, key, REPORT, 1, deadline);
+        await expect(revocations.connect(labKey).revokeWithSignature(REPORT, 1, deadline, signed.signature))
+          .to.be.revertedWithCustomError(revocations, 'RevocationRegistryUnauthorizedRevoker')
+          .withArgs(key.address);
+      }
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal(NOT_REVOKED);
+    });
+
+    it("When another lab's key signs a revocation of the report, Then it is recorded for that other lab only, never in the issuing lab's slot", async function () {
+      const { revocations, strangerLabKey, stranger } = await loadFixture(deployRevocations);
+      const signed = await signRevocation(revocations, strangerLabKey, REPORT, REASON_FRAUD_SUSPECTED, (await time.latest()) + DAY);
+
+      await expect(revocations.connect(stranger).revokeWithSignature(REPORT, REASON_FRAUD_SUSPECTED, signed.deadline, signed.signature))
+        .to.emit(revocations, 'RecordRevoked')
+        .withArgs(REPORT, STRANGER_LAB_ID, strangerLabKey.address, REASON_FRAUD_SUSPECTED);
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal(NOT_REVOKED);
+      expect(await revocations.revocationBy(REPORT, REGULATOR_ID)).to.deep.equal(NOT_REVOKED);
+    });
+
+    it('When the relayer changes the reason, the leaf or the deadline, Then the signature recovers another address, which is refused, and nothing is recorded', async function () {
+      const { revocations, labKey, stranger } = await loadFixture(deployRevocations);
+      const signed = await signRevocation(revocations, labKey, REPORT, REASON_SAMPLE_MIX_UP, (await time.latest()) + DAY);
+      const OTHER = ethers.id('another leaf');
+
+      for (const [leaf, reason, deadline] of [
+        [REPORT, REASON_FRAUD_SUSPECTED, signed.deadline],
+        [OTHER, REASON_SAMPLE_MIX_UP, signed.deadline],
+        [REPORT, REASON_SAMPLE_MIX_UP, signed.deadline + 1],
+      ] as const) {
+        const recovered = ethers.recoverAddress(await revocations.revocationDigest(leaf, reason, deadline), signed.signature);
+        expect(recovered).to.not.equal(labKey.address);
+        await expect(revocations.connect(stranger).revokeWithSignature(leaf, reason, deadline, signed.signature))
+          .to.be.revertedWithCustomError(revocations, 'RevocationRegistryUnauthorizedRevoker')
+          .withArgs(recovered);
+      }
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal(NOT_REVOKED);
+      expect(await revocations.revocationBy(OTHER, LAB_ID)).to.deep.equal(NOT_REVOKED);
+    });
+
+    it('When a signed revocation is sent again, Then it reverts with RevocationRegistryAlreadyRevoked and the first revocation stays', async function () {
+      const { revocations, labKey, stranger } = await loadFixture(deployRevocations);
+      const signed = await signRevocation(revocations, labKey, REPORT, REASON_SAMPLE_MIX_UP, (await time.latest()) + DAY);
+      await revocations.connect(stranger).revokeWithSignature(REPORT, REASON_SAMPLE_MIX_UP, signed.deadline, signed.signature);
+      const revokedAt = await time.latest();
+
+      await expect(revocations.connect(labKey).revokeWithSignature(REPORT, REASON_SAMPLE_MIX_UP, signed.deadline, signed.signature))
+        .to.be.revertedWithCustomError(revocations, 'RevocationRegistryAlreadyRevoked')
+        .withArgs(REPORT, LAB_ID, revokedAt);
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal([true, BigInt(REASON_SAMPLE_MIX_UP), BigInt(revokedAt), labKey.address]);
+    });
+
+    it('When a signature made for one RevocationRegistry is sent to another deployment, Then it recovers another address and is refused', async function () {
+      const { registry, revocations, labKey, stranger } = await loadFixture(deployRevocations);
+      const other = await ethers.deployContract('RevocationRegistry', [registry.target]);
+      const signed = await signRevocation(revocations, labKey, REPORT, 1, (await time.latest()) + DAY);
+
+      await expect(other.connect(stranger).revokeWithSignature(REPORT, 1, signed.deadline, signed.signature)).to.be.revertedWithCustomError(
+        other,
+        'RevocationRegistryUnauthorizedRevoker',
+      );
+      expect(await other.revocationBy(REPORT, LAB_ID)).to.deep.equal(NOT_REVOKED);
+    });
+
+    it('When the signature is malformed or has a high s, Then it reverts with the ECDSA error', async function () {
+      const { revocations, labKey, stranger } = await loadFixture(deployRevocations);
+      const signed = await signRevocation(revocations, labKey, REPORT, 1, (await time.latest()) + DAY);
+      const sig = ethers.Signature.from(signed.signature);
+      const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+      const highS = ethers.concat([sig.r, ethers.toBeHex(N - BigInt(sig.s), 32), sig.v === 27 ? '0x1c' : '0x1b']);
+
+      await expect(revocations.connect(stranger).revokeWithSignature(REPORT, 1, signed.deadline, ethers.dataSlice(signed.signature, 0, 64)))
+        .to.be.revertedWithCustomError(revocations, 'ECDSAInvalidSignatureLength')
+        .withArgs(64);
+      await expect(revocations.connect(stranger).revokeWithSignature(REPORT, 1, signed.deadline, highS)).to.be.revertedWithCustomError(revocations, 'ECDSAInvalidSignatureS');
+      expect(await revocations.revocationBy(REPORT, LAB_ID)).to.deep.equal(NOT_REVOKED);
+    });
+
+    it('When a revoked lab key signs, Then it reverts with RevocationRegistryUnauthorizedRevoker, as revoke does', async function () {
+      const { registry, revocations, registrar, labKey, stranger } = await loadFixture(deployRevocations);
+      const signed = await signRevocation(revocations, labKey, REPORT, 1, (await time.latest()) + DAY);
+      await registry.connect(registrar).revokeSigningKey(labKey.address);
+
+      await expect(revocations.connect(stranger).revokeWithSignature(REPORT, 1, signed.deadline, signed.signature))
+        .to.be.revertedWithCustomError(revocations, 'RevocationRegistryUnauthorizedRevoker')
+        .withArgs(labKey.address);
     });
   });
 

@@ -2,7 +2,9 @@
  * The lab console's script (/lab), bundled by server/web/console-bundles.ts. The keystore file stays in IndexedDB and
  * is decrypted here; the report is validated with the record schema, committed and signed here exactly as
  * `traceledger sign-report` does, and only the signed report goes to POST /api/v1/reports. The PDF is hashed here.
+ * A revocation is signed here too (EIP-712, ../../chain/revocation-signature.ts) and the server relays it on chain.
  */
+import { revocationDomain, signRevocation } from '../../chain/revocation-signature';
 import { namespacedId } from '../../records/record-types';
 import { parseRecord } from '../../records/schemas';
 import { $, api, chainBinding, el, lang, newUlid, recordProblem, say, sha256OfFile, signParsed, val, type Wallet } from './console-common';
@@ -30,6 +32,9 @@ interface ReportView {
   revocation?: { reason: string; revokedAt: string; by: string } | null;
 }
 
+/** How long a signed revocation may wait before the server relays it (seconds). */
+const REVOCATION_VALIDITY_S = 600;
+
 const M = {
   zh: {
     profile: (p: Profile) => `${p.name} · CMA ${p.code} · 有效期至 ${p.accreditedUntil?.slice(0, 10) ?? '?'}`,
@@ -47,8 +52,10 @@ const M = {
     revoked: (r: string) => `已撤销（${r}）`,
     none: '还没有报告。',
     revoke: '撤销…',
-    revokeHow: (leaf: string, code: number, registry: string) =>
-      `按本系统的设计，撤销是链上交易：由签发机构的签名密钥（或监管部门）调用撤销合约 RevocationRegistry（${registry}）的 revoke(${leaf}, ${code})。本服务器只转发只读的链上查询，不代发交易，检测机构也没有服务器撤销接口（POST /api/v1/revocations 仅供监管部门使用）。请将以上报告的叶哈希与原因代码交给监管部门撤销，或由持有该密钥且有链上手续费的钱包发送该交易。`,
+    revokeHow: (leaf: string, code: number, registry: string) => `叶哈希 ${leaf} · 原因代码 ${code} · 撤销合约 ${registry}`,
+    revoking: (id: string) => `正在签名并撤销报告 ${id}…`,
+    revokedOk: (id: string, r: string) => `报告 ${id} 已在链上撤销（${r}）。`,
+    revokeRefused: '服务器拒绝了此撤销：',
   },
   en: {
     profile: (p: Profile) => `${p.name} · CMA ${p.code} · valid until ${p.accreditedUntil?.slice(0, 10) ?? '?'}`,
@@ -66,8 +73,10 @@ const M = {
     revoked: (r: string) => `revoked (${r})`,
     none: 'No reports yet.',
     revoke: 'Revoke…',
-    revokeHow: (leaf: string, code: number, registry: string) =>
-      `By design, a revocation is an on-chain transaction: the issuing lab's signing key (or the regulator) calls revoke(${leaf}, ${code}) on the RevocationRegistry (${registry}). This server relays read-only chain queries only and sends no transactions for labs, and there is no revocation route for labs (POST /api/v1/revocations is the regulator's). Give the leaf hash and reason code above to the regulator, or send that transaction from a wallet holding this key and gas.`,
+    revokeHow: (leaf: string, code: number, registry: string) => `leaf hash ${leaf} · reason code ${code} · RevocationRegistry ${registry}`,
+    revoking: (id: string) => `Signing and revoking report ${id}…`,
+    revokedOk: (id: string, r: string) => `Report ${id} is revoked on chain (${r}).`,
+    revokeRefused: 'The server refused this revocation: ',
   },
 }[lang];
 
@@ -230,13 +239,19 @@ function reportRow(r: ReportView): HTMLElement {
   const revokeCell = el('td');
   const btn = el('button', M.revoke, 'btn btn-small btn-plain') as HTMLButtonElement;
   btn.type = 'button';
+  // The lab revokes a report once; the regulator's revocation does not stop the lab's own.
+  btn.disabled = r.revocation?.by === 'issuer';
   btn.addEventListener('click', () => void showRevoke(r));
   revokeCell.append(btn);
   tr.append(el('td', r.id, 'mono'), el('td', r.fields.batchId ?? '', 'mono'), el('td', r.fields.result === undefined ? '' : `${r.fields.result} ${(r.fields.unit ?? '').replace(/^u/, 'µ')}`), state, revokeCell);
   return tr;
 }
 
+/** The report the revoke box is open for. */
+let revoking: ReportView | undefined;
+
 async function showRevoke(r: ReportView): Promise<void> {
+  revoking = r;
   const box = $('revoke-box');
   box.hidden = false;
   $('revoke-id').textContent = r.id;
@@ -250,6 +265,37 @@ async function showRevoke(r: ReportView): Promise<void> {
   box.scrollIntoView?.({ block: 'nearest' });
 }
 
+/** Signs the revocation of the chosen report with the lab's key, here, and has the server relay it on chain. */
+async function revokeReport(): Promise<void> {
+  const r = revoking;
+  if (!r) return;
+  if (!wallet) {
+    say(M.locked, 'error', 'locked');
+    return;
+  }
+  const select = $<HTMLSelectElement>('revoke-reason');
+  const reason = select.value;
+  const button = $<HTMLButtonElement>('revoke-submit');
+  button.disabled = true;
+  say(M.revoking(r.id));
+  try {
+    const chain = await api<{ chainId: number; revocationRegistry: string }>('GET', '/chain');
+    const deadline = Math.floor(Date.now() / 1000) + REVOCATION_VALIDITY_S;
+    const signature = await signRevocation(wallet, revocationDomain(chain.chainId, chain.revocationRegistry), { leafHash: r.leafHash, reasonCode: data.reasons.indexOf(reason), deadline });
+    await api('POST', '/revocations/signed', { recordId: r.id, reason, deadline, signature });
+  } catch (e) {
+    const err = recordProblem(e);
+    say(`${M.revokeRefused}${err.message}`, 'error', err.code);
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  say(M.revokedOk(r.id, select.selectedOptions[0]?.textContent ?? reason), 'ok', 'revoked');
+  $('revoke-box').hidden = true;
+  revoking = undefined;
+  await listReports();
+}
+
 // --- wiring -------------------------------------------------------------------------
 
 function start(): void {
@@ -260,6 +306,7 @@ function start(): void {
   $('pdf').addEventListener('change', () => void pdfChosen());
   $('report-form').addEventListener('submit', (e) => void submitReport(e));
   $('refresh').addEventListener('click', () => void listReports());
+  $('revoke-submit').addEventListener('click', () => void revokeReport());
   void chainBinding();
   void setupKeyCard('lab', unlocked, locked).then(() => {
     document.body.dataset.ready = '1';

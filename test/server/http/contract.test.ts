@@ -12,6 +12,8 @@ import request from 'supertest';
 import { routeContractsOf } from '../../../server/http/app';
 import { assertPlainQuery, component, impliedResponses, type RouteContract } from '../../../server/http/contract';
 import { openApiDocument, type OpenApiDocument } from '../../../server/http/openapi';
+import { revocationDomain, signRevocation } from '../../../server/chain/revocation-signature';
+import { revocationReasonNumber } from '../../../server/records';
 import type { LogId } from '../../../server/store/types';
 import { signedReport } from '../../support/records';
 import { FIXTURE_PRODUCT_KEYS, eventually, registerLab } from '../../support/system';
@@ -210,6 +212,19 @@ describe('server/http route contracts: answers match what each route declares (r
       expect(revoked.status, revoked.text).to.equal(201);
       expect((await call('post', '/api/v1/revocations', { headers: admin(), body: { recordId: reportId, reason: 'sample-mismatch' } })).status).to.equal(409);
       expect((await call('get', `/api/v1/revocations/${reportId}`)).status).to.equal(200);
+      // The lab's own signed revocation, relayed: the regulator's does not stand in its way.
+      const leafHash = (await call('get', `/api/v1/records/${reportId}`)).body.leafHash as string;
+      const signed = async (key: Wallet) => {
+        const deadline = Math.floor(Date.now() / 1000) + 600;
+        const domain = revocationDomain(t.sys.deployment.chainId, t.sys.deployment.revocationRegistry);
+        return { recordId: reportId, reason: 'issued-in-error', deadline, signature: await signRevocation(key, domain, { leafHash, reasonCode: revocationReasonNumber('issued-in-error'), deadline }) };
+      };
+      expect((await call('post', '/api/v1/revocations/signed', { body: await signed(Wallet.createRandom() as unknown as Wallet) })).status).to.equal(403);
+      const byLab = await signed(lab.key);
+      expect((await call('post', '/api/v1/revocations/signed', { body: byLab })).status).to.equal(201);
+      expect((await call('post', '/api/v1/revocations/signed', { body: byLab })).status).to.equal(409);
+      expect((await call('post', '/api/v1/revocations/signed', { body: { ...byLab, recordId: 'NOPE-1' } })).status).to.equal(404);
+      expect((await call('post', '/api/v1/revocations/signed', { body: { ...byLab, deadline: 'soon' } })).status).to.equal(400);
       expect((await call('get', `/api/v1/reports/${reportId}`)).status).to.equal(200);
     });
 

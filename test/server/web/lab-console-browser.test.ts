@@ -4,6 +4,8 @@
  * report PDF in the page, signs and submits the report, and sees it anchored — the key, the password and the PDF never
  * leave the page. A first-time user's mistakes (not a keystore, a wrong password, an unregistered key) get plain
  * messages; a lab key signing a report in another lab's name is refused by the server, and the page shows the code.
+ * The lab then revokes its report with a reason (signed in the page, relayed by the server) and the consumer page shows
+ * it revoked.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -256,14 +258,33 @@ describe('server/web lab console in headless chromium (real anvil node)', functi
       expect((await t.sys.store.listRecords({ type: 'SeleniumTestReport' })).length).to.equal(before);
     });
 
-    it('When the lab asks to revoke a report, Then the page says what the design allows: an on-chain revocation by its key or the regulator, with the leaf hash and reason code', async () => {
+    it('When the lab revokes its own report with a reason, Then its key signs in the page, the server relays it on chain for the lab, the list shows it revoked, and so does the consumer page', async () => {
       const row = page.locator('#reports tr[data-status="anchored"]').first();
-      const id = await row.getAttribute('data-id');
+      const id = (await row.getAttribute('data-id'))!;
+      const report = await request(t.app).get(`/api/v1/reports/${id}`);
+      const leafHash = report.body.leafHash as string;
       await row.locator('button').click();
       await page.selectOption('#revoke-reason', 'issued-in-error');
-      const how = await page.textContent('#revoke-how');
-      const view = await request(t.app).get(`/api/v1/reports/${id}`);
-      expect(how).to.contain(`revoke(${view.body.leafHash as string}, 0)`).and.contain(t.sys.deployment.revocationRegistry);
+      expect(await page.textContent('#revoke-how')).to.contain(leafHash).and.contain(t.sys.deployment.revocationRegistry);
+
+      await page.click('#revoke-submit');
+      const res = await outcome(page);
+
+      expect(res, res.text).to.include({ kind: 'ok', code: 'revoked' });
+      expect(res.text).to.contain(id).and.contain('误签发');
+      await page.waitForSelector(`#reports tr[data-id="${id}"] .badge.v-revoked`);
+      expect(await page.isDisabled(`#reports tr[data-id="${id}"] button`)).to.equal(true);
+      const labId = (await t.sys.store.keysOf(lab.address))[0]!.participantId;
+      const [revoked, reasonCode, , revokedBy] = await t.sys.registries.revocations.revocationBy(leafHash, labId);
+      expect([revoked, Number(reasonCode), revokedBy]).to.deep.equal([true, 0, lab.address]);
+      const revocation = await request(t.app).get(`/api/v1/revocations/${id}`);
+      expect(revocation.body).to.include({ by: 'issuer', reason: 'issued-in-error', participantId: labId });
+      expect(sent.join('\n')).not.to.contain(lab.privateKey.slice(2));
+
+      const consumer = await context.newPage();
+      await consumer.goto(`${base}/b/${FIXTURE_BATCH_ID}`);
+      expect(await consumer.textContent('.alert.a-revoked')).to.contain('已撤销').and.contain('误签发');
+      await consumer.close();
     });
   });
 
