@@ -153,28 +153,6 @@ describe('server/web producer console in headless chromium (real anvil node)', f
     await page.close();
   });
 
-  it('When a producer imports a CSV that Excel saved in GBK, Then it is read as GBK (the page says so) and the Chinese names are stored intact, not mojibake', async () => {
-    const page = await signedIn();
-    const header = 'id,lot,product_category,origin_county_code,origin_name,production_kind,production_date,quantity,quantity_unit,product_name,certificate_basis,contact_phone';
-    // 陕西省安康市紫阳县城关镇 and 紫阳毛尖 in GBK bytes, CRLF line ends, as Excel writes them.
-    const place = Buffer.from('c9c2cef7caa1b0b2bfb5cad0d7cfd1f4cfd8b3c7b9d8d5f2', 'hex');
-    const tea = Buffer.from('d7cfd1f4c3abbce2', 'hex');
-    const row = (n: number) => Buffer.concat([Buffer.from(`GBK-${n},GBK-${n},tea,610924,`), place, Buffer.from(',harvest,2026-04-01,100,kg,'), tea, Buffer.from(',self-test,0915-4321001\r\n')]);
-    const csv = Buffer.concat([Buffer.from(`${header}\r\n`), row(1), row(2)]);
-    await page.setInputFiles('#csv', { name: '批次.csv', mimeType: 'text/csv', buffer: csv });
-    await page.click('#import');
-    await page.waitForSelector('#accepted-table');
-    expect(await text(page, '#import-result')).to.contain('已导入 2 行').and.contain('已按 GBK 编码读取');
-    const stored = await t.sys.store.listRecords({ type: 'Batch', limit: 10_000 });
-    const gbk = stored.filter((r) => String(r.body.lot).startsWith('GBK-'));
-    expect(gbk).to.have.length(2);
-    for (const r of gbk) {
-      expect((r.body.origin as { name: string }).name).to.equal('陕西省安康市紫阳县城关镇');
-      expect((r.body.certificate as { productName: string }).productName).to.equal('紫阳毛尖');
-    }
-    await page.close();
-  });
-
   it('When a producer searches and selects batches on pages 2 and 3, Then one label sheet holds exactly those labels, each with 扫码验真', async () => {
     const page = await signedIn();
     await page.fill('#s-q', 'IMP-1');
@@ -238,6 +216,28 @@ describe('server/web producer console in headless chromium (real anvil node)', f
     expect(pdfInfo(pdf).Subject).to.match(/^100 batch labels/);
     expect(pdfInfo(pdf).Pages).to.equal('5');
     expect(await page.getAttribute('#labels-link', 'data-count')).to.equal('100');
+    await page.close();
+  });
+
+  it('When a producer imports a CSV that Excel saved in GBK, Then it is read as GBK (the page says so) and the Chinese names are stored intact, not mojibake', async () => {
+    const page = await signedIn();
+    const header = 'id,lot,product_category,origin_county_code,origin_name,production_kind,production_date,quantity,quantity_unit,product_name,certificate_basis,contact_phone';
+    // 陕西省安康市紫阳县城关镇 and 紫阳毛尖 in GBK bytes, CRLF line ends, as Excel writes them.
+    const place = Buffer.from('c9c2cef7caa1b0b2bfb5cad0d7cfd1f4cfd8b3c7b9d8d5f2', 'hex');
+    const tea = Buffer.from('d7cfd1f4c3abbce2', 'hex');
+    const row = (n: number) => Buffer.concat([Buffer.from(`GBK-${n},GBK-${n},tea,610924,`), place, Buffer.from(',harvest,2026-04-01,100,kg,'), tea, Buffer.from(',self-test,0915-4321001\r\n')]);
+    const csv = Buffer.concat([Buffer.from(`${header}\r\n`), row(1), row(2)]);
+    await page.setInputFiles('#csv', { name: '批次.csv', mimeType: 'text/csv', buffer: csv });
+    await page.click('#import');
+    await page.waitForSelector('#accepted-table');
+    expect(await text(page, '#import-result')).to.contain('已导入 2 行').and.contain('已按 GBK 编码读取');
+    const stored = await t.sys.store.listRecords({ type: 'Batch', limit: 10_000 });
+    const gbk = stored.filter((r) => String(r.body.lot).startsWith('GBK-'));
+    expect(gbk).to.have.length(2);
+    for (const r of gbk) {
+      expect((r.body.origin as { name: string }).name).to.equal('陕西省安康市紫阳县城关镇');
+      expect((r.body.certificate as { productName: string }).productName).to.equal('紫阳毛尖');
+    }
     await page.close();
   });
 
