@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { buildSync, type Metafile } from 'esbuild';
-import { CLIENT_TARGET } from './client-bundle';
+import { BROWSER_BUILD } from './client-bundle';
 
 const CLIENT = path.join(__dirname, 'client');
 
@@ -28,17 +28,8 @@ export function consoleBundle(name: ConsoleName): ConsoleBundle {
   const hit = built.get(name);
   if (hit) return hit;
   const out = buildSync({
+    ...BROWSER_BUILD,
     entryPoints: [path.join(CLIENT, CONSOLE_ENTRIES[name])],
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    platform: 'browser',
-    target: CLIENT_TARGET,
-    write: false,
-    metafile: true,
-    legalComments: 'none',
-    charset: 'utf8',
-    logLevel: 'silent',
     // Absolute, so the build does not depend on the working directory. Other Node built-ins stay unresolved: an error.
     alias: { 'node:crypto': path.join(CLIENT, 'shims', 'node-crypto.ts') },
     inject: [path.join(CLIENT, 'shims', 'buffer-global.ts')],

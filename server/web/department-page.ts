@@ -7,6 +7,7 @@
  * ./client/department-page.ts.
  */
 import { SHARE_CLASSES, SHARE_METHODS } from '../records/schemas';
+import { input, keyCardHtml } from './console-html';
 import { documentHtml, esc, type Lang, type PageAssets } from './page';
 
 const S = {
@@ -118,7 +119,6 @@ const S = {
   },
 } as const;
 
-const input = (id: string, label: string, attrs = '') => `<div><label for="${id}">${esc(label)}</label><input id="${id}" name="${id}" autocomplete="off" ${attrs}></div>`;
 const select = (id: string, label: string, options: readonly (readonly [string, string])[]) =>
   `<div><label for="${id}">${esc(label)}</label><select id="${id}">${options.map(([v, l]) => `<option value="${esc(v)}">${esc(l)}</option>`).join('')}</select></div>`;
 
@@ -127,16 +127,7 @@ export function renderDepartmentPage(lang: Lang, assets: PageAssets, js: string)
   const t = S[lang];
   const methods = SHARE_METHODS.map((m) => [m, m] as const);
   const body = `
-<section class="card console" id="key-card">
-<h2>${esc(t.keyTitle)}</h2>
-<p class="sub">${esc(t.keyIntro)}</p>
-${input('keystore', t.keyFile, 'type="file" accept=".json,application/json"')}
-<p id="key-address" class="mono"></p>
-<form id="unlock-form">${input('password', t.password, 'type="password" autocomplete="current-password"')}
-<button class="btn" type="submit" id="unlock">${esc(t.unlock)}</button>
-<button class="btn btn-plain" type="button" id="forget">${esc(t.forget)}</button></form>
-<div id="profile" aria-live="polite"></div>
-</section>
+${keyCardHtml(t)}
 
 <section class="card console" id="share-card">
 <h2>${esc(t.formTitle)}</h2>

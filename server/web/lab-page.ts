@@ -9,6 +9,7 @@
 import { REVOCATION_REASONS } from '../records/record-types';
 import { RESULT_UNITS, seleniumThresholds } from '../standards';
 import { REVOCATION_REASON_WORDS } from '../verification/messages';
+import { input, keyCardHtml } from './console-html';
 import { documentHtml, esc, jsonForScript, type Lang, type PageAssets } from './page';
 
 /** Method standards for selenium the form offers (GB 5009.93-2017 and its three methods). */
@@ -163,8 +164,6 @@ export function labPageData() {
   };
 }
 
-const input = (id: string, label: string, attrs = '', wide = false) =>
-  `<div${wide ? ' class="wide"' : ''}><label for="${id}">${esc(label)}</label><input id="${id}" name="${id}" autocomplete="off" ${attrs}></div>`;
 
 /** The lab console in `lang`; `js` is the URL of its script. */
 export function renderLabPage(lang: Lang, assets: PageAssets, js: string): string {
@@ -174,16 +173,7 @@ export function renderLabPage(lang: Lang, assets: PageAssets, js: string): strin
   const units = data.units.map((u) => `<option value="${esc(u)}">${esc(u.replace(/^u/, 'µ'))}</option>`).join('');
   const methods = SELENIUM_METHOD_STANDARDS.map((m) => `<option value="${esc(m)}">`).join('');
   const body = `
-<section class="card console" id="key-card">
-<h2>${esc(t.keyTitle)}</h2>
-<p class="sub">${esc(t.keyIntro)}</p>
-<div id="key-import">${input('keystore', t.keyFile, 'type="file" accept=".json,application/json"')}</div>
-<p id="key-address" class="mono"></p>
-<form id="unlock-form">${input('password', t.password, 'type="password" autocomplete="current-password"')}
-<button class="btn" type="submit" id="unlock">${esc(t.unlock)}</button>
-<button class="btn btn-plain" type="button" id="forget">${esc(t.forget)}</button></form>
-<div id="profile" aria-live="polite"></div>
-</section>
+${keyCardHtml(t)}
 
 <section class="card console" id="report-card">
 <h2>${esc(t.formTitle)}</h2>
