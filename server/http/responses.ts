@@ -134,7 +134,7 @@ export const ShareView = component(
     step: z.enum(['request', 'reply', 'delivery', 'receipt']),
     departmentId: z.string(),
     seq: int,
-    withheld: z.array(z.string()).optional().describe('The fields withheld from a caller without the admin (auditor) token.'),
+    withheld: z.array(z.string()).optional().describe('The fields withheld from a caller who is neither a department of the share nor oversight (auditor, regulator, operator).'),
   }),
 );
 

@@ -1,9 +1,9 @@
 /**
- * Who may read a share record's details. A department has no API token (its signature is its credential, and a
- * GET carries none), so the details of a data-sharing step — purpose, legal basis, requested and approved fields,
- * conditions, scope, method, validity, the delivery's hash — are read with the admin (auditor) token only. Anyone
- * may read the trail itself: ids, sequence numbers, the departments, the steps, times, hash links and anchoring,
- * which is what proves a trail complete and untampered.
+ * Which fields of a share record anyone may read: the trail's skeleton (ids, sequence numbers, the departments, the
+ * steps, times, hash links and anchoring), which is what proves a trail complete and untampered. The details of a
+ * data-sharing step — purpose, legal basis, requested and approved fields, conditions, scope, method, validity, the
+ * delivery's hash — are for the two departments of the share and for oversight (auditor, regulator, operator): who may
+ * read them is decided where the caller is known (server/http/routes/trails.ts mayReadShareDetails).
  */
 
 /** The fields of a share record anyone may read: the trail's skeleton. */

@@ -19,7 +19,7 @@ export function recordRoutes(api: Api, { ctx }: RouteDeps): void {
     path: `${API_PREFIX}/records/:id`,
     operationId: 'getRecord',
     summary: 'Any record: public fields, type, leaf index and status',
-    description: "A share step's details are withheld without the admin (auditor) token, as in GET /api/v1/shares/{id}.",
+    description: "A share step's details are withheld unless the caller holds an auditor's, the regulator's or the admin token, or the token of a department of the share, as in GET /api/v1/shares/{id}.",
     tags: ['records'],
     auth: ANY_CALLER,
     params: RecordIdParams,
@@ -36,7 +36,7 @@ export function recordRoutes(api: Api, { ctx }: RouteDeps): void {
     operationId: 'getRecordBundle',
     summary: "A record's proof bundle (traceledger-proof-v1)",
     description:
-      "Public fields with their salts and paths, the log entry, the inclusion proof to the latest anchored checkpoint, and the contract addresses. A data-sharing step's bundle discloses its details: it needs the admin (auditor) token (401 without).",
+      "Public fields with their salts and paths, the log entry, the inclusion proof to the latest anchored checkpoint, and the contract addresses. A data-sharing step's bundle discloses its details: it needs an auditor's, the regulator's or the admin token, or the token of a department of the share (401 without a token, 403 with another).",
     tags: ['records'],
     auth: ANY_CALLER,
     params: RecordIdParams,

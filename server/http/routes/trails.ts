@@ -1,9 +1,9 @@
 /**
  * Data-sharing trails: departments submit signed share steps (no token: the signature is the
  * credential) and get the operator's receipt; anyone reads a department's trail (its skeleton: ids, steps, times,
- * hashes; the details of each step need the admin token, see trails/details.ts), its head and
- * its verification, and the log's inclusion and consistency proofs; the auditor (admin token)
- * sees the alerts, exports audit reports, checks a dataset against its delivery and runs the log
+ * hashes; the details of each step are for its departments and oversight, see mayReadShareDetails), its head and
+ * its verification, and the log's inclusion and consistency proofs; an auditor (or the regulator, or the operator)
+ * sees the alerts (a department its own), exports audit reports, checks a dataset against its delivery and runs the log
  * monitor.
  */
 import type { Request, Response } from 'express';
@@ -143,14 +143,14 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     },
   });
 
-  // A share step's details (purpose, fields, conditions…) for the auditor only; anyone else gets the trail's skeleton.
+  // A share step's details (purpose, fields, conditions…) for its departments and oversight; anyone else gets the trail's skeleton.
   api.route({
     method: 'get',
     path: `${API_PREFIX}/shares/:id`,
     operationId: 'getShare',
     summary: "A share step's public fields, place in the log and status",
     description:
-      'With the admin (auditor) token, every public field. Without it, only the trail fields (id, issuedAt, departmentId, seq, prevHash, step, ' +
+      'With the token of an auditor, the regulator, the operator or a department of the share, every public field. Without it, only the trail fields (id, issuedAt, departmentId, seq, prevHash, step, ' +
       'the two departments, requestId, replyId, deliveryId); `withheld` names the others (purpose, legal basis, requested, approved and delivered ' +
       'fields, conditions, scope, validity, the delivery hash…). Departments have no token: their signature is their credential. The same holds ' +
       "for `GET /api/v1/records/{id}` of a share step and the entries of a department's trail; a share step's bundle needs the admin token.",
@@ -229,7 +229,7 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     path: `${API_PREFIX}/departments/:id/trail`,
     operationId: 'getDepartmentTrail',
     summary: "A department's share records in seq order, public fields only",
-    description: "Pages by seq: pass the answer's `next` as `from` to read on. Each entry's details are withheld without the admin (auditor) token.",
+    description: "Pages by seq: pass the answer's `next` as `from` to read on. Each entry's details are withheld unless the caller holds an auditor's, the regulator's or the admin token, or the token of a department of the share.",
     tags,
     auth: ANY_CALLER,
     params: DepartmentParams,
@@ -250,7 +250,7 @@ export function trailRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
     description:
       `Steps: ${TRAIL_STEPS.join(', ')}. Nothing stored is trusted: leaf hashes, record roots and signers are recomputed, the anchored root and key registrations read from the chain. ` +
       'verdict: valid; invalid (a step failed; `firstProblem` names it); pending (nothing failed, but entries wait to be anchored). ' +
-      'Cached per trail head: the same answer (timings included) until the department accepts a record or the anchored checkpoint moves; the auditor (admin token) always gets a fresh one. ' +
+      'Cached per trail head: the same answer (timings included) until the department accepts a record or the anchored checkpoint moves; an auditor, the regulator and the operator always get a fresh one. ' +
       'Counts against EXPENSIVE_READS_PER_MINUTE.',
     tags,
     auth: ANY_CALLER,
