@@ -176,4 +176,13 @@ export const MIGRATIONS: readonly string[] = [
   ) WHERE type = 'Batch';
   CREATE INDEX records_batch_gtin ON records (json_extract(body, '$.gtin'), arrival) WHERE type = 'Batch';
   `,
+  // 8: named leases (the anchoring leader's, see Store.takeLease): who holds each, until when, and in which term.
+  `
+  CREATE TABLE leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    term       INTEGER NOT NULL,           -- grows by one each time the lease changes holder
+    expires_at INTEGER NOT NULL            -- ms since epoch
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -9,6 +9,7 @@ import type { NodeId, NodeReader } from '../ledger/tree';
 import { MIGRATIONS } from './migrations';
 import { BulkInsertError, BulkWriter } from './sqlite-writer';
 import { watchStorage } from './storage-faults';
+import { trailLinkConflict } from './trail-link';
 import {
   StoreConflictError,
   productKeyCandidates,
@@ -19,6 +20,7 @@ import {
   type CheckpointPatch,
   type CheckpointStatus,
   type LogHead,
+  type Lease,
   type LogId,
   type MirrorRemoved,
   type MirrorState,
@@ -166,6 +168,12 @@ function migrate(db: Database.Database): void {
   }
 }
 
+/**
+ * The locks of Store.withLock in this process, by database file and name: the tail of each lock's queue. SQLite
+ * serves one process, so a lock shared by every store instance of the process on the same file is exclusive.
+ */
+const LOCKS = new Map<string, Promise<unknown>>();
+
 /** How long one sequencing transaction may hold the event loop (ms); it appends at least one record. */
 const SEQUENCE_BUDGET_MS = 4;
 
@@ -193,10 +201,14 @@ export class SqliteStore implements Store {
     this.participantCache.clear();
   }
 
+  /** Names this database in LOCKS: its file, or (in memory) this instance. */
+  private readonly lockScope: string;
+
   constructor(
     readonly db: Database.Database,
     file?: string,
   ) {
+    this.lockScope = file ?? `memory:${Math.random()}`;
     this.writer = file === undefined ? undefined : new BulkWriter(file, INSERT_RECORD_SQL);
     this.stmts = {
       insertRecord: db.prepare(INSERT_RECORD_SQL),
@@ -219,6 +231,14 @@ export class SqliteStore implements Store {
       token: db.prepare('SELECT * FROM api_tokens WHERE token_hash = ?'),
       kvGet: db.prepare('SELECT value FROM kv WHERE key = ?'),
       kvSet: db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      lastTrail: db.prepare(
+        `SELECT id, json_extract(body, '$.seq') AS seq, leaf_hash FROM records WHERE log_id = 'data-sharing' AND subject = ?
+           ORDER BY json_extract(body, '$.seq') DESC, arrival DESC LIMIT 1`,
+      ),
+      lease: db.prepare('SELECT * FROM leases WHERE name = ?'),
+      putLease: db.prepare(
+        'INSERT INTO leases (name, holder, term, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, term = excluded.term, expires_at = excluded.expires_at',
+      ),
     };
   }
 
@@ -241,15 +261,61 @@ export class SqliteStore implements Store {
     this.db.prepare('SELECT 1').get();
   }
 
+  // --- coordination ----------------------------------------------------------
+
+  async takeLease(name: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    await this.writeTurn();
+    return this.db.transaction((): Lease | undefined => {
+      const now = Date.now();
+      const row = this.stmts.lease.get(name) as LeaseRow | undefined;
+      if (row && row.holder !== holder && row.expires_at > now) return undefined;
+      const term = !row ? 1 : row.holder === holder ? row.term : row.term + 1;
+      const lease: Lease = { name, holder, term, expiresAt: now + ttlMs };
+      this.stmts.putLease.run(name, holder, term, lease.expiresAt);
+      return lease;
+    })();
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.writeTurn();
+    this.db.prepare('UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ? AND expires_at > ?').run(Date.now(), name, holder, Date.now());
+  }
+
+  async getLease(name: string): Promise<Lease | undefined> {
+    const row = this.stmts.lease.get(name) as LeaseRow | undefined;
+    return row && { name: row.name, holder: row.holder, term: row.term, expiresAt: row.expires_at };
+  }
+
+  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const key = `${this.lockScope}\0${name}`;
+    const before = LOCKS.get(key) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    LOCKS.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (LOCKS.get(key) === tail) LOCKS.delete(key);
+    }
+  }
+
   // --- records -------------------------------------------------------------
 
   private insertOne(rec: NewRecord, receivedAt: number): StoredRecord {
+    if (rec.trailLink) this.assertTrailLink(rec);
     try {
       const info = this.stmts.insertRecord.run(insertParams(rec, receivedAt));
       return { ...rec, arrival: Number(info.lastInsertRowid), receivedAt, leafIndex: null };
     } catch (e) {
       this.throwConflict(rec, e);
     }
+  }
+
+  /** Throws StoreConflictError 'seq' unless `rec` is the next of its trail (SQLite has one writer: nothing slips in between). */
+  private assertTrailLink(rec: NewRecord): void {
+    const row = this.stmts.lastTrail.get(rec.subject) as { id: string; seq: unknown; leaf_hash: Buffer } | undefined;
+    const conflict = trailLinkConflict(rec, row && { id: row.id, seq: Number(row.seq), leafHash: new Uint8Array(row.leaf_hash) });
+    if (conflict) throw conflict;
   }
 
   /**
@@ -282,7 +348,8 @@ export class SqliteStore implements Store {
   async insertRecords(recs: readonly NewRecord[]): Promise<void> {
     await this.writeTurn();
     const now = Date.now();
-    if (!this.writer || recs.length < BULK_INSERT_MIN) {
+    // A trail link is checked against the rows before it: on this connection, in this transaction.
+    if (!this.writer || recs.length < BULK_INSERT_MIN || recs.some((r) => r.trailLink)) {
       this.db.transaction(() => recs.forEach((r) => this.insertOne(r, now)))();
       return;
     }
@@ -779,6 +846,13 @@ export class SqliteStore implements Store {
     await this.writeTurn();
     this.stmts.kvSet.run(key, value);
   }
+}
+
+interface LeaseRow {
+  name: string;
+  holder: string;
+  term: number;
+  expires_at: number;
 }
 
 interface ParticipantRow {

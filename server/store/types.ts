@@ -22,6 +22,21 @@ export interface NewRecord {
   leafHash: Hash;
   participantId: string | null;
   subject: string | null;
+  /**
+   * The trail link rule, enforced by the store when given: the record is stored only if it is the next of the trail
+   * of `subject` (a department id), atomically with respect to every other insert (several instances on one
+   * database included). Its trail's last record (as lastTrailRecord) must have seq `seq - 1` and the leaf hash
+   * `prevHash`, or the trail must be empty and `seq` 1 and `prevHash` 32 zero bytes; else the insert throws
+   * StoreConflictError 'seq'. Records inserted without it are not checked (the rule is the caller's to ask for).
+   */
+  trailLink?: TrailLink;
+}
+
+/** What a share record claims about its place in its department's trail (see NewRecord.trailLink). */
+export interface TrailLink {
+  seq: number;
+  /** 0x-prefixed lowercase hex of 32 bytes. */
+  prevHash: string;
 }
 
 export interface StoredRecord extends NewRecord {
@@ -203,12 +218,13 @@ export interface StoredLogEntry {
 /**
  * Thrown when a record's id or signature was already accepted, or (what 'subject') a batch's subject, its
  * Digital Link key `{GTIN-14}/{lot}`, is already registered: then `subject` is that key and `existingId`
- * the batch registered under it.
+ * the batch registered under it; or (what 'seq') a record with a trailLink is not the next of its trail: then
+ * `subject` is the department id and `existingId` the trail's last record (undefined for an empty trail).
  */
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
   constructor(
-    readonly what: 'id' | 'signature' | 'subject',
+    readonly what: 'id' | 'signature' | 'subject' | 'seq',
     message: string,
     readonly subject?: string,
     readonly existingId?: string,
@@ -217,8 +233,38 @@ export class StoreConflictError extends Error {
   }
 }
 
+/**
+ * A named lease (e.g. the anchoring leader's): held by one holder at a time until `expiresAt`, then free for the
+ * taking. `term` grows by one each time the lease passes to another holder (or is first taken), never on a renewal:
+ * a fencing number for the holder's writes.
+ */
+export interface Lease {
+  name: string;
+  holder: string;
+  term: number;
+  /** ms since the epoch, by the database's clock (PostgreSQL: the server's; SQLite: this process's). */
+  expiresAt: number;
+}
+
 export interface Store {
   close(): Promise<void>;
+
+  // Coordination between instances sharing one database.
+  /**
+   * Takes or renews the lease `name` for `holder`, for `ttlMs` from now: granted when nobody holds it, when its
+   * holder's lease lapsed, or when `holder` holds it (a renewal: same term). Returns the lease granted, or
+   * undefined when another holder's lease has not lapsed. Requires ttlMs > 0.
+   */
+  takeLease(name: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Ends `holder`'s lease `name` now (nothing if another holds it), so another may take it without waiting. */
+  releaseLease(name: string, holder: string): Promise<void>;
+  /** The lease `name` as stored (lapsed or not), if it was ever taken. */
+  getLease(name: string): Promise<Lease | undefined>;
+  /**
+   * Runs `fn` holding the lock `name`: no two holders of the same name run at once, across every store instance
+   * on this database (SQLite: within this process). Waits for the lock; releases it when `fn` settles.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
 
   // Records — insertRecord resolves only once the record is durable.
   insertRecord(rec: NewRecord): Promise<StoredRecord>;
