@@ -4,13 +4,15 @@
  */
 import fs from 'node:fs';
 import pino, { type Logger } from 'pino';
+import { Leadership, type LeadershipStatus } from './anchoring/leadership';
 import { AnchoringWorker } from './anchoring/worker';
 import { ANVIL_DEV_KEYS, portInUse, type AnvilNode } from './chain/anvil';
 import { EmbeddedChain, type EmbeddedChainOptions } from './chain/embedded';
 import { deploymentStatus, ensureDeployment, readDeployment, redeployCommand, type Deployment } from './chain/deploy';
 import { isWellKnownDevKey, walletFromKey } from './chain/keys';
 import { checkExternalOperatorKey, embeddedOperatorKey, fundOnEmbeddedNode, OPERATOR_KEY_FILE, readOperatorKeyFile } from './chain/operator-key';
-import { accountSigner, jsonRpcProvider, type JsonRpcProvider } from './chain/provider';
+import { jsonRpcProvider, type JsonRpcProvider } from './chain/provider';
+import { SerializedSigner } from './chain/serialized-signer';
 import { ParticipantMirror, Registries } from './chain/registry';
 import { TraceLedgerChain } from './chain/traceledger';
 import { waitForChain } from './chain/wait';
@@ -22,7 +24,7 @@ import type { RedeployInput } from './service/redeploy';
 import { IngestService } from './service/ingest';
 import { inlineVerifier, workerVerifier } from './service/verify-pool';
 import { openSqliteStore } from './store/sqlite';
-import { LOG_IDS } from './store/types';
+import { LOG_IDS, type Store } from './store/types';
 
 /** The booted back end: the services the use cases see (server/service/context.ts), with the configuration and the chain node. */
 export interface System extends Services {
@@ -32,6 +34,8 @@ export interface System extends Services {
   /** The embedded chain: durable state saves, the durability barrier, the supervisor; undefined with RPC_URL. */
   embeddedChain: EmbeddedChain | undefined;
   rpcUrl: string;
+  /** This instance's part among the instances sharing its database (always the leader with SQLite). */
+  leadership(): LeadershipStatus;
   stop(): Promise<void>;
 }
 
@@ -123,12 +127,18 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     await waitForChain(rpcUrl, { seconds: config.CHAIN_WAIT_SECONDS, logger });
     const provider = jsonRpcProvider(rpcUrl, { pollingInterval: 250 });
     const key = externalKey ?? (await embeddedOperator(config, provider, logger, opts.redeploy !== undefined));
-    const { wallet, signer: operator, address: operatorAddress } = accountSigner(key, provider);
+    const wallet = walletFromKey(key).connect(provider);
+    const operatorAddress = wallet.address;
+    // The one nonce owner: every chain write of the operator, from any instance on this database, in turn.
+    const operator = new SerializedSigner(wallet, (fn) => store.withLock('operator-chain-writes', fn));
     // With RPC_URL there is no barrier: confirmations make a block count.
     const ensureDurable = embedded ? (block: number, hash?: string) => embedded.ensureDurable(block, hash) : undefined;
-    const { deployment, fresh } = opts.redeploy
-      ? { deployment: await opts.redeploy({ store, operator, provider, deploymentPath: config.deploymentPath, logger, ensureDurable }), fresh: true }
-      : await ensureDeployment(config.deploymentPath, operator, { ensureDurable });
+    // Several instances on one database deploy once and share the deployment through it.
+    const settle = async () =>
+      opts.redeploy
+        ? { deployment: await opts.redeploy({ store, operator, provider, deploymentPath: config.deploymentPath, logger, ensureDurable }), fresh: true }
+        : await ensureDeployment(config.deploymentPath, operator, { ensureDurable });
+    const { deployment, fresh } = config.DATABASE_URL ? await sharedDeployment(store, config.deploymentPath, settle) : await settle();
     logger.info({ ...deployment, fresh }, fresh ? 'contracts deployed' : 'contracts found');
     // New contracts (first run, or a redeploy): what we mirrored from the old ones no longer holds.
     if (fresh) await store.resetMirror();
@@ -138,7 +148,14 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     const mirror = new ParticipantMirror(store, deployment, provider, logger);
     await mirror.sync();
 
+    // On SQLite this process is the only instance (the data directory's lock): it leads from the start. On a shared
+    // database the instances elect one leader through a lease in it, and the worker acts only while this one holds it.
+    const leadership =
+      config.DATABASE_URL && !opts.manualWorker
+        ? new Leadership(store, { ttlMs: config.LEADER_LEASE_MS, renewMs: config.LEADER_RENEW_MS, onLead: () => lead(), onFollow: () => follow(), logger })
+        : undefined;
     const worker = new AnchoringWorker(store, chain, {
+      mayAct: () => !leadership || leadership.isLeader(),
       logIds: LOG_IDS,
       everyEntries: config.ANCHOR_EVERY_ENTRIES,
       everySeconds: config.ANCHOR_EVERY_SECONDS,
@@ -146,7 +163,29 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       ensureDurable,
       logger,
     });
-    if (!opts.manualWorker) await worker.start();
+    let mirrorTimer: NodeJS.Timeout | undefined;
+    const mirrorEvery = opts.mirrorIntervalMs ?? 2000;
+    const followChain = () => {
+      if (mirrorEvery > 0 && !mirrorTimer) {
+        mirrorTimer = setInterval(() => {
+          mirror.sync().catch((e: Error) => logger.warn({ err: e.message }, 'participant mirror sync failed; will retry'));
+        }, mirrorEvery);
+        mirrorTimer.unref();
+      }
+    };
+    // The leader's work: sequencing and anchoring, and following the chain's participants.
+    const lead = async () => {
+      await worker.start();
+      followChain();
+    };
+    const follow = async () => {
+      if (mirrorTimer) clearInterval(mirrorTimer);
+      mirrorTimer = undefined;
+      await worker.stop();
+    };
+    if (leadership) await leadership.start();
+    else if (!opts.manualWorker) await lead();
+    else followChain();
     // After the supervisor restarted a dead node from its last save: what was sent after that save is gone.
     // Nonces are re-read; the worker finds its lost checkpoints (orphaned, anchored again) and the mirror re-reads.
     embedded?.onRestart(async () => {
@@ -164,15 +203,6 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       issuedAtWindow: { maxAgeSeconds: config.ISSUED_AT_MAX_AGE_SECONDS, maxAheadSeconds: config.ISSUED_AT_MAX_AHEAD_SECONDS },
     });
 
-    let mirrorTimer: NodeJS.Timeout | undefined;
-    const mirrorEvery = opts.mirrorIntervalMs ?? 2000;
-    if (mirrorEvery > 0) {
-      mirrorTimer = setInterval(() => {
-        mirror.sync().catch((e: Error) => logger.warn({ err: e.message }, 'participant mirror sync failed; will retry'));
-      }, mirrorEvery);
-      mirrorTimer.unref();
-    }
-
     return {
       config,
       logger,
@@ -189,10 +219,11 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       anvil: embedded?.handle(),
       embeddedChain: embedded,
       rpcUrl,
+      leadership: () => leadership?.status() ?? { instance: 'local', leader: true, holder: 'local', term: null, since: null },
       async stop() {
         try {
-          if (mirrorTimer) clearInterval(mirrorTimer);
-          await worker.stop();
+          if (leadership) await leadership.stop();
+          else await follow();
           await verifier.close();
           provider.destroy();
           await store.close();
@@ -211,3 +242,27 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
     throw e;
   }
 }
+
+/**
+ * The deployment, shared through the store by the instances on one database: under one lock, a deployment kept in
+ * the database is written to this instance's deployment file before `ensure` reads it (so only the first instance
+ * ever deploys), and what `ensure` settled on is kept in the database for the others.
+ */
+async function sharedDeployment(
+  store: Store,
+  deploymentPath: string,
+  ensure: () => Promise<{ deployment: Deployment; fresh: boolean }>,
+): Promise<{ deployment: Deployment; fresh: boolean }> {
+  return store.withLock('deployment', async () => {
+    const kept = await store.getKv(DEPLOYMENT_KV);
+    const local = fs.existsSync(deploymentPath) ? fs.readFileSync(deploymentPath, 'utf8') : undefined;
+    if (kept !== undefined && local !== kept) fs.writeFileSync(deploymentPath, kept, { mode: 0o600 });
+    const r = await ensure();
+    const settled = fs.readFileSync(deploymentPath, 'utf8');
+    if (settled !== kept) await store.setKv(DEPLOYMENT_KV, settled);
+    return r;
+  });
+}
+
+/** The kv key of the shared deployment file's text. */
+const DEPLOYMENT_KV = 'deployment';

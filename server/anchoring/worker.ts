@@ -44,6 +44,11 @@ export interface WorkerOptions {
   ensureDurable?: (blockNumber: number) => Promise<void>;
   /** Max records appended per transaction (default 512; the store may append fewer, see Store.sequencePending). */
   sequenceBatch?: number;
+  /**
+   * Whether this instance may act as the anchoring leader now (server/anchoring/leadership.ts): a pass is skipped
+   * while it answers false, e.g. between a lease that could not be renewed and the step-down. Default: always.
+   */
+  mayAct?: () => boolean;
   /** A poke runs the loop at most this often (ms). */
   minTickGapMs?: number;
   logger?: Logger;
@@ -158,9 +163,11 @@ export class AnchoringWorker {
     while (this.running) {
       let delay = poll;
       try {
-        await this.maybeCheckChain();
-        for (const logId of this.opts.logIds) await this.tick(logId);
-        this.failures = 0;
+        if (!this.opts.mayAct || this.opts.mayAct()) {
+          await this.maybeCheckChain();
+          for (const logId of this.opts.logIds) await this.tick(logId);
+          this.failures = 0;
+        }
       } catch (e) {
         if (e instanceof ChainDivergenceError) {
           this.fatalError = e;

@@ -275,8 +275,10 @@ export class ParticipantMirror {
     return this.serialized(() => this.syncOnce(true));
   }
 
+  /** One sync at a time: in this process (the queue), and across the instances sharing the database (its lock). */
   private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+    const locked = () => this.store.withLock('participant-mirror', fn);
+    const run = this.queue.then(locked, locked);
     this.queue = run.catch(() => undefined);
     return run;
   }

@@ -46,8 +46,17 @@ export const ConfigSchema = z.object({
   ANCHOR_EVERY_ENTRIES: intFrom(256),
   /** ... or once the oldest waiting entry is this many seconds old. */
   ANCHOR_EVERY_SECONDS: intFrom(10),
+  /** PostgreSQL instead of the embedded SQLite (placeholder until the PostgreSQL store lands). */
+  DATABASE_URL: z.string().optional(),
   /** Confirmations to wait for before a checkpoint counts as anchored. */
   CONFIRMATIONS: intFrom(1),
+  /**
+   * With DATABASE_URL (several instances on one database): how long the anchoring leader's lease lasts unless
+   * renewed (ms). When the leader dies, another instance takes over within LEADER_LEASE_MS + LEADER_RENEW_MS.
+   */
+  LEADER_LEASE_MS: z.coerce.number().int().min(500).default(5000),
+  /** How often the leader renews its lease, and the others try to take it (ms; below LEADER_LEASE_MS / 2). */
+  LEADER_RENEW_MS: z.coerce.number().int().min(100).default(1000),
   /**
    * /healthz answers degraded when an accepted record has waited this many seconds without being anchored,
    * or a checkpoint's transaction has been submitted this long without confirming (keep it above ANCHOR_EVERY_SECONDS).
@@ -122,6 +131,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const c = parsed.data;
   if (c.RPC_URL && !c.SIGNER_KEY && !c.SIGNER_KEY_FILE) {
     throw new Error('invalid configuration:\n  RPC_URL is set, so SIGNER_KEY or SIGNER_KEY_FILE is required');
+  }
+  if (c.LEADER_RENEW_MS * 2 > c.LEADER_LEASE_MS) {
+    throw new Error(`invalid configuration:\n  LEADER_RENEW_MS (${c.LEADER_RENEW_MS}) must be at most half of LEADER_LEASE_MS (${c.LEADER_LEASE_MS}): a leader renews its lease at least twice before it lapses`);
   }
   const dataDir = path.resolve(c.DATA_DIR);
   return {

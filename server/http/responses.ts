@@ -28,6 +28,10 @@ export const Health = component(
       .object({ ok: z.boolean(), error: z.string().optional(), diskFreeMb: int.optional().describe('free MB on the file system holding DATA_DIR') })
       .describe('not ok when the store does not answer, a write failed with a storage fault since the last successful one, or DATA_DIR has less than DISK_FREE_MIN_MB free'),
     anchoring: z.object({ ok: z.boolean(), lagSeconds: z.number().optional(), lastError: z.string().optional() }),
+    instance: z
+      .object({ id: z.string(), leader: z.boolean(), leaderId: z.string().nullable(), term: int.nullable() })
+      .optional()
+      .describe("This server instance among those sharing its database: whether it is the anchoring leader (it sequences, anchors and follows the chain), and who is. With SQLite the one instance always leads."),
   }),
 );
 

@@ -4,10 +4,12 @@
  * and the embedded chain node); server/http/context.ts adds the system to the read paths.
  */
 import type { Logger } from 'pino';
+import type { LeadershipStatus } from '../anchoring/leadership';
 import type { AnchoringWorker } from '../anchoring/worker';
 import type { Deployment } from '../chain/deploy';
 import type { EmbeddedChainStatus } from '../chain/embedded';
-import type { JsonRpcProvider, NonceManager } from '../chain/provider';
+import type { JsonRpcProvider } from '../chain/provider';
+import type { SerializedSigner } from '../chain/serialized-signer';
 import type { ChainReader } from '../chain/reader';
 import type { ParticipantMirror, Registries } from '../chain/registry';
 import type { TraceLedgerChain } from '../chain/traceledger';
@@ -33,13 +35,15 @@ export interface Services {
   store: Store;
   provider: JsonRpcProvider;
   /** The operator's account (deployer / anchorer), nonces managed locally. */
-  operator: NonceManager;
+  operator: SerializedSigner;
   operatorAddress: string;
   deployment: Deployment;
   chain: TraceLedgerChain;
   registries: Registries;
   mirror: ParticipantMirror;
   worker: AnchoringWorker;
+  /** This instance's part among the instances sharing its database (server/anchoring/leadership.ts). */
+  leadership?: () => LeadershipStatus;
   ingest: IngestService;
   /** The embedded chain node's supervisor (running, restarting, last save); undefined with RPC_URL. */
   embeddedChain?: { status(): EmbeddedChainStatus };

@@ -22,6 +22,8 @@ export interface Health {
    * long. lastError names the failure behind it (or a transient one being retried while ok).
    */
   anchoring: { ok: boolean; lagSeconds?: number; lastError?: string };
+  /** This instance among those sharing its database: whether it leads anchoring, and who does. */
+  instance?: { id: string; leader: boolean; leaderId: string | null; term: number | null };
 }
 
 const DEFAULT_LAG_DEGRADED_SECONDS = 120;
@@ -30,10 +32,12 @@ const DEFAULT_DISK_FREE_MIN_MB = 64;
 const CHAIN_TIMEOUT_MS = 2000;
 
 /** Checks the chain (latest block), the store (a trivial query) and the worker. Never throws. */
-export async function checkHealth(sys: Pick<Services, 'provider' | 'store' | 'worker' | 'embeddedChain'> & { config?: Services['config'] }): Promise<Health> {
+export async function checkHealth(sys: Pick<Services, 'provider' | 'store' | 'worker' | 'embeddedChain' | 'leadership'> & { config?: Services['config'] }): Promise<Health> {
   const [chain, store, anchoring] = await Promise.all([checkChain(sys), checkStore(sys), checkAnchoring(sys)]);
   const ok = chain.ok && store.ok && anchoring.ok;
-  return { status: ok ? 'ok' : 'degraded', chain, store, anchoring };
+  const part = sys.leadership?.();
+  const instance = part && { id: part.instance, leader: part.leader, leaderId: part.holder, term: part.term };
+  return { status: ok ? 'ok' : 'degraded', chain, store, anchoring, ...(instance ? { instance } : {}) };
 }
 
 async function checkChain(sys: Pick<Services, 'provider' | 'embeddedChain'>): Promise<Health['chain']> {

@@ -30,7 +30,7 @@ import {
   type ShareRecord,
 } from '../records';
 import { StoreConflictError, type LogId, type NewRecord, type Participant, type ParticipantKey, type ParticipantKind, type Store, type StoredRecord } from '../store/types';
-import { ShareLifecycle } from '../trails/lifecycle';
+import { ShareLifecycle, trailHead } from '../trails/lifecycle';
 import { awaitReceipt, type SignedReceipt } from '../trails/receipts';
 import { isShareType } from '../trails/recompute';
 import { RECORD_ROUTING, namespacedId } from '../records';
@@ -141,7 +141,10 @@ export class IngestService {
 
   /** A share step: the lifecycle rules, committed in the department's turn; then the operator's receipt. */
   private async admitShare(record: ShareRecord, signerId: string, prepared: Prepared): Promise<Acceptance> {
-    await this.shareLifecycle.admit(record, signerId, () => this.enqueue(prepared.rec));
+    // The database keeps the department's sequence too (the lifecycle's turn is per process): a record racing
+    // one of the same seq through another instance is refused by the store ('conflict').
+    const rec: NewRecord = { ...prepared.rec, trailLink: { seq: record.seq, prevHash: record.prevHash.toLowerCase() } };
+    await this.shareLifecycle.admit(record, signerId, () => this.enqueue(rec));
     const issuer = { store: this.store, operator: this.operator, binding: { chainId: Number(this.binding.chainId), traceLedger: this.binding.verifyingContract } };
     return { ...prepared.ack, receipt: await awaitReceipt(issuer, prepared.rec.id, this.opts.receiptWaitMs ?? 1000) };
   }
@@ -373,19 +376,31 @@ export class IngestService {
     });
   }
 
+  /** 'conflict': another record of the department took this place in its sequence first (e.g. through another instance). */
+  private async outOfSequence(rec: NewRecord, conflict: StoreConflictError): Promise<AppError> {
+    const head = await trailHead(this.store, rec.subject ?? '');
+    return new AppError(
+      'conflict',
+      `seq ${rec.trailLink?.seq ?? '?'} is not the next of department ${rec.subject ?? '?'}: expected seq ${head.nextSeq} with prevHash ${head.prevHash}`,
+      { expectedSeq: head.nextSeq, expectedPrevHash: head.prevHash, lastRecordId: head.lastRecordId },
+      { cause: conflict },
+    );
+  }
+
   private async flush(): Promise<void> {
     const max = this.opts.maxBatch ?? 1000;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, max);
       try {
         const outcomes = await this.store.insertRecordsEach(batch.map((b) => b.rec));
-        outcomes.forEach((o, i) => {
+        for (const [i, o] of outcomes.entries()) {
           const item = batch[i]!;
           if (o instanceof StoreConflictError) {
             if (o.what === 'subject') item.reject(duplicateBatch(o));
+            else if (o.what === 'seq') item.reject(await this.outOfSequence(item.rec, o));
             else item.reject(new AppError('replay', o.what === 'id' ? `record ${item.rec.id} was already accepted` : 'this signature was already used by an accepted record'));
           } else item.resolve(o);
-        });
+        }
       } catch (e) {
         for (const item of batch) item.reject(e);
       }

@@ -29,7 +29,8 @@ import {
   writeDeployment,
   type Deployment,
 } from '../chain/deploy';
-import type { JsonRpcProvider, NonceManager } from '../chain/provider';
+import type { JsonRpcProvider } from '../chain/provider';
+import type { SerializedSigner } from '../chain/serialized-signer';
 import { Registries } from '../chain/registry';
 import { AppError } from '../errors';
 import { leafHashHex } from './revocations';
@@ -54,7 +55,7 @@ export interface RedeployReport {
 
 export interface RedeployInput {
   store: Store;
-  operator: NonceManager;
+  operator: SerializedSigner;
   provider: JsonRpcProvider;
   deploymentPath: string;
   logger?: Logger;

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import type { Wallet } from 'ethers';
 import { readDeployment, type Deployment } from '../../server/chain/deploy';
 import { commitRecord, parseRecord, signRecord } from '../../server/records';
@@ -241,7 +242,22 @@ export class SignedLoad {
   private dept: { seq: number; prevHash: string; pending?: Submission };
   private running = false;
   private loops: Promise<void>[] = [];
-  base = '';
+  /** The servers the load goes to, in turn (several instances behind a load balancer); a send that got no answer goes to the next. */
+  bases: string[] = [];
+  private turn = 0;
+
+  /** One server: every submission goes to it. */
+  get base(): string {
+    return this.bases[0] ?? '';
+  }
+
+  set base(url: string) {
+    this.bases = [url];
+  }
+
+  private nextBase(): string {
+    return this.bases[this.turn++ % this.bases.length]!;
+  }
 
   constructor(private readonly world: World) {
     this.dept = { seq: 0, prevHash: '0x' + '00'.repeat(32) };
@@ -287,9 +303,10 @@ export class SignedLoad {
    */
   private async send(route: string, sub: Submission, wasUnanswered: boolean): Promise<{ kind: 'ack'; leafHash: string } | { kind: 'retry' | 'refused' }> {
     const id = (sub.record as { id: string }).id;
+    const base = this.nextBase();
     let ans: HttpAnswer;
     try {
-      ans = await request(this.base, 'POST', route, sub);
+      ans = await request(base, 'POST', route, sub);
     } catch {
       if (!wasUnanswered) this.tally.unanswered++;
       return { kind: 'retry' };
@@ -306,7 +323,7 @@ export class SignedLoad {
     const code = String((ans.body.error as { code?: string } | undefined)?.code ?? ans.status);
     if (wasUnanswered && ans.status === 409) {
       // The first send was stored before the server died: the retry is a replay; the record is there.
-      const stored = await request(this.base, 'GET', `/api/v1/records/${encodeURIComponent(id)}`);
+      const stored = await request(base, 'GET', `/api/v1/records/${encodeURIComponent(id)}`);
       if (stored.status === 200) {
         this.acknowledged.set(id, String(stored.body.leafHash));
         return { kind: 'ack', leafHash: String(stored.body.leafHash) };
@@ -391,6 +408,28 @@ export function lostAndDuplicated(load: SignedLoad, dataDir: string): { lost: st
     return { lost, duplicated, logFaults };
   } finally {
     db.close();
+  }
+}
+
+/** {@link lostAndDuplicated} for the PostgreSQL database at `databaseUrl` (several instances share it). */
+export async function lostAndDuplicatedIn(load: SignedLoad, databaseUrl: string): Promise<{ lost: string[]; duplicated: string[]; logFaults: string[] }> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const ids = [...load.acknowledged.keys()];
+    const found = new Set((await db.query<{ id: string }>('SELECT id FROM records WHERE id = ANY($1)', [ids])).rows.map((r) => r.id));
+    const lost = ids.filter((id) => !found.has(id));
+    const duplicated = (
+      await db.query<{ log_id: string; leaf: string; n: string }>("SELECT log_id, encode(leaf_hash, 'hex') AS leaf, COUNT(*) AS n FROM log_leaves GROUP BY log_id, leaf_hash HAVING COUNT(*) > 1")
+    ).rows.map((r) => `${r.log_id} leaf ${r.leaf} ×${r.n}`);
+    const logFaults: string[] = [];
+    for (const st of (await db.query<{ log_id: string; size: string }>('SELECT log_id, size FROM log_state')).rows) {
+      const l = (await db.query<{ n: string; top: string }>('SELECT COUNT(*) AS n, COALESCE(MAX(leaf_index), -1) AS top FROM log_leaves WHERE log_id = $1', [st.log_id])).rows[0]!;
+      if (Number(l.n) !== Number(st.size) || Number(l.top) !== Number(st.size) - 1) logFaults.push(`${st.log_id}: size ${st.size}, ${l.n} leaves, last index ${l.top}`);
+    }
+    return { lost, duplicated, logFaults };
+  } finally {
+    await db.end();
   }
 }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
-import type { Wallet } from 'ethers';
+import { NonceManager, type Wallet } from 'ethers';
 import pino from 'pino';
 import { AnchoringWorker, ChainDivergenceError, chainLogId } from '../../../server/anchoring/worker';
 import type { AnchorChain } from '../../../server/chain/types';
@@ -243,7 +243,7 @@ describe('server/anchoring/worker: nonces, lag and backoff (real anvil node)', f
       await submitReports(sys, lab.key, 1);
       await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(1));
       // The same key, bypassing the worker's signer: its locally counted nonce is now one too low.
-      await (await sys.operator.signer.sendTransaction({ to: sys.operatorAddress, value: 0n })).wait();
+      await (await sys.operator.wallet.sendTransaction({ to: sys.operatorAddress, value: 0n })).wait();
       await submitReports(sys, lab.key, 2);
       await eventually(async () => (await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size === size(3), 60_000);
       await expectConsistent(sys, size(3));
@@ -291,9 +291,11 @@ describe('server/anchoring/worker: nonces, lag and backoff (real anvil node)', f
     try {
       const lab = await registerLab(sys);
       await storeReportBatch(sys);
-      // A nonce counted for a transaction the node never took (what a send that failed midway leaves).
-      sys.operator.increment();
-      const w = new AnchoringWorker(sys.store, sys.chain, {
+      // A signer that counts nonces locally (the system's own reads the node's count under its lock, so it leaves no
+      // gap): one counted for a transaction the node never took, what a send that failed midway leaves.
+      const counting = new NonceManager(sys.operator.wallet);
+      counting.increment();
+      const w = new AnchoringWorker(sys.store, sys.chain.with(counting), {
         logIds: [LOG],
         everyEntries: 1,
         everySeconds: 0,
