@@ -46,6 +46,11 @@ export const ConfigSchema = z.object({
   ANCHOR_EVERY_ENTRIES: intFrom(256),
   /** ... or once the oldest waiting entry is this many seconds old. */
   ANCHOR_EVERY_SECONDS: intFrom(10),
+  /**
+   * Most requests the server puts in one JSON-RPC batch to the chain node (its own reads and writes, and the relay
+   * POST /api/v1/chain/rpc); FISCO BCOS's gateway refuses a batch of more than 8.
+   */
+  RPC_BATCH_MAX: z.coerce.number().int().positive().default(8),
   /** Confirmations to wait for before a checkpoint counts as anchored. */
   CONFIRMATIONS: intFrom(1),
   /**
