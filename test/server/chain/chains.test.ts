@@ -52,6 +52,10 @@ function coreFlows(fixture: () => ConsumerFixture, chainId: () => number): void 
     const reader = JsonRpcChainReader.fromUrl(f.sys.rpcUrl, { traceLedger: f.sys.deployment.traceLedger });
     expect(await reader.isValidSigner(f.lab.key.address, 'lab', nowSeconds())).to.equal(true);
     expect(await reader.isValidSigner(f.lab.key.address, 'lab', nowSeconds() - REGISTERED_SINCE - 60)).to.equal(false);
+    // The participant mirror holds the registry's times in seconds.
+    const mirrored = await f.sys.store.getParticipant(f.lab.id);
+    expect(mirrored?.data.registeredAt as number).to.be.closeTo(nowSeconds(), CLOCK_SLACK_SECONDS);
+    expect(mirrored?.validFrom).to.be.closeTo(nowSeconds() - REGISTERED_SINCE, CLOCK_SLACK_SECONDS);
   });
 
   it('When a batch and its signed report are anchored, Then the consumer view and the CLI/browser verifier say valid, anchored now', async () => {
@@ -70,6 +74,8 @@ function coreFlows(fixture: () => ConsumerFixture, chainId: () => number): void 
     const r = await verifyBundle(await buildBundle(f.sys.store, f.sys.deployment, report.id), { chain: reader });
     expect(r.verdict, JSON.stringify(r.steps)).to.equal('valid');
     expect(r.anchor!.blockTime!).to.be.closeTo(nowSeconds(), CLOCK_SLACK_SECONDS);
+    // The server's own record of the anchoring block (its API answers blockTime from it) is in seconds too.
+    expect((await f.sys.store.latestCheckpoint('products', 'confirmed'))?.blockTime).to.be.closeTo(nowSeconds(), CLOCK_SLACK_SECONDS);
     const onChain = await new RpcChainReader(f.sys.provider, f.sys.deployment).latest(chainLogId('products'));
     expect(onChain.anchoredAt).to.be.closeTo(nowSeconds(), CLOCK_SLACK_SECONDS);
   });
