@@ -8,10 +8,12 @@ import { expect } from 'chai';
 import { Wallet } from 'ethers';
 import request from 'supertest';
 import { chainLogId } from '../../../server/anchoring/worker';
+import { AppError } from '../../../server/errors';
 import { createApp } from '../../../server/http/app';
 import { revocationReasonNumber } from '../../../server/records/record-types';
 import { verifyBatchForConsumer } from '../../../server/service/consumer';
 import { buildBundle } from '../../../server/service/bundles';
+import { onChain } from '../../../server/service/chain-errors';
 import { RpcChainReader } from '../../../server/chain/reader';
 import { verifyTrail } from '../../../server/trails/trail';
 import { verifyBundle } from '../../../server/verification/verify';
@@ -56,6 +58,24 @@ function coreFlows(fixture: () => ConsumerFixture, chainId: () => number): void 
     const mirrored = await f.sys.store.getParticipant(f.lab.id);
     expect(mirrored?.data.registeredAt as number).to.be.closeTo(nowSeconds(), CLOCK_SLACK_SECONDS);
     expect(mirrored?.validFrom).to.be.closeTo(nowSeconds() - REGISTERED_SINCE, CLOCK_SLACK_SECONDS);
+  });
+
+  it("When a registry transaction breaks a rule, Then the node's revert is decoded to the contract's error and its code, times in seconds", async () => {
+    const f = fixture();
+    const now = nowSeconds();
+    const duplicate = await onChain('adding key', () => f.sys.registries.addKey(f.lab.id, f.lab.key.address, now - 60, now + 600)).catch((e: unknown) => e as AppError);
+    expect(duplicate).to.be.instanceOf(AppError);
+    expect(duplicate).to.include({ code: 'conflict' });
+    expect((duplicate as AppError).message).to.match(/ParticipantRegistryDuplicateKey/);
+
+    const backDated = await onChain('adding key', () => f.sys.registries.addKey(f.lab.id, Wallet.createRandom().address, now - 7200, now + 600)).catch((e: unknown) => e as AppError);
+    expect(backDated).to.include({ code: 'window-starts-in-past' });
+    const [, from, earliest] = /ParticipantRegistryWindowStartsInPast\((\d+), (\d+)\)/.exec((backDated as AppError).message) ?? [];
+    expect(Number(from)).to.equal(now - 7200);
+    expect(Number(earliest)).to.be.closeTo(now - 3600, CLOCK_SLACK_SECONDS);
+
+    // The operator's nonce survives the refusals: the next write goes through.
+    await f.sys.registries.addKey(f.lab.id, Wallet.createRandom().address, now - 60, now + 600);
   });
 
   it('When a batch and its signed report are anchored, Then the consumer view and the CLI/browser verifier say valid, anchored now', async () => {
