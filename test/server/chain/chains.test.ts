@@ -177,6 +177,18 @@ describe('the system on a FISCO BCOS profile (JSON-RPC proxy: batches of 8, ms b
     expect(proxy.stats.longestBatch).to.be.at.most(FISCO_MAX_BATCH);
   });
 
+  it("When the server's provider has 20 reads in flight at once (as a mirror sync over many participants does), Then it asks in batches of at most 8 and every read is answered", async () => {
+    const refusedBefore = proxy.stats.batchesRefused;
+    const addresses = Array.from({ length: 20 }, () => Wallet.createRandom().address);
+
+    const balances = await Promise.all(addresses.map((a) => f.sys.provider.getBalance(a)));
+
+    expect(balances).to.have.length(20);
+    expect(balances.every((b) => b === 0n)).to.equal(true);
+    expect(proxy.stats.batchesRefused).to.equal(refusedBefore);
+    expect(proxy.stats.longestBatch).to.equal(FISCO_MAX_BATCH);
+  });
+
   it("When a lab key's window (seconds, on a chain counting ms) has ended, Then its report is refused as key-expired; inside the window it was accepted", async () => {
     const now = nowSeconds();
     const cma = '202727050456';
