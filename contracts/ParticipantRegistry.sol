@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {ChainClock} from "./utils/ChainClock.sol";
 
 /**
  * @dev Registry of accredited labs, producers and government departments, their signing keys with validity
@@ -16,7 +17,7 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
  * Nothing is ever deleted or backdated, so {isValidSigner} answers about the past as it did then, with one
  * documented exception: renewing a lapsed accreditation (see {renewAccreditation}).
  */
-contract ParticipantRegistry is IParticipantRegistry, AccessControl {
+contract ParticipantRegistry is IParticipantRegistry, AccessControl, ChainClock {
     /// @dev Registers participants, renews accreditations, adds keys, assigns product keys; revokes participants
     /// and keys.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
@@ -127,7 +128,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         Participant storage participant = _participants[participantId];
         _checkRegistered(participantId, participant);
         _checkNotRevoked(participantId, participant);
-        uint64 revokedAt = uint64(block.timestamp);
+        uint64 revokedAt = _now();
         participant.revokedAt = revokedAt;
         emit ParticipantRevoked(participantId, _msgSender(), revokedAt);
     }
@@ -159,7 +160,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         SigningKey storage key = _signingKeys[signer];
         _checkKnownKey(signer, key);
         _checkKeyNotRevoked(signer, key);
-        uint64 revokedAt = uint64(block.timestamp);
+        uint64 revokedAt = _now();
         key.revokedAt = revokedAt;
         emit SigningKeyRevoked(key.participantId, signer, _msgSender(), revokedAt);
     }
@@ -199,7 +200,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     /// @inheritdoc IParticipantRegistry
     function endSpotCheckDesignation(bytes32 labId) external onlyRole(REGULATOR_ROLE) {
         SpotCheckDesignation storage designation = _spotChecks[labId];
-        uint64 endedAt = uint64(block.timestamp);
+        uint64 endedAt = _now();
         _checkSpotCheckInForce(labId, designation, endedAt);
         designation.until = endedAt;
         emit SpotCheckDesignated(labId, designation.from, endedAt);
@@ -283,7 +284,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         _checkNewParticipant(participantId, participant);
         _checkName(participantId, name);
         participant.kind = kind;
-        participant.registeredAt = uint64(block.timestamp);
+        participant.registeredAt = _now();
         participant.name = name;
         participant.code = code;
         emit ParticipantRegistered(participantId, kind, name, code);
@@ -352,7 +353,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
      */
     function _checkWindow(uint64 from, uint64 to) internal view {
         if (from >= to) revert ParticipantRegistryInvalidWindow(from, to);
-        uint64 earliest = uint64(block.timestamp) - WINDOW_START_TOLERANCE;
+        uint64 earliest = _now() - WINDOW_START_TOLERANCE;
         if (from < earliest) revert ParticipantRegistryWindowStartsInPast(from, earliest);
     }
 

@@ -3,9 +3,10 @@ pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IRevocationRegistry} from "./interfaces/IRevocationRegistry.sol";
+import {ChainClock} from "./utils/ChainClock.sol";
+import {TypedDataDomain} from "./utils/TypedDataDomain.sol";
 
 /**
  * @dev Record revocation (recall) by the issuing lab or by a regulator, kept per revoking party so that nobody's
@@ -17,7 +18,7 @@ import {IRevocationRegistry} from "./interfaces/IRevocationRegistry.sol";
  * A revocation can also be signed off chain (EIP-712, domain `{name: "traceledger", version: "1", chainId,
  * verifyingContract: this contract}`) and sent by anyone, see {revokeWithSignature}.
  */
-contract RevocationRegistry is IRevocationRegistry, EIP712 {
+contract RevocationRegistry is IRevocationRegistry, TypedDataDomain, ChainClock {
     /// @dev A party's revocation of a record. One storage slot.
     struct Revocation {
         uint64 revokedAt;
@@ -46,7 +47,7 @@ contract RevocationRegistry is IRevocationRegistry, EIP712 {
      *
      * - `participantRegistry_` is not the zero address.
      */
-    constructor(IParticipantRegistry participantRegistry_) EIP712("traceledger", "1") {
+    constructor(IParticipantRegistry participantRegistry_) TypedDataDomain("traceledger", "1") {
         if (address(participantRegistry_) == address(0)) {
             revert RevocationRegistryInvalidParticipantRegistry(address(participantRegistry_));
         }
@@ -92,7 +93,7 @@ contract RevocationRegistry is IRevocationRegistry, EIP712 {
         bytes32 revokerId = _checkRevoker(revoker);
         _checkNotRevokedBy(leafHash, revokerId);
         _revocations[leafHash][revokerId] = Revocation({
-            revokedAt: uint64(block.timestamp),
+            revokedAt: _now(),
             reasonCode: reasonCode,
             revokedBy: revoker
         });
@@ -101,7 +102,7 @@ contract RevocationRegistry is IRevocationRegistry, EIP712 {
 
     /// @dev Reverts with {RevocationRegistryExpiredSignature} if `deadline` is before the current block time.
     function _checkDeadline(uint64 deadline) internal view {
-        if (block.timestamp > deadline) revert RevocationRegistryExpiredSignature(deadline);
+        if (_now() > deadline) revert RevocationRegistryExpiredSignature(deadline);
     }
 
     /**
@@ -126,7 +127,7 @@ contract RevocationRegistry is IRevocationRegistry, EIP712 {
             _participantRegistry.isValidSigner(
                 account,
                 IParticipantRegistry.ParticipantKind.Lab,
-                uint64(block.timestamp)
+                _now()
             )
         ) {
             return _participantRegistry.participantOf(account);

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ITraceLedger} from "./interfaces/ITraceLedger.sol";
 import {RFC6962} from "./RFC6962.sol";
+import {ChainClock} from "./utils/ChainClock.sol";
 
 /**
  * @dev Anchors RFC 6962 log checkpoints and proves, on chain, that every anchored log only ever grows.
@@ -16,7 +17,7 @@ import {RFC6962} from "./RFC6962.sol";
  * The trust root: a verifier is configured with the chain id and this contract's address only; the
  * ParticipantRegistry and RevocationRegistry it must read are the ones named here, fixed at deployment.
  */
-contract TraceLedger is ITraceLedger, AccessControl {
+contract TraceLedger is ITraceLedger, AccessControl, ChainClock {
     /// @dev The latest checkpoint of a log; its root is `_roots[logId][size]`. One storage slot.
     struct Checkpoint {
         uint64 size;
@@ -75,7 +76,7 @@ contract TraceLedger is ITraceLedger, AccessControl {
             _checkConsistency(logId, previousSize, size, root, consistencyProof);
             if (size == previousSize) return; // The latest checkpoint again: nothing to record.
         }
-        _latest[logId] = Checkpoint({size: uint64(size), anchoredAt: uint64(block.timestamp)});
+        _latest[logId] = Checkpoint({size: uint64(size), anchoredAt: _now()});
         _roots[logId][size] = root;
         emit CheckpointAnchored(logId, size, root, previousSize);
     }

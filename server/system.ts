@@ -125,7 +125,7 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
   try {
     // An external node may come up after us, or be briefly unreachable: wait for it rather than fail on the first error.
     await waitForChain(rpcUrl, { seconds: config.CHAIN_WAIT_SECONDS, logger });
-    const provider = jsonRpcProvider(rpcUrl, { pollingInterval: 250 });
+    const provider = jsonRpcProvider(rpcUrl, { pollingInterval: 250, batchMaxCount: config.RPC_BATCH_MAX });
     const key = externalKey ?? (await embeddedOperator(config, provider, logger, opts.redeploy !== undefined));
     const wallet = walletFromKey(key).connect(provider);
     const operatorAddress = wallet.address;

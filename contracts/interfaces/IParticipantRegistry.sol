@@ -6,7 +6,8 @@ pragma solidity ^0.8.24;
  * their signing addresses with validity windows, and revocations. Answers "was address A a signing key of a
  * participant of kind K at time T", for any T past or present.
  *
- * Times are Unix seconds. Windows are inclusive at both ends: `from <= t && t <= to`. A revocation at time R
+ * Times are Unix seconds, also on a chain whose block time counts milliseconds (FISCO BCOS): the block's time is
+ * read in seconds (see {ChainClock}). Windows are inclusive at both ends: `from <= t && t <= to`. A revocation at time R
  * invalidates every time `t >= R`; revocations take effect at the block time they are made and cannot be
  * backdated, so a signature valid at time T stays valid for T before the revocation.
  */

@@ -69,8 +69,8 @@ interface ITraceLedger {
     function anchor(bytes32 logId, uint256 size, bytes32 root, bytes32[] calldata consistencyProof) external;
 
     /**
-     * @dev Returns the latest anchored checkpoint of `logId` and the block time it was anchored at; all zero if
-     * nothing was ever anchored for that log.
+     * @dev Returns the latest anchored checkpoint of `logId` and the block time it was anchored at (seconds, also on
+     * a chain whose block time counts milliseconds: see {ChainClock}); all zero if nothing was ever anchored for that log.
      */
     function latest(bytes32 logId) external view returns (uint256 size, bytes32 root, uint64 anchoredAt);
 

@@ -33,6 +33,12 @@ export interface AnvilOptions {
   chainId?: number;
   /** Timestamp (seconds) of the genesis block: a chain that starts at a fixed time, for reproducible fixtures. */
   genesisTimestamp?: number;
+  /** Base fee per gas of the genesis block (wei); 0 with gasPrice 0 accepts legacy transactions priced 0, as a consortium chain does. */
+  baseFee?: number;
+  /** The gas price the node suggests (eth_gasPrice, wei). */
+  gasPrice?: number;
+  /** The EVM hardfork, e.g. 'paris' (default: anvil's latest). */
+  hardfork?: string;
 }
 
 export interface AnvilNode {
@@ -105,6 +111,9 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
   }
   if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime));
   if (opts.genesisTimestamp !== undefined) args.push('--timestamp', String(opts.genesisTimestamp));
+  if (opts.baseFee !== undefined) args.push('--base-fee', String(opts.baseFee));
+  if (opts.gasPrice !== undefined) args.push('--gas-price', String(opts.gasPrice));
+  if (opts.hardfork !== undefined) args.push('--hardfork', opts.hardfork);
   const [command, commandArgs] = withParentDeathSignal(anvilBinary(), args);
   const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -147,11 +156,12 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platfor
  * On Linux (with util-linux's setpriv), the node gets SIGKILL when this process dies, even by kill -9:
  * an orphaned node would hold CHAIN_PORT and refuse the next start. Elsewhere the command as is.
  */
-function withParentDeathSignal(bin: string, args: string[]): [string, string[]] {
+export function withParentDeathSignal(bin: string, args: string[]): [string, string[]] {
   return SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
 }
 
-async function rpcAnswers(url: string): Promise<boolean> {
+/** True when a JSON-RPC node answers eth_chainId at `url` within a second. */
+export async function rpcAnswers(url: string): Promise<boolean> {
   try {
     const res = await fetch(url, {
       method: 'POST',

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ZeroHash, type Provider, type Signer } from 'ethers';
 import { z } from 'zod';
+import { blockTimeSeconds } from '../verification/chain';
 import { ParticipantRegistry__factory, RevocationRegistry__factory, TraceLedger__factory } from '../../typechain-types';
 
 export const DeploymentSchema = z.object({
@@ -73,11 +74,11 @@ export const redeployMarkerPath = (deploymentFile: string): string => path.join(
 export const archivedDeploymentPath = (deploymentFile: string, d: Deployment): string =>
   path.join(path.dirname(deploymentFile), `deployment.${d.deployedAt.replace(/:/g, '-')}.json`);
 
-/** The chain's latest block: number and time (seconds). */
+/** The chain's latest block: number and time (seconds, also on a chain whose block headers count milliseconds). */
 export async function chainHead(provider: Provider): Promise<{ number: number; timestamp: number }> {
   const block = await provider.getBlock('latest');
   if (!block) throw new Error('the chain node has no latest block');
-  return { number: block.number, timestamp: block.timestamp };
+  return { number: block.number, timestamp: blockTimeSeconds(block.timestamp) };
 }
 
 /** What the data directory's deployment file finds on the chain. */

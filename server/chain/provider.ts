@@ -11,12 +11,17 @@ export interface ProviderOptions {
   pollingInterval: number;
   /** The chain id, when already known (e.g. probed): the network is then fixed and never detected. Otherwise it is detected once. */
   chainId?: number;
+  /** Most requests in one JSON-RPC batch (default RPC_BATCH_MAX_DEFAULT: FISCO BCOS's gateway refuses longer batches). */
+  batchMaxCount?: number;
 }
+
+/** Most requests per JSON-RPC batch unless configured (RPC_BATCH_MAX): FISCO BCOS refuses a batch of more than 8. */
+export const RPC_BATCH_MAX_DEFAULT = 8;
 
 /** A provider for the JSON-RPC endpoint `url` that never caches answers. */
 export function jsonRpcProvider(url: string, opts: ProviderOptions): JsonRpcProvider {
   const network = opts.chainId === undefined ? undefined : Network.from(opts.chainId);
-  return new JsonRpcProvider(url, network, { staticNetwork: network ?? true, cacheTimeout: -1, pollingInterval: opts.pollingInterval });
+  return new JsonRpcProvider(url, network, { staticNetwork: network ?? true, cacheTimeout: -1, pollingInterval: opts.pollingInterval, batchMaxCount: opts.batchMaxCount ?? RPC_BATCH_MAX_DEFAULT });
 }
 
 /** The account of `privateKey` on `provider`: its wallet, a signer over it with nonces managed locally, and its address. */

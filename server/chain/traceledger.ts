@@ -1,5 +1,6 @@
 /** The TraceLedger contract over ethers v6: the anchoring worker's AnchorChain, and the reads verifiers need. */
 import { type ContractRunner, type Provider, type Signer } from 'ethers';
+import { blockTimeSeconds } from '../verification/chain';
 import type { AnchorChain, ChainCheckpoint, MinedAnchor, TxOutcome } from './types';
 import { TraceLedger__factory } from '../../typechain-types';
 import type { TraceLedger } from '../../typechain-types';
@@ -74,11 +75,12 @@ export class TraceLedgerChain implements AnchorChain {
     return { txHash: ev.transactionHash, blockNumber: ev.blockNumber, blockTime: await this.blockTime(ev.blockNumber) };
   }
 
+  /** The time of block `blockNumber` in seconds (a chain counting milliseconds, FISCO BCOS, is read in seconds). */
   private async blockTime(blockNumber: number): Promise<number> {
     const cached = this.blockTimes.get(blockNumber);
     if (cached !== undefined) return cached;
     const block = await this.provider.getBlock(blockNumber);
-    const t = block?.timestamp ?? 0;
+    const t = blockTimeSeconds(block?.timestamp ?? 0);
     this.blockTimes.set(blockNumber, t);
     return t;
   }

@@ -48,6 +48,11 @@ export const ConfigSchema = z.object({
   ANCHOR_EVERY_SECONDS: intFrom(10),
   /** PostgreSQL instead of the embedded SQLite (placeholder until the PostgreSQL store lands). */
   DATABASE_URL: z.string().optional(),
+  /**
+   * Most requests the server puts in one JSON-RPC batch to the chain node (its own reads and writes, and the relay
+   * POST /api/v1/chain/rpc); FISCO BCOS's gateway refuses a batch of more than 8.
+   */
+  RPC_BATCH_MAX: z.coerce.number().int().positive().default(8),
   /** Confirmations to wait for before a checkpoint counts as anchored. */
   CONFIRMATIONS: intFrom(1),
   /**

@@ -1,6 +1,21 @@
 /** What a verifier asks the chain: the interface the server (ethers), the CLI and the browser (plain JSON-RPC) implement. */
 import type { ParticipantKind } from '../records/record-types';
 
+/**
+ * Block times above this count milliseconds: FISCO BCOS stamps its blocks (and `block.timestamp`) in milliseconds.
+ * In seconds it is the year 5138; in milliseconds 1973-03-03, before any block of a chain we run on.
+ */
+export const MILLISECOND_BLOCK_TIMES_ABOVE = 1e11;
+
+/**
+ * A block header's (or `block.timestamp`'s) time in whole seconds, whether the chain counts seconds (Ethereum,
+ * anvil, Besu) or milliseconds (FISCO BCOS): the rule the contracts' ChainClock._now() applies on chain.
+ * Requires `t` to be a non-negative integer.
+ */
+export function blockTimeSeconds(t: number): number {
+  return t > MILLISECOND_BLOCK_TIMES_ABOVE ? Math.floor(t / 1000) : t;
+}
+
 /** The revoker id of the regulator in RevocationRegistry: zero, which no participant can have. */
 export const REGULATOR_REVOKER_ID = `0x${'0'.repeat(64)}`;
 

@@ -1,7 +1,8 @@
 /**
  * A ChainReader over plain JSON-RPC `eth_call`, with the few ABI encodings it needs written out: no ethers,
  * so the browser and the CLI share it (the server reads through ethers in server/chain). Selectors are
- * computed from the function signatures with keccak-256, not copied in.
+ * computed from the function signatures with keccak-256, not copied in. Each request is a POST of its own, never
+ * a batch: a gateway that limits batches (FISCO BCOS: at most 8 requests) takes it as it is.
  */
 import { bigIntOf, fromHex, toHex, uint256Word, utf8 } from '../crypto/bytes';
 import { keccak256 } from '../crypto/primitives';

@@ -13,7 +13,7 @@ import { isInNamespace, RECORD_ROUTING, recordIdNamespace, revocationReasonOf, t
 import { secondsToInstant } from '../records/time';
 import { classify, type Classification } from '../standards/classify';
 import { BundleReadError, readBundle, type ProofBundle } from './bundle';
-import { countingRevocation, NOT_REVOKED, REGULATOR_REVOKER_ID, type ChainReader } from './chain';
+import { blockTimeSeconds, countingRevocation, NOT_REVOKED, REGULATOR_REVOKER_ID, type ChainReader } from './chain';
 import { messageText, type MessageCode, type Params } from './messages';
 
 /** The steps of one bundle, in order. */
@@ -408,7 +408,10 @@ export async function verifyBundle(input: unknown, opts: VerifyOptions = {}): Pr
   }
 
   result.record = { type: bundle.record.type, id: bundle.record.id, fields: ctx.fields };
-  if (bundle.checkpoint) result.anchor = { ...bundle.checkpoint, leafIndex: bundle.log.leafIndex };
+  if (bundle.checkpoint) {
+    const { blockTime } = bundle.checkpoint;
+    result.anchor = { ...bundle.checkpoint, blockTime: blockTime === null ? null : blockTimeSeconds(blockTime), leafIndex: bundle.log.leafIndex };
+  }
   const revokedOnly = result.failedStep === 'checkNotRevoked' && result.revocation !== null;
   result.verdict = result.failedStep !== null && !revokedOnly ? 'invalid' : revokedOnly ? 'revoked' : pending ? 'pending' : 'valid';
   if (!result.chainChecked && result.verdict === 'valid' && opts.chain !== undefined) result.verdict = 'pending';

@@ -63,7 +63,14 @@ export function refusal(call: unknown, contracts: ReadonlySet<string>): { id: Id
   }
 }
 
-async function forward(url: string, calls: RpcCall[]): Promise<RpcAnswer[]> {
+/** Sends `calls` to the node in batches of at most `batchMax` (RPC_BATCH_MAX: FISCO BCOS refuses longer ones); the answers of all. */
+async function forward(url: string, calls: RpcCall[], batchMax: number): Promise<RpcAnswer[]> {
+  const batches: RpcCall[][] = [];
+  for (let i = 0; i < calls.length; i += batchMax) batches.push(calls.slice(i, i + batchMax));
+  return (await Promise.all(batches.map((b) => forwardBatch(url, b)))).flat();
+}
+
+async function forwardBatch(url: string, calls: RpcCall[]): Promise<RpcAnswer[]> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -154,11 +161,11 @@ export function chainRpcRoute(app: IRouter, api: Api, { ctx }: RouteDeps): void 
       429: rpcError('Over the rate limit: a JSON-RPC error object.'),
       503: rpcError('The chain node does not answer: a JSON-RPC error object.'),
     },
-    handler: (_input, req, res) => answer(req, res, ctx.sys.rpcUrl, contracts),
+    handler: (_input, req, res) => answer(req, res, ctx.sys.rpcUrl, contracts, ctx.sys.config.RPC_BATCH_MAX),
   });
 }
 
-async function answer(req: Request, res: Response, upstream: string, contracts: ReadonlySet<string>): Promise<void> {
+async function answer(req: Request, res: Response, upstream: string, contracts: ReadonlySet<string>, batchMax: number): Promise<void> {
   const body: unknown = req.body;
   const batch = Array.isArray(body);
   const calls = batch ? (body as unknown[]) : [body];
@@ -174,6 +181,7 @@ async function answer(req: Request, res: Response, upstream: string, contracts: 
       upstreamAnswers = await forward(
         upstream,
         allowed.map(({ call }, n) => ({ jsonrpc: '2.0', id: n, method: call.method, params: call.params ?? [] })),
+        batchMax,
       );
     } catch {
       res.status(503).json(refuse(null, -32603, 'the chain node is not answering; try again shortly'));
