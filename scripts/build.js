@@ -33,8 +33,8 @@ const { spawnSync } = require('node:child_process');
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const MANIFEST = path.join(DIST, '.build.json');
-/** Source trees (folders or files) mirrored into dist/: the server and the CLI, the contract bindings, `npm run demo`. */
-const TREES = ['server', 'typechain-types', 'scripts/demo.ts', 'scripts/demo-api.ts', 'scripts/demo-trails.ts'];
+/** Source trees (folders or files) mirrored into dist/: the server and the CLI, the contract bindings, `npm run demo`, `npm run start:postgres`. */
+const TREES = ['server', 'typechain-types', 'scripts/demo.ts', 'scripts/demo-api.ts', 'scripts/demo-trails.ts', 'scripts/start-postgres.ts', 'scripts/embedded-postgres.ts'];
 /** What a contract build depends on. */
 const CONTRACT_INPUTS = ['contracts', 'hardhat.config.ts'];
 

@@ -23,7 +23,7 @@ import type { Services } from './service/context';
 import type { RedeployInput } from './service/redeploy';
 import { IngestService } from './service/ingest';
 import { inlineVerifier, workerVerifier } from './service/verify-pool';
-import { openSqliteStore } from './store/sqlite';
+import { openStore } from './store';
 import { LOG_IDS, type Store } from './store/types';
 
 /** The booted back end: the services the use cases see (server/service/context.ts), with the configuration and the chain node. */
@@ -102,7 +102,7 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
 
   let embedded: EmbeddedChain | undefined;
   let rpcUrl = config.RPC_URL;
-  let store: ReturnType<typeof openSqliteStore>;
+  let store: Store;
   try {
     if (!rpcUrl) {
       // Never attach to a node already listening there (another project's, or one left over from a crash): its chain is not ours.
@@ -114,7 +114,7 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       rpcUrl = embedded.rpcUrl;
       logger.info({ rpcUrl, state: config.chainStatePath, block: embedded.status().durableBlock }, 'embedded chain node started');
     }
-    store = openSqliteStore(config.dbPath);
+    store = await openStore(config);
     // The database, -wal and -shm files just created take the umask's mode: narrow them.
     secureDataFiles(config.DATA_DIR);
   } catch (e) {

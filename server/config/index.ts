@@ -22,6 +22,16 @@ export const ConfigSchema = z.object({
   PORT: intFrom(3000),
   /** JSON-RPC port of the embedded anvil node on 127.0.0.1 (ignored when RPC_URL is set). */
   CHAIN_PORT: intFrom(8545),
+  /**
+   * PostgreSQL (postgres:// or postgresql:// URL, e.g. postgresql://user:password@host:5432/traceledger): when set,
+   * the store is PostgreSQL (several instances may share it) instead of SQLite in DATA_DIR. Never logged with its password.
+   */
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\/[^/]/.test(v) && URL.canParse(v), { error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  /** PostgreSQL connections each instance keeps at most (with DATABASE_URL). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   /** An external EVM JSON-RPC endpoint; when set, no embedded node is started. */
   RPC_URL: z.string().url().optional(),
   /**
@@ -46,8 +56,6 @@ export const ConfigSchema = z.object({
   ANCHOR_EVERY_ENTRIES: intFrom(256),
   /** ... or once the oldest waiting entry is this many seconds old. */
   ANCHOR_EVERY_SECONDS: intFrom(10),
-  /** PostgreSQL instead of the embedded SQLite (placeholder until the PostgreSQL store lands). */
-  DATABASE_URL: z.string().optional(),
   /**
    * Most requests the server puts in one JSON-RPC batch to the chain node (its own reads and writes, and the relay
    * POST /api/v1/chain/rpc); FISCO BCOS's gateway refuses a batch of more than 8.

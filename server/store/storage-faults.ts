@@ -10,6 +10,13 @@ import { AppError } from '../errors';
 const SQLITE_STORAGE = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB|BUSY)(_|$)/;
 /** File system errors (errno codes) that mean the disk is full or failing. */
 const FS_STORAGE = new Set(['ENOSPC', 'EIO', 'EROFS', 'EDQUOT']);
+/**
+ * PostgreSQL SQLSTATEs that mean the database cannot serve: class 08 (connection), 53 (insufficient resources: disk
+ * full, out of memory, too many connections), 58 (system error: I/O), 57P01-57P03 (shutting down, cannot connect now).
+ */
+const PG_STORAGE = /^(08|53|58)[0-9A-Z]{3}$|^57P0[1-3]$/;
+/** Socket errors of a store's own calls: its database server is down or unreachable (elsewhere they may be the chain's). */
+const NET_STORAGE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 
 /** What the client is told: no paths, nothing about the host. The log has the details. */
 export const STORAGE_UNAVAILABLE_MESSAGE = 'storage unavailable: the server could not write its database (disk full or I/O error); try again later';
@@ -26,14 +33,14 @@ export function publicStorageMessage(e: AppError): string {
 export function storageFaultCode(e: unknown): string | null {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return null;
-  if (SQLITE_STORAGE.test(code) || FS_STORAGE.has(code)) return code;
+  if (SQLITE_STORAGE.test(code) || FS_STORAGE.has(code) || PG_STORAGE.test(code)) return code;
   return null;
 }
 
 /** The AppError storage-unavailable for a storage fault `e` (its code in details, `e` as cause). */
-export function storageUnavailable(e: unknown): AppError {
+export function storageUnavailable(e: unknown, code = storageFaultCode(e)): AppError {
   if (e instanceof AppError && e.code === 'storage-unavailable') return e;
-  return new AppError('storage-unavailable', STORAGE_UNAVAILABLE_MESSAGE, { storageCode: storageFaultCode(e) ?? 'unknown' }, { cause: e });
+  return new AppError('storage-unavailable', STORAGE_UNAVAILABLE_MESSAGE, { storageCode: code ?? 'unknown' }, { cause: e });
 }
 
 /** A failed write since the last successful one. */
@@ -66,10 +73,11 @@ export function watchStorage<T extends object>(store: T): T {
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
       const isWrite = WRITES.test(prop);
       const fail = (e: unknown): never => {
-        const code = storageFaultCode(e);
+        const own = (e as { code?: unknown } | null)?.code;
+        const code = storageFaultCode(e) ?? (typeof own === 'string' && NET_STORAGE.has(own) ? own : null);
         if (code === null) throw e;
         if (isWrite) faults.set(proxy, { at: Date.now(), code, operation: prop });
-        throw storageUnavailable(e);
+        throw storageUnavailable(e, code);
       };
       const ok = <V>(v: V): V => {
         if (isWrite) faults.delete(proxy);

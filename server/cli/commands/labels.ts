@@ -59,14 +59,14 @@ async function fromServer(opts: LabelOpts, ids: string[]): Promise<Buffer> {
 }
 
 async function fromDataDir(opts: LabelOpts, ids: string[]): Promise<Buffer> {
-  const fs = await import('node:fs');
   const path = await import('node:path');
   const dbPath = path.join(path.resolve(opts.dataDir!), 'traceledger.sqlite');
-  if (!fs.existsSync(dbPath)) throw unusable(`no database at ${dbPath}: is --data-dir the server's DATA_DIR?`);
-  const { openSqliteStore } = await import('../../store/sqlite');
+  const { openExistingStore } = await import('../../store');
   const { labelItemsOf, labelSheetPdf, findCjkFont } = await import('../../labels');
   if (!findCjkFont()) note('warning: no CJK font found; Chinese text is left out (apt-get install fonts-wqy-microhei)');
-  const store = openSqliteStore(dbPath);
+  // The server's store: PostgreSQL when DATABASE_URL is set (as for the server), else its SQLite file.
+  const store = await openExistingStore(dbPath, process.env);
+  if (!store) throw unusable(`no database at ${dbPath}: is --data-dir the server's DATA_DIR?`);
   try {
     // As the server reads PUBLIC_BASE_URL: https when no scheme is given, no trailing slash.
     const base = (/^https?:\/\//.test(opts.baseUrl!) ? opts.baseUrl! : `https://${opts.baseUrl!}`).replace(/\/+$/, '');

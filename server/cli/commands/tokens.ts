@@ -74,15 +74,15 @@ async function participantOf(role: string, ref: string | undefined): Promise<str
 }
 
 async function locally(opts: TokenOpts, ref: string | undefined, label: string): Promise<Issued> {
-  const fs = await import('node:fs');
   const path = await import('node:path');
   const dbPath = path.join(path.resolve(opts.dataDir), 'traceledger.sqlite');
-  if (!fs.existsSync(dbPath)) throw unusable(`no database at ${dbPath}: is --data-dir the server's DATA_DIR?`);
-  const { openSqliteStore } = await import('../../store/sqlite');
+  const { openExistingStore } = await import('../../store');
   const { issueApiToken } = await import('../../service/tokens');
   const { AppError } = await import('../../errors');
   const participantId = await participantOf(opts.role, ref);
-  const store = openSqliteStore(dbPath);
+  // The server's store: PostgreSQL when DATABASE_URL is set (as for the server), else its SQLite file.
+  const store = await openExistingStore(dbPath, process.env);
+  if (!store) throw unusable(`no database at ${dbPath}: is --data-dir the server's DATA_DIR?`);
   try {
     return await issueApiToken(store, { role: opts.role as TokenRole, participantId, label });
   } catch (e) {

@@ -50,13 +50,14 @@ const enc = encodeURIComponent;
 
 /** The database in a server's data folder. Throws (exit 2) when there is none. */
 async function openDataDir(dataDir: string) {
-  const fs = await import('node:fs');
   const path = await import('node:path');
   const dir = path.resolve(dataDir);
   const dbPath = path.join(dir, 'traceledger.sqlite');
-  if (!fs.existsSync(dbPath)) throw unusable(`no database at ${dbPath}: is --data-dir the server's DATA_DIR?`);
-  const { openSqliteStore } = await import('../../store/sqlite');
-  return { store: openSqliteStore(dbPath), deploymentFile: path.join(dir, 'deployment.json') };
+  // The server's store: PostgreSQL when DATABASE_URL is set (as for the server), else its SQLite file.
+  const { openExistingStore } = await import('../../store');
+  const store = await openExistingStore(dbPath, process.env);
+  if (!store) throw unusable(`no database at ${dbPath}: is --data-dir the server's DATA_DIR?`);
+  return { store, deploymentFile: path.join(dir, 'deployment.json') };
 }
 
 export function registerTrails(program: Command, run: CliRun): void {
