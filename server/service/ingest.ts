@@ -34,9 +34,18 @@ import { ShareLifecycle } from '../trails/lifecycle';
 import { awaitReceipt, type SignedReceipt } from '../trails/receipts';
 import { isShareType } from '../trails/recompute';
 import { RECORD_ROUTING, namespacedId } from '../records';
-import { DEFAULT_ISSUED_AT_WINDOW, assertIdInSignersNamespace, assertIssuedAtInWindow, assertReportCommissioned, assertReportNamesSignersLab, producerBatchId, type IssuedAtWindow } from './ingest-rules';
+import {
+  DEFAULT_ISSUED_AT_WINDOW,
+  assertIdInSignersNamespace,
+  assertIssuedAtInWindow,
+  assertReportCommissioned,
+  assertReportNamesSignersLab,
+  producerBatchId,
+  type IssuedAtWindow,
+  type ReportConsent,
+} from './ingest-rules';
 import { inlineVerifier, type SubmissionVerifier } from './verify-pool';
-import { parseAs, type SignedSubmission } from './verify-submission';
+import { parseAs, type SignedSubmission, type VerifiedSubmission } from './verify-submission';
 
 /** Batches of one submission prepared (committed and signed) between two turns of the event loop. */
 const PREPARED_PER_TURN = 4;
@@ -98,6 +107,10 @@ interface Prepared {
 export class IngestService {
   private queue: { rec: NewRecord; resolve: (r: StoredRecord) => void; reject: (e: unknown) => void }[] = [];
   private flushing = false;
+  /** The timer of a group waiting for more records, if one is. */
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Signature checks under way (submitted records that may soon join a group commit). */
+  private verifying = 0;
   private readonly operatorKey: Uint8Array;
   private readonly shareLifecycle: ShareLifecycle;
   private readonly verifier: SubmissionVerifier;
@@ -125,7 +138,7 @@ export class IngestService {
     const receivedAt = nowSeconds();
     const routing = RECORD_ROUTING[sub.type];
     if (!routing) throw new AppError('invalid-input', `unknown record type ${String(sub.type)}`);
-    const { record, root, salts, signer } = await this.verifier.verify(sub);
+    const { record, root, salts, signer } = await this.verifyCounted(sub);
     assertIssuedAtInWindow(record.issuedAt, receivedAt, this.window);
     const participant = await this.assertSignerAuthorised(signer, routing.role, record.issuedAt, receivedAt);
     assertIdInSignersNamespace(record.id, participant);
@@ -251,7 +264,17 @@ export class IngestService {
   /** A report counts only on a batch on record whose producer commissioned its lab, or from a spot-check lab (ARCHITECTURE.md, "Trust model"). */
   private async assertReportCounts(report: SeleniumTestReport, lab: Participant, receivedAt: number): Promise<void> {
     const batch = await this.storedBatch(report.batchId);
-    assertReportCommissioned(report, lab, { batch: batch.body, commissionedLater: await this.commissionedLater(report.batchId) }, receivedAt);
+    assertReportCommissioned(report, lab, await this.consentFor(report, lab, batch), receivedAt);
+  }
+
+  /**
+   * What the batch's producer consented to, for {@link assertReportCommissioned}: the LabCommission records are read
+   * only when the batch itself neither lists the report nor names the lab (the usual case needs no query).
+   */
+  private async consentFor(report: SeleniumTestReport, lab: Participant, batch: StoredRecord): Promise<ReportConsent> {
+    const { reportIds, commissionedLabs } = batch.body;
+    const given = (Array.isArray(reportIds) && reportIds.includes(report.id)) || (Array.isArray(commissionedLabs) && commissionedLabs.includes(lab.code));
+    return { batch: batch.body, commissionedLater: given ? [] : await this.commissionedLater(report.batchId) };
   }
 
   private async activeProducer(producerId: string): Promise<Participant> {
@@ -359,18 +382,47 @@ export class IngestService {
     return { rec, ack: { id: record.id, type, logId, recordRoot: root, leafHash: '0x' + toHex(leaf), signer: entry.signer, status: 'accepted' } };
   }
 
-  /** Group commit: records arriving together share one fsync; each promise settles after it. */
+  /**
+   * The verifier's answer for `sub`, counted in {@link verifying} while it is awaited: the group commit need not wait
+   * for more records once no signature check is under way (see {@link scheduleFlush}).
+   */
+  private async verifyCounted(sub: SignedSubmission): Promise<VerifiedSubmission> {
+    this.verifying++;
+    try {
+      return await this.verifier.verify(sub);
+    } finally {
+      this.verifying--;
+      if (this.verifying === 0 && this.flushTimer) this.flushSoon();
+    }
+  }
+
+  /**
+   * Group commit: records arriving together share one fsync; each promise settles after it. The first record of a
+   * group waits up to `groupCommitMs` for others, but no longer than the signature checks under way: once none is,
+   * nothing more is about to arrive, and the group commits on the next turn of the event loop.
+   */
   private enqueue(rec: NewRecord): Promise<StoredRecord> {
     return new Promise((resolve, reject) => {
       this.queue.push({ rec, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        // Wait a moment so records arriving together share one fsync (group commit).
-        const wait = this.opts.groupCommitMs ?? 5;
-        if (wait > 0) setTimeout(() => void this.flush(), wait);
-        else setImmediate(() => void this.flush());
+        this.scheduleFlush();
       }
     });
+  }
+
+  /** Starts the wait of a new group (see {@link enqueue}). */
+  private scheduleFlush(): void {
+    const wait = this.opts.groupCommitMs ?? 5;
+    if (wait > 0 && this.verifying > 0) this.flushTimer = setTimeout(() => this.flushSoon(), wait);
+    else this.flushSoon();
+  }
+
+  /** Commits the waiting group on the next turn (after the records whose checks just ended have joined it). */
+  private flushSoon(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    setImmediate(() => void this.flush());
   }
 
   private async flush(): Promise<void> {
