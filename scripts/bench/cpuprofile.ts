@@ -20,6 +20,8 @@ interface CpuProfile {
 
 /** Stages by a substring of the source file's URL; the first match wins. */
 const STAGES: readonly [stage: string, match: readonly string[]][] = [
+  ['the profiler itself (node:inspector)', ['node:inspector']],
+  ['sending to and from the signature threads (postMessage)', ['node:internal/worker', 'node:internal/per_context/messageport', 'node:internal/event_target']],
   ['zod validation (route contracts, record schemas)', ['/zod/']],
   ['field tree / record root (field-tree.ts, merkletreejs)', ['/records/field-tree', '/merkletreejs/', '/crypto-js/', '/buffer-reverse/', '/treeify/']],
   ['canonical JSON (records/canonical.ts)', ['/records/canonical']],
@@ -39,12 +41,12 @@ const STAGES: readonly [stage: string, match: readonly string[]][] = [
   ['Node, other', ['node:']],
 ];
 
-const SPECIAL: Record<string, string> = {
-  '(garbage collector)': 'garbage collector',
-  '(idle)': 'idle (waiting: fsync, I/O, other threads)',
-  '(program)': 'V8 / native, unattributed',
-  '(root)': 'V8 / native, unattributed',
-};
+const SPECIAL = new Map<string, string>([
+  ['(garbage collector)', 'garbage collector'],
+  ['(idle)', 'idle (waiting: fsync, I/O, other threads)'],
+  ['(program)', 'V8 / native, unattributed'],
+  ['(root)', 'V8 / native, unattributed'],
+]);
 
 function stageOfUrl(url: string): string | undefined {
   for (const [stage, match] of STAGES) if (match.some((m) => url.includes(m))) return stage;
@@ -62,7 +64,7 @@ export function profileByStage(profile: CpuProfile): Map<string, number> {
     if (known) return known;
     const n = byId.get(id)!;
     const { functionName, url } = n.callFrame;
-    let stage = SPECIAL[functionName] ?? stageOfUrl(url);
+    let stage = SPECIAL.get(functionName) ?? stageOfUrl(url);
     if (!stage && (functionName === 'parse' || functionName === 'stringify')) stage = `JSON.${functionName} (native)`;
     if (!stage) {
       const p = parent.get(id);
