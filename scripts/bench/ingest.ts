@@ -371,7 +371,7 @@ async function main() {
       console.log(`  acceptance → anchored lag    p50 ${result.lagSeconds.p50} s, p99 ${result.lagSeconds.p99} s, max ${result.lagSeconds.max} s  (target p99 < 2 s)`);
       console.log(`  checkpoints anchored         ${result.checkpoints}`);
       console.log(`  CPU of this process          ${result.cpuCoresBusy} cores busy on average (of ${os.availableParallelism()}; the server and its signature threads${server ? '; the load generator runs apart' : ''})`);
-      if (perReport) console.log(`  CPU per accepted report       main thread ${perReport.mainThreadMicros} µs, other threads ${perReport.otherThreadsMicros} µs (the profiler's own cost included with --profile)`);
+      if (perReport) console.log(`  CPU per accepted report       main thread ${perReport.mainThreadMicros} µs, other threads ${perReport.otherThreadsMicros} µs${args.profile ? " (the profiler's own cost included)" : ""}`);
       console.log(`  group commits                ${result.groupCommits.commits}, ${result.groupCommits.recordsPerCommit} records and ${result.groupCommits.msPerCommit} ms each`);
       console.log(`  ${result.verdict}`);
     }
