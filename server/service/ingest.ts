@@ -45,7 +45,7 @@ import {
   type ReportConsent,
 } from './ingest-rules';
 import { inlineVerifier, type SubmissionVerifier } from './verify-pool';
-import { parseAs, type SignedSubmission, type VerifiedSubmission } from './verify-submission';
+import { parseAs, type SignedSubmission } from './verify-submission';
 
 /** Batches of one submission prepared (committed and signed) between two turns of the event loop. */
 const PREPARED_PER_TURN = 4;
@@ -109,8 +109,8 @@ export class IngestService {
   private flushing = false;
   /** The timer of a group waiting for more records, if one is. */
   private flushTimer: NodeJS.Timeout | undefined;
-  /** Signature checks under way (submitted records that may soon join a group commit). */
-  private verifying = 0;
+  /** Signed submissions being checked (that may soon join a group commit). */
+  private preparing = 0;
   private readonly operatorKey: Uint8Array;
   private readonly shareLifecycle: ShareLifecycle;
   private readonly verifier: SubmissionVerifier;
@@ -135,21 +135,27 @@ export class IngestService {
    * key's lab.
    */
   async submitSigned(sub: SignedSubmission): Promise<Acceptance> {
-    const receivedAt = nowSeconds();
-    const routing = RECORD_ROUTING[sub.type];
-    if (!routing) throw new AppError('invalid-input', `unknown record type ${String(sub.type)}`);
-    const { record, root, salts, signer } = await this.verifyCounted(sub);
-    assertIssuedAtInWindow(record.issuedAt, receivedAt, this.window);
-    const participant = await this.assertSignerAuthorised(signer, routing.role, record.issuedAt, receivedAt);
-    assertIdInSignersNamespace(record.id, participant);
-    if (sub.type === 'SeleniumTestReport') {
-      assertReportNamesSignersLab(record as SeleniumTestReport, participant, signer);
-      await this.assertReportCounts(record as SeleniumTestReport, participant, receivedAt);
+    const ready = this.preparingOne();
+    try {
+      const receivedAt = nowSeconds();
+      const routing = RECORD_ROUTING[sub.type];
+      if (!routing) throw new AppError('invalid-input', `unknown record type ${String(sub.type)}`);
+      const { record, root, salts, signer } = await this.verifier.verify(sub);
+      assertIssuedAtInWindow(record.issuedAt, receivedAt, this.window);
+      const participant = await this.assertSignerAuthorised(signer, routing.role, record.issuedAt, receivedAt);
+      assertIdInSignersNamespace(record.id, participant);
+      if (sub.type === 'SeleniumTestReport') {
+        assertReportNamesSignersLab(record as SeleniumTestReport, participant, signer);
+        await this.assertReportCounts(record as SeleniumTestReport, participant, receivedAt);
+      }
+      const prepared = this.prepare(sub.type, record, root, salts, signer, sub.signature, participant.id);
+      ready();
+      if (isShareType(sub.type)) return this.admitShare(record as ShareRecord, participant.id, prepared);
+      await this.enqueue(prepared.rec);
+      return prepared.ack;
+    } finally {
+      ready();
     }
-    const prepared = this.prepare(sub.type, record, root, salts, signer, sub.signature, participant.id);
-    if (isShareType(sub.type)) return this.admitShare(record as ShareRecord, participant.id, prepared);
-    await this.enqueue(prepared.rec);
-    return prepared.ack;
   }
 
   /** A share step: the lifecycle rules, committed in the department's turn; then the operator's receipt. */
@@ -383,23 +389,24 @@ export class IngestService {
   }
 
   /**
-   * The verifier's answer for `sub`, counted in {@link verifying} while it is awaited: the group commit need not wait
-   * for more records once no signature check is under way (see {@link scheduleFlush}).
+   * Counts a signed submission as being prepared (checked, not yet queued for commit) until the returned function is
+   * called (at most once counts): the group commit need not wait for more records once none is (see {@link scheduleFlush}).
    */
-  private async verifyCounted(sub: SignedSubmission): Promise<VerifiedSubmission> {
-    this.verifying++;
-    try {
-      return await this.verifier.verify(sub);
-    } finally {
-      this.verifying--;
-      if (this.verifying === 0 && this.flushTimer) this.flushSoon();
-    }
+  private preparingOne(): () => void {
+    this.preparing++;
+    let counted = true;
+    return () => {
+      if (!counted) return;
+      counted = false;
+      this.preparing--;
+      if (this.preparing === 0 && this.flushTimer) this.flushSoon();
+    };
   }
 
   /**
    * Group commit: records arriving together share one fsync; each promise settles after it. The first record of a
-   * group waits up to `groupCommitMs` for others, but no longer than the signature checks under way: once none is,
-   * nothing more is about to arrive, and the group commits on the next turn of the event loop.
+   * group waits up to `groupCommitMs` for others, but no longer than the signed submissions being checked: once none
+   * is, nothing more is about to arrive, and the group commits on the next turn of the event loop.
    */
   private enqueue(rec: NewRecord): Promise<StoredRecord> {
     return new Promise((resolve, reject) => {
@@ -414,7 +421,7 @@ export class IngestService {
   /** Starts the wait of a new group (see {@link enqueue}). */
   private scheduleFlush(): void {
     const wait = this.opts.groupCommitMs ?? 5;
-    if (wait > 0 && this.verifying > 0) this.flushTimer = setTimeout(() => this.flushSoon(), wait);
+    if (wait > 0 && this.preparing > 0) this.flushTimer = setTimeout(() => this.flushSoon(), wait);
     else this.flushSoon();
   }
 
