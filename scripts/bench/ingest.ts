@@ -1,17 +1,22 @@
 /**
  * bench:ingest — signed lab reports accepted durably per second, and the lag from acceptance to an
- * anchored checkpoint, against the raw public-key recovery rate of libsecp256k1 measured in the
- * same run. Target: ingest ≥ 1/8 of the recovery rate, with every record anchored < 10 s after it
- * was acknowledged.
+ * anchored checkpoint, against the raw public-key recovery rate of libsecp256k1 on one core measured
+ * in the same run. Target (issue 14): ingest ≥ 0.25 × the recovery rate, acknowledged only once
+ * durable, with acceptance → anchored lag p99 < 2 s.
  *
  * Runs the real system (anvil, contracts, SQLite with synchronous=FULL, the anchoring worker).
- * By default it goes through the HTTP route POST /api/v1/reports (`--service` calls the service
- * function directly). Usage: npm run bench:ingest [-- --n 4000 --concurrency 64]
+ * By default it goes through the HTTP route POST /api/v1/reports, with the load generator in a
+ * separate process (keep-alive, loopback), so the CPU this process uses is the server's alone;
+ * `--service` calls the service function directly; `--profile` writes a .cpuprofile of the server's
+ * main thread during the ingest phase and prints where its time went, by stage.
+ * Each report is on its own batch by default (`--reports-per-batch K` puts K on each).
+ * Usage: npm run bench:ingest [-- --n 4000 --concurrency 64 --reports-per-batch 1 --service --profile --json]
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { getBytes, type Wallet } from 'ethers';
 import secp256k1 from 'secp256k1';
@@ -19,9 +24,10 @@ import { commitRecord, parseRecord, signRecord, typedDataDigest, typedDataFor, t
 import { createApp } from '../../server/http/app';
 import { createContext } from '../../server/http/context';
 import type { System } from '../../server/system';
-import { reportInput } from '../../test/server/records/fixtures';
+import { USCC, batchInputNow, reportInput } from '../../test/server/records/fixtures';
 import { registeredLabOf } from '../../test/support/records';
-import { bootTestSystem, registerLab } from '../../test/support/system';
+import { FIXTURE_PRODUCT_KEYS, bootTestSystem, registerLab, registerProducer, tempDir } from '../../test/support/system';
+import { summariseProfile } from './cpuprofile';
 
 interface Args {
   n: number;
@@ -29,10 +35,12 @@ interface Args {
   service: boolean;
   json: boolean;
   profile: boolean;
+  /** Reports on each batch (default 1: a batch gets its lab's report). */
+  reportsPerBatch: number;
 }
 
 /** Starts the V8 CPU profiler; the returned function stops it and writes a .cpuprofile file. */
-async function startProfiler(): Promise<() => Promise<string>> {
+async function startProfiler(): Promise<() => Promise<{ file: string; profile: object }>> {
   const inspector = await import('node:inspector/promises');
   const session = new inspector.Session();
   session.connect();
@@ -43,7 +51,7 @@ async function startProfiler(): Promise<() => Promise<string>> {
     const file = `${os.tmpdir()}/bench-ingest-${Date.now()}.cpuprofile`;
     fs.writeFileSync(file, JSON.stringify(profile));
     session.disconnect();
-    return file;
+    return { file, profile };
   };
 }
 
@@ -52,7 +60,30 @@ function parseArgs(argv: string[]): Args {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? Number(argv[i + 1]) : def;
   };
-  return { n: get('n', 4000), concurrency: get('concurrency', 64), service: argv.includes('--service'), json: argv.includes('--json'), profile: argv.includes('--profile') };
+  return { n: get('n', 4000), concurrency: get('concurrency', 64), service: argv.includes('--service'), json: argv.includes('--json'), profile: argv.includes('--profile'), reportsPerBatch: get('reports-per-batch', 1) };
+}
+
+/**
+ * CPU milliseconds (user + system) this process's threads have used so far, by thread: the main thread (its id is the
+ * process id) and the others together, read from /proc (Linux; undefined elsewhere). Unlike wall time, a thread's
+ * CPU time hardly grows when other processes compete for the cores.
+ */
+function threadCpuMs(): { main: number; others: number } | undefined {
+  try {
+    const tick = 10; // USER_HZ = 100 on Linux
+    let main = 0;
+    let others = 0;
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * tick;
+      if (Number(tid) === process.pid) main += ms;
+      else others += ms;
+    }
+    return { main, others };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Wall-clock milliseconds, comparable across threads. */
@@ -60,14 +91,18 @@ const now = () => performance.timeOrigin + performance.now();
 
 type Submission = { type: 'SeleniumTestReport'; record: SeleniumTestReport; salts: Record<string, string>; signature: string };
 
-async function presign(sys: System, key: Wallet, n: number): Promise<Submission[]> {
+async function presign(sys: System, key: Wallet, batchIds: readonly string[], n: number): Promise<Submission[]> {
   const binding = { chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger };
   const issuedAt = new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
   // Ingest refuses a report naming another lab than its signing key's: name the registered one.
   const lab = { ...reportInput().lab, ...(await registeredLabOf(sys, key)) };
+  const run = Date.now();
   const out: Submission[] = [];
   for (let i = 0; i < n; i++) {
-    const record = parseRecord('SeleniumTestReport', reportInput({ id: `BENCH-${i}-${Date.now()}`, reportNumber: `AKSE-B-${i}`, issuedAt, lab, result: 0.2 + (i % 50) / 100 }));
+    // Ids in the lab's namespace; each report is on a batch whose producer commissioned the lab.
+    const id = `${lab.cmaNumber}-BENCH-${run}-${i}`;
+    const batchId = batchIds[i % batchIds.length]!;
+    const record = parseRecord('SeleniumTestReport', reportInput({ id, reportNumber: `AKSE-B-${i}`, issuedAt, lab, batchId, result: 0.2 + (i % 50) / 100 }));
     const { root, salts } = commitRecord(record);
     out.push({ type: 'SeleniumTestReport', record, salts, signature: await signRecord(key, 'SeleniumTestReport', record, root, binding) });
   }
@@ -92,54 +127,115 @@ function recoveryRate(sys: System, subs: readonly Submission[]): number {
   return best;
 }
 
-/** The load generator, as plain JavaScript run in a worker thread so it does not share the server's event loop. */
+/**
+ * The load generator, as plain JavaScript run in a child process (its own CPU, not the server's): reads
+ * `{ port, concurrency, bodies }` from the file named by argv[1], posts every body over keep-alive
+ * connections, and prints `{ t0, ackedAt, failed, firstFailure }` as JSON (times: wall-clock ms).
+ */
 const CLIENT_SOURCE = `
+const fs = require('node:fs');
 const http = require('node:http');
-const { parentPort, workerData } = require('node:worker_threads');
-const { port, bodies, concurrency } = workerData;
+const { port, bodies, concurrency } = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-const ackedAt = new Float64Array(bodies.length);
-let next = 0, failed = 0;
+const ackedAt = new Array(bodies.length).fill(0);
+const now = () => performance.timeOrigin + performance.now();
+let next = 0, failed = 0, firstFailure = null;
 function post(body) {
   return new Promise((resolve) => {
     const data = Buffer.from(body);
     const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/reports', method: 'POST', agent,
       headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
-      res.resume(); res.on('end', () => resolve(res.statusCode));
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: res.statusCode === 201 ? '' : Buffer.concat(chunks).toString() }));
     });
-    req.on('error', () => resolve(0));
+    req.on('error', (e) => resolve({ status: 0, body: String(e) }));
     req.end(data);
   });
 }
-const t0 = performance.timeOrigin + performance.now();
+const t0 = now();
 Promise.all(Array.from({ length: concurrency }, async () => {
   while (next < bodies.length) {
     const i = next++;
-    const status = await post(bodies[i]);
-    if (status === 201) ackedAt[i] = performance.timeOrigin + performance.now(); else failed++;
+    const r = await post(bodies[i]);
+    if (r.status === 201) ackedAt[i] = now();
+    else { failed++; if (!firstFailure) firstFailure = r.status + ' ' + r.body.slice(0, 300); }
   }
-})).then(() => parentPort.postMessage({ t0, ackedAt, failed }));
+})).then(() => { process.stdout.write(JSON.stringify({ t0, ackedAt, failed, firstFailure })); agent.destroy(); });
 `;
 
-function runHttpClient(port: number, bodies: string[], concurrency: number): Promise<{ t0: number; ackedAt: Float64Array; failed: number }> {
+interface ClientResult {
+  t0: number;
+  ackedAt: number[];
+  failed: number;
+  firstFailure: string | null;
+}
+
+/** Runs the load generator in a child process against 127.0.0.1:`port`. */
+function runHttpClient(port: number, bodies: string[], concurrency: number): Promise<ClientResult> {
+  const input = path.join(tempDir('bench-ingest-client-'), 'input.json');
+  fs.writeFileSync(input, JSON.stringify({ port, bodies, concurrency }));
   return new Promise((resolve, reject) => {
-    const w = new Worker(CLIENT_SOURCE, { eval: true, workerData: { port, bodies, concurrency } });
-    w.once('message', (m: { t0: number; ackedAt: Float64Array; failed: number }) => {
-      void w.terminate();
-      resolve(m);
+    const child = spawn(process.execPath, ['-e', CLIENT_SOURCE, input], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      fs.rmSync(path.dirname(input), { recursive: true, force: true });
+      if (code !== 0) reject(new Error(`the load generator exited with ${code}`));
+      else resolve(JSON.parse(Buffer.concat(out).toString()) as ClientResult);
     });
-    w.once('error', reject);
   });
+}
+
+/** The env the bench boots the system with: anchoring every 1,000 entries or 1 s, no write rate limit, ports in BENCH_PORT_BASE's range when set. */
+function benchEnv(): Record<string, string> {
+  const env: Record<string, string> = { ANCHOR_EVERY_ENTRIES: '1000', ANCHOR_EVERY_SECONDS: '1', RATE_LIMIT_WRITES_PER_MINUTE: '0' };
+  if (process.env.BENCH_PORT_BASE) env.CHAIN_PORT = String(Number(process.env.BENCH_PORT_BASE) + 1);
+  if (process.env.INGEST_THREADS !== undefined) env.INGEST_THREADS = process.env.INGEST_THREADS;
+  return env;
+}
+
+/** Registers a producer and `count` of its batches commissioning the lab `labCma`, anchored before the bench starts; returns their ids. */
+async function storeBatches(sys: System, labCma: string, count: number): Promise<string[]> {
+  const producerId = await registerProducer(sys, '紫阳县富硒茶业有限公司', USCC.producer, FIXTURE_PRODUCT_KEYS);
+  const run = Date.now();
+  const ids: string[] = [];
+  for (let from = 0; from < count; from += 1000) {
+    const inputs = Array.from({ length: Math.min(1000, count - from) }, (_, j) => batchInputNow({ id: `${USCC.producer}-BENCH-${run}-${from + j}`, commissionedLabs: [labCma] }));
+    ids.push(...(await sys.ingest.submitBatchesForProducer(producerId, inputs)).map((a) => a.id));
+  }
+  const { size } = await sys.store.logHead('products');
+  while (((await sys.store.latestCheckpoint('products', 'confirmed'))?.size ?? 0) < size) await new Promise((r) => setTimeout(r, 100));
+  return ids;
+}
+
+/**
+ * Boots the system the bench measures and sets up what the reports need: a lab with a fresh signing key,
+ * and the batches they name (one per `reportsPerBatch` reports), registered by their producer with the lab
+ * commissioned. (One place, so another store can be chosen here.)
+ */
+async function bootBenchSystem(args: Args): Promise<{ sys: System; labKey: Wallet; batchIds: string[] }> {
+  const sys = await bootTestSystem({ env: benchEnv(), mirrorIntervalMs: 0 });
+  try {
+    const lab = await registerLab(sys);
+    const cma = (await registeredLabOf(sys, lab.key))!.cmaNumber;
+    const batchIds = await storeBatches(sys, cma, Math.ceil(args.n / args.reportsPerBatch));
+    return { sys, labKey: lab.key, batchIds };
+  } catch (e) {
+    await sys.stop();
+    throw e;
+  }
 }
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const sys = await bootTestSystem({ env: { ANCHOR_EVERY_ENTRIES: '1000', ANCHOR_EVERY_SECONDS: '1', RATE_LIMIT_WRITES_PER_MINUTE: '0' }, mirrorIntervalMs: 0 });
+  const { sys, labKey, batchIds } = await bootBenchSystem(args);
   let server: http.Server | undefined;
+  let watching = false;
   try {
-    const lab = await registerLab(sys);
-    process.stderr.write(`signing ${args.n} reports (client side, not timed)…\n`);
-    const subs = await presign(sys, lab.key, args.n);
+    process.stderr.write(`signing ${args.n} reports on ${batchIds.length} batches (client side, not timed)…\n`);
+    const subs = await presign(sys, labKey, batchIds, args.n);
     const recovery = recoveryRate(sys, subs);
 
     const submit: (s: Submission) => Promise<void> = async (s) => {
@@ -148,14 +244,15 @@ async function main() {
     let via = 'service function IngestService.submitSigned';
     if (!args.service) {
       server = http.createServer(createApp(createContext(sys)));
-      await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-      via = 'HTTP POST /api/v1/reports (keep-alive, loopback; the client runs in its own thread)';
+      const port = process.env.BENCH_PORT_BASE ? Number(process.env.BENCH_PORT_BASE) : 0;
+      await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+      via = 'HTTP POST /api/v1/reports (keep-alive, loopback; the client runs in its own process)';
     }
 
     // Watch checkpoints get confirmed, to measure acceptance → anchored lag per record.
     const ackedAt = new Float64Array(args.n);
     const anchoredAt: { size: number; at: number }[] = [];
-    let watching = true;
+    watching = true;
     const watcher = (async () => {
       let seen = 0;
       while (watching) {
@@ -166,7 +263,9 @@ async function main() {
         }
         await new Promise((r) => setTimeout(r, 20));
       }
-    })();
+    })().catch((e: unknown) => {
+      if (watching) console.error('watching checkpoints failed:', e);
+    });
 
     // Count the store's group commits, to report how many records share one fsync.
     const commits = { count: 0, records: 0, ms: 0 };
@@ -182,14 +281,17 @@ async function main() {
     process.stderr.write(`submitting via ${via} with ${args.concurrency} in flight…\n`);
     const profiler = args.profile ? await startProfiler() : undefined;
     const cpu0 = process.cpuUsage();
+    const threads0 = threadCpuMs();
     const t0 = now();
     let failed = 0;
+    let firstFailure: string | null = null;
     if (server) {
       const port = (server.address() as AddressInfo).port;
       const bodies = subs.map((s) => JSON.stringify({ record: s.record, salts: s.salts, signature: s.signature }));
       const out = await runHttpClient(port, bodies, args.concurrency);
       out.ackedAt.forEach((t, i) => (ackedAt[i] = t));
       failed = out.failed;
+      firstFailure = out.firstFailure;
     } else {
       let next = 0;
       await Promise.all(
@@ -199,8 +301,9 @@ async function main() {
             try {
               await submit(subs[i]!);
               ackedAt[i] = now();
-            } catch {
+            } catch (e) {
               failed++;
+              firstFailure ??= String(e);
             }
           }
         }),
@@ -208,8 +311,18 @@ async function main() {
     }
     const ingestSecs = (now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const threads1 = threadCpuMs();
+    const accepted = Math.max(1, args.n - failed);
+    const perReport =
+      threads0 && threads1
+        ? { mainThreadMicros: Math.round(((threads1.main - threads0.main) * 1000) / accepted), otherThreadsMicros: Math.round(((threads1.others - threads0.others) * 1000) / accepted) }
+        : undefined;
     const cpuCores = (cpu.user + cpu.system) / 1e6 / ingestSecs;
-    if (profiler) process.stderr.write(`CPU profile of the ingest phase: ${await profiler()}\n`);
+    if (firstFailure) process.stderr.write(`first failure: ${firstFailure}\n`);
+    if (profiler) {
+      const { file, profile } = await profiler();
+      process.stderr.write(`CPU profile of the server's main thread during the ingest phase: ${file}\n${summariseProfile(profile)}\n`);
+    }
     const head = await sys.store.logHead('products');
     const baseSize = head.size - (args.n - failed);
     const deadline = Date.now() + 120_000;
@@ -239,28 +352,31 @@ async function main() {
       ingestPerSecond: Math.round(ingestRate),
       libsecp256k1RecoveriesPerSecond: Math.round(recovery),
       ratio: Number(ratio.toFixed(3)),
-      target: '>= 0.125 (1/8)',
+      target: '>= 0.25',
       lagSeconds: { p50: Number(pct(50).toFixed(2)), p99: Number(pct(99).toFixed(2)), max: Number((lags.at(-1) ?? NaN).toFixed(2)), measured: lags.length },
       checkpoints: anchoredAt.length,
       cpuCoresBusy: Number(cpuCores.toFixed(2)),
+      cpuPerReport: perReport,
       groupCommits: { commits: commits.count, recordsPerCommit: Number((commits.records / Math.max(1, commits.count)).toFixed(1)), msPerCommit: Number((commits.ms / Math.max(1, commits.count)).toFixed(2)) },
-      verdict: ratio >= 0.125 && (lags.at(-1) ?? Infinity) < 10 ? 'PASS' : 'FAIL',
+      verdict: failed === 0 && ratio >= 0.25 && pct(99) < 2 ? 'PASS' : 'FAIL',
     };
     if (args.json) console.log(JSON.stringify(result, null, 2));
     else {
       console.log('bench:ingest');
       console.log(`  path                         ${result.via}`);
-      console.log(`  records                      ${result.records} (${failed} failed), ${args.concurrency} in flight`);
+      console.log(`  records                      ${result.records} (${failed} failed), ${args.concurrency} in flight, ${args.reportsPerBatch} a batch`);
       console.log(`  accepted durably             ${result.ingestPerSecond} reports/s`);
       console.log(`  libsecp256k1 recovery (raw)  ${result.libsecp256k1RecoveriesPerSecond} /s`);
-      console.log(`  ratio ingest / recovery      ${result.ratio}  (target >= 0.125)`);
-      console.log(`  acceptance → anchored lag    p50 ${result.lagSeconds.p50} s, p99 ${result.lagSeconds.p99} s, max ${result.lagSeconds.max} s  (target < 10 s)`);
+      console.log(`  ratio ingest / recovery      ${result.ratio}  (target >= 0.25)`);
+      console.log(`  acceptance → anchored lag    p50 ${result.lagSeconds.p50} s, p99 ${result.lagSeconds.p99} s, max ${result.lagSeconds.max} s  (target p99 < 2 s)`);
       console.log(`  checkpoints anchored         ${result.checkpoints}`);
-      console.log(`  CPU of this process          ${result.cpuCoresBusy} cores busy on average (of ${os.availableParallelism()}; server, signature threads and the client thread)`);
+      console.log(`  CPU of this process          ${result.cpuCoresBusy} cores busy on average (of ${os.availableParallelism()}; the server and its signature threads${server ? '; the load generator runs apart' : ''})`);
+      if (perReport) console.log(`  CPU per accepted report       main thread ${perReport.mainThreadMicros} µs, other threads ${perReport.otherThreadsMicros} µs${args.profile ? " (the profiler's own cost included)" : ""}`);
       console.log(`  group commits                ${result.groupCommits.commits}, ${result.groupCommits.recordsPerCommit} records and ${result.groupCommits.msPerCommit} ms each`);
       console.log(`  ${result.verdict}`);
     }
   } finally {
+    watching = false;
     server?.close();
     await sys.stop();
   }

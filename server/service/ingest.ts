@@ -34,7 +34,16 @@ import { ShareLifecycle, trailHead } from '../trails/lifecycle';
 import { awaitReceipt, type SignedReceipt } from '../trails/receipts';
 import { isShareType } from '../trails/recompute';
 import { RECORD_ROUTING, namespacedId } from '../records';
-import { DEFAULT_ISSUED_AT_WINDOW, assertIdInSignersNamespace, assertIssuedAtInWindow, assertReportCommissioned, assertReportNamesSignersLab, producerBatchId, type IssuedAtWindow } from './ingest-rules';
+import {
+  DEFAULT_ISSUED_AT_WINDOW,
+  assertIdInSignersNamespace,
+  assertIssuedAtInWindow,
+  assertReportCommissioned,
+  assertReportNamesSignersLab,
+  producerBatchId,
+  type IssuedAtWindow,
+  type ReportConsent,
+} from './ingest-rules';
 import { inlineVerifier, type SubmissionVerifier } from './verify-pool';
 import { parseAs, type SignedSubmission } from './verify-submission';
 
@@ -98,6 +107,10 @@ interface Prepared {
 export class IngestService {
   private queue: { rec: NewRecord; resolve: (r: StoredRecord) => void; reject: (e: unknown) => void }[] = [];
   private flushing = false;
+  /** The timer of a group waiting for more records, if one is. */
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Signed submissions being checked (that may soon join a group commit). */
+  private preparing = 0;
   private readonly operatorKey: Uint8Array;
   private readonly shareLifecycle: ShareLifecycle;
   private readonly verifier: SubmissionVerifier;
@@ -122,21 +135,27 @@ export class IngestService {
    * key's lab.
    */
   async submitSigned(sub: SignedSubmission): Promise<Acceptance> {
-    const receivedAt = nowSeconds();
-    const routing = RECORD_ROUTING[sub.type];
-    if (!routing) throw new AppError('invalid-input', `unknown record type ${String(sub.type)}`);
-    const { record, root, salts, signer } = await this.verifier.verify(sub);
-    assertIssuedAtInWindow(record.issuedAt, receivedAt, this.window);
-    const participant = await this.assertSignerAuthorised(signer, routing.role, record.issuedAt, receivedAt);
-    assertIdInSignersNamespace(record.id, participant);
-    if (sub.type === 'SeleniumTestReport') {
-      assertReportNamesSignersLab(record as SeleniumTestReport, participant, signer);
-      await this.assertReportCounts(record as SeleniumTestReport, participant, receivedAt);
+    const ready = this.preparingOne();
+    try {
+      const receivedAt = nowSeconds();
+      const routing = RECORD_ROUTING[sub.type];
+      if (!routing) throw new AppError('invalid-input', `unknown record type ${String(sub.type)}`);
+      const { record, root, salts, signer } = await this.verifier.verify(sub);
+      assertIssuedAtInWindow(record.issuedAt, receivedAt, this.window);
+      const participant = await this.assertSignerAuthorised(signer, routing.role, record.issuedAt, receivedAt);
+      assertIdInSignersNamespace(record.id, participant);
+      if (sub.type === 'SeleniumTestReport') {
+        assertReportNamesSignersLab(record as SeleniumTestReport, participant, signer);
+        await this.assertReportCounts(record as SeleniumTestReport, participant, receivedAt);
+      }
+      const prepared = this.prepare(sub.type, record, root, salts, signer, sub.signature, participant.id);
+      ready();
+      if (isShareType(sub.type)) return this.admitShare(record as ShareRecord, participant.id, prepared);
+      await this.enqueue(prepared.rec);
+      return prepared.ack;
+    } finally {
+      ready();
     }
-    const prepared = this.prepare(sub.type, record, root, salts, signer, sub.signature, participant.id);
-    if (isShareType(sub.type)) return this.admitShare(record as ShareRecord, participant.id, prepared);
-    await this.enqueue(prepared.rec);
-    return prepared.ack;
   }
 
   /** A share step: the lifecycle rules, committed in the department's turn; then the operator's receipt. */
@@ -254,7 +273,17 @@ export class IngestService {
   /** A report counts only on a batch on record whose producer commissioned its lab, or from a spot-check lab (ARCHITECTURE.md, "Trust model"). */
   private async assertReportCounts(report: SeleniumTestReport, lab: Participant, receivedAt: number): Promise<void> {
     const batch = await this.storedBatch(report.batchId);
-    assertReportCommissioned(report, lab, { batch: batch.body, commissionedLater: await this.commissionedLater(report.batchId) }, receivedAt);
+    assertReportCommissioned(report, lab, await this.consentFor(report, lab, batch), receivedAt);
+  }
+
+  /**
+   * What the batch's producer consented to, for {@link assertReportCommissioned}: the LabCommission records are read
+   * only when the batch itself neither lists the report nor names the lab (the usual case needs no query).
+   */
+  private async consentFor(report: SeleniumTestReport, lab: Participant, batch: StoredRecord): Promise<ReportConsent> {
+    const { reportIds, commissionedLabs } = batch.body;
+    const given = (Array.isArray(reportIds) && reportIds.includes(report.id)) || (Array.isArray(commissionedLabs) && commissionedLabs.includes(lab.code));
+    return { batch: batch.body, commissionedLater: given ? [] : await this.commissionedLater(report.batchId) };
   }
 
   private async activeProducer(producerId: string): Promise<Participant> {
@@ -362,16 +391,32 @@ export class IngestService {
     return { rec, ack: { id: record.id, type, logId, recordRoot: root, leafHash: '0x' + toHex(leaf), signer: entry.signer, status: 'accepted' } };
   }
 
-  /** Group commit: records arriving together share one fsync; each promise settles after it. */
+  /**
+   * Counts a signed submission as being prepared (checked, not yet queued for commit) until the returned function is
+   * called (at most once counts): the group commit need not wait for more records once none is (see {@link scheduleFlush}).
+   */
+  private preparingOne(): () => void {
+    this.preparing++;
+    let counted = true;
+    return () => {
+      if (!counted) return;
+      counted = false;
+      this.preparing--;
+      if (this.preparing === 0 && this.flushTimer) this.flushSoon();
+    };
+  }
+
+  /**
+   * Group commit: records arriving together share one fsync; each promise settles after it. The first record of a
+   * group waits up to `groupCommitMs` for others, but no longer than the signed submissions being checked: once none
+   * is, nothing more is about to arrive, and the group commits on the next turn of the event loop.
+   */
   private enqueue(rec: NewRecord): Promise<StoredRecord> {
     return new Promise((resolve, reject) => {
       this.queue.push({ rec, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        // Wait a moment so records arriving together share one fsync (group commit).
-        const wait = this.opts.groupCommitMs ?? 5;
-        if (wait > 0) setTimeout(() => void this.flush(), wait);
-        else setImmediate(() => void this.flush());
+        this.scheduleFlush();
       }
     });
   }
@@ -385,6 +430,20 @@ export class IngestService {
       { expectedSeq: head.nextSeq, expectedPrevHash: head.prevHash, lastRecordId: head.lastRecordId },
       { cause: conflict },
     );
+  }
+
+  /** Starts the wait of a new group (see {@link enqueue}). */
+  private scheduleFlush(): void {
+    const wait = this.opts.groupCommitMs ?? 5;
+    if (wait > 0 && this.preparing > 0) this.flushTimer = setTimeout(() => this.flushSoon(), wait);
+    else this.flushSoon();
+  }
+
+  /** Commits the waiting group on the next turn (after the records whose checks just ended have joined it). */
+  private flushSoon(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    setImmediate(() => void this.flush());
   }
 
   private async flush(): Promise<void> {
