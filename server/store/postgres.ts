@@ -148,6 +148,9 @@ const toCheckpoint = (r: CheckpointRow): Checkpoint => ({
   updatedAt: r.updated_at,
 });
 
+/** A record row's columns as RecordRow has them (not the derived batch_* columns). */
+const RECORD_SELECT = 'arrival, id, log_id, type, body, salts, record_root, signer, signature, issued_at, entry, leaf_hash, participant_id, subject, received_at, leaf_index';
+
 const RECORD_COLUMNS = 'id, log_id, type, body, salts, record_root, signer, signature, issued_at, entry, leaf_hash, participant_id, subject, received_at';
 
 const recordValues = (rec: NewRecord, receivedAt: number): unknown[] => [
@@ -481,20 +484,21 @@ export class PostgresStore implements Store {
     };
     const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     if (q.participantId !== undefined) where.push(`participant_id = ${p(q.participantId)}`);
-    if (q.gtin !== undefined) where.push(`${BODY} ->> 'gtin' = ${p(q.gtin)}`);
-    if (q.lot !== undefined) where.push(`${BODY} ->> 'lot' ILIKE ${p(like(q.lot))} ESCAPE '\\'`);
-    if (q.category !== undefined) where.push(`${BODY} ->> 'productCategory' = ${p(q.category)}`);
-    if (q.dateFrom !== undefined) where.push(`${BODY} #>> '{productionDate,date}' >= ${p(q.dateFrom)} COLLATE "C"`);
-    if (q.dateTo !== undefined) where.push(`${BODY} #>> '{productionDate,date}' <= ${p(q.dateTo)} COLLATE "C"`);
+    // The batch_* columns (migration 2) hold the public fields of batches.
+    if (q.gtin !== undefined) where.push(`batch_gtin = ${p(q.gtin)}`);
+    if (q.lot !== undefined) where.push(`batch_lot ILIKE ${p(like(q.lot))} ESCAPE '\\'`);
+    if (q.category !== undefined) where.push(`batch_category = ${p(q.category)}`);
+    if (q.dateFrom !== undefined) where.push(`batch_date >= ${p(q.dateFrom)} COLLATE "C"`);
+    if (q.dateTo !== undefined) where.push(`batch_date <= ${p(q.dateTo)} COLLATE "C"`);
     if (q.text !== undefined) {
       const t = p(like(q.text));
-      where.push(`(${BODY} ->> 'lot' ILIKE ${t} ESCAPE '\\' OR id ILIKE ${t} ESCAPE '\\' OR ${BODY} ->> 'gtin' ILIKE ${t} ESCAPE '\\' OR ${BODY} #>> '{certificate,productName}' ILIKE ${t} ESCAPE '\\')`);
+      where.push(`(batch_lot ILIKE ${t} ESCAPE '\\' OR id ILIKE ${t} ESCAPE '\\' OR batch_gtin ILIKE ${t} ESCAPE '\\' OR batch_product ILIKE ${t} ESCAPE '\\')`);
     }
     const total = (await this.rows<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE ${where.join(' AND ')}`, args))[0]!.n;
     const desc = q.order === 'desc';
     if (q.afterArrival !== undefined) where.push(`arrival ${desc ? '<' : '>'} ${p(q.afterArrival)}`);
     const limit = p(Math.min(Math.max(1, q.limit), 10_000));
-    const rows = await this.rows<RecordRow>(`SELECT * FROM records WHERE ${where.join(' AND ')} ORDER BY arrival ${desc ? 'DESC' : 'ASC'} LIMIT ${limit}`, args);
+    const rows = await this.rows<RecordRow>(`SELECT ${RECORD_SELECT} FROM records WHERE ${where.join(' AND ')} ORDER BY arrival ${desc ? 'DESC' : 'ASC'} LIMIT ${limit}`, args);
     return { records: rows.map(toRecord), total };
   }
 
