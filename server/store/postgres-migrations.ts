@@ -140,4 +140,19 @@ export const PG_MIGRATIONS: readonly string[] = [
     expires_at BIGINT NOT NULL             -- ms since epoch, by the database server's clock
   );
   `,
+  // 2: the producer console at scale (batch search, as SQLite's migration 7): a batch's searched public fields as
+  // columns computed once at insert (not a JSON parse per row per search), and a producer's batches newest first in
+  // an index that holds them (an index-only scan once vacuumed). Other records leave them NULL.
+  `
+  ALTER TABLE records
+    ADD COLUMN batch_lot      TEXT GENERATED ALWAYS AS (CASE WHEN type = 'Batch' THEN (body::jsonb) ->> 'lot' END) STORED,
+    ADD COLUMN batch_gtin     TEXT GENERATED ALWAYS AS (CASE WHEN type = 'Batch' THEN (body::jsonb) ->> 'gtin' END) STORED,
+    ADD COLUMN batch_category TEXT GENERATED ALWAYS AS (CASE WHEN type = 'Batch' THEN (body::jsonb) ->> 'productCategory' END) STORED,
+    ADD COLUMN batch_date     TEXT GENERATED ALWAYS AS (CASE WHEN type = 'Batch' THEN (body::jsonb) #>> '{productionDate,date}' END) STORED,
+    ADD COLUMN batch_product  TEXT GENERATED ALWAYS AS (CASE WHEN type = 'Batch' THEN (body::jsonb) #>> '{certificate,productName}' END) STORED;
+  DROP INDEX records_batch_owner;
+  DROP INDEX records_batch_gtin;
+  CREATE INDEX records_batch_owner ON records (participant_id, arrival) INCLUDE (batch_lot, batch_gtin, batch_category, batch_date, batch_product, id) WHERE type = 'Batch';
+  CREATE INDEX records_batch_gtin ON records (batch_gtin, arrival) WHERE type = 'Batch';
+  `,
 ];

@@ -148,6 +148,9 @@ const toCheckpoint = (r: CheckpointRow): Checkpoint => ({
   updatedAt: r.updated_at,
 });
 
+/** A record row's columns as RecordRow has them (not the derived batch_* columns). */
+const RECORD_SELECT = 'arrival, id, log_id, type, body, salts, record_root, signer, signature, issued_at, entry, leaf_hash, participant_id, subject, received_at, leaf_index';
+
 const RECORD_COLUMNS = 'id, log_id, type, body, salts, record_root, signer, signature, issued_at, entry, leaf_hash, participant_id, subject, received_at';
 
 const recordValues = (rec: NewRecord, receivedAt: number): unknown[] => [
@@ -422,28 +425,81 @@ export class PostgresStore implements Store {
     return undefined;
   }
 
-  /** One transaction (one durable commit) for all; each record in its own savepoint, so each gets its own outcome. */
+  /**
+   * One transaction (one durable commit) for all, each with its own outcome: the records without a trail link in
+   * multi-row INSERTs that skip a repeat (ON CONFLICT DO NOTHING), each skipped one then told what it repeats; those
+   * with a trail link one by one, each in a savepoint under its trail's lock.
+   */
   async insertRecordsEach(recs: readonly NewRecord[]): Promise<(StoredRecord | StoreConflictError)[]> {
     const now = Date.now();
     return this.tx(async (c) => {
-      await this.lockTrails(c, recs);
-      const out: (StoredRecord | StoreConflictError)[] = [];
-      for (const rec of recs) {
+      const out = new Array<StoredRecord | StoreConflictError>(recs.length);
+      const plain = recs.map((r, i) => ({ r, i })).filter(({ r }) => !r.trailLink);
+      for (let start = 0; start < plain.length; start += INSERT_CHUNK) {
+        const chunk = plain.slice(start, start + INSERT_CHUNK);
+        const inserted = await this.rows<{ id: string; arrival: number }>(
+          `INSERT INTO records (${RECORD_COLUMNS}) VALUES ${placeholders(chunk.length, 14)} ON CONFLICT DO NOTHING RETURNING id, arrival`,
+          chunk.flatMap(({ r }) => recordValues(r, now)),
+          c,
+        );
+        const arrivals = new Map(inserted.map((row) => [row.id, row.arrival]));
+        const skipped: { r: NewRecord; i: number }[] = [];
+        for (const { r, i } of chunk) {
+          const arrival = arrivals.get(r.id);
+          // An id inserted here belongs to the first record holding it; a later one with the same id was skipped.
+          if (arrival !== undefined) {
+            arrivals.delete(r.id);
+            out[i] = { ...r, arrival, receivedAt: now, leafIndex: null };
+          } else skipped.push({ r, i });
+        }
+        if (skipped.length > 0) await this.explainSkipped(c, skipped, out);
+      }
+      const linked = recs.map((r, i) => ({ r, i })).filter(({ r }) => r.trailLink);
+      if (linked.length > 0) await this.lockTrails(c, linked.map(({ r }) => r));
+      for (const { r, i } of linked) {
         await c.query('SAVEPOINT rec');
         try {
-          if (rec.trailLink) await this.assertTrailLink(c, rec);
-          const row = (await this.rows<{ arrival: number }>(`INSERT INTO records (${RECORD_COLUMNS}) VALUES ${placeholders(1, 14)} RETURNING arrival`, recordValues(rec, now), c))[0]!;
+          await this.assertTrailLink(c, r);
+          const row = (await this.rows<{ arrival: number }>(`INSERT INTO records (${RECORD_COLUMNS}) VALUES ${placeholders(1, 14)} RETURNING arrival`, recordValues(r, now), c))[0]!;
           await c.query('RELEASE SAVEPOINT rec');
-          out.push({ ...rec, arrival: row.arrival, receivedAt: now, leafIndex: null });
+          out[i] = { ...r, arrival: row.arrival, receivedAt: now, leafIndex: null };
         } catch (e) {
           await c.query('ROLLBACK TO SAVEPOINT rec');
-          const conflict = e instanceof StoreConflictError ? e : await this.conflictOf(rec, e, [], c);
+          const conflict = e instanceof StoreConflictError ? e : await this.conflictOf(r, e, [], c);
           if (!conflict) throw e;
-          out.push(conflict);
+          out[i] = conflict;
         }
       }
       return out;
     });
+  }
+
+  /**
+   * The StoreConflictError of each record an INSERT … ON CONFLICT DO NOTHING skipped, in the order SQLite reports
+   * them: a repeated id, else a repeated signature, else a batch subject already registered (by another record).
+   */
+  private async explainSkipped(c: pg.PoolClient, skipped: readonly { r: NewRecord; i: number }[], out: (StoredRecord | StoreConflictError)[]): Promise<void> {
+    const rows = await this.rows<{ id: string; signature: string; subject: string | null; type: string; arrival: number }>(
+      `SELECT id, signature, subject, type, arrival FROM records WHERE id = ANY($1::text[]) OR signature = ANY($2::text[]) OR (type = 'Batch' AND subject = ANY($3::text[]))`,
+      [skipped.map(({ r }) => r.id), skipped.map(({ r }) => r.signature), skipped.map(({ r }) => r.subject ?? '')],
+      c,
+    );
+    const ids = new Set(rows.map((row) => row.id));
+    const signatures = new Set(rows.map((row) => row.signature));
+    const batchOf = new Map<string, { id: string; arrival: number }>();
+    for (const row of rows) {
+      if (row.type !== 'Batch' || row.subject === null) continue;
+      const known = batchOf.get(row.subject);
+      if (!known || row.arrival < known.arrival) batchOf.set(row.subject, row);
+    }
+    for (const { r, i } of skipped) {
+      if (ids.has(r.id)) out[i] = new StoreConflictError('id', `record ${r.id} was already accepted`);
+      else if (signatures.has(r.signature)) out[i] = new StoreConflictError('signature', 'this signature was already used by an accepted record');
+      else if (r.type === 'Batch' && r.subject !== null && batchOf.has(r.subject)) {
+        const existing = batchOf.get(r.subject)!.id;
+        out[i] = new StoreConflictError('subject', `batch subject ${r.subject} is already registered as ${existing}`, r.subject, existing);
+      } else throw new InvariantError(`record ${r.id} was neither stored nor found to repeat a stored one`);
+    }
   }
 
   async getRecord(id: string): Promise<StoredRecord | undefined> {
@@ -481,20 +537,21 @@ export class PostgresStore implements Store {
     };
     const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     if (q.participantId !== undefined) where.push(`participant_id = ${p(q.participantId)}`);
-    if (q.gtin !== undefined) where.push(`${BODY} ->> 'gtin' = ${p(q.gtin)}`);
-    if (q.lot !== undefined) where.push(`${BODY} ->> 'lot' ILIKE ${p(like(q.lot))} ESCAPE '\\'`);
-    if (q.category !== undefined) where.push(`${BODY} ->> 'productCategory' = ${p(q.category)}`);
-    if (q.dateFrom !== undefined) where.push(`${BODY} #>> '{productionDate,date}' >= ${p(q.dateFrom)} COLLATE "C"`);
-    if (q.dateTo !== undefined) where.push(`${BODY} #>> '{productionDate,date}' <= ${p(q.dateTo)} COLLATE "C"`);
+    // The batch_* columns (migration 2) hold the public fields of batches.
+    if (q.gtin !== undefined) where.push(`batch_gtin = ${p(q.gtin)}`);
+    if (q.lot !== undefined) where.push(`batch_lot ILIKE ${p(like(q.lot))} ESCAPE '\\'`);
+    if (q.category !== undefined) where.push(`batch_category = ${p(q.category)}`);
+    if (q.dateFrom !== undefined) where.push(`batch_date >= ${p(q.dateFrom)} COLLATE "C"`);
+    if (q.dateTo !== undefined) where.push(`batch_date <= ${p(q.dateTo)} COLLATE "C"`);
     if (q.text !== undefined) {
       const t = p(like(q.text));
-      where.push(`(${BODY} ->> 'lot' ILIKE ${t} ESCAPE '\\' OR id ILIKE ${t} ESCAPE '\\' OR ${BODY} ->> 'gtin' ILIKE ${t} ESCAPE '\\' OR ${BODY} #>> '{certificate,productName}' ILIKE ${t} ESCAPE '\\')`);
+      where.push(`(batch_lot ILIKE ${t} ESCAPE '\\' OR id ILIKE ${t} ESCAPE '\\' OR batch_gtin ILIKE ${t} ESCAPE '\\' OR batch_product ILIKE ${t} ESCAPE '\\')`);
     }
     const total = (await this.rows<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE ${where.join(' AND ')}`, args))[0]!.n;
     const desc = q.order === 'desc';
     if (q.afterArrival !== undefined) where.push(`arrival ${desc ? '<' : '>'} ${p(q.afterArrival)}`);
     const limit = p(Math.min(Math.max(1, q.limit), 10_000));
-    const rows = await this.rows<RecordRow>(`SELECT * FROM records WHERE ${where.join(' AND ')} ORDER BY arrival ${desc ? 'DESC' : 'ASC'} LIMIT ${limit}`, args);
+    const rows = await this.rows<RecordRow>(`SELECT ${RECORD_SELECT} FROM records WHERE ${where.join(' AND ')} ORDER BY arrival ${desc ? 'DESC' : 'ASC'} LIMIT ${limit}`, args);
     return { records: rows.map(toRecord), total };
   }
 

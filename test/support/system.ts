@@ -17,9 +17,30 @@ export function tempDir(prefix = 'traceledger-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** With TRACELEDGER_TEST_STORE=postgres, the test systems' databases: one fresh PostgreSQL database per data folder. */
+const postgresOf = new Map<string, string>();
+
+/** DATABASE_URL for a test system in `dataDir`: none (SQLite), unless TRACELEDGER_TEST_STORE=postgres. */
+async function testDatabaseUrl(dataDir: string): Promise<Record<string, string>> {
+  if (process.env.TRACELEDGER_TEST_STORE !== 'postgres') return {};
+  let url = postgresOf.get(dataDir);
+  if (!url) {
+    const { freshDatabase } = await import('./postgres');
+    url = await freshDatabase();
+    postgresOf.set(dataDir, url);
+  }
+  return { DATABASE_URL: url };
+}
+
+/**
+ * Boots the system in `dataDir` (default: a new temporary folder). Its store is SQLite in the folder, or with
+ * TRACELEDGER_TEST_STORE=postgres in the environment, a PostgreSQL database of its own (the same for every boot in
+ * that folder); `env.DATABASE_URL` chooses one explicitly.
+ */
 export async function bootTestSystem(opts: TestSystemOptions = {}): Promise<System> {
   const dataDir = opts.dataDir ?? tempDir();
   const config = loadConfig({
+    ...(await testDatabaseUrl(dataDir)),
     DATA_DIR: dataDir,
     CHAIN_PORT: String(await freePort()),
     ANCHOR_EVERY_ENTRIES: '4',

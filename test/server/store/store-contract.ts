@@ -275,6 +275,11 @@ export function describeStore(name: string, fresh: () => Promise<StoreHarness>):
         expect(missing).to.be.instanceOf(InvariantError);
       });
 
+      it('When a log with nothing waiting is sequenced, Then nothing is appended and its head stays empty', async () => {
+        expect(await store.sequencePending('data-sharing', 10)).to.deep.equal({ appended: 0, size: 0, root: rootHash([]) });
+        expect(await store.logHead('data-sharing')).to.deep.equal({ size: 0, root: rootHash([]) });
+      });
+
       it('When log entries are asked without one subject, Then that subject’s records are left out', async () => {
         const d1 = id32(0xd7);
         const d2 = id32(0xd8);
