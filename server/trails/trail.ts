@@ -644,7 +644,13 @@ async function checkRecords(deps: TrailDeps, departmentId: string, timings: Trai
         timings.signatures += done.ms.signatures;
       };
       if (onWorkers) {
-        work.push(checkPool(threads).run(task).then(apply));
+        // A pool that cannot run (its threads failed to start) must not fail the audit: the calling thread checks instead.
+        work.push(
+          checkPool(threads)
+            .run(task)
+            .catch(() => checkStoredBatch(task))
+            .then(apply),
+        );
       } else {
         apply(checkStoredBatch(task));
         await yieldToEventLoop();

@@ -35,7 +35,9 @@ export function coreCount(): number {
  * `size` workers (size >= 1) each running `fn(input, workerData)` of module `modulePath`'s export `exportName`
  * (a synchronous function; what it returns is posted back, its `transfer` member, if any, as the transfer list).
  * A task goes to the worker with the fewest tasks in flight. Workers are unref'd: an idle pool does not keep
- * the process alive. A worker that dies rejects its tasks in flight and is replaced.
+ * the process alive. A worker that dies rejects its tasks in flight; it is replaced if it had answered before (a
+ * worker that cannot even start, e.g. its module fails to load, is not restarted in a loop: the pool is then broken
+ * and rejects every task, so the caller can fall back to running the function itself).
  */
 export class WorkerPool<In, Out> {
   private readonly workers: {
@@ -44,6 +46,8 @@ export class WorkerPool<In, Out> {
   }[] = [];
   private nextId = 0;
   private closed = false;
+  /** Why the pool no longer runs tasks (a worker failed before answering once). */
+  private broken: Error | null = null;
 
   constructor(private readonly modulePath: string, private readonly exportName: string, readonly size: number, private readonly workerData: unknown = null) {
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`a pool needs at least one worker, not ${size}`);
@@ -60,7 +64,9 @@ export class WorkerPool<In, Out> {
       worker,
       inFlight: new Map<number, { resolve: (v: Out) => void; reject: (e: unknown) => void }>(),
     };
+    let answered = false;
     worker.on('message', (reply: Reply<Out>) => {
+      answered = true;
       const task = slot.inFlight.get(reply.id);
       if (!task) return;
       slot.inFlight.delete(reply.id);
@@ -72,7 +78,9 @@ export class WorkerPool<In, Out> {
       for (const task of slot.inFlight.values()) task.reject(e);
       slot.inFlight.clear();
       const i = this.workers.indexOf(slot);
-      if (i >= 0 && !this.closed) this.workers[i] = this.start();
+      if (i < 0 || this.closed) return;
+      if (answered) this.workers[i] = this.start();
+      else this.broken = e instanceof Error ? e : new Error(String(e));
     };
     worker.on('error', fail);
     worker.on('exit', (code) => {
@@ -84,6 +92,7 @@ export class WorkerPool<In, Out> {
   /** Runs one task on the least busy worker. `transfer` moves those buffers instead of copying them. */
   run(input: In, transfer: readonly ArrayBuffer[] = []): Promise<Out> {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
+    if (this.broken) return Promise.reject(this.broken);
     let slot = this.workers[0]!;
     for (const w of this.workers) if (w.inFlight.size < slot.inFlight.size) slot = w;
     return new Promise<Out>((resolve, reject) => {
