@@ -195,8 +195,8 @@ export type FullReason =
   | 'inconsistent'
   /** The last record verified then is no longer stored as it was (edited, moved or deleted). */
   | 'kept-record-changed'
-  /** The trail holds another number of records than the kept count plus the new ones (one deleted or slipped in). */
-  | 'record-count-changed'
+  /** A record below the kept checkpoint is gone from the store (deleted: its leaf or record row). */
+  | 'record-lost'
   /** The chain's checkpoint is smaller than the kept one (another chain or deployment). */
   | 'chain-shrank';
 
@@ -618,8 +618,9 @@ async function checkRecords(deps: TrailDeps, departmentId: string, timings: Trai
     const t = performance.now();
     const page = await deps.store.trailRecords(departmentId, { fromSeq, after, limit: PAGE });
     timings.read += performance.now() - t;
-    const onWorkers = threads > 0 && page.length >= INLINE_BELOW;
-    const chunkSize = onWorkers ? WORKER_CHUNK : INLINE_SLICE;
+    // Threads already started take even a small page, split between them.
+    const onWorkers = threads > 0 && (page.length >= INLINE_BELOW || (sharedPool?.size === threads && page.length >= 2 * INLINE_SLICE));
+    const chunkSize = onWorkers ? Math.min(WORKER_CHUNK, Math.ceil(page.length / threads)) : INLINE_SLICE;
     for (let i = 0; i < page.length; i += chunkSize) {
       const chunk = page.slice(i, i + chunkSize);
       const at = out.length;
@@ -667,18 +668,18 @@ async function checkRecords(deps: TrailDeps, departmentId: string, timings: Trai
 
 /**
  * The records after the kept verification's last one, checked; or why the kept verification no longer holds:
- * its last record (read and checked again: the new ones link to it) is not stored as it was, or the trail's
- * record count is not the kept count plus the new records (one deleted, or slipped in among the old ones).
+ * its last record (read and checked again: the new ones link to it) is not stored as it was, or a record below
+ * the kept checkpoint was deleted (an index scan of the log, no record read). A record slipped in with an old seq
+ * is seen once it is sequenced: it takes an index after the kept checkpoint that none of the new records holds.
  */
 async function checkNewRecords(deps: TrailDeps, departmentId: string, timings: TrailVerification['timingsMs'], start: Extract<Start, { base: Base }>): Promise<CheckedEntry[] | { fullBecause: FullReason }> {
   const { kept } = start;
-  const [fromLast, summaries] = await Promise.all([checkRecords(deps, departmentId, timings, kept.last.seq), deps.store.trailSummaries()]);
-  const [last, ...fresh] = fromLast;
+  const lost = await deps.store.firstLostLeaf(TRAIL_LOG, kept.checkpoint.size);
+  if (lost !== null) return { fullBecause: 'record-lost' };
+  const [last, ...fresh] = await checkRecords(deps, departmentId, timings, kept.last.seq);
   if (!last || last.recordId !== kept.last.recordId || last.seq !== kept.last.seq || last.leafIndex !== kept.last.leafIndex || toHex0x(last.leaf) !== kept.last.leaf || last.linkProblem || last.signatureProblem) {
     return { fullBecause: 'kept-record-changed' };
   }
-  const stored = summaries.find((s) => s.departmentId === departmentId)?.records ?? 0;
-  if (stored !== kept.entries + fresh.length) return { fullBecause: 'record-count-changed' };
   return fresh;
 }
 

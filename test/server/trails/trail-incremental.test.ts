@@ -148,7 +148,7 @@ describe('server/trails/trail: incremental audits (real anvil node)', function (
     }
   });
 
-  it('When a verified record is deleted after the audit, Then the record count differs, and the full audit finds the gap', async () => {
+  it('When a verified record is deleted after the audit, Then the next audit sees a record lost below the kept checkpoint, and the full audit finds the gap', async () => {
     await verifyTrail(deps(), market.id);
     await growAndAnchor();
     const victim = (await sys.store.trailRecords(market.id, { fromSeq: 2, toSeq: 2 }))[0]!;
@@ -165,7 +165,7 @@ describe('server/trails/trail: incremental audits (real anvil node)', function (
     try {
       const v = await verifyTrail(deps(), market.id, { incremental: true });
 
-      expect(v.basis).to.deep.equal({ mode: 'full', from: null, fullBecause: 'record-count-changed' });
+      expect(v.basis).to.deep.equal({ mode: 'full', from: null, fullBecause: 'record-lost' });
       expect(v.verdict).to.equal('invalid');
       expect(v.firstProblem?.step).to.equal('sequenceHasNoGap');
     } finally {
