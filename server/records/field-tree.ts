@@ -10,18 +10,18 @@
  *   (the same order RFC 8785 uses for object keys). Record field names are ASCII, so this is
  *   also byte order.
  * - The tree is RFC 6962: leaf hash SHA-256(0x00 || data) from the ledger's `leafHash`, node hash
- *   SHA-256(0x01 || left || right), built with merkletreejs (`hashLeaves: false`, no sorting,
- *   odd nodes promoted unchanged) so paths verify with the ledger's `verifyInclusion`.
+ *   SHA-256(0x01 || left || right), computed by the ledger's own tree code (`rootHash`, `inclusionProof`:
+ *   one SHA-256 per leaf and per node), so paths verify with the ledger's `verifyInclusion`. It is the
+ *   tree merkletreejs builds with `hashLeaves: false`, no sorting and odd nodes promoted unchanged (the
+ *   shape ARCHITECTURE.md names); the tests keep merkletreejs as a cross-check, the code no longer uses it.
  * - Roots and path elements are bytes32 hex: `0x` + 64 lowercase hex digits.
  *
  * Uniqueness of field names is what a schema (strict object) guarantees; the server recomputes the
  * root from the full record at ingestion, so a signer cannot commit two leaves with one name.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { MerkleTree } from 'merkletreejs';
-import { leafHash, rootHash, type Hash } from '../ledger/rfc6962';
+import { randomBytes } from 'node:crypto';
+import { inclusionProof, leafHash, rootHash, type Hash } from '../ledger/rfc6962';
 import { canonicalStringOfParsed, type JsonValue } from './canonical';
-import { utf8 } from '../crypto/bytes';
 import { fieldLeafHash, SALT_PATTERN, type Disclosure } from './disclosure';
 import { RecordError } from './errors';
 import { toHex0x, type Hex } from './hex';
@@ -52,17 +52,6 @@ export interface DisclosureSet {
   disclosures: Disclosure[];
 }
 
-const NODE_PREFIX = Buffer.from([0x01]);
-
-function sha256(data: Buffer): Buffer {
-  return createHash('sha256').update(data).digest();
-}
-
-/** RFC 6962 interior node: SHA-256 applied by merkletreejs to this concatenation, 0x01 || left || right. */
-function concatenateNode(inputs: Buffer[]): Buffer {
-  return Buffer.concat([NODE_PREFIX, ...inputs]);
-}
-
 /** A fresh salt: 16 bytes from the OS CSPRNG, as 32 hex digits. */
 export function newSalt(): string {
   return randomBytes(16).toString('hex');
@@ -79,8 +68,8 @@ export function fieldNamesOfRecord(record: object): string[] {
 
 interface BuiltTree {
   names: string[];
-  leaves: Buffer[];
-  tree: MerkleTree;
+  /** The field leaf hashes in leaf order. */
+  leaves: Hash[];
 }
 
 function buildTree(record: object, salts: FieldSalts, opts: { checkSalts: boolean } = { checkSalts: true }): BuiltTree {
@@ -88,16 +77,8 @@ function buildTree(record: object, salts: FieldSalts, opts: { checkSalts: boolea
   if (names.length === 0) throw new RecordError('invalid-argument', 'a record must have at least one field');
   if (opts.checkSalts) checkSalts(names, salts);
   const values = record as Record<string, unknown>;
-  const leaves = names.map((name) => Buffer.from(fieldLeafHash(saltAsStored(salts, name), name, values[name])));
-  const tree = new MerkleTree(leaves, sha256, {
-    hashLeaves: false,
-    sortLeaves: false,
-    sortPairs: false,
-    sort: false,
-    duplicateOdd: false,
-    concatenator: concatenateNode,
-  });
-  return { names, leaves, tree };
+  const leaves = names.map((name) => fieldLeafHash(saltAsStored(salts, name), name, values[name]));
+  return { names, leaves };
 }
 
 /**
@@ -110,16 +91,16 @@ function buildTree(record: object, salts: FieldSalts, opts: { checkSalts: boolea
 export function commitRecord(record: object, salts?: FieldSalts): RecordCommitment {
   const names = fieldNamesOfRecord(record);
   const used: FieldSalts = salts === undefined ? Object.fromEntries(names.map((n) => [n, newSalt()])) : { ...salts };
-  const { tree } = buildTree(record, used);
-  return { root: toHex0x(tree.getRoot()), salts: used, fieldNames: names, leafCount: names.length };
+  const { leaves } = buildTree(record, used);
+  return { root: toHex0x(rootHash(leaves)), salts: used, fieldNames: names, leafCount: names.length };
 }
 
 /** The leaf hashes of `record` in leaf order (for cross-checks against the ledger's `rootHash`). */
 export function fieldLeafHashes(record: object, salts: FieldSalts): Hash[] {
-  return buildTree(record, salts).leaves.map((b) => new Uint8Array(b));
+  return buildTree(record, salts).leaves;
 }
 
-/** The record root computed with the ledger's own `rootHash` (no merkletreejs): must equal {@link commitRecord}'s. */
+/** The record root from the leaf hashes of {@link fieldLeafHashes} and the ledger's `rootHash`: the same as {@link commitRecord}'s. */
 export function recordRootViaLedger(record: object, salts: FieldSalts): Hex {
   return toHex0x(rootHash(fieldLeafHashes(record, salts)));
 }
@@ -164,10 +145,10 @@ function disclose(record: object, salts: FieldSalts, names: readonly string[], o
   const disclosures: Disclosure[] = [];
   built.names.forEach((name, index) => {
     if (!wanted.has(name)) return;
-    const path = built.tree.getProof(built.leaves[index]!, index).map((step) => toHex0x(step.data));
+    const path = inclusionProof(built.leaves, index).map((h) => toHex0x(h));
     disclosures.push({ name, value: values[name] as JsonValue, salt: saltAsStored(salts, name), index, path });
   });
-  return { root: toHex0x(built.tree.getRoot()), leafCount: built.names.length, disclosures };
+  return { root: toHex0x(rootHash(built.leaves)), leafCount: built.names.length, disclosures };
 }
 
 /** Discloses the PUBLIC fields (per the visibility table of `type`) that `record` has. */
@@ -200,6 +181,9 @@ function requirePlainObject(record: unknown): asserts record is object {
 /**
  * The record root of a stored body and its salts (the salted field tree of ARCHITECTURE.md), or null when
  * the salts do not name exactly the body's fields. Requires `body` to come from JSON.parse.
+ * The hot path of trail verification: one SHA-256 per field leaf and per node. The leaf data is the canonical
+ * JSON of [salt, name, value], written as text (for a parsed value, canonical JSON is JSON.stringify's strings
+ * and numbers with sorted keys) and encoded with Buffer.from, much cheaper than TextEncoder on short strings.
  */
 export function recordRootOfParsed(body: Record<string, unknown>, salts: Record<string, string>): Hex | null {
   const names = Object.keys(body)
@@ -210,7 +194,7 @@ export function recordRootOfParsed(body: Record<string, unknown>, salts: Record<
   for (const name of names) {
     const salt = Object.hasOwn(salts, name) ? salts[name] : undefined;
     if (typeof salt !== 'string') return null;
-    leaves.push(leafHash(utf8(`[${JSON.stringify(salt)},${JSON.stringify(name)},${canonicalStringOfParsed(body[name])}]`)));
+    leaves.push(leafHash(Buffer.from(`[${JSON.stringify(salt)},${JSON.stringify(name)},${canonicalStringOfParsed(body[name])}]`, 'utf8')));
   }
   return toHex0x(rootHash(leaves));
 }

@@ -6,7 +6,7 @@
 import { chainLogId } from '../anchoring/worker';
 import { trailHead } from './lifecycle';
 import type { SignedReceipt } from './receipts';
-import { TRAIL_LOG, verifyTrail, type TrailDeps, type TrailVerification } from './trail';
+import { TRAIL_LOG, registryFingerprint, verifyTrail, type TrailDeps, type TrailVerification } from './trail';
 
 /** Entries each cache keeps by default (least recently used ones go first). */
 export const ANSWER_CACHE_ENTRIES = 1000;
@@ -58,13 +58,7 @@ export class CachedTrailVerifier {
    */
   private async stampOf(departmentId: string): Promise<string> {
     const { store, reader } = this.deps;
-    const [head, anchored, keys, participant] = await Promise.all([
-      trailHead(store, departmentId),
-      reader.latest(chainLogId(TRAIL_LOG)),
-      store.keysOfParticipant(departmentId),
-      store.getParticipant(departmentId),
-    ]);
-    const registry = JSON.stringify([participant?.active ?? null, participant?.data.revokedAt ?? null, keys.map((k) => [k.address, k.validFrom, k.validTo, k.revokedAt])]);
+    const [head, anchored, registry] = await Promise.all([trailHead(store, departmentId), reader.latest(chainLogId(TRAIL_LOG)), registryFingerprint(store, departmentId)]);
     return `${head.nextSeq}:${head.prevHash}:${anchored.size}:${anchored.root}:${registry}`;
   }
 
@@ -72,12 +66,16 @@ export class CachedTrailVerifier {
    * The verification of `departmentId`: the cached one while its stamp holds, unless `fresh`. The stamp cannot see
    * a stored record edited in place (that is what a verification exists to catch), so an auditor's verification is
    * always fresh (and refreshes the cached answer); the cache only bounds what anonymous callers cost.
+   *
+   * A cache miss verifies incrementally from the trail's kept verification when it still holds (see verifyTrail);
+   * `full` (by default: `fresh`) checks every record again, which is what catches a record verified before and
+   * edited in place since. Pass `{ fresh: true, full: false }` for a fresh answer that only checks what is new.
    */
-  async verify(departmentId: string, opts: { fresh?: boolean } = {}): Promise<TrailVerification> {
+  async verify(departmentId: string, opts: { fresh?: boolean; full?: boolean } = {}): Promise<TrailVerification> {
     const stamp = await this.stampOf(departmentId);
     const hit = this.cache.get(departmentId);
     if (hit?.stamp === stamp && !opts.fresh) return hit.result;
-    const result = await verifyTrail(this.deps, departmentId);
+    const result = await verifyTrail(this.deps, departmentId, { incremental: !(opts.full ?? opts.fresh ?? false) });
     this.computed++;
     this.cache.set(departmentId, { stamp, result });
     return result;

@@ -8,7 +8,9 @@ import { toHex0x } from '../crypto/bytes';
 import { chainLogId } from '../anchoring/worker';
 import type { ChainReader } from '../chain/reader';
 import { Appender } from '../ledger/appender';
-import { equalBytes, leafHash } from '../ledger/rfc6962';
+import { InvalidArgumentError, InvariantError } from '../ledger/errors';
+import { ProofError, equalBytes, fromHex, leafHash, verifyConsistency } from '../ledger/rfc6962';
+import { LogTree, planRoot } from '../ledger/tree';
 import type { LogId, Store } from '../store/types';
 
 export interface MonitorDeps {
@@ -39,6 +41,17 @@ export interface MonitorOk {
   checkpointsChecked: number;
   /** The chain's latest checkpoint, or null when nothing is anchored yet. */
   latest: { size: number; root: string } | null;
+  /** Whether every entry was replayed (full) or only those after a kept run's checkpoint (incremental), and from which. */
+  basis: MonitorBasis;
+}
+
+/** What a monitor run rests on (see {@link monitorLog}). */
+export interface MonitorBasis {
+  mode: 'full' | 'incremental';
+  /** Incremental: the checkpoint the kept run reached, proven consistent with today's (RFC 9162). */
+  from: { size: number; root: string; verifiedAt: string } | null;
+  /** Full: why ('asked': the default; 'nothing-kept'; 'kept-checkpoint-not-on-chain'; 'inconsistent': the stored tree does not prove today's checkpoint consistent with it; 'chain-shrank'). */
+  fullBecause?: 'asked' | 'nothing-kept' | 'kept-checkpoint-not-on-chain' | 'inconsistent' | 'chain-shrank';
 }
 
 export interface MonitorDivergence {
@@ -62,13 +75,14 @@ const PAGE = 20_000;
 
 /** Rebuilds a log from its stored entries, page by page, in O(log n) memory. */
 class LogReplayer {
-  private readonly appender = new Appender();
   /** First index whose recomputed leaf differs from the stored leaf hash: where an edit is. */
   firstAltered: number | null = null;
 
+  /** Replays from `appender` (the empty tree, or a kept run's compact range, proven against the chain). */
   constructor(
     private readonly store: Store,
     readonly logId: LogId,
+    private readonly appender: Appender = new Appender(),
   ) {}
 
   get size(): number {
@@ -102,22 +116,82 @@ class LogReplayer {
   }
 }
 
+/** What a monitor run that found no divergence keeps in the store for the next incremental run. */
+interface KeptRun {
+  v: 1;
+  size: number;
+  root: string;
+  /** Checkpoints checked up to `size`, by this run and the kept ones it went on from. */
+  checkpointsChecked: number;
+  verifiedAt: string;
+}
+
+const keptKey = (logId: LogId) => `log-monitored-v1:${logId}`;
+
+async function readKept(store: Store, logId: LogId): Promise<KeptRun | null> {
+  const text = await store.getKv(keptKey(logId));
+  if (!text) return null;
+  try {
+    const k = JSON.parse(text) as KeptRun;
+    return k.v === 1 && Number.isSafeInteger(k.size) && k.size > 0 && /^0x[0-9a-f]{64}$/.test(k.root) && Number.isSafeInteger(k.checkpointsChecked) ? k : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where an incremental run starts: the kept run's checkpoint, if it is the chain's root at its size, today's
+ * checkpoint is proven consistent with it (RFC 9162, the proof from the stored tree, checked against both roots
+ * from the chain), and the stored compact range at its size rebuilds its root; else why not.
+ */
+async function startFromKept(deps: MonitorDeps, logId: LogId, kept: KeptRun | null, head: { size: number; root: string }): Promise<{ kept: KeptRun; appender: Appender } | { fullBecause: NonNullable<MonitorBasis['fullBecause']> }> {
+  if (!kept) return { fullBecause: 'nothing-kept' };
+  if (head.size < kept.size) return { fullBecause: 'chain-shrank' };
+  const onChain = kept.size === head.size ? head.root : await deps.reader.rootAt(chainLogId(logId), kept.size);
+  if (onChain?.toLowerCase() !== kept.root) return { fullBecause: 'kept-checkpoint-not-on-chain' };
+  const nodes = deps.store.nodeReader(logId);
+  try {
+    const proof = await new LogTree(nodes, head.size).consistencyProof(kept.size, head.size);
+    verifyConsistency({ size1: kept.size, size2: head.size, root1: fromHex(kept.root), root2: fromHex(head.root), proof });
+    const appender = Appender.fromState({ size: kept.size, hashes: await nodes.readNodes(planRoot(kept.size).ids) });
+    return equalBytes(appender.root(), fromHex(kept.root)) ? { kept, appender } : { fullBecause: 'inconsistent' };
+  } catch (e) {
+    if (e instanceof ProofError || e instanceof InvariantError || e instanceof InvalidArgumentError) return { fullBecause: 'inconsistent' };
+    throw e;
+  }
+}
+
 /**
  * Replays log `logId` from storage and checks the root at every anchored checkpoint (the store's
  * confirmed ones, and the chain's latest) against the chain. One chain read per checkpoint.
+ *
+ * With `incremental`, goes on from the checkpoint the last run without divergence reached (kept in the
+ * store) when today's checkpoint is proven consistent with it: only the entries after it are replayed.
+ * The chain holds both roots, so the anchored history before it cannot have changed; what such a run
+ * does not see is a stored entry below it edited in place since (the stored copy then disagrees with the
+ * chain): a full run (the default) replays and names it. The report's `basis` says which it was.
  */
-export async function monitorLog(deps: MonitorDeps, logId: LogId): Promise<MonitorReport> {
-  const replayer = new LogReplayer(deps.store, logId);
-  return checkUpTo(deps, replayer, await deps.reader.latest(chainLogId(logId)));
+export async function monitorLog(deps: MonitorDeps, logId: LogId, opts: { incremental?: boolean } = {}): Promise<MonitorReport> {
+  const head = await deps.reader.latest(chainLogId(logId));
+  const start = opts.incremental ? await startFromKept(deps, logId, await readKept(deps.store, logId), head) : ({ fullBecause: 'asked' } as const);
+  const replayer = new LogReplayer(deps.store, logId, 'kept' in start ? start.appender : undefined);
+  const basis: MonitorBasis = 'kept' in start ? { mode: 'incremental', from: { size: start.kept.size, root: start.kept.root, verifiedAt: start.kept.verifiedAt } } : { mode: 'full', from: null, fullBecause: start.fullBecause };
+  const report = await checkUpTo(deps, replayer, head, basis, 'kept' in start ? start.kept.checkpointsChecked : 0);
+  if (!report.ok) await deps.store.setKv(keptKey(logId), '');
+  else if (report.latest) {
+    const kept: KeptRun = { v: 1, size: report.latest.size, root: report.latest.root.toLowerCase(), checkpointsChecked: report.checkpointsChecked, verifiedAt: new Date().toISOString() };
+    await deps.store.setKv(keptKey(logId), JSON.stringify(kept));
+  }
+  return report;
 }
 
-async function checkUpTo(deps: MonitorDeps, replayer: LogReplayer, head: { size: number; root: string }): Promise<MonitorReport> {
+async function checkUpTo(deps: MonitorDeps, replayer: LogReplayer, head: { size: number; root: string }, basis: MonitorBasis, checkedBefore = 0): Promise<MonitorReport> {
   const { store, reader } = deps;
   const { logId } = replayer;
   const id = chainLogId(logId);
   const stored = new Map((await store.listCheckpoints(logId, 'confirmed')).map((c) => [c.size, c.root]));
   const sizes = [...new Set([...stored.keys(), ...(head.size > 0 ? [head.size] : [])])].filter((s) => s > replayer.size).sort((a, b) => a - b);
-  let checked = 0;
+  let checked = checkedBefore;
   for (const size of sizes) {
     const storedRoot = stored.get(size) ?? null;
     const onChain = size === head.size ? head.root : await reader.rootAt(id, size);
@@ -148,7 +222,7 @@ async function checkUpTo(deps: MonitorDeps, replayer: LogReplayer, head: { size:
     }
     checked++;
   }
-  return { ok: true, logId, entries: replayer.size, checkpointsChecked: checked, latest: head.size > 0 ? { size: head.size, root: head.root } : null };
+  return { ok: true, logId, entries: replayer.size, checkpointsChecked: checked, latest: head.size > 0 ? { size: head.size, root: head.root } : null, basis };
 }
 
 function divergence(
@@ -180,16 +254,20 @@ export interface FollowOptions {
 export async function* followLog(deps: MonitorDeps, logId: LogId, opts: FollowOptions = {}): AsyncGenerator<MonitorReport> {
   const replayer = new LogReplayer(deps.store, logId);
   const id = chainLogId(logId);
-  let report = await checkUpTo(deps, replayer, await deps.reader.latest(id));
+  let report = await checkUpTo(deps, replayer, await deps.reader.latest(id), { mode: 'full', from: null, fullBecause: 'asked' });
   yield report;
   let lastSize = report.ok ? (report.latest?.size ?? 0) : 0;
+  let lastRoot = report.ok ? (report.latest?.root ?? '') : '';
   while (report.ok && !opts.signal?.aborted) {
     await sleep(opts.intervalMs ?? 5000, opts.signal);
     if (opts.signal?.aborted) return;
     const head = await deps.reader.latest(id);
     if (head.size <= lastSize) continue;
-    report = await checkUpTo(deps, replayer, head);
-    if (report.ok) lastSize = head.size;
+    report = await checkUpTo(deps, replayer, head, { mode: 'incremental', from: { size: lastSize, root: lastRoot, verifiedAt: new Date().toISOString() } });
+    if (report.ok) {
+      lastSize = head.size;
+      lastRoot = head.root;
+    }
     yield report;
   }
 }

@@ -1,23 +1,19 @@
-/**
- * Data-sharing trails: each department's share records in its own sequence order, and their
- * verification as named steps. Nothing stored is trusted: leaf hashes are recomputed from the
- * stored log entries, record roots from the stored bodies, signers from the signatures, the
- * anchored root and key registrations are read from the chain.
- */
+import path from 'node:path';
 import { toHex0x } from '../crypto/bytes';
 import { chainLogId } from '../anchoring/worker';
 import type { ChainReader } from '../chain/reader';
 import { AppError } from '../errors';
 import { Appender } from '../ledger/appender';
-import { InvariantError } from '../ledger/errors';
-import { ProofError, equalBytes, fromHex, leafHash, toHex, verifyInclusion, type Hash } from '../ledger/rfc6962';
-import { LogTree, type NodeId, type NodeReader } from '../ledger/tree';
-import { GENESIS_PREV_HASH, SHARE_STEP_TYPES, instantToSeconds, isInNamespace, publicFieldNames, type RecordType, type ShareStep } from '../records';
+import { InvalidArgumentError, InvariantError } from '../ledger/errors';
+import { ProofError, equalBytes, fromHex, leafHash, toHex, verifyConsistency, verifyInclusion, type Hash } from '../ledger/rfc6962';
+import { LogTree, planRoot, type NodeId, type NodeReader } from '../ledger/tree';
+import { GENESIS_PREV_HASH, isInNamespace, publicFieldNames, type ChainBinding, type RecordType, type ShareStep } from '../records';
 import type { LogId, ParticipantKey, Store, StoredRecord } from '../store/types';
 import type { Params } from '../verification/messages';
 import { trailMessageText as messageText, type TrailMessageCode } from '../verification/trail-messages';
-import { recordRootOfParsed } from '../records';
-import { ShareSignatureChecker, isShareType } from './recompute';
+import { checkStoredBatch, said, type CheckBatch, type CheckedBatch, type TrailSaid } from './record-check';
+import { isShareType } from './recompute';
+import { WorkerPool, coreCount } from './worker-pool';
 
 /** The log that holds every share record. */
 export const TRAIL_LOG: LogId = 'data-sharing';
@@ -141,10 +137,7 @@ export type TrailStepStatus = 'passed' | 'failed' | 'pending';
 export type { TrailMessageCode };
 
 /** What a step says: a message code and its parameters (values only: ids, counts, hashes, ISO times). */
-export interface TrailSaid {
-  code: TrailMessageCode;
-  params: Params;
-}
+export type { TrailSaid };
 
 export interface TrailStepResult {
   step: TrailStepName;
@@ -175,8 +168,48 @@ export interface TrailVerification {
   firstProblem?: TrailProblem;
   /** The chain's latest checkpoint of the data-sharing log, which the trail was checked against. */
   checkpoint: { size: number; root: string } | null;
-  /** Milliseconds spent: reading and hashing the records, record roots, signatures, the anchored tree, key registrations. */
-  timingsMs: Record<'read' | 'leaves' | 'recordRoots' | 'signatures' | 'anchoring' | 'keys', number>;
+  /**
+   * Milliseconds spent: reading the records (read), then, summed over the threads that checked them, leaf hashes (leaves),
+   * record roots (recordRoots) and signature recoveries (signatures), and in wall time: checking the records on every core
+   * (checks), the anchored tree (anchoring), the kept verification's consistency with today's checkpoint (consistency),
+   * key registrations (keys).
+   */
+  timingsMs: Record<TrailTiming, number>;
+  /** Whether every record was checked now (full) or only those since a kept verification (incremental), and from which checkpoint. */
+  basis: TrailBasis;
+}
+
+export type TrailTiming = 'read' | 'leaves' | 'recordRoots' | 'signatures' | 'checks' | 'anchoring' | 'consistency' | 'keys';
+
+/** Why a verification checked every record rather than only the new ones. */
+export type FullReason =
+  /** The caller asked for it (verifyTrail's default; an oversight request, `fresh`, through CachedTrailVerifier). */
+  | 'asked'
+  /** No verification is kept for this trail (never verified, or the last one failed). */
+  | 'nothing-kept'
+  /** The mirror's view of the department or its keys changed since. */
+  | 'registry-changed'
+  /** The kept checkpoint is not the chain's root at that size (a forged or stale kept state). */
+  | 'kept-checkpoint-not-on-chain'
+  /** The stored tree does not prove today's checkpoint consistent with the kept one. */
+  | 'inconsistent'
+  /** The last record verified then is no longer stored as it was (edited, moved or deleted). */
+  | 'kept-record-changed'
+  /** A record below the kept checkpoint is gone from the store (deleted: its leaf or record row). */
+  | 'record-lost'
+  /** The chain's checkpoint is smaller than the kept one (another chain or deployment). */
+  | 'chain-shrank';
+
+/** What a verification rests on. */
+export interface TrailBasis {
+  mode: 'full' | 'incremental';
+  /**
+   * Incremental: the kept verification it extends: the anchored checkpoint that one was checked against (proven
+   * consistent with today's, RFC 9162), the records it covered (seq 1..entries), and when.
+   */
+  from: { size: number; root: string; entries: number; verifiedAt: string } | null;
+  /** Full: why (the kept verification could not be used, or none was asked for). */
+  fullBecause?: FullReason;
 }
 
 export interface TrailDeps {
@@ -185,6 +218,8 @@ export interface TrailDeps {
   reader: ChainReader;
   /** The chain and TraceLedger the records were signed for (their EIP-712 domain). */
   deployment: { chainId: number; traceLedger: string };
+  /** Worker threads checking records (default: one per core); 0 checks them on the calling thread. */
+  checkThreads?: number;
 }
 
 /** A step found a problem; the step's status is `status`. Its message is the English rendering of `code`. */
@@ -231,7 +266,7 @@ interface AnchorView {
   waiting: CheckedEntry[];
   /** Trail entries whose leaf is not at their index in the anchored tree. */
   notIncluded: { entry: CheckedEntry; why: TrailSaid }[];
-  /** The whole stored log (entries recomputed) reproduces the anchored root. */
+  /** The stored log (entries recomputed) reproduces the anchored root (from the kept verification's checkpoint on, when incremental). */
   logReproduced: boolean;
   /** Leaf indices below the anchored size with no stored record. */
   holes: number[];
@@ -241,41 +276,202 @@ interface AnchorView {
   chainProblem: TrailSaid | null;
 }
 
+/** The records verified before (none for a full verification): the steps go on from its last record. */
+interface Base {
+  /** Records seq 1..entries, verified and anchored within `size`. */
+  entries: number;
+  size: number;
+  last: CheckedEntry | null;
+  signers: ReadonlySet<string>;
+}
+
+const NOTHING_BEFORE: Base = { entries: 0, size: 0, last: null, signers: new Set() };
+
 interface VerifyContext {
   departmentId: string;
+  /** The records checked now, in seq order (for an incremental verification, those after the kept last record). */
   entries: CheckedEntry[];
+  base: Base;
   anchor: AnchorView;
   deps: TrailDeps;
   timings: TrailVerification['timingsMs'];
 }
 
-const PAGE = 5000;
+/** Records read from the store at a time. */
+const PAGE = 20_000;
 const LOG_PAGE = 20_000;
-/** Records checked between two yields to the event loop, so a long verification does not stall the server. */
-const SLICE = 500;
+/** Records per task sent to a worker thread, and per slice checked on the calling thread between two yields. */
+const WORKER_CHUNK = 500;
+const INLINE_SLICE = 100;
+/** Below this many records per page, the calling thread checks them (starting or waking workers would cost more). */
+const INLINE_BELOW = 1000;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** A seq as a message parameter (a number when it is one). */
 const seqParam = (seq: number): string | number => (Number.isSafeInteger(seq) ? seq : String(seq));
 /** The message parameters naming a record of the trail (`recordId`, `seq`; prefixed, e.g. `prevRecordId`, `prevSeq`). */
 const recordParams = (e: { seq: number; recordId: string }, prefix = ''): Params =>
   prefix ? { [`${prefix}RecordId`]: e.recordId, [`${prefix}Seq`]: seqParam(e.seq) } : { recordId: e.recordId, seq: seqParam(e.seq) };
-const said = (code: TrailMessageCode, params: Params = {}): TrailSaid => ({ code, params });
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+// --- the kept verification ---------------------------------------------------------
+
+/**
+ * What the last successful verification of a trail leaves in the store (getKv/setKv) for the next one to go on
+ * from: the anchored checkpoint it was checked against, how many records (seq 1..entries, all anchored within it)
+ * it covered and the last of them, the keys that signed them, and the mirror's view of the registry then.
+ */
+interface KeptVerification {
+  v: 1;
+  checkpoint: { size: number; root: string };
+  entries: number;
+  last: { seq: number; recordId: string; leafIndex: number; leaf: string };
+  signers: string[];
+  registry: string;
+  verifiedAt: string;
+}
+
+const keptKey = (departmentId: string) => `trail-verified-v1:${departmentId}`;
+
+/** The kept verification of a trail, or null (none, cleared, or not a v1 state this code reads). */
+async function readKept(store: Store, departmentId: string): Promise<KeptVerification | null> {
+  const text = await store.getKv(keptKey(departmentId));
+  if (!text) return null;
+  try {
+    const k = JSON.parse(text) as KeptVerification;
+    const ok =
+      k.v === 1 &&
+      Number.isSafeInteger(k.checkpoint?.size) &&
+      /^0x[0-9a-f]{64}$/.test(k.checkpoint.root) &&
+      Number.isSafeInteger(k.entries) &&
+      k.entries > 0 &&
+      k.last?.seq === k.entries &&
+      Number.isSafeInteger(k.last.leafIndex) &&
+      k.last.leafIndex < k.checkpoint.size &&
+      /^0x[0-9a-f]{64}$/.test(k.last.leaf) &&
+      typeof k.last.recordId === 'string' &&
+      Array.isArray(k.signers) &&
+      typeof k.registry === 'string';
+    return ok ? k : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The mirror's view of the department and its keys (active, revocation, every key's window), which a verification's
+ * key checks and messages depend on: when it moves, a kept verification no longer holds and the next one is full.
+ */
+export async function registryFingerprint(store: Store, departmentId: string): Promise<string> {
+  const [keys, participant] = await Promise.all([store.keysOfParticipant(departmentId), store.getParticipant(departmentId)]);
+  return JSON.stringify([participant?.active ?? null, participant?.data.revokedAt ?? null, keys.map((k) => [k.address, k.validFrom, k.validTo, k.revokedAt])]);
+}
+
+/** A kept verification to go on from, with the tree state at its checkpoint, or why there is none. */
+type Start = { base: Base; appender: Appender; kept: KeptVerification } | { fullBecause: FullReason };
+
+/**
+ * Checks a kept verification against the chain and the stored tree: its checkpoint must be the chain's root at
+ * that size, today's checkpoint must be proven consistent with it (RFC 9162, the proof read from the stored tree
+ * and checked against both roots from the chain), and the stored compact range at its size must rebuild its root
+ * (the new leaves are appended to it).
+ */
+async function startFromKept(deps: TrailDeps, kept: KeptVerification | null, head: { size: number; root: string }, registry: string): Promise<Start> {
+  if (!kept) return { fullBecause: 'nothing-kept' };
+  if (kept.registry !== registry) return { fullBecause: 'registry-changed' };
+  const { size, root } = kept.checkpoint;
+  if (head.size < size) return { fullBecause: 'chain-shrank' };
+  const onChain = size === head.size ? head.root : await deps.reader.rootAt(chainLogId(TRAIL_LOG), size);
+  if (onChain?.toLowerCase() !== root) return { fullBecause: 'kept-checkpoint-not-on-chain' };
+  const reader = deps.store.nodeReader(TRAIL_LOG);
+  let appender: Appender;
+  try {
+    const tree = new LogTree(reader, head.size);
+    const proof = await tree.consistencyProof(size, head.size);
+    verifyConsistency({ size1: size, size2: head.size, root1: fromHex(root), root2: fromHex(head.root), proof });
+    appender = Appender.fromState({ size, hashes: await reader.readNodes(planRoot(size).ids) });
+    if (!equalBytes(appender.root(), fromHex(root))) return { fullBecause: 'inconsistent' };
+  } catch (e) {
+    if (e instanceof ProofError || e instanceof InvariantError || e instanceof InvalidArgumentError) return { fullBecause: 'inconsistent' };
+    throw e;
+  }
+  const last: CheckedEntry = { ...kept.last, leaf: fromHex(kept.last.leaf), prevHash: '', signer: null, at: null, linkProblem: null, signatureProblem: null };
+  return { base: { entries: kept.entries, size, last, signers: new Set(kept.signers) }, appender, kept };
+}
+
+/** Keeps what the next verification goes on from (the anchored prefix of the trail), or clears it after a failure. */
+async function keepVerification(deps: TrailDeps, departmentId: string, ctx: VerifyContext, failed: boolean, registry: string): Promise<void> {
+  const { base, entries, anchor } = ctx;
+  const anchored = failed || anchor.chainProblem ? [] : entries.filter((e) => e.leafIndex !== null && e.leafIndex < anchor.head.size);
+  const last = anchored[anchored.length - 1] ?? base.last;
+  if (failed || anchor.chainProblem || !last || last.leafIndex === null) {
+    await deps.store.setKv(keptKey(departmentId), '');
+    return;
+  }
+  const signers = new Set(base.signers);
+  for (const e of anchored) if (e.signer) signers.add(e.signer);
+  const kept: KeptVerification = {
+    v: 1,
+    checkpoint: anchor.head,
+    entries: base.entries + anchored.length,
+    last: { seq: last.seq, recordId: last.recordId, leafIndex: last.leafIndex, leaf: toHex0x(last.leaf) },
+    signers: [...signers].sort(),
+    registry,
+    verifiedAt: new Date().toISOString(),
+  };
+  await deps.store.setKv(keptKey(departmentId), JSON.stringify(kept));
+}
+
+// --- verifying ----------------------------------------------------------------------
 
 /**
  * Verifies a department's trail: every entry anchored on chain, its sequence 1..n without gap
  * (and no record of the department missing from it), each record matching its signed log entry
  * and linking to the previous one, each signature by a key registered on chain for the
- * department and valid when it signed. Reads the trail in pages; one chain read per distinct
- * key window and per checkpoint, none per entry.
+ * department and valid when it signed. Reads the trail in pages and checks the records on every
+ * core; one chain read per distinct key window and per checkpoint, none per entry.
+ *
+ * Every record is checked (full) unless `incremental` is asked for: then, when the last successful
+ * verification of this trail is kept (see KeptVerification; every verification that finds no failure
+ * keeps one, full or incremental) and still holds — its checkpoint is the chain's root at its size, today's
+ * checkpoint is proven consistent with it from the stored tree, the registry view is unchanged,
+ * its last record is still stored as it was, and the trail holds exactly its records plus the new
+ * ones — only the records after its last one are checked (signatures, roots, seq and prevHash
+ * continuing from that record, inclusion in today's checkpoint by rebuilding the log from the kept
+ * checkpoint's compact range). Otherwise every record is checked again, and the answer's `basis` says why.
+ *
+ * What an incremental verification cannot see: a record verified before and edited in place since (its
+ * body, salts or entry), other than the last one. The anchored log cannot change (the chain holds the
+ * root and the consistency proof covers every earlier leaf), so such an edit makes the stored copy
+ * disagree with the chain rather than rewrite history, and any full verification names it (the
+ * default here, and every oversight request through CachedTrailVerifier). A kept state is only as
+ * trustworthy as the database it is kept in: the full verification never reads it.
  */
-export async function verifyTrail(deps: TrailDeps, departmentId: string): Promise<TrailVerification> {
-  const timings: TrailVerification['timingsMs'] = { read: 0, leaves: 0, recordRoots: 0, signatures: 0, anchoring: 0, keys: 0 };
-  const entries = await checkRecords(deps, departmentId, timings);
+export async function verifyTrail(deps: TrailDeps, departmentId: string, opts: { incremental?: boolean } = {}): Promise<TrailVerification> {
+  const timings: TrailVerification['timingsMs'] = { read: 0, leaves: 0, recordRoots: 0, signatures: 0, checks: 0, anchoring: 0, consistency: 0, keys: 0 };
   let t = performance.now();
-  const anchor = await anchorView(deps, departmentId, entries);
+  const chainId = await deps.reader.chainId();
+  const chainProblem = chainId === deps.deployment.chainId ? null : said('trailWrongChain', { endpoint: chainId, expected: deps.deployment.chainId });
+  const [head, registry, kept] = chainProblem
+    ? [{ size: 0, root: '' }, '', null]
+    : await Promise.all([deps.reader.latest(chainLogId(TRAIL_LOG)), registryFingerprint(deps.store, departmentId), opts.incremental ? readKept(deps.store, departmentId) : null]);
+  let start: Start = !opts.incremental || chainProblem ? { fullBecause: 'asked' } : await startFromKept(deps, kept, head, registry);
+  timings.consistency = performance.now() - t;
+
+  let entries: CheckedEntry[] | null = null;
+  if ('base' in start) {
+    const fresh = await checkNewRecords(deps, departmentId, timings, start);
+    if (Array.isArray(fresh)) entries = fresh;
+    else start = fresh;
+  }
+  const base = 'base' in start ? start.base : NOTHING_BEFORE;
+  entries ??= await checkRecords(deps, departmentId, timings, 0);
+
+  t = performance.now();
+  const anchor: AnchorView = chainProblem
+    ? { head: { size: 0, root: '' }, waiting: [], notIncluded: [], logReproduced: false, holes: [], holeCount: 0, strays: [], chainProblem }
+    : await anchorView(deps, departmentId, entries, head, 'base' in start ? { size: start.base.size, appender: start.appender } : { size: 0, appender: new Appender() });
   timings.anchoring = performance.now() - t;
-  const ctx: VerifyContext = { departmentId, entries, anchor, deps, timings };
+  const ctx: VerifyContext = { departmentId, entries, base, anchor, deps, timings };
 
   const steps: TrailStepResult[] = [];
   let firstProblem: TrailProblem | undefined;
@@ -291,23 +487,30 @@ export async function verifyTrail(deps: TrailDeps, departmentId: string): Promis
     if (step === 'signaturesValid') timings.keys = performance.now() - t;
   }
   const verdict = steps.some((s) => s.status === 'failed') ? 'invalid' : steps.some((s) => s.status === 'pending') ? 'pending' : 'valid';
+  if (!chainProblem) await keepVerification(deps, departmentId, ctx, verdict === 'invalid', registry);
   const round = (n: number) => Math.round(n * 10) / 10;
+  const basis: TrailBasis =
+    'base' in start
+      ? { mode: 'incremental', from: { size: start.kept.checkpoint.size, root: start.kept.checkpoint.root, entries: start.kept.entries, verifiedAt: start.kept.verifiedAt } }
+      : { mode: 'full', from: null, fullBecause: start.fullBecause };
   return {
     departmentId,
     verdict,
     steps,
-    entries: entries.length,
+    entries: base.entries + entries.length,
     ...(firstProblem ? { firstProblem } : {}),
     checkpoint: anchor.head.size > 0 ? anchor.head : null,
     timingsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round(v)])) as TrailVerification['timingsMs'],
+    basis,
   };
 }
 
 type Step = (ctx: VerifyContext) => Promise<TrailSaid>;
 
 const STEP_FNS: Record<TrailStepName, Step> = {
-  async allEntriesAnchored({ entries, anchor }) {
+  async allEntriesAnchored({ entries, base, anchor }) {
     const step = 'allEntriesAnchored';
+    const total = base.entries + entries.length;
     if (anchor.chainProblem) throw new TrailStepError(step, anchor.chainProblem.code, anchor.chainProblem.params);
     const bad = anchor.notIncluded[0];
     if (bad) {
@@ -316,15 +519,15 @@ const STEP_FNS: Record<TrailStepName, Step> = {
     const { head } = anchor;
     const first = anchor.waiting[0];
     if (first) {
-      throw new TrailStepError(step, 'trailNotAnchoredYet', { waiting: anchor.waiting.length, entries: entries.length, ...recordParams(first), size: head.size }, 'pending', first);
+      throw new TrailStepError(step, 'trailNotAnchoredYet', { waiting: anchor.waiting.length, entries: total, ...recordParams(first), size: head.size }, 'pending', first);
     }
-    if (entries.length === 0) return said('trailNoRecordsYet');
-    return said('trailAllAnchored', { entries: entries.length, size: head.size, root: head.root });
+    if (total === 0) return said('trailNoRecordsYet');
+    return said('trailAllAnchored', { entries: total, size: head.size, root: head.root });
   },
 
-  async sequenceHasNoGap({ entries, anchor }) {
+  async sequenceHasNoGap({ entries, base, anchor }) {
     const step = 'sequenceHasNoGap';
-    let expected = 1;
+    let expected = base.entries + 1;
     for (const e of entries) {
       if (e.seq !== expected) {
         if (e.seq < expected) throw new TrailStepError(step, 'trailSeqRepeated', recordParams(e), 'failed', e);
@@ -334,7 +537,7 @@ const STEP_FNS: Record<TrailStepName, Step> = {
       expected++;
     }
     // Records are admitted in seq order and sequenced in arrival order, so leaf indices rise with seq.
-    let before: CheckedEntry | undefined;
+    let before: CheckedEntry | undefined = base.last ?? undefined;
     for (const e of entries) {
       if (e.leafIndex === null) continue;
       if (before && e.leafIndex <= before.leafIndex!) {
@@ -353,12 +556,13 @@ const STEP_FNS: Record<TrailStepName, Step> = {
     if (!anchor.logReproduced && anchor.head.size > 0 && anchor.notIncluded.length === 0 && !anchor.chainProblem) {
       throw new TrailStepError(step, 'trailLogNotReproduced', { size: anchor.head.size });
     }
-    return entries.length === 0 ? said('trailNoRecordsAnywhere') : said('trailSequenceOk', { entries: entries.length });
+    const total = base.entries + entries.length;
+    return total === 0 ? said('trailNoRecordsAnywhere') : said('trailSequenceOk', { entries: total });
   },
 
-  async hashLinksUnbroken({ entries }) {
+  async hashLinksUnbroken({ entries, base }) {
     const step = 'hashLinksUnbroken';
-    let prev: CheckedEntry | undefined;
+    let prev: CheckedEntry | undefined = base.last ?? undefined;
     for (const e of entries) {
       if (e.linkProblem) throw new TrailStepError(step, e.linkProblem.code, { ...recordParams(e), ...e.linkProblem.params }, 'failed', e);
       const want = prev ? toHex0x(prev.leaf) : GENESIS_PREV_HASH;
@@ -367,169 +571,156 @@ const STEP_FNS: Record<TrailStepName, Step> = {
       }
       prev = e;
     }
-    return entries.length === 0 ? said('trailNoRecords') : said('trailLinksOk');
+    return base.entries + entries.length === 0 ? said('trailNoRecords') : said('trailLinksOk');
   },
 
   async signaturesValid(ctx) {
     const step = 'signaturesValid';
-    const { entries } = ctx;
+    const { entries, base } = ctx;
     const bad = entries.find((e) => e.signatureProblem);
     if (bad) throw new TrailStepError(step, bad.signatureProblem!.code, { ...recordParams(bad), ...bad.signatureProblem!.params }, 'failed', bad);
     const problem = await keyProblems(ctx);
     if (problem) throw new TrailStepError(step, problem.said.code, problem.said.params, 'failed', problem.entry);
-    const keys = new Set(entries.map((e) => e.signer)).size;
-    return entries.length === 0 ? said('trailNoRecords') : said('trailSignaturesOk', { entries: entries.length, keys });
+    const keys = new Set([...base.signers, ...entries.map((e) => e.signer)]).size;
+    return base.entries + entries.length === 0 ? said('trailNoRecords') : said('trailSignaturesOk', { entries: base.entries + entries.length, keys });
   },
 };
 
 // --- reading and recomputing the records ------------------------------------------
 
-/** Reads the trail page by page, recomputing each leaf hash, record root and signer; keeps only what the steps need. */
-async function checkRecords(deps: TrailDeps, departmentId: string, timings: TrailVerification['timingsMs']): Promise<CheckedEntry[]> {
-  const checker = new ShareSignatureChecker({ chainId: deps.deployment.chainId, verifyingContract: deps.deployment.traceLedger });
+type CheckTask = CheckBatch;
+
+let sharedPool: WorkerPool<CheckTask, CheckedBatch> | undefined;
+
+/** The process's pool of record-checking threads (started on first use, kept: starting threads costs more than a page of records). */
+function checkPool(threads: number): WorkerPool<CheckTask, CheckedBatch> {
+  if (sharedPool?.size !== threads) {
+    void sharedPool?.close();
+    sharedPool = new WorkerPool<CheckTask, CheckedBatch>(path.join(__dirname, 'record-check'), 'checkStoredBatch', threads);
+  }
+  return sharedPool;
+}
+
+const NO_LEAF: Hash = new Uint8Array(32);
+
+/**
+ * Reads the trail page by page from seq `fromSeq` on and checks every record (leaf hash, record root, signer), on
+ * worker threads while the next page is read; keeps only what the steps need.
+ */
+async function checkRecords(deps: TrailDeps, departmentId: string, timings: TrailVerification['timingsMs'], fromSeq: number): Promise<CheckedEntry[]> {
+  const binding: ChainBinding = { chainId: deps.deployment.chainId, verifyingContract: deps.deployment.traceLedger };
+  const threads = deps.checkThreads ?? coreCount();
   const out: CheckedEntry[] = [];
+  const work: Promise<void>[] = [];
+  const t0 = performance.now();
   let after: { seq: number; arrival: number } | undefined;
   for (;;) {
-    let t = performance.now();
-    const page = await deps.store.trailRecords(departmentId, { after, limit: PAGE });
+    const t = performance.now();
+    const page = await deps.store.trailRecords(departmentId, { fromSeq, after, limit: PAGE });
     timings.read += performance.now() - t;
-    for (const r of page) {
-      t = performance.now();
-      const leaf = leafHash(Buffer.from(r.entry, 'utf8'));
-      const entry = readEntry(r.entry);
-      const checked: CheckedEntry = {
-        seq: typeof r.body.seq === 'number' ? r.body.seq : Number.NaN,
-        recordId: r.id,
-        leafIndex: r.leafIndex,
-        leaf,
-        prevHash: String(r.body.prevHash),
-        signer: 'reason' in entry ? null : entry.signer,
-        at: 'reason' in entry ? null : entry.at,
-        linkProblem: null,
-        signatureProblem: null,
-      };
-      timings.leaves += performance.now() - t;
-      if ('reason' in entry) {
-        checked.linkProblem = said('trailEntryUnreadable', entry);
-        checked.signatureProblem = said('trailSignatureNoEntry');
-      } else {
-        t = performance.now();
-        checked.linkProblem = bodyProblem(r, entry, departmentId);
-        timings.recordRoots += performance.now() - t;
-        t = performance.now();
-        checked.signatureProblem = signatureProblem(checker, r, entry);
-        timings.signatures += performance.now() - t;
+    // Threads already started take even a small page, split between them.
+    const onWorkers = threads > 0 && (page.length >= INLINE_BELOW || (sharedPool?.size === threads && page.length >= 2 * INLINE_SLICE));
+    const chunkSize = onWorkers ? Math.min(WORKER_CHUNK, Math.ceil(page.length / threads)) : INLINE_SLICE;
+    for (let i = 0; i < page.length; i += chunkSize) {
+      const chunk = page.slice(i, i + chunkSize);
+      const at = out.length;
+      for (const r of chunk) {
+        out.push({
+          seq: typeof r.body.seq === 'number' ? r.body.seq : Number.NaN,
+          recordId: r.id,
+          leafIndex: r.leafIndex,
+          leaf: NO_LEAF,
+          prevHash: String(r.body.prevHash),
+          signer: null,
+          at: null,
+          linkProblem: null,
+          signatureProblem: null,
+        });
       }
-      out.push(checked);
-      if (out.length % SLICE === 0) await yieldToEventLoop();
+      const task: CheckTask = { departmentId, binding, records: chunk.map((r) => ({ entry: r.entry, body: r.body, salts: r.salts })) };
+      const apply = (done: CheckedBatch) => {
+        done.checks.forEach((c, j) => Object.assign(out[at + j]!, c, { leaf: done.leaves.subarray(32 * j, 32 * j + 32) }));
+        timings.leaves += done.ms.leaves;
+        timings.recordRoots += done.ms.recordRoots;
+        timings.signatures += done.ms.signatures;
+      };
+      if (onWorkers) {
+        // A pool that cannot run (its threads failed to start) must not fail the audit: the calling thread checks instead.
+        work.push(
+          checkPool(threads)
+            .run(task)
+            .catch(() => checkStoredBatch(task))
+            .then(apply),
+        );
+      } else {
+        apply(checkStoredBatch(task));
+        await yieldToEventLoop();
+      }
     }
     const last = page[page.length - 1];
-    if (!last || page.length < PAGE) return out;
+    if (!last || page.length < PAGE) break;
     after = { seq: Number(last.body.seq), arrival: last.arrival };
   }
+  await Promise.all(work);
+  timings.checks += performance.now() - t0 - timings.read;
+  return out;
 }
 
-interface ReadEntry {
-  type: string;
-  id: string;
-  recordRoot: string;
-  signer: string;
-  signature: string;
-  issuedAt: string;
-  at: number;
-}
-
-const ENTRY_KEYS = 'id,issuedAt,recordRoot,signature,signer,type,v';
-
-/** Why a stored log entry cannot be read: a reason code (see trailEntryUnreadable in MESSAGES), with the value at fault. */
-type EntryProblem =
-  | { reason: 'not-json' | 'not-object' | 'wrong-fields' | 'not-text' | 'bad-record-root' | 'bad-signer' | 'bad-signature' }
-  | { reason: 'unknown-version'; version: string }
-  | { reason: 'bad-instant'; issuedAt: string };
-
-/** The fields of a v1 log entry, or why it cannot be read. */
-function readEntry(text: string): ReadEntry | EntryProblem {
-  let e: Record<string, unknown>;
-  try {
-    e = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return { reason: 'not-json' };
+/**
+ * The records after the kept verification's last one, checked; or why the kept verification no longer holds:
+ * its last record (read and checked again: the new ones link to it) is not stored as it was, or a record below
+ * the kept checkpoint was deleted (an index scan of the log, no record read). A record slipped in with an old seq
+ * is seen once it is sequenced: it takes an index after the kept checkpoint that none of the new records holds.
+ */
+async function checkNewRecords(deps: TrailDeps, departmentId: string, timings: TrailVerification['timingsMs'], start: Extract<Start, { base: Base }>): Promise<CheckedEntry[] | { fullBecause: FullReason }> {
+  const { kept } = start;
+  const lost = await deps.store.firstLostLeaf(TRAIL_LOG, kept.checkpoint.size);
+  if (lost !== null) return { fullBecause: 'record-lost' };
+  const [last, ...fresh] = await checkRecords(deps, departmentId, timings, kept.last.seq);
+  if (!last || last.recordId !== kept.last.recordId || last.seq !== kept.last.seq || last.leafIndex !== kept.last.leafIndex || toHex0x(last.leaf) !== kept.last.leaf || last.linkProblem || last.signatureProblem) {
+    return { fullBecause: 'kept-record-changed' };
   }
-  if (typeof e !== 'object' || e === null || Array.isArray(e)) return { reason: 'not-object' };
-  if (e.v !== 1) return { reason: 'unknown-version', version: JSON.stringify(e.v ?? null) };
-  if (Object.keys(e).sort().join(',') !== ENTRY_KEYS) return { reason: 'wrong-fields' };
-  const { type, id, recordRoot, signer, signature, issuedAt } = e;
-  if (typeof type !== 'string' || typeof id !== 'string' || typeof issuedAt !== 'string') return { reason: 'not-text' };
-  if (typeof recordRoot !== 'string' || !/^0x[0-9a-f]{64}$/.test(recordRoot)) return { reason: 'bad-record-root' };
-  if (typeof signer !== 'string' || !/^0x[0-9a-f]{40}$/.test(signer)) return { reason: 'bad-signer' };
-  if (typeof signature !== 'string' || !/^0x[0-9a-f]{130}$/.test(signature)) return { reason: 'bad-signature' };
-  let at: number;
-  try {
-    at = instantToSeconds(issuedAt);
-  } catch {
-    return { reason: 'bad-instant', issuedAt };
-  }
-  return { type, id, recordRoot, signer, signature, issuedAt, at };
-}
-
-/** Why the stored body does not match its log entry (or the trail it is filed in), or null. */
-function bodyProblem(r: StoredRecord, entry: ReadEntry, departmentId: string): TrailSaid | null {
-  const b = r.body;
-  if (b.id !== entry.id) return said('trailBodyOtherRecord', { bodyId: String(b.id), entryId: entry.id });
-  if (!isShareType(entry.type) || SHARE_STEP_TYPES[b.step as ShareStep] !== entry.type) return said('trailBodyOtherStep', { bodyStep: String(b.step), entryType: entry.type });
-  if (b.issuedAt !== entry.issuedAt) return said('trailBodyOtherTime', { bodyIssuedAt: String(b.issuedAt), entryIssuedAt: entry.issuedAt });
-  if (b.departmentId !== departmentId) return said('trailBodyOtherDepartment', { bodyDepartment: String(b.departmentId) });
-  const root = recordRootOfParsed(b, r.salts);
-  if (root !== entry.recordRoot) return said('trailBodyAltered', { recordRoot: entry.recordRoot });
-  return null;
-}
-
-/** Why the signature does not recover to the entry's signer, or null. */
-function signatureProblem(checker: ShareSignatureChecker, r: StoredRecord, entry: ReadEntry): TrailSaid | null {
-  if (!isShareType(entry.type)) return said('trailSignatureNotShare', { type: entry.type });
-  try {
-    const recovered = checker.signerOf(checker.digest(entry.type, r.body, entry.recordRoot, entry.at), entry.signature);
-    return recovered === entry.signer ? null : said('trailSignatureWrongSigner', { recovered, signer: entry.signer });
-  } catch {
-    return said('trailSignatureUnchecked');
-  }
+  return fresh;
 }
 
 // --- the anchored log ---------------------------------------------------------------
 
 /**
  * Rebuilds the anchored tree at the chain's latest size from the stored entries, every leaf hash
- * recomputed (this trail's and every other record's); a hole takes the stored leaf node so the
- * root can still be compared, and is reported. When the root matches the chain's, every stored
- * entry is at its anchored position; otherwise each trail entry is checked on its own inclusion
- * proof from the stored tree.
+ * recomputed (this trail's and every other record's), starting from `start` (the empty tree, or
+ * the kept verification's compact range, proven to be the chain's root at its size); a hole takes
+ * the stored leaf node so the root can still be compared, and is reported. When the root matches
+ * the chain's, every stored entry from `start` on is at its anchored position; otherwise each trail
+ * entry is checked on its own inclusion proof from the stored tree. A trail entry checked now whose
+ * index lies below `start` claims a leaf verified before as another record's.
  */
-async function anchorView(deps: TrailDeps, departmentId: string, entries: readonly CheckedEntry[]): Promise<AnchorView> {
+async function anchorView(
+  deps: TrailDeps,
+  departmentId: string,
+  entries: readonly CheckedEntry[],
+  head: { size: number; root: string },
+  start: { size: number; appender: Appender },
+): Promise<AnchorView> {
   const { store, reader } = deps;
-  const view: AnchorView = { head: { size: 0, root: '' }, waiting: [], notIncluded: [], logReproduced: false, holes: [], holeCount: 0, strays: [], chainProblem: null };
-  const chainId = await reader.chainId();
-  if (chainId !== deps.deployment.chainId) {
-    view.chainProblem = said('trailWrongChain', { endpoint: chainId, expected: deps.deployment.chainId });
-    return view;
-  }
-  const head = await reader.latest(chainLogId(TRAIL_LOG));
-  view.head = { size: head.size, root: head.root };
+  const view: AnchorView = { head, waiting: [], notIncluded: [], logReproduced: false, holes: [], holeCount: 0, strays: [], chainProblem: null };
   const size = head.size;
 
-  const byIndex = entries.filter((e) => e.leafIndex !== null && e.leafIndex < size).sort((a, b) => a.leafIndex! - b.leafIndex!);
+  const inTree = entries.filter((e) => e.leafIndex !== null && e.leafIndex < size);
+  for (const e of inTree) if (e.leafIndex! < start.size) view.notIncluded.push({ entry: e, why: said('trailLeafTaken', { index: e.leafIndex! }) });
+  const byIndex = inTree.filter((e) => e.leafIndex! >= start.size).sort((a, b) => a.leafIndex! - b.leafIndex!);
   view.waiting = entries.filter((e) => e.leafIndex === null || e.leafIndex >= size);
-  if (size === 0) {
+  if (size === 0 || size === start.size) {
     view.logReproduced = true;
     return view;
   }
 
-  const appender = new Appender();
+  const appender = start.appender;
   const nodes = store.nodeReader(TRAIL_LOG);
   let rootComputable = true;
   const othersBySigner = new Map<string, { recordId: string; leafIndex: number; subject: string | null }[]>();
   const duplicates: CheckedEntry[] = [];
   let t = 0; // position in byIndex
-  for (let from = 0; from < size; from += LOG_PAGE) {
+  for (let from = start.size; from < size; from += LOG_PAGE) {
     const to = Math.min(size, from + LOG_PAGE);
     await yieldToEventLoop();
     const others = await store.logEntries(TRAIL_LOG, from, to, { excludeSubject: departmentId });
@@ -566,7 +757,7 @@ async function anchorView(deps: TrailDeps, departmentId: string, entries: readon
   if (view.logReproduced) {
     for (const d of duplicates) view.notIncluded.push({ entry: d, why: said('trailLeafTaken', { index: d.leafIndex! }) });
   } else {
-    view.notIncluded = await inclusionFailures(store, byIndex, size, head.root);
+    view.notIncluded.push(...(await inclusionFailures(store, byIndex, size, head.root)));
   }
   view.notIncluded.sort((a, b) => a.entry.seq - b.entry.seq);
 
