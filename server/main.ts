@@ -15,6 +15,7 @@ import { deadLabelUrlBanner, deadLabelUrlProblem } from './labels';
 import { ensureAdminToken, type AdminToken } from './service/admin-token';
 import { staleBuild } from './runtime';
 import { bootSystem, type System } from './system';
+import { redactDatabaseUrl } from './store';
 
 /** How long open connections get to finish once a stop was asked for. */
 const DRAIN_MS = 5000;
@@ -90,6 +91,7 @@ function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: s
     ...(publicBaseUrl !== local ? [`  Public URL   ${publicBaseUrl} (printed on labels)`] : []),
     `  Chain RPC    ${chain}`,
     `  Contracts    TraceLedger ${sys.deployment.traceLedger} (deployed ${sys.deployment.deployedAt})`,
+    `  Store        ${storeLine(config, sys)}`,
     `  Data dir     ${config.DATA_DIR}`,
     `  Operator     ${sys.operatorAddress}${operatorNote(config, sys)}`,
     `  Admin token  ${adminLine}`,
@@ -97,6 +99,14 @@ function banner(config: Config, sys: System, admin: AdminToken, publicBaseUrl: s
     'Press Ctrl-C to stop.',
   ];
   return lines.join('\n') + '\n';
+}
+
+/** Which store, and (on a shared database) this instance's part. */
+function storeLine(config: Config, sys: System): string {
+  if (!config.DATABASE_URL) return `SQLite ${config.dbPath}`;
+  const part = sys.leadership();
+  const role = part.leader ? 'this instance leads anchoring' : `anchoring led by ${part.holder ?? 'another instance'}`;
+  return `PostgreSQL ${redactDatabaseUrl(config.DATABASE_URL)} (${role})`;
 }
 
 async function main(): Promise<void> {

@@ -291,6 +291,14 @@ export const TrailVerification = component(
     firstProblem: z.object({ step: z.string(), seq: int.nullable(), recordId: z.string().nullable() }).optional(),
     checkpoint: z.object({ size: int, root: hex32 }).nullable(),
     timingsMs: z.record(z.string(), z.number()),
+    basis: z
+      .object({
+        mode: z.enum(['full', 'incremental']),
+        from: z.object({ size: int, root: hex32, entries: int, verifiedAt: isoTime }).nullable(),
+        fullBecause: z.string().optional(),
+      })
+      .optional()
+      .describe('Incremental: only the records since the kept verification were checked, its anchored checkpoint proven consistent with today\'s (RFC 9162). Full: every record checked, and why (an oversight request is always full).'),
   }),
 );
 
@@ -354,6 +362,10 @@ export const MonitorReport = component(
     stored: z.string().nullable().optional(),
     reason: z.enum(['entry-missing', 'entry-duplicated', 'root-mismatch', 'stored-checkpoint-mismatch', 'checkpoint-not-on-chain']).optional(),
     message: z.string().optional(),
+    basis: z
+      .object({ mode: z.enum(['full', 'incremental']), from: z.object({ size: int, root: hex32, verifiedAt: isoTime }).nullable(), fullBecause: z.string().optional() })
+      .optional()
+      .describe('Incremental: the run went on from the kept one, its checkpoint proven consistent with today\'s (RFC 9162); full: replayed from the start, and why.'),
   }),
 );
 
