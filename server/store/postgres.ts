@@ -37,9 +37,9 @@ import {
   type Store,
   type StoredLogEntry,
   type StoredRecord,
-  type TokenRole,
   type TrailSummary,
 } from './types';
+import { type CheckpointRow, type KeyRow, type ParticipantRow, type RecordRow, type RevocationRow, type TokenRow, toCheckpoint, toKey, toParticipant, toRecord, toRevocation, toToken } from './rows';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -60,93 +60,6 @@ const TYPES = {
   }) as typeof pg.types.getTypeParser,
 };
 
-interface RecordRow {
-  arrival: number;
-  id: string;
-  log_id: string;
-  type: string;
-  body: string;
-  salts: string;
-  record_root: string;
-  signer: string;
-  signature: string;
-  issued_at: string;
-  entry: string;
-  leaf_hash: Buffer;
-  participant_id: string | null;
-  subject: string | null;
-  received_at: number;
-  leaf_index: number | null;
-}
-
-function jsonObjectColumn(text: string, column: string, faults: string[]): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // Reported below.
-  }
-  faults.push(`its ${column} is not a JSON object`);
-  return {};
-}
-
-function toRecord(r: RecordRow): StoredRecord {
-  const faults: string[] = [];
-  const body = jsonObjectColumn(r.body, 'body', faults);
-  const salts = jsonObjectColumn(r.salts, 'salts', faults) as Record<string, string>;
-  const rec: StoredRecord = {
-    arrival: r.arrival,
-    id: r.id,
-    logId: r.log_id as LogId,
-    type: r.type,
-    body,
-    salts,
-    recordRoot: r.record_root,
-    signer: r.signer,
-    signature: r.signature,
-    issuedAt: r.issued_at,
-    entry: r.entry,
-    leafHash: new Uint8Array(r.leaf_hash),
-    participantId: r.participant_id,
-    subject: r.subject,
-    receivedAt: r.received_at,
-    leafIndex: r.leaf_index,
-  };
-  if (faults.length > 0) rec.fault = faults.join('; ');
-  return rec;
-}
-
-interface CheckpointRow {
-  log_id: string;
-  size: number;
-  root: string;
-  status: CheckpointStatus;
-  chain_id: number | null;
-  contract: string | null;
-  tx_hash: string | null;
-  block_number: number | null;
-  block_time: number | null;
-  attempts: number;
-  last_error: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-const toCheckpoint = (r: CheckpointRow): Checkpoint => ({
-  logId: r.log_id as LogId,
-  size: r.size,
-  root: r.root,
-  status: r.status,
-  chainId: r.chain_id,
-  contract: r.contract,
-  txHash: r.tx_hash,
-  blockNumber: r.block_number,
-  blockTime: r.block_time,
-  attempts: r.attempts,
-  lastError: r.last_error,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 /** A record row's columns as RecordRow has them (not the derived batch_* columns). */
 const RECORD_SELECT = 'arrival, id, log_id, type, body, salts, record_root, signer, signature, issued_at, entry, leaf_hash, participant_id, subject, received_at, leaf_index';
@@ -928,63 +841,3 @@ export class PostgresStore implements Store {
   }
 }
 
-interface ParticipantRow {
-  id: string;
-  kind: ParticipantKind;
-  name: string;
-  code: string;
-  valid_from: number | null;
-  valid_to: number | null;
-  data: string;
-  active: boolean;
-}
-
-const toParticipant = (r: ParticipantRow): Participant => ({
-  id: r.id,
-  kind: r.kind,
-  name: r.name,
-  code: r.code,
-  validFrom: r.valid_from,
-  validTo: r.valid_to,
-  data: JSON.parse(r.data) as Record<string, unknown>,
-  active: r.active,
-});
-
-interface KeyRow {
-  address: string;
-  participant_id: string;
-  valid_from: number;
-  valid_to: number;
-  revoked_at: number | null;
-}
-
-const toKey = (r: KeyRow): ParticipantKey => ({ address: r.address, participantId: r.participant_id, validFrom: r.valid_from, validTo: r.valid_to, revokedAt: r.revoked_at });
-
-interface RevocationRow {
-  leaf_hash: string;
-  revoker_id: string;
-  reason_code: number;
-  revoked_at: number;
-  revoked_by: string;
-  tx_hash: string | null;
-}
-
-const toRevocation = (r: RevocationRow): Revocation => ({
-  leafHash: r.leaf_hash,
-  revokerId: r.revoker_id,
-  reasonCode: r.reason_code,
-  revokedAt: r.revoked_at,
-  revokedBy: r.revoked_by,
-  txHash: r.tx_hash,
-});
-
-interface TokenRow {
-  token_hash: string;
-  role: TokenRole;
-  participant_id: string | null;
-  label: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-const toToken = (r: TokenRow): ApiToken => ({ tokenHash: r.token_hash, role: r.role, participantId: r.participant_id, label: r.label, createdAt: r.created_at, revokedAt: r.revoked_at });
