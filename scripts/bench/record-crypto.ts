@@ -10,7 +10,8 @@
  * - digest (trail): ShareSignatureChecker.digest, the same digest with the domain built once;
  * - leaf hash: SHA-256(0x00 || entry) of the stored log entry;
  * - recover: recoverAddressFromDigest (raw recovery + keccak of the key + hex), and the raw recovery alone.
- * Every part's result is checked against the first run's, so a faster path that changed a byte fails loudly.
+ * Times are CPU time of this single-threaded process (process.cpuUsage), so other load on the machine
+ * inflates them less than wall time would. Every part's result is checked against the first run's, so a faster path that changed a byte fails loudly.
  * Usage: npx ts-node --transpile-only scripts/bench/record-crypto.ts [--n 2000] [--runs 7] [--json]
  */
 import { randomBytes } from 'node:crypto';
@@ -118,9 +119,12 @@ function main(): void {
   });
   for (let round = 0; round < runs; round++) {
     for (const p of parts) {
-      const t0 = process.hrtime.bigint();
+      // CPU time of this (single-threaded) process, not wall time: on a shared machine a descheduled
+      // stretch would otherwise count against whichever part was running.
+      const t0 = process.cpuUsage();
       for (const s of recs) p.run(s);
-      const us = Number(process.hrtime.bigint() - t0) / 1e3 / n;
+      const used = process.cpuUsage(t0);
+      const us = (used.user + used.system) / n;
       best.set(p.id, Math.min(best.get(p.id)!, us));
     }
   }
@@ -136,7 +140,7 @@ function main(): void {
     process.stdout.write(`${JSON.stringify({ n, runs, rows }, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`record-crypto — ${n} share requests, best of ${runs} rounds (µs per record; ratio to one raw recovery)\n`);
+  process.stdout.write(`record-crypto — ${n} share requests, best of ${runs} rounds (CPU µs per record; ratio to one raw recovery)\n`);
   for (const r of rows) process.stdout.write(`  ${r.label.padEnd(44)} ${r.usPerRecord.toFixed(2).padStart(9)} µs  ${r.ratioToRecovery.toFixed(3).padStart(7)}×\n`);
 }
 
