@@ -18,10 +18,57 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  * The `canonicalize` package alone would silently drop undefined members and call `toJSON`.
  */
 export function canonicalString(value: unknown): string {
+  // The common case (plain data) is checked without building paths, then written directly: for a value
+  // that passes the check, JCS's text is canonicalStringOfParsed's (tested against the package on random
+  // values). Anything else takes the checked path, which names what is wrong.
+  if (isPlainJson(value, 0)) return canonicalStringOfParsed(value);
   assertJson(value, '$', new Set());
   const text = canonicalizeJcs(value);
   if (text === undefined) throw new RecordError('invalid-json', 'value has no JSON form');
   return text;
+}
+
+/** Deeper values take the checked path (which also finds cycles). */
+const MAX_FAST_DEPTH = 64;
+
+const hasIsWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
+
+/** True for a string without a lone UTF-16 surrogate. */
+function wellFormed(s: string): boolean {
+  return hasIsWellFormed ? (s as unknown as { isWellFormed(): boolean }).isWellFormed() : !LONE_SURROGATE.test(s);
+}
+
+/** What {@link assertJson} accepts, checked without paths or a cycle set (false at depth > MAX_FAST_DEPTH, so a cycle is false). */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return wellFormed(value);
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= MAX_FAST_DEPTH) return false;
+  if (Array.isArray(value)) {
+    const a = value as unknown[];
+    for (let i = 0; i < a.length; i++) {
+      if (!(i in a) || !isPlainJson(a[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const obj = value as Record<string, unknown>;
+  for (const key in obj) {
+    if (!Object.hasOwn(obj, key)) continue;
+    if (!wellFormed(key) || !isPlainJson(obj[key], depth + 1)) return false;
+  }
+  return true;
 }
 
 /** The UTF-8 bytes of {@link canonicalString}`(value)`; same preconditions. */

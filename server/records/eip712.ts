@@ -17,7 +17,7 @@
  * strings in RFC 8785 number form (0.35 → "0.35"). An absent optional string field is "".
  */
 import { addressOfPublicKey, checksumAddress, isAddress } from '../crypto/address';
-import { bigIntOf, concatBytes, fromHex, toHex0x, uint256Word, utf8 } from '../crypto/bytes';
+import { bigIntOf, fromHex, toHex0x, uint256Word, utf8 } from '../crypto/bytes';
 import { keccak256, primitives } from '../crypto/primitives';
 import { canonicalNumber } from './canonical';
 import { instantToSeconds } from './time';
@@ -206,7 +206,17 @@ export function traceledgerDomain(binding: ChainBinding): TraceledgerDomain {
   if (typeof binding.verifyingContract !== 'string' || !isAddress(binding.verifyingContract)) {
     throw new RecordError('invalid-argument', `verifyingContract is not an address: ${String(binding.verifyingContract)}`);
   }
-  return { name: EIP712_DOMAIN_NAME, version: EIP712_DOMAIN_VERSION, chainId, verifyingContract: checksumAddress(binding.verifyingContract) };
+  return { name: EIP712_DOMAIN_NAME, version: EIP712_DOMAIN_VERSION, chainId, verifyingContract: checksummed(binding.verifyingContract) };
+}
+
+/** checksumAddress, remembered: every typedDataFor builds a domain, and the contract address rarely changes. */
+function checksummed(address: string): string {
+  let sum = checksums.get(address);
+  if (sum === undefined) {
+    sum = checksumAddress(address);
+    remember(checksums, address, sum);
+  }
+  return sum;
 }
 
 export { instantToSeconds } from './time';
@@ -247,24 +257,56 @@ export function typedDataDigest(typedData: RecordTypedData): Hex {
 /** {@link typedDataDigest} as bytes. */
 export function typedDataDigestBytes(typedData: RecordTypedData): Uint8Array {
   const { domain, types, message } = typedData;
+  const preimage = new Uint8Array(66);
+  preimage[0] = 0x19;
+  preimage[1] = 0x01;
+  preimage.set(domainSeparatorOf(domain), 2);
+  preimage.set(structEncoderOf(typedData.primaryType, types).hash(message), 34);
+  return keccak256(preimage);
+}
+
+/** The cached domain separator of `domain`: by object first (a checker reuses one domain), then by value. */
+function domainSeparatorOf(domain: TraceledgerDomain): Uint8Array {
+  const seen = separatorsByDomain.get(domain);
+  // The object may have been changed since: its key is checked, not trusted.
   const domainKey = `${domain.name}\n${domain.version}\n${domain.chainId}\n${domain.verifyingContract}`;
+  if (seen !== undefined && seen.key === domainKey) return seen.separator;
   let separator = domainSeparators.get(domainKey);
   if (separator === undefined) {
     separator = domainSeparator(domain);
     remember(domainSeparators, domainKey, separator);
   }
-  const typesKey = JSON.stringify(types);
-  let encoder = encoders.get(typesKey);
-  if (encoder === undefined) {
-    encoder = flatStructEncoder(typedData.primaryType, types);
-    remember(encoders, typesKey, encoder);
+  separatorsByDomain.set(domain, { key: domainKey, separator });
+  return separator;
+}
+
+/**
+ * The cached encoder of `types` with primary type `primaryType`. The cache is looked up by primary type and
+ * the struct compared member by member (cheaper than serialising `types` for a key on every digest).
+ */
+function structEncoderOf(primaryType: string, types: Record<string, TypedDataField[]>): StructEncoder {
+  const fields = types[primaryType];
+  const cached = encoders.get(primaryType);
+  if (cached !== undefined && fields !== undefined && sameFields(cached.fields, fields) && hasOneKey(types)) return cached.encoder;
+  const encoder = flatStructEncoder(primaryType, types);
+  remember(encoders, primaryType, { fields: fields!.map((f) => ({ name: f.name, type: f.type })), encoder });
+  return encoder;
+}
+
+function sameFields(a: readonly TypedDataField[], b: readonly TypedDataField[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.type !== y.type) return false;
   }
-  const preimage = new Uint8Array(66);
-  preimage[0] = 0x19;
-  preimage[1] = 0x01;
-  preimage.set(separator, 2);
-  preimage.set(encoder.hash(message), 34);
-  return keccak256(preimage);
+  return true;
+}
+
+function hasOneKey(o: object): boolean {
+  let n = 0;
+  for (const k in o) if (Object.hasOwn(o, k) && ++n > 1) return false;
+  return n === 1;
 }
 
 const DOMAIN_FIELDS: TypedDataField[] = [
@@ -285,10 +327,15 @@ interface StructEncoder {
 
 const FLAT_FIELD_TYPES = new Set(['string', 'bytes32', 'uint64', 'uint256', 'address']);
 
+/** Writes the 32-byte encoding of one member's value at `at` of `out`; throws `TypeError` for a value that does not fit. */
+type FieldWriter = (v: unknown, out: Uint8Array, at: number) => void;
+
 /**
  * hashStruct for a struct whose fields are all `string`, `bytes32`, `uint64`, `uint256` or `address`:
  * keccak256(typeHash || enc(field)…) with enc(string) = keccak256(utf8), enc(bytes32) = the bytes,
  * enc(uint) = 32-byte big-endian, enc(address) = left-padded 20 bytes — EIP-712's encodeData.
+ * Each member is written straight into one buffer per encoder (keccak-256 is synchronous and returns
+ * fresh bytes, so the buffer is reused).
  */
 function flatStructEncoder(primaryType: string, types: Record<string, TypedDataField[]>): StructEncoder {
   const fields = types[primaryType];
@@ -296,48 +343,88 @@ function flatStructEncoder(primaryType: string, types: Record<string, TypedDataF
     throw new TypeError(`unsupported EIP-712 struct ${primaryType}: only flat structs of string, bytes32, uint64, uint256 and address`);
   }
   const typeHash = keccak256(utf8(`${primaryType}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`));
-  const words = fields.length + 1;
+  const names = fields.map((f) => f.name);
+  const writers = fields.map((f) => fieldWriter(f));
+  const buf = new Uint8Array(32 * (fields.length + 1));
+  buf.set(typeHash, 0);
   return {
     hash(message) {
-      const buf = new Uint8Array(32 * words);
-      buf.set(typeHash, 0);
-      fields.forEach((f, i) => buf.set(encodeField(f, message[f.name]), 32 * (i + 1)));
+      for (let i = 0; i < writers.length; i++) writers[i]!(message[names[i]!], buf, 32 * (i + 1));
       return keccak256(buf);
     },
   };
 }
 
-function encodeField(f: TypedDataField, v: unknown): Uint8Array {
+/** The global Buffer where there is one (Node): its UTF-8 encoder is far cheaper than TextEncoder on short strings. */
+const NodeBuffer = (globalThis as { Buffer?: { from(s: string, encoding: 'utf8'): Uint8Array } }).Buffer;
+
+/** UTF-8 bytes of `s` (the same bytes as TextEncoder: lone surrogates become U+FFFD in both). */
+const utf8Bytes: (s: string) => Uint8Array = NodeBuffer === undefined ? utf8 : (s) => NodeBuffer.from(s, 'utf8');
+
+function fieldWriter(f: TypedDataField): FieldWriter {
   switch (f.type) {
     case 'string':
-      if (typeof v !== 'string') throw new TypeError(`${f.name} must be text (a string)`);
-      return keccak256(utf8(v));
-    case 'bytes32': {
-      if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(v)) throw new TypeError(`${f.name} must be a bytes32 (0x + 64 hex digits)`);
-      return fromHex(v);
-    }
-    case 'address': {
-      if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v)) throw new TypeError(`${f.name} must be an address`);
-      return concatBytes(new Uint8Array(12), fromHex(v));
-    }
+      return (v, out, at) => {
+        if (typeof v !== 'string') throw new TypeError(`${f.name} must be text (a string)`);
+        out.set(keccak256(utf8Bytes(v)), at);
+      };
+    case 'bytes32':
+      return (v, out, at) => {
+        if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(v)) throw new TypeError(`${f.name} must be a bytes32 (0x + 64 hex digits)`);
+        writeHex(v, out, at);
+      };
+    case 'address':
+      return (v, out, at) => {
+        if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v)) throw new TypeError(`${f.name} must be an address`);
+        out.fill(0, at, at + 12);
+        writeHex(v, out, at + 12);
+      };
     default: {
-      if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'bigint') throw new TypeError(`${f.name} must be a ${f.type}`);
-      let n: bigint;
-      try {
-        n = BigInt(v);
-      } catch {
-        throw new TypeError(`${f.name} must be a ${f.type}`);
-      }
       const bits = f.type === 'uint64' ? 64n : 256n;
-      if (n < 0n || n >= 1n << bits) throw new TypeError(`${f.name} must be a ${f.type}`);
-      return uint256Word(n);
+      return (v, out, at) => {
+        // A safe non-negative integer (every uint64 a record holds) is written without BigInt.
+        if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+          out.fill(0, at, at + 24);
+          const hi = Math.floor(v / 2 ** 32);
+          const lo = v >>> 0;
+          out[at + 24] = hi >>> 24;
+          out[at + 25] = hi >>> 16;
+          out[at + 26] = hi >>> 8;
+          out[at + 27] = hi;
+          out[at + 28] = lo >>> 24;
+          out[at + 29] = lo >>> 16;
+          out[at + 30] = lo >>> 8;
+          out[at + 31] = lo;
+          return;
+        }
+        if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'bigint') throw new TypeError(`${f.name} must be a ${f.type}`);
+        let n: bigint;
+        try {
+          n = BigInt(v);
+        } catch {
+          throw new TypeError(`${f.name} must be a ${f.type}`);
+        }
+        if (n < 0n || n >= 1n << bits) throw new TypeError(`${f.name} must be a ${f.type}`);
+        out.set(uint256Word(n), at);
+      };
     }
   }
 }
 
+/** Writes the bytes of `hex` (`0x` + hex digits, already checked) at `at` of `out`. */
+function writeHex(hex: string, out: Uint8Array, at: number): void {
+  for (let i = 2; i < hex.length; i += 2) out[at++] = (hexValue(hex.charCodeAt(i)) << 4) | hexValue(hex.charCodeAt(i + 1));
+}
+
+function hexValue(c: number): number {
+  return c <= 57 ? c - 48 : (c | 0x20) - 87;
+}
+
 const CACHE_LIMIT = 256;
 const domainSeparators = new Map<string, Uint8Array>();
-const encoders = new Map<string, StructEncoder>();
+const checksums = new Map<string, string>();
+const separatorsByDomain = new WeakMap<TraceledgerDomain, { key: string; separator: Uint8Array }>();
+const encoders = new Map<string, { fields: TypedDataField[]; encoder: StructEncoder }>();
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): void {
   if (cache.size >= CACHE_LIMIT) cache.clear();

@@ -1,5 +1,6 @@
 /** RFC 8785 canonical JSON: the RFC's own examples, Appendix B numbers, and strict rejection of non-JSON values. */
 import { expect } from 'chai';
+import canonicalizeJcs from 'canonicalize';
 import fc from 'fast-check';
 import { canonicalBytes, canonicalNumber, canonicalString } from '../../../server/records';
 import { expectRecordError } from './fixtures';
@@ -157,6 +158,38 @@ describe('records/canonical', () => {
         }),
         { numRuns: 300 },
       );
+    });
+
+    it('When any JSON value (any Unicode, deep nesting, odd numbers) is canonicalised, Then the text is the canonicalize package\'s', () => {
+      // canonicalString writes checked plain data itself; the package (RFC 8785's reference port) is the cross-check.
+      const deep = fc.letrec((tie) => ({
+        value: fc.oneof(
+          { depthSize: 'large' },
+          fc.jsonValue(),
+          fc.array(tie('value'), { maxLength: 3 }),
+          fc.dictionary(fc.string({ unit: 'binary' }).filter((k) => !/[\uD800-\uDFFF]/u.test(k)), tie('value'), { maxKeys: 3 }),
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.string({ unit: 'binary' }).filter((s) => !/[\uD800-\uDFFF]/u.test(s)),
+        ),
+      })).value;
+      fc.assert(
+        fc.property(deep, (value) => {
+          expect(canonicalString(value)).to.equal(canonicalizeJcs(value));
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('When a value is nested deeper than the fast path goes, Then it is canonicalised all the same', () => {
+      let value: unknown = 'leaf';
+      for (let i = 0; i < 200; i++) value = i % 2 === 0 ? [value] : { k: value };
+      expect(canonicalString(value)).to.equal(canonicalizeJcs(value));
+    });
+
+    it('When a plain object carries a toJSON function or an undefined deep inside, Then it is rejected, not serialised', () => {
+      expectRecordError(() => canonicalString({ a: [{ toJSON: () => 1 }] }), 'invalid-json');
+      expectRecordError(() => canonicalString([[[{ x: undefined }]]]), 'invalid-json');
+      expectRecordError(() => canonicalString({ n: Number.NaN }), 'invalid-json');
     });
 
     it('When an object\'s keys are inserted in another order, Then its canonical form is the same', () => {

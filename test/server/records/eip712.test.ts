@@ -189,6 +189,63 @@ describe('records/eip712', () => {
       }
     });
 
+    it('When every record type\'s message holds random text, numbers and hashes, Then every digest equals TypedDataEncoder.hash', () => {
+      // The encoder writes members straight into a reused buffer (text through Buffer's UTF-8, small uints without BigInt).
+      const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 30 }), fc.constant(''));
+      const uint64 = fc.oneof(
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        fc.constantFrom(0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1),
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((n) => n.toString()),
+      );
+      const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => hexlify(b));
+      const message = (type: (typeof RECORD_TYPES)[number]) =>
+        fc.record(
+          Object.fromEntries(
+            EIP712_TYPES[type].map((f) => [f.name, f.type === 'string' ? text : f.type === 'bytes32' ? bytes32.map((h) => (f.name === 'recordRoot' ? h : h.toUpperCase().replace('0X', '0x'))) : uint64]),
+          ) as Record<string, fc.Arbitrary<string | number>>,
+        );
+      const binding = fc.record({ chainId: fc.integer({ min: 1, max: 2 ** 40 }), verifyingContract: fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => hexlify(b)) });
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...RECORD_TYPES).chain((type) => fc.tuple(fc.constant(type), message(type), binding)),
+          ([type, msg, b]) => {
+            const base = typedDataFor(type, RECORD_BUILDERS[type]() as SignedView<typeof type>, `0x${'ab'.repeat(32)}`, b);
+            const td: RecordTypedData = { ...base, message: msg };
+            expect(typedDataDigest(td)).to.equal(TypedDataEncoder.hash(td.domain, td.types, td.message));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+
+    it('When one domain object or one primary type\'s members change between digests, Then the caches follow and digests equal TypedDataEncoder.hash', () => {
+      const record = buildReport();
+      const td = typedDataFor('SeleniumTestReport', record, commitRecord(record).root, TEST_BINDING);
+      const before = typedDataDigest(td);
+      expect(before).to.equal(TypedDataEncoder.hash(td.domain, td.types, td.message));
+
+      // The same domain object, changed in place.
+      td.domain.chainId += 1n;
+      expect(typedDataDigest(td)).to.equal(TypedDataEncoder.hash(td.domain, td.types, td.message)).and.to.not.equal(before);
+      td.domain.chainId -= 1n;
+      expect(typedDataDigest(td)).to.equal(before);
+
+      // The same primary type with a member renamed, then with a member's type changed.
+      const renamed: RecordTypedData = { ...td, types: { SeleniumTestReport: td.types.SeleniumTestReport!.map((f) => (f.name === 'unit' ? { ...f, name: 'units' } : f)) }, message: { ...td.message, units: 'mg/kg' } };
+      expect(typedDataDigest(renamed)).to.equal(TypedDataEncoder.hash(renamed.domain, renamed.types, renamed.message));
+      const retyped: RecordTypedData = { ...td, types: { SeleniumTestReport: td.types.SeleniumTestReport!.map((f) => (f.name === 'issuedAt' ? { ...f, type: 'uint256' } : f)) } };
+      expect(typedDataDigest(retyped)).to.equal(TypedDataEncoder.hash(retyped.domain, retyped.types, retyped.message));
+      expect(typedDataDigest(td)).to.equal(before);
+    });
+
+    it('When a uint64 member is negative, fractional, too large or not a number, Then the digest is refused with a TypeError', () => {
+      const record = buildReport();
+      const td = typedDataFor('SeleniumTestReport', record, commitRecord(record).root, TEST_BINDING);
+      for (const issuedAt of [-1, 1.5, 2 ** 64, '18446744073709551616', 'soon', Number.NaN]) {
+        expect(() => typedDataDigest({ ...td, message: { ...td.message, issuedAt } })).to.throw(TypeError, /issuedAt must be a uint64/);
+      }
+    });
+
     it('When the chain id or the verifying contract differs, Then a different signer is recovered and verification fails', async () => {
       const wallet = randomWallet();
       const { typedData, signature } = await signAndLog('SeleniumTestReport', buildReport(), wallet);
