@@ -3,6 +3,10 @@
  * stage by the source file of its function (a native function's time to its nearest JavaScript caller, except
  * JSON.parse / JSON.stringify, which get their own line). For bench:ingest --profile.
  */
+import fs from 'node:fs';
+import type { Profiler } from 'node:inspector';
+import os from 'node:os';
+import path from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -94,3 +98,22 @@ export function summariseProfile(profile: object): string {
     .map(([stage, ms]) => `  ${ms.toFixed(0).padStart(7)} ms  ${stage.startsWith('idle') ? '      ' : `${((100 * ms) / busy).toFixed(1).padStart(5)}%`}  ${stage}`);
   return [`main thread: ${total.toFixed(0)} ms sampled, ${busy.toFixed(0)} ms busy (shares of busy time)`, ...lines].join('\n');
 }
+
+/** Starts the V8 CPU profiler on this thread; the returned function stops it and writes `{tmp}/bench-{name}-{time}.cpuprofile`. */
+export async function startProfiler(name: string): Promise<() => Promise<{ file: string; profile: CpuProfileData }>> {
+  const inspector = await import('node:inspector/promises');
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    const file = path.join(os.tmpdir(), `bench-${name}-${Date.now()}.cpuprofile`);
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    return { file, profile };
+  };
+}
+
+/** The profile as the inspector returns it. */
+export type CpuProfileData = Profiler.Profile;

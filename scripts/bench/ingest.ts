@@ -30,7 +30,7 @@ import type { System } from '../../server/system';
 import { USCC, batchInputNow, reportInput } from '../../test/server/records/fixtures';
 import { registeredLabOf } from '../../test/support/records';
 import { FIXTURE_PRODUCT_KEYS, bootTestSystem, registerLab, registerProducer, tempDir } from '../../test/support/system';
-import { summariseProfile } from './cpuprofile';
+import { startProfiler, summariseProfile } from './cpuprofile';
 import { freshDatabase, stopPostgres } from '../../test/support/postgres';
 
 interface Args {
@@ -46,22 +46,6 @@ interface Args {
 }
 
 type StoreKind = 'sqlite' | 'postgres';
-
-/** Starts the V8 CPU profiler; the returned function stops it and writes a .cpuprofile file. */
-async function startProfiler(): Promise<() => Promise<{ file: string; profile: object }>> {
-  const inspector = await import('node:inspector/promises');
-  const session = new inspector.Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    const file = `${os.tmpdir()}/bench-ingest-${Date.now()}.cpuprofile`;
-    fs.writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
-    return { file, profile };
-  };
-}
 
 function parseArgs(argv: string[]): Args {
   const get = (name: string, def: number) => {
@@ -295,7 +279,7 @@ async function measure(args: Args, store: StoreKind) {
       return out;
     };
     process.stderr.write(`submitting via ${via} with ${args.concurrency} in flight…\n`);
-    const profiler = args.profile ? await startProfiler() : undefined;
+    const profiler = args.profile ? await startProfiler('ingest') : undefined;
     const cpu0 = process.cpuUsage();
     const threads0 = threadCpuMs();
     const t0 = now();

@@ -19,7 +19,6 @@
  * and prints its top functions by self time.
  * Usage: npm run bench:trail [-- --n 100000 --json --profile]
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import { Wallet, getBytes, hexlify, randomBytes } from 'ethers';
 import secp256k1 from 'secp256k1';
@@ -36,6 +35,7 @@ import { coreCount } from '../../server/trails/worker-pool';
 import { buildShareRequest } from '../../test/server/records/fixtures';
 import { bootTestSystem, sequenceAll } from '../../test/support/system';
 import { departmentUscc, registerDepartment } from '../../test/support/trails';
+import { startProfiler } from './cpuprofile';
 
 interface Args {
   n: number;
@@ -52,17 +52,10 @@ const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 /** Starts the V8 CPU profiler; the returned function stops it, writes a .cpuprofile file and returns its path and top functions by self time. */
-async function startProfiler(): Promise<() => Promise<{ file: string; top: { fn: string; selfMs: number }[] }>> {
-  const inspector = await import('node:inspector/promises');
-  const session = new inspector.Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
+async function startTopProfiler(): Promise<() => Promise<{ file: string; top: { fn: string; selfMs: number }[] }>> {
+  const stop = await startProfiler('trail');
   return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    const file = `${os.tmpdir()}/bench-trail-${Date.now()}.cpuprofile`;
-    fs.writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
+    const { file, profile } = await stop();
     const self = new Map<number, number>();
     const deltas = profile.timeDeltas ?? [];
     (profile.samples ?? []).forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (deltas[i] ?? 0) / 1000));
@@ -217,7 +210,7 @@ async function main(): Promise<void> {
 
     const cold = await timed(() => verifyTrail(deps, dept.id)); // starts the worker threads, warms the chain cache
     if (cold.value.verdict !== 'valid') throw new Error(`verification did not pass: ${JSON.stringify(cold.value.steps)}`);
-    const stopProfiler = args.profile ? await startProfiler() : null;
+    const stopProfiler = args.profile ? await startTopProfiler() : null;
     const full = await timed(() => verifyTrail(deps, dept.id));
     const profile = stopProfiler ? await stopProfiler() : null;
     if (full.value.verdict !== 'valid') throw new Error(`verification did not pass: ${JSON.stringify(full.value.steps)}`);
