@@ -11,16 +11,6 @@ import { AbstractSigner, type Provider, type TransactionRequest, type Transactio
 /** Runs `fn` holding the chain-write lock. */
 export type ChainWriteLock = <T>(fn: () => Promise<T>) => Promise<T>;
 
-/** An in-process lock (FIFO): for a signer no other process shares. */
-export function localLock(): ChainWriteLock {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
-
 export class SerializedSigner extends AbstractSigner {
   /** Transactions sent through this signer (for tests and metrics). */
   sent = 0;

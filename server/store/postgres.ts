@@ -40,6 +40,7 @@ import {
   type TrailSummary,
 } from './types';
 import { type CheckpointRow, type KeyRow, type ParticipantRow, type RecordRow, type RevocationRow, type TokenRow, toCheckpoint, toKey, toParticipant, toRecord, toRevocation, toToken } from './rows';
+import { KeyedTurns } from './turns';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -146,7 +147,7 @@ export async function migratePostgres(pool: pg.Pool): Promise<void> {
 
 export class PostgresStore implements Store {
   /** withLock's queues in this instance, by lock name (one pool connection waits per name, not one per caller). */
-  private readonly localLocks = new Map<string, Promise<unknown>>();
+  private readonly localLocks = new KeyedTurns();
 
   constructor(readonly pool: pg.Pool) {}
 
@@ -206,18 +207,8 @@ export class PostgresStore implements Store {
   }
 
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.localLocks.get(name) ?? Promise.resolve();
-    const run = before.then(
-      () => this.withAdvisoryLock(name, fn),
-      () => this.withAdvisoryLock(name, fn),
-    );
-    const tail = run.catch(() => undefined);
-    this.localLocks.set(name, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.localLocks.get(name) === tail) this.localLocks.delete(name);
-    }
+    // One connection waits on the advisory lock per name from this process; the others queue here.
+    return this.localLocks.run(name, () => this.withAdvisoryLock(name, fn));
   }
 
   /** `fn` under the session advisory lock `name`, held on one pool connection (released with it if that connection dies). */

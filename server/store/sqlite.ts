@@ -7,6 +7,7 @@ import { InvariantError } from '../ledger/errors';
 import { EMPTY_ROOT, fromHex, toHex, type Hash } from '../ledger/rfc6962';
 import type { NodeId, NodeReader } from '../ledger/tree';
 import { MIGRATIONS } from './migrations';
+import { KeyedTurns } from './turns';
 import { BulkInsertError, BulkWriter } from './sqlite-writer';
 import { watchStorage } from './storage-faults';
 import { trailLinkConflict } from './trail-link';
@@ -83,7 +84,8 @@ function migrate(db: Database.Database): void {
  * The locks of Store.withLock in this process, by database file and name: the tail of each lock's queue. SQLite
  * serves one process, so a lock shared by every store instance of the process on the same file is exclusive.
  */
-const LOCKS = new Map<string, Promise<unknown>>();
+/** withLock's turns, shared by every SqliteStore of this process (keyed by database and name). */
+const LOCKS = new KeyedTurns();
 
 /** How long one sequencing transaction may hold the event loop (ms); it appends at least one record. */
 const SEQUENCE_BUDGET_MS = 4;
@@ -198,16 +200,7 @@ export class SqliteStore implements Store {
   }
 
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const key = `${this.lockScope}\0${name}`;
-    const before = LOCKS.get(key) ?? Promise.resolve();
-    const run = before.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    LOCKS.set(key, tail);
-    try {
-      return await run;
-    } finally {
-      if (LOCKS.get(key) === tail) LOCKS.delete(key);
-    }
+    return LOCKS.run(`${this.lockScope}\0${name}`, fn);
   }
 
   // --- records -------------------------------------------------------------

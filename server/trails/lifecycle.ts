@@ -9,6 +9,7 @@ import { participantIdFor } from '../chain/registry';
 import { AppError } from '../errors';
 import { toHex } from '../ledger/rfc6962';
 import { GENESIS_PREV_HASH, type ShareDelivery, type ShareRecord, type ShareReply, type ShareRequest } from '../records';
+import { KeyedTurns } from '../store/turns';
 import type { Store, StoredRecord } from '../store/types';
 
 /** Where a department's sequence stands: what its next record must carry. */
@@ -38,7 +39,7 @@ export const departmentIdOf = (uscc: string): string => participantIdFor('depart
  * submissions cannot both take the same `seq`; departments do not wait for each other.
  */
 export class ShareLifecycle {
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly turns = new KeyedTurns();
 
   constructor(private readonly store: Store) {}
 
@@ -52,25 +53,12 @@ export class ShareLifecycle {
    */
   async admit<T>(record: ShareRecord, signerId: string, commit: () => Promise<T>): Promise<T> {
     assertSignsOwnRecord(record, signerId);
-    return this.inTurn(record.departmentId, async () => {
+    return this.turns.run(record.departmentId, async () => {
       await this.assertNotReplayed(record);
       await this.assertNextInSequence(record);
       await this.assertReferences(record);
       return commit();
     });
-  }
-
-  /** Runs `fn` after every earlier call for `departmentId` has settled. */
-  private async inTurn<T>(departmentId: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.tails.get(departmentId) ?? Promise.resolve();
-    const run = before.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.tails.set(departmentId, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.tails.get(departmentId) === tail) this.tails.delete(departmentId);
-    }
   }
 
   private async assertNotReplayed(record: ShareRecord): Promise<void> {
