@@ -1,4 +1,7 @@
-/** The embedded store: SQLite through better-sqlite3, in WAL mode with synchronous=FULL so an acknowledged record survives a crash. */
+/**
+ * The embedded store: SQLite through better-sqlite3, in WAL mode with synchronous=FULL so an acknowledged record survives a
+ * crash; record commits sync their WAL off the event loop instead (wal-sync.ts), with the same guarantee.
+ */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +14,7 @@ import { KeyedTurns } from './turns';
 import { BulkInsertError, BulkWriter } from './sqlite-writer';
 import { watchStorage } from './storage-faults';
 import { trailLinkConflict } from './trail-link';
+import { WalSync } from './wal-sync';
 import {
   StoreConflictError,
   productKeyCandidates,
@@ -100,6 +104,8 @@ export class SqliteStore implements Store {
   private readonly stmts;
   /** Runs large inserts on a worker thread (a file database only: ':memory:' cannot be shared). */
   private readonly writer: BulkWriter | undefined;
+  /** Syncs the WAL of record commits off the event loop (a file database only). */
+  private readonly walSync: WalSync | undefined;
   /** The bulk insert under way on the writer thread, if any: every other write waits for it. */
   private bulk: Promise<unknown> | null = null;
   /**
@@ -123,6 +129,7 @@ export class SqliteStore implements Store {
   ) {
     this.lockScope = file ?? `memory:${Math.random()}`;
     this.writer = file === undefined ? undefined : new BulkWriter(file, INSERT_RECORD_SQL);
+    this.walSync = file === undefined ? undefined : new WalSync({ file, checkpointNow: () => this.checkpointNow() });
     this.stmts = {
       insertRecord: db.prepare(INSERT_RECORD_SQL),
       recordById: db.prepare('SELECT * FROM records WHERE id = ?'),
@@ -157,6 +164,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.writeTurn();
+    await this.walSync?.close();
     await this.writer?.close();
     if (this.db.open) this.db.close();
   }
@@ -168,6 +176,33 @@ export class SqliteStore implements Store {
    */
   private async writeTurn(): Promise<void> {
     while (this.bulk) await this.bulk.catch(() => undefined);
+  }
+
+  /**
+   * Runs `fn` (one transaction) and resolves once it is durable. Through {@link WalSync}: committed with
+   * synchronous=NORMAL, then the WAL fdatasync'd on libuv's thread pool, so the event loop serves requests meanwhile;
+   * where the WAL file cannot be opened, committed with synchronous=FULL (SQLite syncs inside COMMIT) as before.
+   */
+  private async commitDurably<T>(fn: () => T): Promise<T> {
+    const wal = this.walSync;
+    if (!wal?.ready()) return fn();
+    this.db.pragma('synchronous = NORMAL');
+    let out: T;
+    try {
+      out = fn();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+    await wal.afterCommit();
+    return out;
+  }
+
+  /** Copies the whole WAL into the database file and syncs it (WalSync's repair after a failed fdatasync); throws unless it completed. */
+  private checkpointNow(): void {
+    const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    if (!row || row.busy !== 0 || row.checkpointed < row.log) {
+      throw Object.assign(new Error(`the WAL could not be checkpointed (busy ${row?.busy}, ${row?.checkpointed} of ${row?.log} frames)`), { code: 'SQLITE_BUSY' });
+    }
   }
 
   async ping(): Promise<void> {
@@ -242,7 +277,7 @@ export class SqliteStore implements Store {
 
   async insertRecord(rec: NewRecord): Promise<StoredRecord> {
     await this.writeTurn();
-    return this.insertOne(rec, Date.now());
+    return this.commitDurably(() => this.insertOne(rec, Date.now()));
   }
 
   /**
@@ -254,7 +289,7 @@ export class SqliteStore implements Store {
     const now = Date.now();
     // A trail link is checked against the rows before it: on this connection, in this transaction.
     if (!this.writer || recs.length < BULK_INSERT_MIN || recs.some((r) => r.trailLink)) {
-      this.db.transaction(() => recs.forEach((r) => this.insertOne(r, now)))();
+      await this.commitDurably(() => this.db.transaction(() => recs.forEach((r) => this.insertOne(r, now)))());
       return;
     }
     const writing = this.writer.insert(recs, (r) => insertParams(r, now));
@@ -274,7 +309,7 @@ export class SqliteStore implements Store {
     await this.writeTurn();
     const now = Date.now();
     // A failed INSERT rolls back only that statement; the others commit together.
-    return this.db.transaction(() =>
+    return this.commitDurably(() => this.db.transaction(() =>
       recs.map((r) => {
         try {
           return this.insertOne(r, now);
@@ -283,7 +318,7 @@ export class SqliteStore implements Store {
           throw e;
         }
       }),
-    )();
+    )());
   }
 
   async getRecord(id: string): Promise<StoredRecord | undefined> {
