@@ -187,6 +187,32 @@ function runHttpClient(port: number, bodies: string[], concurrency: number): Pro
   });
 }
 
+/**
+ * The same client against a bare node:http server that reads each body and answers 201 with an acknowledgement-sized
+ * JSON body, nothing else: what HTTP alone (the server's parsing and writing plus the load generator, on the same
+ * cores) allows on this machine in this run; the ingest can only come below it.
+ */
+async function bareHttpRate(bodies: string[], concurrency: number): Promise<number> {
+  const ack = JSON.stringify({ id: 'x'.repeat(40), type: 'SeleniumTestReport', logId: 'products', recordRoot: `0x${'0'.repeat(64)}`, leafHash: `0x${'0'.repeat(64)}`, signer: `0x${'0'.repeat(40)}`, status: 'accepted' });
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(ack) });
+      res.end(ack);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const out = await runHttpClient((server.address() as AddressInfo).port, bodies, concurrency);
+    const acked = out.ackedAt.filter((t) => t > 0);
+    return acked.length / ((Math.max(...acked) - out.t0) / 1000);
+  } finally {
+    server.close();
+  }
+}
+
 /** The env the bench boots the system with: anchoring every 1,000 entries or 1 s, no write rate limit, ports in BENCH_PORT_BASE's range when set. */
 function benchEnv(): Record<string, string> {
   const env: Record<string, string> = { ANCHOR_EVERY_ENTRIES: '1000', ANCHOR_EVERY_SECONDS: '1', RATE_LIMIT_WRITES_PER_MINUTE: '0' };
@@ -285,6 +311,7 @@ async function measure(args: Args, store: StoreKind) {
     const t0 = now();
     let failed = 0;
     let firstFailure: string | null = null;
+    let bareHttp: number | undefined;
     if (server) {
       const port = (server.address() as AddressInfo).port;
       const bodies = subs.map((s) => JSON.stringify({ record: s.record, salts: s.salts, signature: s.signature }));
@@ -312,6 +339,7 @@ async function measure(args: Args, store: StoreKind) {
     const ingestSecs = (now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const threads1 = threadCpuMs();
+    if (server) bareHttp = await bareHttpRate(subs.map((s) => JSON.stringify({ record: s.record, salts: s.salts, signature: s.signature })), args.concurrency);
     const accepted = Math.max(1, args.n - failed);
     const perReport =
       threads0 && threads1
@@ -356,6 +384,7 @@ async function measure(args: Args, store: StoreKind) {
       target: '>= 0.25',
       lagSeconds: { p50: Number(pct(50).toFixed(2)), p99: Number(pct(99).toFixed(2)), max: Number((lags.at(-1) ?? NaN).toFixed(2)), measured: lags.length },
       checkpoints: anchoredAt.length,
+      bareHttpPerSecond: bareHttp === undefined ? undefined : Math.round(bareHttp),
       cpuCoresBusy: Number(cpuCores.toFixed(2)),
       cpuPerReport: perReport,
       groupCommits: { commits: commits.count, recordsPerCommit: Number((commits.records / Math.max(1, commits.count)).toFixed(1)), msPerCommit: Number((commits.ms / Math.max(1, commits.count)).toFixed(2)) },
@@ -369,6 +398,9 @@ async function measure(args: Args, store: StoreKind) {
       console.log(`  accepted durably             ${result.ingestPerSecond} reports/s`);
       console.log(`  libsecp256k1 recovery (raw)  ${result.libsecp256k1RecoveriesPerSecond} /s`);
       console.log(`  ratio ingest / recovery      ${result.ratio}  (target >= 0.25)`);
+      if (bareHttp !== undefined) {
+        console.log(`  bare node:http, same client    ${Math.round(bareHttp)} requests/s = ${(bareHttp / recovery).toFixed(3)} × recovery (HTTP alone on these cores; ingest is ${((100 * ingestRate) / bareHttp).toFixed(0)} % of it)`);
+      }
       console.log(`  acceptance → anchored lag    p50 ${result.lagSeconds.p50} s, p99 ${result.lagSeconds.p99} s, max ${result.lagSeconds.max} s  (target p99 < 2 s)`);
       console.log(`  checkpoints anchored         ${result.checkpoints}`);
       console.log(`  CPU of this process          ${result.cpuCoresBusy} cores busy on average (of ${os.availableParallelism()}; the server and its signature threads${server ? '; the load generator runs apart' : ''})`);
