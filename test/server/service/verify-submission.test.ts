@@ -8,6 +8,7 @@ import type { Wallet } from 'ethers';
 import { AppError } from '../../../server/errors';
 import { commitRecord, parseRecord, recoverSigner, signRecord, typedDataFor, type SeleniumTestReport } from '../../../server/records';
 import { assertStrongSalts } from '../../../server/service/ingest-rules';
+import { workerVerifier } from '../../../server/service/verify-pool';
 import { verifySubmission, type SignedSubmission } from '../../../server/service/verify-submission';
 import { TEST_BINDING, randomWallet, reportInput } from '../records/fixtures';
 
@@ -86,6 +87,24 @@ describe('server/service: verifySubmission', () => {
       }
       if (code === null) expect(outcome, what).to.not.equal('accepted as the key holder');
       else expect(outcome, what).to.equal(code);
+    }
+  });
+
+  it('When the same submissions go through a worker thread, Then each answer equals the inline one (and a refusal keeps its code)', async function () {
+    this.timeout(120_000);
+    const subs = await Promise.all(Array.from({ length: 6 }, (_, i) => signed(key, { reportNumber: `AKSE-W-${i}` })));
+    const weak = { ...subs[0]!, salts: { ...subs[0]!.salts, [Object.keys(subs[0]!.salts)[0]!]: '0'.repeat(32) } };
+    const pool = workerVerifier(TEST_BINDING, 1);
+    try {
+      const got = await Promise.all(subs.map((s) => pool.verify(s)));
+      got.forEach((g, i) => expect(g).to.deep.equal(verifySubmission(subs[i]!, TEST_BINDING)));
+      const refused = await pool.verify(weak).then(
+        () => 'accepted',
+        (e: unknown) => (e instanceof AppError ? e.code : String(e)),
+      );
+      expect(refused).to.equal('weak-salt');
+    } finally {
+      await pool.close();
     }
   });
 });
