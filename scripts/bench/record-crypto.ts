@@ -9,7 +9,9 @@
  * - digest (ingest): typedDataDigestBytes(typedDataFor(…)), the EIP-712 digest;
  * - digest (trail): ShareSignatureChecker.digest, the same digest with the domain built once;
  * - leaf hash: SHA-256(0x00 || entry) of the stored log entry;
- * - recover: recoverAddressFromDigest (raw recovery + keccak of the key + hex), and the raw recovery alone.
+ * - recover: recoverAddressFromDigest (raw recovery + keccak of the key + hex), and the raw recovery alone;
+ * - ingest's signature thread (server/service/verify-submission.ts): assertStrongSalts, recoverSigner of the typed
+ *   data (digest + recovery + checksum), and the whole verifySubmission (zod + root + salts + digest + recovery).
  * Times are CPU time of this single-threaded process (process.cpuUsage), so other load on the machine
  * inflates them less than wall time would. Every part's result is checked against the first run's, so a faster path that changed a byte fails loudly.
  * Usage: npx ts-node --transpile-only scripts/bench/record-crypto.ts [--n 2000] [--runs 7] [--json]
@@ -27,11 +29,14 @@ import {
   parseSignature,
   recordRootOfParsed,
   recoverAddressFromDigest,
+  recoverSigner,
   toHex0x,
   typedDataDigestBytes,
   typedDataFor,
   type SignedView,
 } from '../../server/records';
+import { assertStrongSalts } from '../../server/service/ingest-rules';
+import { verifySubmission } from '../../server/service/verify-submission';
 import { ShareSignatureChecker } from '../../server/trails/recompute';
 import { buildShareRequest } from '../../test/server/records/fixtures';
 
@@ -107,6 +112,13 @@ function main(): void {
     { id: 'digestTrail', label: 'EIP-712 digest (trail checker)', run: (s) => checker.digest('ShareRequest', s.body, s.root, s.at) },
     { id: 'leaf', label: 'leaf hash of the log entry', run: (s) => leafHash(s.entry) },
     { id: 'address', label: 'signer address (recoverAddressFromDigest)', run: (s) => recoverAddressFromDigest(s.digest, parseSignature(s.signature)) },
+    { id: 'strongSalts', label: 'ingest: assertStrongSalts', run: (s) => assertStrongSalts(s.salts) },
+    {
+      id: 'recoverSigner',
+      label: 'ingest: recoverSigner(typedDataFor(…))',
+      run: (s) => recoverSigner(typedDataFor('ShareRequest', s.body as unknown as SignedView<'ShareRequest'>, s.root, BINDING), s.signature),
+    },
+    { id: 'verifySubmission', label: 'ingest: verifySubmission (all of the above)', run: (s) => verifySubmission({ type: 'ShareRequest', record: s.body, salts: s.salts, signature: s.signature }, BINDING).signer },
   ];
   const best = new Map<string, number>(parts.map((p) => [p.id, Number.POSITIVE_INFINITY]));
   const expected = new Map<string, string[]>();

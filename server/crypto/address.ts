@@ -14,9 +14,10 @@ export function isAddress(s: unknown): s is string {
 export function checksumAddress(s: string): string {
   if (!ADDRESS_PATTERN_ANY_CASE.test(s)) throw new TypeError(`not an address: ${String(s).slice(0, 50)}`);
   const lower = s.slice(2).toLowerCase();
-  const hash = toHex(keccak256(utf8(lower)));
+  const hash = keccak256(utf8(lower));
   let out = '0x';
-  for (let i = 0; i < 40; i++) out += parseInt(hash[i]!, 16) >= 8 ? lower[i]!.toUpperCase() : lower[i]!;
+  // Digit i is uppercased when nibble i of the hash (high nibble first) is 8 or more.
+  for (let i = 0; i < 40; i++) out += (i & 1 ? hash[i >> 1]! & 8 : hash[i >> 1]! & 0x80) !== 0 ? lower[i]!.toUpperCase() : lower[i]!;
   if (s.slice(2) !== lower && s.slice(2) !== lower.toUpperCase() && out !== s) throw new TypeError(`bad EIP-55 checksum: ${s}`);
   return out;
 }

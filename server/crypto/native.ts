@@ -1,5 +1,6 @@
 /**
- * Native primitives for the server and the CLI: OpenSSL's SHA-256 (node:crypto), libkeccak (the `keccak`
+ * Native primitives for the server and the CLI: OpenSSL's SHA-256 (node:crypto; short messages in JavaScript,
+ * ./sha256-small.ts, cheaper than the call), libkeccak (the `keccak`
  * package's binding, used without its stream wrapper) and libsecp256k1 (the `secp256k1` package).
  * Importing this module installs them; where a native build is missing, the @noble default stays for
  * that primitive (same results, slower).
@@ -8,6 +9,7 @@ import { hash as oneShotHash } from 'node:crypto';
 import path from 'node:path';
 import secp256k1 from 'secp256k1';
 import { installPrimitives, noblePrimitives, type Primitives } from './primitives';
+import { SMALL_SHA256_LIMIT, sha256Small } from './sha256-small';
 
 interface KeccakState {
   initialize(rate: number, capacity: number): void;
@@ -48,7 +50,8 @@ function nativeKeccak(data: Uint8Array): Uint8Array {
 /** The native primitives (falling back per primitive to @noble where a binding is missing). */
 export const nativePrimitives: Primitives = {
   name: nativeKeccakAvailable ? 'native' : 'native (keccak: noble)',
-  sha256: (data) => oneShotHash('sha256', data, 'buffer'),
+  // Short messages (record-root leaves and nodes) cost less in JavaScript than a call into OpenSSL.
+  sha256: (data) => (data.length < SMALL_SHA256_LIMIT ? sha256Small(data) : oneShotHash('sha256', data, 'buffer')),
   keccak256: nativeKeccakAvailable ? nativeKeccak : noblePrimitives.keccak256,
   recoverPublicKey: (digest, rs, recid) => secp256k1.ecdsaRecover(rs, recid, digest, false).subarray(1),
 };

@@ -28,6 +28,15 @@ export function canonicalString(value: unknown): string {
   return text;
 }
 
+/**
+ * {@link canonicalString}`(value)` when `value` is plain data (what the fast path takes), else null: the caller
+ * then calls canonicalString for its error. For composing the canonical text of a container from its members'
+ * (RFC 8785 writes an array as its elements' texts joined by commas) without re-checking them.
+ */
+export function plainCanonicalString(value: unknown): string | null {
+  return isPlainJson(value, 0) ? canonicalStringOfParsed(value) : null;
+}
+
 /** Deeper values take the checked path (which also finds cycles). */
 const MAX_FAST_DEPTH = 64;
 

@@ -203,13 +203,14 @@ export function traceledgerDomain(binding: ChainBinding): TraceledgerDomain {
     throw new RecordError('invalid-argument', `chainId must be a positive integer, got ${String(binding.chainId)}`, { cause });
   }
   if (chainId <= 0n) throw new RecordError('invalid-argument', `chainId must be a positive integer, got ${chainId}`);
-  if (typeof binding.verifyingContract !== 'string' || !isAddress(binding.verifyingContract)) {
+  // An address checksummed before was checked then (the EIP-55 check of a mixed-case address costs a keccak).
+  if (typeof binding.verifyingContract !== 'string' || (!checksums.has(binding.verifyingContract) && !isAddress(binding.verifyingContract))) {
     throw new RecordError('invalid-argument', `verifyingContract is not an address: ${String(binding.verifyingContract)}`);
   }
   return { name: EIP712_DOMAIN_NAME, version: EIP712_DOMAIN_VERSION, chainId, verifyingContract: checksummed(binding.verifyingContract) };
 }
 
-/** checksumAddress, remembered: every typedDataFor builds a domain, and the contract address rarely changes. */
+/** checksumAddress, remembered: every typedDataFor builds a domain, and the contract address rarely changes. Requires isAddress(address). */
 function checksummed(address: string): string {
   let sum = checksums.get(address);
   if (sum === undefined) {

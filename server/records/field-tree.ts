@@ -22,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../crypto/primitives';
 import { inclusionProof, rootHash, type Hash } from '../ledger/rfc6962';
-import { canonicalString, canonicalStringOfParsed, type JsonValue } from './canonical';
+import { canonicalString, canonicalStringOfParsed, plainCanonicalString, type JsonValue } from './canonical';
 import { SALT_PATTERN, type Disclosure } from './disclosure';
 import { RecordError } from './errors';
 import { toHex0x, type Hex } from './hex';
@@ -61,10 +61,11 @@ export function newSalt(): string {
 /** The names of the fields of `record` (own keys whose value is not undefined), in leaf order. */
 export function fieldNamesOfRecord(record: object): string[] {
   requirePlainObject(record);
-  return Object.entries(record)
-    .filter(([, v]) => v !== undefined)
-    .map(([k]) => k)
-    .sort();
+  // Own enumerable string keys, as Object.entries gives them, without building the pairs.
+  const names: string[] = [];
+  const values = record as Record<string, unknown>;
+  for (const key in values) if (Object.hasOwn(values, key) && values[key] !== undefined) names.push(key);
+  return names.sort();
 }
 
 interface BuiltTree {
@@ -75,11 +76,28 @@ interface BuiltTree {
 
 function buildTree(record: object, salts: FieldSalts, opts: { checkSalts: boolean } = { checkSalts: true }): BuiltTree {
   const names = fieldNamesOfRecord(record);
+  return { names, leaves: leavesOf(record, salts, names, opts) };
+}
+
+/** The field leaf hashes of `record`'s fields `names` (from fieldNamesOfRecord), the salts checked first if asked. */
+function leavesOf(record: object, salts: FieldSalts, names: readonly string[], opts: { checkSalts: boolean }): Hash[] {
   if (names.length === 0) throw new RecordError('invalid-argument', 'a record must have at least one field');
   if (opts.checkSalts) checkSalts(names, salts);
   const values = record as Record<string, unknown>;
-  const leaves = names.map((name) => textLeafHash(canonicalString([saltAsStored(salts, name), name, values[name]])));
-  return { names, leaves };
+  return names.map((name) => textLeafHash(leafText(saltAsStored(salts, name), name, values[name])));
+}
+
+/**
+ * canonical([salt, name, value]): RFC 8785 writes an array as its elements' canonical texts joined by commas,
+ * so each element is written on its own (no array built and walked again). Anything that is not plain data
+ * takes canonicalString of the whole array, which throws the same error, naming the same path, as before.
+ */
+function leafText(salt: string, name: string, value: unknown): string {
+  const s = plainCanonicalString(salt);
+  const n = plainCanonicalString(name);
+  const v = plainCanonicalString(value);
+  if (s === null || n === null || v === null) return canonicalString([salt, name, value]);
+  return `[${s},${n},${v}]`;
 }
 
 /**
@@ -101,7 +119,7 @@ function textLeafHash(text: string): Hash {
 export function commitRecord(record: object, salts?: FieldSalts): RecordCommitment {
   const names = fieldNamesOfRecord(record);
   const used: FieldSalts = salts === undefined ? Object.fromEntries(names.map((n) => [n, newSalt()])) : { ...salts };
-  const { leaves } = buildTree(record, used);
+  const leaves = leavesOf(record, used, names, { checkSalts: true });
   return { root: toHex0x(rootHash(leaves)), salts: used, fieldNames: names, leafCount: names.length };
 }
 
@@ -176,7 +194,8 @@ function checkSalts(names: readonly string[], salts: FieldSalts): void {
       throw new RecordError('invalid-argument', `salt of field "${name}" must be 32 lowercase hex digits (16 bytes)`, { field: name });
     }
   }
-  const extra = Object.keys(salts).filter((k) => !names.includes(k));
+  const named = new Set(names);
+  const extra = Object.keys(salts).filter((k) => !named.has(k));
   if (extra.length > 0) {
     throw new RecordError('invalid-argument', `salts name fields the record does not have: ${extra.join(', ')}`, { field: extra[0]! });
   }

@@ -5,7 +5,19 @@
  * AppErrors with their codes.
  */
 import { AppError } from '../errors';
-import { RecordError, commitRecord, parseRecord, recoverSigner, typedDataFor, type ChainBinding, type RecordOf, type RecordType, type SignedView } from '../records';
+import {
+  RecordError,
+  commitRecord,
+  parseRecord,
+  recoverSigner,
+  traceledgerDomain,
+  typedDataWithDomain,
+  type ChainBinding,
+  type RecordOf,
+  type RecordType,
+  type SignedView,
+  type TraceledgerDomain,
+} from '../records';
 import { assertStrongSalts } from './ingest-rules';
 
 export interface SignedSubmission {
@@ -35,6 +47,16 @@ export function parseAs<T extends RecordType>(type: T, input: unknown): RecordOf
   }
 }
 
+/** The domain of the last binding seen (a process verifies for one chain and contract): built and checked once, and its separator cached by object. */
+let lastDomain: { chainId: bigint | number; verifyingContract: string; domain: TraceledgerDomain } | undefined;
+
+function domainOf(binding: ChainBinding): TraceledgerDomain {
+  if (lastDomain === undefined || lastDomain.chainId !== binding.chainId || lastDomain.verifyingContract !== binding.verifyingContract) {
+    lastDomain = { chainId: binding.chainId, verifyingContract: binding.verifyingContract, domain: Object.freeze(traceledgerDomain(binding)) };
+  }
+  return lastDomain.domain;
+}
+
 /** Validates the record, recomputes its root from the salts (refusing weak ones: 'weak-salt') and recovers who signed it. Throws AppError. */
 export function verifySubmission(sub: SignedSubmission, binding: ChainBinding): VerifiedSubmission {
   const record = parseAs(sub.type, sub.record);
@@ -48,7 +70,8 @@ export function verifySubmission(sub: SignedSubmission, binding: ChainBinding): 
   assertStrongSalts(committed.salts);
   let signer: string;
   try {
-    signer = recoverSigner(typedDataFor(sub.type, record as SignedView<RecordType>, committed.root, binding), sub.signature);
+    // typedDataFor(…) with the binding's domain built once.
+    signer = recoverSigner(typedDataWithDomain(sub.type, record as SignedView<RecordType>, committed.root, domainOf(binding)), sub.signature);
   } catch (e) {
     throw new AppError('bad-signature', (e as Error).message, undefined, { cause: e });
   }

@@ -297,8 +297,11 @@ interface VerifyContext {
   timings: TrailVerification['timingsMs'];
 }
 
-/** Records read from the store at a time. */
-const PAGE = 20_000;
+/**
+ * Records read from the store at a time. Small enough that the workers start on the first page while the next
+ * ones are read (a trail read in one page leaves them idle until it is all parsed: a second per 20,000 records).
+ */
+const PAGE = 2_000;
 const LOG_PAGE = 20_000;
 /** Records per task sent to a worker thread, and per slice checked on the calling thread between two yields. */
 const WORKER_CHUNK = 500;
