@@ -8,9 +8,9 @@
  * record's ISO 8601 UTC instant. {@link createLogEntry} lowercases; {@link parseLogEntry} does not
  * (it rejects anything {@link encodeLogEntry} would not produce).
  */
-import { equalBytes } from '../crypto/bytes';
+import { equalBytes, utf8 as utf8Bytes } from '../crypto/bytes';
 import { leafHash, type Hash } from '../ledger/rfc6962';
-import { canonicalBytes } from './canonical';
+import { canonicalBytes, canonicalString } from './canonical';
 import { RecordError, UnsupportedVersionError, type RecordIssue } from './errors';
 import { RECORD_ID_PATTERN, RECORD_TYPES, type RecordType } from './record-types';
 
@@ -72,6 +72,12 @@ export function encodeLogEntry(entry: LogEntry): Uint8Array {
 /** The RFC 6962 leaf hash of the entry: SHA-256(0x00 || encodeLogEntry(entry)). */
 export function logEntryLeafHash(entry: LogEntry): Hash {
   return leafHash(encodeLogEntry(entry));
+}
+
+/** The canonical text of a valid entry (what the store keeps) and its leaf hash, validated and written once. Throws `invalid-log-entry`. */
+export function logEntryTextAndLeafHash(entry: LogEntry): { text: string; leafHash: Hash } {
+  const text = canonicalString(validate(entry));
+  return { text, leafHash: leafHash(utf8Bytes(text)) };
 }
 
 /**

@@ -17,9 +17,8 @@ import { fromHex, toHex } from '../ledger/rfc6962';
 import {
   commitRecord,
   createLogEntry,
-  canonicalString,
   instantToSeconds,
-  logEntryLeafHash,
+  logEntryTextAndLeafHash,
   typedDataDigest,
   typedDataFor,
   type ChainBinding,
@@ -370,7 +369,7 @@ export class IngestService {
     participantId: string,
   ): Prepared {
     const entry = createLogEntry({ type, id: record.id, recordRoot: root, signer, signature, issuedAt: record.issuedAt });
-    const leaf = logEntryLeafHash(entry);
+    const { text: entryText, leafHash: leaf } = logEntryTextAndLeafHash(entry);
     const { logId } = RECORD_ROUTING[type];
     const body = record as unknown as Record<string, unknown>;
     const rec: NewRecord = {
@@ -383,7 +382,7 @@ export class IngestService {
       signer: entry.signer,
       signature: entry.signature,
       issuedAt: record.issuedAt,
-      entry: canonicalString(entry),
+      entry: entryText,
       leafHash: leaf,
       participantId,
       subject: subjectOf(type, body),

@@ -7,6 +7,7 @@ import {
   createLogEntry,
   encodeLogEntry,
   logEntryLeafHash,
+  logEntryTextAndLeafHash,
   parseLogEntry,
   type LogEntry,
 } from '../../../server/records';
@@ -37,6 +38,13 @@ describe('records/log-entry', () => {
 
   it('When the leaf hash is computed, Then it is the ledger leafHash of the encoded bytes', () => {
     expect(Buffer.from(logEntryLeafHash(entry)).equals(Buffer.from(leafHash(encodeLogEntry(entry))))).to.equal(true);
+  });
+
+  it('When the text and leaf hash are made in one go (ingest), Then they are the encoded text and logEntryLeafHash; an invalid entry is refused alike', () => {
+    const { text, leafHash: leaf } = logEntryTextAndLeafHash(entry);
+    expect(text).to.equal(new TextDecoder().decode(encodeLogEntry(entry)));
+    expect(Buffer.from(leaf).equals(Buffer.from(logEntryLeafHash(entry)))).to.equal(true);
+    expectRecordError(() => logEntryTextAndLeafHash({ ...entry, signer: entry.signer.toUpperCase() }), 'invalid-log-entry');
   });
 
   it('When an entry is created from checksummed or uppercase hex, Then it is stored lowercase', () => {
