@@ -13,6 +13,7 @@ import { authMiddleware, createAuthenticator } from './auth';
 import { RouteTable, type RouteContract } from './contract';
 import type { AppContext } from './context';
 import { errorHandler, notFound } from './errors';
+import { installFastPath } from './fast-path';
 import { hstsOverHttps, noStoreWhenAuthenticated, requireOneOf } from './exposure';
 import { createMetrics } from './metrics';
 import { createExpensiveReadLimit, createWriteLimit } from './rate-limit';
@@ -32,6 +33,8 @@ import { trailRoutes } from './routes/trails';
 
 /** Largest JSON request body. */
 export const JSON_LIMIT = '256kb';
+/** {@link JSON_LIMIT} in bytes, as body-parser reads it. */
+const JSON_LIMIT_BYTES = 256 * 1024;
 
 /** Deepest nesting of arrays and objects a JSON body may have; deeper bodies are refused before any schema or canonicalisation recurses into them. */
 export const JSON_MAX_DEPTH = 64;
@@ -114,14 +117,16 @@ const ROUTES = new WeakMap<express.Express, readonly RouteContract[]>();
 /** Every route contract `app` registered (empty for an app not made by {@link createApp}). */
 export const routeContractsOf = (app: express.Express): readonly RouteContract[] => ROUTES.get(app) ?? [];
 
-function apiRouter(table: RouteTable, deps: RouteDeps): Router {
+/** The API router's own middleware before its routes: route labels for logs and metrics (req.baseUrl is reset once an error leaves this router). */
+const apiMount: RequestHandler = (_req, res, next) => {
+  res.locals.mount = API_PREFIX;
+  next();
+};
+
+function apiRouter(table: RouteTable, deps: RouteDeps, json: RequestHandler): Router {
   const r = Router();
-  // Route labels for logs and metrics (req.baseUrl is reset once an error leaves this router).
-  r.use((_req, res, next) => {
-    res.locals.mount = API_PREFIX;
-    next();
-  });
-  r.use(express.json({ limit: JSON_LIMIT }), limitJsonDepth);
+  r.use(apiMount);
+  r.use(json, limitJsonDepth);
   const api = table.on(r, API_PREFIX);
   batchRoutes(api, deps);
   labelRoutes(api, deps);
@@ -136,11 +141,23 @@ function apiRouter(table: RouteTable, deps: RouteDeps): Router {
   return r;
 }
 
+/** The hot signed-write routes the fast dispatch serves (./fast-path.ts). */
+export const FAST_ROUTES: readonly string[] = [`${API_PREFIX}/reports`, `${API_PREFIX}/shares`];
+
+/** Whether the Express-style `pattern` (`/api/v1/batches/:id`) matches `path` as the router would (case-insensitive, an optional trailing slash). */
+const patternMatches = (pattern: string, path: string): boolean =>
+  new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`, 'i').test(path);
+
+export interface AppOptions {
+  /** Serve {@link FAST_ROUTES} through the fast dispatch (default true); false: every request through Express's router (the parity test compares the two). */
+  fastPath?: boolean;
+}
+
 /**
  * The Express app over a booted system. Reads the admin token (ADMIN_TOKEN, or DATA_DIR/admin-token,
  * generated there on first use). Mounts the web router after the API, so /api/v1 always wins.
  */
-export function createApp(ctx: AppContext): express.Express {
+export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Express {
   const { sys } = ctx;
   const logger = sys.logger.child({ component: 'http' });
   const adminToken = ensureAdminToken(sys.config).token;
@@ -160,9 +177,16 @@ export function createApp(ctx: AppContext): express.Express {
   // router sets strong ETags on the pages and assets it caches.)
   app.set('etag', false);
   app.disable('x-powered-by');
-  app.use(helmet(helmetOptions(ctx)), hstsOverHttps, noStoreWhenAuthenticated);
-  app.use(requestDeadline(sys.config.REQUEST_TIMEOUT_SECONDS * 1000, sys.config.UPLOAD_TIMEOUT_SECONDS * 1000));
-  app.use(requestLog(logger), deps.metrics.observe);
+  // The app-wide middleware, in order (the fast dispatch runs the same instances).
+  const front: RequestHandler[] = [
+    helmet(helmetOptions(ctx)),
+    hstsOverHttps,
+    noStoreWhenAuthenticated,
+    requestDeadline(sys.config.REQUEST_TIMEOUT_SECONDS * 1000, sys.config.UPLOAD_TIMEOUT_SECONDS * 1000),
+    requestLog(logger),
+    deps.metrics.observe,
+  ];
+  app.use(...front);
 
   // Every route is registered through its contract (./contract.ts); /openapi.json is generated from them.
   const table = new RouteTable({
@@ -173,12 +197,26 @@ export function createApp(ctx: AppContext): express.Express {
   operationRoutes(root, deps, table.routes);
   // Before the API's router: its own body limit, batch limit and rate limit.
   chainRpcRoute(app, root, deps);
-  app.use(API_PREFIX, apiRouter(table, deps));
+  const json = express.json({ limit: JSON_LIMIT });
+  app.use(API_PREFIX, apiRouter(table, deps, json));
   app.use(createWebRouter(ctx));
 
+  const errors = errorHandler(logger);
   app.use(notFound);
-  app.use(errorHandler(logger));
+  app.use(errors);
   ROUTES.set(app, table.routes);
+
+  if (opts.fastPath !== false) {
+    const routes = FAST_ROUTES.map((path) => {
+      // Only a route no earlier one shadows: the fast dispatch must serve what the router would.
+      const index = table.routes.findIndex((r) => r.method === 'post' && r.path === path);
+      const shadow = table.routes.slice(0, Math.max(0, index)).find((r) => r.method === 'post' && patternMatches(r.path, path));
+      const handlers = table.handlers.get(`post ${path}`);
+      if (index < 0 || handlers === undefined || shadow !== undefined) throw new Error(`fast route POST ${path} is not registered, or is shadowed by ${shadow?.path ?? '?'}`);
+      return { path: path.slice(API_PREFIX.length), handlers };
+    });
+    installFastPath(app, { front, mount: API_PREFIX, mountFront: [apiMount], json, jsonLimit: JSON_LIMIT_BYTES, afterJson: [limitJsonDepth], routes, notFound, errors });
+  }
   return app;
 }
 
