@@ -1,14 +1,16 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
 import type { Wallet } from 'ethers';
+import pino from 'pino';
 import { createApp } from '../../../server/http/app';
 import { fastDispatched } from '../../../server/http/fast-path';
 import type { Config } from '../../../server/config';
 import { randomWallet } from '../records/fixtures';
 import { signedReport, storeReportBatch, FIXTURE_LAB_CMA } from '../../support/records';
-import { registerLab } from '../../support/system';
+import { eventually, registerLab } from '../../support/system';
 import { registerDepartment, signedShareStep, isoAt, isoNow, type Department } from '../../support/trails';
 import { ADMIN_TOKEN, bootTestApp, type TestApp } from './helpers';
 
@@ -139,6 +141,15 @@ describe('server/http fast dispatch of the signed-write routes: the same answers
   let depA: Department;
   let depB: Department;
   let provider: Department;
+  /** Every log line, as written. */
+  const logLines: string[] = [];
+
+  /** The request log line written at or after line `from` (waits for it: it is written when the answer is finished). */
+  async function requestLine(from: number): Promise<Record<string, unknown>> {
+    const line = await eventually(async () => logLines.slice(from).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request'), 5_000, 10);
+    const { method, route, path, status } = line;
+    return { method, route, path, status };
+  }
 
   /** A fresh signed report as the body the lab's tooling posts; its id (volatile between the two sides). */
   async function report(overrides: Record<string, unknown> = {}, key: Wallet = lab) {
@@ -154,14 +165,26 @@ describe('server/http fast dispatch of the signed-write routes: the same answers
   async function same(make: (side: 0 | 1) => Promise<{ req: Req; volatile?: readonly string[] }> | { req: Req; volatile?: readonly string[] }, p: Pair = pair): Promise<Answer> {
     const a = await make(0);
     const b = await make(1);
+    const fastFrom = logLines.length;
     const fast = await send(p.fast, a.req);
+    const fastLog = fast.status === 400 && fast.headers.connection === 'close' && !fast.headers['content-security-policy'] ? undefined : await requestLine(fastFrom);
+    const slowFrom = logLines.length;
     const slow = await send(p.slow, b.req);
-    expect(normalise(fast, a.volatile ?? []), `${a.req.method ?? 'POST'} ${a.req.path ?? '/api/v1/reports'}: ${fast.body.slice(0, 300)}`).to.deep.equal(normalise(slow, b.volatile ?? []));
+    const what = `${a.req.method ?? 'POST'} ${a.req.path ?? '/api/v1/reports'}: ${fast.body.slice(0, 300)}`;
+    expect(normalise(fast, a.volatile ?? []), what).to.deep.equal(normalise(slow, b.volatile ?? []));
+    // The same request log line (Node's own refusals of unparsable requests are answered before any app, and logged by none).
+    if (fastLog !== undefined) expect(fastLog, what).to.deep.equal(await requestLine(slowFrom));
     return fast;
   }
 
   before(async () => {
-    t = await bootTestApp({ env: { RATE_LIMIT_WRITES_PER_MINUTE: '1000' } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    });
+    t = await bootTestApp({ logger: pino({ level: 'info' }, sink), env: { RATE_LIMIT_WRITES_PER_MINUTE: '1000' } });
     lab = randomWallet();
     await registerLab(t.sys, FIXTURE_LAB_CMA, lab);
     await storeReportBatch(t.sys);
@@ -169,6 +192,8 @@ describe('server/http fast dispatch of the signed-write routes: the same answers
     pair = await servePair(t);
   });
   after(async () => {
+    // Nothing answered 5xx or logged an error on either side.
+    expect(logLines.filter((l) => /"level":(50|60)/.test(l) || /\\n\s+at /.test(l))).to.deep.equal([]);
     await pair?.stop();
     await t?.sys.stop();
   });
@@ -372,6 +397,22 @@ describe('server/http fast dispatch of the signed-write routes: the same answers
       } finally {
         await p.stop();
       }
+    });
+
+    it('When a client sends half a report body and hangs up, Then the fast side drops it and goes on serving', async () => {
+      const before = fastDispatched(pair.fastApp);
+      await new Promise<void>((resolve, reject) => {
+        const socket = net.connect(pair.fast, '127.0.0.1', () => {
+          socket.write('POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"record":');
+          setTimeout(() => socket.destroy(), 100);
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+      expect(fastDispatched(pair.fastApp)).to.equal(before + 1);
+      const r = await report();
+      const res = await send(pair.fast, { headers: json, body: JSON.stringify(r.body) });
+      expect(res.status, res.body).to.equal(201);
     });
 
     it('When a client drips a report body past REQUEST_TIMEOUT_SECONDS, Then both answer 408 request-timeout and close the connection', async () => {
