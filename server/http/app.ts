@@ -117,15 +117,13 @@ const ROUTES = new WeakMap<express.Express, readonly RouteContract[]>();
 /** Every route contract `app` registered (empty for an app not made by {@link createApp}). */
 export const routeContractsOf = (app: express.Express): readonly RouteContract[] => ROUTES.get(app) ?? [];
 
-/** The API router's own middleware before its routes: route labels for logs and metrics (req.baseUrl is reset once an error leaves this router). */
-const apiMount: RequestHandler = (_req, res, next) => {
-  res.locals.mount = API_PREFIX;
-  next();
-};
-
 function apiRouter(table: RouteTable, deps: RouteDeps, json: RequestHandler): Router {
   const r = Router();
-  r.use(apiMount);
+  // Route labels for logs and metrics (req.baseUrl is reset once an error leaves this router).
+  r.use((_req, res, next) => {
+    res.locals.mount = API_PREFIX;
+    next();
+  });
   r.use(json, limitJsonDepth);
   const api = table.on(r, API_PREFIX);
   batchRoutes(api, deps);
@@ -143,10 +141,6 @@ function apiRouter(table: RouteTable, deps: RouteDeps, json: RequestHandler): Ro
 
 /** The hot signed-write routes the fast dispatch serves (./fast-path.ts). */
 export const FAST_ROUTES: readonly string[] = [`${API_PREFIX}/reports`, `${API_PREFIX}/shares`];
-
-/** Whether the Express-style `pattern` (`/api/v1/batches/:id`) matches `path` as the router would (case-insensitive, an optional trailing slash). */
-const patternMatches = (pattern: string, path: string): boolean =>
-  new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`, 'i').test(path);
 
 export interface AppOptions {
   /** Serve {@link FAST_ROUTES} through the fast dispatch (default true); false: every request through Express's router (the parity test compares the two). */
@@ -177,16 +171,9 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Expre
   // router sets strong ETags on the pages and assets it caches.)
   app.set('etag', false);
   app.disable('x-powered-by');
-  // The app-wide middleware, in order (the fast dispatch runs the same instances).
-  const front: RequestHandler[] = [
-    helmet(helmetOptions(ctx)),
-    hstsOverHttps,
-    noStoreWhenAuthenticated,
-    requestDeadline(sys.config.REQUEST_TIMEOUT_SECONDS * 1000, sys.config.UPLOAD_TIMEOUT_SECONDS * 1000),
-    requestLog(logger),
-    deps.metrics.observe,
-  ];
-  app.use(...front);
+  app.use(helmet(helmetOptions(ctx)), hstsOverHttps, noStoreWhenAuthenticated);
+  app.use(requestDeadline(sys.config.REQUEST_TIMEOUT_SECONDS * 1000, sys.config.UPLOAD_TIMEOUT_SECONDS * 1000));
+  app.use(requestLog(logger), deps.metrics.observe);
 
   // Every route is registered through its contract (./contract.ts); /openapi.json is generated from them.
   const table = new RouteTable({
@@ -206,17 +193,9 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Expre
   app.use(errors);
   ROUTES.set(app, table.routes);
 
-  if (opts.fastPath !== false) {
-    const routes = FAST_ROUTES.map((path) => {
-      // Only a route no earlier one shadows: the fast dispatch must serve what the router would.
-      const index = table.routes.findIndex((r) => r.method === 'post' && r.path === path);
-      const shadow = table.routes.slice(0, Math.max(0, index)).find((r) => r.method === 'post' && patternMatches(r.path, path));
-      const handlers = table.handlers.get(`post ${path}`);
-      if (index < 0 || handlers === undefined || shadow !== undefined) throw new Error(`fast route POST ${path} is not registered, or is shadowed by ${shadow?.path ?? '?'}`);
-      return { path: path.slice(API_PREFIX.length), handlers };
-    });
-    installFastPath(app, { front, mount: API_PREFIX, mountFront: [apiMount], json, jsonLimit: JSON_LIMIT_BYTES, afterJson: [limitJsonDepth], routes, notFound, errors });
-  }
+  // The hot signed-write routes skip the router's walk: the same middleware and handlers, read from the routers above
+  // (./fast-path.ts). The web router's error handler passes every /api/v1 error on, so the last one is all they need.
+  if (opts.fastPath !== false) installFastPath(app, { paths: FAST_ROUTES, json, jsonLimit: JSON_LIMIT_BYTES, notFound, errors });
   return app;
 }
 

@@ -211,8 +211,6 @@ export interface RouteTableOptions {
 /** Every route registered, in order: what /openapi.json is generated from. */
 export class RouteTable {
   readonly routes: RouteContract[] = [];
-  /** The handlers each route was registered with (before, auth, limit, validation and handler), by `method path` (`post /api/v1/reports`). */
-  readonly handlers = new Map<string, readonly RequestHandler[]>();
 
   constructor(private readonly opts: RouteTableOptions) {}
 
@@ -225,7 +223,6 @@ export class RouteTable {
         if (this.routes.some((x) => x.method === r.method && x.path === r.path)) throw new Error(`route ${r.method.toUpperCase()} ${r.path} is declared twice`);
         const handlers: RequestHandler[] = [...(r.before ?? []), ...this.opts.authFor(r.auth), ...(r.limit ? [this.opts.limits[r.limit]] : []), validated(r)];
         router[r.method](r.path.slice(mount.length) || '/', ...handlers);
-        this.handlers.set(`${r.method} ${r.path}`, handlers);
         const { handler: _handler, before: _before, refuse: _refuse, ...contract } = r;
         this.routes.push(contract);
       },

@@ -1,11 +1,12 @@
 /**
- * The fast dispatch of the hot signed-write routes (POST /api/v1/reports, POST /api/v1/shares; issue 14): a request for
- * one of them, at its exact path, runs the very middleware Express would run for it — the same instances, in the same
- * order (security headers, request deadline, request log, metrics, the JSON body parser, the depth limit, then the
- * handlers the route table registered: auth, rate limit, contract validation, handler), and errors go to the same error
- * handler — without walking the router's layers. A plain JSON body (`application/json`, optionally `charset=utf-8`, no
- * Content-Encoding, a Content-Length within the limit) is read here as body-parser would; every other body goes to the
- * body parser itself. Any other request (another method, path, trailing slash, case…) goes to Express unchanged.
+ * The fast dispatch of the hot signed-write routes (POST /api/v1/reports, POST /api/v1/shares; issue 14). At start, the
+ * chain of handlers Express would run for a POST to each path is read from the app's routers themselves (the app-wide
+ * middleware, the API router's own, then the route's: auth, rate limit, contract validation, handler). A request for
+ * one of those paths exactly then runs that chain — the same instances, in the same order, errors to the same error
+ * handler — without walking the routers' layers on every request. A plain JSON body (`application/json`, optionally
+ * `charset=utf-8`, no Content-Encoding, a Content-Length within the limit) is read here as body-parser would; every
+ * other body goes to the body parser itself. Any other request (another method or path, a trailing slash, capitals…)
+ * goes to Express unchanged.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type express from 'express';
@@ -19,29 +20,51 @@ export const fastDispatched = (app: object): number => SERVED.get(app)?.count ??
 
 type Handle = (req: IncomingMessage, res: ServerResponse, callback?: unknown) => void;
 
-/** A route the fast dispatch serves: `POST {mount}{path}`, with the handlers its router would run after the mount's own. */
-export interface FastRoute {
-  /** The path under the mount, as the route table registered it on the mount's router (`/reports`). */
-  path: string;
-  handlers: readonly RequestHandler[];
-}
-
 export interface FastPathOptions {
-  /** The app-wide middleware that runs before any router (helmet, exposure headers, deadline, log, metrics). */
-  front: readonly RequestHandler[];
-  /** Where the routes' router is mounted (`/api/v1`), and that router's own middleware before the JSON parser (its route labels). */
-  mount: string;
-  mountFront: readonly RequestHandler[];
-  /** The router's JSON body parser (express.json), for every body {@link readPlainJson} does not take. */
+  /** The full paths served (`/api/v1/reports`): each must be a POST route of the app. */
+  paths: readonly string[];
+  /** The JSON body parser instance (express.json) of the routes' router: {@link readPlainJson} stands in for it on plain bodies. */
   json: RequestHandler;
   /** Its limit in bytes. */
   jsonLimit: number;
-  /** The router's middleware after the JSON parser (the depth limit). */
-  afterJson: readonly RequestHandler[];
-  routes: readonly FastRoute[];
   /** What Express would answer a request with when the chain ends without an answer (the 404). */
   notFound: RequestHandler;
   errors: ErrorRequestHandler;
+}
+
+/** What this module reads of the router package's layers (router/lib/layer.js, route.js). */
+interface RouterLayer {
+  name: string;
+  handle: ((...args: never[]) => unknown) & { stack?: RouterLayer[] };
+  route?: { path: string; stack: { handle: RequestHandler; method?: string }[]; _handlesMethod(method: string): boolean };
+  match(path: string): false | { path: string; keys: string[] };
+}
+
+/**
+ * The request handlers Express runs, in order, for `POST path` on `stack` (the app's router): the middleware whose
+ * path matches, the mounted routers' own (recursively), then the first route that takes POST; error handlers are
+ * skipped. Throws when a layer would need what this dispatch does not do (path parameters) or no route takes it.
+ */
+function chainFor(stack: readonly RouterLayer[], path: string): { handlers: RequestHandler[]; routeFrom: number; routePath: string } {
+  const handlers: RequestHandler[] = [];
+  for (const layer of stack) {
+    const m = layer.match(path);
+    if (!m) continue;
+    if (layer.route && !layer.route._handlesMethod('post')) continue;
+    if (m.keys.length > 0) throw new Error(`fast dispatch of POST ${path}: layer ${layer.name} has path parameters`);
+    if (layer.route) {
+      const own = layer.route.stack.filter((l) => l.method === undefined || l.method === 'post').map((l) => l.handle);
+      return { handlers: [...handlers, ...own], routeFrom: handlers.length, routePath: layer.route.path };
+    }
+    if (layer.handle.length === 4) continue;
+    if (Array.isArray(layer.handle.stack)) {
+      // A mounted router: its own middleware and routes, on the rest of the path.
+      const inner = chainFor(layer.handle.stack, path.slice(m.path.length) || '/');
+      return { handlers: [...handlers, ...inner.handlers], routeFrom: handlers.length + inner.routeFrom, routePath: inner.routePath };
+    }
+    handlers.push(layer.handle as unknown as RequestHandler);
+  }
+  throw new Error(`fast dispatch of POST ${path}: no route takes it`);
 }
 
 /** Content-Type values whose body is read here; any other (a charset other than UTF-8, extra parameters…) goes to body-parser. */
@@ -156,22 +179,28 @@ function runChain(chain: readonly RequestHandler[], req: Request, res: Response,
 }
 
 /**
- * Puts the fast dispatch in front of `app`: a POST whose path (query string aside) is exactly one of `opts.routes`
- * (under `opts.mount`) is served here; every other request is handed to Express as before.
+ * Puts the fast dispatch in front of `app` for `opts.paths`: each one's chain is read from the app's router as it
+ * stands (so call this once every route and middleware is registered); a POST whose path (query string aside) is exactly
+ * one of them runs that chain here; every other request is handed to Express as before.
  */
 export function installFastPath(app: express.Express, opts: FastPathOptions): void {
-  const byPath = new Map<string, { route: FastRoute; chain: readonly RequestHandler[] }>();
   const jsonBody: RequestHandler = (req, res, next) => {
     if (isPlainJson(req, opts.jsonLimit)) readPlainJson(req, next);
     else opts.json(req, res, next);
   };
-  for (const route of opts.routes) {
-    // The router marks the request with its route once the path matched, after the mount's middleware (a body refused by the parser is 'unmatched' in logs and metrics).
+  const appStack = (app as unknown as { router: { stack: RouterLayer[] } }).router.stack;
+  const byPath = new Map<string, readonly RequestHandler[]>();
+  for (const path of opts.paths) {
+    const { handlers, routeFrom, routePath } = chainFor(appStack, path);
+    if (!handlers.includes(opts.json)) throw new Error(`fast dispatch of POST ${path}: the JSON parser given is not on its way`);
+    // The router marks the request with its route once the path matched, after the routers' middleware (a body the
+    // parser refused is 'unmatched' in logs and metrics).
     const matched: RequestHandler = (req, _res, next) => {
-      (req as Request & { route: { path: string } }).route = { path: route.path };
+      (req as Request & { route: { path: string } }).route = { path: routePath };
       next();
     };
-    byPath.set(`${opts.mount}${route.path}`, { route, chain: [...opts.front, ...opts.mountFront, jsonBody, ...opts.afterJson, matched, ...route.handlers] });
+    const before = handlers.slice(0, routeFrom).map((h) => (h === opts.json ? jsonBody : h));
+    byPath.set(path, [...before, matched, ...handlers.slice(routeFrom)]);
   }
   // The app function calls app.handle (express/lib/express.js): replacing it puts the dispatch in front of the router.
   const withHandle = app as express.Express & { handle: Handle };
@@ -181,8 +210,8 @@ export function installFastPath(app: express.Express, opts: FastPathOptions): vo
   withHandle.handle = function fastHandle(req, res, callback) {
     const url = req.url ?? '';
     const q = url.indexOf('?');
-    const hit = req.method === 'POST' ? byPath.get(q < 0 ? url : url.slice(0, q)) : undefined;
-    if (hit === undefined) return handle(req, res, callback);
+    const chain = req.method === 'POST' ? byPath.get(q < 0 ? url : url.slice(0, q)) : undefined;
+    if (chain === undefined) return handle(req, res, callback);
     served.count++;
     // What app.handle and the routers do before the route's handlers run.
     const r = req as Request;
@@ -195,6 +224,6 @@ export function installFastPath(app: express.Express, opts: FastPathOptions): vo
     r.originalUrl = r.originalUrl || url;
     r.baseUrl = '';
     r.params = {};
-    runChain(hit.chain, r, s, opts.notFound, opts.errors);
+    runChain(chain, r, s, opts.notFound, opts.errors);
   };
 }

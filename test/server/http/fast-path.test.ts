@@ -4,9 +4,11 @@ import { Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
 import type { Wallet } from 'ethers';
+import express from 'express';
 import pino from 'pino';
+import request from 'supertest';
 import { createApp } from '../../../server/http/app';
-import { fastDispatched } from '../../../server/http/fast-path';
+import { fastDispatched, installFastPath } from '../../../server/http/fast-path';
 import type { Config } from '../../../server/config';
 import { randomWallet } from '../records/fixtures';
 import { signedReport, storeReportBatch, FIXTURE_LAB_CMA } from '../../support/records';
@@ -450,5 +452,73 @@ describe('server/http fast dispatch of the signed-write routes: the same answers
         await p.stop();
       }
     });
+  });
+});
+
+describe('server/http fast dispatch: the chain is read from the routers', () => {
+  /** A small app: app-wide middleware, a path-scoped one elsewhere, a mounted router with a JSON parser and routes. */
+  function smallApp(extra?: (app: express.Express) => void) {
+    const app = express();
+    const seen: string[] = [];
+    const mark = (name: string): express.RequestHandler => (_req, _res, next) => {
+      seen.push(name);
+      next();
+    };
+    app.use(mark('app-wide'));
+    app.use('/other', mark('other-path'));
+    app.post('/api/x/items', mark('app-route-elsewhere'));
+    extra?.(app);
+    const json = express.json({ limit: '1kb' });
+    const r = express.Router();
+    r.use(mark('router-own'), json);
+    r.get('/items', mark('get-route'));
+    r.post('/items', mark('post-route'), (req, res) => {
+      res.status(201).json({ got: req.body, seen });
+    });
+    app.use('/api/v1', r);
+    const errors: express.ErrorRequestHandler = (err: { status?: number }, _req, res, _next) => {
+      res.status(err.status ?? 500).json({ error: 'x' });
+    };
+    const notFound: express.RequestHandler = (_req, res) => {
+      res.status(404).json({ error: 'not-found' });
+    };
+    app.use(notFound, errors);
+    return { app, seen, json, errors, notFound };
+  }
+
+  it('When a POST takes the fast dispatch, Then it runs exactly the middleware and handlers Express would, in order', async () => {
+    const a = smallApp();
+    installFastPath(a.app, { paths: ['/api/v1/items'], json: a.json, jsonLimit: 1024, notFound: a.notFound, errors: a.errors });
+    const res = await request(a.app).post('/api/v1/items').send({ n: 1 });
+    expect(res.status).to.equal(201);
+    expect(res.body).to.deep.equal({ got: { n: 1 }, seen: ['app-wide', 'router-own', 'post-route'] });
+    expect(fastDispatched(a.app)).to.equal(1);
+    const tooBig = await request(a.app).post('/api/v1/items').set('Content-Type', 'application/json').send(JSON.stringify({ p: 'x'.repeat(2000) }));
+    expect(tooBig.status).to.equal(413);
+  });
+
+  it('When app-wide middleware is added before the router, Then the fast dispatch runs it too', async () => {
+    const a = smallApp((app) => app.use(((_req, res, next) => {
+      res.setHeader('X-Added', 'yes');
+      next();
+    }) as express.RequestHandler));
+    installFastPath(a.app, { paths: ['/api/v1/items'], json: a.json, jsonLimit: 1024, notFound: a.notFound, errors: a.errors });
+    const res = await request(a.app).post('/api/v1/items').send({});
+    expect(res.status).to.equal(201);
+    expect(res.headers['x-added']).to.equal('yes');
+    expect(fastDispatched(a.app)).to.equal(1);
+  });
+
+  it('When a path has no POST route, or its way needs path parameters, or another JSON parser, Then installing fails at start', () => {
+    const a = smallApp();
+    const install = (paths: string[], json = a.json) => () => installFastPath(a.app, { paths, json, jsonLimit: 1024, notFound: a.notFound, errors: a.errors });
+    expect(install(['/api/v1/none'])).to.throw(/no route takes it/);
+    expect(install(['/api/v1/items'], express.json())).to.throw(/JSON parser/);
+    const b = express();
+    const r = express.Router();
+    r.use(express.json());
+    r.post('/:id', (_req, res) => res.end());
+    b.use('/api/v1', r);
+    expect(() => installFastPath(b, { paths: ['/api/v1/items'], json: a.json, jsonLimit: 1024, notFound: a.notFound, errors: a.errors })).to.throw(/path parameters/);
   });
 });
