@@ -40,12 +40,20 @@ interface RouterLayer {
   match(path: string): false | { path: string; keys: string[] };
 }
 
+/** The handlers Express runs for a request, and from which one on they are the matched route's (undefined: no route took it). */
+interface Chain {
+  handlers: RequestHandler[];
+  routeFrom?: number;
+  routePath?: string;
+}
+
 /**
- * The request handlers Express runs, in order, for `POST path` on `stack` (the app's router): the middleware whose
- * path matches, the mounted routers' own (recursively), then the first route that takes POST; error handlers are
- * skipped. Throws when a layer would need what this dispatch does not do (path parameters) or no route takes it.
+ * The request handlers Express runs, in order, for `POST path` on `stack` (a router's layers): the middleware whose path
+ * matches, a mounted router's own (recursively; on without a route, as Express goes on), up to and including the first
+ * route that takes POST; error handlers are skipped. Throws for a layer on the way that has path parameters. Middleware
+ * inside a mounted router sees the full req.url here, not the rest below the mount: none of the API router's reads it.
  */
-function chainFor(stack: readonly RouterLayer[], path: string): { handlers: RequestHandler[]; routeFrom: number; routePath: string } {
+function chainFor(stack: readonly RouterLayer[], path: string): Chain {
   const handlers: RequestHandler[] = [];
   for (const layer of stack) {
     const m = layer.match(path);
@@ -60,11 +68,13 @@ function chainFor(stack: readonly RouterLayer[], path: string): { handlers: Requ
     if (Array.isArray(layer.handle.stack)) {
       // A mounted router: its own middleware and routes, on the rest of the path.
       const inner = chainFor(layer.handle.stack, path.slice(m.path.length) || '/');
-      return { handlers: [...handlers, ...inner.handlers], routeFrom: handlers.length + inner.routeFrom, routePath: inner.routePath };
+      if (inner.routeFrom !== undefined) return { handlers: [...handlers, ...inner.handlers], routeFrom: handlers.length + inner.routeFrom, routePath: inner.routePath };
+      handlers.push(...inner.handlers);
+      continue;
     }
     handlers.push(layer.handle as unknown as RequestHandler);
   }
-  throw new Error(`fast dispatch of POST ${path}: no route takes it`);
+  return { handlers };
 }
 
 /** Content-Type values whose body is read here; any other (a charset other than UTF-8, extra parameters…) goes to body-parser. */
@@ -192,6 +202,7 @@ export function installFastPath(app: express.Express, opts: FastPathOptions): vo
   const byPath = new Map<string, readonly RequestHandler[]>();
   for (const path of opts.paths) {
     const { handlers, routeFrom, routePath } = chainFor(appStack, path);
+    if (routeFrom === undefined || routePath === undefined) throw new Error(`fast dispatch of POST ${path}: no route takes it`);
     if (!handlers.includes(opts.json)) throw new Error(`fast dispatch of POST ${path}: the JSON parser given is not on its way`);
     // The router marks the request with its route once the path matched, after the routers' middleware (a body the
     // parser refused is 'unmatched' in logs and metrics).

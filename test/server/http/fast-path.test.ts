@@ -456,7 +456,7 @@ describe('server/http fast dispatch of the signed-write routes: the same answers
 });
 
 describe('server/http fast dispatch: the chain is read from the routers', () => {
-  /** A small app: app-wide middleware, a path-scoped one elsewhere, a mounted router with a JSON parser and routes. */
+  /** A small app: app-wide middleware, a path-scoped one elsewhere, a router at / without the route, a mounted router with a JSON parser and routes. */
   function smallApp(extra?: (app: express.Express) => void) {
     const app = express();
     const seen: string[] = [];
@@ -467,6 +467,11 @@ describe('server/http fast dispatch: the chain is read from the routers', () => 
     app.use(mark('app-wide'));
     app.use('/other', mark('other-path'));
     app.post('/api/x/items', mark('app-route-elsewhere'));
+    // A router mounted at / with no POST route for the path: its middleware runs, then Express goes on.
+    const pre = express.Router();
+    pre.use(mark('pre-router'));
+    pre.get('/api/v1/items', mark('pre-get-route'));
+    app.use(pre);
     extra?.(app);
     const json = express.json({ limit: '1kb' });
     const r = express.Router();
@@ -491,7 +496,7 @@ describe('server/http fast dispatch: the chain is read from the routers', () => 
     installFastPath(a.app, { paths: ['/api/v1/items'], json: a.json, jsonLimit: 1024, notFound: a.notFound, errors: a.errors });
     const res = await request(a.app).post('/api/v1/items').send({ n: 1 });
     expect(res.status).to.equal(201);
-    expect(res.body).to.deep.equal({ got: { n: 1 }, seen: ['app-wide', 'router-own', 'post-route'] });
+    expect(res.body).to.deep.equal({ got: { n: 1 }, seen: ['app-wide', 'pre-router', 'router-own', 'post-route'] });
     expect(fastDispatched(a.app)).to.equal(1);
     const tooBig = await request(a.app).post('/api/v1/items').set('Content-Type', 'application/json').send(JSON.stringify({ p: 'x'.repeat(2000) }));
     expect(tooBig.status).to.equal(413);
