@@ -31,10 +31,8 @@ import { revocationRoutes } from './routes/revocations';
 import { tokenRoutes } from './routes/tokens';
 import { trailRoutes } from './routes/trails';
 
-/** Largest JSON request body. */
-export const JSON_LIMIT = '256kb';
-/** {@link JSON_LIMIT} in bytes, as body-parser reads it. */
-const JSON_LIMIT_BYTES = 256 * 1024;
+/** Largest JSON request body, in bytes (256 kB; body-parser and the fast dispatch's reader both take this number). */
+export const JSON_LIMIT = 256 * 1024;
 
 /** Deepest nesting of arrays and objects a JSON body may have; deeper bodies are refused before any schema or canonicalisation recurses into them. */
 export const JSON_MAX_DEPTH = 64;
@@ -195,7 +193,7 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Expre
 
   // The hot signed-write routes skip the router's walk: the same middleware and handlers, read from the routers above
   // (./fast-path.ts). The web router's error handler passes every /api/v1 error on, so the last one is all they need.
-  if (opts.fastPath !== false) installFastPath(app, { paths: FAST_ROUTES, json, jsonLimit: JSON_LIMIT_BYTES, notFound, errors });
+  if (opts.fastPath !== false) installFastPath(app, { paths: FAST_ROUTES, json, jsonLimit: JSON_LIMIT, notFound, errors });
   return app;
 }
 
