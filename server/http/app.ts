@@ -13,6 +13,7 @@ import { authMiddleware, createAuthenticator } from './auth';
 import { RouteTable, type RouteContract } from './contract';
 import type { AppContext } from './context';
 import { errorHandler, notFound } from './errors';
+import { installFastPath } from './fast-path';
 import { hstsOverHttps, noStoreWhenAuthenticated, requireOneOf } from './exposure';
 import { createMetrics } from './metrics';
 import { createExpensiveReadLimit, createWriteLimit } from './rate-limit';
@@ -30,8 +31,8 @@ import { revocationRoutes } from './routes/revocations';
 import { tokenRoutes } from './routes/tokens';
 import { trailRoutes } from './routes/trails';
 
-/** Largest JSON request body. */
-export const JSON_LIMIT = '256kb';
+/** Largest JSON request body, in bytes (256 kB; body-parser and the fast dispatch's reader both take this number). */
+export const JSON_LIMIT = 256 * 1024;
 
 /** Deepest nesting of arrays and objects a JSON body may have; deeper bodies are refused before any schema or canonicalisation recurses into them. */
 export const JSON_MAX_DEPTH = 64;
@@ -114,14 +115,14 @@ const ROUTES = new WeakMap<express.Express, readonly RouteContract[]>();
 /** Every route contract `app` registered (empty for an app not made by {@link createApp}). */
 export const routeContractsOf = (app: express.Express): readonly RouteContract[] => ROUTES.get(app) ?? [];
 
-function apiRouter(table: RouteTable, deps: RouteDeps): Router {
+function apiRouter(table: RouteTable, deps: RouteDeps, json: RequestHandler): Router {
   const r = Router();
   // Route labels for logs and metrics (req.baseUrl is reset once an error leaves this router).
   r.use((_req, res, next) => {
     res.locals.mount = API_PREFIX;
     next();
   });
-  r.use(express.json({ limit: JSON_LIMIT }), limitJsonDepth);
+  r.use(json, limitJsonDepth);
   const api = table.on(r, API_PREFIX);
   batchRoutes(api, deps);
   labelRoutes(api, deps);
@@ -136,11 +137,19 @@ function apiRouter(table: RouteTable, deps: RouteDeps): Router {
   return r;
 }
 
+/** The hot signed-write routes the fast dispatch serves (./fast-path.ts). */
+export const FAST_ROUTES: readonly string[] = [`${API_PREFIX}/reports`, `${API_PREFIX}/shares`];
+
+export interface AppOptions {
+  /** Serve {@link FAST_ROUTES} through the fast dispatch (default true); false: every request through Express's router (the parity test compares the two). */
+  fastPath?: boolean;
+}
+
 /**
  * The Express app over a booted system. Reads the admin token (ADMIN_TOKEN, or DATA_DIR/admin-token,
  * generated there on first use). Mounts the web router after the API, so /api/v1 always wins.
  */
-export function createApp(ctx: AppContext): express.Express {
+export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Express {
   const { sys } = ctx;
   const logger = sys.logger.child({ component: 'http' });
   const adminToken = ensureAdminToken(sys.config).token;
@@ -173,12 +182,18 @@ export function createApp(ctx: AppContext): express.Express {
   operationRoutes(root, deps, table.routes);
   // Before the API's router: its own body limit, batch limit and rate limit.
   chainRpcRoute(app, root, deps);
-  app.use(API_PREFIX, apiRouter(table, deps));
+  const json = express.json({ limit: JSON_LIMIT });
+  app.use(API_PREFIX, apiRouter(table, deps, json));
   app.use(createWebRouter(ctx));
 
+  const errors = errorHandler(logger);
   app.use(notFound);
-  app.use(errorHandler(logger));
+  app.use(errors);
   ROUTES.set(app, table.routes);
+
+  // The hot signed-write routes skip the router's walk: the same middleware and handlers, read from the routers above
+  // (./fast-path.ts). The web router's error handler passes every /api/v1 error on, so the last one is all they need.
+  if (opts.fastPath !== false) installFastPath(app, { paths: FAST_ROUTES, json, jsonLimit: JSON_LIMIT, notFound, errors });
   return app;
 }
 
