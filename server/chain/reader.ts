@@ -1,6 +1,6 @@
 /** Read-only chain access for verifiers: anchored roots, signer roles and revocations, over any JSON-RPC endpoint. */
 import { JsonRpcProvider, type Provider } from 'ethers';
-import { RPC_BATCH_MAX_DEFAULT } from './provider';
+import { RPC_BATCH_MAX_DEFAULT, RPC_BATCH_STALL_MS } from './provider';
 import { ParticipantRegistry__factory, RevocationRegistry__factory, TraceLedger__factory } from '../../typechain-types';
 import type { ChainCheckpoint } from './types';
 import { participantKindOf, type ParticipantKind } from '../records/record-types';
@@ -41,12 +41,12 @@ export class RpcChainReader implements ChainReader {
 
   /** A reader over a JSON-RPC URL (the CLI's `--rpc`). */
   static fromUrl(url: string, addresses: ChainAddresses): RpcChainReader {
-    return new RpcChainReader(new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1, batchMaxCount: RPC_BATCH_MAX_DEFAULT }), addresses);
+    return new RpcChainReader(new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1, batchMaxCount: RPC_BATCH_MAX_DEFAULT, batchStallTime: RPC_BATCH_STALL_MS }), addresses);
   }
 
   /** A reader configured with the trust root only: the registries are the ones the TraceLedger at `traceLedger` names. */
   static async forTrustRoot(url: string, traceLedger: string): Promise<RpcChainReader> {
-    const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1, batchMaxCount: RPC_BATCH_MAX_DEFAULT });
+    const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1, batchMaxCount: RPC_BATCH_MAX_DEFAULT, batchStallTime: RPC_BATCH_STALL_MS });
     try {
       const ledger = TraceLedger__factory.connect(traceLedger, provider);
       const [participantRegistry, revocationRegistry, network] = await Promise.all([ledger.participantRegistry(), ledger.revocationRegistry(), provider.getNetwork()]);

@@ -73,6 +73,9 @@ export type MonitorReport = MonitorOk | MonitorDivergence;
 
 const PAGE = 20_000;
 
+/** Checkpoint roots read from the chain at once. */
+const ROOTS_AT_ONCE = 64;
+
 /** Rebuilds a log from its stored entries, page by page, in O(log n) memory. */
 class LogReplayer {
   /** First index whose recomputed leaf differs from the stored leaf hash: where an edit is. */
@@ -147,11 +150,16 @@ async function readKept(store: Store, logId: LogId): Promise<KeptRun | null> {
 async function startFromKept(deps: MonitorDeps, logId: LogId, kept: KeptRun | null, head: { size: number; root: string }): Promise<{ kept: KeptRun; appender: Appender } | { fullBecause: NonNullable<MonitorBasis['fullBecause']> }> {
   if (!kept) return { fullBecause: 'nothing-kept' };
   if (head.size < kept.size) return { fullBecause: 'chain-shrank' };
-  const onChain = kept.size === head.size ? head.root : await deps.reader.rootAt(chainLogId(logId), kept.size);
-  if (onChain?.toLowerCase() !== kept.root) return { fullBecause: 'kept-checkpoint-not-on-chain' };
   const nodes = deps.store.nodeReader(logId);
+  // The kept root on chain and the proof from the stored tree are fetched together; the proof is used only if the root matches.
+  const [onChain, proofOrError] = await Promise.all([
+    kept.size === head.size ? head.root : deps.reader.rootAt(chainLogId(logId), kept.size),
+    new LogTree(nodes, head.size).consistencyProof(kept.size, head.size).catch((e: unknown) => ({ failed: e })),
+  ]);
+  if (onChain?.toLowerCase() !== kept.root) return { fullBecause: 'kept-checkpoint-not-on-chain' };
   try {
-    const proof = await new LogTree(nodes, head.size).consistencyProof(kept.size, head.size);
+    if ('failed' in proofOrError) throw proofOrError.failed;
+    const proof = proofOrError;
     verifyConsistency({ size1: kept.size, size2: head.size, root1: fromHex(kept.root), root2: fromHex(head.root), proof });
     const appender = Appender.fromState({ size: kept.size, hashes: await nodes.readNodes(planRoot(kept.size).ids) });
     return equalBytes(appender.root(), fromHex(kept.root)) ? { kept, appender } : { fullBecause: 'inconsistent' };
@@ -172,8 +180,9 @@ async function startFromKept(deps: MonitorDeps, logId: LogId, kept: KeptRun | nu
  * chain): a full run (the default) replays and names it. The report's `basis` says which it was.
  */
 export async function monitorLog(deps: MonitorDeps, logId: LogId, opts: { incremental?: boolean } = {}): Promise<MonitorReport> {
-  const head = await deps.reader.latest(chainLogId(logId));
-  const start = opts.incremental ? await startFromKept(deps, logId, await readKept(deps.store, logId), head) : ({ fullBecause: 'asked' } as const);
+  // The chain's head and the kept run are read together (one round trip to each, not one after the other).
+  const [head, kept] = await Promise.all([deps.reader.latest(chainLogId(logId)), opts.incremental ? readKept(deps.store, logId) : null]);
+  const start = opts.incremental ? await startFromKept(deps, logId, kept, head) : ({ fullBecause: 'asked' } as const);
   const replayer = new LogReplayer(deps.store, logId, 'kept' in start ? start.appender : undefined);
   const basis: MonitorBasis = 'kept' in start ? { mode: 'incremental', from: { size: start.kept.size, root: start.kept.root, verifiedAt: start.kept.verifiedAt } } : { mode: 'full', from: null, fullBecause: start.fullBecause };
   const report = await checkUpTo(deps, replayer, head, basis, 'kept' in start ? start.kept.checkpointsChecked : 0);
@@ -191,10 +200,13 @@ async function checkUpTo(deps: MonitorDeps, replayer: LogReplayer, head: { size:
   const id = chainLogId(logId);
   const stored = new Map((await store.listCheckpoints(logId, 'confirmed')).map((c) => [c.size, c.root]));
   const sizes = [...new Set([...stored.keys(), ...(head.size > 0 ? [head.size] : [])])].filter((s) => s > replayer.size).sort((a, b) => a - b);
+  // The chain's roots are asked for ROOTS_AT_ONCE sizes at a time (the reader batches them), not one round trip per checkpoint.
+  let roots: (string | null)[] = [];
   let checked = checkedBefore;
-  for (const size of sizes) {
+  for (const [i, size] of sizes.entries()) {
+    if (i % ROOTS_AT_ONCE === 0) roots = await Promise.all(sizes.slice(i, i + ROOTS_AT_ONCE).map((s) => (s === head.size ? head.root : reader.rootAt(id, s))));
     const storedRoot = stored.get(size) ?? null;
-    const onChain = size === head.size ? head.root : await reader.rootAt(id, size);
+    const onChain = roots[i % ROOTS_AT_ONCE]!;
     const gap = await replayer.advanceTo(size);
     if (gap) {
       const what = gap.reason === 'entry-missing' ? 'has no stored record (a record was deleted)' : 'is claimed by two stored records';
