@@ -25,6 +25,28 @@ import { departmentIdOf } from '../../server/trails/lifecycle';
 const YEAR = 365 * 24 * 3600;
 
 /** The n-th synthetic department's unified social credit code (valid check character; not a real entity). */
+/** The fields of a share request from `requesting` to `providing` (a catalogue item, its legal basis and purpose, valid from 30 days ago for 180 days), without id, seq and prevHash. */
+export function requestStepFields(requesting: Pick<Department, 'ref'>, providing: Pick<Department, 'ref'>) {
+  return {
+    step: 'request' as const,
+    requestingDepartment: requesting.ref,
+    providingDepartment: providing.ref,
+    catalogueItem: { id: 'AK-NY-0042', version: '2025.1' },
+    issuedAt: isoNow(),
+    shareClass: 'conditional' as const,
+    legalBasis: '《政务数据共享条例》第十五条',
+    purpose: '富硒产品抽检结果与产地备案信息比对',
+    scenario: '市场监管部门对富硒茶产品开展质量抽检',
+    fieldsRequested: ['producerUscc', 'origin', 'plantingArea'],
+    scope: '安康市紫阳县 2025 年备案茶园',
+    method: 'api' as const,
+    validity: { from: isoAt(Math.floor(Date.now() / 1000) - 30 * 24 * 3600), to: isoAt(Math.floor(Date.now() / 1000) + 180 * 24 * 3600) },
+    requestedAt: isoNow(),
+    securityLevel: 'general' as const,
+    requestingOfficer: { name: '赵敏', title: '科长' },
+  };
+}
+
 export function departmentUscc(n: number): string {
   const first17 = `11610900MB0${String(n).padStart(6, '0')}`;
   return first17 + usccCheckCharacter(first17);
@@ -103,26 +125,7 @@ export class Department {
 
   /** A request of this department (the requester) to `provider`. */
   request(provider: Department, fields: Partial<StepBody<ShareRequest>> & { id: string }) {
-    return this.submit({
-      ...this.next(),
-      step: 'request',
-      requestingDepartment: this.ref,
-      providingDepartment: provider.ref,
-      catalogueItem: { id: 'AK-NY-0042', version: '2025.1' },
-      issuedAt: isoNow(),
-      shareClass: 'conditional',
-      legalBasis: '《政务数据共享条例》第十五条',
-      purpose: '富硒产品抽检结果与产地备案信息比对',
-      scenario: '市场监管部门对富硒茶产品开展质量抽检',
-      fieldsRequested: ['producerUscc', 'origin', 'plantingArea'],
-      scope: '安康市紫阳县 2025 年备案茶园',
-      method: 'api',
-      validity: { from: isoAt(Math.floor(Date.now() / 1000) - 30 * 24 * 3600), to: isoAt(Math.floor(Date.now() / 1000) + 180 * 24 * 3600) },
-      requestedAt: isoNow(),
-      securityLevel: 'general',
-      requestingOfficer: { name: '赵敏', title: '科长' },
-      ...fields,
-    });
+    return this.submit({ ...this.next(), ...requestStepFields(this, provider), ...fields });
   }
 
   /** This department's (the provider's) reply to `request` of `requester`. */

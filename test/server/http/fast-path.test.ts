@@ -13,7 +13,7 @@ import type { Config } from '../../../server/config';
 import { randomWallet } from '../records/fixtures';
 import { signedReport, storeReportBatch, FIXTURE_LAB_CMA } from '../../support/records';
 import { eventually, registerLab } from '../../support/system';
-import { registerDepartment, signedShareStep, isoAt, isoNow, type Department } from '../../support/trails';
+import { registerDepartment, requestStepFields, signedShareStep, type Department } from '../../support/trails';
 import { ADMIN_TOKEN, bootTestApp, type TestApp } from './helpers';
 
 /** One HTTP request, written as is. */
@@ -317,23 +317,8 @@ describe('server/http fast dispatch of the signed-write routes: the same answers
     async function shareRequest(dep: Department, fields: Record<string, unknown> = {}) {
       const input = {
         ...dep.next(),
+        ...requestStepFields(dep, provider),
         id: dep.idOf(`req-fast-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`),
-        step: 'request',
-        requestingDepartment: dep.ref,
-        providingDepartment: provider.ref,
-        catalogueItem: { id: 'AK-NY-0042', version: '2025.1' },
-        issuedAt: isoNow(),
-        shareClass: 'conditional',
-        legalBasis: '《政务数据共享条例》第十五条',
-        purpose: '富硒产品抽检结果与产地备案信息比对',
-        scenario: '市场监管部门对富硒茶产品开展质量抽检',
-        fieldsRequested: ['producerUscc', 'origin', 'plantingArea'],
-        scope: '安康市紫阳县 2025 年备案茶园',
-        method: 'api',
-        validity: { from: isoAt(Math.floor(Date.now() / 1000) - 30 * 24 * 3600), to: isoAt(Math.floor(Date.now() / 1000) + 180 * 24 * 3600) },
-        requestedAt: isoNow(),
-        securityLevel: 'general',
-        requestingOfficer: { name: '赵敏', title: '科长' },
         ...fields,
       };
       const sub = await signedShareStep(t.sys, dep.key, input);
