@@ -339,10 +339,11 @@ async function measure(args: Args, store: StoreKind) {
     let failed = 0;
     let firstFailure: string | null = null;
     let bareHttp: number | undefined;
+    // The request bodies, written once for the timed run and the bare-HTTP run after it.
+    const bodies = server ? subs.map(bodyOf) : [];
     let clientCpuMs: number | undefined;
     if (server) {
       const port = (server.address() as AddressInfo).port;
-      const bodies = subs.map(bodyOf);
       const out = await runHttpClient(port, bodies, args.concurrency);
       out.ackedAt.forEach((t, i) => (ackedAt[i] = t));
       failed = out.failed;
@@ -368,7 +369,7 @@ async function measure(args: Args, store: StoreKind) {
     const ingestSecs = (now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const threads1 = threadCpuMs();
-    if (server) bareHttp = await bareHttpRate(subs.map(bodyOf), args.concurrency);
+    if (server) bareHttp = await bareHttpRate(bodies, args.concurrency);
     const accepted = Math.max(1, args.n - failed);
     const perReport =
       threads0 && threads1
