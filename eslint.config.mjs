@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'artifacts/', 'cache/', 'typechain-types/', 'dist/', 'data/', 'coverage/', '.test-tmp/'],
+    ignores: ['node_modules/', 'artifacts/', 'cache/', 'typechain-types/', 'dist/', 'data/', 'coverage/', '.test-tmp/', 'scripts/wasm/*.as.ts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

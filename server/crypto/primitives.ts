@@ -20,6 +20,13 @@ export interface Primitives {
    * Throws when no key can be recovered. Callers check r, s and v ranges first (see `parseSignature`).
    */
   recoverPublicKey(digest: Uint8Array, rs: Uint8Array, recid: number): Uint8Array;
+  /**
+   * Optional, a faster path for a record's field tree: the RFC 6962 root (node SHA-256(0x01 || left || right), an
+   * odd last node promoted) of the leaves SHA-256(UTF-8 of text) for `texts` in order, the 0x00 leaf prefix written
+   * by the caller as U+0000, a lone surrogate encoded as U+FFFD; or null when it does not take these texts (the
+   * caller then hashes leaf by leaf with `sha256`, the same bytes).
+   */
+  rootOfLeafTexts?(texts: readonly string[]): Uint8Array | null;
 }
 
 /** @noble/hashes and @noble/curves: pure JavaScript, audited, no `crypto.subtle` needed (plain http:// pages work). */

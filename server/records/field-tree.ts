@@ -20,7 +20,7 @@
  * root from the full record at ingestion, so a signer cannot commit two leaves with one name.
  */
 import { randomBytes } from 'node:crypto';
-import { sha256 } from '../crypto/primitives';
+import { primitives, sha256 } from '../crypto/primitives';
 import { inclusionProof, rootHash, type Hash } from '../ledger/rfc6962';
 import { canonicalString, canonicalStringOfParsed, plainCanonicalString, type JsonValue } from './canonical';
 import { SALT_PATTERN, type Disclosure } from './disclosure';
@@ -83,8 +83,21 @@ function buildTree(record: object, salts: FieldSalts, opts: { checkSalts: boolea
 function leavesOf(record: object, salts: FieldSalts, names: readonly string[], opts: { checkSalts: boolean }): Hash[] {
   if (names.length === 0) throw new RecordError('invalid-argument', 'a record must have at least one field');
   if (opts.checkSalts) checkSalts(names, salts);
+  return leafTextsOf(record, salts, names).map(textLeafHash);
+}
+
+/** The leaf texts (with their U+0000 prefix, see {@link textLeafHash}) of `record`'s fields `names`. */
+function leafTextsOf(record: object, salts: FieldSalts, names: readonly string[]): string[] {
   const values = record as Record<string, unknown>;
-  return names.map((name) => textLeafHash(leafText(saltAsStored(salts, name), name, values[name])));
+  return names.map((name) => `\u0000${leafText(saltAsStored(salts, name), name, values[name])}`);
+}
+
+/**
+ * The RFC 6962 root of the leaves of `texts` (leaf texts with their U+0000 prefix): in one call where the installed
+ * primitives take a whole tree (the server's WebAssembly), else leaf by leaf and the ledger's `rootHash`. The same bytes.
+ */
+function rootOfLeafTexts(texts: string[]): Hash {
+  return primitives().rootOfLeafTexts?.(texts) ?? rootHash(texts.map(textLeafHash));
 }
 
 /**
@@ -101,12 +114,12 @@ function leafText(salt: string, name: string, value: unknown): string {
 }
 
 /**
- * The RFC 6962 leaf hash SHA-256(0x00 || utf8(text)) of a field's leaf text: the same bytes as the ledger's
- * `leafHash(fieldLeafData(…))`, hashed in one piece (U+0000 is the single UTF-8 byte 0x00) with Buffer's
- * UTF-8 encoder, much cheaper than TextEncoder on short strings, and without copying the data behind a prefix.
+ * The RFC 6962 leaf hash SHA-256(0x00 || utf8(text)) of a field's leaf text, given as `\u0000${text}`: the same
+ * bytes as the ledger's `leafHash(fieldLeafData(…))`, hashed in one piece (U+0000 is the single UTF-8 byte 0x00)
+ * with Buffer's UTF-8 encoder, much cheaper than TextEncoder on short strings, and without copying the data behind a prefix.
  */
-function textLeafHash(text: string): Hash {
-  return sha256(Buffer.from(`\u0000${text}`, 'utf8'));
+function textLeafHash(prefixedText: string): Hash {
+  return sha256(Buffer.from(prefixedText, 'utf8'));
 }
 
 /**
@@ -119,8 +132,9 @@ function textLeafHash(text: string): Hash {
 export function commitRecord(record: object, salts?: FieldSalts): RecordCommitment {
   const names = fieldNamesOfRecord(record);
   const used: FieldSalts = salts === undefined ? Object.fromEntries(names.map((n) => [n, newSalt()])) : { ...salts };
-  const leaves = leavesOf(record, used, names, { checkSalts: true });
-  return { root: toHex0x(rootHash(leaves)), salts: used, fieldNames: names, leafCount: names.length };
+  if (names.length === 0) throw new RecordError('invalid-argument', 'a record must have at least one field');
+  checkSalts(names, used);
+  return { root: toHex0x(rootOfLeafTexts(leafTextsOf(record, used, names))), salts: used, fieldNames: names, leafCount: names.length };
 }
 
 /** The leaf hashes of `record` in leaf order (for cross-checks against the ledger's `rootHash`). */
@@ -219,11 +233,11 @@ export function recordRootOfParsed(body: Record<string, unknown>, salts: Record<
     .filter((k) => body[k] !== undefined)
     .sort();
   if (names.length === 0 || Object.keys(salts).length !== names.length) return null;
-  const leaves: Hash[] = [];
+  const texts: string[] = [];
   for (const name of names) {
     const salt = Object.hasOwn(salts, name) ? salts[name] : undefined;
     if (typeof salt !== 'string') return null;
-    leaves.push(textLeafHash(`[${JSON.stringify(salt)},${JSON.stringify(name)},${canonicalStringOfParsed(body[name])}]`));
+    texts.push(`\u0000[${JSON.stringify(salt)},${JSON.stringify(name)},${canonicalStringOfParsed(body[name])}]`);
   }
-  return toHex0x(rootHash(leaves));
+  return toHex0x(rootOfLeafTexts(texts));
 }

@@ -1,0 +1,208 @@
+/**
+ * SHA-256 (FIPS 180-4), the RFC 6962 root of a record's field leaves, and keccak-256, in AssemblyScript, compiled
+ * to WebAssembly by `npm run build:wasm` (scripts/wasm/build.ts) into server/crypto/hashes-wasm.ts, which
+ * server/crypto/wasm-hashes.ts loads. Not part of the TypeScript build (tsconfig and eslint exclude scripts/wasm/*.as.ts).
+ *
+ * Why: the server hashes many short messages (a record root is ~40 SHA-256 of 30–200 bytes, an EIP-712 digest ~8
+ * keccak-256 of 32–300 bytes); through node:crypto or the keccak binding, crossing into C++ costs more than the
+ * hashing. Here one call computes a whole field tree, and a keccak-256 costs a fraction of a binding call.
+ *
+ * No allocation, no runtime: fixed areas of linear memory (static data); the caller writes its input into the
+ * I/O area and reads 32 bytes from the output area. Every function is synchronous and not reentrant (one instance
+ * per thread). The results are the same bytes as node:crypto and @noble/hashes (property-tested in
+ * test/server/crypto/wasm-hashes.test.ts).
+ */
+
+const K: StaticArray<u32> = [
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+  0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+  0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
+/** The area the caller writes input into: 1 MiB. */
+const IO_SIZE: i32 = 1 << 20;
+const io: usize = memory.data(1 << 20, 16);
+/** Leaves fieldRoot takes at most; their offsets (n + 1 little-endian u32) and their hashes. */
+const MAX_LEAVES: i32 = 4096;
+const offs: usize = memory.data(4 * (4096 + 1), 16);
+const nodes: usize = memory.data(32 * 4096, 16);
+const W: usize = memory.data(256, 16);
+const H: usize = memory.data(32, 16);
+const tail: usize = memory.data(128, 16);
+const pair: usize = memory.data(80, 16);
+const out: usize = memory.data(32, 16);
+
+export function ioPtr(): usize { return io; }
+export function ioSize(): i32 { return IO_SIZE; }
+export function offsetsPtr(): usize { return offs; }
+export function maxLeaves(): i32 { return MAX_LEAVES; }
+export function outPtr(): usize { return out; }
+
+function initH(): void {
+  store<u32>(H, 0x6a09e667, 0); store<u32>(H, 0xbb67ae85, 4); store<u32>(H, 0x3c6ef372, 8); store<u32>(H, 0xa54ff53a, 12);
+  store<u32>(H, 0x510e527f, 16); store<u32>(H, 0x9b05688c, 20); store<u32>(H, 0x1f83d9ab, 24); store<u32>(H, 0x5be0cd19, 28);
+}
+
+function compress(block: usize): void {
+  for (let i: usize = 0; i < 16; i++) store<u32>(W + (i << 2), bswap<u32>(load<u32>(block + (i << 2))));
+  for (let i: usize = 16; i < 64; i++) {
+    const x = load<u32>(W + ((i - 15) << 2));
+    const y = load<u32>(W + ((i - 2) << 2));
+    const s0 = rotr<u32>(x, 7) ^ rotr<u32>(x, 18) ^ (x >>> 3);
+    const s1 = rotr<u32>(y, 17) ^ rotr<u32>(y, 19) ^ (y >>> 10);
+    store<u32>(W + (i << 2), load<u32>(W + ((i - 16) << 2)) + s0 + load<u32>(W + ((i - 7) << 2)) + s1);
+  }
+  let a = load<u32>(H, 0), b = load<u32>(H, 4), c = load<u32>(H, 8), d = load<u32>(H, 12);
+  let e = load<u32>(H, 16), f = load<u32>(H, 20), g = load<u32>(H, 24), h = load<u32>(H, 28);
+  for (let i: usize = 0; i < 64; i++) {
+    const S1 = rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25);
+    const ch = (e & f) ^ (~e & g);
+    const t1 = h + S1 + ch + unchecked(K[<i32>i]) + load<u32>(W + (i << 2));
+    const S0 = rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22);
+    const maj = (a & b) ^ (a & c) ^ (b & c);
+    const t2 = S0 + maj;
+    h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+  }
+  store<u32>(H, load<u32>(H, 0) + a, 0); store<u32>(H, load<u32>(H, 4) + b, 4);
+  store<u32>(H, load<u32>(H, 8) + c, 8); store<u32>(H, load<u32>(H, 12) + d, 12);
+  store<u32>(H, load<u32>(H, 16) + e, 16); store<u32>(H, load<u32>(H, 20) + f, 20);
+  store<u32>(H, load<u32>(H, 24) + g, 24); store<u32>(H, load<u32>(H, 28) + h, 28);
+}
+
+/** SHA-256 of `len` bytes at `p` into the 32 bytes at `dst`. */
+function sha256At(p: usize, len: usize, dst: usize): void {
+  initH();
+  let done: usize = 0;
+  while (len - done >= 64) { compress(p + done); done += 64; }
+  const rest = len - done;
+  memory.copy(tail, p + done, rest);
+  store<u8>(tail + rest, 0x80);
+  const blocks: usize = rest < 56 ? 1 : 2;
+  memory.fill(tail + rest + 1, 0, blocks * 64 - rest - 1 - 8);
+  const bits: u64 = (<u64>len) << 3;
+  store<u64>(tail + blocks * 64 - 8, bswap<u64>(bits));
+  compress(tail);
+  if (blocks == 2) compress(tail + 64);
+  for (let i: usize = 0; i < 8; i++) store<u32>(dst + (i << 2), bswap<u32>(load<u32>(H + (i << 2))));
+}
+
+/** SHA-256 of the first `len` bytes of the I/O area, into the output area. */
+export function sha256(len: i32): void { sha256At(io, <usize>len, out); }
+
+/**
+ * The RFC 6962 root of `n` leaves (1 <= n <= MAX_LEAVES): leaf i is the SHA-256 of I/O bytes offsets[i]..offsets[i+1]
+ * (the caller writes the 0x00 prefix), node SHA-256(0x01 || left || right), an odd last node promoted unchanged.
+ * The leaf hashes stay at nodes[0..n) only until the tree is built over them. Into the output area.
+ */
+export function fieldRoot(n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const from = load<u32>(offs + (<usize>i << 2));
+    const to = load<u32>(offs + (<usize>(i + 1) << 2));
+    sha256At(io + from, to - from, nodes + (<usize>i << 5));
+  }
+  let width = n;
+  store<u8>(pair, 0x01);
+  while (width > 1) {
+    const half = width >> 1;
+    for (let i = 0; i < half; i++) {
+      memory.copy(pair + 1, nodes + (<usize>(2 * i) << 5), 64);
+      sha256At(pair, 65, nodes + (<usize>i << 5));
+    }
+    if (width & 1) memory.copy(nodes + (<usize>half << 5), nodes + (<usize>(width - 1) << 5), 32);
+    width = half + (width & 1);
+  }
+  memory.copy(out, nodes, 32);
+}
+
+// keccak-256 (the original padding 0x01), rate 136 bytes.
+const RC: StaticArray<u64> = [
+  0x0000000000000001, 0x0000000000008082, 0x800000000000808a, 0x8000000080008000, 0x000000000000808b, 0x0000000080000001,
+  0x8000000080008081, 0x8000000000008009, 0x000000000000008a, 0x0000000000000088, 0x0000000080008009, 0x000000008000000a,
+  0x000000008000808b, 0x800000000000008b, 0x8000000000008089, 0x8000000000008003, 0x8000000000008002, 0x8000000000000080,
+  0x000000000000800a, 0x800000008000000a, 0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
+];
+const S: usize = memory.data(200, 16);
+const kblock: usize = memory.data(136, 16);
+
+function keccakF(): void {
+  let a0 = load<u64>(S, 0), a1 = load<u64>(S, 8), a2 = load<u64>(S, 16), a3 = load<u64>(S, 24), a4 = load<u64>(S, 32);
+  let a5 = load<u64>(S, 40), a6 = load<u64>(S, 48), a7 = load<u64>(S, 56), a8 = load<u64>(S, 64), a9 = load<u64>(S, 72);
+  let a10 = load<u64>(S, 80), a11 = load<u64>(S, 88), a12 = load<u64>(S, 96), a13 = load<u64>(S, 104), a14 = load<u64>(S, 112);
+  let a15 = load<u64>(S, 120), a16 = load<u64>(S, 128), a17 = load<u64>(S, 136), a18 = load<u64>(S, 144), a19 = load<u64>(S, 152);
+  let a20 = load<u64>(S, 160), a21 = load<u64>(S, 168), a22 = load<u64>(S, 176), a23 = load<u64>(S, 184), a24 = load<u64>(S, 192);
+  for (let r = 0; r < 24; r++) {
+    // theta
+    const c0 = a0 ^ a5 ^ a10 ^ a15 ^ a20;
+    const c1 = a1 ^ a6 ^ a11 ^ a16 ^ a21;
+    const c2 = a2 ^ a7 ^ a12 ^ a17 ^ a22;
+    const c3 = a3 ^ a8 ^ a13 ^ a18 ^ a23;
+    const c4 = a4 ^ a9 ^ a14 ^ a19 ^ a24;
+    const d0 = c4 ^ rotl<u64>(c1, 1);
+    const d1 = c0 ^ rotl<u64>(c2, 1);
+    const d2 = c1 ^ rotl<u64>(c3, 1);
+    const d3 = c2 ^ rotl<u64>(c4, 1);
+    const d4 = c3 ^ rotl<u64>(c0, 1);
+    // rho and pi: b[y][2x+3y] = rot(a[x][y] ^ d[x], r[x][y]); lane index x + 5y
+    const b0 = a0 ^ d0;
+    const b10 = rotl<u64>(a1 ^ d1, 1);
+    const b20 = rotl<u64>(a2 ^ d2, 62);
+    const b5 = rotl<u64>(a3 ^ d3, 28);
+    const b15 = rotl<u64>(a4 ^ d4, 27);
+    const b16 = rotl<u64>(a5 ^ d0, 36);
+    const b1 = rotl<u64>(a6 ^ d1, 44);
+    const b11 = rotl<u64>(a7 ^ d2, 6);
+    const b21 = rotl<u64>(a8 ^ d3, 55);
+    const b6 = rotl<u64>(a9 ^ d4, 20);
+    const b7 = rotl<u64>(a10 ^ d0, 3);
+    const b17 = rotl<u64>(a11 ^ d1, 10);
+    const b2 = rotl<u64>(a12 ^ d2, 43);
+    const b12 = rotl<u64>(a13 ^ d3, 25);
+    const b22 = rotl<u64>(a14 ^ d4, 39);
+    const b23 = rotl<u64>(a15 ^ d0, 41);
+    const b8 = rotl<u64>(a16 ^ d1, 45);
+    const b18 = rotl<u64>(a17 ^ d2, 15);
+    const b3 = rotl<u64>(a18 ^ d3, 21);
+    const b13 = rotl<u64>(a19 ^ d4, 8);
+    const b14 = rotl<u64>(a20 ^ d0, 18);
+    const b24 = rotl<u64>(a21 ^ d1, 2);
+    const b9 = rotl<u64>(a22 ^ d2, 61);
+    const b19 = rotl<u64>(a23 ^ d3, 56);
+    const b4 = rotl<u64>(a24 ^ d4, 14);
+    // chi
+    a0 = b0 ^ (~b1 & b2); a1 = b1 ^ (~b2 & b3); a2 = b2 ^ (~b3 & b4); a3 = b3 ^ (~b4 & b0); a4 = b4 ^ (~b0 & b1);
+    a5 = b5 ^ (~b6 & b7); a6 = b6 ^ (~b7 & b8); a7 = b7 ^ (~b8 & b9); a8 = b8 ^ (~b9 & b5); a9 = b9 ^ (~b5 & b6);
+    a10 = b10 ^ (~b11 & b12); a11 = b11 ^ (~b12 & b13); a12 = b12 ^ (~b13 & b14); a13 = b13 ^ (~b14 & b10); a14 = b14 ^ (~b10 & b11);
+    a15 = b15 ^ (~b16 & b17); a16 = b16 ^ (~b17 & b18); a17 = b17 ^ (~b18 & b19); a18 = b18 ^ (~b19 & b15); a19 = b19 ^ (~b15 & b16);
+    a20 = b20 ^ (~b21 & b22); a21 = b21 ^ (~b22 & b23); a22 = b22 ^ (~b23 & b24); a23 = b23 ^ (~b24 & b20); a24 = b24 ^ (~b20 & b21);
+    // iota
+    a0 ^= unchecked(RC[r]);
+  }
+  store<u64>(S, a0, 0); store<u64>(S, a1, 8); store<u64>(S, a2, 16); store<u64>(S, a3, 24); store<u64>(S, a4, 32);
+  store<u64>(S, a5, 40); store<u64>(S, a6, 48); store<u64>(S, a7, 56); store<u64>(S, a8, 64); store<u64>(S, a9, 72);
+  store<u64>(S, a10, 80); store<u64>(S, a11, 88); store<u64>(S, a12, 96); store<u64>(S, a13, 104); store<u64>(S, a14, 112);
+  store<u64>(S, a15, 120); store<u64>(S, a16, 128); store<u64>(S, a17, 136); store<u64>(S, a18, 144); store<u64>(S, a19, 152);
+  store<u64>(S, a20, 160); store<u64>(S, a21, 168); store<u64>(S, a22, 176); store<u64>(S, a23, 184); store<u64>(S, a24, 192);
+}
+
+function absorb(block: usize): void {
+  for (let i: usize = 0; i < 17; i++) store<u64>(S + (i << 3), load<u64>(S + (i << 3)) ^ load<u64>(block + (i << 3)));
+  keccakF();
+}
+
+/** keccak-256 of the first `len` bytes of the I/O area, into the output area. */
+export function keccak256(len: i32): void {
+  memory.fill(S, 0, 200);
+  let done: usize = 0;
+  const n = <usize>len;
+  while (n - done >= 136) { absorb(io + done); done += 136; }
+  const rest = n - done;
+  memory.copy(kblock, io + done, rest);
+  memory.fill(kblock + rest, 0, 136 - rest);
+  store<u8>(kblock + rest, load<u8>(kblock + rest) | 0x01);
+  store<u8>(kblock + 135, load<u8>(kblock + 135) | 0x80);
+  absorb(kblock);
+  memory.copy(out, S, 32);
+}
