@@ -245,6 +245,42 @@ export function typedDataWithDomain<T extends RecordType>(type: T, record: Signe
 }
 
 /**
+ * The digest of `typedDataWithDomain(type, record, root, domain)` (what {@link typedDataDigestBytes} gives for it)
+ * without building the typed data: the same message builder and struct encoder, for verifying many records.
+ * `issuedAtSeconds`, when given, stands for `instantToSeconds(record.issuedAt)` (a caller that read the instant
+ * from a log entry has it already). Throws like typedDataWithDomain, then typedDataDigestBytes.
+ */
+export function recordDigestBytes<T extends RecordType>(type: T, record: SignedView<T>, root: Hex | string, domain: TraceledgerDomain, issuedAtSeconds?: number): Uint8Array {
+  if (!/^0x[0-9a-f]{64}$/.test(root)) throw new RecordError('invalid-argument', 'record root must be 0x followed by 64 lowercase hex digits');
+  const head = record as unknown as { id: string; issuedAt: string };
+  const build = MESSAGES[type] as (r: SignedView<T>) => Record<string, string | number>;
+  const message = { id: head.id, recordRoot: root, issuedAt: issuedAtSeconds ?? instantToSeconds(head.issuedAt), ...build(record) };
+  return digestOf(domainSeparatorOf(domain), recordEncoderOf(type).hash(message));
+}
+
+/** keccak256(0x1901 || domainSeparator || structHash). */
+function digestOf(separator: Uint8Array, structHash: Uint8Array): Uint8Array {
+  const preimage = new Uint8Array(66);
+  preimage[0] = 0x19;
+  preimage[1] = 0x01;
+  preimage.set(separator, 2);
+  preimage.set(structHash, 34);
+  return keccak256(preimage);
+}
+
+/** The struct encoder of each record type's own struct (EIP712_TYPES, which never changes), built on first use. */
+const recordEncoders = new Map<RecordType, StructEncoder>();
+
+function recordEncoderOf(type: RecordType): StructEncoder {
+  let encoder = recordEncoders.get(type);
+  if (encoder === undefined) {
+    encoder = flatStructEncoder(type, { [type]: EIP712_TYPES[type].map((f) => ({ ...f })) });
+    recordEncoders.set(type, encoder);
+  }
+  return encoder;
+}
+
+/**
  * The EIP-712 digest that is signed: keccak256(0x1901 || domainSeparator || hashStruct(message)),
  * exactly `TypedDataEncoder.hash(domain, types, message)` of ethers, with the domain separator and the
  * struct encoder cached (the domain separator alone is a third of the uncached cost). Caches are small
@@ -258,12 +294,7 @@ export function typedDataDigest(typedData: RecordTypedData): Hex {
 /** {@link typedDataDigest} as bytes. */
 export function typedDataDigestBytes(typedData: RecordTypedData): Uint8Array {
   const { domain, types, message } = typedData;
-  const preimage = new Uint8Array(66);
-  preimage[0] = 0x19;
-  preimage[1] = 0x01;
-  preimage.set(domainSeparatorOf(domain), 2);
-  preimage.set(structEncoderOf(typedData.primaryType, types).hash(message), 34);
-  return keccak256(preimage);
+  return digestOf(domainSeparatorOf(domain), structEncoderOf(typedData.primaryType, types).hash(message));
 }
 
 /** The cached domain separator of `domain`: by object first (a checker reuses one domain), then by value. */

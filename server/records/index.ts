@@ -12,5 +12,5 @@ export * from './time';
 export * from './disclosure';
 
 // The Node entry to records: verification here runs on the native primitives (OpenSSL SHA-256,
-// libkeccak, libsecp256k1). The browser imports the isomorphic files directly and keeps @noble.
+// keccak-256 in WebAssembly, libsecp256k1). The browser imports the isomorphic files directly and keeps @noble.
 import '../crypto/native';

@@ -37,9 +37,10 @@ import {
   type Store,
   type StoredLogEntry,
   type StoredRecord,
+  type StoredTrailText,
   type TrailSummary,
 } from './types';
-import { type CheckpointRow, type KeyRow, type ParticipantRow, type RecordRow, type RevocationRow, type TokenRow, toCheckpoint, toKey, toParticipant, toRecord, toRevocation, toToken } from './rows';
+import { orderSeq, type CheckpointRow, type KeyRow, type ParticipantRow, type RecordRow, type RevocationRow, type TokenRow, toCheckpoint, toKey, toParticipant, toRecord, toRevocation, toToken } from './rows';
 import { KeyedTurns } from './turns';
 
 type Db = pg.Pool | pg.PoolClient;
@@ -117,6 +118,8 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
   }
   return watchStorage(new PostgresStore(pool));
 }
+
+type TrailPageQuery = { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number };
 
 /** Applies the pending migrations, each in its own transaction, holding the migration advisory lock throughout. */
 export async function migratePostgres(pool: pg.Pool): Promise<void> {
@@ -461,19 +464,29 @@ export class PostgresStore implements Store {
 
   // --- data-sharing trails (the partial index records_trail: subject, body's seq, arrival) ----------------
 
-  async trailRecords(
-    departmentId: string,
-    q: { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number } = {},
-  ): Promise<StoredRecord[]> {
+  async trailRecords(departmentId: string, q: TrailPageQuery = {}): Promise<StoredRecord[]> {
+    return (await this.trailPage<RecordRow>('*', departmentId, q)).map(toRecord);
+  }
+
+  async trailRecordTexts(departmentId: string, q: TrailPageQuery = {}): Promise<StoredTrailText[]> {
+    const rows = await this.trailPage<{ arrival: number; id: string; leaf_index: number | null; seq: unknown; entry: string; body: string; salts: string }>(
+      `arrival, id, leaf_index, ${BODY} -> 'seq' AS seq, entry, body, salts`,
+      departmentId,
+      q,
+    );
+    return rows.map((r) => ({ arrival: r.arrival, id: r.id, leafIndex: r.leaf_index, seq: orderSeq(r.seq), entry: r.entry, body: r.body, salts: r.salts }));
+  }
+
+  /** A page of the department's trail in (seq, arrival) order, selecting `columns` (see Store.trailRecords). */
+  private async trailPage<R>(columns: string, departmentId: string, q: TrailPageQuery): Promise<R[]> {
     const after = q.after ?? { seq: -1, arrival: 0 };
-    const rows = await this.rows<RecordRow>(
-      `SELECT * FROM records WHERE log_id = 'data-sharing' AND subject = $1
+    return this.rows<R>(
+      `SELECT ${columns} FROM records WHERE log_id = 'data-sharing' AND subject = $1
          AND ${BODY} -> 'seq' >= to_jsonb($2::numeric) AND ${BODY} -> 'seq' <= to_jsonb($3::numeric)
          AND (${BODY} -> 'seq', arrival) > (to_jsonb($4::numeric), $5::bigint)
        ORDER BY ${BODY} -> 'seq', arrival ${q.limit !== undefined ? 'LIMIT $6' : ''}`,
       [departmentId, Math.max(q.fromSeq ?? 0, after.seq), q.toSeq ?? Number.MAX_SAFE_INTEGER, after.seq, after.arrival, ...(q.limit !== undefined ? [q.limit] : [])],
     );
-    return rows.map(toRecord);
   }
 
   async lastTrailRecord(departmentId: string): Promise<StoredRecord | undefined> {

@@ -39,6 +39,11 @@ export interface CheckpointRow {
   updated_at: number;
 }
 
+/** A trail page's order key (the body's seq as the database reads it) as a number, as Number(body.seq) gives it; NaN when absent. */
+export function orderSeq(v: unknown): number {
+  return typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
+}
+
 /** A stored JSON object column, or {} and what is wrong with it (a damaged row must not stop every reader). */
 export function jsonObjectColumn(text: string, column: string, faults: string[]): Record<string, unknown> {
   try {

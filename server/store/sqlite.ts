@@ -38,10 +38,11 @@ import {
   type Store,
   type StoredLogEntry,
   type StoredRecord,
+  type StoredTrailText,
   type TokenRole,
   type TrailSummary,
 } from './types';
-import { type CheckpointRow, type KeyRow, type ParticipantRow, type RecordRow, type RevocationRow, toCheckpoint, toKey, toParticipant, toRecord, toRevocation } from './rows';
+import { orderSeq, type CheckpointRow, type KeyRow, type ParticipantRow, type RecordRow, type RevocationRow, toCheckpoint, toKey, toParticipant, toRecord, toRevocation } from './rows';
 
 
 /** The named parameters of INSERT_RECORD_SQL for `rec`. */
@@ -93,6 +94,14 @@ const LOCKS = new KeyedTurns();
 
 /** How long one sequencing transaction may hold the event loop (ms); it appends at least one record. */
 const SEQUENCE_BUDGET_MS = 4;
+
+type TrailPageQuery = { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number };
+
+/** The parameters of a trail page's statement (SqliteStore.trailPage). */
+function trailPageArgs(departmentId: string, q: TrailPageQuery): unknown[] {
+  const after = q.after ?? { seq: -1, arrival: 0 };
+  return [departmentId, Math.max(q.fromSeq ?? 0, after.seq), q.toSeq ?? Number.MAX_SAFE_INTEGER, after.seq, after.arrival, q.limit ?? -1];
+}
 
 /** Records inserted at once from which the insert runs on the writer thread (fewer cost the event loop a few ms at most). */
 export const BULK_INSERT_MIN = 64;
@@ -392,20 +401,25 @@ export class SqliteStore implements Store {
   // --- data-sharing trails -------------------------------------------------
   // These queries spell out the partial index records_trail (migration 2): its WHERE and expression.
 
-  async trailRecords(
-    departmentId: string,
-    q: { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number } = {},
-  ): Promise<StoredRecord[]> {
-    const after = q.after ?? { seq: -1, arrival: 0 };
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM records WHERE log_id = 'data-sharing' AND subject = ?
-           AND json_extract(body, '$.seq') >= ? AND json_extract(body, '$.seq') <= ?
-           AND (json_extract(body, '$.seq'), arrival) > (?, ?)
-         ORDER BY json_extract(body, '$.seq'), arrival LIMIT ?`,
-      )
-      .all(departmentId, Math.max(q.fromSeq ?? 0, after.seq), q.toSeq ?? Number.MAX_SAFE_INTEGER, after.seq, after.arrival, q.limit ?? -1) as RecordRow[];
-    return rows.map(toRecord);
+  async trailRecords(departmentId: string, q: TrailPageQuery = {}): Promise<StoredRecord[]> {
+    return (this.trailPage('*').all(...trailPageArgs(departmentId, q)) as RecordRow[]).map(toRecord);
+  }
+
+  async trailRecordTexts(departmentId: string, q: TrailPageQuery = {}): Promise<StoredTrailText[]> {
+    const rows = this.trailPage(`arrival, id, leaf_index, json_extract(body, '$.seq'), entry, body, salts`)
+      .raw()
+      .all(...trailPageArgs(departmentId, q)) as [number, string, number | null, unknown, string, string, string][];
+    return rows.map((r) => ({ arrival: r[0], id: r[1], leafIndex: r[2], seq: orderSeq(r[3]), entry: r[4], body: r[5], salts: r[6] }));
+  }
+
+  /** A trail page's statement selecting `columns` (see trailRecords: the partial index records_trail's WHERE and order). */
+  private trailPage(columns: string): Database.Statement {
+    return this.db.prepare(
+      `SELECT ${columns} FROM records WHERE log_id = 'data-sharing' AND subject = ?
+         AND json_extract(body, '$.seq') >= ? AND json_extract(body, '$.seq') <= ?
+         AND (json_extract(body, '$.seq'), arrival) > (?, ?)
+       ORDER BY json_extract(body, '$.seq'), arrival LIMIT ?`,
+    );
   }
 
   async lastTrailRecord(departmentId: string): Promise<StoredRecord | undefined> {

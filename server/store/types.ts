@@ -195,6 +195,20 @@ export interface AppendResult extends LogHead {
   appended: number;
 }
 
+/** A data-sharing record as stored, its JSON columns (body, salts) as text (Store.trailRecordTexts). */
+export interface StoredTrailText {
+  arrival: number;
+  id: string;
+  leafIndex: number | null;
+  /** The body's `seq` as the database orders by it, as a number (NaN when absent): what a next page goes on from. */
+  seq: number;
+  /** The log entry (canonical JSON). */
+  entry: string;
+  /** The body and the salts, as stored (JSON text, not checked). */
+  body: string;
+  salts: string;
+}
+
 /** One department's share records at a glance (its trail in the 'data-sharing' log). */
 export interface TrailSummary {
   departmentId: string;
@@ -283,6 +297,11 @@ export interface Store {
    * only those after the record at (`after.seq`, `after.arrival`) (to page), and at most `limit`.
    */
   trailRecords(departmentId: string, q?: { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number }): Promise<StoredRecord[]>;
+  /**
+   * {@link trailRecords}' page (the same query, order and paging) with the record's JSON columns as stored text,
+   * unparsed: for checking the records on other threads, where parsing them belongs.
+   */
+  trailRecordTexts(departmentId: string, q?: { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number }): Promise<StoredTrailText[]>;
   /** The department's share record with the highest `seq` (ties: the last to arrive), if any. */
   lastTrailRecord(departmentId: string): Promise<StoredRecord | undefined>;
   /** Every department that has share records, by department id. */

@@ -6,10 +6,9 @@
 import {
   RecordError,
   parseSignature,
+  recordDigestBytes,
   recoverAddressFromDigest,
   traceledgerDomain,
-  typedDataDigestBytes,
-  typedDataWithDomain,
   type ChainBinding,
   type SignedView,
   type TraceledgerDomain,
@@ -41,9 +40,7 @@ export class ShareSignatureChecker {
    */
   digest(type: ShareType, body: Record<string, unknown>, root: string, issuedAtSeconds: number): Uint8Array {
     try {
-      const td = typedDataWithDomain(type, { ...body, issuedAt: '1970-01-01T00:00:00Z' } as unknown as SignedView<ShareType>, root, this.domain);
-      td.message.issuedAt = issuedAtSeconds;
-      return typedDataDigestBytes(td);
+      return recordDigestBytes(type, body as unknown as SignedView<ShareType>, root, this.domain, issuedAtSeconds);
     } catch (cause) {
       if (cause instanceof SignatureCheckError) throw cause;
       throw new SignatureCheckError(`a signed field of this ${type} is missing or malformed: ${(cause as Error).message}`, { cause });

@@ -11,7 +11,7 @@ import { GENESIS_PREV_HASH, isInNamespace, publicFieldNames, type ChainBinding, 
 import type { LogId, ParticipantKey, Store, StoredRecord } from '../store/types';
 import type { Params } from '../verification/messages';
 import { trailMessageText as messageText, type TrailMessageCode } from '../verification/trail-messages';
-import { checkStoredBatch, said, type CheckBatch, type CheckedBatch, type TrailSaid } from './record-check';
+import { checkStoredBatch, checkedRecord, said, type CheckBatch, type CheckedBatch, type TrailSaid } from './record-check';
 import { isShareType } from './recompute';
 import { WorkerPool, coreCount } from './worker-pool';
 
@@ -619,7 +619,8 @@ async function checkRecords(deps: TrailDeps, departmentId: string, timings: Trai
   let after: { seq: number; arrival: number } | undefined;
   for (;;) {
     const t = performance.now();
-    const page = await deps.store.trailRecords(departmentId, { fromSeq, after, limit: PAGE });
+    // The stored texts: their JSON is parsed where they are checked, on the worker threads.
+    const page = await deps.store.trailRecordTexts(departmentId, { fromSeq, after, limit: PAGE });
     timings.read += performance.now() - t;
     // Threads already started take even a small page, split between them.
     const onWorkers = threads > 0 && (page.length >= INLINE_BELOW || (sharedPool?.size === threads && page.length >= 2 * INLINE_SLICE));
@@ -628,21 +629,18 @@ async function checkRecords(deps: TrailDeps, departmentId: string, timings: Trai
       const chunk = page.slice(i, i + chunkSize);
       const at = out.length;
       for (const r of chunk) {
-        out.push({
-          seq: typeof r.body.seq === 'number' ? r.body.seq : Number.NaN,
-          recordId: r.id,
-          leafIndex: r.leafIndex,
-          leaf: NO_LEAF,
-          prevHash: String(r.body.prevHash),
-          signer: null,
-          at: null,
-          linkProblem: null,
-          signatureProblem: null,
-        });
+        out.push({ seq: Number.NaN, recordId: r.id, leafIndex: r.leafIndex, leaf: NO_LEAF, prevHash: '', signer: null, at: null, linkProblem: null, signatureProblem: null });
       }
-      const task: CheckTask = { departmentId, binding, records: chunk.map((r) => ({ entry: r.entry, body: r.body, salts: r.salts })) };
+      const task: CheckTask = {
+        departmentId,
+        binding,
+        entries: chunk.map((r) => r.entry),
+        bodies: chunk.map((r) => r.body),
+        salts: chunk.map((r) => r.salts),
+      };
       const apply = (done: CheckedBatch) => {
-        done.checks.forEach((c, j) => Object.assign(out[at + j]!, c, { leaf: done.leaves.subarray(32 * j, 32 * j + 32) }));
+        const problems = new Map(done.problems.map((p) => [p.index, p]));
+        for (let j = 0; j < chunk.length; j++) Object.assign(out[at + j]!, checkedRecord(done, j, problems));
         timings.leaves += done.ms.leaves;
         timings.recordRoots += done.ms.recordRoots;
         timings.signatures += done.ms.signatures;
@@ -662,7 +660,7 @@ async function checkRecords(deps: TrailDeps, departmentId: string, timings: Trai
     }
     const last = page[page.length - 1];
     if (!last || page.length < PAGE) break;
-    after = { seq: Number(last.body.seq), arrival: last.arrival };
+    after = { seq: last.seq, arrival: last.arrival };
   }
   await Promise.all(work);
   timings.checks += performance.now() - t0 - timings.read;

@@ -190,6 +190,22 @@ export function describeStore(name: string, fresh: () => Promise<StoreHarness>):
         expect(seqs(await store.trailRecords(dept, { after: { seq: 10, arrival: all[9]!.arrival }, limit: 1 }))).to.deep.equal([11]);
         expect((await store.lastTrailRecord(dept))?.body.seq).to.equal(12);
         expect(await store.lastTrailRecord(id32(0xd3))).to.equal(undefined);
+        // The same pages as stored text: the same records, order and paging, the JSON columns unparsed.
+        for (const q of [{}, { fromSeq: 9, toSeq: 11 }, { after: { seq: 10, arrival: all[9]!.arrival }, limit: 1 }, { limit: 5 }]) {
+          const parsed = await store.trailRecords(dept, q);
+          const texts = await store.trailRecordTexts(dept, q);
+          expect(texts.map((t) => [t.id, t.arrival, t.leafIndex, t.seq, t.entry, JSON.parse(t.body), JSON.parse(t.salts)])).to.deep.equal(
+            parsed.map((r) => [r.id, r.arrival, r.leafIndex, r.body.seq, r.entry, r.body, r.salts]),
+          );
+        }
+        const pages: number[][] = [];
+        for (let after: { seq: number; arrival: number } | undefined; ; ) {
+          const page = await store.trailRecordTexts(dept, { after, limit: 5 });
+          if (page.length === 0) break;
+          pages.push(page.map((t) => t.seq));
+          after = { seq: page[page.length - 1]!.seq, arrival: page[page.length - 1]!.arrival };
+        }
+        expect(pages).to.deep.equal([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]);
         const summaries = await store.trailSummaries();
         expect(summaries).to.deep.equal([
           { departmentId: dept, records: 12, lastSeq: 12, lastIssuedAt: '2026-01-01T00:00:00Z' },

@@ -12,7 +12,7 @@ import type { SqliteStore } from '../../../server/store/sqlite';
 import type { System } from '../../../server/system';
 import { CachedTrailVerifier } from '../../../server/trails/answer-cache';
 import { monitorLog } from '../../../server/trails/monitor';
-import { checkStoredBatch } from '../../../server/trails/record-check';
+import { checkStoredBatch, checkedRecord } from '../../../server/trails/record-check';
 import { verifyTrail, type TrailVerification } from '../../../server/trails/trail';
 import { WorkerPool } from '../../../server/trails/worker-pool';
 import { bootTestSystem, eventually } from '../../support/system';
@@ -232,20 +232,29 @@ describe('server/trails/trail: incremental audits (real anvil node)', function (
 
   describe('checking records on worker threads', () => {
     it('When stored records are checked on a pool of workers, Then leaves and findings equal those checked on the calling thread', async () => {
-      const records = (await sys.store.trailRecords(market.id)).map((r) => ({ entry: r.entry, body: r.body, salts: r.salts }));
-      records[0] = { ...records[0]!, body: { ...records[0]!.body, purpose: '用于商业营销' } }; // one finding to carry across
+      const texts = await sys.store.trailRecordTexts(market.id);
+      const bodies = texts.map((r) => r.body);
+      bodies[0] = JSON.stringify({ ...(JSON.parse(bodies[0]!) as object), purpose: '用于商业营销' }); // one finding to carry across
+      bodies[1] = '{"not": "closed"'; // a damaged column reads as {}, as the store reads it
       const binding = { chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger };
-      const task = { departmentId: market.id, binding, records };
+      const task = { departmentId: market.id, binding, entries: texts.map((r) => r.entry), bodies, salts: texts.map((r) => r.salts) };
       const pool = new WorkerPool<typeof task, ReturnType<typeof checkStoredBatch>>(require.resolve('../../../server/trails/record-check'), 'checkStoredBatch', 2);
       try {
         const [a, b] = await Promise.all([pool.run(task), pool.run(task)]);
         const inline = checkStoredBatch(task);
+        const records = (done: ReturnType<typeof checkStoredBatch>) => texts.map((_, i) => ({ ...checkedRecord(done, i), leaf: Buffer.from(checkedRecord(done, i).leaf).toString('hex') }));
 
-        for (const onWorker of [a, b]) {
-          expect(Buffer.from(onWorker.leaves).equals(Buffer.from(inline.leaves))).to.equal(true);
-          expect(onWorker.checks).to.deep.equal(inline.checks);
-        }
-        expect(inline.checks[0]!.linkProblem?.code).to.equal('trailBodyAltered');
+        for (const onWorker of [a, b]) expect(records(onWorker)).to.deep.equal(records(inline));
+        const [altered, damaged, fine] = records(inline);
+        expect(altered!.linkProblem?.code).to.equal('trailBodyAltered');
+        expect(damaged!.linkProblem?.code).to.equal('trailBodyOtherRecord');
+        expect(Number.isNaN(damaged!.seq)).to.equal(true);
+        expect(fine!.linkProblem).to.equal(null);
+        expect(fine!.signatureProblem).to.equal(null);
+        expect(fine!.signer).to.equal(market.key.address.toLowerCase());
+        // What the workers read is what the store's parsed page says.
+        const parsed = await sys.store.trailRecords(market.id);
+        expect(records(inline).map((r) => [r.seq, r.prevHash])).to.deep.equal(parsed.map((r, i) => (i === 1 ? [Number.NaN, 'undefined'] : [r.body.seq, r.body.prevHash])));
       } finally {
         await pool.close();
       }
