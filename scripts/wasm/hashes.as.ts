@@ -29,7 +29,6 @@ const io: usize = memory.data(1 << 20, 16);
 const MAX_LEAVES: i32 = 4096;
 const offs: usize = memory.data(4 * (4096 + 1), 16);
 const nodes: usize = memory.data(32 * 4096, 16);
-const W: usize = memory.data(256, 16);
 const H: usize = memory.data(32, 16);
 const tail: usize = memory.data(128, 16);
 const pair: usize = memory.data(80, 16);
@@ -46,25 +45,63 @@ function initH(): void {
   store<u32>(H, 0x510e527f, 16); store<u32>(H, 0x9b05688c, 20); store<u32>(H, 0x1f83d9ab, 24); store<u32>(H, 0x5be0cd19, 28);
 }
 
+// The functions of FIPS 180-4 §4.1.2; ch and maj in their 3- and 4-operation forms.
+@inline function bsig0(x: u32): u32 { return rotr<u32>(x, 2) ^ rotr<u32>(x, 13) ^ rotr<u32>(x, 22); }
+@inline function bsig1(x: u32): u32 { return rotr<u32>(x, 6) ^ rotr<u32>(x, 11) ^ rotr<u32>(x, 25); }
+@inline function ssig0(x: u32): u32 { return rotr<u32>(x, 7) ^ rotr<u32>(x, 18) ^ (x >>> 3); }
+@inline function ssig1(x: u32): u32 { return rotr<u32>(x, 17) ^ rotr<u32>(x, 19) ^ (x >>> 10); }
+@inline function ch(e: u32, f: u32, g: u32): u32 { return g ^ (e & (f ^ g)); }
+@inline function maj(a: u32, b: u32, c: u32): u32 { return (a & b) | (c & (a | b)); }
+
+/**
+ * One compression of the 64 bytes at `block` into H. The message schedule is a window of 16 locals, extended in
+ * place before each 16 rounds; the rounds are written out 16 at a time with the working variables renamed instead
+ * of shifted, so nothing goes through memory but H and K.
+ */
 function compress(block: usize): void {
-  for (let i: usize = 0; i < 16; i++) store<u32>(W + (i << 2), bswap<u32>(load<u32>(block + (i << 2))));
-  for (let i: usize = 16; i < 64; i++) {
-    const x = load<u32>(W + ((i - 15) << 2));
-    const y = load<u32>(W + ((i - 2) << 2));
-    const s0 = rotr<u32>(x, 7) ^ rotr<u32>(x, 18) ^ (x >>> 3);
-    const s1 = rotr<u32>(y, 17) ^ rotr<u32>(y, 19) ^ (y >>> 10);
-    store<u32>(W + (i << 2), load<u32>(W + ((i - 16) << 2)) + s0 + load<u32>(W + ((i - 7) << 2)) + s1);
-  }
+  let w0 = bswap<u32>(load<u32>(block, 0)), w1 = bswap<u32>(load<u32>(block, 4)), w2 = bswap<u32>(load<u32>(block, 8)), w3 = bswap<u32>(load<u32>(block, 12));
+  let w4 = bswap<u32>(load<u32>(block, 16)), w5 = bswap<u32>(load<u32>(block, 20)), w6 = bswap<u32>(load<u32>(block, 24)), w7 = bswap<u32>(load<u32>(block, 28));
+  let w8 = bswap<u32>(load<u32>(block, 32)), w9 = bswap<u32>(load<u32>(block, 36)), w10 = bswap<u32>(load<u32>(block, 40)), w11 = bswap<u32>(load<u32>(block, 44));
+  let w12 = bswap<u32>(load<u32>(block, 48)), w13 = bswap<u32>(load<u32>(block, 52)), w14 = bswap<u32>(load<u32>(block, 56)), w15 = bswap<u32>(load<u32>(block, 60));
   let a = load<u32>(H, 0), b = load<u32>(H, 4), c = load<u32>(H, 8), d = load<u32>(H, 12);
   let e = load<u32>(H, 16), f = load<u32>(H, 20), g = load<u32>(H, 24), h = load<u32>(H, 28);
-  for (let i: usize = 0; i < 64; i++) {
-    const S1 = rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25);
-    const ch = (e & f) ^ (~e & g);
-    const t1 = h + S1 + ch + unchecked(K[<i32>i]) + load<u32>(W + (i << 2));
-    const S0 = rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22);
-    const maj = (a & b) ^ (a & c) ^ (b & c);
-    const t2 = S0 + maj;
-    h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+  let t: u32;
+  for (let r: usize = 0; r < 64; r += 16) {
+    if (r != 0) {
+      w0 += ssig0(w1) + w9 + ssig1(w14);
+      w1 += ssig0(w2) + w10 + ssig1(w15);
+      w2 += ssig0(w3) + w11 + ssig1(w0);
+      w3 += ssig0(w4) + w12 + ssig1(w1);
+      w4 += ssig0(w5) + w13 + ssig1(w2);
+      w5 += ssig0(w6) + w14 + ssig1(w3);
+      w6 += ssig0(w7) + w15 + ssig1(w4);
+      w7 += ssig0(w8) + w0 + ssig1(w5);
+      w8 += ssig0(w9) + w1 + ssig1(w6);
+      w9 += ssig0(w10) + w2 + ssig1(w7);
+      w10 += ssig0(w11) + w3 + ssig1(w8);
+      w11 += ssig0(w12) + w4 + ssig1(w9);
+      w12 += ssig0(w13) + w5 + ssig1(w10);
+      w13 += ssig0(w14) + w6 + ssig1(w11);
+      w14 += ssig0(w15) + w7 + ssig1(w12);
+      w15 += ssig0(w0) + w8 + ssig1(w13);
+    }
+    const k = changetype<usize>(K) + (r << 2);
+    t = h + bsig1(e) + ch(e, f, g) + load<u32>(k, 0) + w0; d += t; h = t + bsig0(a) + maj(a, b, c);
+    t = g + bsig1(d) + ch(d, e, f) + load<u32>(k, 4) + w1; c += t; g = t + bsig0(h) + maj(h, a, b);
+    t = f + bsig1(c) + ch(c, d, e) + load<u32>(k, 8) + w2; b += t; f = t + bsig0(g) + maj(g, h, a);
+    t = e + bsig1(b) + ch(b, c, d) + load<u32>(k, 12) + w3; a += t; e = t + bsig0(f) + maj(f, g, h);
+    t = d + bsig1(a) + ch(a, b, c) + load<u32>(k, 16) + w4; h += t; d = t + bsig0(e) + maj(e, f, g);
+    t = c + bsig1(h) + ch(h, a, b) + load<u32>(k, 20) + w5; g += t; c = t + bsig0(d) + maj(d, e, f);
+    t = b + bsig1(g) + ch(g, h, a) + load<u32>(k, 24) + w6; f += t; b = t + bsig0(c) + maj(c, d, e);
+    t = a + bsig1(f) + ch(f, g, h) + load<u32>(k, 28) + w7; e += t; a = t + bsig0(b) + maj(b, c, d);
+    t = h + bsig1(e) + ch(e, f, g) + load<u32>(k, 32) + w8; d += t; h = t + bsig0(a) + maj(a, b, c);
+    t = g + bsig1(d) + ch(d, e, f) + load<u32>(k, 36) + w9; c += t; g = t + bsig0(h) + maj(h, a, b);
+    t = f + bsig1(c) + ch(c, d, e) + load<u32>(k, 40) + w10; b += t; f = t + bsig0(g) + maj(g, h, a);
+    t = e + bsig1(b) + ch(b, c, d) + load<u32>(k, 44) + w11; a += t; e = t + bsig0(f) + maj(f, g, h);
+    t = d + bsig1(a) + ch(a, b, c) + load<u32>(k, 48) + w12; h += t; d = t + bsig0(e) + maj(e, f, g);
+    t = c + bsig1(h) + ch(h, a, b) + load<u32>(k, 52) + w13; g += t; c = t + bsig0(d) + maj(d, e, f);
+    t = b + bsig1(g) + ch(g, h, a) + load<u32>(k, 56) + w14; f += t; b = t + bsig0(c) + maj(c, d, e);
+    t = a + bsig1(f) + ch(f, g, h) + load<u32>(k, 60) + w15; e += t; a = t + bsig0(b) + maj(b, c, d);
   }
   store<u32>(H, load<u32>(H, 0) + a, 0); store<u32>(H, load<u32>(H, 4) + b, 4);
   store<u32>(H, load<u32>(H, 8) + c, 8); store<u32>(H, load<u32>(H, 12) + d, 12);
