@@ -82,6 +82,55 @@ describe('server/crypto: WebAssembly hashes', () => {
     );
   });
 
+  // fieldRoot hashes four messages at once (one per SIMD lane): leaves grouped by block count, lanes that end
+  // before the others in their group, groups of fewer than four, and each level's pairs four at a time.
+  describe('four hashes at once', () => {
+    /** A leaf of exactly `len` UTF-8 bytes (the 0x00 prefix included), its bytes varying with `seed`. */
+    const leafOf = (len: number, seed: number): string =>
+      len === 0 ? '' : '\u0000' + Array.from({ length: len - 1 }, (_, k) => String.fromCharCode(33 + ((seed * 31 + k * 7) % 90))).join('');
+    const boundaries = [0, 1, 55, 56, 63, 64, 119, 120, 300];
+
+    it('When the leaves of one tree have every block count from 1 to 6 mixed (lengths 0, 55, 56, 63, 64, 119, 120, 300 bytes), Then the root equals the ledger tree', () => {
+      for (let shift = 0; shift < boundaries.length; shift++) {
+        const lengths = boundaries.map((_, k) => boundaries[(k + shift) % boundaries.length]!);
+        const texts = lengths.map((len, k) => leafOf(len, k + shift));
+        expect(texts.map((t) => Buffer.byteLength(t))).to.deep.equal(lengths);
+        expect(hex(wasm.rootOfLeafTexts(texts)!), `lengths ${lengths.join(',')}`).to.equal(referenceRoot(texts));
+      }
+    });
+
+    it('When a tree has 1 to 9 leaves (groups of four with 1, 2 or 3 left over, at the leaves and at every level), Then the root equals the ledger tree', () => {
+      for (let n = 1; n <= 9; n++) {
+        for (let round = 0; round < 20; round++) {
+          const texts = Array.from({ length: n }, (_, k) => leafOf(boundaries[(k * 5 + round) % boundaries.length]!, round * 10 + k));
+          expect(hex(wasm.rootOfLeafTexts(texts)!), `${n} leaves, round ${round}`).to.equal(referenceRoot(texts));
+        }
+      }
+    });
+
+    it('When one leaf of several KB is among small ones (in the same group of four), Then the root equals the ledger tree', () => {
+      for (const big of [4095, 4096, 5000, 8191]) {
+        for (let n = 2; n <= 9; n++) {
+          for (let at = 0; at < n; at++) {
+            const texts = Array.from({ length: n }, (_, k) => leafOf(k === at ? big : 40 + 11 * k, big + k));
+            expect(hex(wasm.rootOfLeafTexts(texts)!), `${big} bytes at ${at} of ${n}`).to.equal(referenceRoot(texts));
+          }
+        }
+      }
+    });
+
+    it('When random trees mix leaf lengths across block boundaries (1 to 40 leaves), Then the root equals the ledger tree', () => {
+      const length = fc.oneof(fc.constantFrom(...boundaries, 127, 128, 183, 184), fc.integer({ min: 0, max: 700 }));
+      fc.assert(
+        fc.property(fc.array(fc.tuple(length, fc.nat()), { minLength: 1, maxLength: 40 }), (leaves) => {
+          const texts = leaves.map(([len, seed]) => leafOf(len, seed));
+          expect(hex(wasm.rootOfLeafTexts(texts)!)).to.equal(referenceRoot(texts));
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+
   it('When a tree has no leaves, more leaves than the module holds, or more text than its I/O area, Then it answers null (the caller hashes leaf by leaf)', () => {
     expect(wasm.rootOfLeafTexts([])).to.equal(null);
     expect(wasm.rootOfLeafTexts(Array.from({ length: 4097 }, (_, i) => `\u0000${i}`))).to.equal(null);
