@@ -131,6 +131,26 @@ describe('server/crypto: WebAssembly hashes', () => {
     });
   });
 
+  it('When leaves lack their U+0000 prefix or hold another U+0000, Then the root is still the per-leaf one', () => {
+    const cases = [
+      ['\u0000a\u0000b', ''], // one leaf holding a second prefix, then an empty one: as many prefixes as leaves
+      ['\u0000a\u0000b', '\u0000c'],
+      ['no prefix', '\u0000x'],
+      ['\u0000x', 'no prefix'],
+      ['\u0000', '\u0000', '\u0000'],
+      ['\u0000\u0000', 'x', '\u0000'],
+    ];
+    for (const texts of cases) expect(hex(wasm.rootOfLeafTexts(texts)!), JSON.stringify(texts)).to.equal(referenceRoot(texts));
+    const text = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('', '\u0000', 'a\u0000', '\u0000\u0000b'));
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 30 }), fc.boolean(), (texts, prefix) => {
+        const leaves = prefix ? texts.map((t) => `\u0000${t}`) : texts;
+        expect(hex(wasm.rootOfLeafTexts(leaves)!)).to.equal(referenceRoot(leaves));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('When a tree has no leaves, more leaves than the module holds, or more text than its I/O area, Then it answers null (the caller hashes leaf by leaf)', () => {
     expect(wasm.rootOfLeafTexts([])).to.equal(null);
     expect(wasm.rootOfLeafTexts(Array.from({ length: 4097 }, (_, i) => `\u0000${i}`))).to.equal(null);
