@@ -2,12 +2,13 @@
  * SHA-256 (FIPS 180-4) in plain JavaScript for short messages: the record root's ~40 hashes of 30–200 bytes
  * each, where a call into OpenSSL costs more in binding overhead than the compression itself. Isomorphic (no
  * `node:*`). The same bytes as node:crypto for every length (property-tested); `./native` uses it below
- * {@link SMALL_SHA256_LIMIT} bytes, where it measured faster. Not constant-time with respect to the length only
+ * {@link SMALL_SHA256_LIMIT} bytes where WebAssembly is unavailable (./wasm-hashes.ts is faster still). Not constant-time with respect to the length only
  * in the number of blocks, like every SHA-256; the hashed data is public.
  */
 
 /**
- * Below this many bytes (messages of at most three blocks) the native primitives hash in JavaScript: measured
+ * Below this many bytes (messages of at most three blocks) the native primitives hash in WebAssembly, or else in
+ * JavaScript, not through OpenSSL. JavaScript against OpenSSL, measured
  * (CPU µs per call, node 20, SHA-NI) 1.1–1.2 vs 1.6–1.8 for 33–65 bytes, 1.6–1.9 vs 2.2–2.5 for 100–150 bytes,
  * and slower from four blocks on (2.8 vs 1.9 at 200 bytes).
  */
