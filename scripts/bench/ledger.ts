@@ -8,6 +8,10 @@
  */
 import { cpus } from 'node:os';
 import hre from 'hardhat';
+// The primitives the server runs with (server/records installs them; this script imports no records code, so it
+// installs them itself): without this line `ours` hashed with the browser's @noble SHA-256.
+import '../../server/crypto/native';
+import { primitives } from '../../server/crypto/primitives';
 import { InvariantError } from '../../server/ledger/errors';
 import { toHex } from '../../server/ledger/rfc6962';
 import { benchGas, buildLogTree } from './gas';
@@ -63,6 +67,7 @@ async function main(): Promise<void> {
       node: process.version,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model.trim() ?? 'unknown CPU',
+      primitives: primitives().name,
       totalSeconds: (Date.now() - startedAt.getTime()) / 1000,
     },
     roots,

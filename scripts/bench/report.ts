@@ -13,6 +13,8 @@ export interface RunInfo {
   readonly node: string;
   readonly cpus: number;
   readonly cpuModel: string;
+  /** Which SHA-256 / keccak-256 implementations `ours` ran on (server/crypto: the server's, as it runs). */
+  readonly primitives: string;
   readonly totalSeconds: number;
 }
 
@@ -48,7 +50,7 @@ export function toJson(report: BenchReport): string {
 export function render(report: BenchReport): string {
   const { run, roots, writer, gas: g } = report;
   return [
-    `traceledger ledger benchmark: node ${run.node}, ${run.cpus} × ${run.cpuModel}, ${run.startedAt}, ${run.totalSeconds.toFixed(0)} s`,
+    `traceledger ledger benchmark: node ${run.node}, ${run.cpus} × ${run.cpuModel}, primitives ${run.primitives}, ${run.startedAt}, ${run.totalSeconds.toFixed(0)} s`,
     'Speed figures are ratios of medians measured in this run; absolute times are for orientation only.',
     '',
     renderRoots(roots, writer),
