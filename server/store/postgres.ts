@@ -38,6 +38,7 @@ import {
   type StoredLogEntry,
   type StoredRecord,
   type StoredTrailText,
+  type TrailPageQuery,
   type TrailSummary,
 } from './types';
 import { orderSeq, type CheckpointRow, type KeyRow, type ParticipantRow, type RecordRow, type RevocationRow, type TokenRow, toCheckpoint, toKey, toParticipant, toRecord, toRevocation, toToken } from './rows';
@@ -118,8 +119,6 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
   }
   return watchStorage(new PostgresStore(pool));
 }
-
-type TrailPageQuery = { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number };
 
 /** Applies the pending migrations, each in its own transaction, holding the migration advisory lock throughout. */
 export async function migratePostgres(pool: pg.Pool): Promise<void> {

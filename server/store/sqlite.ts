@@ -39,6 +39,7 @@ import {
   type StoredLogEntry,
   type StoredRecord,
   type StoredTrailText,
+  type TrailPageQuery,
   type TokenRole,
   type TrailSummary,
 } from './types';
@@ -94,8 +95,6 @@ const LOCKS = new KeyedTurns();
 
 /** How long one sequencing transaction may hold the event loop (ms); it appends at least one record. */
 const SEQUENCE_BUDGET_MS = 4;
-
-type TrailPageQuery = { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number };
 
 /** The parameters of a trail page's statement (SqliteStore.trailPage). */
 function trailPageArgs(departmentId: string, q: TrailPageQuery): unknown[] {

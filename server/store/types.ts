@@ -195,6 +195,14 @@ export interface AppendResult extends LogHead {
   appended: number;
 }
 
+/** Which part of a department's trail to read (Store.trailRecords): fromSeq <= seq <= toSeq, after the record at (after.seq, after.arrival), at most `limit`. */
+export interface TrailPageQuery {
+  fromSeq?: number;
+  toSeq?: number;
+  after?: { seq: number; arrival: number };
+  limit?: number;
+}
+
 /** A data-sharing record as stored, its JSON columns (body, salts) as text (Store.trailRecordTexts). */
 export interface StoredTrailText {
   arrival: number;
@@ -296,12 +304,12 @@ export interface Store {
    * The department's share records in (`seq`, arrival) order, optionally only fromSeq <= seq <= toSeq,
    * only those after the record at (`after.seq`, `after.arrival`) (to page), and at most `limit`.
    */
-  trailRecords(departmentId: string, q?: { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number }): Promise<StoredRecord[]>;
+  trailRecords(departmentId: string, q?: TrailPageQuery): Promise<StoredRecord[]>;
   /**
    * {@link trailRecords}' page (the same query, order and paging) with the record's JSON columns as stored text,
    * unparsed: for checking the records on other threads, where parsing them belongs.
    */
-  trailRecordTexts(departmentId: string, q?: { fromSeq?: number; toSeq?: number; after?: { seq: number; arrival: number }; limit?: number }): Promise<StoredTrailText[]>;
+  trailRecordTexts(departmentId: string, q?: TrailPageQuery): Promise<StoredTrailText[]>;
   /** The department's share record with the highest `seq` (ties: the last to arrive), if any. */
   lastTrailRecord(departmentId: string): Promise<StoredRecord | undefined>;
   /** Every department that has share records, by department id. */
