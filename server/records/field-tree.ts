@@ -81,13 +81,13 @@ function buildTree(record: object, salts: FieldSalts, opts: { checkSalts: boolea
 
 /** The field leaf hashes of `record`'s fields `names` (from fieldNamesOfRecord), the salts checked first if asked. */
 function leavesOf(record: object, salts: FieldSalts, names: readonly string[], opts: { checkSalts: boolean }): Hash[] {
-  if (names.length === 0) throw new RecordError('invalid-argument', 'a record must have at least one field');
-  if (opts.checkSalts) checkSalts(names, salts);
-  return leafTextsOf(record, salts, names).map(textLeafHash);
+  return leafTextsOf(record, salts, names, opts).map(textLeafHash);
 }
 
-/** The leaf texts (with their U+0000 prefix, see {@link textLeafHash}) of `record`'s fields `names`. */
-function leafTextsOf(record: object, salts: FieldSalts, names: readonly string[]): string[] {
+/** The leaf texts (with their U+0000 prefix, see {@link textLeafHash}) of `record`'s fields `names`, the salts checked first if asked. */
+function leafTextsOf(record: object, salts: FieldSalts, names: readonly string[], opts: { checkSalts: boolean }): string[] {
+  if (names.length === 0) throw new RecordError('invalid-argument', 'a record must have at least one field');
+  if (opts.checkSalts) checkSalts(names, salts);
   const values = record as Record<string, unknown>;
   return names.map((name) => `\u0000${leafText(saltAsStored(salts, name), name, values[name])}`);
 }
@@ -132,9 +132,7 @@ function textLeafHash(prefixedText: string): Hash {
 export function commitRecord(record: object, salts?: FieldSalts): RecordCommitment {
   const names = fieldNamesOfRecord(record);
   const used: FieldSalts = salts === undefined ? Object.fromEntries(names.map((n) => [n, newSalt()])) : { ...salts };
-  if (names.length === 0) throw new RecordError('invalid-argument', 'a record must have at least one field');
-  checkSalts(names, used);
-  return { root: toHex0x(rootOfLeafTexts(leafTextsOf(record, used, names))), salts: used, fieldNames: names, leafCount: names.length };
+  return { root: toHex0x(rootOfLeafTexts(leafTextsOf(record, used, names, { checkSalts: true }))), salts: used, fieldNames: names, leafCount: names.length };
 }
 
 /** The leaf hashes of `record` in leaf order (for cross-checks against the ledger's `rootHash`). */
