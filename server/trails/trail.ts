@@ -220,6 +220,12 @@ export interface TrailDeps {
   deployment: { chainId: number; traceLedger: string };
   /** Worker threads checking records (default: one per core); 0 checks them on the calling thread. */
   checkThreads?: number;
+  /**
+   * Leaves of the anchored log read at a time when its tree is rebuilt (default LOG_PAGE), and at most how many of
+   * them are read ahead while the check threads work (default READ_AHEAD_LEAVES). The answer does not depend on
+   * either; the tests set them small to go through several windows.
+   */
+  logWindow?: { leaves?: number; readAhead?: number };
 }
 
 /** A step found a problem; the step's status is `status`. Its message is the English rendering of `code`. */
@@ -304,7 +310,7 @@ interface VerifyContext {
 const PAGE = 2_000;
 const LOG_PAGE = 20_000;
 /** Records per task sent to a worker thread, and per slice checked on the calling thread between two yields. */
-const WORKER_CHUNK = 500;
+const WORKER_CHUNK = 250;
 const INLINE_SLICE = 100;
 /** Below this many records per page, the calling thread checks them (starting or waking workers would cost more). */
 const INLINE_BELOW = 1000;
@@ -467,12 +473,14 @@ export async function verifyTrail(deps: TrailDeps, departmentId: string, opts: {
     else start = fresh;
   }
   const base = 'base' in start ? start.base : NOTHING_BEFORE;
-  entries ??= await checkRecords(deps, departmentId, timings, 0);
+  // The other records of the anchored log are read and hashed while the check threads work (the calling thread waits then).
+  const others = new OtherRecords(deps.store, departmentId, { from: 'base' in start ? start.base.size : 0, size: chainProblem ? 0 : head.size }, deps.logWindow);
+  if (entries === null) [entries] = await Promise.all([checkRecords(deps, departmentId, timings, 0), others.readAhead()]);
 
   t = performance.now();
   const anchor: AnchorView = chainProblem
     ? { head: { size: 0, root: '' }, waiting: [], notIncluded: [], logReproduced: false, holes: [], holeCount: 0, strays: [], chainProblem }
-    : await anchorView(deps, departmentId, entries, head, 'base' in start ? { size: start.base.size, appender: start.appender } : { size: 0, appender: new Appender() });
+    : await anchorView(deps, others, entries, head, 'base' in start ? { size: start.base.size, appender: start.appender } : { size: 0, appender: new Appender() });
   timings.anchoring = performance.now() - t;
   const ctx: VerifyContext = { departmentId, entries, base, anchor, deps, timings };
 
@@ -697,12 +705,13 @@ async function checkNewRecords(deps: TrailDeps, departmentId: string, timings: T
  */
 async function anchorView(
   deps: TrailDeps,
-  departmentId: string,
+  others: OtherRecords,
   entries: readonly CheckedEntry[],
   head: { size: number; root: string },
   start: { size: number; appender: Appender },
 ): Promise<AnchorView> {
   const { store, reader } = deps;
+  const departmentId = others.departmentId;
   const view: AnchorView = { head, waiting: [], notIncluded: [], logReproduced: false, holes: [], holeCount: 0, strays: [], chainProblem: null };
   const size = head.size;
 
@@ -718,13 +727,13 @@ async function anchorView(
   const appender = start.appender;
   const nodes = store.nodeReader(TRAIL_LOG);
   let rootComputable = true;
-  const othersBySigner = new Map<string, { recordId: string; leafIndex: number; subject: string | null }[]>();
+  if (others.from !== start.size || others.size !== size) throw new Error(`the other records were read for [${others.from}, ${others.size}), not [${start.size}, ${size})`);
   const duplicates: CheckedEntry[] = [];
   let t = 0; // position in byIndex
-  for (let from = start.size; from < size; from += LOG_PAGE) {
-    const to = Math.min(size, from + LOG_PAGE);
+  for (let from = start.size; from < size; from += others.windowLeaves) {
+    const to = Math.min(size, from + others.windowLeaves);
     await yieldToEventLoop();
-    const others = await store.logEntries(TRAIL_LOG, from, to, { excludeSubject: departmentId });
+    const window = await others.window(from);
     let o = 0;
     for (let index = from; index < to; index++) {
       let leaf: Hash | undefined;
@@ -733,15 +742,8 @@ async function anchorView(
         else duplicates.push(byIndex[t]!);
         t++;
       }
-      while (o < others.length && others[o]!.leafIndex === index) {
-        const other = others[o]!;
-        if (leaf === undefined) leaf = leafHash(Buffer.from(other.entry, 'utf8'));
-        const signer = signerOfEntry(other.entry);
-        if (signer) {
-          const list = othersBySigner.get(signer) ?? [];
-          if (list.length < 3) list.push({ recordId: other.recordId, leafIndex: index, subject: other.subject });
-          othersBySigner.set(signer, list);
-        }
+      while (o < window.indexes.length && window.indexes[o] === index) {
+        leaf ??= window.leaves.subarray(32 * o, 32 * o + 32);
         o++;
       }
       if (leaf === undefined) {
@@ -762,10 +764,93 @@ async function anchorView(
   }
   view.notIncluded.sort((a, b) => a.entry.seq - b.entry.seq);
 
-  for (const [signer, found] of othersBySigner) {
+  for (const [signer, found] of others.bySigner) {
     if ((await reader.participantOf(signer)) === departmentId) view.strays.push(...found);
   }
   return view;
+}
+
+/** The other records of one window of the anchored log: their leaf indices in order and leaf hashes (32 bytes each). */
+interface OtherLeaves {
+  indexes: number[];
+  leaves: Uint8Array;
+}
+
+/** Leaves of the anchored log read ahead, at most (32 bytes and an index each): beyond, windows are read when needed. */
+const READ_AHEAD_LEAVES = 500_000;
+
+/**
+ * The records of the anchored log in [from, size) outside one trail, window by window (LOG_PAGE leaves unless set): each
+ * entry's leaf hash recomputed from the stored entry, and the first records of every signer noted (a key of the
+ * department signing outside its trail is a stray). Each window is read once, in order, whether read ahead
+ * (while the check threads work) or when the anchored tree is rebuilt; a window is let go once it was used.
+ */
+class OtherRecords {
+  /** Up to three records per signer stated in the entries read so far. */
+  readonly bySigner = new Map<string, { recordId: string; leafIndex: number; subject: string | null }[]>();
+  private readonly windows = new Map<number, Promise<OtherLeaves>>();
+  readonly from: number;
+  readonly size: number;
+  readonly windowLeaves: number;
+  private readonly readAheadLeaves: number;
+  private next: number;
+
+  constructor(
+    private readonly store: Store,
+    readonly departmentId: string,
+    range: { from: number; size: number },
+    opts: TrailDeps['logWindow'] = {},
+  ) {
+    this.from = range.from;
+    this.size = range.size;
+    this.windowLeaves = opts.leaves ?? LOG_PAGE;
+    this.readAheadLeaves = opts.readAhead ?? READ_AHEAD_LEAVES;
+    if (!Number.isSafeInteger(this.windowLeaves) || this.windowLeaves < 1) throw new RangeError(`a window of the log holds at least one leaf, not ${this.windowLeaves}`);
+    this.next = range.from;
+  }
+
+  /** Reads the first windows, up to readAhead leaves, yielding between them (the check threads' answers come in meanwhile). */
+  async readAhead(): Promise<void> {
+    for (let from = this.from; from < Math.min(this.size, this.from + this.readAheadLeaves); from += this.windowLeaves) {
+      await yieldToEventLoop();
+      await this.read(from);
+    }
+  }
+
+  /** The window starting at `from` (windows are asked for in order), read now unless read ahead; forgotten once given. */
+  async window(from: number): Promise<OtherLeaves> {
+    const leaves = await this.read(from);
+    this.windows.delete(from);
+    return leaves;
+  }
+
+  private read(from: number): Promise<OtherLeaves> {
+    let window = this.windows.get(from);
+    if (!window) {
+      if (from !== this.next) throw new Error(`window ${from} asked for out of order (next: ${this.next})`);
+      this.next = from + this.windowLeaves;
+      window = this.readWindow(from, Math.min(this.size, from + this.windowLeaves));
+      this.windows.set(from, window);
+    }
+    return window;
+  }
+
+  private async readWindow(from: number, to: number): Promise<OtherLeaves> {
+    const rows = await this.store.logEntries(TRAIL_LOG, from, to, { excludeSubject: this.departmentId });
+    const indexes: number[] = [];
+    const leaves = new Uint8Array(32 * rows.length);
+    rows.forEach((other, o) => {
+      indexes.push(other.leafIndex);
+      leaves.set(leafHash(Buffer.from(other.entry, 'utf8')), 32 * o);
+      const signer = signerOfEntry(other.entry);
+      if (signer) {
+        const list = this.bySigner.get(signer) ?? [];
+        if (list.length < 3) list.push({ recordId: other.recordId, leafIndex: other.leafIndex, subject: other.subject });
+        this.bySigner.set(signer, list);
+      }
+    });
+    return { indexes, leaves };
+  }
 }
 
 /** The leaf node stored at `index`, or undefined when it is missing too. */

@@ -284,5 +284,35 @@ describe('server/trails/trail (real anvil node)', function () {
     it('When one department’s trail was tampered with, Then the other departments’ trails still verify', async () => {
       for (const d of [market, agriculture]) expect((await verify(d)).verdict).to.equal('valid');
     });
+
+    it('When the anchored log is rebuilt a few leaves at a time, read ahead in part, in full or not at all, Then every answer is the one of a single window, a record hidden in another trail included', async () => {
+      const answer = (v: TrailVerification) => JSON.stringify({ verdict: v.verdict, steps: v.steps, entries: v.entries, firstProblem: v.firstProblem ?? null, checkpoint: v.checkpoint });
+      const windows = [
+        { leaves: 1, readAhead: 0 },
+        { leaves: 3, readAhead: 7 },
+        { leaves: 4, readAhead: 1_000_000 },
+        { leaves: 1_000_000, readAhead: 0 },
+      ];
+      const compare = async (what: string) => {
+        for (const d of [market, agriculture, backdater, rogue]) {
+          const whole = answer(await verifyTrail(deps(), d.id));
+          for (const logWindow of windows) expect(answer(await verifyTrail({ ...deps(), logWindow }, d.id)), `${what}, ${d.id}, ${JSON.stringify(logWindow)}`).to.equal(whole);
+        }
+      };
+      const size = (await sys.store.logHead('data-sharing')).size;
+      expect(size, 'several windows of 1-4 leaves').to.be.greaterThan(10);
+      await compare('as stored');
+      const id = await idOfSeq(market, 6);
+      const restore = saveRows(db, [id]);
+      db.prepare('UPDATE records SET subject = ? WHERE id = ?').run(agriculture.id, id);
+      try {
+        const v = await verifyTrail({ ...deps(), logWindow: { leaves: 2, readAhead: 5 } }, market.id);
+        expectFailure(v, 'sequenceHasNoGap', null);
+        expect(v.firstProblem!.recordId, 'the stray is found in a window read ahead').to.equal(id);
+        await compare('with a record of the market trail filed under agriculture');
+      } finally {
+        restore();
+      }
+    });
   });
 });
