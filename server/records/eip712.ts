@@ -17,7 +17,7 @@
  * strings in RFC 8785 number form (0.35 → "0.35"). An absent optional string field is "".
  */
 import { addressOfPublicKey, checksumAddress, isAddress } from '../crypto/address';
-import { bigIntOf, fromHex, toHex0x, uint256Word, utf8 } from '../crypto/bytes';
+import { fromHex, toHex0x, uint256Word, utf8 } from '../crypto/bytes';
 import { keccak256, primitives } from '../crypto/primitives';
 import { canonicalNumber } from './canonical';
 import { instantToSeconds } from './time';
@@ -518,9 +518,23 @@ export async function signRecord<T extends RecordType>(
 // ---------------------------------------------------------------------------
 // Recovery: the cached digest, then the installed secp256k1 recovery, then keccak of the public key.
 
-/** secp256k1 group order n, and n/2 (the largest s a canonical signature may have, EIP-2). */
-const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-const HALF_N = CURVE_N >> 1n;
+/** secp256k1 group order n, and n/2 (the largest s a canonical signature may have, EIP-2), as 32 big-endian bytes. */
+const CURVE_N = fromHex('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
+const HALF_N = fromHex('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0');
+
+/** The 32-byte big-endian number at `at` of `bytes` against `limit`: negative, 0 or positive (no BigInt: this runs once per signature checked). */
+function compare32(bytes: Uint8Array, at: number, limit: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const d = bytes[at + i]! - limit[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function isZero32(bytes: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 32; i++) if (bytes[at + i] !== 0) return false;
+  return true;
+}
 
 /** A signature split for recovery. */
 export interface ParsedSignature {
@@ -544,11 +558,9 @@ export function parseSignature(signature: string | Uint8Array): ParsedSignature 
   }
   const v = bytes[64]!;
   if (v !== 27 && v !== 28) throw badSignature(`signature v must be 27 or 28, got ${v}`);
-  const r = bigIntOf(bytes.subarray(0, 32));
-  const s = bigIntOf(bytes.subarray(32, 64));
-  if (r === 0n || r >= CURVE_N) throw badSignature('signature r is out of range');
-  if (s === 0n || s >= CURVE_N) throw badSignature('signature s is out of range');
-  if (s > HALF_N) throw badSignature('signature s is high (not canonical, EIP-2): a malleated signature');
+  if (isZero32(bytes, 0) || compare32(bytes, 0, CURVE_N) >= 0) throw badSignature('signature r is out of range');
+  if (isZero32(bytes, 32) || compare32(bytes, 32, CURVE_N) >= 0) throw badSignature('signature s is out of range');
+  if (compare32(bytes, 32, HALF_N) > 0) throw badSignature('signature s is high (not canonical, EIP-2): a malleated signature');
   return { compact: bytes.slice(0, 64), recid: v - 27 };
 }
 

@@ -20,6 +20,7 @@ import {
   verifyDisclosures,
   verifyRecordSignature,
   type Hex,
+  type RecordError,
   type RecordTypedData,
   type SignedView,
 } from '../../../server/records';
@@ -301,6 +302,48 @@ describe('records/eip712', () => {
       ];
       for (const bad of malformed) expectRecordError(() => recoverSigner(typedData, bad), 'bad-signature');
       expect(() => parseSignature(signature)).to.not.throw();
+    });
+
+    it('When r and s lie at or around 0, n/2, n and 2^256 - 1, Then parseSignature accepts and refuses exactly as the range rules say, with the same message', () => {
+      const HALF_N = CURVE_N >> 1n;
+      /** The rules of parseSignature, written with BigInt: the message it must throw, or null. */
+      const expected = (r: bigint, s: bigint, v: number): string | null => {
+        if (v !== 27 && v !== 28) return `signature v must be 27 or 28, got ${v}`;
+        if (r === 0n || r >= CURVE_N) return 'signature r is out of range';
+        if (s === 0n || s >= CURVE_N) return 'signature s is out of range';
+        if (s > HALF_N) return 'signature s is high (not canonical, EIP-2): a malleated signature';
+        return null;
+      };
+      const near = (x: bigint) => [x - 2n, x - 1n, x, x + 1n, x + 2n].filter((y) => y >= 0n && y < 2n ** 256n);
+      const edge = fc.oneof(
+        fc.constantFrom(...near(0n), ...near(HALF_N), ...near(CURVE_N), ...near(2n ** 256n - 1n), 2n ** 255n, 2n ** 248n),
+        fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+        // Numbers sharing the first bytes of n or n/2, differing further on.
+        fc.tuple(fc.constantFrom(CURVE_N, HALF_N), fc.integer({ min: 0, max: 255 }), fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n })).map(([x, shift, d]) => {
+          const y = x + (d << BigInt(shift));
+          return y < 0n ? 0n : y >= 2n ** 256n ? 2n ** 256n - 1n : y;
+        }),
+      );
+      fc.assert(
+        fc.property(edge, edge, fc.constantFrom(26, 27, 28, 29), fc.boolean(), (r, s, v, asBytes) => {
+          const hex = `0x${r.toString(16).padStart(64, '0')}${s.toString(16).padStart(64, '0')}${v.toString(16).padStart(2, '0')}`;
+          const want = expected(r, s, v);
+          let got: string | null = null;
+          let parsed: ReturnType<typeof parseSignature> | undefined;
+          try {
+            parsed = parseSignature(asBytes ? getBytes(hex) : hex);
+          } catch (e) {
+            expect((e as RecordError).code).to.equal('bad-signature');
+            got = (e as Error).message;
+          }
+          expect(got, hex).to.equal(want);
+          if (parsed) {
+            expect(hexlify(parsed.compact)).to.equal(hex.slice(0, 130));
+            expect(parsed.recid).to.equal(v - 27);
+          }
+        }),
+        { numRuns: 3000 },
+      );
     });
 
     it('When r is not the x coordinate of a curve point, Then recovery fails as bad-signature', async () => {
