@@ -48,7 +48,18 @@ interface ReadEntry {
   at: number;
 }
 
-const ENTRY_KEYS = 'id,issuedAt,recordRoot,signature,signer,type,v';
+/** The fields of a v1 log entry, exactly. */
+const ENTRY_KEYS: ReadonlySet<string> = new Set(['id', 'issuedAt', 'recordRoot', 'signature', 'signer', 'type', 'v']);
+
+/** True when the parsed entry `e` has exactly the fields of ENTRY_KEYS (JSON.parse gives own keys only, each once). */
+function hasEntryKeys(e: object): boolean {
+  let n = 0;
+  for (const key in e) {
+    if (!ENTRY_KEYS.has(key)) return false;
+    n++;
+  }
+  return n === ENTRY_KEYS.size;
+}
 
 /** Why a stored log entry cannot be read: a reason code (see trailEntryUnreadable in MESSAGES), with the value at fault. */
 type EntryProblem =
@@ -68,7 +79,7 @@ function readEntry(text: string): ReadEntry | EntryProblem {
   }
   if (typeof e !== 'object' || e === null || Array.isArray(e)) return { reason: 'not-object' };
   if (e.v !== 1) return { reason: 'unknown-version', version: JSON.stringify(e.v ?? null) };
-  if (Object.keys(e).sort().join(',') !== ENTRY_KEYS) return { reason: 'wrong-fields' };
+  if (!hasEntryKeys(e)) return { reason: 'wrong-fields' };
   const { type, id, recordRoot, signer, signature, issuedAt } = e;
   if (typeof type !== 'string' || typeof id !== 'string' || typeof issuedAt !== 'string') return { reason: 'not-text' };
   if (typeof recordRoot !== 'string' || !/^0x[0-9a-f]{64}$/.test(recordRoot)) return { reason: 'bad-record-root' };

@@ -259,5 +259,46 @@ describe('server/trails/trail: incremental audits (real anvil node)', function (
         await pool.close();
       }
     });
+
+    it('When a stored log entry cannot be read (not JSON, not an object, another version, a field missing, added or repeated, a field of the wrong form), Then its check names why, and the entry as stored passes', async () => {
+      const [text] = await sys.store.trailRecordTexts(market.id, { limit: 1 });
+      const entry = JSON.parse(text!.entry) as Record<string, unknown>;
+      const variant = (change: (e: Record<string, unknown>) => void) => {
+        const e = { ...entry };
+        change(e);
+        return JSON.stringify(e);
+      };
+      const cases: [string, string][] = [
+        [text!.entry, ''],
+        [JSON.stringify(Object.fromEntries(Object.entries(entry).reverse())), ''], // the fields in another order
+        ['{"v":1,', 'not-json'],
+        ['[1]', 'not-object'],
+        ['null', 'not-object'],
+        [variant((e) => (e.v = 2)), 'unknown-version'],
+        [variant((e) => delete e.signer), 'wrong-fields'],
+        [variant((e) => (e.extra = 1)), 'wrong-fields'],
+        [variant((e) => (e.__proto__x = 1)), 'wrong-fields'],
+        [text!.entry.replace('{', '{"toString":"x",'), 'wrong-fields'],
+        [text!.entry.replace('{', `{"id":${JSON.stringify(entry.id)},`), ''], // a repeated key: JSON.parse keeps the last, as it always did
+        [variant((e) => (e.id = 7)), 'not-text'],
+        [variant((e) => (e.recordRoot = String(e.recordRoot).toUpperCase().replace('0X', '0x'))), 'bad-record-root'],
+        [variant((e) => (e.signer = `${String(e.signer)}0`)), 'bad-signer'],
+        [variant((e) => (e.signature = String(e.signature).slice(0, -2))), 'bad-signature'],
+        [variant((e) => (e.issuedAt = '1969-12-31T23:59:59Z')), 'bad-instant'],
+      ];
+      const binding = { chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger };
+      const done = checkStoredBatch({ departmentId: market.id, binding, entries: cases.map(([e]) => e), bodies: cases.map(() => text!.body), salts: cases.map(() => text!.salts) });
+      cases.forEach(([entryText, reason], i) => {
+        const found = checkedRecord(done, i);
+        if (reason === '') {
+          expect(found.linkProblem, entryText).to.equal(null);
+          expect(found.signatureProblem, entryText).to.equal(null);
+        } else {
+          expect(found.linkProblem?.code, entryText).to.equal('trailEntryUnreadable');
+          expect(found.linkProblem?.params.reason, entryText).to.equal(reason);
+          expect(found.signer, entryText).to.equal(null);
+        }
+      });
+    });
   });
 });
