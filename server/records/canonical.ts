@@ -141,6 +141,18 @@ function describeObject(value: object): string {
   return typeof name === 'string' && name !== '' ? name : 'non-plain object';
 }
 
+const isJsonPrimitive = (v: unknown): boolean => v === null || typeof v !== 'object';
+
+/** True when `obj`'s keys, in Object.keys order, rise strictly by UTF-16 code units and every value is a JSON primitive. */
+function isFlatAndSorted(obj: Record<string, unknown>): boolean {
+  let previous: string | undefined;
+  for (const key of Object.keys(obj)) {
+    if ((previous !== undefined && !(previous < key)) || !isJsonPrimitive(obj[key])) return false;
+    previous = key;
+  }
+  return true;
+}
+
 function fail(path: string, what: string): never {
   throw new RecordError('invalid-json', `cannot canonicalise: ${path} ${what}`);
 }
@@ -153,8 +165,15 @@ function fail(path: string, what: string): never {
  */
 export function canonicalStringOfParsed(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalStringOfParsed).join(',')}]`;
+  if (Array.isArray(value)) {
+    // An array of strings, numbers, booleans and nulls: JSON.stringify writes each member as JCS does.
+    if (value.every(isJsonPrimitive)) return JSON.stringify(value);
+    return `[${value.map(canonicalStringOfParsed).join(',')}]`;
+  }
   const obj = value as Record<string, unknown>;
+  // Keys already in JCS order (JSON.stringify writes them in Object.keys order) and no nested object or array:
+  // JSON.stringify's text is the canonical one.
+  if (isFlatAndSorted(obj)) return JSON.stringify(obj);
   let out = '{';
   let first = true;
   for (const key of Object.keys(obj).sort()) {

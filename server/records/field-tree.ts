@@ -235,7 +235,22 @@ export function recordRootOfParsed(body: Record<string, unknown>, salts: Record<
   for (const name of names) {
     const salt = Object.hasOwn(salts, name) ? salts[name] : undefined;
     if (typeof salt !== 'string') return null;
-    texts.push(`\u0000[${JSON.stringify(salt)},${JSON.stringify(name)},${canonicalStringOfParsed(body[name])}]`);
+    // A well-formed salt (32 hex digits) needs no escaping; anything else is written as JSON.stringify writes it.
+    const saltJson = SALT_PATTERN.test(salt) ? `"${salt}"` : JSON.stringify(salt);
+    texts.push(`\u0000[${saltJson},${nameJson(name)},${canonicalStringOfParsed(body[name])}]`);
   }
   return toHex0x(rootOfLeafTexts(texts));
+}
+
+/** Field names as JSON strings, remembered: records of a type share their names (bounded: stored bodies may hold any). */
+const nameJsons = new Map<string, string>();
+const NAME_JSONS_MAX = 512;
+
+function nameJson(name: string): string {
+  let json = nameJsons.get(name);
+  if (json === undefined) {
+    json = JSON.stringify(name);
+    if (nameJsons.size < NAME_JSONS_MAX) nameJsons.set(name, json);
+  }
+  return json;
 }
