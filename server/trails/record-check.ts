@@ -51,10 +51,11 @@ interface ReadEntry {
 /** The fields of a v1 log entry, exactly. */
 const ENTRY_KEYS: ReadonlySet<string> = new Set(['id', 'issuedAt', 'recordRoot', 'signature', 'signer', 'type', 'v']);
 
-/** True when the parsed entry `e` has exactly the fields of ENTRY_KEYS (JSON.parse gives own keys only, each once). */
+/** True when the parsed entry `e` has exactly the fields of ENTRY_KEYS as its own keys (JSON.parse gives each once). */
 function hasEntryKeys(e: object): boolean {
   let n = 0;
   for (const key in e) {
+    if (!Object.hasOwn(e, key)) continue;
     if (!ENTRY_KEYS.has(key)) return false;
     n++;
   }

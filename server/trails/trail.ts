@@ -474,7 +474,7 @@ export async function verifyTrail(deps: TrailDeps, departmentId: string, opts: {
   }
   const base = 'base' in start ? start.base : NOTHING_BEFORE;
   // The other records of the anchored log are read and hashed while the check threads work (the calling thread waits then).
-  const others = new OtherRecords(deps.store, departmentId, { from: 'base' in start ? start.base.size : 0, size: chainProblem ? 0 : head.size }, deps.logWindow);
+  const others = new OtherRecords(deps.store, departmentId, { from: 'base' in start ? start.base.size : 0, size: head.size }, deps.logWindow);
   if (entries === null) [entries] = await Promise.all([checkRecords(deps, departmentId, timings, 0), others.readAhead()]);
 
   t = performance.now();
