@@ -79,6 +79,21 @@ describe('server/http fuzz: malformed requests over /openapi.json (real anvil no
   let agriculture: Department;
   const records: string[] = [];
 
+  /** The API tokens there were before the fuzzing: an admin's well-formed request may add one (its right), never change these. */
+  let seededTokens: Set<string> | undefined;
+  /** The token list as `text` reads, only its seeded tokens (the first snapshot decides which they are). */
+  const seededTokenList = (text: string): string => {
+    let body: { items?: { tokenHash: string }[] };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      return text;
+    }
+    if (!Array.isArray(body.items)) return text;
+    seededTokens ??= new Set(body.items.map((i) => i.tokenHash));
+    return JSON.stringify({ ...body, items: body.items.filter((i) => seededTokens!.has(i.tokenHash)) });
+  };
+
   /** Every seeded thing as each caller sees it over HTTP, and as the store holds it. */
   async function snapshot(): Promise<Record<string, string>> {
     const [batchId, reportId, ...shareIds] = records;
@@ -101,7 +116,8 @@ describe('server/http fuzz: malformed requests over /openapi.json (real anvil no
     for (const path of reads) {
       for (const [who, headers] of Object.entries(callers)) {
         const res = await request(t.app).get(path).set(headers).set('Accept', 'application/json');
-        out[`${who} GET ${path}`] = `${res.status} ${stable(res.text)}`;
+        const text = path === '/api/v1/tokens' && res.status === 200 ? seededTokenList(res.text) : res.text;
+        out[`${who} GET ${path}`] = `${res.status} ${stable(text)}`;
       }
     }
     for (const id of records) {
