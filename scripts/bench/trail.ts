@@ -175,12 +175,16 @@ async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> 
   return { ms: ms(t0), value };
 }
 
-/** Three timed runs of `f` and the one of median time, with every run's time: one pause of the collector or of the machine (it is shared and noisy) moves no ratio by itself. */
+/** The run of median time of three, with every run's time: one pause of the collector or of the machine (it is shared and noisy) moves no ratio by itself. */
+function median3<R extends { ms: number }>(runs: readonly R[]): R & { runsMs: number[] } {
+  return { ...[...runs].sort((a, b) => a.ms - b.ms)[1]!, runsMs: runs.map((r) => Math.round(r.ms)) };
+}
+
+/** Three timed runs of `f`, and the median one (median3). */
 async function medianOf3<T>(f: () => Promise<T>): Promise<{ ms: number; value: T; runsMs: number[] }> {
   const runs: { ms: number; value: T }[] = [];
   for (let i = 0; i < 3; i++) runs.push(await timed(f));
-  const sorted = [...runs].sort((a, b) => a.ms - b.ms);
-  return { ...sorted[1]!, runsMs: runs.map((r) => Math.round(r.ms)) };
+  return median3(runs);
 }
 
 /**
@@ -329,10 +333,9 @@ async function main(): Promise<void> {
       if (!mi.ok || mi.basis?.mode !== 'incremental') throw new Error(`monitor run ${round + 1} after new records was not an incremental success: ${JSON.stringify(mi)}`);
       rounds.push({ incremental, monitor, fullAfterMs: fullAfter.ms, same: essence(incremental.value) === essence(fullAfter.value) });
     }
-    const medianOf = <T extends { ms: number }>(xs: T[]): T => [...xs].sort((a, b) => a.ms - b.ms)[1]!;
-    const incremental = { ...medianOf(rounds.map((r) => r.incremental)), runsMs: rounds.map((r) => Math.round(r.incremental.ms)) };
-    const monitorIncremental = { ...medianOf(rounds.map((r) => r.monitor)), runsMs: rounds.map((r) => Math.round(r.monitor.ms)) };
-    const fullAfter = { ms: medianOf(rounds.map((r) => ({ ms: r.fullAfterMs }))).ms };
+    const incremental = median3(rounds.map((r) => r.incremental));
+    const monitorIncremental = median3(rounds.map((r) => r.monitor));
+    const fullAfter = median3(rounds.map((r) => ({ ms: r.fullAfterMs })));
     const same = rounds.every((r) => r.same);
 
     const fullRatio = full.ms / floorMs;
