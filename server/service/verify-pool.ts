@@ -11,21 +11,36 @@ import { verifySubmission, type SignedSubmission, type VerifiedSubmission } from
 
 type Reply = { id: number; ok: true; value: VerifiedSubmission } | { id: number; ok: false; error: { code: ErrorCode | null; message: string; details?: Record<string, unknown> } };
 
+/**
+ * A worker replies every REPLY_EVERY submissions checked, not once per batch: the main thread then goes on with the
+ * first (the signer's rules, the group commit) while the worker checks the rest. With one reply per batch the two
+ * threads took turns: under load the requests moved in waves, each stage waiting for the whole wave before it
+ * (bench:ingest --service on 2 cores: 1.0–1.1 cores busy, 1,800–2,150 reports/s; replying every 4: 1.4–1.5 cores,
+ * 2,650–2,980/s). Every reply costs a message each way, so not one per submission.
+ */
+export const REPLY_EVERY = 4;
+
 // Each worker loads what the main process runs: the compiled .js next to this file, or the sources through ts-node (server/runtime.ts).
 const WORKER_SOURCE = `
 ${WORKER_PRELUDE}const { parentPort, workerData } = require('node:worker_threads');
 const { verifySubmission } = require(${JSON.stringify(path.join(__dirname, 'verify-submission'))});
 const { AppError } = require(${JSON.stringify(path.resolve(__dirname, '../errors'))});
-// Each message is a batch of submissions; the reply answers each in the same order.
+// Each message is a batch of submissions; the replies answer each in the same order, every ${REPLY_EVERY} checked.
 parentPort.on('message', (items) => {
-  parentPort.postMessage(items.map(({ id, sub }) => {
+  let replies = [];
+  for (const { id, sub } of items) {
     try {
-      return { id, ok: true, value: verifySubmission(sub, workerData.binding) };
+      replies.push({ id, ok: true, value: verifySubmission(sub, workerData.binding) });
     } catch (e) {
       const app = e instanceof AppError;
-      return { id, ok: false, error: { code: app ? e.code : null, message: String(e && e.message), details: app ? e.details : undefined } };
+      replies.push({ id, ok: false, error: { code: app ? e.code : null, message: String(e && e.message), details: app ? e.details : undefined } });
     }
-  }));
+    if (replies.length === ${REPLY_EVERY}) {
+      parentPort.postMessage(replies);
+      replies = [];
+    }
+  }
+  if (replies.length > 0) parentPort.postMessage(replies);
 });
 `;
 

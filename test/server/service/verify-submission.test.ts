@@ -8,7 +8,7 @@ import type { Wallet } from 'ethers';
 import { AppError } from '../../../server/errors';
 import { commitRecord, parseRecord, recoverSigner, signRecord, typedDataFor, type SeleniumTestReport } from '../../../server/records';
 import { assertStrongSalts } from '../../../server/service/ingest-rules';
-import { workerVerifier } from '../../../server/service/verify-pool';
+import { REPLY_EVERY, workerVerifier } from '../../../server/service/verify-pool';
 import { verifySubmission, type SignedSubmission } from '../../../server/service/verify-submission';
 import { TEST_BINDING, randomWallet, reportInput } from '../records/fixtures';
 
@@ -103,6 +103,46 @@ describe('server/service: verifySubmission', () => {
         (e: unknown) => (e instanceof AppError ? e.code : String(e)),
       );
       expect(refused).to.equal('weak-salt');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('When many submissions reach a one-thread pool in one turn, Then the first answers come while the rest are still checked, each matching the inline answer', async function () {
+    this.timeout(120_000);
+    const n = 40;
+    expect(n).to.be.above(REPLY_EVERY);
+    const subs = await Promise.all(Array.from({ length: n }, (_, i) => signed(key, { reportNumber: `AKSE-C-${i}` })));
+    // Every seventh one a refusal, so refusals and answers share the replies.
+    const sent = subs.map((s, i) => (i % 7 === 3 ? { ...s, signature: `0x${'11'.repeat(65)}` } : s));
+    const inline = sent.map((s) => {
+      try {
+        return verifySubmission(s, TEST_BINDING);
+      } catch (e) {
+        return (e as AppError).code;
+      }
+    });
+    const pool = workerVerifier(TEST_BINDING, 1);
+    try {
+      let settled = 0;
+      let settledByFirstTurn = -1;
+      const got = await Promise.all(
+        sent.map((s, i) =>
+          pool.verify(s).then(
+            (v) => v,
+            (e: unknown) => (e instanceof AppError ? e.code : String(e)),
+          ).finally(() => {
+            settled++;
+            // What had settled by the end of the turn in which the first did.
+            if (i === 0) setImmediate(() => (settledByFirstTurn = settled));
+          }),
+        ),
+      );
+      await new Promise((r) => setImmediate(r));
+      got.forEach((g, i) => expect(g, `submission ${i}`).to.deep.equal(inline[i]));
+      // One reply per batch settles all n in one turn; replies every REPLY_EVERY settle the first few while the rest wait.
+      expect(settledByFirstTurn).to.be.within(1, n - 1);
+      expect(settled).to.equal(n);
     } finally {
       await pool.close();
     }
