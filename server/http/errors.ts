@@ -53,26 +53,35 @@ export function summariseZod(err: z.ZodError): string {
   return err.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
+/**
+ * The answer `err` gets, as the error handler gives it: its status and the error envelope. An unexpected failure or a
+ * storage fault is logged here (without bodies); its cause never reaches the answer.
+ */
+export function errorAnswerOf(logger: Logger, req: { method: string; path: string }, err: unknown): { status: number; body: ErrorBody } {
+  const e = toAppError(err);
+  if (e.code === 'storage-unavailable') {
+    const cause = e.cause ?? err;
+    logger.error({ method: req.method, path: req.path, storageCode: e.details?.storageCode, err: cause instanceof Error ? { name: cause.name, message: cause.message } : String(cause) }, 'storage unavailable: check the free space and health of the disk holding DATA_DIR');
+  }
+  if (e.code === 'internal') {
+    const cause = e.cause ?? err;
+    logger.error({ method: req.method, path: req.path, err: cause instanceof Error ? { name: cause.name, message: cause.message, stack: cause.stack } : String(cause) }, 'request failed unexpectedly');
+  }
+  // A storage fault's details (paths, the disk) are for the log, not for anonymous clients.
+  const body: ErrorBody = { error: { code: e.code, message: e.code === 'storage-unavailable' ? publicStorageMessage(e) : e.message } };
+  if (e.details && e.code !== 'internal' && e.code !== 'storage-unavailable') body.error.details = e.details;
+  return { status: e.status, body };
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const e = toAppError(err);
-    if (e.code === 'storage-unavailable') {
-      const cause = e.cause ?? err;
-      logger.error({ method: req.method, path: req.path, storageCode: e.details?.storageCode, err: cause instanceof Error ? { name: cause.name, message: cause.message } : String(cause) }, 'storage unavailable: check the free space and health of the disk holding DATA_DIR');
-    }
-    if (e.code === 'internal') {
-      const cause = e.cause ?? err;
-      logger.error({ method: req.method, path: req.path, err: cause instanceof Error ? { name: cause.name, message: cause.message, stack: cause.stack } : String(cause) }, 'request failed unexpectedly');
-    }
+    const { status, body } = errorAnswerOf(logger, req, err);
     // Already answered (a 408 for a request still being sent, a stream that failed midway): the error was logged above
     // if it was unexpected; the connection is closed rather than handed to Express, which would print the stack.
     if (res.headersSent) {
       if (!res.writableEnded) res.destroy();
       return;
     }
-    // A storage fault's details (paths, the disk) are for the log, not for anonymous clients.
-    const body: ErrorBody = { error: { code: e.code, message: e.code === 'storage-unavailable' ? publicStorageMessage(e) : e.message } };
-    if (e.details && e.code !== 'internal' && e.code !== 'storage-unavailable') body.error.details = e.details;
-    res.status(e.status).json(body);
+    res.status(status).json(body);
   };
 }

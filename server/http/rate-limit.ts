@@ -3,7 +3,7 @@
  * the caller's token hash once authenticated, else on the client address.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { MemoryStore, ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { AppError } from '../errors';
 import { authOf } from './auth';
 
@@ -18,21 +18,51 @@ function callerKey(req: Request, res: Response): string {
  * `perMinute` requests a minute per bucket (`key` of the request), with standard RateLimit and Retry-After headers;
  * over it, `onLimit` answers. Requires perMinute >= 0; 0 turns it off.
  */
-export function minuteLimit(perMinute: number, key: (req: Request, res: Response) => string, onLimit: RequestHandler): RequestHandler {
+export function minuteLimit(perMinute: number, key: (req: Request, res: Response) => string, onLimit: RequestHandler, store = new MemoryStore()): RequestHandler {
   if (perMinute === 0) return (_req, _res, next) => next();
-  return rateLimit({ windowMs: 60_000, limit: perMinute, standardHeaders: 'draft-8', legacyHeaders: false, keyGenerator: key, handler: onLimit });
+  return rateLimit({ windowMs: 60_000, limit: perMinute, standardHeaders: 'draft-8', legacyHeaders: false, keyGenerator: key, handler: onLimit, store });
 }
 
 /** The bucket of a client by its address alone (routes without tokens). */
 export const addressKey = (req: Request): string => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
 
 /** A limit of `perMinute` requests per caller; over it, 429 'rate-limited' with Retry-After. Requires perMinute >= 0; 0 turns it off. */
-function perCallerLimit(perMinute: number, what: string): RequestHandler {
-  return minuteLimit(perMinute, callerKey, (_req, _res, next) => next(new AppError('rate-limited', `too many ${what}: at most ${perMinute} a minute; try again shortly`)));
+function perCallerLimit(perMinute: number, what: string, store?: MemoryStore): RequestHandler {
+  return minuteLimit(perMinute, callerKey, (_req, _res, next) => next(new AppError('rate-limited', `too many ${what}: at most ${perMinute} a minute; try again shortly`)), store);
 }
 
+/**
+ * The write limit: a request counts one write, and a route that takes many records in one request (POST
+ * /api/v1/reports/bulk) charges the rest with {@link WriteLimit.charge}, so sending them together buys no more
+ * writes (nor signature checks) a minute than sending them one by one.
+ */
+export type WriteLimit = RequestHandler & {
+  /**
+   * Counts `units` more writes for the request's caller, after the one its request counted. False, with none of them
+   * counted, when they would take the caller past the limit this minute. Always true with the limit off.
+   */
+  charge(req: Request, res: Response, units: number): Promise<boolean>;
+};
+
 /** Requires perMinute >= 0; 0 turns the limit off. */
-export const createWriteLimit = (perMinute: number): RequestHandler => perCallerLimit(perMinute, 'write requests');
+export function createWriteLimit(perMinute: number): WriteLimit {
+  // The store the middleware counts in, so that charge() counts in the same bucket.
+  const store = new MemoryStore();
+  const charge = async (req: Request, res: Response, units: number): Promise<boolean> => {
+    if (perMinute === 0) return true;
+    const key = callerKey(req, res);
+    let counted = 0;
+    while (counted < units) {
+      counted++;
+      if ((await store.increment(key)).totalHits > perMinute) {
+        for (; counted > 0; counted--) await store.decrement(key);
+        return false;
+      }
+    }
+    return true;
+  };
+  return Object.assign(perCallerLimit(perMinute, 'write requests', store), { charge });
+}
 
 /**
  * The limit on expensive reads (QR images, label sheets, trail verifications, receipts), a bucket apart

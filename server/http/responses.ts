@@ -4,7 +4,7 @@ import { REVOCATION_REASONS, RECORD_TYPES } from '../records';
 import { AUDIT_REPORT_FORMAT } from '../service/audit-report';
 import { TOKEN_ROLES } from '../service/tokens';
 import { ALERT_KINDS, RECEIPT_FORMAT, TRAIL_STEPS } from '../trails';
-import { component } from './contract';
+import { ErrorBodySchema, component } from './contract';
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/);
 const isoTime = z.iso.datetime({ offset: true });
@@ -76,6 +76,27 @@ export const Acceptance = component(
     receipt: Receipt.nullable()
       .optional()
       .describe("Share steps only: the operator's signed receipt; null when the record was not sequenced within a second (ask GET /api/v1/shares/{id}/receipt)."),
+  }),
+);
+
+/** One report's outcome in a bulk submission: its place in the request, its status as the single route would answer it, and that answer. */
+export const BulkReportOutcome = component(
+  'BulkReportOutcome',
+  z.object({
+    index: int.describe('Its position in `reports` (0-based).'),
+    status: int.describe('The status POST /api/v1/reports would have answered for it alone: 201 accepted, else its refusal (400, 403, 409, 422, 503…).'),
+    location: z.string().optional().describe('Accepted: the URL of the report.'),
+    acceptance: Acceptance.optional().describe('Accepted: durably stored, waiting to be anchored.'),
+    error: ErrorBodySchema.shape.error.optional().describe('Refused: the error the single route would have answered.'),
+  }),
+);
+
+export const BulkReportOutcomes = component(
+  'BulkReportOutcomes',
+  z.object({
+    accepted: int.describe('How many were accepted (durably stored).'),
+    refused: int,
+    results: z.array(BulkReportOutcome).describe('One per report, in the order sent.'),
   }),
 );
 

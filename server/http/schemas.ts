@@ -96,6 +96,18 @@ export const ReportBody = component(
   }),
 );
 
+/** Most reports POST /api/v1/reports/bulk takes in one request (the JSON body limit, 256 kB, applies too). */
+export const MAX_BULK_REPORTS = 100;
+
+/** Many signed reports in one request: each is checked, and answered, on its own (so each item is read as the single route's body). */
+export const BulkReportsBody = z.strictObject({
+  reports: z
+    .array(z.unknown())
+    .min(1)
+    .max(MAX_BULK_REPORTS)
+    .describe(`1 to ${MAX_BULK_REPORTS} bodies of POST /api/v1/reports (SignedReport), each checked on its own: a malformed one is refused alone.`),
+});
+
 export const RevocationBody = z.strictObject({
   recordId: RecordIdSchema,
   reason: z.enum(REVOCATION_REASONS),

@@ -28,11 +28,12 @@ let counter = 0;
  * `overrides` replace fields, `lab` included.
  */
 export async function signedReport(sys: System, key: Wallet, overrides: Partial<SeleniumTestReportInput> = {}, opts: SignOptions = {}) {
-  counter++;
+  // Taken before the await: calls made together (Promise.all) each get their own number, so their own id.
+  const n = ++counter;
   const registered = await registeredLabOf(sys, key);
   // The id is in the lab's namespace: its CMA number, then "-".
   const cma = registered?.cmaNumber ?? reportInput().lab.cmaNumber;
-  const base = reportInput({ id: `${cma}-RPT-${Date.now()}-${counter}`, reportNumber: `AKSE-2026-${counter}`, issuedAt: issuedNow(), batchId: FIXTURE_BATCH_ID });
+  const base = reportInput({ id: `${cma}-RPT-${Date.now()}-${n}`, reportNumber: `AKSE-2026-${n}`, issuedAt: issuedNow(), batchId: FIXTURE_BATCH_ID });
   const record = parseRecord('SeleniumTestReport', { ...base, lab: { ...base.lab, ...registered }, ...overrides });
   const present = fieldNamesOf('SeleniumTestReport').filter((n) => n in record);
   const { root, salts } = commitRecord(record, opts.salts?.(present));

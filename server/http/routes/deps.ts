@@ -5,12 +5,13 @@ import type { ResponseContract } from '../contract';
 import type { AppContext } from '../context';
 import type { Authenticator } from '../auth';
 import type { HttpMetrics } from '../metrics';
+import type { WriteLimit } from '../rate-limit';
 
 export interface RouteDeps {
   ctx: AppContext;
   auth: Authenticator;
-  /** The per-caller limit on write requests; mount it after the auth middleware. */
-  writeLimit: RequestHandler;
+  /** The per-caller limit on write requests; mount it after the auth middleware. A bulk write charges each record (WriteLimit.charge). */
+  writeLimit: WriteLimit;
   /** The per-caller limit on expensive reads (a bucket apart from writes); mount it after an auth middleware. */
   expensiveReadLimit: RequestHandler;
   metrics: HttpMetrics;

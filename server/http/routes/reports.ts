@@ -1,12 +1,44 @@
 /** Selenium test reports: a lab submits one signed with its registered key (no token); anyone reads its public fields. */
+import type { Request } from 'express';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { AppError } from '../../errors';
 import { getReportView } from '../../service/records';
 import { errorAnswer, jsonAnswer, type Api } from '../contract';
-import { Acceptance, ReportView } from '../responses';
-import { RecordIdParams, ReportBody, signedBodyRefusal } from '../schemas';
+import type { AppContext } from '../context';
+import { errorAnswerOf } from '../errors';
+import type { HttpMetrics } from '../metrics';
+import { Acceptance, BulkReportOutcomes, ReportView } from '../responses';
+import { BulkReportsBody, MAX_BULK_REPORTS, RecordIdParams, ReportBody, signedBodyRefusal } from '../schemas';
 import { API_PREFIX, LOCATION, type RouteDeps } from './deps';
 
-export function reportRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
+type BulkReportOutcome = z.infer<typeof BulkReportOutcomes>['results'][number];
+
+const reportLocation = (id: string): string => `${API_PREFIX}/reports/${encodeURIComponent(id)}`;
+
+/**
+ * One report of a bulk submission, as POST /api/v1/reports would take it alone: the same schema and refusal, the same
+ * ingest (so it shares the group commit of the others), and the same error answer (logged the same way when unexpected).
+ */
+async function submitOneOfBulk(sys: AppContext['sys'], metrics: HttpMetrics, logger: Logger, req: Request, item: unknown, index: number): Promise<BulkReportOutcome> {
+  try {
+    const parsed = ReportBody.safeParse(item);
+    if (!parsed.success) throw signedBodyRefusal('SeleniumTestReport')(parsed.error);
+    // The record exactly as it was signed (as the single route sends it on).
+    const { record } = item as { record: Record<string, unknown> };
+    const { salts, signature } = parsed.data;
+    const ack = await sys.ingest.submitSigned({ type: 'SeleniumTestReport', record, salts, signature });
+    metrics.accepted(ack.type);
+    return { index, status: 201, location: reportLocation(ack.id), acceptance: ack };
+  } catch (e) {
+    const { status, body } = errorAnswerOf(logger, req, e);
+    return { index, status, error: body.error };
+  }
+}
+
+export function reportRoutes(api: Api, { ctx, metrics, writeLimit }: RouteDeps): void {
   const { sys, publicBaseUrl } = ctx;
+  const logger = sys.logger.child({ component: 'http' });
 
   api.route({
     method: 'post',
@@ -41,7 +73,36 @@ export function reportRoutes(api: Api, { ctx, metrics }: RouteDeps): void {
       const { record } = req.body as { record: Record<string, unknown> };
       const ack = await sys.ingest.submitSigned({ type: 'SeleniumTestReport', record, salts, signature });
       metrics.accepted(ack.type);
-      res.status(201).location(`${API_PREFIX}/reports/${encodeURIComponent(ack.id)}`).json(ack);
+      res.status(201).location(reportLocation(ack.id)).json(ack);
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: `${API_PREFIX}/reports/bulk`,
+    operationId: 'submitReports',
+    summary: `Submit up to ${MAX_BULK_REPORTS} signed selenium test reports in one request`,
+    description:
+      "For a lab's system sending a day's reports: each report is checked exactly as POST /api/v1/reports checks it, on its own, " +
+      'and answered in `results` in the order sent, with the status and answer that route would give it alone (a malformed or refused ' +
+      "report does not affect the others). The answer comes once every accepted report is durably stored. Each report counts as one write " +
+      `against the caller's write limit: a request that would pass it is refused whole (429) with none of its reports checked. At most ${MAX_BULK_REPORTS} reports and 256 kB.`,
+    tags: ['reports'],
+    auth: ['anyone'],
+    limit: 'write',
+    body: { schema: BulkReportsBody },
+    responses: {
+      200: jsonAnswer('Every report\'s outcome (some may be refused: see each `status`).', BulkReportOutcomes),
+      400: errorAnswer(`Not an object with 1 to ${MAX_BULK_REPORTS} reports (invalid-input); a malformed report is refused in its own result.`),
+    },
+    handler: async ({ body: { reports } }, req, res) => {
+      // The request counted one write; each further report counts another, before any signature is checked.
+      if (!(await writeLimit.charge(req, res, reports.length - 1))) {
+        throw new AppError('rate-limited', `${reports.length} reports would pass your write limit this minute (each report counts as one write); send fewer, or try again shortly`);
+      }
+      const results = await Promise.all(reports.map((item, index) => submitOneOfBulk(sys, metrics, logger, req, item, index)));
+      const accepted = results.filter((r) => r.status === 201).length;
+      res.status(200).json({ accepted, refused: results.length - accepted, results });
     },
   });
 

@@ -128,6 +128,14 @@ describe('server/http route contracts: answers match what each route declares (r
       expect((await call('post', '/api/v1/reports', { body: { record: sub.record, salts: sub.salts, signature: sub.signature } })).status).to.equal(409);
     });
 
+    it('When a lab submits reports in bulk, Then the 200 (accepted and refused outcomes) and 400 answers are as declared', async () => {
+      const sub = await signedReport(t.sys, lab.key, { batchId });
+      const ok = await call('post', '/api/v1/reports/bulk', { body: { reports: [{ record: sub.record, salts: sub.salts, signature: sub.signature }, { record: sub.record, salts: sub.salts, signature: '0x12' }] } });
+      expect(ok.status, ok.text).to.equal(200);
+      expect(ok.body.results.map((r: { status: number }) => r.status)).to.deep.equal([201, 400]);
+      expect((await call('post', '/api/v1/reports/bulk', { body: { reports: [] } })).body.error.code).to.equal('invalid-input');
+    });
+
     it('When departments submit share steps over HTTP, Then the 201 (with its receipt) and 400 answers are as declared', async () => {
       const base = {
         step: 'request',

@@ -6,6 +6,7 @@ import { RpcChainReader } from '../../../server/chain/reader';
 import { Registries } from '../../../server/chain/registry';
 import { namespacedId, revocationReasonNumber } from '../../../server/records';
 import { verifyBundle } from '../../../server/verification/verify';
+import { createApp } from '../../../server/http/app';
 import { batchInputNow, issuedNow, randomWallet, reportInput, USCC } from '../records/fixtures';
 import { registeredLabOf, signedReport } from '../../support/records';
 import { FIXTURE_PRODUCT_KEYS, REGISTERED_SINCE, eventually } from '../../support/system';
@@ -101,6 +102,74 @@ describe('server/http reports, records and revocations (real anvil node)', funct
     it('When the report fails its schema, Then it answers 400 invalid-record', async () => {
       const sub = await signedReport(t.sys, lab, { batchId });
       expectError(await request(t.app).post('/api/v1/reports').send({ record: { ...sub.record, analyte: 'Zn' }, salts: sub.salts, signature: sub.signature }), 400, 'invalid-record');
+    });
+  });
+
+  describe('POST /api/v1/reports/bulk', () => {
+    const body = (sub: { record: unknown; salts: unknown; signature: string }) => ({ record: sub.record, salts: sub.salts, signature: sub.signature });
+
+    it("When a lab sends many reports at once, some of them bad, Then each gets the single route's answer in order, and only the good ones are stored", async () => {
+      const good = await Promise.all([0, 1, 2].map(() => signedReport(t.sys, lab, { batchId })));
+      const stranger = await signedReport(t.sys, randomWallet(), { batchId });
+      const badSchema = await signedReport(t.sys, lab, { batchId });
+      const reports = [
+        body(good[0]!),
+        body(stranger),
+        { ...body(badSchema), record: { ...badSchema.record, analyte: 'Zn' } },
+        body(good[1]!),
+        { ...body(good[2]!), signature: '0x12' },
+        42,
+        body(good[0]!),
+      ];
+      const res = await request(t.app).post('/api/v1/reports/bulk').send({ reports });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      const results = res.body.results as { index: number; status: number; location?: string; acceptance?: { id: string; signer: string }; error?: { code: string } }[];
+      expect(results.map((r) => r.index)).to.deep.equal([0, 1, 2, 3, 4, 5, 6]);
+      // The same report twice: one is stored, the other is its replay (which one depends on the signature threads' order).
+      const twice = [results[0]!, results[6]!].map((r) => r.status).sort();
+      expect(twice).to.deep.equal([201, 409]);
+      expect([results[0]!, results[6]!].find((r) => r.status === 409)!.error!.code).to.equal('replay');
+      expect(results.slice(1, 6).map((r) => [r.status, r.error?.code ?? 'accepted'])).to.deep.equal([
+        [403, 'unknown-signer'],
+        [400, 'invalid-record'],
+        [201, 'accepted'],
+        [400, 'invalid-input'],
+        [400, 'invalid-input'],
+      ]);
+      expect(res.body).to.include({ accepted: 2, refused: 5 });
+      for (const r of results.filter((x) => x.status === 201)) {
+        expect(r.acceptance).to.include({ signer: lab.address.toLowerCase(), status: 'accepted' });
+        expect(r.location).to.equal(`/api/v1/reports/${encodeURIComponent(r.acceptance!.id)}`);
+        // Stored durably before the answer: the store has it, and the report reads back.
+        expect(await t.sys.store.getRecord(r.acceptance!.id)).to.not.equal(undefined);
+        expect((await request(t.app).get(r.location!)).status).to.equal(200);
+      }
+      expect(await t.sys.store.getRecord(good[2]!.record.id)).to.equal(undefined);
+      expect(await t.sys.store.getRecord(badSchema.record.id)).to.equal(undefined);
+      // Each accepted report is anchored like any other.
+      await eventually(async () => (await request(t.app).get(`/api/v1/records/${encodeURIComponent(good[1]!.record.id)}`)).body.status === 'anchored');
+    });
+
+    it('When the envelope is not 1 to 100 reports in an object, Then the whole request answers 400 invalid-input and nothing is checked', async () => {
+      const one = body(await signedReport(t.sys, lab, { batchId }));
+      for (const bad of [{ reports: [] }, { reports: Array.from({ length: 101 }, () => one) }, { reports: [one], extra: 1 }, [one], { reports: one }]) {
+        expectError(await request(t.app).post('/api/v1/reports/bulk').send(bad), 400, 'invalid-input');
+      }
+      expect(await t.sys.store.getRecord(one.record.id)).to.equal(undefined);
+    });
+
+    it('When a caller sends more reports in one request than its write limit leaves, Then the request answers 429 with none checked, and the writes it did not use stay available', async () => {
+      const limited = createApp({ ...t.ctx, sys: { ...t.sys, config: { ...t.sys.config, RATE_LIMIT_WRITES_PER_MINUTE: 5 } } });
+      const subs = await Promise.all([0, 1, 2, 3, 4, 5].map(() => signedReport(t.sys, lab, { batchId })));
+      // Six reports are six writes: over the limit of five.
+      expectError(await request(limited).post('/api/v1/reports/bulk').send({ reports: subs.map(body) }), 429, 'rate-limited');
+      for (const s of subs) expect(await t.sys.store.getRecord(s.record.id)).to.equal(undefined);
+      // The refused request counted one write, not six: four reports (four writes) still fit this minute.
+      const ok = await request(limited).post('/api/v1/reports/bulk').send({ reports: subs.slice(0, 4).map(body) });
+      expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
+      expect(ok.body.accepted, JSON.stringify(ok.body.results.filter((r: { status: number }) => r.status !== 201))).to.equal(4);
+      // And that used the minute up: one more single report is refused.
+      expectError(await request(limited).post('/api/v1/reports').send(body(subs[4]!)), 429, 'rate-limited');
     });
   });
 
