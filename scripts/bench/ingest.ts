@@ -19,7 +19,9 @@
  * SQLite's (target >= 0.5 on a 2-core machine) with each store's acceptance → anchored lag.
  * `--express-only` serves the route through Express's router alone, without the fast dispatch of the hot routes
  * (server/http/fast-path.ts), to compare the two.
- * Usage: npm run bench:ingest [-- --n 4000 --warmup 1000 --concurrency 64 --reports-per-batch 1 --service --express-only --profile --json --store postgres]
+ * `--bulk K` sends K reports a request to POST /api/v1/reports/bulk (a lab's system sending a day's reports) instead of one
+ * a request to POST /api/v1/reports; rates, lags and CPU are still per report.
+ * Usage: npm run bench:ingest [-- --n 4000 --warmup 1000 --concurrency 64 --reports-per-batch 1 --bulk 1 --service --express-only --profile --json --store postgres]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,6 +34,7 @@ import secp256k1 from 'secp256k1';
 import { commitRecord, parseRecord, signRecord, typedDataDigest, typedDataFor, type SeleniumTestReport } from '../../server/records';
 import { createApp } from '../../server/http/app';
 import { createContext } from '../../server/http/context';
+import { MAX_BULK_REPORTS } from '../../server/http/schemas';
 import type { System } from '../../server/system';
 import { USCC, batchInputNow, reportInput } from '../../test/server/records/fixtures';
 import { registeredLabOf } from '../../test/support/records';
@@ -53,6 +56,8 @@ interface Args {
   store: StoreKind;
   /** Reports submitted the same way before the timed phase (not timed): the server's JIT compiles its hot code then, not during the measurement. */
   warmup: number;
+  /** Reports a request: 1 posts each to /api/v1/reports, more post them together to /api/v1/reports/bulk. */
+  bulk: number;
 }
 
 type StoreKind = 'sqlite' | 'postgres';
@@ -62,7 +67,12 @@ function parseArgs(argv: string[]): Args {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? Number(argv[i + 1]) : def;
   };
-  return { n: get('n', 4000), concurrency: get('concurrency', 64), service: argv.includes('--service'), expressOnly: argv.includes('--express-only'), json: argv.includes('--json'), profile: argv.includes('--profile'), reportsPerBatch: get('reports-per-batch', 1), store: storeArg(argv), warmup: get('warmup', 1000) };
+  return { n: get('n', 4000), concurrency: get('concurrency', 64), service: argv.includes('--service'), expressOnly: argv.includes('--express-only'), json: argv.includes('--json'), profile: argv.includes('--profile'), reportsPerBatch: get('reports-per-batch', 1), store: storeArg(argv), warmup: get('warmup', 1000), bulk: bulkArg(get('bulk', 1)) };
+}
+
+function bulkArg(k: number): number {
+  if (!Number.isInteger(k) || k < 1 || k > MAX_BULK_REPORTS) throw new Error(`--bulk must be an integer from 1 to ${MAX_BULK_REPORTS}, not ${k}`);
+  return k;
 }
 
 function storeArg(argv: string[]): StoreKind {
@@ -118,8 +128,19 @@ async function presign(sys: System, key: Wallet, batchIds: readonly string[], n:
   return out;
 }
 
-/** The JSON body of POST /api/v1/reports for `s`. */
-const bodyOf = (s: Submission): string => JSON.stringify({ record: s.record, salts: s.salts, signature: s.signature });
+/** The body of POST /api/v1/reports for `s`. */
+const reportBody = (s: Submission) => ({ record: s.record, salts: s.salts, signature: s.signature });
+
+/** The JSON request bodies for `subs`, `k` reports each: one report each to /api/v1/reports, or k together to /api/v1/reports/bulk. */
+const bodiesOf = (subs: readonly Submission[], k: number): string[] => {
+  if (k === 1) return subs.map((s) => JSON.stringify(reportBody(s)));
+  const out: string[] = [];
+  for (let i = 0; i < subs.length; i += k) out.push(JSON.stringify({ reports: subs.slice(i, i + k).map(reportBody) }));
+  return out;
+};
+
+/** The route the bodies of {@link bodiesOf} go to. */
+const routeFor = (k: number): string => (k === 1 ? '/api/v1/reports' : '/api/v1/reports/bulk');
 
 /** Raw libsecp256k1 public-key recoveries per second over the same signatures' digests. */
 function recoveryRate(sys: System, subs: readonly Submission[]): number {
@@ -141,25 +162,27 @@ function recoveryRate(sys: System, subs: readonly Submission[]): number {
 
 /**
  * The load generator, as plain JavaScript run in a child process (its own CPU, not the server's): reads
- * `{ port, concurrency, bodies }` from the file named by argv[1], posts every body over keep-alive
- * connections, and prints `{ t0, ackedAt, failed, firstFailure }` as JSON (times: wall-clock ms).
+ * `{ port, concurrency, bodies, route, perBody }` from the file named by argv[1], posts every body to `route` over
+ * keep-alive connections, and prints `{ t0, ackedAt, failed, firstFailure }` as JSON, per report (times: wall-clock
+ * ms). A body of one report is acknowledged by 201; a bulk body of `perBody` by 200 with each report's status.
  */
 const CLIENT_SOURCE = `
 const fs = require('node:fs');
 const http = require('node:http');
-const { port, bodies, concurrency } = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
+const { port, bodies, concurrency, route, perBody } = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-const ackedAt = new Array(bodies.length).fill(0);
+const ackedAt = new Array(bodies.length * perBody).fill(0);
 const now = () => performance.timeOrigin + performance.now();
 let next = 0, failed = 0, firstFailure = null;
 function post(body) {
   return new Promise((resolve) => {
     const data = Buffer.from(body);
-    const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/reports', method: 'POST', agent,
+    const req = http.request({ host: '127.0.0.1', port, path: route, method: 'POST', agent,
       headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, body: res.statusCode === 201 ? '' : Buffer.concat(chunks).toString() }));
+      res.on('error', (e) => resolve({ status: 0, body: String(e) }));
     });
     req.on('error', (e) => resolve({ status: 0, body: String(e) }));
     req.end(data);
@@ -171,8 +194,17 @@ Promise.all(Array.from({ length: concurrency }, async () => {
   while (next < bodies.length) {
     const i = next++;
     const r = await post(bodies[i]);
-    if (r.status === 201) ackedAt[i] = now();
-    else { failed++; if (!firstFailure) firstFailure = r.status + ' ' + r.body.slice(0, 300); }
+    const at = now();
+    if (perBody === 1) {
+      if (r.status === 201) ackedAt[i] = at;
+      else { failed++; if (!firstFailure) firstFailure = r.status + ' ' + r.body.slice(0, 300); }
+      continue;
+    }
+    const results = r.status === 200 ? JSON.parse(r.body).results : [];
+    for (let j = 0; j < perBody && i * perBody + j < ackedAt.length; j++) {
+      if (results[j] && results[j].status === 201) ackedAt[i * perBody + j] = at;
+      else { failed++; if (!firstFailure) firstFailure = r.status + ' ' + (results[j] ? JSON.stringify(results[j]) : r.body).slice(0, 300); }
+    }
   }
 })).then(() => { const c = process.cpuUsage(cpu0); process.stdout.write(JSON.stringify({ t0, ackedAt, failed, firstFailure, cpuMs: (c.user + c.system) / 1000 })); agent.destroy(); });
 `;
@@ -187,17 +219,17 @@ interface ClientResult {
 }
 
 /** Runs the load generator in a child process against 127.0.0.1:`port`. */
-function runHttpClient(port: number, bodies: string[], concurrency: number): Promise<ClientResult> {
-  return prepareHttpClient(port, bodies, concurrency)();
+function runHttpClient(port: number, bodies: string[], concurrency: number, perBody: number): Promise<ClientResult> {
+  return prepareHttpClient(port, bodies, concurrency, perBody)();
 }
 
 /**
  * Writes the load generator's input now (JSON of every body: no part of a timed run) and returns what starts it in
  * a child process against 127.0.0.1:`port`.
  */
-function prepareHttpClient(port: number, bodies: string[], concurrency: number): () => Promise<ClientResult> {
+function prepareHttpClient(port: number, bodies: string[], concurrency: number, perBody: number): () => Promise<ClientResult> {
   const input = path.join(tempDir('bench-ingest-client-'), 'input.json');
-  fs.writeFileSync(input, JSON.stringify({ port, bodies, concurrency }));
+  fs.writeFileSync(input, JSON.stringify({ port, bodies, concurrency, route: routeFor(perBody), perBody }));
   return () => new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', CLIENT_SOURCE, input], { stdio: ['ignore', 'pipe', 'inherit'] });
     const out: Buffer[] = [];
@@ -212,24 +244,29 @@ function prepareHttpClient(port: number, bodies: string[], concurrency: number):
 }
 
 /**
- * The same client against a bare node:http server that reads each body and answers 201 with an acknowledgement-sized
- * JSON body, nothing else: what HTTP alone (the server's parsing and writing plus the load generator, on the same
- * cores) allows on this machine in this run; the ingest can only come below it.
+ * The same client against a bare node:http server that reads each body and answers it with acknowledgement-sized
+ * JSON (201 for one report, 200 with an outcome per report for a bulk body), nothing else: what HTTP alone (the
+ * server's parsing and writing plus the load generator, on the same cores) allows on this machine in this run; the
+ * ingest can only come below it. In reports a second.
  */
-async function bareHttpRate(bodies: string[], concurrency: number): Promise<number> {
-  const ack = JSON.stringify({ id: 'x'.repeat(40), type: 'SeleniumTestReport', logId: 'products', recordRoot: `0x${'0'.repeat(64)}`, leafHash: `0x${'0'.repeat(64)}`, signer: `0x${'0'.repeat(40)}`, status: 'accepted' });
+async function bareHttpRate(bodies: string[], concurrency: number, perBody: number): Promise<number> {
+  const acceptance = { id: 'x'.repeat(40), type: 'SeleniumTestReport', logId: 'products', recordRoot: `0x${'0'.repeat(64)}`, leafHash: `0x${'0'.repeat(64)}`, signer: `0x${'0'.repeat(40)}`, status: 'accepted' };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(ack) });
-      res.end(ack);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { reports?: unknown[] };
+      const answer =
+        perBody === 1
+          ? JSON.stringify(acceptance)
+          : JSON.stringify({ accepted: body.reports!.length, refused: 0, results: body.reports!.map((_, index) => ({ index, status: 201, location: `/api/v1/reports/${acceptance.id}`, acceptance })) });
+      res.writeHead(perBody === 1 ? 201 : 200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
-    const out = await runHttpClient((server.address() as AddressInfo).port, bodies, concurrency);
+    const out = await runHttpClient((server.address() as AddressInfo).port, bodies, concurrency, perBody);
     const acked = out.ackedAt.filter((t) => t > 0);
     return acked.length / ((Math.max(...acked) - out.t0) / 1000);
   } finally {
@@ -298,7 +335,7 @@ async function measure(args: Args, store: StoreKind) {
       server = http.createServer(createApp(createContext(sys), { fastPath: !args.expressOnly }));
       const port = process.env.BENCH_PORT_BASE ? Number(process.env.BENCH_PORT_BASE) : 0;
       await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
-      via = `HTTP POST /api/v1/reports (keep-alive, loopback; the client runs in its own process)${args.expressOnly ? '; Express router only' : ''}`;
+      via = `HTTP POST ${routeFor(args.bulk)}${args.bulk > 1 ? `, ${args.bulk} reports a request` : ''} (keep-alive, loopback; the client runs in its own process)${args.expressOnly ? '; Express router only' : ''}`;
     }
 
     if (warm.length > 0) {
@@ -306,7 +343,7 @@ async function measure(args: Args, store: StoreKind) {
       // threads, ~350 µs per report over a 4,000-report run when measured cold) are not counted; then wait until
       // they are anchored, so the timed phase starts with nothing queued.
       process.stderr.write(`warming up with ${warm.length} reports (not timed)…\n`);
-      if (server) await runHttpClient((server.address() as AddressInfo).port, warm.map(bodyOf), args.concurrency);
+      if (server) await runHttpClient((server.address() as AddressInfo).port, bodiesOf(warm, args.bulk), args.concurrency, args.bulk);
       else for (const w of warm) await submit(w);
       const { size } = await sys.store.logHead('products');
       while (((await sys.store.latestCheckpoint('products', 'confirmed'))?.size ?? 0) < size) await new Promise((r) => setTimeout(r, 50));
@@ -344,8 +381,8 @@ async function measure(args: Args, store: StoreKind) {
     process.stderr.write(`submitting via ${via} with ${args.concurrency} in flight…\n`);
     // The request bodies (for the timed run and the bare-HTTP run after it) and the load generator's input are
     // written before the measurement starts: they are the harness's work, not the server's.
-    const bodies = server ? subs.map(bodyOf) : [];
-    const startClient = server ? prepareHttpClient((server.address() as AddressInfo).port, bodies, args.concurrency) : undefined;
+    const bodies = server ? bodiesOf(subs, args.bulk) : [];
+    const startClient = server ? prepareHttpClient((server.address() as AddressInfo).port, bodies, args.concurrency, args.bulk) : undefined;
     const profiler = args.profile ? await startProfiler('ingest') : undefined;
     const cpu0 = process.cpuUsage();
     const threads0 = threadCpuMs();
@@ -359,7 +396,7 @@ async function measure(args: Args, store: StoreKind) {
     if (startClient) {
       const out = await startClient();
       sendingFrom = out.t0;
-      out.ackedAt.forEach((t, i) => (ackedAt[i] = t));
+      out.ackedAt.slice(0, args.n).forEach((t, i) => (ackedAt[i] = t));
       failed = out.failed;
       firstFailure = out.firstFailure;
       clientCpuMs = out.cpuMs;
@@ -398,7 +435,7 @@ async function measure(args: Args, store: StoreKind) {
       process.stderr.write(`CPU profile of the server's main thread during the ingest phase: ${file}\n${summariseProfile(profile)}\n`);
     }
     // After the profile: the bare server runs on this thread too, and is no part of the ingest.
-    if (server) bareHttp = await bareHttpRate(bodies, args.concurrency);
+    if (server) bareHttp = await bareHttpRate(bodies, args.concurrency, args.bulk);
     const head = await sys.store.logHead('products');
     const baseSize = head.size - (args.n - failed);
     const deadline = Date.now() + 120_000;
@@ -447,13 +484,13 @@ async function measure(args: Args, store: StoreKind) {
       console.log(`  libsecp256k1 recovery (raw)  ${result.libsecp256k1RecoveriesPerSecond} /s`);
       console.log(`  ratio ingest / recovery      ${result.ratio}  (target >= 0.25)`);
       if (bareHttp !== undefined) {
-        console.log(`  bare node:http, same client    ${Math.round(bareHttp)} requests/s = ${(bareHttp / recovery).toFixed(3)} × recovery (HTTP alone on these cores; ingest is ${((100 * ingestRate) / bareHttp).toFixed(0)} % of it)`);
+        console.log(`  bare node:http, same client    ${Math.round(bareHttp)} reports/s = ${(bareHttp / recovery).toFixed(3)} × recovery (HTTP alone on these cores; ingest is ${((100 * ingestRate) / bareHttp).toFixed(0)} % of it)`);
       }
       console.log(`  acceptance → anchored lag    p50 ${result.lagSeconds.p50} s, p99 ${result.lagSeconds.p99} s, max ${result.lagSeconds.max} s  (target p99 < 2 s)`);
       console.log(`  checkpoints anchored         ${result.checkpoints}`);
       console.log(`  CPU of this process          ${result.cpuCoresBusy} cores busy on average (of ${os.availableParallelism()}; the server and its signature threads${server ? '; the load generator runs apart' : ''})`);
       if (perReport) console.log(`  CPU per accepted report       main thread ${perReport.mainThreadMicros} µs, other threads ${perReport.otherThreadsMicros} µs${args.profile ? " (the profiler's own cost included)" : ""}`);
-      if (clientCpuMs !== undefined) console.log(`  load generator               ${Math.round((clientCpuMs * 1000) / Math.max(1, args.n))} µs CPU per request, ${(clientCpuMs / 1000 / ingestSecs).toFixed(2)} cores (same machine)`);
+      if (clientCpuMs !== undefined) console.log(`  load generator               ${Math.round((clientCpuMs * 1000) / Math.max(1, args.n))} µs CPU per report, ${(clientCpuMs / 1000 / ingestSecs).toFixed(2)} cores (same machine)`);
       console.log(`  group commits                ${result.groupCommits.commits}, ${result.groupCommits.recordsPerCommit} records and ${result.groupCommits.msPerCommit} ms each`);
       console.log(`  ${result.verdict}`);
     }

@@ -151,11 +151,12 @@ describe('server/http reports, records and revocations (real anvil node)', funct
     });
 
     it('When the envelope is not 1 to 100 reports in an object, Then the whole request answers 400 invalid-input and nothing is checked', async () => {
-      const one = body(await signedReport(t.sys, lab, { batchId }));
+      const sub = await signedReport(t.sys, lab, { batchId });
+      const one = body(sub);
       for (const bad of [{ reports: [] }, { reports: Array.from({ length: 101 }, () => one) }, { reports: [one], extra: 1 }, [one], { reports: one }]) {
         expectError(await request(t.app).post('/api/v1/reports/bulk').send(bad), 400, 'invalid-input');
       }
-      expect(await t.sys.store.getRecord(one.record.id)).to.equal(undefined);
+      expect(await t.sys.store.getRecord(sub.record.id)).to.equal(undefined);
     });
 
     it('When a caller sends more reports in one request than its write limit leaves, Then the request answers 429 with none checked, and the writes it did not use stay available', async () => {
