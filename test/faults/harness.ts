@@ -225,6 +225,8 @@ export interface LoadTally {
   refused: Record<string, number>;
   /** 503 answers (storage or chain unavailable): retried later, never counted as lost. */
   unavailable: number;
+  /** Of the acknowledged, those answered 201 inside a bulk request's results. */
+  acknowledgedInBulk: number;
 }
 
 /**
@@ -236,7 +238,7 @@ export interface LoadTally {
 export class SignedLoad {
   /** Record id → leaf hash, for every record the server acknowledged (201, or a replay of an unanswered send). */
   readonly acknowledged = new Map<string, string>();
-  readonly tally: LoadTally = { acknowledged: 0, unanswered: 0, refused: {}, unavailable: 0 };
+  readonly tally: LoadTally = { acknowledged: 0, unanswered: 0, refused: {}, unavailable: 0, acknowledgedInBulk: 0 };
   private readonly retry: { route: string; sub: Submission }[] = [];
   private n = 0;
   private dept: { seq: number; prevHash: string; pending?: Submission };
@@ -333,6 +335,47 @@ export class SignedLoad {
     return { kind: 'refused' };
   }
 
+  /**
+   * Sends `subs` together to POST /api/v1/reports/bulk and tallies each report as the single route's answer would be
+   * tallied: 201 acknowledged; 503 (for the request or for one report) or no answer at all (the server died) sent
+   * again one by one once the fault ended, where a replay of one already stored counts as acknowledged.
+   */
+  private async sendBulk(subs: Submission[]): Promise<void> {
+    let ans: HttpAnswer;
+    try {
+      ans = await request(this.nextBase(), 'POST', '/api/v1/reports/bulk', { reports: subs.map((s) => ({ record: s.record, salts: s.salts, signature: s.signature })) });
+    } catch {
+      this.tally.unanswered += subs.length;
+      for (const sub of subs) this.retry.push({ route: '/api/v1/reports', sub });
+      return;
+    }
+    if (ans.status !== 200) {
+      if (ans.status === 503) {
+        this.tally.unavailable++;
+        for (const sub of subs) this.retry.push({ route: '/api/v1/reports', sub });
+        return;
+      }
+      const code = `bulk ${String((ans.body.error as { code?: string } | undefined)?.code ?? ans.status)}`;
+      this.tally.refused[code] = (this.tally.refused[code] ?? 0) + subs.length;
+      return;
+    }
+    const results = ans.body.results as { index: number; status: number; acceptance?: { id: string; leafHash: string }; error?: { code: string } }[];
+    for (const r of results) {
+      const sub = subs[r.index]!;
+      if (r.status === 201 && r.acceptance?.id === (sub.record as { id: string }).id) {
+        this.tally.acknowledged++;
+        this.tally.acknowledgedInBulk++;
+        this.acknowledged.set(r.acceptance.id, r.acceptance.leafHash);
+      } else if (r.status === 503) {
+        this.tally.unavailable++;
+        this.retry.push({ route: '/api/v1/reports', sub });
+      } else {
+        const code = `bulk item ${r.error?.code ?? r.status}`;
+        this.tally.refused[code] = (this.tally.refused[code] ?? 0) + 1;
+      }
+    }
+  }
+
   /** Sends the department's next request (or the one still unanswered); false when it must wait. */
   private async sendShare(): Promise<boolean> {
     const wasUnanswered = this.dept.pending !== undefined;
@@ -350,8 +393,11 @@ export class SignedLoad {
     return true;
   }
 
-  /** Starts `reportsInFlight` report senders and the department's sender against `this.base`. */
-  start(reportsInFlight = 4): void {
+  /**
+   * Starts `reportsInFlight` report senders and the department's sender against `this.base`; with `bulkOf`, one more
+   * sender posting that many reports a request to POST /api/v1/reports/bulk.
+   */
+  start(reportsInFlight = 4, opts: { bulkOf?: number } = {}): void {
     this.running = true;
     const reports = async () => {
       while (this.running) {
@@ -365,7 +411,15 @@ export class SignedLoad {
     const shares = async () => {
       while (this.running) if (!(await this.sendShare())) await sleep(100);
     };
-    this.loops = [...Array.from({ length: reportsInFlight }, reports), shares()];
+    const bulk = async (k: number) => {
+      while (this.running) {
+        const subs: Submission[] = [];
+        for (let i = 0; i < k; i++) subs.push(await this.signedReport());
+        await this.sendBulk(subs);
+        if (this.retry.length > 0) await sleep(100);
+      }
+    };
+    this.loops = [...Array.from({ length: reportsInFlight }, reports), shares(), ...(opts.bulkOf ? [bulk(opts.bulkOf)] : [])];
   }
 
   /** Stops sending and waits for the requests in flight (they end when the server answers or dies). */

@@ -1,6 +1,6 @@
 /**
  * Fault: kill -9 of the whole system (the server and its embedded chain node) at random moments under signed
- * load, eight times, then a last start. Nothing acknowledged may be lost or stored twice, every proof bundle
+ * load (single reports, bulk requests of reports, a department's share steps), eight times, then a last start. Nothing acknowledged may be lost or stored twice, every proof bundle
  * handed out before a crash must still verify against the chain, and anchoring must converge.
  */
 import { expect } from 'chai';
@@ -25,7 +25,8 @@ describe('faults: kill -9 of the whole system under load', function () {
       const server = await ServerProcess.start({ dataDir, port, chainPort });
       load.base = server.url;
       await load.settle();
-      load.start(4);
+      // Four senders of single reports, the department's, and one of bulk requests (a crash may cut one midway).
+      load.start(4, { bulkOf: 8 });
       // Long enough for some checkpoints to be anchored (every second), then bundles are handed out and the
       // crash comes at a random moment: while records are accepted, sequenced, anchored, saved.
       await sleep(1500 + random() * 2000);
@@ -47,6 +48,7 @@ describe('faults: kill -9 of the whole system under load', function () {
       const { lost, duplicated, logFaults } = lostAndDuplicated(load, dataDir);
       report('kill -9 ×' + CYCLES, {
         acknowledged: load.acknowledged.size,
+        inBulk: load.tally.acknowledgedInBulk,
         unanswered: load.tally.unanswered,
         lost: lost.length,
         duplicated: duplicated.length,
@@ -54,6 +56,7 @@ describe('faults: kill -9 of the whole system under load', function () {
         convergeMs: convergedMs,
       });
       expect(load.tally.refused, 'submissions refused under faults').to.deep.equal({});
+      expect(load.tally.acknowledgedInBulk, 'reports acknowledged in bulk requests').to.be.above(0);
       expect(lost, 'acknowledged records lost').to.deep.equal([]);
       expect(duplicated, 'records stored twice').to.deep.equal([]);
       expect(logFaults, 'logs with holes').to.deep.equal([]);
