@@ -44,6 +44,14 @@ export type WriteLimit = RequestHandler & {
   charge(req: Request, res: Response, units: number): Promise<boolean>;
 };
 
+/** Rewrites the remaining count (`r=`) of the RateLimit header the middleware set (draft 8), after a charge. */
+function setRemaining(res: Response, remaining: number): void {
+  const header = res.getHeader('RateLimit');
+  if (res.headersSent || header === undefined) return;
+  const set = (v: string) => v.replace(/\br=\d+/, `r=${Math.max(0, remaining)}`);
+  res.setHeader('RateLimit', Array.isArray(header) ? header.map(set) : set(String(header)));
+}
+
 /** Requires perMinute >= 0; 0 turns the limit off. */
 export function createWriteLimit(perMinute: number): WriteLimit {
   // The store the middleware counts in, so that charge() counts in the same bucket.
@@ -54,10 +62,14 @@ export function createWriteLimit(perMinute: number): WriteLimit {
     let counted = 0;
     while (counted < units) {
       counted++;
-      if ((await store.increment(key)).totalHits > perMinute) {
+      const { totalHits, resetTime } = await store.increment(key);
+      if (totalHits > perMinute) {
         for (; counted > 0; counted--) await store.decrement(key);
+        // As the middleware answers a request over the limit: when to try again.
+        if (!res.headersSent && resetTime) res.setHeader('Retry-After', String(Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000))));
         return false;
       }
+      if (counted === units) setRemaining(res, perMinute - totalHits);
     }
     return true;
   };

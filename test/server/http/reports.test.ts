@@ -163,12 +163,16 @@ describe('server/http reports, records and revocations (real anvil node)', funct
       const limited = createApp({ ...t.ctx, sys: { ...t.sys, config: { ...t.sys.config, RATE_LIMIT_WRITES_PER_MINUTE: 5 } } });
       const subs = await Promise.all([0, 1, 2, 3, 4, 5].map(() => signedReport(t.sys, lab, { batchId })));
       // Six reports are six writes: over the limit of five.
-      expectError(await request(limited).post('/api/v1/reports/bulk').send({ reports: subs.map(body) }), 429, 'rate-limited');
+      const over = await request(limited).post('/api/v1/reports/bulk').send({ reports: subs.map(body) });
+      expectError(over, 429, 'rate-limited');
+      expect(Number(over.headers['retry-after'])).to.be.within(1, 60);
       for (const s of subs) expect(await t.sys.store.getRecord(s.record.id)).to.equal(undefined);
       // The refused request counted one write, not six: four reports (four writes) still fit this minute.
       const ok = await request(limited).post('/api/v1/reports/bulk').send({ reports: subs.slice(0, 4).map(body) });
       expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
       expect(ok.body.accepted, JSON.stringify(ok.body.results.filter((r: { status: number }) => r.status !== 201))).to.equal(4);
+      // Its RateLimit header counts all four: none remains.
+      expect(String(ok.headers['ratelimit'])).to.match(/\br=0\b/);
       // And that used the minute up: one more single report is refused.
       expectError(await request(limited).post('/api/v1/reports').send(body(subs[4]!)), 429, 'rate-limited');
     });
