@@ -89,3 +89,10 @@ export function refusal(answer: HttpAnswer, json?: unknown): CliError {
   if (answer.status === 404) return unusable('the server has no such route (HTTP 404); is --server a traceledger server?');
   return new CliError(`the server answered HTTP ${answer.status}`, EXIT.REFUSED);
 }
+
+/** POSTs `body` as JSON to `path` of the server's API and returns the answer's JSON; throws as {@link jsonOf} for a status outside `ok`. */
+export async function postJson<T>(server: string, path: string, body: unknown, opts: { token?: string; ok?: readonly number[] } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  return jsonOf<T>(await send('POST', apiUrl(server, path), { headers, body: Buffer.from(JSON.stringify(body), 'utf8') }), opts.ok ?? [200, 201]);
+}

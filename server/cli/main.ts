@@ -12,6 +12,7 @@ import { registerAudit } from './commands/audit';
 import { registerChain, registerDeploy, registerParticipants } from './commands/chain-admin';
 import { registerImport } from './commands/import';
 import { registerKeys } from './commands/keys';
+import { registerReports } from './commands/reports';
 import { registerLabels } from './commands/labels';
 import { registerTokens } from './commands/tokens';
 import { registerTrails } from './commands/trails';
@@ -48,6 +49,7 @@ export function buildProgram(run: CliRun): Command {
   registerImport(program, run);
   registerLabels(program, run);
   registerKeys(program, run);
+  registerReports(program, run);
   registerTrails(program, run);
   registerAudit(program, run);
   // Sub-commands inherit the exit override, so usage errors end in main's catch with exit 2.

@@ -62,7 +62,7 @@ export function registerKeys(program: Command, _run: CliRun): void {
       // Salts let whoever holds them disclose private fields: keep the output as private as the report.
       writeOutput(opts.out, JSON.stringify({ type: 'SeleniumTestReport', record, salts, signature }, null, 2) + '\n', 0o600);
       note(`signed report ${record.id} (root ${root}) as ${wallet.address} for chain ${binding.chainId}, TraceLedger ${binding.verifyingContract}`);
-      if (opts.out && opts.out !== '-') note(`wrote ${opts.out}; submit it with: curl -H 'content-type: application/json' --data @${opts.out} SERVER/api/v1/reports`);
+      if (opts.out && opts.out !== '-') note(`wrote ${opts.out}; submit it (with others) with: traceledger submit-reports ${opts.out} --server URL`);
     });
 }
 

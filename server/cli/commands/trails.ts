@@ -31,10 +31,7 @@ async function getJson<T>(server: string, path: string, opts: { token?: string; 
 
 /** POST JSON to the server's API. */
 async function postJson<T>(server: string, path: string, body: unknown, opts: { token?: string; ok?: readonly number[] } = {}): Promise<T> {
-  const { apiUrl, jsonOf, send } = await import('../http');
-  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  return jsonOf<T>(await send('POST', apiUrl(server, path), { headers, body: Buffer.from(JSON.stringify(body), 'utf8') }), opts.ok ?? [200, 201]);
+  return (await import('../http')).postJson<T>(server, path, body, opts);
 }
 
 interface ChainInfo {

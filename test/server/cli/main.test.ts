@@ -12,7 +12,7 @@ import { buildBundle } from '../../../server/service/bundles';
 import type { System } from '../../../server/system';
 import type { ProofBundle } from '../../../server/verification/bundle';
 import { USCC, batchInputNow, reportInput } from '../records/fixtures';
-import { registeredLabOf } from '../../support/records';
+import { registeredLabOf, signedReport } from '../../support/records';
 import { FIXTURE_PRODUCT_KEYS, bootTestSystem, eventually, registerLab, registerProducer, tempDir } from '../../support/system';
 import { ROOT, cli, show } from '../../support/cli';
 
@@ -255,6 +255,43 @@ describe('server/cli: the traceledger command (spawned, against a real anvil nod
       const again = await cli(['import', SAMPLE, '--server', url, '--token-file', tokenFile, '--partial', '--chunk', '7']);
       expect(again.code, show(again)).to.equal(1);
       expect(again.stdout).to.contain('Nothing was imported: 20 of 20 rows were refused').and.to.match(new RegExp(`line 21\\s+id: record ${USCC.producer}-AK-HY-2025-006 was already accepted`));
+    });
+
+    it('When a lab submits signed report files, one of them tampered, Then each file is accepted or refused on its own and the exit code is 1', async () => {
+      const key = new Wallet(Wallet.createRandom().privateKey);
+      await registerLab(sys, '202727050197', key);
+      await sys.ingest.submitCommissionForProducer(producerId, batchId, '202727050197');
+      const write = (name: string, value: unknown) => {
+        const file = path.join(dir, name);
+        fs.writeFileSync(file, JSON.stringify(value));
+        return file;
+      };
+      const [a, b, c] = await Promise.all([0, 1, 2].map(() => signedReport(sys, key, { batchId })));
+      // Changed after signing: the signature recovers another (unregistered) key.
+      const tampered = { ...c!, record: { ...c!.record, result: 0.99 } };
+      const files = [write('r-a.json', a), write('r-b.json', b), write('r-tampered.json', tampered)];
+      const r = await cli(['submit-reports', ...files, '--server', url]);
+      expect(r.code, show(r)).to.equal(1);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).to.match(new RegExp(`^accepted\\s+\\S+r-a\\.json\\s+${a!.record.id}\\s+leaf 0x[0-9a-f]{64}$`));
+      expect(lines[1]).to.contain('accepted').and.to.contain(b!.record.id);
+      expect(lines[2]).to.match(/^refused\s+\S+r-tampered\.json\s+unknown-signer: /);
+      expect(r.stderr).to.contain('2 of 3 report(s) accepted');
+      expect(await sys.store.getRecord(a!.record.id)).to.not.equal(undefined);
+      expect(await sys.store.getRecord(c!.record.id)).to.equal(undefined);
+
+      // Sent again: a replay, as JSON.
+      const again = await cli(['submit-reports', files[0]!, '--server', url, '--json']);
+      expect(again.code, show(again)).to.equal(1);
+      const outcomes = JSON.parse(again.stdout) as { file: string; status: number; error: { code: string } }[];
+      expect(outcomes.map((o) => [o.file, o.status, o.error.code])).to.deep.equal([[files[0], 409, 'replay']]);
+
+      // A file that is no signed report: nothing at all is sent.
+      const d = await signedReport(sys, key, { batchId });
+      const bad = await cli(['submit-reports', write('r-d.json', d), write('not-a-report.json', { hello: 1 }), '--server', url]);
+      expect(bad.code, show(bad)).to.equal(2);
+      expect(bad.stderr).to.contain('not-a-report.json is not a signed report');
+      expect(await sys.store.getRecord(d.record.id)).to.equal(undefined);
     });
 
     it('When labels are printed from the data folder, Then a PDF of the batches is written', async () => {
