@@ -8,6 +8,28 @@ import { note, readJsonFile, say } from '../io';
 
 /** Reports a request: the server's most (MAX_BULK_REPORTS in server/http/schemas.ts). */
 const PER_REQUEST = 100;
+/** Bytes of reports a request, below the server's JSON body limit (JSON_LIMIT in server/http/app.ts, 256 kB) with room for the envelope. */
+const BYTES_PER_REQUEST = 240 * 1024;
+
+/**
+ * The requests `sizes` (each report's JSON length, in order) go in: consecutive runs of at most `maxCount` reports and
+ * `maxBytes` bytes (a report larger than that alone goes on its own), as [from, to) ranges.
+ */
+export function requestRanges(sizes: readonly number[], maxCount = PER_REQUEST, maxBytes = BYTES_PER_REQUEST): [number, number][] {
+  const out: [number, number][] = [];
+  let from = 0;
+  let bytes = 0;
+  sizes.forEach((size, i) => {
+    if (i > from && (i - from === maxCount || bytes + size + 1 > maxBytes)) {
+      out.push([from, i]);
+      from = i;
+      bytes = 0;
+    }
+    bytes += size + 1;
+  });
+  if (from < sizes.length) out.push([from, sizes.length]);
+  return out;
+}
 
 interface SubmitOpts {
   server: string;
@@ -34,7 +56,7 @@ export function registerReports(program: Command, run: CliRun): void {
     .summary('submit signed reports (from sign-report) to a server, up to 100 a request')
     .description(
       [
-        'Sends signed selenium test reports (the files traceledger sign-report writes) to POST /api/v1/reports/bulk, 100 a request in the order given. Each report is checked on its own: the accepted ones are stored however the others fare. Prints, per file, "accepted" with the report id and leaf hash, or "refused" with the reason; --json prints the same as JSON.',
+        'Sends signed selenium test reports (the files traceledger sign-report writes) to POST /api/v1/reports/bulk, in the order given, up to 100 (and 240 kB) a request. Each report is checked on its own: the accepted ones are stored however the others fare. Prints, per file, "accepted" with the report id and leaf hash, or "refused" with the reason; --json prints the same as JSON.',
         'Each report counts as one write against the server\'s rate limit; a request that would pass it is refused whole, and its reports and the later ones are reported as not sent (send them again later: the accepted ones then answer "replay").',
         'Exit codes: 0 every report accepted; 1 some refused or not sent; 2 a file is not a signed report (nothing is sent), or the server cannot be reached.',
       ].join('\n\n'),
@@ -61,8 +83,8 @@ async function submitReports(files: string[], opts: SubmitOpts): Promise<ExitCod
   const { postJson } = await import('../http');
   const signed = files.map(readSigned);
   const outcomes: Outcome[] = [];
-  for (let from = 0; from < signed.length; from += PER_REQUEST) {
-    const slice = signed.slice(from, from + PER_REQUEST);
+  for (const [from, to] of requestRanges(signed.map((s) => Buffer.byteLength(JSON.stringify(s))))) {
+    const slice = signed.slice(from, to);
     let answer: BulkAnswer;
     try {
       answer = await postJson<BulkAnswer>(opts.server, '/reports/bulk', { reports: slice }, { ok: [200] });
