@@ -162,16 +162,17 @@ function recoveryRate(sys: System, subs: readonly Submission[]): number {
 
 /**
  * The load generator, as plain JavaScript run in a child process (its own CPU, not the server's): reads
- * `{ port, concurrency, bodies, route, perBody }` from the file named by argv[1], posts every body to `route` over
- * keep-alive connections, and prints `{ t0, ackedAt, failed, firstFailure }` as JSON, per report (times: wall-clock
- * ms). A body of one report is acknowledged by 201; a bulk body of `perBody` by 200 with each report's status.
+ * `{ port, concurrency, bodies, route, perBody, reports }` from the file named by argv[1], posts every body to `route`
+ * over keep-alive connections, and prints `{ t0, ackedAt, failed, firstFailure }` as JSON, per report (times:
+ * wall-clock ms). A body of one report is acknowledged by 201; a bulk body of `perBody` (the last may hold fewer:
+ * `reports` in all) by 200 with each report's status.
  */
 const CLIENT_SOURCE = `
 const fs = require('node:fs');
 const http = require('node:http');
-const { port, bodies, concurrency, route, perBody } = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
+const { port, bodies, concurrency, route, perBody, reports } = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-const ackedAt = new Array(bodies.length * perBody).fill(0);
+const ackedAt = new Array(reports).fill(0);
 const now = () => performance.timeOrigin + performance.now();
 let next = 0, failed = 0, firstFailure = null;
 function post(body) {
@@ -201,7 +202,7 @@ Promise.all(Array.from({ length: concurrency }, async () => {
       continue;
     }
     const results = r.status === 200 ? JSON.parse(r.body).results : [];
-    for (let j = 0; j < perBody && i * perBody + j < ackedAt.length; j++) {
+    for (let j = 0; j < perBody && i * perBody + j < reports; j++) {
       if (results[j] && results[j].status === 201) ackedAt[i * perBody + j] = at;
       else { failed++; if (!firstFailure) firstFailure = r.status + ' ' + (results[j] ? JSON.stringify(results[j]) : r.body).slice(0, 300); }
     }
@@ -229,7 +230,8 @@ function runHttpClient(port: number, bodies: string[], concurrency: number, perB
  */
 function prepareHttpClient(port: number, bodies: string[], concurrency: number, perBody: number): () => Promise<ClientResult> {
   const input = path.join(tempDir('bench-ingest-client-'), 'input.json');
-  fs.writeFileSync(input, JSON.stringify({ port, bodies, concurrency, route: routeFor(perBody), perBody }));
+  const reports = perBody === 1 ? bodies.length : (JSON.parse(bodies.at(-1) ?? '{"reports":[]}') as { reports: unknown[] }).reports.length + (bodies.length - 1) * perBody;
+  fs.writeFileSync(input, JSON.stringify({ port, bodies, concurrency, route: routeFor(perBody), perBody, reports }));
   return () => new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', CLIENT_SOURCE, input], { stdio: ['ignore', 'pipe', 'inherit'] });
     const out: Buffer[] = [];
@@ -396,7 +398,7 @@ async function measure(args: Args, store: StoreKind) {
     if (startClient) {
       const out = await startClient();
       sendingFrom = out.t0;
-      out.ackedAt.slice(0, args.n).forEach((t, i) => (ackedAt[i] = t));
+      out.ackedAt.forEach((t, i) => (ackedAt[i] = t));
       failed = out.failed;
       firstFailure = out.firstFailure;
       clientCpuMs = out.cpuMs;
