@@ -25,22 +25,20 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { Wallet, getBytes, hexlify, randomBytes } from 'ethers';
+import { Wallet, hexlify, randomBytes } from 'ethers';
 import secp256k1 from 'secp256k1';
 import { CachedChainReader } from '../../server/chain/cached-reader';
 import { RpcChainReader } from '../../server/chain/reader';
 import { leafHash } from '../../server/ledger/rfc6962';
-import { GENESIS_PREV_HASH, canonicalString, createLogEntry, logEntryLeafHash, recordRootOfParsed, toHex0x } from '../../server/records';
-import type { NewRecord } from '../../server/store/types';
+import { GENESIS_PREV_HASH, toHex0x } from '../../server/records';
 import type { System } from '../../server/system';
 import { monitorLog, type MonitorReport } from '../../server/trails/monitor';
 import { checkStoredBatch } from '../../server/trails/record-check';
-import { ShareSignatureChecker } from '../../server/trails/recompute';
 import { verifyTrail, type TrailVerification } from '../../server/trails/trail';
 import { coreCount } from '../../server/trails/worker-pool';
-import { buildShareRequest } from '../../test/server/records/fixtures';
-import { bootTestSystem, sequenceAll } from '../../test/support/system';
-import { departmentUscc, registerDepartment } from '../../test/support/trails';
+import { bootTestSystem } from '../../test/support/system';
+import { buildTrail, storeAndAnchor, type SignedTrailRecord } from '../../test/support/trail-build';
+import { registerDepartment } from '../../test/support/trails';
 import { startProfiler } from './cpuprofile';
 
 interface Args {
@@ -79,85 +77,6 @@ async function startTopProfiler(): Promise<() => Promise<{ file: string; top: { 
   };
 }
 
-interface Signed {
-  record: NewRecord;
-  digest: Uint8Array;
-  compact: Uint8Array;
-  recid: number;
-}
-
-/** Signs `count` share requests of one department from seq `from`, chained by prevHash from `prevHash`, in the store's form. */
-function buildTrail(sys: System, departmentId: string, key: Wallet, from: number, count: number, prevHash: string): Signed[] {
-  const uscc = departmentUscc(1);
-  const template = buildShareRequest({
-    id: 'template',
-    issuedAt: new Date(Date.now() - 600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    departmentId,
-    requestingDepartment: { name: '安康市市场监督管理局', uscc },
-    providingDepartment: { name: '安康市农业农村局', uscc: departmentUscc(2) },
-    validity: { from: '2025-10-10T00:00:00Z', to: '2027-10-09T16:00:00Z' },
-  }) as unknown as Record<string, unknown>;
-  const names = Object.keys(template).sort();
-  const checker = new ShareSignatureChecker({ chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger });
-  const privateKey = getBytes(key.privateKey);
-  const signer = key.address.toLowerCase();
-  const issuedAtSeconds = Math.floor(Date.parse(String(template.issuedAt)) / 1000);
-  const out: Signed[] = [];
-  for (let seq = from; seq < from + count; seq++) {
-    // Ids in the department's namespace ({its USCC}-…), as ingest requires and verification checks.
-    const id = `${uscc}-bench-req-${seq}`;
-    const body: Record<string, unknown> = { ...template, id, seq, prevHash, purpose: `富硒产品抽检结果与产地备案信息比对 #${seq}` };
-    const saltBytes = Buffer.from(randomBytes(16 * names.length));
-    const salts = Object.fromEntries(names.map((name, i) => [name, saltBytes.subarray(16 * i, 16 * i + 16).toString('hex')]));
-    const root = recordRootOfParsed(body, salts)!;
-    const digest = checker.digest('ShareRequest', body, root, issuedAtSeconds);
-    const sig = secp256k1.ecdsaSign(digest, privateKey);
-    const signature = `0x${Buffer.from(sig.signature).toString('hex')}${(27 + sig.recid).toString(16)}`;
-    const entry = createLogEntry({ type: 'ShareRequest', id, recordRoot: root, signer, signature, issuedAt: String(body.issuedAt) });
-    const leaf = logEntryLeafHash(entry);
-    out.push({
-      record: {
-        id,
-        logId: 'data-sharing',
-        type: 'ShareRequest',
-        body,
-        salts,
-        recordRoot: root,
-        signer,
-        signature,
-        issuedAt: String(body.issuedAt),
-        entry: canonicalString(entry),
-        leafHash: leaf,
-        participantId: departmentId,
-        subject: departmentId,
-      },
-      digest,
-      compact: sig.signature,
-      recid: sig.recid,
-    });
-    prevHash = toHex0x(leaf);
-  }
-  return out;
-}
-
-/** Stores, sequences and anchors `records`; the time each part took. */
-async function storeAndAnchor(sys: System, records: readonly NewRecord[]): Promise<{ insertMs: number; sequenceMs: number; anchorMs: number }> {
-  let t0 = process.hrtime.bigint();
-  for (let i = 0; i < records.length; i += 10_000) await sys.store.insertRecords(records.slice(i, i + 10_000));
-  const insertMs = ms(t0);
-  t0 = process.hrtime.bigint();
-  await sequenceAll(sys.store, 'data-sharing');
-  const sequenceMs = ms(t0);
-  t0 = process.hrtime.bigint();
-  const size = (await sys.store.logHead('data-sharing')).size;
-  for (let i = 0; i < 50; i++) {
-    await sys.worker.tick('data-sharing');
-    if ((await sys.store.latestCheckpoint('data-sharing', 'confirmed'))?.size === size) break;
-  }
-  if ((await sys.store.latestCheckpoint('data-sharing', 'confirmed'))?.size !== size) throw new Error('the trail was not anchored');
-  return { insertMs, sequenceMs, anchorMs: ms(t0) };
-}
-
 /** Best of three rounds of `f` over `items`, in ms. */
 function bestOf3<T>(items: readonly T[], f: (x: T) => unknown): number {
   let best = Number.POSITIVE_INFINITY;
@@ -192,7 +111,7 @@ async function medianOf3<T>(f: () => Promise<T>): Promise<{ ms: number; value: T
  * what the cores deliver together. The floor divides one core's time by the cores; a machine whose cores do not
  * scale perfectly (shared caches, a busy host) cannot reach even that with recoveries alone.
  */
-async function parallelRecoveriesMs(sample: readonly Signed[], threads: number): Promise<number> {
+async function parallelRecoveriesMs(sample: readonly SignedTrailRecord[], threads: number): Promise<number> {
   const source = `
 const { parentPort } = require('node:worker_threads');
 const secp256k1 = require(${JSON.stringify(require.resolve('secp256k1'))});

@@ -14,6 +14,7 @@ import { KeyedTurns } from './turns';
 import { BulkInsertError, BulkWriter } from './sqlite-writer';
 import { watchStorage } from './storage-faults';
 import { trailLinkConflict } from './trail-link';
+import { TRAIL_ORDER, TRAIL_RANGE_WHERE, trailRangeArgs } from './trail-reader';
 import { WalSync } from './wal-sync';
 import {
   StoreConflictError,
@@ -39,7 +40,10 @@ import {
   type StoredLogEntry,
   type StoredRecord,
   type StoredTrailText,
+  type TrailKey,
   type TrailPageQuery,
+  type TrailRange,
+  type TrailReadSource,
   type TokenRole,
   type TrailSummary,
 } from './types';
@@ -131,11 +135,15 @@ export class SqliteStore implements Store {
   /** Names this database in LOCKS: its file, or (in memory) this instance. */
   private readonly lockScope: string;
 
+  /** The database file (undefined in memory). */
+  private readonly file: string | undefined;
+
   constructor(
     readonly db: Database.Database,
     file?: string,
   ) {
     this.lockScope = file ?? `memory:${Math.random()}`;
+    this.file = file;
     this.writer = file === undefined ? undefined : new BulkWriter(file, INSERT_RECORD_SQL);
     this.walSync = file === undefined ? undefined : new WalSync({ file, checkpointNow: () => this.checkpointNow() });
     this.stmts = {
@@ -163,6 +171,8 @@ export class SqliteStore implements Store {
         `SELECT id, json_extract(body, '$.seq') AS seq, leaf_hash FROM records WHERE log_id = 'data-sharing' AND subject = ?
            ORDER BY json_extract(body, '$.seq') DESC, arrival DESC LIMIT 1`,
       ),
+      // An index-only step over the partial index records_trail.
+      trailPageEnd: db.prepare(`SELECT json_extract(body, '$.seq'), arrival FROM records WHERE ${TRAIL_RANGE_WHERE} ORDER BY ${TRAIL_ORDER} LIMIT 1 OFFSET ?`).raw(),
       lease: db.prepare('SELECT * FROM leases WHERE name = ?'),
       putLease: db.prepare(
         'INSERT INTO leases (name, holder, term, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, term = excluded.term, expires_at = excluded.expires_at',
@@ -419,6 +429,15 @@ export class SqliteStore implements Store {
          AND (json_extract(body, '$.seq'), arrival) > (?, ?)
        ORDER BY json_extract(body, '$.seq'), arrival LIMIT ?`,
     );
+  }
+
+  trailReadSource(): TrailReadSource | undefined {
+    return this.file === undefined ? undefined : { file: this.file };
+  }
+
+  async trailPageEnd(range: Omit<TrailRange, 'to'>, size: number): Promise<TrailKey | undefined> {
+    const row = this.stmts.trailPageEnd.get(...trailRangeArgs(range), size - 1) as [number, number] | undefined;
+    return row && { seq: row[0], arrival: row[1] };
   }
 
   async lastTrailRecord(departmentId: string): Promise<StoredRecord | undefined> {

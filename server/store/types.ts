@@ -203,6 +203,29 @@ export interface TrailPageQuery {
   limit?: number;
 }
 
+/** Where another thread can open a store's trail: its SQLite database file (Store.trailReadSource). */
+export interface TrailReadSource {
+  file: string;
+}
+
+/** A trail record's place in the trail's order: its body's seq (a number: the trail's pages read no other) and its arrival. */
+export interface TrailKey {
+  seq: number;
+  arrival: number;
+}
+
+/**
+ * A range of one department's trail: the records with fromSeq <= seq <= toSeq ordered after `after` (every record
+ * from fromSeq on when absent), up to and including `to` (to the end of the trail when absent).
+ */
+export interface TrailRange {
+  departmentId: string;
+  fromSeq?: number;
+  toSeq?: number;
+  after?: TrailKey;
+  to?: TrailKey;
+}
+
 /** A data-sharing record as stored, its JSON columns (body, salts) as text (Store.trailRecordTexts). */
 export interface StoredTrailText {
   arrival: number;
@@ -310,6 +333,17 @@ export interface Store {
    * unparsed: for checking the records on other threads, where parsing them belongs.
    */
   trailRecordTexts(departmentId: string, q?: TrailPageQuery): Promise<StoredTrailText[]>;
+  /**
+   * Optional (SQLite files): where a worker thread can read this store's trail ranges itself with
+   * store/trail-reader's readTrailRange, so the records' text never crosses threads. Undefined (or absent): read
+   * them through trailRecordTexts.
+   */
+  trailReadSource?(): TrailReadSource | undefined;
+  /**
+   * With trailReadSource: the key of the `size`-th record of `range` (size >= 1; `to` open), i.e. where a range of
+   * `size` records from `range.after` ends; undefined when fewer remain. An index-only step, no record read.
+   */
+  trailPageEnd?(range: Omit<TrailRange, 'to'>, size: number): Promise<TrailKey | undefined>;
   /** The department's share record with the highest `seq` (ties: the last to arrive), if any. */
   lastTrailRecord(departmentId: string): Promise<StoredRecord | undefined>;
   /** Every department that has share records, by department id. */

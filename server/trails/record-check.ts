@@ -8,6 +8,8 @@
 import { leafHash } from '../ledger/rfc6962';
 import { SHARE_STEP_TYPES, instantToSeconds, recordRootOfParsed, type ChainBinding, type ShareStep } from '../records';
 import { jsonObjectColumn } from '../store/rows';
+import { readTrailRange } from '../store/trail-reader';
+import type { TrailRange, TrailReadSource } from '../store/types';
 import type { Params } from '../verification/messages';
 import type { TrailMessageCode } from '../verification/trail-messages';
 import { ShareSignatureChecker, isShareType } from './recompute';
@@ -142,8 +144,9 @@ function signerProblem(checker: ShareSignatureChecker, digest: Uint8Array, entry
   }
 }
 
-/** Milliseconds a batch spent on leaf hashes (with reading the entry), record roots (with the body's other checks) and signatures (digests and recoveries). */
+/** Milliseconds a batch spent reading its records (a range only), on leaf hashes (with reading the entry), record roots (with the body's other checks) and signatures (digests and recoveries). */
 export interface CheckTimings {
+  read: number;
   leaves: number;
   recordRoots: number;
   signatures: number;
@@ -224,7 +227,7 @@ export function checkStoredBatch(batch: CheckBatch): CheckedBatch {
   const signerIndex = new Int32Array(n).fill(-1);
   const prevHashes: string[] = [];
   const checks: RecordCheck[] = [];
-  const ms: CheckTimings = { leaves: 0, recordRoots: 0, signatures: 0 };
+  const ms: CheckTimings = { read: 0, leaves: 0, recordRoots: 0, signatures: 0 };
   const toRecover: { check: RecordCheck; digest: Uint8Array; entry: ReadEntry }[] = [];
   for (let i = 0; i < n; i++) {
     // A damaged JSON column reads as {} (as the store reads it): the body then matches no entry.
@@ -276,4 +279,39 @@ export function checkStoredBatch(batch: CheckBatch): CheckedBatch {
     ms,
     transfer: [leaves.buffer, seqs.buffer, ats.buffer, signerIndex.buffer] as ArrayBuffer[],
   };
+}
+
+/** A range of one department's trail for a thread to read from the store itself (Store.trailReadSource), then check. */
+export interface CheckRange {
+  binding: ChainBinding;
+  source: TrailReadSource;
+  range: TrailRange;
+}
+
+/** What a range's checks found (as a batch's, record i the range's i-th record), with the records' ids and leaf indexes (NaN: not yet in the log). */
+export interface CheckedRange extends CheckedBatch {
+  ids: string[];
+  leafIndexes: Float64Array;
+}
+
+/** Reads the records of `task.range` (one statement: one snapshot) and checks them as {@link checkStoredBatch}. */
+export function checkStoredRange(task: CheckRange): CheckedRange {
+  const t0 = performance.now();
+  const rows = readTrailRange(task.source, task.range);
+  const read = performance.now() - t0;
+  const done = checkStoredBatch({
+    departmentId: task.range.departmentId,
+    binding: task.binding,
+    entries: rows.map((r) => r.entry),
+    bodies: rows.map((r) => r.body),
+    salts: rows.map((r) => r.salts),
+  });
+  done.ms.read = read;
+  const leafIndexes = Float64Array.from(rows, (r) => r.leafIndex ?? Number.NaN);
+  return { ...done, ids: rows.map((r) => r.id), leafIndexes, transfer: [...done.transfer, leafIndexes.buffer as ArrayBuffer] };
+}
+
+/** The record-checking threads' entry point: a batch of stored texts, or a range of the trail to read first. */
+export function checkTask(task: CheckBatch | CheckRange): CheckedBatch | CheckedRange {
+  return 'range' in task ? checkStoredRange(task) : checkStoredBatch(task);
 }

@@ -8,10 +8,10 @@ import { InvalidArgumentError, InvariantError } from '../ledger/errors';
 import { ProofError, equalBytes, fromHex, leafHash, toHex, verifyConsistency, verifyInclusion, type Hash } from '../ledger/rfc6962';
 import { LogTree, planRoot, type NodeId, type NodeReader } from '../ledger/tree';
 import { GENESIS_PREV_HASH, isInNamespace, publicFieldNames, type ChainBinding, type RecordType, type ShareStep } from '../records';
-import type { LogId, ParticipantKey, Store, StoredRecord } from '../store/types';
+import type { LogId, ParticipantKey, Store, StoredRecord, TrailKey, TrailReadSource } from '../store/types';
 import type { Params } from '../verification/messages';
 import { trailMessageText as messageText, type TrailMessageCode } from '../verification/trail-messages';
-import { checkStoredBatch, checkedRecord, said, type CheckBatch, type CheckedBatch, type TrailSaid } from './record-check';
+import { checkStoredBatch, checkTask, checkedRecord, said, type CheckBatch, type CheckRange, type CheckedBatch, type CheckedRange, type TrailSaid } from './record-check';
 import { isShareType } from './recompute';
 import { WorkerPool, coreCount } from './worker-pool';
 
@@ -599,37 +599,135 @@ const STEP_FNS: Record<TrailStepName, Step> = {
 
 // --- reading and recomputing the records ------------------------------------------
 
-type CheckTask = CheckBatch;
+type CheckTask = CheckBatch | CheckRange;
 
-let sharedPool: WorkerPool<CheckTask, CheckedBatch> | undefined;
+let sharedPool: WorkerPool<CheckTask, CheckedBatch | CheckedRange> | undefined;
 
 /** The process's pool of record-checking threads (started on first use, kept: starting threads costs more than a page of records). */
-function checkPool(threads: number): WorkerPool<CheckTask, CheckedBatch> {
+function checkPool(threads: number): WorkerPool<CheckTask, CheckedBatch | CheckedRange> {
   if (sharedPool?.size !== threads) {
     void sharedPool?.close();
-    sharedPool = new WorkerPool<CheckTask, CheckedBatch>(path.join(__dirname, 'record-check'), 'checkStoredBatch', threads);
+    sharedPool = new WorkerPool<CheckTask, CheckedBatch | CheckedRange>(path.join(__dirname, 'record-check'), 'checkTask', threads);
   }
   return sharedPool;
 }
 
+/** Runs `task` on the pool; a pool that cannot run (its threads failed to start) must not fail the audit: the calling thread checks instead. */
+function runChecked<T extends CheckTask>(threads: number, task: T): Promise<T extends CheckRange ? CheckedRange : CheckedBatch> {
+  type Out = T extends CheckRange ? CheckedRange : CheckedBatch;
+  return checkPool(threads)
+    .run(task)
+    .then((done) => done as Out)
+    .catch(() => checkTask(task) as Out);
+}
+
+/** At most this many tasks per thread in flight: enough that no thread waits for the next, few enough that pages read ahead stay small. */
+const IN_FLIGHT_PER_THREAD = 3;
+
+/** Counts tasks in flight and lets the caller wait until fewer than `limit` are. */
+class InFlight {
+  private n = 0;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  async slot(): Promise<void> {
+    while (this.n >= this.limit) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.n++;
+  }
+
+  done(): void {
+    this.n--;
+    this.wake?.();
+  }
+}
+
 const NO_LEAF: Hash = new Uint8Array(32);
 
+/** Record i of a checked batch as the steps keep it. */
+function checkedEntry(done: CheckedBatch, i: number, problems: ReadonlyMap<number, CheckedBatch['problems'][number]>, recordId: string, leafIndex: number | null): CheckedEntry {
+  return { recordId, leafIndex, ...checkedRecord(done, i, problems) };
+}
+
+/** Adds a checked batch's times (summed over threads) to `timings`. */
+function addCheckTimes(timings: TrailVerification['timingsMs'], done: CheckedBatch): void {
+  timings.read += done.ms.read;
+  timings.leaves += done.ms.leaves;
+  timings.recordRoots += done.ms.recordRoots;
+  timings.signatures += done.ms.signatures;
+}
+
 /**
- * Reads the trail page by page from seq `fromSeq` on and checks every record (leaf hash, record root, signer), on
- * worker threads while the next page is read; keeps only what the steps need.
+ * Checks every record of the trail from seq `fromSeq` on (leaf hash, record root, signer) on worker threads, and keeps
+ * only what the steps need. Where the store lets other threads read it (SQLite), each thread reads its own ranges of
+ * {@link WORKER_CHUNK} records, and this thread only finds where each range ends; otherwise this thread reads page by page
+ * and sends the records' text (see checkPages). A trail of fewer than {@link INLINE_BELOW} records is checked here.
  */
 async function checkRecords(deps: TrailDeps, departmentId: string, timings: TrailVerification['timingsMs'], fromSeq: number): Promise<CheckedEntry[]> {
-  const binding: ChainBinding = { chainId: deps.deployment.chainId, verifyingContract: deps.deployment.traceLedger };
   const threads = deps.checkThreads ?? coreCount();
+  const source = threads > 0 ? deps.store.trailReadSource?.() : undefined;
+  if (source && deps.store.trailPageEnd) {
+    const t = performance.now();
+    const big = (await deps.store.trailPageEnd({ departmentId, fromSeq }, INLINE_BELOW)) !== undefined;
+    timings.read += performance.now() - t;
+    if (big) return checkRanges(deps, departmentId, source, threads, timings, fromSeq);
+  }
+  return checkPages(deps, departmentId, threads, timings, fromSeq);
+}
+
+/** checkRecords where the threads read for themselves: ranges of WORKER_CHUNK records, each read in one statement by the thread that checks it. */
+async function checkRanges(deps: TrailDeps, departmentId: string, source: TrailReadSource, threads: number, timings: TrailVerification['timingsMs'], fromSeq: number): Promise<CheckedEntry[]> {
+  const binding: ChainBinding = { chainId: deps.deployment.chainId, verifyingContract: deps.deployment.traceLedger };
+  const parts: CheckedEntry[][] = [];
+  const work: Promise<void>[] = [];
+  const inFlight = new InFlight(IN_FLIGHT_PER_THREAD * threads);
+  const t0 = performance.now();
+  let endsMs = 0;
+  let after: TrailKey | undefined;
+  for (let k = 0; ; k++) {
+    await inFlight.slot();
+    const t = performance.now();
+    const to = await deps.store.trailPageEnd!({ departmentId, fromSeq, after }, WORKER_CHUNK);
+    endsMs += performance.now() - t;
+    const task: CheckRange = { binding, source, range: { departmentId, fromSeq, after, to } };
+    work.push(
+      runChecked(threads, task).then((done) => {
+        const problems = new Map(done.problems.map((p) => [p.index, p]));
+        const leafIndexOf = (j: number) => (Number.isNaN(done.leafIndexes[j]!) ? null : done.leafIndexes[j]!);
+        parts[k] = done.ids.map((id, j) => checkedEntry(done, j, problems, id, leafIndexOf(j)));
+        addCheckTimes(timings, done);
+        inFlight.done();
+      }),
+    );
+    if (!to) break;
+    after = to;
+  }
+  await Promise.all(work);
+  timings.read += endsMs;
+  timings.checks += performance.now() - t0 - endsMs;
+  return parts.flat();
+}
+
+/**
+ * checkRecords where this thread reads: page by page from seq `fromSeq` on, each page's records checked on worker
+ * threads (their text sent, parsed there) while the next page is read, or here for a small page.
+ */
+async function checkPages(deps: TrailDeps, departmentId: string, threads: number, timings: TrailVerification['timingsMs'], fromSeq: number): Promise<CheckedEntry[]> {
+  const binding: ChainBinding = { chainId: deps.deployment.chainId, verifyingContract: deps.deployment.traceLedger };
   const out: CheckedEntry[] = [];
   const work: Promise<void>[] = [];
+  const inFlight = new InFlight(IN_FLIGHT_PER_THREAD * Math.max(1, threads));
   const t0 = performance.now();
+  let readMs = 0;
   let after: { seq: number; arrival: number } | undefined;
   for (;;) {
+    // Read ahead only while the threads have work queued: the pages read wait in memory until a thread takes them.
+    await inFlight.slot();
+    inFlight.done();
     const t = performance.now();
     // The stored texts: their JSON is parsed where they are checked, on the worker threads.
     const page = await deps.store.trailRecordTexts(departmentId, { fromSeq, after, limit: PAGE });
-    timings.read += performance.now() - t;
+    readMs += performance.now() - t;
     // Threads already started take even a small page, split between them.
     const onWorkers = threads > 0 && (page.length >= INLINE_BELOW || (sharedPool?.size === threads && page.length >= 2 * INLINE_SLICE));
     const chunkSize = onWorkers ? Math.min(WORKER_CHUNK, Math.ceil(page.length / threads)) : INLINE_SLICE;
@@ -639,7 +737,7 @@ async function checkRecords(deps: TrailDeps, departmentId: string, timings: Trai
       for (const r of chunk) {
         out.push({ seq: Number.NaN, recordId: r.id, leafIndex: r.leafIndex, leaf: NO_LEAF, prevHash: '', signer: null, at: null, linkProblem: null, signatureProblem: null });
       }
-      const task: CheckTask = {
+      const task: CheckBatch = {
         departmentId,
         binding,
         entries: chunk.map((r) => r.entry),
@@ -648,18 +746,16 @@ async function checkRecords(deps: TrailDeps, departmentId: string, timings: Trai
       };
       const apply = (done: CheckedBatch) => {
         const problems = new Map(done.problems.map((p) => [p.index, p]));
-        for (let j = 0; j < chunk.length; j++) Object.assign(out[at + j]!, checkedRecord(done, j, problems));
-        timings.leaves += done.ms.leaves;
-        timings.recordRoots += done.ms.recordRoots;
-        timings.signatures += done.ms.signatures;
+        for (let j = 0; j < chunk.length; j++) out[at + j] = checkedEntry(done, j, problems, chunk[j]!.id, chunk[j]!.leafIndex);
+        addCheckTimes(timings, done);
       };
       if (onWorkers) {
-        // A pool that cannot run (its threads failed to start) must not fail the audit: the calling thread checks instead.
+        await inFlight.slot();
         work.push(
-          checkPool(threads)
-            .run(task)
-            .catch(() => checkStoredBatch(task))
-            .then(apply),
+          runChecked(threads, task).then((done) => {
+            apply(done);
+            inFlight.done();
+          }),
         );
       } else {
         apply(checkStoredBatch(task));
@@ -671,7 +767,8 @@ async function checkRecords(deps: TrailDeps, departmentId: string, timings: Trai
     after = { seq: last.seq, arrival: last.arrival };
   }
   await Promise.all(work);
-  timings.checks += performance.now() - t0 - timings.read;
+  timings.read += readMs;
+  timings.checks += performance.now() - t0 - readMs;
   return out;
 }
 

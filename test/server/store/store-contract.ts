@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { InvariantError } from '../../../server/ledger/errors';
 import { rootHash, toHex, type Hash } from '../../../server/ledger/rfc6962';
 import { planRoot } from '../../../server/ledger/tree';
-import { StoreConflictError, type NewRecord, type Store } from '../../../server/store/types';
+import { readTrailRange } from '../../../server/store/trail-reader';
+import { StoreConflictError, type NewRecord, type Store, type StoredTrailText, type TrailKey } from '../../../server/store/types';
 
 /** A database for one suite: `open` opens another store instance on it (as another server instance would). */
 export interface StoreHarness {
@@ -211,6 +212,51 @@ export function describeStore(name: string, fresh: () => Promise<StoreHarness>):
           { departmentId: dept, records: 12, lastSeq: 12, lastIssuedAt: '2026-01-01T00:00:00Z' },
           { departmentId: id32(0xd2), records: 1, lastSeq: 1, lastIssuedAt: '2026-01-01T00:00:00Z' },
         ]);
+      });
+
+      it('When a trail is cut where its ranges end (trailPageEnd) and each range is read by another connection (readTrailRange), Then the ranges read exactly the trail pages do, each record once, even one slipped in between the cut and the read', async () => {
+        const source = store.trailReadSource?.();
+        if (source === undefined) {
+          // Only SQLite lets a verifier's threads open the database themselves; PostgreSQL's trails are read page by page.
+          expect(name).to.equal('PostgreSQL');
+          expect(store.trailPageEnd).to.equal(undefined);
+          return;
+        }
+        const dept = id32(0xd6);
+        for (const seq of [3, 1, 2, 5, 4, 6, 7, 9, 8, 10, 11]) await store.insertRecord(share(dept, seq, null, false));
+        await store.insertRecord(share(dept, 5, null, false)); // a second seq 5, arriving later
+        await store.insertRecord(share(id32(0xd7), 1, null, false)); // another department's
+        const rangesOf = async (q: { fromSeq?: number; toSeq?: number }, size: number, between: () => Promise<void> = async () => {}) => {
+          const read: StoredTrailText[][] = [];
+          for (let after: TrailKey | undefined; ; ) {
+            const to = await store.trailPageEnd!({ departmentId: dept, ...q, after }, size);
+            await between();
+            read.push(readTrailRange(source, { departmentId: dept, ...q, after, to }));
+            if (to === undefined) break;
+            after = to;
+          }
+          return read;
+        };
+        for (const q of [{}, { fromSeq: 4 }, { fromSeq: 4, toSeq: 9 }, { toSeq: 2 }, { fromSeq: 40 }]) {
+          for (const size of [1, 3, 4, 100]) {
+            const ranges = await rangesOf(q, size);
+            expect(ranges.flat(), `${JSON.stringify(q)} in ranges of ${size}`).to.deep.equal(await store.trailRecordTexts(dept, q));
+            expect(ranges.slice(0, -1).every((r) => r.length === size)).to.equal(true);
+          }
+        }
+        // Records arriving while the trail is read: one slipped in with an old seq into the range about to be read lands in it, once; a new last one in the last range.
+        let added = 0;
+        const ranges = await rangesOf({}, 4, async () => {
+          if (added++ === 1) {
+            await store.insertRecord(share(dept, 6, null, false));
+            await store.insertRecord(share(dept, 12, null, false));
+          }
+        });
+        const all = await store.trailRecordTexts(dept);
+        expect(all.length).to.equal(14);
+        expect(ranges.flat()).to.deep.equal(all);
+        expect(new Set(ranges.flat().map((r) => r.id)).size).to.equal(14);
+        expect(ranges[1]!.map((r) => r.seq)).to.deep.equal([5, 5, 6, 6, 7]);
       });
 
       it('When two records share a seq, Then both read (seq, then arrival), and the last to arrive is the last record', async () => {
