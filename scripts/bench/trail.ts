@@ -4,8 +4,9 @@
  * The floor, measured in the same run: n raw libsecp256k1 public-key recoveries (the `secp256k1` package, over
  * these records' own digests and signatures, best of 3) spread over the cores, plus n leaf hashes (SHA-256 of
  * the stored log entries, best of 3). Beside it, the same recoveries on every core at once (what the cores
- * deliver together: the floor assumes they scale perfectly). Also what one thread spends per record reading and checking (the first
- * 5,000 records, best of 3): over the cores, the best this code could reach with perfect parallelism. Then:
+ * deliver together: the floor assumes they scale perfectly). Also what one thread spends per record reading (as the
+ * verification's threads read: ranges of 250 on SQLite) and checking (the first 5,000 records, best of 3): over the
+ * cores, the best this code could reach with perfect parallelism. Then:
  * - full verification (verifyTrail: every record read, its leaf hash, record root and signature recomputed on
  *   every core, the anchored tree rebuilt and compared with the chain, key windows confirmed on chain), against
  *   the floor: target ≤ 1.5×;
@@ -31,6 +32,8 @@ import { CachedChainReader } from '../../server/chain/cached-reader';
 import { RpcChainReader } from '../../server/chain/reader';
 import { leafHash } from '../../server/ledger/rfc6962';
 import { GENESIS_PREV_HASH, toHex0x } from '../../server/records';
+import { readTrailRange } from '../../server/store/trail-reader';
+import type { StoredTrailText, TrailKey } from '../../server/store/types';
 import type { System } from '../../server/system';
 import { monitorLog, type MonitorReport } from '../../server/trails/monitor';
 import { checkStoredBatch } from '../../server/trails/record-check';
@@ -149,13 +152,30 @@ parentPort.on('message', (m) => {
   }
 }
 
+/**
+ * The first `count` records of the trail, read as a verification's threads read them: where the store lets threads
+ * read it (SQLite), in ranges of 250 found by trailPageEnd and read by readTrailRange; else as pages of text.
+ */
+async function readAsVerifierDoes(sys: System, departmentId: string, count: number): Promise<StoredTrailText[]> {
+  const source = sys.store.trailReadSource?.();
+  if (!source || !sys.store.trailPageEnd) return sys.store.trailRecordTexts(departmentId, { limit: count });
+  const out: StoredTrailText[] = [];
+  let after: TrailKey | undefined;
+  while (out.length < count) {
+    const to = await sys.store.trailPageEnd({ departmentId, after }, Math.min(250, count - out.length));
+    out.push(...readTrailRange(source, { departmentId, after, to }));
+    if (!to) break;
+    after = to;
+  }
+  return out;
+}
+
 /** Records of the trail the single-thread cost per record is measured on. */
 const LOWER_BOUND_SAMPLE = 5_000;
 
 /**
  * What one thread spends per record on the work a full verification spreads over the cores, best of 3 over the
- * first `count` records: reading them from the store as text (Store.trailRecordTexts, as the verifier reads its
- * pages) and checking them (checkStoredBatch: parsing, leaf hash, record root, digest, recovery). Divided by the
+ * first `count` records: reading them from the store as text (readAsVerifierDoes) and checking them (checkStoredBatch: parsing, leaf hash, record root, digest, recovery). Divided by the
  * cores and set against the floor, it is the best ratio this code could reach with perfect parallelism, before
  * the anchored tree and the key windows.
  */
@@ -165,7 +185,7 @@ async function oneThreadPerRecord(sys: System, departmentId: string, count: numb
   let checkMs = Number.POSITIVE_INFINITY;
   for (let round = 0; round < 3; round++) {
     let t0 = process.hrtime.bigint();
-    const page = await sys.store.trailRecordTexts(departmentId, { limit: count });
+    const page = await readAsVerifierDoes(sys, departmentId, count);
     readMs = Math.min(readMs, ms(t0));
     if (page.length !== count) throw new Error(`read ${page.length} of ${count} records`);
     const batch = { departmentId, binding, entries: page.map((r) => r.entry), bodies: page.map((r) => r.body), salts: page.map((r) => r.salts) };
