@@ -169,7 +169,8 @@ export interface TrailVerification {
   /** The chain's latest checkpoint of the data-sharing log, which the trail was checked against. */
   checkpoint: { size: number; root: string } | null;
   /**
-   * Milliseconds spent: reading the records (read), then, summed over the threads that checked them, leaf hashes (leaves),
+   * Milliseconds spent: reading the records (read: on SQLite, summed over the threads that read their ranges, with
+   * finding where the ranges end; else the calling thread's reads), then, summed over the threads that checked them, leaf hashes (leaves),
    * record roots (recordRoots) and signature recoveries (signatures), and in wall time: checking the records on every core
    * (checks), the anchored tree (anchoring), the kept verification's consistency with today's checkpoint (consistency),
    * key registrations (keys).
@@ -624,19 +625,47 @@ function runChecked<T extends CheckTask>(threads: number, task: T): Promise<T ex
 /** At most this many tasks per thread in flight: enough that no thread waits for the next, few enough that pages read ahead stay small. */
 const IN_FLIGHT_PER_THREAD = 3;
 
-/** Counts tasks in flight and lets the caller wait until fewer than `limit` are. */
+/**
+ * Tasks in flight: the caller waits for room until fewer than `limit` are. The first task to fail is kept and thrown
+ * to the caller (by {@link room}, {@link slot} or {@link check}), so a failed read or check stops the verification
+ * rather than leave it waiting for a slot that never frees; tracked tasks never reject (nothing goes unhandled).
+ */
 class InFlight {
   private n = 0;
   private wake: (() => void) | undefined;
+  private failure: { error: unknown } | undefined;
 
   constructor(private readonly limit: number) {}
 
+  /** Waits until fewer than `limit` tasks are in flight. */
+  async room(): Promise<void> {
+    while (this.n >= this.limit && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.check();
+  }
+
+  /** Waits for room and takes a slot, for a task given to {@link track} next. */
   async slot(): Promise<void> {
-    while (this.n >= this.limit) await new Promise<void>((resolve) => (this.wake = resolve));
+    await this.room();
     this.n++;
   }
 
-  done(): void {
+  /** Frees the slot once `task` settles; its failure is kept, not thrown here. */
+  track(task: Promise<void>): Promise<void> {
+    return task.then(
+      () => this.free(),
+      (error: unknown) => {
+        this.failure ??= { error };
+        this.free();
+      },
+    );
+  }
+
+  /** Throws the first failure of a tracked task, if any. */
+  check(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  private free(): void {
     this.n--;
     this.wake?.();
   }
@@ -691,18 +720,20 @@ async function checkRanges(deps: TrailDeps, departmentId: string, source: TrailR
     endsMs += performance.now() - t;
     const task: CheckRange = { binding, source, range: { departmentId, fromSeq, after, to } };
     work.push(
-      runChecked(threads, task).then((done) => {
-        const problems = new Map(done.problems.map((p) => [p.index, p]));
-        const leafIndexOf = (j: number) => (Number.isNaN(done.leafIndexes[j]!) ? null : done.leafIndexes[j]!);
-        parts[k] = done.ids.map((id, j) => checkedEntry(done, j, problems, id, leafIndexOf(j)));
-        addCheckTimes(timings, done);
-        inFlight.done();
-      }),
+      inFlight.track(
+        runChecked(threads, task).then((done) => {
+          const problems = new Map(done.problems.map((p) => [p.index, p]));
+          const leafIndexOf = (j: number) => (Number.isNaN(done.leafIndexes[j]!) ? null : done.leafIndexes[j]!);
+          parts[k] = done.ids.map((id, j) => checkedEntry(done, j, problems, id, leafIndexOf(j)));
+          addCheckTimes(timings, done);
+        }),
+      ),
     );
     if (!to) break;
     after = to;
   }
   await Promise.all(work);
+  inFlight.check();
   timings.read += endsMs;
   timings.checks += performance.now() - t0 - endsMs;
   return parts.flat();
@@ -722,8 +753,7 @@ async function checkPages(deps: TrailDeps, departmentId: string, threads: number
   let after: { seq: number; arrival: number } | undefined;
   for (;;) {
     // Read ahead only while the threads have work queued: the pages read wait in memory until a thread takes them.
-    await inFlight.slot();
-    inFlight.done();
+    await inFlight.room();
     const t = performance.now();
     // The stored texts: their JSON is parsed where they are checked, on the worker threads.
     const page = await deps.store.trailRecordTexts(departmentId, { fromSeq, after, limit: PAGE });
@@ -751,12 +781,7 @@ async function checkPages(deps: TrailDeps, departmentId: string, threads: number
       };
       if (onWorkers) {
         await inFlight.slot();
-        work.push(
-          runChecked(threads, task).then((done) => {
-            apply(done);
-            inFlight.done();
-          }),
-        );
+        work.push(inFlight.track(runChecked(threads, task).then(apply)));
       } else {
         apply(checkStoredBatch(task));
         await yieldToEventLoop();
@@ -767,6 +792,7 @@ async function checkPages(deps: TrailDeps, departmentId: string, threads: number
     after = { seq: last.seq, arrival: last.arrival };
   }
   await Promise.all(work);
+  inFlight.check();
   timings.read += readMs;
   timings.checks += performance.now() - t0 - readMs;
   return out;

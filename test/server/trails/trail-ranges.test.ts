@@ -4,6 +4,7 @@
  * trail page by page on the calling thread gives (as on PostgreSQL), for an intact trail and for one tampered with in
  * the database.
  */
+import path from 'node:path';
 import { expect } from 'chai';
 import type Database from 'better-sqlite3';
 import { CachedChainReader } from '../../../server/chain/cached-reader';
@@ -13,7 +14,7 @@ import type { SqliteStore } from '../../../server/store/sqlite';
 import type { Store } from '../../../server/store/types';
 import type { System } from '../../../server/system';
 import { verifyTrail, type TrailVerification } from '../../../server/trails/trail';
-import { bootTestSystem } from '../../support/system';
+import { bootTestSystem, tempDir } from '../../support/system';
 import { buildTrail, storeAndAnchor } from '../../support/trail-build';
 import { registerDepartment, type Department } from '../../support/trails';
 
@@ -115,5 +116,22 @@ describe('server/trails/trail: long trails read by the checking threads (real an
     }
     const { byRanges } = await verifyBoth();
     expect(byRanges.verdict).to.equal('valid');
+  });
+
+  it('When the database cannot be read by the threads (nor then by the calling thread), Then the verification fails with the storage error rather than wait for ever', async function () {
+    this.timeout(60_000);
+    const reader = new CachedChainReader(new RpcChainReader(sys.provider, sys.deployment), sys.store);
+    const gone = new Proxy(sys.store, {
+      get(target, prop, receiver) {
+        if (prop === 'trailReadSource') return () => ({ file: path.join(tempDir(), 'no-such.sqlite') });
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    // One thread: more ranges than the three it may have in flight, so a failure must free their slots.
+    const failed = await verifyTrail({ store: gone, reader, deployment: sys.deployment, checkThreads: 1 }, dept.id).then(
+      () => null,
+      (e: unknown) => e as { code?: string },
+    );
+    expect(failed?.code).to.equal('SQLITE_CANTOPEN');
   });
 });
