@@ -23,7 +23,10 @@ export interface SignedTrailRecord {
   recid: number;
 }
 
-/** Signs `count` share requests of one department from seq `from`, chained by prevHash from `prevHash`, in the store's form. */
+/**
+ * Signs `count` share requests of department 1 (`registerDepartment(sys, 1, …)`, whose key is `key`) from seq `from`,
+ * chained by prevHash from `prevHash`, in the store's form.
+ */
 export function buildTrail(sys: System, departmentId: string, key: Wallet, from: number, count: number, prevHash: string): SignedTrailRecord[] {
   const uscc = departmentUscc(1);
   const template = buildShareRequest({
