@@ -26,8 +26,17 @@ function sha256(data: Uint8Array): Hash {
 /** SHA-256 of the empty string: the root of the empty tree. */
 export const EMPTY_ROOT: Hash = sha256(new Uint8Array(0));
 
+// Scratch input of leafHash for data up to 4 KiB (every log entry): as NODE_INPUT below, the hash is synchronous and
+// returns fresh bytes, so the input is written here rather than into a fresh buffer per leaf.
+const LEAF_INPUT = new Uint8Array(4096);
+LEAF_INPUT[0] = LEAF_PREFIX;
+
 /** MTH({d}) = SHA-256(0x00 || d). */
 export function leafHash(data: Uint8Array): Hash {
+  if (data.length < LEAF_INPUT.length) {
+    LEAF_INPUT.set(data, 1);
+    return sha256(LEAF_INPUT.subarray(0, data.length + 1));
+  }
   const buf = new Uint8Array(data.length + 1);
   buf[0] = LEAF_PREFIX;
   buf.set(data, 1);

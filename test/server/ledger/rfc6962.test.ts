@@ -164,6 +164,27 @@ describe('ledger/rfc6962', () => {
       expect(toHex(leafHash(data))).to.equal(sha256(Uint8Array.of(0), data));
     });
 
+    it('When leaves of any length are hashed in a row, Then each is SHA-256(0x00 || data), the data is left as it was and an earlier result is not overwritten', () => {
+      fc.assert(
+        fc.property(fc.array(fc.uint8Array({ maxLength: 9000 }), { minLength: 2, maxLength: 4 }), (inputs) => {
+          const copies = inputs.map((d) => Uint8Array.from(d));
+          const hashes = inputs.map((d) => leafHash(d));
+          inputs.forEach((d, i) => {
+            expect(toHex(hashes[i]!)).to.equal(sha256(Uint8Array.of(0), d));
+            expect(equalBytes(d, copies[i]!)).to.equal(true);
+          });
+        }),
+        { numRuns: 200 },
+      );
+      // Both sides of the 4 KiB scratch input, and a view into a larger buffer.
+      for (const n of [4094, 4095, 4096, 4097]) {
+        const d = new Uint8Array(n).map((_, i) => i * 7);
+        expect(toHex(leafHash(d)), `${n} bytes`).to.equal(sha256(Uint8Array.of(0), d));
+      }
+      const big = new Uint8Array(100).map((_, i) => i);
+      expect(toHex(leafHash(big.subarray(10, 20)))).to.equal(sha256(Uint8Array.of(0), big.subarray(10, 20)));
+    });
+
     it('When two 32-byte nodes are hashed in a row, Then each is SHA-256(0x01 || left || right) and the first result is not overwritten', () => {
       const [a, b, c] = makeLeaves(3);
       const ab = nodeHash(a!, b!);
