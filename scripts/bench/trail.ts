@@ -32,8 +32,8 @@ import { CachedChainReader } from '../../server/chain/cached-reader';
 import { RpcChainReader } from '../../server/chain/reader';
 import { leafHash } from '../../server/ledger/rfc6962';
 import { GENESIS_PREV_HASH, toHex0x } from '../../server/records';
-import { readTrailRange } from '../../server/store/trail-reader';
-import type { StoredTrailText, TrailKey } from '../../server/store/types';
+import { readTrailRange, trailRanges } from '../../server/store/trail-reader';
+import type { StoredTrailText } from '../../server/store/types';
 import type { System } from '../../server/system';
 import { monitorLog, type MonitorReport } from '../../server/trails/monitor';
 import { checkStoredBatch } from '../../server/trails/record-check';
@@ -160,14 +160,11 @@ async function readAsVerifierDoes(sys: System, departmentId: string, count: numb
   const source = sys.store.trailReadSource?.();
   if (!source || !sys.store.trailPageEnd) return sys.store.trailRecordTexts(departmentId, { limit: count });
   const out: StoredTrailText[] = [];
-  let after: TrailKey | undefined;
-  while (out.length < count) {
-    const to = await sys.store.trailPageEnd({ departmentId, after }, Math.min(250, count - out.length));
-    out.push(...readTrailRange(source, { departmentId, after, to }));
-    if (!to) break;
-    after = to;
+  for await (const range of trailRanges((r, size) => sys.store.trailPageEnd!(r, size), { departmentId }, 250)) {
+    out.push(...readTrailRange(source, range));
+    if (out.length >= count) break;
   }
-  return out;
+  return out.slice(0, count);
 }
 
 /** Records of the trail the single-thread cost per record is measured on. */

@@ -100,10 +100,9 @@ const LOCKS = new KeyedTurns();
 /** How long one sequencing transaction may hold the event loop (ms); it appends at least one record. */
 const SEQUENCE_BUDGET_MS = 4;
 
-/** The parameters of a trail page's statement (SqliteStore.trailPage). */
+/** The parameters of a trail page's statement (SqliteStore.trailPage): the range from `q.after` to the trail's end, and the limit. */
 function trailPageArgs(departmentId: string, q: TrailPageQuery): unknown[] {
-  const after = q.after ?? { seq: -1, arrival: 0 };
-  return [departmentId, Math.max(q.fromSeq ?? 0, after.seq), q.toSeq ?? Number.MAX_SAFE_INTEGER, after.seq, after.arrival, q.limit ?? -1];
+  return [...trailRangeArgs({ departmentId, fromSeq: q.fromSeq, toSeq: q.toSeq, after: q.after }), q.limit ?? -1];
 }
 
 /** Records inserted at once from which the insert runs on the writer thread (fewer cost the event loop a few ms at most). */
@@ -421,14 +420,9 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ arrival: r[0], id: r[1], leafIndex: r[2], seq: orderSeq(r[3]), entry: r[4], body: r[5], salts: r[6] }));
   }
 
-  /** A trail page's statement selecting `columns` (see trailRecords: the partial index records_trail's WHERE and order). */
+  /** A trail page's statement selecting `columns`: a trail range (store/trail-reader: the partial index records_trail's WHERE and order), limited. */
   private trailPage(columns: string): Database.Statement {
-    return this.db.prepare(
-      `SELECT ${columns} FROM records WHERE log_id = 'data-sharing' AND subject = ?
-         AND json_extract(body, '$.seq') >= ? AND json_extract(body, '$.seq') <= ?
-         AND (json_extract(body, '$.seq'), arrival) > (?, ?)
-       ORDER BY json_extract(body, '$.seq'), arrival LIMIT ?`,
-    );
+    return this.db.prepare(`SELECT ${columns} FROM records WHERE ${TRAIL_RANGE_WHERE} ORDER BY ${TRAIL_ORDER} LIMIT ?`);
   }
 
   trailReadSource(): TrailReadSource | undefined {

@@ -8,7 +8,7 @@
  * and bounds of every trail page (SqliteStore.trailRecordTexts): by the body's seq, then arrival.
  */
 import Database from 'better-sqlite3';
-import type { StoredTrailText, TrailRange, TrailReadSource } from './types';
+import type { StoredTrailText, TrailKey, TrailRange, TrailReadSource } from './types';
 
 /** The WHERE of a trail range (the partial index records_trail's WHERE and expression), its parameters from {@link trailRangeArgs}. */
 export const TRAIL_RANGE_WHERE = `log_id = 'data-sharing' AND subject = ?
@@ -58,4 +58,22 @@ function connection(file: string): { db: Database.Database; range: Database.Stat
 export function readTrailRange(source: TrailReadSource, range: TrailRange): StoredTrailText[] {
   const rows = connection(source.file).range.all(...trailRangeArgs(range)) as [number, string, number | null, number, string, string, string][];
   return rows.map((r) => ({ arrival: r[0], id: r[1], leafIndex: r[2], seq: r[3], entry: r[4], body: r[5], salts: r[6] }));
+}
+
+/**
+ * The ranges of `size` records that cut `range` from `range.after` to the trail's end, in order, each ending where
+ * `pageEnd` (Store.trailPageEnd) finds its last record, the last range open. Each range starts at the key that ends
+ * the one before, so every record of the trail is in exactly one of them, whatever arrives meanwhile.
+ */
+export async function* trailRanges(
+  pageEnd: (range: Omit<TrailRange, 'to'>, size: number) => Promise<TrailKey | undefined>,
+  range: Omit<TrailRange, 'to'>,
+  size: number,
+): AsyncGenerator<TrailRange> {
+  for (let after = range.after; ; ) {
+    const to = await pageEnd({ ...range, after }, size);
+    yield { ...range, after, to };
+    if (to === undefined) return;
+    after = to;
+  }
 }

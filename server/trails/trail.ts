@@ -8,7 +8,8 @@ import { InvalidArgumentError, InvariantError } from '../ledger/errors';
 import { ProofError, equalBytes, fromHex, leafHash, toHex, verifyConsistency, verifyInclusion, type Hash } from '../ledger/rfc6962';
 import { LogTree, planRoot, type NodeId, type NodeReader } from '../ledger/tree';
 import { GENESIS_PREV_HASH, isInNamespace, publicFieldNames, type ChainBinding, type RecordType, type ShareStep } from '../records';
-import type { LogId, ParticipantKey, Store, StoredRecord, TrailKey, TrailReadSource } from '../store/types';
+import { trailRanges } from '../store/trail-reader';
+import type { LogId, ParticipantKey, Store, StoredRecord, TrailRange as StoredTrailRange, TrailReadSource } from '../store/types';
 import type { Params } from '../verification/messages';
 import { trailMessageText as messageText, type TrailMessageCode } from '../verification/trail-messages';
 import { checkStoredBatch, checkTask, checkedRecord, said, type CheckBatch, type CheckRange, type CheckedBatch, type CheckedRange, type TrailSaid } from './record-check';
@@ -712,25 +713,29 @@ async function checkRanges(deps: TrailDeps, departmentId: string, source: TrailR
   const inFlight = new InFlight(IN_FLIGHT_PER_THREAD * threads);
   const t0 = performance.now();
   let endsMs = 0;
-  let after: TrailKey | undefined;
-  for (let k = 0; ; k++) {
-    await inFlight.slot();
+  const pageEnd = async (range: Omit<StoredTrailRange, 'to'>, size: number) => {
     const t = performance.now();
-    const to = await deps.store.trailPageEnd!({ departmentId, fromSeq, after }, WORKER_CHUNK);
-    endsMs += performance.now() - t;
-    const task: CheckRange = { binding, source, range: { departmentId, fromSeq, after, to } };
+    try {
+      return await deps.store.trailPageEnd!(range, size);
+    } finally {
+      endsMs += performance.now() - t;
+    }
+  };
+  let k = 0;
+  for await (const range of trailRanges(pageEnd, { departmentId, fromSeq }, WORKER_CHUNK)) {
+    await inFlight.slot();
+    const at = k++;
+    const task: CheckRange = { binding, source, range };
     work.push(
       inFlight.track(
         runChecked(threads, task).then((done) => {
           const problems = new Map(done.problems.map((p) => [p.index, p]));
           const leafIndexOf = (j: number) => (Number.isNaN(done.leafIndexes[j]!) ? null : done.leafIndexes[j]!);
-          parts[k] = done.ids.map((id, j) => checkedEntry(done, j, problems, id, leafIndexOf(j)));
+          parts[at] = done.ids.map((id, j) => checkedEntry(done, j, problems, id, leafIndexOf(j)));
           addCheckTimes(timings, done);
         }),
       ),
     );
-    if (!to) break;
-    after = to;
   }
   await Promise.all(work);
   inFlight.check();
