@@ -28,7 +28,7 @@ import {
   type SeleniumTestReport,
   type ShareRecord,
 } from '../records';
-import { StoreConflictError, type LogId, type NewRecord, type Participant, type ParticipantKey, type ParticipantKind, type Store, type StoredRecord } from '../store/types';
+import { StoreConflictError, type BatchConsent, type LogId, type NewRecord, type Participant, type ParticipantKey, type ParticipantKind, type Store, type StoredRecord } from '../store/types';
 import { ShareLifecycle, trailHead } from '../trails/lifecycle';
 import { awaitReceipt, type SignedReceipt } from '../trails/receipts';
 import { isShareType } from '../trails/recompute';
@@ -244,7 +244,7 @@ export class IngestService {
     const producer = await this.activeProducer(producerId);
     const batch = await this.storedBatch(batchId);
     if (batch.participantId !== producer.id) throw new AppError('forbidden', `batch ${batchId} belongs to another producer; only its own producer can commission a lab for it`);
-    if (Array.isArray(batch.body.commissionedLabs) && batch.body.commissionedLabs.includes(labCmaNumber)) {
+    if (Array.isArray(batch.commissionedLabs) && batch.commissionedLabs.includes(labCmaNumber)) {
       throw new AppError('conflict', `batch ${batchId} already names the lab ${labCmaNumber} in its commissionedLabs`);
     }
     if ((await this.commissionedLater(batchId)).includes(labCmaNumber)) throw new AppError('conflict', `the lab ${labCmaNumber} is already commissioned for batch ${batchId}`);
@@ -256,10 +256,10 @@ export class IngestService {
     return prepared.ack;
   }
 
-  /** The stored batch `batchId`; throws 'unknown-batch' when there is none. */
-  private async storedBatch(batchId: string): Promise<StoredRecord> {
-    const batch = await this.store.getRecord(batchId);
-    if (!batch || batch.type !== 'Batch') throw new AppError('unknown-batch', `there is no batch ${batchId} on record; a batch must be registered before anything refers to it`, { batchId });
+  /** What ingest needs of the stored batch `batchId` (its producer, the reports and labs it names); throws 'unknown-batch' when there is none. */
+  private async storedBatch(batchId: string): Promise<BatchConsent> {
+    const batch = await this.store.batchConsent(batchId);
+    if (!batch) throw new AppError('unknown-batch', `there is no batch ${batchId} on record; a batch must be registered before anything refers to it`, { batchId });
     return batch;
   }
 
@@ -279,10 +279,10 @@ export class IngestService {
    * What the batch's producer consented to, for {@link assertReportCommissioned}: the LabCommission records are read
    * only when the batch itself neither lists the report nor names the lab (the usual case needs no query).
    */
-  private async consentFor(report: SeleniumTestReport, lab: Participant, batch: StoredRecord): Promise<ReportConsent> {
-    const { reportIds, commissionedLabs } = batch.body;
+  private async consentFor(report: SeleniumTestReport, lab: Participant, batch: BatchConsent): Promise<ReportConsent> {
+    const { reportIds, commissionedLabs } = batch;
     const given = (Array.isArray(reportIds) && reportIds.includes(report.id)) || (Array.isArray(commissionedLabs) && commissionedLabs.includes(lab.code));
-    return { batch: batch.body, commissionedLater: given ? [] : await this.commissionedLater(report.batchId) };
+    return { batch: { reportIds, commissionedLabs }, commissionedLater: given ? [] : await this.commissionedLater(report.batchId) };
   }
 
   private async activeProducer(producerId: string): Promise<Participant> {

@@ -19,6 +19,7 @@ import {
   productKeyCandidates,
   type ApiToken,
   type AppendResult,
+  type BatchConsent,
   type BatchSearch,
   type Checkpoint,
   type CheckpointPatch,
@@ -41,7 +42,7 @@ import {
   type TrailPageQuery,
   type TrailSummary,
 } from './types';
-import { orderSeq, type CheckpointRow, type KeyRow, type ParticipantRow, type RecordRow, type RevocationRow, type TokenRow, toCheckpoint, toKey, toParticipant, toRecord, toRevocation, toToken } from './rows';
+import { jsonObjectColumn, orderSeq, type CheckpointRow, type KeyRow, type ParticipantRow, type RecordRow, type RevocationRow, type TokenRow, toCheckpoint, toKey, toParticipant, toRecord, toRevocation, toToken } from './rows';
 import { KeyedTurns } from './turns';
 
 type Db = pg.Pool | pg.PoolClient;
@@ -411,6 +412,13 @@ export class PostgresStore implements Store {
   async getRecord(id: string): Promise<StoredRecord | undefined> {
     const row = (await this.rows<RecordRow>('SELECT * FROM records WHERE id = $1', [id]))[0];
     return row && toRecord(row);
+  }
+
+  async batchConsent(batchId: string): Promise<BatchConsent | undefined> {
+    const row = (await this.rows<{ participant_id: string | null; body: string }>("SELECT participant_id, body FROM records WHERE id = $1 AND type = 'Batch'", [batchId]))[0];
+    if (!row) return undefined;
+    const body = jsonObjectColumn(row.body, 'body', []);
+    return { participantId: row.participant_id, reportIds: body.reportIds, commissionedLabs: body.commissionedLabs };
   }
 
   async getRecordByLeafIndex(logId: LogId, index: number): Promise<StoredRecord | undefined> {

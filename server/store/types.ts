@@ -39,6 +39,18 @@ export interface TrailLink {
   prevHash: string;
 }
 
+/**
+ * What ingest reads of a stored batch to admit a report on it or a commission for it (Store.batchConsent): its producer and
+ * the reports and labs its body names, without reading and parsing the whole record (the hot path of every report).
+ */
+export interface BatchConsent {
+  /** The producer that registered the batch. */
+  participantId: string | null;
+  /** The body's `reportIds` and `commissionedLabs` as stored: undefined when absent or when the body is not a JSON object (a damaged row). */
+  reportIds?: unknown;
+  commissionedLabs?: unknown;
+}
+
 export interface StoredRecord extends NewRecord {
   arrival: number;
   receivedAt: number;
@@ -317,6 +329,8 @@ export interface Store {
   /** One durable commit for many independent records (group commit); each gets its own outcome. */
   insertRecordsEach(recs: readonly NewRecord[]): Promise<(StoredRecord | StoreConflictError)[]>;
   getRecord(id: string): Promise<StoredRecord | undefined>;
+  /** The batch `batchId`'s producer and the reports and labs it names, or undefined when there is no record of type Batch with that id. */
+  batchConsent(batchId: string): Promise<BatchConsent | undefined>;
   getRecordByLeafIndex(logId: LogId, index: number): Promise<StoredRecord | undefined>;
   listRecords(q: { type?: string; subject?: string; participantId?: string; limit?: number; afterArrival?: number }): Promise<StoredRecord[]>;
   /** Batches matching `q` (public fields only), a page in arrival order, with how many match in all. */

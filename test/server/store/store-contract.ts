@@ -168,6 +168,23 @@ export function describeStore(name: string, fresh: () => Promise<StoreHarness>):
         expect((await store.getRecord(good2.id))?.arrival).to.equal((outcomes[3] as { arrival: number }).arrival);
       });
 
+      it('When ingest asks what a batch consents to (batchConsent), Then it reads the producer and the body’s reportIds and commissionedLabs as stored; nothing for another type or an unknown id', async () => {
+        const batch = await store.insertRecord(storedForm({ participantId: id32(3), body: { id: 'b', reportIds: ['R-1', '紫阳-2'], commissionedLabs: ['CMA 1', 'CMA "2"'], x: { reportIds: 'nested' } } }));
+        expect(await store.batchConsent(batch.id)).to.deep.equal({ participantId: id32(3), reportIds: ['R-1', '紫阳-2'], commissionedLabs: ['CMA 1', 'CMA "2"'] });
+        // Absent fields are undefined; a field of another JSON type reads as what it is (the rules then ignore it).
+        const bare = await store.insertRecord(storedForm({ body: { id: 'c', commissionedLabs: 'CMA 1', reportIds: null } }));
+        expect(await store.batchConsent(bare.id)).to.deep.equal({ participantId: null, reportIds: null, commissionedLabs: 'CMA 1' });
+        const noFields = await store.insertRecord(storedForm({ body: { id: 'd' } }));
+        expect(await store.batchConsent(noFields.id)).to.deep.equal({ participantId: null, reportIds: undefined, commissionedLabs: undefined });
+        // A report is not a batch, even with the same fields.
+        const report = await store.insertRecord(storedForm({ type: 'SeleniumTestReport', body: { id: 'e', commissionedLabs: ['CMA 1'] } }));
+        expect(await store.batchConsent(report.id)).to.equal(undefined);
+        expect(await store.batchConsent('nope')).to.equal(undefined);
+        // A batch's body cannot be damaged in place: the index on its GTIN parses it, and refuses the write.
+        expect(String(await rejection(h.damageBody(batch.id)))).to.match(/malformed JSON|invalid input syntax for type json/);
+        expect((await store.batchConsent(batch.id))?.reportIds).to.deep.equal(['R-1', '紫阳-2']);
+      });
+
       it('When a stored body is damaged, Then the record still reads, with a fault naming it and {} for the body', async () => {
         const rec = await store.insertRecord(storedForm({ type: 'SeleniumTestReport' }));
         await h.damageBody(rec.id);
