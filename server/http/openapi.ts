@@ -187,7 +187,7 @@ function operationOf(set: SchemaSet, c: RouteContract): OperationObject {
   if (parameters.length > 0) op.parameters = parameters;
   if (c.body || c.uploads?.length) {
     const content: Record<string, { schema: SchemaObject }> = {};
-    if (c.body) content['application/json'] = { schema: set.use(c.body.schema) };
+    if (c.body) content['application/json'] = { schema: set.use(c.body.whole ?? c.body.schema) };
     for (const u of c.uploads ?? []) content[u.contentType] = { schema: set.use(u.schema) };
     const description = [c.body?.description, ...(c.uploads ?? []).map((u) => `${u.contentType}: ${u.description}`)].filter(Boolean).join(' ');
     op.requestBody = { required: true, ...(description ? { description } : {}), content };

@@ -96,6 +96,14 @@ export const ReportBody = component(
   }),
 );
 
+/**
+ * What POST /api/v1/reports checks of a {@link ReportBody} on the event loop: the envelope, the record only an object. The
+ * signature threads validate the record with its schema before anything else (verify-submission.ts), refusing it as
+ * `signedBodyRefusal` would (400 invalid-record naming every issue); a body failing the envelope is refused as ReportBody
+ * refuses it.
+ */
+export const ReportEnvelope = SignedRecordBody.extend({ type: z.literal('SeleniumTestReport').optional() });
+
 /** Most reports POST /api/v1/reports/bulk takes in one request (the JSON body limit, 256 kB, applies too). */
 export const MAX_BULK_REPORTS = 100;
 

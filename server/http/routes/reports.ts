@@ -3,13 +3,14 @@ import type { Request } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { AppError } from '../../errors';
+import { requiredFieldMessage } from '../../records';
 import { getReportView } from '../../service/records';
-import { errorAnswer, jsonAnswer, type Api } from '../contract';
+import { errorAnswer, jsonAnswer, parseJsonBody, type Api, type JsonBodyContract } from '../contract';
 import type { AppContext } from '../context';
 import { errorAnswerOf } from '../errors';
 import type { HttpMetrics } from '../metrics';
 import { Acceptance, BulkReportOutcomes, ReportView } from '../responses';
-import { BulkReportsBody, MAX_BULK_REPORTS, RecordIdParams, ReportBody, signedBodyRefusal } from '../schemas';
+import { BulkReportsBody, MAX_BULK_REPORTS, RecordIdParams, ReportBody, ReportEnvelope, signedBodyRefusal } from '../schemas';
 import { API_PREFIX, LOCATION, type RouteDeps } from './deps';
 
 type BulkReportOutcome = z.infer<typeof BulkReportOutcomes>['results'][number];
@@ -17,17 +18,37 @@ type BulkReportOutcome = z.infer<typeof BulkReportOutcomes>['results'][number];
 const reportLocation = (id: string): string => `${API_PREFIX}/reports/${encodeURIComponent(id)}`;
 
 /**
+ * The body of POST /api/v1/reports, and of each report of a bulk submission: the envelope checked here, the record by
+ * the signature threads (ingest's verifySubmission parses it first), each refusing as ReportBody would.
+ */
+const REPORT_BODY: JsonBodyContract<typeof ReportEnvelope> = { schema: ReportEnvelope, whole: ReportBody, invalid: signedBodyRefusal('SeleniumTestReport') };
+
+/**
+ * Ingests the report `body` (its envelope checked by REPORT_BODY): the record exactly as it was signed (the signature
+ * covers the bytes the lab sent). A record the signature threads refuse is answered as the whole body schema refuses it,
+ * so the answer is the one the route gave when it validated the record itself (e.g. an unknown field: invalid-input).
+ */
+async function ingestReport(sys: AppContext['sys'], body: unknown, salts: Record<string, string>, signature: string): ReturnType<AppContext['sys']['ingest']['submitSigned']> {
+  const { record } = body as { record: Record<string, unknown> };
+  try {
+    return await sys.ingest.submitSigned({ type: 'SeleniumTestReport', record, salts, signature });
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'invalid-record') {
+      const whole = ReportBody.safeParse(body, { error: requiredFieldMessage });
+      if (!whole.success) throw REPORT_BODY.invalid!(whole.error);
+    }
+    throw e;
+  }
+}
+
+/**
  * One report of a bulk submission, as POST /api/v1/reports would take it alone: the same schema and refusal, the same
  * ingest (so it shares the group commit of the others), and the same error answer (logged the same way when unexpected).
  */
 async function submitOneOfBulk(sys: AppContext['sys'], metrics: HttpMetrics, logger: Logger, req: Request, item: unknown, index: number): Promise<BulkReportOutcome> {
   try {
-    const parsed = ReportBody.safeParse(item);
-    if (!parsed.success) throw signedBodyRefusal('SeleniumTestReport')(parsed.error);
-    // The record exactly as it was signed (as the single route sends it on).
-    const { record } = item as { record: Record<string, unknown> };
-    const { salts, signature } = parsed.data;
-    const ack = await sys.ingest.submitSigned({ type: 'SeleniumTestReport', record, salts, signature });
+    const { salts, signature } = parseJsonBody(REPORT_BODY, item);
+    const ack = await ingestReport(sys, item, salts, signature);
     metrics.accepted(ack.type);
     return { index, status: 201, location: reportLocation(ack.id), acceptance: ack };
   } catch (e) {
@@ -55,7 +76,7 @@ export function reportRoutes(api: Api, { ctx, metrics, writeLimit }: RouteDeps):
     tags: ['reports'],
     auth: ['anyone'],
     limit: 'write',
-    body: { schema: ReportBody, invalid: signedBodyRefusal('SeleniumTestReport') },
+    body: REPORT_BODY,
     responses: {
       201: jsonAnswer('Accepted: durably stored, waiting to be anchored.', Acceptance, LOCATION('The report.')),
       400: errorAnswer('Malformed (invalid-input, invalid-record, bad-signature), a weak salt (weak-salt), or `issuedAt` outside the window of receipt (issued-at-too-old, issued-at-in-future).'),
@@ -69,9 +90,7 @@ export function reportRoutes(api: Api, { ctx, metrics, writeLimit }: RouteDeps):
       422: errorAnswer('The report names a batch that is not on record (unknown-batch).'),
     },
     handler: async ({ body: { salts, signature } }, req, res) => {
-      // The record exactly as it was signed (the schema checked it; the signature covers the bytes the lab sent).
-      const { record } = req.body as { record: Record<string, unknown> };
-      const ack = await sys.ingest.submitSigned({ type: 'SeleniumTestReport', record, salts, signature });
+      const ack = await ingestReport(sys, req.body, salts, signature);
       metrics.accepted(ack.type);
       res.status(201).location(reportLocation(ack.id)).json(ack);
     },

@@ -4,9 +4,10 @@ import { parseEther, type Wallet } from 'ethers';
 import request from 'supertest';
 import { RpcChainReader } from '../../../server/chain/reader';
 import { Registries } from '../../../server/chain/registry';
-import { namespacedId, revocationReasonNumber } from '../../../server/records';
+import { namespacedId, requiredFieldMessage, revocationReasonNumber } from '../../../server/records';
 import { verifyBundle } from '../../../server/verification/verify';
 import { createApp } from '../../../server/http/app';
+import { ReportBody, signedBodyRefusal } from '../../../server/http/schemas';
 import { batchInputNow, issuedNow, randomWallet, reportInput, USCC } from '../records/fixtures';
 import { registeredLabOf, signedReport } from '../../support/records';
 import { FIXTURE_PRODUCT_KEYS, REGISTERED_SINCE, eventually } from '../../support/system';
@@ -102,6 +103,33 @@ describe('server/http reports, records and revocations (real anvil node)', funct
     it('When the report fails its schema, Then it answers 400 invalid-record', async () => {
       const sub = await signedReport(t.sys, lab, { batchId });
       expectError(await request(t.app).post('/api/v1/reports').send({ record: { ...sub.record, analyte: 'Zn' }, salts: sub.salts, signature: sub.signature }), 400, 'invalid-record');
+    });
+
+    it('When a record fails its schema, alone or with its envelope, Then the route and a bulk item answer exactly what the whole body schema refuses (the record is validated off the event loop), and nothing is stored', async () => {
+      const sub = await signedReport(t.sys, lab, { batchId });
+      const { record, salts, signature } = sub;
+      const cases: Record<string, unknown>[] = [
+        // The record alone: checked by the signature threads.
+        { record: { ...record, analyte: 'Zn', result: 'high', extra: '<script>' }, salts, signature },
+        { record: { ...record, lab: { ...record.lab, cmaNumber: 42 } }, salts, signature },
+        { record: { ...record, id: undefined }, salts, signature },
+        // The envelope too: refused here, naming the record's issues as well.
+        { record: { ...record, analyte: 'Zn' }, salts, signature: '0x12' },
+        { record: { ...record, result: 'high' }, salts: 'none', signature, more: 1 },
+        { record: [], salts, signature },
+        { type: 'Batch', record, salts, signature },
+      ];
+      for (const body of cases) {
+        const whole = ReportBody.safeParse(body, { error: requiredFieldMessage });
+        expect(whole.success).to.equal(false);
+        const expected = signedBodyRefusal('SeleniumTestReport')(whole.error!);
+        const single = await request(t.app).post('/api/v1/reports').send(body);
+        expect(single.status, JSON.stringify(single.body)).to.equal(400);
+        expect(single.body.error, JSON.stringify(body)).to.deep.equal({ code: expected.code, message: expected.message, ...(expected.details ? { details: expected.details } : {}) });
+        const bulk = await request(t.app).post('/api/v1/reports/bulk').send({ reports: [body] });
+        expect(bulk.body.results[0], JSON.stringify(bulk.body)).to.deep.include({ status: 400, error: single.body.error });
+      }
+      expect(await t.sys.store.getRecord(record.id)).to.equal(undefined);
     });
   });
 
