@@ -10,7 +10,8 @@ import { Wallet } from 'ethers';
 import { z } from 'zod';
 import request from 'supertest';
 import { routeContractsOf } from '../../../server/http/app';
-import { assertPlainQuery, component, impliedResponses, type RouteContract } from '../../../server/http/contract';
+import { assertPlainQuery, component, impliedResponses, parseJsonBody, type RouteContract } from '../../../server/http/contract';
+import { AppError } from '../../../server/errors';
 import { openApiDocument, type OpenApiDocument } from '../../../server/http/openapi';
 import { revocationDomain, signRevocation } from '../../../server/chain/revocation-signature';
 import { revocationReasonNumber } from '../../../server/records';
@@ -337,6 +338,9 @@ describe('server/http route contracts: answers match what each route declares (r
       expect(doc.paths['/api/v1/batches']!.get!.security).to.deep.equal([{}, { producerToken: [] }, { adminToken: [] }]);
       expect(doc.paths['/metrics']!.get!.security).to.deep.equal([{ metricsToken: [] }, { adminToken: [] }]);
       expect(doc.components.schemas.SignedReport!.properties).to.have.keys('type', 'record', 'salts', 'signature');
+      // The report route checks only the envelope itself, and documents the whole body (the record's schema by name).
+      expect(doc.paths['/api/v1/reports']!.post!.requestBody!.content['application/json']!.schema).to.deep.equal({ $ref: '#/components/schemas/SignedReport' });
+      expect(doc.components.schemas.SignedReport!.properties!.record).to.deep.equal({ $ref: '#/components/schemas/SeleniumTestReport' });
     });
 
     it('When a route takes a body that is not JSON or answers one, Then its media type is declared', () => {
@@ -366,6 +370,20 @@ describe('server/http route contracts (no system)', () => {
     expect(() => assertPlainQuery({ 'limit[]': '1' }, ['limit'])).to.throw('limit: must be given once');
     expect(() => assertPlainQuery({ limit: { a: '1' } }, ['limit'])).to.throw('limit: must be given once');
     expect(() => assertPlainQuery({ limit: '1', other: ['a', 'b'], 'x[]': '1' }, ['limit'])).to.not.throw();
+  });
+
+  it('When a body contract checks an envelope and names the whole schema, Then a sound envelope passes as is, and a refusal names the whole schema\'s issues', () => {
+    const whole = z.strictObject({ record: z.strictObject({ n: z.number() }), sig: z.string() });
+    const envelope = z.strictObject({ record: z.record(z.string(), z.unknown()), sig: z.string() });
+    const refused = (err: z.ZodError) => new AppError('invalid-input', err.issues.map((i) => `${i.path.join('.')}: ${i.code}`).join('; '));
+    const body = { schema: envelope, whole, invalid: refused };
+    // The record is not looked into here: the next stage validates it.
+    expect(parseJsonBody(body, { record: { n: 'x', more: 1 }, sig: 's' })).to.deep.equal({ record: { n: 'x', more: 1 }, sig: 's' });
+    // A refusal is the whole schema's: the record's issues are named with the envelope's.
+    expect(() => parseJsonBody(body, { record: { n: 'x' }, sig: 1 })).to.throw('record.n: invalid_type; sig: invalid_type');
+    expect(() => parseJsonBody({ schema: envelope, invalid: refused }, { record: { n: 'x' }, sig: 1 })).to.throw(/^sig: invalid_type$/);
+    // A whole schema that accepts what the envelope refuses (a mistake) still refuses, with the envelope's issues.
+    expect(() => parseJsonBody({ schema: envelope, whole: z.unknown(), invalid: refused }, { record: 1, sig: 's' })).to.throw('record: invalid_type');
   });
 
   it('When a schema is named twice, Then registering it throws', () => {
