@@ -340,7 +340,7 @@ describe('server/http route contracts: answers match what each route declares (r
       expect(doc.components.schemas.SignedReport!.properties).to.have.keys('type', 'record', 'salts', 'signature');
       // The report route checks only the envelope itself, and documents the whole body (the record's schema by name).
       expect(doc.paths['/api/v1/reports']!.post!.requestBody!.content['application/json']!.schema).to.deep.equal({ $ref: '#/components/schemas/SignedReport' });
-      expect(doc.components.schemas.SignedReport!.properties!.record).to.deep.equal({ $ref: '#/components/schemas/SeleniumTestReport' });
+      expect((doc.components.schemas.SignedReport!.properties as Record<string, unknown>).record).to.deep.equal({ $ref: '#/components/schemas/SeleniumTestReport' });
     });
 
     it('When a route takes a body that is not JSON or answers one, Then its media type is declared', () => {
