@@ -165,8 +165,10 @@ export class AnchoringWorker {
       try {
         if (!this.opts.mayAct || this.opts.mayAct()) {
           await this.maybeCheckChain();
-          for (const logId of this.opts.logIds) await this.tick(logId);
+          let more = false;
+          for (const logId of this.opts.logIds) if (await this.tick(logId)) more = true;
           this.failures = 0;
+          if (more) delay = 0;
         }
       } catch (e) {
         if (e instanceof ChainDivergenceError) {
@@ -190,7 +192,7 @@ export class AnchoringWorker {
         this.wake = () => {
           clearTimeout(t);
           this.wake = undefined;
-          t = setTimeout(resolve, Math.max(0, ranAt + minGap - Date.now()));
+          t = setTimeout(resolve, Math.min(delay, Math.max(0, ranAt + minGap - Date.now())));
         };
         this.stopWait = () => {
           clearTimeout(t);
@@ -202,23 +204,37 @@ export class AnchoringWorker {
     }
   }
 
-  /** One pass for one log; exported for tests that drive the machine step by step. */
-  async tick(logId: LogId): Promise<void> {
-    await this.sequence(logId);
+  /**
+   * One pass for one log (exported for tests that drive the machine step by step): sequence (see sequence()), then cut,
+   * send or settle a checkpoint. True when records may still wait to be sequenced.
+   */
+  async tick(logId: LogId): Promise<boolean> {
+    const more = await this.sequence(logId);
     let inflight = await this.inflight(logId);
     if (!inflight) inflight = await this.maybeCut(logId);
-    if (!inflight) return;
+    if (!inflight) return more;
     if (inflight.status === 'pending') inflight = await this.send(inflight);
     if (inflight.status === 'submitted') await this.settle(inflight);
+    return more;
   }
 
-  private async sequence(logId: LogId): Promise<void> {
+  /**
+   * Appends waiting records to the log, in transactions of at most sequenceBatch (the store may append fewer: its
+   * transaction has a time budget), giving other requests a turn in between. A pass ends once none is left, or once
+   * a checkpoint's worth (everyEntries) is appended or pollMs has gone by: under a steady stream of records, which
+   * the sequencing only just outpaces, a pass that waited for none to be left ran as long as the stream (a bulk load
+   * of 8,000 reports: one pass of 2 s) and held back every checkpoint behind it. True when it ended with records
+   * perhaps still waiting (the loop then runs again at once).
+   */
+  private async sequence(logId: LogId): Promise<boolean> {
     const batch = this.opts.sequenceBatch ?? 512;
+    const until = Date.now() + (this.opts.pollMs ?? 250);
+    let appended = 0;
     for (;;) {
-      // The store may append fewer than asked (its transaction has a time budget): go on until none is left,
-      // giving other requests a turn in between.
       const r = await this.store.sequencePending(logId, batch);
-      if (r.appended === 0) return;
+      if (r.appended === 0) return false;
+      appended += r.appended;
+      if (appended >= this.opts.everyEntries || Date.now() >= until) return true;
       await nextTurn();
     }
   }

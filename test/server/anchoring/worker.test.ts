@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import { NonceManager, type Wallet } from 'ethers';
 import pino from 'pino';
-import { AnchoringWorker, ChainDivergenceError, chainLogId } from '../../../server/anchoring/worker';
+import { AnchoringWorker, ChainDivergenceError, chainLogId, type WorkerOptions } from '../../../server/anchoring/worker';
 import type { AnchorChain } from '../../../server/chain/types';
 import { startAnvil } from '../../../server/chain/anvil';
 import { RpcChainReader } from '../../../server/chain/reader';
@@ -17,6 +17,9 @@ import { bootTestSystem, eventually, registerLab, sequenceAll, tempDir } from '.
 import { bootConsumerSystem, submitBatch, submitReport } from '../../support/batches';
 import { verifyBatchForConsumer } from '../../../server/service/consumer';
 import { signedReport, storeReportBatch } from '../../support/records';
+import { buildTrail } from '../../support/trail-build';
+import { registerDepartment } from '../../support/trails';
+import { GENESIS_PREV_HASH } from '../../../server/records';
 
 const LOG: LogId = 'products';
 
@@ -398,6 +401,75 @@ describe('server/anchoring/worker: nonces, lag and backoff (real anvil node)', f
     } finally {
       await sys.stop();
       await again?.stop();
+    }
+  });
+});
+
+describe('server/anchoring/worker: a backlog larger than one pass (real anvil node)', function () {
+  this.timeout(180_000);
+  const TRAIL: LogId = 'data-sharing';
+
+  /**
+   * A system whose data-sharing log has `n` accepted records, none sequenced, and a worker for it: by default
+   * appending at most 4 a transaction, cutting every 10 entries or after an hour, polling every minute (were the
+   * loop to wait that out between passes, a test would time out).
+   */
+  async function backlog(n: number, opts: Partial<WorkerOptions> = {}) {
+    const sys = await bootTestSystem({ manualWorker: true });
+    const dept = await registerDepartment(sys, 1);
+    await sys.store.insertRecords(buildTrail(sys, dept.id, dept.key, 1, n, GENESIS_PREV_HASH).map((s) => s.record));
+    const worker = new AnchoringWorker(sys.store, sys.chain, { logIds: [TRAIL], everyEntries: 10, everySeconds: 3600, confirmations: 1, pollMs: 60_000, sequenceBatch: 4, logger: pino({ level: 'silent' }), ...opts });
+    return { sys, worker };
+  }
+
+  it("When more records wait than a checkpoint's worth, Then a pass appends that many, anchors them and says more wait; the next passes do the rest", async () => {
+    const { sys, worker } = await backlog(40);
+    try {
+      // Passes of 4 a transaction: 12 is the first count at or past everyEntries (10).
+      for (const [size, more] of [[12, true], [24, true], [36, true]] as const) {
+        expect(await worker.tick(TRAIL)).to.equal(more);
+        expect((await sys.store.logHead(TRAIL)).size).to.equal(size);
+        expect((await sys.store.latestCheckpoint(TRAIL, 'confirmed'))?.size).to.equal(size);
+      }
+      // The last 4 are appended, none is left, and 4 < everyEntries with an hour to go: no checkpoint yet.
+      expect(await worker.tick(TRAIL)).to.equal(false);
+      expect((await sys.store.logHead(TRAIL)).size).to.equal(40);
+      expect((await sys.store.latestCheckpoint(TRAIL, 'confirmed'))?.size).to.equal(36);
+      expect((await sys.store.countUnsequenced(TRAIL)).count).to.equal(0);
+    } finally {
+      await sys.stop();
+    }
+  });
+
+  it('When a pass ends with records still waiting, Then the running worker goes on at once rather than after its poll interval', async () => {
+    const { sys, worker } = await backlog(40);
+    try {
+      const t0 = Date.now();
+      await worker.start();
+      await eventually(async () => (await sys.store.latestCheckpoint(TRAIL, 'confirmed'))?.size === 36, 30_000);
+      expect(Date.now() - t0).to.be.below(30_000);
+      expect((await sys.store.logHead(TRAIL)).size).to.equal(40);
+    } finally {
+      await worker.stop();
+      await sys.stop();
+    }
+  });
+
+  it('When a pass has appended for its poll interval without a checkpoint\'s worth (sequencing only just keeps up with a stream), Then it ends there and the checkpoint due by time is cut behind it', async () => {
+    const { sys, worker } = await backlog(40, { pollMs: 200, everyEntries: 1000, everySeconds: 0, sequenceBatch: 1 });
+    try {
+      // Transactions of one record, each 20 ms or more apart (a busy event loop): all 40 would take 800 ms or more.
+      const sequence = sys.store.sequencePending.bind(sys.store);
+      sys.store.sequencePending = async (logId, max) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return sequence(logId, max);
+      };
+      expect(await worker.tick(TRAIL)).to.equal(true);
+      const { size } = await sys.store.logHead(TRAIL);
+      expect(size).to.be.within(1, 39);
+      expect((await sys.store.latestCheckpoint(TRAIL, 'confirmed'))?.size).to.equal(size);
+    } finally {
+      await sys.stop();
     }
   });
 });
