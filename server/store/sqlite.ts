@@ -14,7 +14,7 @@ import { KeyedTurns } from './turns';
 import { BulkInsertError, BulkWriter } from './sqlite-writer';
 import { watchStorage } from './storage-faults';
 import { trailLinkConflict } from './trail-link';
-import { TRAIL_ORDER, TRAIL_RANGE_WHERE, trailRangeArgs } from './trail-reader';
+import { RECORD_LEAF_INDEX, TRAIL_ORDER, TRAIL_RANGE_WHERE, trailRangeArgs } from './trail-reader';
 import { WalSync } from './wal-sync';
 import {
   StoreConflictError,
@@ -112,6 +112,12 @@ function trailPageArgs(departmentId: string, q: TrailPageQuery): unknown[] {
 /** Records inserted at once from which the insert runs on the writer thread (fewer cost the event loop a few ms at most). */
 export const BULK_INSERT_MIN = 64;
 
+/** A log's entries from a leaf index to another: the log's leaves in order, each with its record. */
+const LOG_ENTRIES_SQL = 'SELECT r.id, l.leaf_index, r.entry, r.subject FROM log_leaves l JOIN records r ON r.id = l.record_id WHERE l.log_id = ? AND l.leaf_index >= ? AND l.leaf_index < ?';
+
+/** A record row's columns as toRecord reads them (RecordRow), its leaf index from log_leaves (RECORD_LEAF_INDEX). */
+const RECORD_COLUMNS = `arrival, id, log_id, type, body, salts, record_root, signer, signature, issued_at, entry, leaf_hash, participant_id, subject, received_at, ${RECORD_LEAF_INDEX} AS leaf_index`;
+
 const INSERT_RECORD_SQL = `INSERT INTO records (id, log_id, type, body, salts, record_root, signer, signature, issued_at, entry, leaf_hash, participant_id, subject, received_at)
         VALUES (@id, @logId, @type, @body, @salts, @recordRoot, @signer, @signature, @issuedAt, @entry, @leafHash, @participantId, @subject, @receivedAt)`;
 
@@ -151,7 +157,7 @@ export class SqliteStore implements Store {
     this.walSync = file === undefined ? undefined : new WalSync({ file, checkpointNow: () => this.checkpointNow() });
     this.stmts = {
       insertRecord: db.prepare(INSERT_RECORD_SQL),
-      recordById: db.prepare('SELECT * FROM records WHERE id = ?'),
+      recordById: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = ?`),
       // Two fields of the body, extracted by SQLite (a body that is not JSON, which the GTIN index keeps out of a batch, gives
       // NULL, as toRecord gives {}). The whole row, its body turned into a JavaScript string and parsed with the salts, cost
       // every report 26-28 µs through the store against 13 for this (6,000 batches, bench of 2026-11-30).
@@ -162,16 +168,21 @@ export class SqliteStore implements Store {
         )
         .raw(),
       batchBySubject: db.prepare("SELECT id FROM records WHERE type = 'Batch' AND subject = ? ORDER BY arrival LIMIT 1"),
-      recordByLeaf: db.prepare('SELECT r.* FROM log_leaves l JOIN records r ON r.id = l.record_id WHERE l.log_id = ? AND l.leaf_index = ?'),
-      unsequenced: db.prepare('SELECT arrival, id, leaf_hash FROM records WHERE log_id = ? AND leaf_index IS NULL ORDER BY arrival LIMIT ?'),
-      countUnsequenced: db.prepare('SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM records WHERE log_id = ? AND leaf_index IS NULL'),
-      setLeafIndex: db.prepare('UPDATE records SET leaf_index = ? WHERE id = ?'),
+      recordByLeaf: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = (SELECT record_id FROM log_leaves WHERE log_id = ? AND leaf_index = ?)`),
+      // A log's records are sequenced in arrival order, and SQLite commits them in that order (one writer,
+      // AUTOINCREMENT): those after the last one sequenced (log_state.last_arrival, migration 9) wait.
+      unsequenced: db.prepare('SELECT arrival, id, leaf_hash FROM records WHERE log_id = ? AND arrival > ? ORDER BY arrival LIMIT ?'),
+      countUnsequenced: db.prepare(
+        'SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM records WHERE log_id = ? AND arrival > COALESCE((SELECT last_arrival FROM log_state WHERE log_id = ?), 0)',
+      ),
       insertLeaf: db.prepare('INSERT INTO log_leaves (log_id, leaf_index, record_id, leaf_hash) VALUES (?, ?, ?, ?)'),
       insertNode: db.prepare('INSERT INTO tree_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)'),
       node: db.prepare('SELECT hash FROM tree_nodes WHERE log_id = ? AND level = ? AND idx = ?'),
       leafRange: db.prepare('SELECT leaf_hash FROM log_leaves WHERE log_id = ? AND leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index'),
-      logState: db.prepare('SELECT size, compact FROM log_state WHERE log_id = ?'),
-      putLogState: db.prepare('INSERT INTO log_state (log_id, size, compact) VALUES (?, ?, ?) ON CONFLICT (log_id) DO UPDATE SET size = excluded.size, compact = excluded.compact'),
+      logState: db.prepare('SELECT size, compact, last_arrival FROM log_state WHERE log_id = ?'),
+      putLogState: db.prepare(
+        'INSERT INTO log_state (log_id, size, compact, last_arrival) VALUES (?, ?, ?, ?) ON CONFLICT (log_id) DO UPDATE SET size = excluded.size, compact = excluded.compact, last_arrival = excluded.last_arrival',
+      ),
       checkpoint: db.prepare('SELECT * FROM checkpoints WHERE log_id = ? AND size = ?'),
       participant: db.prepare('SELECT * FROM participants WHERE id = ?'),
       keysOf: db.prepare('SELECT * FROM participant_keys WHERE address = ?'),
@@ -379,7 +390,7 @@ export class SqliteStore implements Store {
     if (q.subject) filter('subject = ?', q.subject);
     if (q.participantId) filter('participant_id = ?', q.participantId);
     if (q.afterArrival !== undefined) filter('arrival > ?', q.afterArrival);
-    const sql = `SELECT * FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY arrival LIMIT ?`;
+    const sql = `SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY arrival LIMIT ?`;
     args.push(Math.min(q.limit ?? 100, 10_000));
     return (this.db.prepare(sql).all(...args) as RecordRow[]).map(toRecord);
   }
@@ -422,7 +433,7 @@ export class SqliteStore implements Store {
       pageArgs.push(q.afterArrival);
     }
     pageArgs.push(Math.min(Math.max(1, q.limit), 10_000));
-    const rows = this.db.prepare(`SELECT * FROM records ${index} WHERE ${page.join(' AND ')} ORDER BY arrival ${desc ? 'DESC' : 'ASC'} LIMIT ?`).all(...pageArgs) as RecordRow[];
+    const rows = this.db.prepare(`SELECT ${RECORD_COLUMNS} FROM records ${index} WHERE ${page.join(' AND ')} ORDER BY arrival ${desc ? 'DESC' : 'ASC'} LIMIT ?`).all(...pageArgs) as RecordRow[];
     return { records: rows.map(toRecord), total };
   }
 
@@ -430,11 +441,11 @@ export class SqliteStore implements Store {
   // These queries spell out the partial index records_trail (migration 2): its WHERE and expression.
 
   async trailRecords(departmentId: string, q: TrailPageQuery = {}): Promise<StoredRecord[]> {
-    return (this.trailPage('*').all(...trailPageArgs(departmentId, q)) as RecordRow[]).map(toRecord);
+    return (this.trailPage(RECORD_COLUMNS).all(...trailPageArgs(departmentId, q)) as RecordRow[]).map(toRecord);
   }
 
   async trailRecordTexts(departmentId: string, q: TrailPageQuery = {}): Promise<StoredTrailText[]> {
-    const rows = this.trailPage(`arrival, id, leaf_index, json_extract(body, '$.seq'), entry, body, salts`)
+    const rows = this.trailPage(`arrival, id, ${RECORD_LEAF_INDEX}, json_extract(body, '$.seq'), entry, body, salts`)
       .raw()
       .all(...trailPageArgs(departmentId, q)) as [number, string, number | null, unknown, string, string, string][];
     return rows.map((r) => ({ arrival: r[0], id: r[1], leafIndex: r[2], seq: orderSeq(r[3]), entry: r[4], body: r[5], salts: r[6] }));
@@ -456,7 +467,7 @@ export class SqliteStore implements Store {
 
   async lastTrailRecord(departmentId: string): Promise<StoredRecord | undefined> {
     const row = this.db
-      .prepare(`SELECT * FROM records WHERE log_id = 'data-sharing' AND subject = ? ORDER BY json_extract(body, '$.seq') DESC, arrival DESC LIMIT 1`)
+      .prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE log_id = 'data-sharing' AND subject = ? ORDER BY json_extract(body, '$.seq') DESC, arrival DESC LIMIT 1`)
       .get(departmentId) as RecordRow | undefined;
     return row && toRecord(row);
   }
@@ -476,10 +487,8 @@ export class SqliteStore implements Store {
   async logEntries(logId: LogId, from: number, to: number, opts: { excludeSubject?: string } = {}): Promise<StoredLogEntry[]> {
     const rows = (
       opts.excludeSubject === undefined
-        ? this.db.prepare('SELECT id, leaf_index, entry, subject FROM records WHERE log_id = ? AND leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index').all(logId, from, to)
-        : this.db
-            .prepare('SELECT id, leaf_index, entry, subject FROM records WHERE log_id = ? AND leaf_index >= ? AND leaf_index < ? AND subject IS NOT ? ORDER BY leaf_index')
-            .all(logId, from, to, opts.excludeSubject)
+        ? this.db.prepare(`${LOG_ENTRIES_SQL} ORDER BY l.leaf_index`).all(logId, from, to)
+        : this.db.prepare(`${LOG_ENTRIES_SQL} AND r.subject IS NOT ? ORDER BY l.leaf_index`).all(logId, from, to, opts.excludeSubject)
     ) as { id: string; leaf_index: number; entry: string; subject: string | null }[];
     return rows.map((r) => ({ recordId: r.id, leafIndex: r.leaf_index, entry: r.entry, subject: r.subject }));
   }
@@ -511,6 +520,11 @@ export class SqliteStore implements Store {
     return Appender.fromState({ size: row.size, hashes: (JSON.parse(row.compact) as string[]).map(fromHex) });
   }
 
+  /** The arrival of the last record appended to the log (0: none yet); every record of the log up to it is in the log. */
+  private lastSequenced(logId: LogId): number {
+    return (this.stmts.logState.get(logId) as { last_arrival: number } | undefined)?.last_arrival ?? 0;
+  }
+
   async sequencePending(logId: LogId, max: number): Promise<AppendResult> {
     await this.writeTurn();
     // Sequencing is derived data (the records' arrival order, replayed the same way after a crash): its commits
@@ -528,9 +542,10 @@ export class SqliteStore implements Store {
   private sequenceInTransaction(logId: LogId, max: number): AppendResult {
     return this.db.transaction((): AppendResult => {
       const appender = this.loadAppender(logId);
-      const rows = this.stmts.unsequenced.all(logId, max) as { arrival: number; id: string; leaf_hash: Buffer }[];
+      const rows = this.stmts.unsequenced.all(logId, this.lastSequenced(logId), max) as { arrival: number; id: string; leaf_hash: Buffer }[];
       const deadline = performance.now() + SEQUENCE_BUDGET_MS;
       let appended = 0;
+      let lastArrival = 0;
       for (const row of rows) {
         // Synchronous SQLite holds the event loop: stop after the budget, the caller calls again.
         if (appended > 0 && performance.now() > deadline) break;
@@ -538,12 +553,12 @@ export class SqliteStore implements Store {
         const index = appender.size;
         const leaf = new Uint8Array(row.leaf_hash);
         this.stmts.insertLeaf.run(logId, index, row.id, row.leaf_hash);
-        this.stmts.setLeafIndex.run(index, row.id);
+        lastArrival = row.arrival;
         appender.append(leaf, (level, idx, hash) => {
           this.stmts.insertNode.run(logId, level, idx, Buffer.from(hash));
         });
       }
-      if (appended > 0) this.stmts.putLogState.run(logId, appender.size, JSON.stringify(appender.state().hashes.map(toHex)));
+      if (appended > 0) this.stmts.putLogState.run(logId, appender.size, JSON.stringify(appender.state().hashes.map(toHex)), lastArrival);
       return { appended, size: appender.size, root: appender.root() };
     })();
   }
@@ -556,7 +571,7 @@ export class SqliteStore implements Store {
   }
 
   async countUnsequenced(logId: LogId): Promise<{ count: number; oldestReceivedAt: number | null }> {
-    const row = this.stmts.countUnsequenced.get(logId) as { n: number; oldest: number | null };
+    const row = this.stmts.countUnsequenced.get(logId, logId) as { n: number; oldest: number | null };
     return { count: row.n, oldestReceivedAt: row.oldest };
   }
 

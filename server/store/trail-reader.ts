@@ -28,7 +28,13 @@ export function trailRangeArgs(range: TrailRange): unknown[] {
   return [range.departmentId, low, high, after.seq, after.arrival, to.seq, to.arrival];
 }
 
-const RANGE_SQL = `SELECT arrival, id, leaf_index, json_extract(body, '$.seq'), entry, body, salts FROM records WHERE ${TRAIL_RANGE_WHERE} ORDER BY ${TRAIL_ORDER}`;
+/**
+ * A record's leaf index, in a statement on `records` (NULL until it is sequenced). log_leaves holds it (migration 9):
+ * sequencing no longer rewrites the record's row, whose own leaf_index column was last written before migration 9.
+ */
+export const RECORD_LEAF_INDEX = '(SELECT l.leaf_index FROM log_leaves l WHERE l.record_id = records.id)';
+
+const RANGE_SQL = `SELECT arrival, id, ${RECORD_LEAF_INDEX}, json_extract(body, '$.seq'), entry, body, salts FROM records WHERE ${TRAIL_RANGE_WHERE} ORDER BY ${TRAIL_ORDER}`;
 
 /** How long a thread keeps its read-only connection after its last read (ms): a verification reads again within milliseconds. */
 const IDLE_CLOSE_MS = 1_000;

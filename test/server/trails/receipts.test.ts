@@ -143,12 +143,16 @@ describe('server/trails/receipts (real anvil node, worker driven by the test)', 
  */
 function rewindLog(db: Database.Database, size: number): void {
   db.transaction(() => {
+    // The records after the last one kept wait to be sequenced (the store takes those after log_state.last_arrival).
+    const lastKept = db
+      .prepare("SELECT r.arrival FROM log_leaves l JOIN records r ON r.id = l.record_id WHERE l.log_id = 'data-sharing' AND l.leaf_index = ?")
+      .pluck()
+      .get(size - 1) as number;
     db.prepare("DELETE FROM log_leaves WHERE log_id = 'data-sharing' AND leaf_index >= ?").run(size);
     db.prepare("DELETE FROM tree_nodes WHERE log_id = 'data-sharing' AND (idx + 1) * (1 << level) > ?").run(size);
-    db.prepare("UPDATE records SET leaf_index = NULL WHERE log_id = 'data-sharing' AND leaf_index >= ?").run(size);
     const node = db.prepare("SELECT hash FROM tree_nodes WHERE log_id = 'data-sharing' AND level = ? AND idx = ?");
     const hashes = planRoot(size).ids.map((id) => new Uint8Array((node.get(id.level, id.index) as { hash: Buffer }).hash));
     const compact = Appender.fromState({ size, hashes }).state().hashes.map((h) => toHex(h));
-    db.prepare("UPDATE log_state SET size = ?, compact = ? WHERE log_id = 'data-sharing'").run(size, JSON.stringify(compact));
+    db.prepare("UPDATE log_state SET size = ?, compact = ?, last_arrival = ? WHERE log_id = 'data-sharing'").run(size, JSON.stringify(compact), lastKept);
   })();
 }

@@ -203,7 +203,16 @@ describe('server/trails/trail (real anvil node)', function () {
       const a = (await sys.store.getRecord(await idOfSeq(market, 2)))!;
       const b = (await sys.store.getRecord(await idOfSeq(market, 4)))!;
       const restore = saveRows(db, [a.id, b.id]);
-      db.prepare('UPDATE records SET leaf_index = CASE id WHEN ? THEN ? ELSE ? END WHERE id IN (?, ?)').run(a.id, b.leafIndex, a.leafIndex, a.id, b.id);
+      // Each claims the other's position: the log's leaves (their hashes) stay, the records they name are swapped.
+      db.transaction(() => {
+        const leafOf = db.prepare('SELECT log_id, leaf_index, leaf_hash FROM log_leaves WHERE record_id = ?');
+        const [la, lb] = [leafOf.get(a.id), leafOf.get(b.id)] as { log_id: string; leaf_index: number; leaf_hash: Buffer }[];
+        db.prepare('DELETE FROM log_leaves WHERE record_id IN (?, ?)').run(a.id, b.id);
+        const insert = db.prepare('INSERT INTO log_leaves (log_id, leaf_index, record_id, leaf_hash) VALUES (?, ?, ?, ?)');
+        insert.run(la!.log_id, la!.leaf_index, b.id, la!.leaf_hash);
+        insert.run(lb!.log_id, lb!.leaf_index, a.id, lb!.leaf_hash);
+      })();
+      expect((await sys.store.getRecord(a.id))!.leafIndex).to.equal(b.leafIndex);
       try {
         const v = await verify(market);
         expectFailure(v, 'allEntriesAnchored', 2);
