@@ -515,14 +515,17 @@ export class SqliteStore implements Store {
   // --- the log -------------------------------------------------------------
 
   private loadAppender(logId: LogId): Appender {
-    const row = this.stmts.logState.get(logId) as { size: number; compact: string } | undefined;
-    if (!row) return new Appender();
-    return Appender.fromState({ size: row.size, hashes: (JSON.parse(row.compact) as string[]).map(fromHex) });
+    return this.loadLogState(logId).appender;
   }
 
-  /** The arrival of the last record appended to the log (0: none yet); every record of the log up to it is in the log. */
-  private lastSequenced(logId: LogId): number {
-    return (this.stmts.logState.get(logId) as { last_arrival: number } | undefined)?.last_arrival ?? 0;
+  /**
+   * The log's appender, and the arrival of the last record appended to it (0: none yet): every record of the log up
+   * to that arrival is in the log, the ones after it wait.
+   */
+  private loadLogState(logId: LogId): { appender: Appender; lastArrival: number } {
+    const row = this.stmts.logState.get(logId) as { size: number; compact: string; last_arrival: number } | undefined;
+    if (!row) return { appender: new Appender(), lastArrival: 0 };
+    return { appender: Appender.fromState({ size: row.size, hashes: (JSON.parse(row.compact) as string[]).map(fromHex) }), lastArrival: row.last_arrival };
   }
 
   async sequencePending(logId: LogId, max: number): Promise<AppendResult> {
@@ -541,8 +544,8 @@ export class SqliteStore implements Store {
 
   private sequenceInTransaction(logId: LogId, max: number): AppendResult {
     return this.db.transaction((): AppendResult => {
-      const appender = this.loadAppender(logId);
-      const rows = this.stmts.unsequenced.all(logId, this.lastSequenced(logId), max) as { arrival: number; id: string; leaf_hash: Buffer }[];
+      const { appender, lastArrival: after } = this.loadLogState(logId);
+      const rows = this.stmts.unsequenced.all(logId, after, max) as { arrival: number; id: string; leaf_hash: Buffer }[];
       const deadline = performance.now() + SEQUENCE_BUDGET_MS;
       let appended = 0;
       let lastArrival = 0;
