@@ -45,6 +45,11 @@ export interface WorkerOptions {
   /** Max records appended per transaction (default 512; the store may append fewer, see Store.sequencePending). */
   sequenceBatch?: number;
   /**
+   * The longest a sequencing pass goes on while records keep waiting (ms, default pollMs, else 250): then the
+   * checkpoint due is cut behind what it appended, and the next pass starts at once.
+   */
+  sequencePassMs?: number;
+  /**
    * Whether this instance may act as the anchoring leader now (server/anchoring/leadership.ts): a pass is skipped
    * while it answers false, e.g. between a lease that could not be renewed and the step-down. Default: always.
    */
@@ -220,21 +225,20 @@ export class AnchoringWorker {
 
   /**
    * Appends waiting records to the log, in transactions of at most sequenceBatch (the store may append fewer: its
-   * transaction has a time budget), giving other requests a turn in between. A pass ends once none is left, or once
-   * a checkpoint's worth (everyEntries) is appended or pollMs has gone by: under a steady stream of records, which
-   * the sequencing only just outpaces, a pass that waited for none to be left ran as long as the stream (a bulk load
-   * of 8,000 reports: one pass of 2 s) and held back every checkpoint behind it. True when it ended with records
-   * perhaps still waiting (the loop then runs again at once).
+   * transaction has a time budget), giving other requests a turn in between. A pass ends once none is left, or after
+   * sequencePassMs: under a steady stream of records, which the sequencing only just outpaces, a pass that waited for
+   * none to be left ran as long as the stream (a bulk load of 8,000 reports: one pass of 2 s) and held back every
+   * checkpoint behind it. (A bound of everyEntries records instead cut one checkpoint, with its chain round trips, per
+   * everyEntries of a backlog: a burst's tail waited for each in turn.) True when it ended with records perhaps still
+   * waiting (the loop then runs again at once).
    */
   private async sequence(logId: LogId): Promise<boolean> {
     const batch = this.opts.sequenceBatch ?? 512;
-    const until = Date.now() + (this.opts.pollMs ?? 250);
-    let appended = 0;
+    const until = Date.now() + (this.opts.sequencePassMs ?? this.opts.pollMs ?? 250);
     for (;;) {
       const r = await this.store.sequencePending(logId, batch);
       if (r.appended === 0) return false;
-      appended += r.appended;
-      if (appended >= this.opts.everyEntries || Date.now() >= until) return true;
+      if (Date.now() >= until) return true;
       await nextTurn();
     }
   }

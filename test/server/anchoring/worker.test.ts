@@ -412,7 +412,7 @@ describe('server/anchoring/worker: a backlog larger than one pass (real anvil no
   /**
    * A system whose data-sharing log has `n` accepted records, none sequenced, and a worker for it: by default
    * appending at most 4 a transaction, cutting every 10 entries or after an hour, polling every minute (were the
-   * loop to wait that out between passes, a test would time out).
+   * loop to wait that out between passes, a test would time out) and a pass running for as long (all it finds).
    */
   async function backlog(n: number, opts: Partial<WorkerOptions> = {}) {
     const sys = await bootTestSystem({ manualWorker: true });
@@ -422,18 +422,19 @@ describe('server/anchoring/worker: a backlog larger than one pass (real anvil no
     return { sys, worker };
   }
 
-  it("When more records wait than a checkpoint's worth, Then a pass appends that many, anchors them and says more wait; the next passes do the rest", async () => {
-    const { sys, worker } = await backlog(40);
+  it('When passes end with records still waiting, Then each says so, and a checkpoint is cut only once one is due (everyEntries waiting), not after every pass', async () => {
+    // Passes of one transaction each (4 records), the time allowed a pass being none.
+    const { sys, worker } = await backlog(40, { sequencePassMs: 0 });
     try {
-      // Passes of 4 a transaction: 12 is the first count at or past everyEntries (10).
-      for (const [size, more] of [[12, true], [24, true], [36, true]] as const) {
-        expect(await worker.tick(TRAIL)).to.equal(more);
-        expect((await sys.store.logHead(TRAIL)).size).to.equal(size);
-        expect((await sys.store.latestCheckpoint(TRAIL, 'confirmed'))?.size).to.equal(size);
+      const seen: [number, number | undefined][] = [];
+      for (let pass = 0; pass < 10; pass++) {
+        expect(await worker.tick(TRAIL), `pass ${pass + 1}`).to.equal(true);
+        seen.push([(await sys.store.logHead(TRAIL)).size, (await sys.store.latestCheckpoint(TRAIL, 'confirmed'))?.size]);
       }
-      // The last 4 are appended, none is left, and 4 < everyEntries with an hour to go: no checkpoint yet.
+      // 10 entries waiting make a checkpoint due: at 12 (4, 8, 12), then at 24 and 36.
+      expect(seen).to.deep.equal([[4, undefined], [8, undefined], [12, 12], [16, 12], [20, 12], [24, 24], [28, 24], [32, 24], [36, 36], [40, 36]]);
+      // None left: the pass says so; 4 < everyEntries with an hour to go, so no checkpoint yet.
       expect(await worker.tick(TRAIL)).to.equal(false);
-      expect((await sys.store.logHead(TRAIL)).size).to.equal(40);
       expect((await sys.store.latestCheckpoint(TRAIL, 'confirmed'))?.size).to.equal(36);
       expect((await sys.store.countUnsequenced(TRAIL)).count).to.equal(0);
     } finally {
@@ -442,21 +443,21 @@ describe('server/anchoring/worker: a backlog larger than one pass (real anvil no
   });
 
   it('When a pass ends with records still waiting, Then the running worker goes on at once rather than after its poll interval', async () => {
-    const { sys, worker } = await backlog(40);
+    const { sys, worker } = await backlog(40, { sequencePassMs: 0 });
     try {
       const t0 = Date.now();
       await worker.start();
       await eventually(async () => (await sys.store.latestCheckpoint(TRAIL, 'confirmed'))?.size === 36, 30_000);
       expect(Date.now() - t0).to.be.below(30_000);
-      expect((await sys.store.logHead(TRAIL)).size).to.equal(40);
+      await eventually(async () => (await sys.store.logHead(TRAIL)).size === 40);
     } finally {
       await worker.stop();
       await sys.stop();
     }
   });
 
-  it('When a pass has appended for its poll interval without a checkpoint\'s worth (sequencing only just keeps up with a stream), Then it ends there and the checkpoint due by time is cut behind it', async () => {
-    const { sys, worker } = await backlog(40, { pollMs: 200, everyEntries: 1000, everySeconds: 0, sequenceBatch: 1 });
+  it('When records wait longer than a pass may run (sequencing only just keeps up with a stream), Then the pass ends on time and the checkpoint due is cut behind it', async () => {
+    const { sys, worker } = await backlog(40, { sequencePassMs: 200, everyEntries: 1000, everySeconds: 0, sequenceBatch: 1 });
     try {
       // Transactions of one record, each 20 ms or more apart (a busy event loop): all 40 would take 800 ms or more.
       const sequence = sys.store.sequencePending.bind(sys.store);
