@@ -42,11 +42,14 @@ export class SerializedSigner extends AbstractSigner {
     return this.wallet.signTypedData(domain, types, value);
   }
 
-  /** Holding the lock: the node's pending nonce, then populate, sign and broadcast. */
+  /**
+   * Holding the lock: the node's pending nonce and the gas estimate (asked together, so the provider sends them in one
+   * request, where ethers would ask for each in turn), then populate the fees, sign and broadcast.
+   */
   override sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
     return this.lock(async () => {
-      const nonce = await this.wallet.getNonce('pending');
-      const response = await this.wallet.sendTransaction({ ...tx, nonce });
+      const [nonce, gasLimit] = await Promise.all([this.wallet.getNonce('pending'), tx.gasLimit ?? this.wallet.estimateGas(tx)]);
+      const response = await this.wallet.sendTransaction({ ...tx, nonce, gasLimit });
       this.sent++;
       return response;
     });

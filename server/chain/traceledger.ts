@@ -64,8 +64,9 @@ export class TraceLedgerChain implements AnchorChain {
       return tx ? { status: 'waiting' } : { status: 'unknown' };
     }
     if (receipt.status !== 1) return { status: 'reverted', txHash, blockNumber: receipt.blockNumber };
-    const confirmations = await receipt.confirmations();
-    return { status: 'mined', txHash, blockNumber: receipt.blockNumber, blockTime: await this.blockTime(receipt.blockNumber), confirmations };
+    // Asked together, the provider sends both in one request (one round trip, not two: under load each waits its turn).
+    const [confirmations, blockTime] = await Promise.all([receipt.confirmations(), this.blockTime(receipt.blockNumber)]);
+    return { status: 'mined', txHash, blockNumber: receipt.blockNumber, blockTime, confirmations };
   }
 
   async findAnchor(logId: string, size: number): Promise<MinedAnchor | null> {

@@ -405,6 +405,36 @@ describe('server/anchoring/worker: nonces, lag and backoff (real anvil node)', f
   });
 });
 
+describe('server/anchoring/worker: requests to the node (real anvil node)', function () {
+  this.timeout(120_000);
+
+  it('When a checkpoint is anchored, Then what can be asked together is (nonce with gas estimate, confirmations with block time): 6 requests, where one at a time took 8', async () => {
+    const sys = await bootTestSystem({ manualWorker: true, env: { ANCHOR_EVERY_ENTRIES: '1', ANCHOR_EVERY_SECONDS: '0' } });
+    try {
+      await storeReportBatch(sys);
+      const size = (await sys.store.countUnsequenced(LOG)).count;
+      expect(size).to.equal(1);
+      const requests: string[][] = [];
+      const onDebug = (e: { action: string; payload?: { method: string } | { method: string }[] }) => {
+        if (e.action === 'sendRpcPayload' && e.payload) requests.push((Array.isArray(e.payload) ? e.payload : [e.payload]).map((p) => p.method));
+      };
+      await sys.provider.on('debug', onDebug);
+      try {
+        await sys.worker.tick(LOG);
+      } finally {
+        await sys.provider.off('debug', onDebug);
+      }
+      expect((await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size).to.equal(size);
+      const together = (...methods: string[]) => requests.some((r) => methods.every((m) => r.includes(m)));
+      expect(together('eth_getTransactionCount', 'eth_estimateGas'), JSON.stringify(requests)).to.equal(true);
+      expect(together('eth_blockNumber', 'eth_getBlockByNumber'), JSON.stringify(requests)).to.equal(true);
+      expect(requests.length, JSON.stringify(requests)).to.be.at.most(6);
+    } finally {
+      await sys.stop();
+    }
+  });
+});
+
 describe('server/anchoring/worker: a backlog larger than one pass (real anvil node)', function () {
   this.timeout(180_000);
   const TRAIL: LogId = 'data-sharing';
