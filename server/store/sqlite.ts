@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Appender } from '../ledger/appender';
 import { InvariantError } from '../ledger/errors';
-import { EMPTY_ROOT, fromHex, toHex, type Hash } from '../ledger/rfc6962';
+import { fromHex, toHex, type Hash } from '../ledger/rfc6962';
 import type { NodeId, NodeReader } from '../ledger/tree';
 import { MIGRATIONS } from './migrations';
 import { KeyedTurns } from './turns';
@@ -514,10 +514,6 @@ export class SqliteStore implements Store {
 
   // --- the log -------------------------------------------------------------
 
-  private loadAppender(logId: LogId): Appender {
-    return this.loadLogState(logId).appender;
-  }
-
   /**
    * The log's appender, and the arrival of the last record appended to it (0: none yet): every record of the log up
    * to that arrival is in the log, the ones after it wait.
@@ -567,10 +563,8 @@ export class SqliteStore implements Store {
   }
 
   async logHead(logId: LogId): Promise<LogHead> {
-    const row = this.stmts.logState.get(logId) as { size: number; compact: string } | undefined;
-    if (!row) return { size: 0, root: EMPTY_ROOT };
-    const a = this.loadAppender(logId);
-    return { size: a.size, root: a.root() };
+    const { appender } = this.loadLogState(logId);
+    return { size: appender.size, root: appender.root() };
   }
 
   async countUnsequenced(logId: LogId): Promise<{ count: number; oldestReceivedAt: number | null }> {
