@@ -213,7 +213,7 @@ function connection() {
   let socket = null, buf = null, pending = null, wantBody = false;
   const settle = (r) => { const p = pending; pending = null; buf = null; if (p) p(r); };
   const open = () => {
-    socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    const own = (socket = net.connect({ port, host: '127.0.0.1', noDelay: true }));
     socket.on('data', (chunk) => {
       buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
       const headEnd = buf.indexOf(HEAD_END);
@@ -239,7 +239,8 @@ function connection() {
       if (close) { socket.removeAllListeners('close'); socket.destroy(); socket = null; }
       settle({ status, body: wantBody || status !== (perBody === 1 ? 201 : 200) ? body.toString('utf8') : '' });
     });
-    const lost = (e) => { socket = null; settle({ status: 0, body: 'connection lost: ' + (e ? e.message : 'closed by the server') }); };
+    // Only while this socket is the connection's: a lost one's late 'close' must not fail the request sent on its successor.
+    const lost = (e) => { if (socket !== own) return; socket = null; settle({ status: 0, body: 'connection lost: ' + (e ? e.message : 'closed by the server') }); };
     socket.on('error', lost);
     socket.on('close', () => lost(null));
   };
