@@ -39,11 +39,56 @@ export function postgresBinDir(): string {
   }
 }
 
+/** True when the user `owner` may search every folder from `dir` up to the root (PostgreSQL runs its binaries and reads its libraries as that user). */
+function searchableBy(dir: string, owner: { uid: number; gid: number }): boolean {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const st = fs.statSync(d);
+    const bit = st.uid === owner.uid ? 0o100 : st.gid === owner.gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return false;
+    if (path.dirname(d) === d) return true;
+  }
+}
+
+/**
+ * The folder of PostgreSQL binaries `bin` (postgresBinDir), or a copy that `owner` (the user PostgreSQL runs as, when
+ * this process is root) can reach. A clone in a private folder (mktemp -d makes it 0700) keeps node_modules out of that user's reach, and initdb
+ * fails with EACCES: the binaries, libraries and shared files (~60 MB) are then copied once into a root-owned folder
+ * of mode 0755 in the temp folder, named by the package's version, and run from there.
+ */
+export function reachableBinDir(bin: string, owner: { uid: number; gid: number } | undefined): string {
+  const native = path.dirname(bin);
+  if (!owner || searchableBy(bin, owner)) return bin;
+  const { version } = JSON.parse(fs.readFileSync(path.join(path.dirname(native), 'package.json'), 'utf8')) as { version: string };
+  const target = path.join(os.tmpdir(), `traceledger-postgres-${version}`);
+  const trusted = (dir: string) => {
+    // Ours only if root made it and no one else may write to it (the binaries run as the postgres user).
+    const st = fs.lstatSync(dir);
+    return st.isDirectory() && st.uid === 0 && (st.mode & 0o022) === 0;
+  };
+  if (fs.existsSync(path.join(target, 'bin', 'postgres'))) {
+    if (!trusted(target)) throw new Error(`${target} is not a folder of root's that only root may write to: remove it`);
+    return path.join(target, 'bin');
+  }
+  const staging = `${target}.${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+  fs.chmodSync(staging, 0o755);
+  try {
+    fs.renameSync(staging, target);
+  } catch {
+    // Another process copied it first.
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (!trusted(target)) throw new Error(`${target} is not a folder of root's that only root may write to: remove it`);
+  }
+  if (!searchableBy(path.join(target, 'bin'), owner)) throw new Error(`the PostgreSQL binaries in ${target} are out of reach of the user ${PG_USER}`);
+  return path.join(target, 'bin');
+}
+
 /** A TCP port free on 127.0.0.1 right now (the chain node's helper). */
 export { freePort } from '../server/chain/anvil';
 
 /** uid/gid to run PostgreSQL as: none when not root; else the system user `postgres`, created if missing. */
-function runAs(): { uid: number; gid: number } | undefined {
+export function runAs(): { uid: number; gid: number } | undefined {
   if (os.userInfo().uid !== 0) return undefined;
   const ids = () => {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
@@ -74,7 +119,7 @@ export async function initCluster(dataDir: string, password: string): Promise<vo
     fs.chownSync(pwfile, owner.uid, owner.gid);
   }
   try {
-    await run(path.join(postgresBinDir(), 'initdb'), [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${PG_USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'], owner);
+    await run(path.join(reachableBinDir(postgresBinDir(), owner), 'initdb'), [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${PG_USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'], owner);
   } finally {
     fs.rmSync(path.dirname(pwfile), { recursive: true, force: true });
   }
@@ -99,7 +144,7 @@ function run(cmd: string, args: string[], owner: { uid: number; gid: number } | 
 export async function startCluster(opts: { dataDir: string; port: number; password: string; detached?: boolean; unref?: boolean; log?: (line: string) => void }): Promise<EmbeddedPostgres> {
   const owner = runAs();
   const args = ['-D', opts.dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
-  const child: ChildProcess = spawn(path.join(postgresBinDir(), 'postgres'), args, { ...owner, detached: opts.detached ?? false, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(path.join(reachableBinDir(postgresBinDir(), owner), 'postgres'), args, { ...owner, detached: opts.detached ?? false, stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (d: Buffer) => {
     const text = d.toString();
