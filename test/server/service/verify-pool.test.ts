@@ -1,0 +1,100 @@
+/**
+ * The signature threads' pool (server/service/verify-pool.ts): a burst does not all go to the workers at once. Each
+ * worker holds at most its bound; the rest wait on the main thread and go out in arrival order as answers come back,
+ * so the main thread never has more answers to drain in one turn than the workers hold.
+ */
+import { expect } from 'chai';
+import { AppError } from '../../../server/errors';
+import { commitRecord, parseRecord, signRecord } from '../../../server/records';
+import { REPLY_EVERY, workerVerifier } from '../../../server/service/verify-pool';
+import { verifySubmission, type SignedSubmission } from '../../../server/service/verify-submission';
+import { TEST_BINDING, randomWallet, reportInput } from '../records/fixtures';
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function submissions(n: number, prefix: string): Promise<SignedSubmission[]> {
+  const key = randomWallet();
+  return Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const record = parseRecord('SeleniumTestReport', reportInput({ reportNumber: `${prefix}-${i}` }));
+      const { root, salts } = commitRecord(record);
+      const signature = await signRecord(key, 'SeleniumTestReport', record, root, TEST_BINDING);
+      // Every fifth one a forged signature, so refusals share the replies with answers.
+      return { type: 'SeleniumTestReport' as const, record, salts, signature: i % 5 === 2 ? `0x${'11'.repeat(65)}` : signature };
+    }),
+  );
+}
+
+const inlineAnswer = (s: SignedSubmission): unknown => {
+  try {
+    return verifySubmission(s, TEST_BINDING);
+  } catch (e) {
+    return (e as AppError).code;
+  }
+};
+
+describe('verify pool: a bounded hand-over to the signature threads', function () {
+  this.timeout(120_000);
+
+  it('When a burst several times the bound arrives in one turn, Then no worker ever holds more than the bound, the rest wait here, and each answer equals the inline one', async function () {
+    const cap = 8;
+    const n = 60;
+    const subs = await submissions(n, 'AKSE-P');
+    const pool = workerVerifier(TEST_BINDING, 2, { maxOutstanding: cap });
+    try {
+      let most = 0;
+      const watch = () => {
+        const { outstanding } = pool.load();
+        most = Math.max(most, ...outstanding);
+      };
+      const answers = subs.map((s) =>
+        pool.verify(s).then(
+          (v) => (watch(), v),
+          (e: unknown) => (watch(), e instanceof AppError ? e.code : String(e)),
+        ),
+      );
+      await turn();
+      const first = pool.load();
+      // Shared evenly, each up to the bound; the rest wait on this thread.
+      expect(first.outstanding).to.deep.equal([cap, cap]);
+      expect(first.waiting).to.equal(n - 2 * cap);
+      const got = await Promise.all(answers);
+      got.forEach((g, i) => expect(g, `submission ${i}`).to.deep.equal(inlineAnswer(subs[i]!)));
+      expect(most).to.be.at.most(cap);
+      await turn();
+      expect(pool.load()).to.deep.equal({ outstanding: [0, 0], waiting: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('When two submissions arrive in one turn at an idle pool of two, Then each worker gets one', async function () {
+    const subs = await submissions(2, 'AKSE-Q');
+    const pool = workerVerifier(TEST_BINDING, 2);
+    try {
+      const answers = subs.map((s) => pool.verify(s).catch((e: unknown) => e));
+      await turn();
+      expect(pool.load().outstanding).to.deep.equal([1, 1]);
+      await Promise.all(answers);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('When more arrive while the workers are full, Then they go out in arrival order', async function () {
+    const cap = REPLY_EVERY;
+    const subs = await submissions(5 * cap, 'AKSE-R');
+    const pool = workerVerifier(TEST_BINDING, 1, { maxOutstanding: cap });
+    try {
+      const order: number[] = [];
+      const answers = subs.map((s, i) => pool.verify(s).then(
+        () => order.push(i),
+        () => order.push(i),
+      ));
+      await Promise.all(answers);
+      expect(order).to.deep.equal(subs.map((_, i) => i));
+    } finally {
+      await pool.close();
+    }
+  });
+});
