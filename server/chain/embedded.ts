@@ -15,6 +15,9 @@ import { gunzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import { AppError } from '../errors';
 import { startAnvil, type AnvilNode } from './anvil';
+import { writeStateFile } from './state-file';
+
+export { writeStateFile } from './state-file';
 
 /** What the embedded node is doing, for /healthz. */
 export interface EmbeddedChainStatus {
@@ -31,7 +34,7 @@ export interface EmbeddedChainStatus {
 
 /** One save of the node's state. */
 export interface SaveResult {
-  /** Head block read just before dumping: every block up to it is in the file. */
+  /** The head block the dump holds (its best_block_number): every block up to it is in the file. */
   block: number;
   bytes: number;
   ms: number;
@@ -80,40 +83,25 @@ export function checkStateFile(file: string): StateFileCheck {
   return { ok: true, blocks, head: Number.isFinite(head) ? head : blocks - 1 };
 }
 
-/** Writes `data` as `file` durably: `file.tmp`, fsync, `file` kept as `file.prev`, rename, fsync of the directory. */
-export async function writeStateFile(file: string, data: Buffer): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const prev = `${file}.prev`;
-  const fh = await fs.promises.open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  if (fs.existsSync(file)) {
-    // A hard link, not a rename: `file` never goes missing, and `.prev` is the last good copy.
-    await fs.promises.rm(prev, { force: true });
-    try {
-      await fs.promises.link(file, prev);
-    } catch {
-      await fs.promises.copyFile(file, prev);
-    }
-  }
-  await fs.promises.rename(tmp, file);
-  await fsyncDir(path.dirname(file));
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fs.promises.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 300);
+
+/** anvil's state, gunzipped: the JSON of `anvil --state`. */
+async function dumpState(url: string): Promise<Buffer> {
+  const hex = await rpc<string>(url, 'anvil_dumpState', [], 120_000);
+  return gunzipSync(Buffer.from(hex.replace(/^0x/, ''), 'hex'));
+}
+
+/** The head block a dump holds (its best_block_number), or undefined when it does not say. */
+export function dumpedHead(json: Buffer): number | undefined {
+  let best: unknown;
+  try {
+    best = (JSON.parse(json.toString('utf8')) as { best_block_number?: unknown }).best_block_number;
+  } catch {
+    return undefined;
+  }
+  const head = typeof best === 'number' ? best : typeof best === 'string' && /^(0x[0-9a-f]+|[0-9]+)$/i.test(best) ? Number(best) : NaN;
+  return Number.isSafeInteger(head) && head >= 0 ? head : undefined;
+}
 
 async function rpc<T>(url: string, method: string, params: unknown[] = [], timeoutMs = 30_000): Promise<T> {
   const res = await fetch(url, {
@@ -363,15 +351,21 @@ export class EmbeddedChain {
       this.assertUp();
       const t0 = Date.now();
       const url = this.rpcUrl;
-      let hex: string;
+      let json: Buffer;
+      let block: number | undefined;
       try {
-        // The head first, then the dump: the dump holds at least this block.
-        current.block = Number(await rpc<string>(url, 'eth_blockNumber'));
-        hex = await rpc<string>(url, 'anvil_dumpState', [], 120_000);
+        // The dump names its own head (best_block_number): every block up to it is in it. From a node whose dump does
+        // not, the head is read first, then the dump, which holds at least that block (one more request).
+        json = await dumpState(url);
+        block = dumpedHead(json);
+        if (block === undefined) {
+          block = Number(await rpc<string>(url, 'eth_blockNumber'));
+          json = await dumpState(url);
+        }
       } catch (e) {
         throw new AppError('unavailable', `could not read the chain state from the embedded node: ${firstLine(e)}`, undefined, { cause: e });
       }
-      const json = gunzipSync(Buffer.from(hex.replace(/^0x/, ''), 'hex'));
+      current.block = block;
       try {
         await this.writer(this.opts.statePath, json);
       } catch (e) {
@@ -382,8 +376,8 @@ export class EmbeddedChain {
         throw new AppError('storage-unavailable', message, { fsCode: code }, { cause: e });
       }
       this.status_.saveError = undefined;
-      this.durableBlock = Math.max(this.durableBlock, current.block);
-      return { block: current.block, bytes: json.length, ms: Date.now() - t0 };
+      this.durableBlock = Math.max(this.durableBlock, block);
+      return { block, bytes: json.length, ms: Date.now() - t0 };
     })();
     this.inflight = current;
     current.promise

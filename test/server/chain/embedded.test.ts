@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { Wallet } from 'ethers';
 import pino from 'pino';
 import { ANVIL_DEV_KEYS, freePort, portInUse, startAnvil } from '../../../server/chain/anvil';
-import { checkStateFile, EmbeddedChain, writeStateFile } from '../../../server/chain/embedded';
+import { checkStateFile, dumpedHead, EmbeddedChain, writeStateFile } from '../../../server/chain/embedded';
 import { accountSigner, jsonRpcProvider } from '../../../server/chain/provider';
 import { isAppError } from '../../../server/errors';
 import { chainLogId } from '../../../server/anchoring/worker';
@@ -82,6 +82,25 @@ describe('server/chain/embedded (real anvil)', function () {
         expect(await rpc(chain.rpcUrl, 'eth_getTransactionReceipt', [tx.hash])).to.not.equal(null);
         expect(await balance(chain, unsaved), 'the block after the last save is lost: the node came from the file').to.equal(0n);
         expect(await blockNumber(chain)).to.equal(tx.block);
+      } finally {
+        await chain.stop();
+      }
+    });
+
+    it('When a save runs, Then the head it reports is the one its dump holds (best_block_number), with no separate read of the head', async () => {
+      const statePath = path.join(tempDir(), 'anvil-state.json');
+      const chain = await startChain(statePath);
+      try {
+        const tx = await sendTx(chain, Wallet.createRandom().address);
+        const saved = await chain.save();
+        expect(saved.block).to.equal(tx.block);
+        expect(dumpedHead(fs.readFileSync(statePath))).to.equal(tx.block);
+        expect(checkStateFile(statePath)).to.include({ ok: true, head: tx.block });
+        // A dump that does not name its head (an older node) gives none: the save then reads the head first.
+        expect(dumpedHead(Buffer.from('{"block":{},"accounts":{}}'))).to.equal(undefined);
+        expect(dumpedHead(Buffer.from('{"best_block_number":"0x1f"}'))).to.equal(31);
+        expect(dumpedHead(Buffer.from('{"best_block_number":-1}'))).to.equal(undefined);
+        expect(dumpedHead(Buffer.from('not json'))).to.equal(undefined);
       } finally {
         await chain.stop();
       }
