@@ -43,13 +43,23 @@ export class SerializedSigner extends AbstractSigner {
   }
 
   /**
-   * Holding the lock: the node's pending nonce and the gas estimate (asked together, so the provider sends them in one
-   * request, where ethers would ask for each in turn), then populate the fees, sign and broadcast.
+   * Holding the lock: the node's pending nonce, the gas estimate and the fee data (asked together, so the provider sends
+   * them in one request, where ethers would ask for each in turn), then sign and broadcast. On a network without
+   * EIP-1559 fees, ethers asks for the fee data again as it fills in the legacy gas price.
    */
   override sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
     return this.lock(async () => {
-      const [nonce, gasLimit] = await Promise.all([this.wallet.getNonce('pending'), tx.gasLimit ?? this.wallet.estimateGas(tx)]);
-      const response = await this.wallet.sendTransaction({ ...tx, nonce, gasLimit });
+      const needsFees = tx.gasPrice == null && (tx.maxFeePerGas == null || tx.maxPriorityFeePerGas == null) && (tx.type == null || tx.type === 2);
+      const [nonce, gasLimit, fees] = await Promise.all([
+        this.wallet.getNonce('pending'),
+        tx.gasLimit ?? this.wallet.estimateGas(tx),
+        needsFees && this.wallet.provider ? this.wallet.provider.getFeeData() : undefined,
+      ]);
+      const eip1559 =
+        fees?.maxFeePerGas != null && fees.maxPriorityFeePerGas != null
+          ? { maxFeePerGas: tx.maxFeePerGas ?? fees.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? fees.maxPriorityFeePerGas }
+          : {};
+      const response = await this.wallet.sendTransaction({ ...tx, nonce, gasLimit, ...eip1559 });
       this.sent++;
       return response;
     });

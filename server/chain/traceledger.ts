@@ -58,13 +58,21 @@ export class TraceLedgerChain implements AnchorChain {
   }
 
   async txOutcome(txHash: string): Promise<TxOutcome> {
-    const receipt = await this.provider.getTransactionReceipt(txHash);
+    // The receipt and the head block asked together (the provider sends them in one request: under load each request
+    // waits its turn on the event loop). Right after a send the transaction's block is the head, whose time is then known
+    // too; the head's number gives the confirmations as receipt.confirmations() would.
+    const [receipt, head] = await Promise.all([this.provider.getTransactionReceipt(txHash), this.provider.getBlock('latest')]);
     if (!receipt) {
       const tx = await this.provider.getTransaction(txHash);
       return tx ? { status: 'waiting' } : { status: 'unknown' };
     }
     if (receipt.status !== 1) return { status: 'reverted', txHash, blockNumber: receipt.blockNumber };
-    // Asked together, the provider sends both in one request (one round trip, not two: under load each waits its turn).
+    if (head && head.number >= receipt.blockNumber) {
+      if (head.number === receipt.blockNumber) this.blockTimes.set(head.number, blockTimeSeconds(head.timestamp));
+      const blockTime = await this.blockTime(receipt.blockNumber);
+      return { status: 'mined', txHash, blockNumber: receipt.blockNumber, blockTime, confirmations: head.number - receipt.blockNumber + 1 };
+    }
+    // A head older than the receipt (a node that answered the two from different moments): asked again, together.
     const [confirmations, blockTime] = await Promise.all([receipt.confirmations(), this.blockTime(receipt.blockNumber)]);
     return { status: 'mined', txHash, blockNumber: receipt.blockNumber, blockTime, confirmations };
   }

@@ -408,7 +408,7 @@ describe('server/anchoring/worker: nonces, lag and backoff (real anvil node)', f
 describe('server/anchoring/worker: requests to the node (real anvil node)', function () {
   this.timeout(120_000);
 
-  it('When a checkpoint is anchored, Then what can be asked together is (nonce with gas estimate, confirmations with block time): 6 requests, where one at a time took 8', async () => {
+  it('When a checkpoint is anchored, Then what can be asked together is (nonce with gas estimate and fees, the receipt with the head block): 4 requests, where one at a time took 8', async () => {
     const sys = await bootTestSystem({ manualWorker: true, env: { ANCHOR_EVERY_ENTRIES: '1', ANCHOR_EVERY_SECONDS: '0' } });
     try {
       await storeReportBatch(sys);
@@ -426,9 +426,15 @@ describe('server/anchoring/worker: requests to the node (real anvil node)', func
       }
       expect((await sys.store.latestCheckpoint(LOG, 'confirmed'))?.size).to.equal(size);
       const together = (...methods: string[]) => requests.some((r) => methods.every((m) => r.includes(m)));
-      expect(together('eth_getTransactionCount', 'eth_estimateGas'), JSON.stringify(requests)).to.equal(true);
-      expect(together('eth_blockNumber', 'eth_getBlockByNumber'), JSON.stringify(requests)).to.equal(true);
-      expect(requests.length, JSON.stringify(requests)).to.be.at.most(6);
+      expect(together('eth_getTransactionCount', 'eth_estimateGas', 'eth_maxPriorityFeePerGas'), JSON.stringify(requests)).to.equal(true);
+      expect(together('eth_getTransactionReceipt', 'eth_getBlockByNumber'), JSON.stringify(requests)).to.equal(true);
+      expect(requests.length, JSON.stringify(requests)).to.be.at.most(4);
+      // What the checkpoint records is what the chain says: its block and that block's time.
+      const cp = (await sys.store.latestCheckpoint(LOG, 'confirmed'))!;
+      const block = await sys.provider.getBlock(cp.blockNumber!);
+      expect(cp.blockTime).to.equal(block!.timestamp);
+      const receipt = await sys.provider.getTransactionReceipt(cp.txHash!);
+      expect(receipt!.blockNumber).to.equal(cp.blockNumber);
     } finally {
       await sys.stop();
     }
