@@ -11,6 +11,9 @@ import { AbstractSigner, type Provider, type TransactionRequest, type Transactio
 /** Runs `fn` holding the chain-write lock. */
 export type ChainWriteLock = <T>(fn: () => Promise<T>) => Promise<T>;
 
+/** Not given (ethers takes undefined and null alike). */
+const absent = (v: unknown): v is null | undefined => v === undefined || v === null;
+
 export class SerializedSigner extends AbstractSigner {
   /** Transactions sent through this signer (for tests and metrics). */
   sent = 0;
@@ -49,14 +52,14 @@ export class SerializedSigner extends AbstractSigner {
    */
   override sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
     return this.lock(async () => {
-      const needsFees = tx.gasPrice == null && (tx.maxFeePerGas == null || tx.maxPriorityFeePerGas == null) && (tx.type == null || tx.type === 2);
+      const needsFees = absent(tx.gasPrice) && (absent(tx.maxFeePerGas) || absent(tx.maxPriorityFeePerGas)) && (absent(tx.type) || tx.type === 2);
       const [nonce, gasLimit, fees] = await Promise.all([
         this.wallet.getNonce('pending'),
         tx.gasLimit ?? this.wallet.estimateGas(tx),
         needsFees && this.wallet.provider ? this.wallet.provider.getFeeData() : undefined,
       ]);
       const eip1559 =
-        fees?.maxFeePerGas != null && fees.maxPriorityFeePerGas != null
+        fees && !absent(fees.maxFeePerGas) && !absent(fees.maxPriorityFeePerGas)
           ? { maxFeePerGas: tx.maxFeePerGas ?? fees.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? fees.maxPriorityFeePerGas }
           : {};
       const response = await this.wallet.sendTransaction({ ...tx, nonce, gasLimit, ...eip1559 });
