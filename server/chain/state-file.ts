@@ -59,45 +59,90 @@ parentPort.on('message', ({ id, file, data }) => {
 });
 `;
 
-/** The writing thread (one per process, started at the first save) and the writes it has not answered yet. */
-let writer: { worker: Worker; inFlight: Map<number, { resolve: () => void; reject: (e: unknown) => void }> } | undefined;
-let nextId = 0;
+/**
+ * The writing thread and the writes it has not answered yet. A thread that dies fails its writes in flight (the
+ * caller's save fails and is retried, the last good file intact), and the next write starts another. A thread that
+ * cannot start at all (it failed before answering once) is not started again: writes then run on the calling thread,
+ * blocking it for their fsyncs but still durable.
+ */
+export class StateFileWriter {
+  private thread: { worker: Worker; inFlight: Map<number, Write> } | undefined;
+  private nextId = 0;
+  /** Why the thread could not start; writes then run on the calling thread. */
+  private broken: Error | undefined;
 
-function startWriter(): NonNullable<typeof writer> {
-  const worker = new Worker(WORKER_SOURCE, { eval: true });
-  worker.unref();
-  const w = { worker, inFlight: new Map<number, { resolve: () => void; reject: (e: unknown) => void }>() };
-  worker.on('message', (reply: Reply) => {
-    const task = w.inFlight.get(reply.id);
-    if (!task) return;
-    w.inFlight.delete(reply.id);
-    if (w.inFlight.size === 0) worker.unref();
-    if (reply.ok) task.resolve();
-    else task.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
-  });
-  const fail = (e: unknown) => {
-    if (writer === w) writer = undefined;
-    for (const task of w.inFlight.values()) task.reject(e);
-    w.inFlight.clear();
-  };
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`the state file's writing thread exited (code ${code})`)));
-  return w;
+  constructor(private readonly source: string = WORKER_SOURCE) {}
+
+  /** Whether writes run on the calling thread because the writing thread could not start. */
+  get inline(): boolean {
+    return this.broken !== undefined;
+  }
+
+  /** {@link writeStateFileSync} on the writing thread: resolves once `file` is durable, rejects with the file system's error (its `code` kept). */
+  write(file: string, data: Uint8Array): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.send({ file, data, resolve, reject }));
+  }
+
+  private send(w: Write): void {
+    if (this.broken) {
+      try {
+        writeStateFileSync(w.file, w.data);
+        w.resolve();
+      } catch (e) {
+        w.reject(e);
+      }
+      return;
+    }
+    const t = (this.thread ??= this.start());
+    const id = this.nextId++;
+    t.inFlight.set(id, w);
+    // Keep the process alive while a write is in flight (its promise must settle).
+    t.worker.ref();
+    t.worker.postMessage({ id, file: w.file, data: w.data });
+  }
+
+  private start(): { worker: Worker; inFlight: Map<number, Write> } {
+    const worker = new Worker(this.source, { eval: true });
+    worker.unref();
+    const t = { worker, inFlight: new Map<number, Write>() };
+    let answered = false;
+    worker.on('message', (reply: Reply) => {
+      answered = true;
+      const w = t.inFlight.get(reply.id);
+      if (!w) return;
+      t.inFlight.delete(reply.id);
+      if (t.inFlight.size === 0) worker.unref();
+      if (reply.ok) w.resolve();
+      else w.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
+    });
+    const fail = (e: unknown) => {
+      if (this.thread !== t) return;
+      this.thread = undefined;
+      const held = [...t.inFlight.values()];
+      t.inFlight.clear();
+      if (!answered) {
+        // It never ran a write: this one and every later one run here.
+        this.broken = e instanceof Error ? e : new Error(String(e));
+        for (const w of held) this.send(w);
+      } else for (const w of held) w.reject(e);
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the state file's writing thread exited (code ${code})`)));
+    return t;
+  }
 }
 
-/**
- * {@link writeStateFileSync} on the writing thread: resolves once `file` is durable, rejects with the file system's
- * error (its `code` kept). A thread that dies fails its writes in flight (the caller's save fails and is retried,
- * the last good file intact); the next write starts another.
- */
+/** A write handed to the writing thread, and its promise's ends. */
+interface Write {
+  file: string;
+  data: Uint8Array;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+const shared = new StateFileWriter();
+
+/** {@link writeStateFileSync} on the process's writing thread (see {@link StateFileWriter}). */
 export function writeStateFile(file: string, data: Uint8Array): Promise<void> {
-  writer ??= startWriter();
-  const w = writer;
-  return new Promise<void>((resolve, reject) => {
-    const id = nextId++;
-    w.inFlight.set(id, { resolve, reject });
-    // Keep the process alive while a write is in flight (its promise must settle).
-    w.worker.ref();
-    w.worker.postMessage({ id, file, data });
-  });
+  return shared.write(file, data);
 }

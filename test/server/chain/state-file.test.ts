@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { writeStateFile, writeStateFileSync } from '../../../server/chain/state-file';
+import { StateFileWriter, writeStateFile, writeStateFileSync } from '../../../server/chain/state-file';
 import { tempDir } from '../../support/system';
 import { rejection } from '../../support/assertions';
 
@@ -61,5 +61,28 @@ describe('server/chain/state-file', function () {
     await write;
     expect(turns, 'turns of the event loop while the write ran').to.be.above(3);
     expect(fs.statSync(file).size).to.equal(data.length);
+  });
+
+  it('When the writing thread cannot start at all, Then writes run on the calling thread and still land', async () => {
+    const writer = new StateFileWriter("throw new Error('this thread cannot start')");
+    const file = path.join(tempDir(), 'anvil-state.json');
+    await writer.write(file, Buffer.from('{"first":1}'));
+    expect(writer.inline).to.equal(true);
+    await writer.write(file, Buffer.from('{"second":2}'));
+    expect(fs.readFileSync(file, 'utf8')).to.equal('{"second":2}');
+    expect(fs.readFileSync(`${file}.prev`, 'utf8')).to.equal('{"first":1}');
+  });
+
+  it('When the writing thread dies with a write in flight, Then that write fails (the caller saves again) and the next write starts another thread', async () => {
+    // A stand-in thread: it answers its first write, and exits at its second.
+    const writer = new StateFileWriter(`const { parentPort } = require('node:worker_threads');
+let n = 0;
+parentPort.on('message', ({ id }) => { if (n++ === 0) parentPort.postMessage({ id, ok: true }); else process.exit(3); });`);
+    const file = path.join(tempDir(), 'anvil-state.json');
+    await writer.write(file, Buffer.from('{}'));
+    const err = await rejection(writer.write(file, Buffer.from('{}')));
+    expect(String(err)).to.contain('exited (code 3)');
+    await writer.write(file, Buffer.from('{}'));
+    expect(writer.inline).to.equal(false);
   });
 });
