@@ -30,6 +30,7 @@ Exit codes:
      that cannot be reached
   3  pending: not yet anchored on chain (verify, trail verify, receipts check;
      share submit: no receipt yet); try again later
+  141  the reader of the output went away (e.g. | head): stopped, as on SIGPIPE
 `;
 
 /** The program with every command; `run.exitCode` is what a command ends with when it does not throw. */
@@ -76,8 +77,28 @@ function version(): string {
   }
 }
 
+/** The status of a process whose reader went away (128 + SIGPIPE), as Unix tools end when their output is cut short. */
+export const EXIT_READER_GONE = 141;
+
+/**
+ * `traceledger verify bundle.json | head -3`: once the reader has gone, a write to stdout or stderr fails with EPIPE.
+ * The command then ends quietly with status 141, as a Unix tool killed by SIGPIPE does, instead of a stack trace.
+ */
+let quietOnEpipe = false;
+function endQuietlyWhenReaderGoes(): void {
+  if (quietOnEpipe) return;
+  quietOnEpipe = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(EXIT_READER_GONE);
+      throw e;
+    });
+  }
+}
+
 /** Runs the CLI on `argv` (as process.argv) and returns the exit code; never throws. */
 export async function main(argv: readonly string[]): Promise<ExitCode> {
+  endQuietlyWhenReaderGoes();
   const run: CliRun = { exitCode: EXIT.OK };
   const program = buildProgram(run);
   try {

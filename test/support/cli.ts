@@ -28,14 +28,19 @@ export function ensureBuilt(): void {
   builder.build();
 }
 
-/** Runs `traceledger ...args` in `cwd` (default the repository), with the environment plus `env`, `input` on stdin; resolves when it exits. */
-export function cli(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+/**
+ * Runs `traceledger ...args` in `cwd` (default the repository), with the environment plus `env`, `input` on stdin; resolves when it exits.
+ * `readerGone` closes the read end of its stdout at once, as a reader that exits early does (`| head`).
+ */
+export function cli(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string>; readerGone?: boolean } = {}): Promise<CliResult> {
   ensureBuilt();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...opts.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    // A reader that has gone before the command writes (`traceledger … | head -0`): the read end of its stdout is closed.
+    if (opts.readerGone) child.stdout.destroy();
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));

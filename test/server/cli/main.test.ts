@@ -76,6 +76,12 @@ describe('server/cli: the traceledger command (spawned, against a real anvil nod
       expect(r.stdout).to.match(/^VALID/m);
     });
 
+    it('When the reader of its output has gone (traceledger verify … | head -0), Then it ends quietly with status 141, not a stack trace', async () => {
+      const r = await cli(['verify', bundleFile, '--rpc', sys.rpcUrl], { readerGone: true });
+      expect(r.code, show(r)).to.equal(141);
+      expect(r.stderr, show(r)).to.equal('');
+    });
+
     it('When the bundle comes on standard input with --json, Then the result is JSON with the verdict', async () => {
       const r = await cli(['verify', '-', '--rpc', sys.rpcUrl, '--json'], { input: JSON.stringify(bundle) });
       expect(r.code, show(r)).to.equal(0);
