@@ -78,8 +78,15 @@ export function inlineVerifier(binding: ChainBinding): SubmissionVerifier {
  * the next, shared evenly among the workers, one message each way per worker: under load, one wake-up and one
  * copy per batch instead of per submission. A worker holds at most `maxOutstanding` (default {@link MAX_OUTSTANDING})
  * at once; the rest go out, in arrival order, as its answers come back.
+ * A worker that dies fails the submissions it held (each answered with its error: none was accepted) and is replaced.
+ * One that dies before it ever answered is not restarted in a loop: the pool then checks every submission on this
+ * thread, slower but still right. `source` replaces the workers' code (tests only).
  */
-export function workerVerifier(binding: ChainBinding, size: number, opts: { maxOutstanding?: number } = {}): SubmissionVerifier & { load(): VerifierLoad } {
+export function workerVerifier(
+  binding: ChainBinding,
+  size: number,
+  opts: { maxOutstanding?: number; source?: string } = {},
+): SubmissionVerifier & { load(): VerifierLoad; readonly inline: boolean } {
   const cap = Math.max(REPLY_EVERY, opts.maxOutstanding ?? MAX_OUTSTANDING);
   const pending = new Map<number, { resolve: (v: VerifiedSubmission) => void; reject: (e: unknown) => void }>();
   let nextId = 0;
@@ -87,7 +94,9 @@ export function workerVerifier(binding: ChainBinding, size: number, opts: { maxO
   let waiting: { id: number; sub: SignedSubmission }[] = [];
   let head = 0;
   let scheduled = false;
-  const outstanding = new Array<number>(size).fill(0);
+  let closed = false;
+  /** Why the workers could not start: submissions are then checked on this thread. */
+  let broken: Error | undefined;
   const workerBinding = { chainId: Number(binding.chainId), verifyingContract: binding.verifyingContract };
   /** Sends what waits on the next turn (once, however many arrive or answers come back meanwhile). */
   const schedule = () => {
@@ -95,39 +104,81 @@ export function workerVerifier(binding: ChainBinding, size: number, opts: { maxO
     scheduled = true;
     setImmediate(send);
   };
-  const workers = Array.from({ length: size }, (_, w) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { binding: workerBinding } });
+  const settle = (id: number, outcome: { value: VerifiedSubmission } | { error: unknown }) => {
+    const p = pending.get(id);
+    if (!p) return;
+    pending.delete(id);
+    if ('value' in outcome) p.resolve(outcome.value);
+    else p.reject(outcome.error);
+  };
+  /** Checks `sub` on this thread (a pool whose workers cannot start). */
+  const checkHere = (id: number, sub: SignedSubmission) => {
+    try {
+      settle(id, { value: verifySubmission(sub, binding) });
+    } catch (e) {
+      settle(id, { error: e });
+    }
+  };
+  interface Slot {
+    worker: Worker;
+    /** The submissions sent to it and not yet answered, by id. */
+    held: Map<number, SignedSubmission>;
+  }
+  const start = (w: number): Slot => {
+    const worker = new Worker(opts.source ?? WORKER_SOURCE, { eval: true, workerData: { binding: workerBinding } });
     worker.unref();
+    const slot: Slot = { worker, held: new Map() };
+    let answered = false;
     worker.on('message', (replies: Reply[]) => {
-      outstanding[w]! -= replies.length;
+      answered = true;
+      for (const reply of replies) slot.held.delete(reply.id);
       schedule();
       for (const reply of replies) {
-        const p = pending.get(reply.id);
-        if (!p) continue;
-        pending.delete(reply.id);
-        if (reply.ok) p.resolve(reply.value);
-        else p.reject(reply.error.code ? new AppError(reply.error.code, reply.error.message, reply.error.details) : new Error(reply.error.message));
+        if (reply.ok) settle(reply.id, { value: reply.value });
+        else settle(reply.id, { error: reply.error.code ? new AppError(reply.error.code, reply.error.message, reply.error.details) : new Error(reply.error.message) });
       }
     });
-    worker.on('error', (e) => {
-      for (const p of pending.values()) p.reject(e);
-      pending.clear();
-    });
-    return worker;
-  });
+    const fail = (e: unknown) => {
+      if (slots[w] !== slot || closed) return;
+      const held = [...slot.held];
+      slot.held.clear();
+      if (answered) {
+        // It died while checking these: none was accepted, and the sender may send them again. (Not checked again
+        // here: a submission that killed a thread could take this one down with it.)
+        const interrupted = new AppError('unavailable', 'the check of this submission was interrupted (a signature thread stopped); nothing was stored: send it again', undefined, { cause: e });
+        for (const [id] of held) settle(id, { error: interrupted });
+        slots[w] = start(w);
+      } else {
+        broken = e instanceof Error ? e : new Error(String(e));
+        // It never ran: what it held, what still waits and everything from now on is checked here.
+        for (const [id, sub] of held) checkHere(id, sub);
+        for (let i = head; i < waiting.length; i++) checkHere(waiting[i]!.id, waiting[i]!.sub);
+        waiting = [];
+        head = 0;
+      }
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`a signature thread exited (code ${code})`)));
+    return slot;
+  };
+  const slots: Slot[] = [];
+  for (let w = 0; w < size; w++) slots.push(start(w));
   /** Sends what waits, shared evenly among the workers with room, one message each (none beyond a worker's room), in arrival order. */
   const send = () => {
     scheduled = false;
+    if (broken) return;
     // The least loaded first: a single submission goes to an idle worker.
-    const order = outstanding.map((_, w) => w).sort((a, b) => outstanding[a]! - outstanding[b]!);
-    let open = outstanding.filter((o) => o < cap).length;
+    const order = slots.map((_, w) => w).sort((a, b) => slots[a]!.held.size - slots[b]!.held.size);
+    let open = slots.filter((s) => s.held.size < cap).length;
     for (const w of order) {
       if (head === waiting.length) break;
-      const room = cap - outstanding[w]!;
+      const slot = slots[w]!;
+      const room = cap - slot.held.size;
       if (room <= 0) continue;
       const take = Math.min(room, Math.ceil((waiting.length - head) / open--));
-      workers[w]!.postMessage(waiting.slice(head, head + take));
-      outstanding[w]! += take;
+      const batch = waiting.slice(head, head + take);
+      for (const item of batch) slot.held.set(item.id, item.sub);
+      slot.worker.postMessage(batch);
       head += take;
     }
     if (head === waiting.length) {
@@ -143,13 +194,18 @@ export function workerVerifier(binding: ChainBinding, size: number, opts: { maxO
       return new Promise((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve, reject });
+        if (broken) return checkHere(id, sub);
         waiting.push({ id, sub });
         schedule();
       });
     },
-    load: () => ({ outstanding: [...outstanding], waiting: waiting.length - head }),
+    load: () => ({ outstanding: slots.map((s) => s.held.size), waiting: waiting.length - head }),
+    get inline() {
+      return broken !== undefined;
+    },
     async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
+      closed = true;
+      await Promise.all(slots.map((s) => s.worker.terminate()));
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The signature threads' pool (server/service/verify-pool.ts): a burst does not all go to the workers at once. Each
  * worker holds at most its bound; the rest wait on the main thread and go out in arrival order as answers come back,
- * so the main thread never has more answers to drain in one turn than the workers hold.
+ * so the main thread never has more answers to drain in one turn than the workers hold. A thread that dies is replaced
+ * (what it held is refused, never lost unseen), and a pool whose threads cannot start checks on the calling thread.
  */
 import { expect } from 'chai';
 import { AppError } from '../../../server/errors';
@@ -9,6 +10,7 @@ import { commitRecord, parseRecord, signRecord } from '../../../server/records';
 import { REPLY_EVERY, workerVerifier } from '../../../server/service/verify-pool';
 import { verifySubmission, type SignedSubmission } from '../../../server/service/verify-submission';
 import { TEST_BINDING, randomWallet, reportInput } from '../records/fixtures';
+import { rejection } from '../../support/assertions';
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -33,7 +35,7 @@ const inlineAnswer = (s: SignedSubmission): unknown => {
   }
 };
 
-describe('verify pool: a bounded hand-over to the signature threads', function () {
+describe('verify pool: a bounded hand-over to the signature threads, and threads that fail', function () {
   this.timeout(120_000);
 
   it('When a burst several times the bound arrives in one turn, Then no worker ever holds more than the bound, the rest wait here, and each answer equals the inline one', async function () {
@@ -93,6 +95,42 @@ describe('verify pool: a bounded hand-over to the signature threads', function (
       ));
       await Promise.all(answers);
       expect(order).to.deep.equal(subs.map((_, i) => i));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('When a signature thread dies while it checks, Then what it held is refused as unavailable (nothing stored: send again), and a new thread answers what comes next', async () => {
+    // A stand-in thread: it answers its first batch, and exits at its second.
+    const source = `const { parentPort } = require('node:worker_threads');
+let n = 0;
+parentPort.on('message', (items) => {
+  if (n++ > 0) process.exit(7);
+  parentPort.postMessage(items.map(({ id }) => ({ id, ok: true, value: { standIn: true } })));
+});`;
+    const [sub] = await submissions(1, 'AKSE-S');
+    const pool = workerVerifier(TEST_BINDING, 1, { source });
+    try {
+      expect(await pool.verify(sub!)).to.deep.equal({ standIn: true });
+      const err = await rejection(pool.verify(sub!));
+      expect(err).to.be.instanceOf(AppError);
+      expect((err as AppError).code).to.equal('unavailable');
+      expect((err as AppError).message).to.contain('send it again');
+      expect(await pool.verify(sub!), 'answered by the new thread').to.deep.equal({ standIn: true });
+      expect(pool.inline).to.equal(false);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('When the signature threads cannot start at all, Then every submission is checked on the calling thread, with the same answers', async () => {
+    const subs = await submissions(6, 'AKSE-T');
+    const pool = workerVerifier(TEST_BINDING, 2, { source: "throw new Error('this thread cannot start')" });
+    try {
+      const got = await Promise.all(subs.map((s) => pool.verify(s).catch((e: unknown) => (e instanceof AppError ? e.code : String(e)))));
+      got.forEach((g, i) => expect(g, `submission ${i}`).to.deep.equal(inlineAnswer(subs[i]!)));
+      expect(pool.inline).to.equal(true);
+      expect(await pool.verify(subs[0]!)).to.deep.equal(inlineAnswer(subs[0]!));
     } finally {
       await pool.close();
     }
