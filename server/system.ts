@@ -196,7 +196,15 @@ export async function bootSystem(config: Config, opts: BootOptions = {}): Promis
       worker.poke();
     });
     const binding = { chainId: deployment.chainId, verifyingContract: deployment.traceLedger };
-    const verifier = config.INGEST_THREADS > 0 ? workerVerifier(binding, config.INGEST_THREADS) : inlineVerifier(binding);
+    const verifier =
+      config.INGEST_THREADS > 0
+        ? workerVerifier(binding, config.INGEST_THREADS, {
+            onThreadFailure: ({ thread, error, refused, inline }) =>
+              inline
+                ? logger.warn({ thread, err: error.message }, 'the signature threads could not start; signatures are checked on the main thread (slower, the same answers)')
+                : logger.error({ thread, err: error.message, refused }, 'a signature thread stopped; the submissions it held were refused as unavailable (nothing stored), and a new thread took its place'),
+          })
+        : inlineVerifier(binding);
     const ingest = new IngestService(store, binding, wallet, {
       onAccepted: () => worker.poke(),
       verifier,

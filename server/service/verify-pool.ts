@@ -60,6 +60,8 @@ export interface SubmissionVerifier {
   close(): Promise<void>;
 }
 
+const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
 /** What a worker pool holds now (for tests and diagnostics). */
 export interface VerifierLoad {
   /** Per worker: submissions sent to it and not yet answered. */
@@ -85,7 +87,12 @@ export function inlineVerifier(binding: ChainBinding): SubmissionVerifier {
 export function workerVerifier(
   binding: ChainBinding,
   size: number,
-  opts: { maxOutstanding?: number; source?: string } = {},
+  opts: {
+    maxOutstanding?: number;
+    source?: string;
+    /** Told when a thread died and was replaced, or when the threads cannot start and checks run on the calling thread. */
+    onThreadFailure?: (event: { thread: number; error: Error; refused: number; inline: boolean }) => void;
+  } = {},
 ): SubmissionVerifier & { load(): VerifierLoad; readonly inline: boolean } {
   const cap = Math.max(REPLY_EVERY, opts.maxOutstanding ?? MAX_OUTSTANDING);
   const pending = new Map<number, { resolve: (v: VerifiedSubmission) => void; reject: (e: unknown) => void }>();
@@ -148,8 +155,12 @@ export function workerVerifier(
         const interrupted = new AppError('unavailable', 'the check of this submission was interrupted (a signature thread stopped); nothing was stored: send it again', undefined, { cause: e });
         for (const [id] of held) settle(id, { error: interrupted });
         slots[w] = start(w);
+        opts.onThreadFailure?.({ thread: w, error: toError(e), refused: held.length, inline: false });
       } else {
-        broken = e instanceof Error ? e : new Error(String(e));
+        if (!broken) {
+          broken = toError(e);
+          opts.onThreadFailure?.({ thread: w, error: broken, refused: 0, inline: true });
+        }
         // It never ran: what it held, what still waits and everything from now on is checked here.
         for (const [id, sub] of held) checkHere(id, sub);
         for (let i = head; i < waiting.length; i++) checkHere(waiting[i]!.id, waiting[i]!.sub);

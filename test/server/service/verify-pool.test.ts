@@ -109,7 +109,8 @@ parentPort.on('message', (items) => {
   parentPort.postMessage(items.map(({ id }) => ({ id, ok: true, value: { standIn: true } })));
 });`;
     const [sub] = await submissions(1, 'AKSE-S');
-    const pool = workerVerifier(TEST_BINDING, 1, { source });
+    const told: { thread: number; refused: number; inline: boolean }[] = [];
+    const pool = workerVerifier(TEST_BINDING, 1, { source, onThreadFailure: ({ thread, refused, inline }) => told.push({ thread, refused, inline }) });
     try {
       expect(await pool.verify(sub!)).to.deep.equal({ standIn: true });
       const err = await rejection(pool.verify(sub!));
@@ -118,6 +119,7 @@ parentPort.on('message', (items) => {
       expect((err as AppError).message).to.contain('send it again');
       expect(await pool.verify(sub!), 'answered by the new thread').to.deep.equal({ standIn: true });
       expect(pool.inline).to.equal(false);
+      expect(told, 'the operator is told once').to.deep.equal([{ thread: 0, refused: 1, inline: false }]);
     } finally {
       await pool.close();
     }
@@ -125,12 +127,14 @@ parentPort.on('message', (items) => {
 
   it('When the signature threads cannot start at all, Then every submission is checked on the calling thread, with the same answers', async () => {
     const subs = await submissions(6, 'AKSE-T');
-    const pool = workerVerifier(TEST_BINDING, 2, { source: "throw new Error('this thread cannot start')" });
+    let told = 0;
+    const pool = workerVerifier(TEST_BINDING, 2, { source: "throw new Error('this thread cannot start')", onThreadFailure: ({ inline }) => (told += inline ? 1 : 0) });
     try {
       const got = await Promise.all(subs.map((s) => pool.verify(s).catch((e: unknown) => (e instanceof AppError ? e.code : String(e)))));
       got.forEach((g, i) => expect(g, `submission ${i}`).to.deep.equal(inlineAnswer(subs[i]!)));
       expect(pool.inline).to.equal(true);
       expect(await pool.verify(subs[0]!)).to.deep.equal(inlineAnswer(subs[0]!));
+      expect(told, 'the operator is told once when the pool falls back').to.equal(1);
     } finally {
       await pool.close();
     }
