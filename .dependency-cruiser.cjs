@@ -12,7 +12,7 @@
 /** The layers, bottom (1) to top (4). */
 const LAYERS = {
   // Crypto primitives, pure formats and rules, and the one error type.
-  1: ['crypto/', 'ledger/', 'records/', 'standards/', 'verification/', 'errors.ts', 'runtime.ts'],
+  1: ['crypto/', 'ledger/', 'records/', 'standards/', 'verification/', 'errors.ts', 'runtime.ts', 'worker-pool.ts'],
   // Persistence and the chain.
   2: ['store/', 'chain/'],
   // The stories, written against store and chain: anchoring, data-sharing trails, use cases, labels.

@@ -38,7 +38,7 @@ import type { System } from '../../server/system';
 import { monitorLog, type MonitorReport } from '../../server/trails/monitor';
 import { checkStoredBatch } from '../../server/trails/record-check';
 import { verifyTrail, type TrailVerification } from '../../server/trails/trail';
-import { coreCount } from '../../server/trails/worker-pool';
+import { coreCount } from '../../server/worker-pool';
 import { bootTestSystem } from '../../test/support/system';
 import { buildTrail, storeAndAnchor, type SignedTrailRecord } from '../../test/support/trail-build';
 import { registerDepartment } from '../../test/support/trails';

@@ -9,8 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { WORKER_PRELUDE } from '../runtime';
+import { WorkerPool } from '../worker-pool';
 
 /**
  * Writes `data` as `file` durably, synchronously: `file.tmp`, fsync, `file` kept as `file.prev` (a hard link, so
@@ -44,100 +43,43 @@ export function writeStateFileSync(file: string, data: Uint8Array): void {
   }
 }
 
-type Reply = { id: number; ok: true } | { id: number; ok: false; code?: string; message: string };
-
-const WORKER_SOURCE = `
-${WORKER_PRELUDE}const { parentPort } = require('node:worker_threads');
-const { writeStateFileSync } = require(${JSON.stringify(path.join(__dirname, 'state-file'))});
-parentPort.on('message', ({ id, file, data }) => {
-  try {
-    writeStateFileSync(file, data);
-    parentPort.postMessage({ id, ok: true });
-  } catch (e) {
-    parentPort.postMessage({ id, ok: false, code: e && typeof e.code === 'string' ? e.code : undefined, message: String((e && e.message) || e) });
-  }
-});
-`;
+/** The writing thread's task: {@link writeStateFileSync} of one save. */
+export function writeStateFileTask(task: { file: string; data: Uint8Array }): void {
+  writeStateFileSync(task.file, task.data);
+}
 
 /**
- * The writing thread and the writes it has not answered yet. A thread that dies fails its writes in flight (the
- * caller's save fails and is retried, the last good file intact), and the next write starts another. A thread that
- * cannot start at all (it failed before answering once) is not started again: writes then run on the calling thread,
- * blocking it for their fsyncs but still durable.
+ * The writing thread: a one-worker {@link WorkerPool} running {@link writeStateFileTask}, started at the first write. A
+ * thread that dies fails its writes in flight (the caller's save fails and is retried, the last good file intact) and
+ * is replaced. A thread that cannot start at all (it failed before answering once) is not started again: writes then
+ * run on the calling thread, blocking it for their fsyncs but still durable. `modulePath` and `exportName` name the
+ * task (tests only).
  */
 export class StateFileWriter {
-  private thread: { worker: Worker; inFlight: Map<number, Write> } | undefined;
-  private nextId = 0;
-  /** Why the thread could not start; writes then run on the calling thread. */
-  private broken: Error | undefined;
+  private pool: WorkerPool<{ file: string; data: Uint8Array }, void> | undefined;
 
-  constructor(private readonly source: string = WORKER_SOURCE) {}
+  constructor(
+    private readonly modulePath: string = path.join(__dirname, 'state-file'),
+    private readonly exportName: string = 'writeStateFileTask',
+  ) {}
 
   /** Whether writes run on the calling thread because the writing thread could not start. */
   get inline(): boolean {
-    return this.broken !== undefined;
+    return (this.pool?.brokenBy ?? null) !== null;
   }
 
   /** {@link writeStateFileSync} on the writing thread: resolves once `file` is durable, rejects with the file system's error (its `code` kept). */
-  write(file: string, data: Uint8Array): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.send({ file, data, resolve, reject }));
-  }
-
-  private send(w: Write): void {
-    if (this.broken) {
-      try {
-        writeStateFileSync(w.file, w.data);
-        w.resolve();
-      } catch (e) {
-        w.reject(e);
-      }
-      return;
+  async write(file: string, data: Uint8Array): Promise<void> {
+    if (this.inline) return writeStateFileSync(file, data);
+    this.pool ??= new WorkerPool(this.modulePath, this.exportName, 1);
+    try {
+      await this.pool.run({ file, data });
+    } catch (e) {
+      // It never ran a write: this one and every later one run here.
+      if (this.inline) return writeStateFileSync(file, data);
+      throw e;
     }
-    const t = (this.thread ??= this.start());
-    const id = this.nextId++;
-    t.inFlight.set(id, w);
-    // Keep the process alive while a write is in flight (its promise must settle).
-    t.worker.ref();
-    t.worker.postMessage({ id, file: w.file, data: w.data });
   }
-
-  private start(): { worker: Worker; inFlight: Map<number, Write> } {
-    const worker = new Worker(this.source, { eval: true });
-    worker.unref();
-    const t = { worker, inFlight: new Map<number, Write>() };
-    let answered = false;
-    worker.on('message', (reply: Reply) => {
-      answered = true;
-      const w = t.inFlight.get(reply.id);
-      if (!w) return;
-      t.inFlight.delete(reply.id);
-      if (t.inFlight.size === 0) worker.unref();
-      if (reply.ok) w.resolve();
-      else w.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
-    });
-    const fail = (e: unknown) => {
-      if (this.thread !== t) return;
-      this.thread = undefined;
-      const held = [...t.inFlight.values()];
-      t.inFlight.clear();
-      if (!answered) {
-        // It never ran a write: this one and every later one run here.
-        this.broken = e instanceof Error ? e : new Error(String(e));
-        for (const w of held) this.send(w);
-      } else for (const w of held) w.reject(e);
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`the state file's writing thread exited (code ${code})`)));
-    return t;
-  }
-}
-
-/** A write handed to the writing thread, and its promise's ends. */
-interface Write {
-  file: string;
-  data: Uint8Array;
-  resolve: () => void;
-  reject: (e: unknown) => void;
 }
 
 const shared = new StateFileWriter();

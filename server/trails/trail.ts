@@ -14,7 +14,7 @@ import type { Params } from '../verification/messages';
 import { trailMessageText as messageText, type TrailMessageCode } from '../verification/trail-messages';
 import { checkStoredBatch, checkTask, checkedRecord, said, type CheckBatch, type CheckRange, type CheckedBatch, type CheckedRange, type TrailSaid } from './record-check';
 import { isShareType } from './recompute';
-import { WorkerPool, coreCount } from './worker-pool';
+import { WorkerPool, coreCount } from '../worker-pool';
 
 /** The log that holds every share record. */
 export const TRAIL_LOG: LogId = 'data-sharing';

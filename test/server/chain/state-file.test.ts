@@ -64,7 +64,8 @@ describe('server/chain/state-file', function () {
   });
 
   it('When the writing thread cannot start at all, Then writes run on the calling thread and still land', async () => {
-    const writer = new StateFileWriter("throw new Error('this thread cannot start')");
+    // A task module that does not exist: the thread fails before it answers once.
+    const writer = new StateFileWriter(path.join(tempDir(), 'no-such-module'), 'writeStateFileTask');
     const file = path.join(tempDir(), 'anvil-state.json');
     await writer.write(file, Buffer.from('{"first":1}'));
     expect(writer.inline).to.equal(true);
@@ -74,10 +75,8 @@ describe('server/chain/state-file', function () {
   });
 
   it('When the writing thread dies with a write in flight, Then that write fails (the caller saves again) and the next write starts another thread', async () => {
-    // A stand-in thread: it answers its first write, and exits at its second.
-    const writer = new StateFileWriter(`const { parentPort } = require('node:worker_threads');
-let n = 0;
-parentPort.on('message', ({ id }) => { if (n++ === 0) parentPort.postMessage({ id, ok: true }); else process.exit(3); });`);
+    // A stand-in task: it answers its first write, and exits its thread at its second.
+    const writer = new StateFileWriter(require.resolve('../../support/stand-in-state-writer'), 'answerOnceThenExit');
     const file = path.join(tempDir(), 'anvil-state.json');
     await writer.write(file, Buffer.from('{}'));
     const err = await rejection(writer.write(file, Buffer.from('{}')));

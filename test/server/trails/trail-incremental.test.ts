@@ -14,7 +14,7 @@ import { CachedTrailVerifier } from '../../../server/trails/answer-cache';
 import { monitorLog } from '../../../server/trails/monitor';
 import { checkStoredBatch, checkedRecord } from '../../../server/trails/record-check';
 import { verifyTrail, type TrailVerification } from '../../../server/trails/trail';
-import { WorkerPool } from '../../../server/trails/worker-pool';
+import { WorkerPool } from '../../../server/worker-pool';
 import { bootTestSystem, eventually } from '../../support/system';
 import { completeShare, registerDepartment, type Department } from '../../support/trails';
 

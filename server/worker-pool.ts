@@ -1,14 +1,14 @@
 /**
  * A pool of worker threads, each running one exported function of one module on the messages it is sent:
  * CPU-bound checks (signature recovery, hashing) spread over the cores while the main thread reads the store
- * and serves requests. Generic, with no knowledge of what the function does: the trails' record checks use it,
- * and the ingest verifier (server/service/verify-pool.ts, which may import trails/) can.
+ * and serves requests. Generic, with no knowledge of what the function does: the trails' record checks use it, and
+ * the embedded chain's state file writer (server/chain/state-file.ts), which needs the writes off the event loop.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { WORKER_PRELUDE } from '../runtime';
+import { WORKER_PRELUDE } from './runtime';
 
-type Reply<Out> = { id: number; ok: true; value: Out } | { id: number; ok: false; message: string };
+type Reply<Out> = { id: number; ok: true; value: Out } | { id: number; ok: false; message: string; code?: string };
 
 /** The eval'd source of a worker that runs `exportName` of `modulePath` (resolved like require) on every message. */
 function workerSource(modulePath: string, exportName: string): string {
@@ -20,7 +20,7 @@ parentPort.on('message', ({ id, input }) => {
     const value = fn(input, workerData);
     parentPort.postMessage({ id, ok: true, value }, value && value.transfer ? value.transfer : undefined);
   } catch (e) {
-    parentPort.postMessage({ id, ok: false, message: String((e && e.message) || e) });
+    parentPort.postMessage({ id, ok: false, message: String((e && e.message) || e), code: e && typeof e.code === 'string' ? e.code : undefined });
   }
 });
 `;
@@ -34,7 +34,8 @@ export function coreCount(): number {
 /**
  * `size` workers (size >= 1) each running `fn(input, workerData)` of module `modulePath`'s export `exportName`
  * (a synchronous function; what it returns is posted back, its `transfer` member, if any, as the transfer list).
- * A task goes to the worker with the fewest tasks in flight. Workers are unref'd: an idle pool does not keep
+ * A task goes to the worker with the fewest tasks in flight. A task that throws is rejected with its message and, if it
+ * has one, its `code` (a file system error's, e.g. ENOSPC). Workers are unref'd: an idle pool does not keep
  * the process alive. A worker that dies rejects its tasks in flight; it is replaced if it had answered before (a
  * worker that cannot even start, e.g. its module fails to load, is not restarted in a loop: the pool is then broken
  * and rejects every task, so the caller can fall back to running the function itself).
@@ -72,7 +73,7 @@ export class WorkerPool<In, Out> {
       slot.inFlight.delete(reply.id);
       if (slot.inFlight.size === 0) worker.unref();
       if (reply.ok) task.resolve(reply.value);
-      else task.reject(new Error(reply.message));
+      else task.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
     });
     const fail = (e: unknown) => {
       for (const task of slot.inFlight.values()) task.reject(e);
@@ -87,6 +88,11 @@ export class WorkerPool<In, Out> {
       if (slot.inFlight.size > 0) fail(new Error(`a pool worker exited (code ${code}) with tasks in flight`));
     });
     return slot;
+  }
+
+  /** Why the pool no longer runs tasks (a worker failed before it ever answered), or null while it does. */
+  get brokenBy(): Error | null {
+    return this.broken;
   }
 
   /** Runs one task on the least busy worker. `transfer` moves those buffers instead of copying them. */
