@@ -36,7 +36,7 @@ export function coreCount(): number {
  * (a synchronous function; what it returns is posted back, its `transfer` member, if any, as the transfer list).
  * A task goes to the worker with the fewest tasks in flight. A task that throws is rejected with its message and, if it
  * has one, its `code` (a file system error's, e.g. ENOSPC). Workers are unref'd: an idle pool does not keep
- * the process alive. A worker that dies rejects its tasks in flight; it is replaced if it had answered before (a
+ * the process alive. A worker that dies (with tasks in flight or idle) rejects its tasks in flight; it is replaced if it had answered before (a
  * worker that cannot even start, e.g. its module fails to load, is not restarted in a loop: the pool is then broken
  * and rejects every task, so the caller can fall back to running the function itself).
  */
@@ -81,12 +81,12 @@ export class WorkerPool<In, Out> {
       const i = this.workers.indexOf(slot);
       if (i < 0 || this.closed) return;
       if (answered) this.workers[i] = this.start();
-      else this.broken = e instanceof Error ? e : new Error(String(e));
+      else this.broken ??= e instanceof Error ? e : new Error(String(e));
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => {
-      if (slot.inFlight.size > 0) fail(new Error(`a pool worker exited (code ${code}) with tasks in flight`));
-    });
+    // A worker that ends, busy or idle, is replaced (or breaks the pool): one left dead in its slot would take tasks
+    // and never answer them. After an 'error' (which came first) this finds nothing left to do.
+    worker.on('exit', (code) => fail(new Error(`a pool worker exited (code ${code})${slot.inFlight.size > 0 ? ' with tasks in flight' : ''}`)));
     return slot;
   }
 
