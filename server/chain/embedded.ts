@@ -15,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import { AppError } from '../errors';
 import { startAnvil, type AnvilNode } from './anvil';
-import { writeStateFile } from './state-file';
+import { stateFileWritesOnMainThread, writeStateFile } from './state-file';
 
 export { writeStateFile } from './state-file';
 
@@ -30,6 +30,8 @@ export interface EmbeddedChainStatus {
   durableBlock: number;
   /** The last save failed with this (cleared by the next good save). */
   saveError?: string;
+  /** True when saves run on the main thread (blocking it for their fsyncs, still durable) because the writing thread could not start. */
+  savesOnMainThread: boolean;
 }
 
 /** One save of the node's state. */
@@ -126,7 +128,7 @@ interface QueuedSave {
  */
 export class EmbeddedChain {
   private node: AnvilNode;
-  private status_: EmbeddedChainStatus;
+  private status_: Omit<EmbeddedChainStatus, 'savesOnMainThread'>;
   private durableBlock: number;
   /** The save in flight and the head it dumped (undefined until read). */
   private inflight: { promise: Promise<SaveResult>; block: number | undefined } | undefined;
@@ -233,7 +235,7 @@ export class EmbeddedChain {
   }
 
   status(): EmbeddedChainStatus {
-    return { ...this.status_, durableBlock: this.durableBlock };
+    return { ...this.status_, durableBlock: this.durableBlock, savesOnMainThread: this.writer === writeStateFile && stateFileWritesOnMainThread() };
   }
 
   /** Calls `fn` after each restart of the node (e.g. reset nonces, reconcile the worker, resync the mirror). */

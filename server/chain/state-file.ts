@@ -84,6 +84,9 @@ export class StateFileWriter {
 
 const shared = new StateFileWriter();
 
+/** True when the process's state file writes run on the main thread, because the writing thread could not start. */
+export const stateFileWritesOnMainThread = (): boolean => shared.inline;
+
 /** {@link writeStateFileSync} on the process's writing thread (see {@link StateFileWriter}). */
 export function writeStateFile(file: string, data: Uint8Array): Promise<void> {
   return shared.write(file, data);

@@ -32,6 +32,20 @@ export const Health = component(
       .object({ id: z.string(), leader: z.boolean(), leaderId: z.string().nullable(), term: int.nullable() })
       .optional()
       .describe("This server instance among those sharing its database: whether it is the anchoring leader (it sequences, anchors and follows the chain), and who is. With SQLite the one instance always leads."),
+    threads: z
+      .object({
+        signatures: z.object({
+          threads: int.describe('Threads set to check signatures (INGEST_THREADS); 0: on the main thread, as configured.'),
+          onMainThread: z.boolean().describe('True when signatures are checked on the main thread, as configured or because the threads could not start.'),
+          stopped: int.describe('Signature threads that stopped and were replaced since the start.'),
+          refused: int.describe('Submissions those threads held, refused as unavailable (nothing stored; they can be sent again).'),
+          lastFailure: z.object({ at: z.string(), error: z.string() }).optional(),
+        }),
+        chainStateSaves: z.object({ onMainThread: z.boolean() }).optional().describe('The embedded chain (absent with RPC_URL): true when its state is saved on the main thread because the writing thread could not start.'),
+        warning: z.string().optional(),
+      })
+      .optional()
+      .describe('Where the work kept off the event loop runs. A fallback to the main thread is slower with the same answers, and a stopped thread is replaced: neither makes the status degraded; warning says what happened.'),
   }),
 );
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { lastStorageFault } from '../store/storage-faults';
 import { LOG_IDS } from '../store/types';
 import type { Services } from './context';
+import type { VerifierStatus } from './verify-pool';
 
 export interface Health {
   status: 'ok' | 'degraded';
@@ -24,6 +25,16 @@ export interface Health {
   anchoring: { ok: boolean; lagSeconds?: number; lastError?: string };
   /** This instance among those sharing its database: whether it leads anchoring, and who does. */
   instance?: { id: string; leader: boolean; leaderId: string | null; term: number | null };
+  /**
+   * Where the work kept off the event loop runs: signature checks (INGEST_THREADS) and the embedded chain's state saves.
+   * A fallback to the main thread (its threads could not start) is slower with the same answers, and threads that
+   * stopped were replaced: neither makes the status degraded, `warning` says so.
+   */
+  threads?: {
+    signatures: VerifierStatus;
+    chainStateSaves?: { onMainThread: boolean };
+    warning?: string;
+  };
 }
 
 const DEFAULT_LAG_DEGRADED_SECONDS = 120;
@@ -32,12 +43,34 @@ const DEFAULT_DISK_FREE_MIN_MB = 64;
 const CHAIN_TIMEOUT_MS = 2000;
 
 /** Checks the chain (latest block), the store (a trivial query) and the worker. Never throws. */
-export async function checkHealth(sys: Pick<Services, 'provider' | 'store' | 'worker' | 'embeddedChain' | 'leadership'> & { config?: Services['config'] }): Promise<Health> {
+export async function checkHealth(
+  sys: Pick<Services, 'provider' | 'store' | 'worker' | 'embeddedChain' | 'leadership'> & Partial<Pick<Services, 'ingest'>> & { config?: Services['config'] },
+): Promise<Health> {
   const [chain, store, anchoring] = await Promise.all([checkChain(sys), checkStore(sys), checkAnchoring(sys)]);
   const ok = chain.ok && store.ok && anchoring.ok;
   const part = sys.leadership?.();
   const instance = part && { id: part.instance, leader: part.leader, leaderId: part.holder, term: part.term };
-  return { status: ok ? 'ok' : 'degraded', chain, store, anchoring, ...(instance ? { instance } : {}) };
+  const threads = sys.ingest && checkThreads(sys.ingest.verifierStatus(), sys.embeddedChain?.status().savesOnMainThread);
+  return { status: ok ? 'ok' : 'degraded', chain, store, anchoring, ...(instance ? { instance } : {}), ...(threads ? { threads } : {}) };
+}
+
+/** The threads part of the health: where signatures are checked and chain state saved, with a warning for a fallback or a thread that stopped. */
+export function checkThreads(signatures: VerifierStatus, savesOnMainThread: boolean | undefined): NonNullable<Health['threads']> {
+  const warnings: string[] = [];
+  if (signatures.threads > 0 && signatures.onMainThread) {
+    warnings.push(`signatures are checked on the main thread: the signature threads could not start (${signatures.lastFailure?.error ?? 'unknown'}); ingest is slower, with the same answers`);
+  } else if (signatures.stopped > 0) {
+    warnings.push(
+      `${signatures.stopped} signature thread(s) stopped since the start (last at ${signatures.lastFailure?.at}: ${signatures.lastFailure?.error}) and were replaced; ` +
+        `the ${signatures.refused} submission(s) they held were refused as unavailable (nothing stored) and can be sent again`,
+    );
+  }
+  if (savesOnMainThread) warnings.push('the chain state is saved on the main thread (the writing thread could not start): each save holds up requests for its fsyncs; saves stay durable');
+  return {
+    signatures,
+    ...(savesOnMainThread === undefined ? {} : { chainStateSaves: { onMainThread: savesOnMainThread } }),
+    ...(warnings.length > 0 ? { warning: warnings.join('; ') } : {}),
+  };
 }
 
 async function checkChain(sys: Pick<Services, 'provider' | 'embeddedChain'>): Promise<Health['chain']> {

@@ -43,7 +43,7 @@ import {
   type IssuedAtWindow,
   type ReportConsent,
 } from './ingest-rules';
-import { inlineVerifier, type SubmissionVerifier } from './verify-pool';
+import { inlineVerifier, type SubmissionVerifier, type VerifierStatus } from './verify-pool';
 import { parseAs, type SignedSubmission } from './verify-submission';
 
 /** Batches of one submission prepared (committed and signed) between two turns of the event loop. */
@@ -126,6 +126,11 @@ export class IngestService {
     this.verifier = opts.verifier ?? inlineVerifier(binding);
     this.shareLifecycle = new ShareLifecycle(store);
     this.window = opts.issuedAtWindow ?? DEFAULT_ISSUED_AT_WINDOW;
+  }
+
+  /** Where the signatures of signed submissions are checked, and how their threads fared (for /healthz). */
+  verifierStatus(): VerifierStatus {
+    return this.verifier.status();
   }
 
   /**

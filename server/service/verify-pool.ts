@@ -57,7 +57,22 @@ export const MAX_OUTSTANDING = 256;
 
 export interface SubmissionVerifier {
   verify(sub: SignedSubmission): Promise<VerifiedSubmission>;
+  /** Where the checks run, and the threads that failed (for /healthz). */
+  status(): VerifierStatus;
   close(): Promise<void>;
+}
+
+/** Where signature checks run, and how the threads fared since the start. */
+export interface VerifierStatus {
+  /** Threads set to check signatures (INGEST_THREADS); 0: on the main thread, as configured. */
+  threads: number;
+  /** True when the checks run on the main thread because the threads could not start (slower, the same answers). */
+  onMainThread: boolean;
+  /** Threads that stopped and were replaced since the start, and the submissions they held (refused as unavailable, nothing stored). */
+  stopped: number;
+  refused: number;
+  /** The last thread failure: when, and what it said. */
+  lastFailure?: { at: string; error: string };
 }
 
 const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
@@ -72,7 +87,11 @@ export interface VerifierLoad {
 
 /** Inline: the calling thread does the work. */
 export function inlineVerifier(binding: ChainBinding): SubmissionVerifier {
-  return { verify: async (sub) => verifySubmission(sub, binding), close: async () => undefined };
+  return {
+    verify: async (sub) => verifySubmission(sub, binding),
+    status: () => ({ threads: 0, onMainThread: true, stopped: 0, refused: 0 }),
+    close: async () => undefined,
+  };
 }
 
 /**
@@ -104,6 +123,10 @@ export function workerVerifier(
   let closed = false;
   /** Why the workers could not start: submissions are then checked on this thread. */
   let broken: Error | undefined;
+  const failures: Pick<VerifierStatus, 'stopped' | 'refused' | 'lastFailure'> = { stopped: 0, refused: 0 };
+  const failed = (error: Error) => {
+    failures.lastFailure = { at: new Date().toISOString(), error: error.message.split('\n')[0]!.slice(0, 200) };
+  };
   const workerBinding = { chainId: Number(binding.chainId), verifyingContract: binding.verifyingContract };
   /** Sends what waits on the next turn (once, however many arrive or answers come back meanwhile). */
   const schedule = () => {
@@ -155,10 +178,14 @@ export function workerVerifier(
         const interrupted = new AppError('unavailable', 'the check of this submission was interrupted (a signature thread stopped); nothing was stored: send it again', undefined, { cause: e });
         for (const [id] of held) settle(id, { error: interrupted });
         slots[w] = start(w);
+        failures.stopped++;
+        failures.refused += held.length;
+        failed(toError(e));
         opts.onThreadFailure?.({ thread: w, error: toError(e), refused: held.length, inline: false });
       } else {
         if (!broken) {
           broken = toError(e);
+          failed(broken);
           opts.onThreadFailure?.({ thread: w, error: broken, refused: 0, inline: true });
         }
         // It never ran: what it held, what still waits and everything from now on is checked here.
@@ -214,6 +241,7 @@ export function workerVerifier(
     get inline() {
       return broken !== undefined;
     },
+    status: () => ({ threads: size, onMainThread: broken !== undefined, ...failures }),
     async close() {
       closed = true;
       await Promise.all(slots.map((s) => s.worker.terminate()));

@@ -101,6 +101,29 @@ describe('server/http app (real anvil node)', function () {
       expect(res.body.chain.block).to.be.a('number');
     });
 
+    it('When the threads run, Then it says where signatures are checked and the chain state is saved, with no warning', async () => {
+      const res = await request(t.app).get('/healthz');
+      const threads = t.sys.config.INGEST_THREADS;
+      expect(res.body.threads.signatures).to.deep.equal({ threads, onMainThread: threads === 0, stopped: 0, refused: 0 });
+      if (t.sys.embeddedChain) expect(res.body.threads.chainStateSaves).to.deep.equal({ onMainThread: false });
+      else expect(res.body.threads).to.not.have.property('chainStateSaves');
+      expect(res.body.threads).to.not.have.property('warning');
+    });
+
+    it('When a signature thread stopped, or the threads could not start, Then it still answers 200 ok (the same answers, replaced or slower) with a warning saying what happened', async () => {
+      const lastFailure = { at: '2026-11-30T08:00:00.000Z', error: 'a signature thread exited (code 7)' };
+      const withStatus = (status: object) => Object.create(t.sys.ingest, { verifierStatus: { value: () => status } }) as System['ingest'];
+      const stopped = await request(appWith(t, { ingest: withStatus({ threads: 1, onMainThread: false, stopped: 2, refused: 30, lastFailure }) })).get('/healthz');
+      expect(stopped.status).to.equal(200);
+      expect(stopped.body.status).to.equal('ok');
+      expect(stopped.body.threads.signatures).to.deep.equal({ threads: 1, onMainThread: false, stopped: 2, refused: 30, lastFailure });
+      expect(stopped.body.threads.warning).to.contain('2 signature thread(s) stopped').and.contain('30 submission(s)').and.contain('can be sent again');
+
+      const fellBack = await request(appWith(t, { ingest: withStatus({ threads: 1, onMainThread: true, stopped: 0, refused: 0, lastFailure: { ...lastFailure, error: 'Cannot find module' } }) })).get('/healthz');
+      expect(fellBack.status).to.equal(200);
+      expect(fellBack.body.threads.warning).to.contain('signatures are checked on the main thread').and.contain('Cannot find module');
+    });
+
     it('When the chain node is unreachable, Then it answers 503 naming the chain', async () => {
       const dead = new JsonRpcProvider('http://127.0.0.1:9', t.sys.deployment.chainId, { staticNetwork: true });
       try {

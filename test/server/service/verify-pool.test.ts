@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { AppError } from '../../../server/errors';
 import { commitRecord, parseRecord, signRecord } from '../../../server/records';
-import { REPLY_EVERY, workerVerifier } from '../../../server/service/verify-pool';
+import { REPLY_EVERY, inlineVerifier, workerVerifier } from '../../../server/service/verify-pool';
 import { verifySubmission, type SignedSubmission } from '../../../server/service/verify-submission';
 import { TEST_BINDING, randomWallet, reportInput } from '../records/fixtures';
 import { rejection } from '../../support/assertions';
@@ -37,6 +37,18 @@ const inlineAnswer = (s: SignedSubmission): unknown => {
 
 describe('verify pool: a bounded hand-over to the signature threads, and threads that fail', function () {
   this.timeout(120_000);
+
+  it('Given a pool whose threads run, or the inline verifier, Then their status says where the checks run, with no failure', async () => {
+    const pool = workerVerifier(TEST_BINDING, 2);
+    try {
+      const [sub] = await submissions(1, 'AKSE-U');
+      await pool.verify(sub!);
+      expect(pool.status()).to.deep.equal({ threads: 2, onMainThread: false, stopped: 0, refused: 0 });
+    } finally {
+      await pool.close();
+    }
+    expect(inlineVerifier(TEST_BINDING).status()).to.deep.equal({ threads: 0, onMainThread: true, stopped: 0, refused: 0 });
+  });
 
   it('When a burst several times the bound arrives in one turn, Then no worker ever holds more than the bound, the rest wait here, and each answer equals the inline one', async function () {
     const cap = 8;
@@ -120,6 +132,10 @@ parentPort.on('message', (items) => {
       expect(await pool.verify(sub!), 'answered by the new thread').to.deep.equal({ standIn: true });
       expect(pool.inline).to.equal(false);
       expect(told, 'the operator is told once').to.deep.equal([{ thread: 0, refused: 1, inline: false }]);
+      const status = pool.status();
+      expect(status).to.deep.include({ threads: 1, onMainThread: false, stopped: 1, refused: 1 });
+      expect(status.lastFailure?.error).to.equal('a signature thread exited (code 7)');
+      expect(Date.now() - Date.parse(status.lastFailure!.at)).to.be.within(0, 60_000);
     } finally {
       await pool.close();
     }
@@ -135,6 +151,8 @@ parentPort.on('message', (items) => {
       expect(pool.inline).to.equal(true);
       expect(await pool.verify(subs[0]!)).to.deep.equal(inlineAnswer(subs[0]!));
       expect(told, 'the operator is told once when the pool falls back').to.equal(1);
+      expect(pool.status()).to.deep.include({ threads: 2, onMainThread: true, stopped: 0, refused: 0 });
+      expect(pool.status().lastFailure?.error).to.equal('this thread cannot start');
     } finally {
       await pool.close();
     }
