@@ -15,6 +15,7 @@ import { BulkInsertError, BulkWriter } from './sqlite-writer';
 import { watchStorage } from './storage-faults';
 import { trailLinkConflict } from './trail-link';
 import { RECORD_LEAF_INDEX, TRAIL_ORDER, TRAIL_RANGE_WHERE, trailRangeArgs } from './trail-reader';
+import { WalCheckpointer } from './wal-checkpointer';
 import { WalSync } from './wal-sync';
 import {
   StoreConflictError,
@@ -127,7 +128,9 @@ export class SqliteStore implements Store {
   private readonly writer: BulkWriter | undefined;
   /** Syncs the WAL of record commits off the event loop (a file database only). */
   private readonly walSync: WalSync | undefined;
-  /** The bulk insert under way on the writer thread, if any: every other write waits for it. */
+  /** Checkpoints the WAL on a thread of its own (a file database only). */
+  private readonly checkpointer: WalCheckpointer | undefined;
+  /** The bulk insert under way on the writer thread (or the checkpointer's RESTART), if any: every other write waits for it. */
   private bulk: Promise<unknown> | null = null;
   /**
    * Participants and keys change only through this store (the mirror writes them), and every
@@ -155,6 +158,7 @@ export class SqliteStore implements Store {
     this.file = file;
     this.writer = file === undefined ? undefined : new BulkWriter(file, INSERT_RECORD_SQL);
     this.walSync = file === undefined ? undefined : new WalSync({ file, checkpointNow: () => this.checkpointNow() });
+    this.checkpointer = file === undefined ? undefined : new WalCheckpointer({ file, db, inWriteTurn: (fn) => this.inWriteTurn(fn) });
     this.stmts = {
       insertRecord: db.prepare(INSERT_RECORD_SQL),
       recordById: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = ?`),
@@ -204,6 +208,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     await this.writeTurn();
     await this.walSync?.close();
     await this.writer?.close();
@@ -217,6 +222,20 @@ export class SqliteStore implements Store {
    */
   private async writeTurn(): Promise<void> {
     while (this.bulk) await this.bulk.catch(() => undefined);
+    // What earlier writes committed may be due for a checkpoint (it runs on its thread while this write goes on).
+    this.checkpointer?.committed();
+  }
+
+  /** Runs `fn` (work on another connection that writes, e.g. a RESTART checkpoint) in the write turn: every write of this store waits until it settles. */
+  private async inWriteTurn<T>(fn: () => Promise<T>): Promise<T> {
+    await this.writeTurn();
+    const running = fn();
+    this.bulk = running;
+    try {
+      return await running;
+    } finally {
+      if (this.bulk === running) this.bulk = null;
+    }
   }
 
   /**
@@ -240,7 +259,14 @@ export class SqliteStore implements Store {
 
   /** Copies the whole WAL into the database file and syncs it (WalSync's repair after a failed fdatasync); throws unless it completed. */
   private checkpointNow(): void {
-    const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    let row: { busy: number; log: number; checkpointed: number } | undefined;
+    // The checkpointer's thread may be copying the WAL itself (SQLite then answers busy at once): wait for it, up to ~3 s.
+    const until = Date.now() + 3000;
+    for (;;) {
+      [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+      if (row?.busy === 0 || Date.now() >= until) break;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
     if (!row || row.busy !== 0 || row.checkpointed < row.log) {
       throw Object.assign(new Error(`the WAL could not be checkpointed (busy ${row?.busy}, ${row?.checkpointed} of ${row?.log} frames)`), { code: 'SQLITE_BUSY' });
     }
