@@ -42,6 +42,7 @@ export const Health = component(
           lastFailure: z.object({ at: z.string(), error: z.string() }).optional(),
         }),
         chainStateSaves: z.object({ onMainThread: z.boolean() }).optional().describe('The embedded chain (absent with RPC_URL): true when its state is saved on the main thread because the writing thread could not start.'),
+        walCheckpoints: z.object({ onMainThread: z.boolean() }).optional().describe("SQLite (absent with PostgreSQL): true when the database's WAL is checkpointed on the main thread because the checkpoint thread could not start."),
         warning: z.string().optional(),
       })
       .optional()

@@ -33,6 +33,8 @@ export interface Health {
   threads?: {
     signatures: VerifierStatus;
     chainStateSaves?: { onMainThread: boolean };
+    /** SQLite's WAL checkpoints (absent with PostgreSQL). */
+    walCheckpoints?: { onMainThread: boolean };
     warning?: string;
   };
 }
@@ -50,12 +52,17 @@ export async function checkHealth(
   const ok = chain.ok && store.ok && anchoring.ok;
   const part = sys.leadership?.();
   const instance = part && { id: part.instance, leader: part.leader, leaderId: part.holder, term: part.term };
-  const threads = sys.ingest && checkThreads(sys.ingest.verifierStatus(), sys.embeddedChain?.status().savesOnMainThread);
+  const threads =
+    sys.ingest &&
+    checkThreads(sys.ingest.verifierStatus(), { chainStateSaves: sys.embeddedChain?.status().savesOnMainThread, walCheckpoints: sys.store.walCheckpointsOnMainThread?.() });
   return { status: ok ? 'ok' : 'degraded', chain, store, anchoring, ...(instance ? { instance } : {}), ...(threads ? { threads } : {}) };
 }
 
-/** The threads part of the health: where signatures are checked and chain state saved, with a warning for a fallback or a thread that stopped. */
-export function checkThreads(signatures: VerifierStatus, savesOnMainThread: boolean | undefined): NonNullable<Health['threads']> {
+/**
+ * The threads part of the health: where signatures are checked, the chain state saved and the WAL checkpointed (each
+ * of the last two: on the main thread or not, undefined when there is none), with a warning for a fallback or a thread that stopped.
+ */
+export function checkThreads(signatures: VerifierStatus, onMainThread: { chainStateSaves?: boolean; walCheckpoints?: boolean }): NonNullable<Health['threads']> {
   const warnings: string[] = [];
   if (signatures.threads > 0 && signatures.onMainThread) {
     warnings.push(`signatures are checked on the main thread: the signature threads could not start (${signatures.lastFailure?.error ?? 'unknown'}); ingest is slower, with the same answers`);
@@ -65,10 +72,13 @@ export function checkThreads(signatures: VerifierStatus, savesOnMainThread: bool
         `the ${signatures.refused} submission(s) they held were refused as unavailable (nothing stored) and can be sent again`,
     );
   }
-  if (savesOnMainThread) warnings.push('the chain state is saved on the main thread (the writing thread could not start): each save holds up requests for its fsyncs; saves stay durable');
+  const { chainStateSaves, walCheckpoints } = onMainThread;
+  if (chainStateSaves) warnings.push('the chain state is saved on the main thread (the writing thread could not start): each save holds up requests for its fsyncs; saves stay durable');
+  if (walCheckpoints) warnings.push("the database's WAL is checkpointed on the main thread (the checkpoint thread could not start): each checkpoint holds up requests for its copy and fsyncs");
   return {
     signatures,
-    ...(savesOnMainThread === undefined ? {} : { chainStateSaves: { onMainThread: savesOnMainThread } }),
+    ...(chainStateSaves === undefined ? {} : { chainStateSaves: { onMainThread: chainStateSaves } }),
+    ...(walCheckpoints === undefined ? {} : { walCheckpoints: { onMainThread: walCheckpoints } }),
     ...(warnings.length > 0 ? { warning: warnings.join('; ') } : {}),
   };
 }

@@ -272,6 +272,10 @@ export class SqliteStore implements Store {
     }
   }
 
+  walCheckpointsOnMainThread(): boolean {
+    return this.checkpointer?.onMainThread ?? false;
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }

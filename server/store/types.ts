@@ -441,4 +441,7 @@ export interface Store {
 
   /** Cheap liveness check for /healthz. */
   ping(): Promise<void>;
+
+  /** SQLite: true when its WAL is checkpointed on the main thread, because the checkpoint thread could not start (for /healthz). */
+  walCheckpointsOnMainThread?(): boolean;
 }

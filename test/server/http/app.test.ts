@@ -107,6 +107,7 @@ describe('server/http app (real anvil node)', function () {
       expect(res.body.threads.signatures).to.deep.equal({ threads, onMainThread: threads === 0, stopped: 0, refused: 0 });
       if (t.sys.embeddedChain) expect(res.body.threads.chainStateSaves).to.deep.equal({ onMainThread: false });
       else expect(res.body.threads).to.not.have.property('chainStateSaves');
+      expect(res.body.threads.walCheckpoints).to.deep.equal({ onMainThread: false });
       expect(res.body.threads).to.not.have.property('warning');
     });
 
