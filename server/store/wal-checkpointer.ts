@@ -90,7 +90,7 @@ export class WalCheckpointer {
   private running: Promise<void> | null = null;
   private lastStart = 0;
   private closed = false;
-  /** Checkpoints the thread ran, and RESTART ones among them (for tests and diagnostics). */
+  /** The PASSIVE and RESTART checkpoints the thread ran, and those that failed (for tests and diagnostics). */
   readonly counts = { passive: 0, restart: 0, failed: 0 };
 
   constructor(
