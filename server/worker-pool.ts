@@ -36,9 +36,9 @@ export function coreCount(): number {
  * (a synchronous function; what it returns is posted back, its `transfer` member, if any, as the transfer list).
  * A task goes to the worker with the fewest tasks in flight. A task that throws is rejected with its message and, if it
  * has one, its `code` (a file system error's, e.g. ENOSPC). Workers are unref'd: an idle pool does not keep
- * the process alive. A worker that dies (with tasks in flight or idle) rejects its tasks in flight; it is replaced if it had answered before (a
- * worker that cannot even start, e.g. its module fails to load, is not restarted in a loop: the pool is then broken
- * and rejects every task, so the caller can fall back to running the function itself).
+ * the process alive. A worker that dies, with tasks in flight or idle, rejects its tasks in flight; it is replaced if
+ * it had answered before (a worker that cannot even start, e.g. its module fails to load, is not restarted in a loop:
+ * the pool is then broken and rejects every task, so the caller can fall back to running the function itself).
  */
 export class WorkerPool<In, Out> {
   private readonly workers: {

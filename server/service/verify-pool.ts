@@ -175,13 +175,14 @@ export function workerVerifier(
       if (answered) {
         // It died while checking these: none was accepted, and the sender may send them again. (Not checked again
         // here: a submission that killed a thread could take this one down with it.)
-        const interrupted = new AppError('unavailable', 'the check of this submission was interrupted (a signature thread stopped); nothing was stored: send it again', undefined, { cause: e });
+        const error = toError(e);
+        const interrupted = new AppError('unavailable', 'the check of this submission was interrupted (a signature thread stopped); nothing was stored: send it again', undefined, { cause: error });
         for (const [id] of held) settle(id, { error: interrupted });
         slots[w] = start(w);
         failures.stopped++;
         failures.refused += held.length;
-        failed(toError(e));
-        opts.onThreadFailure?.({ thread: w, error: toError(e), refused: held.length, inline: false });
+        failed(error);
+        opts.onThreadFailure?.({ thread: w, error, refused: held.length, inline: false });
       } else {
         if (!broken) {
           broken = toError(e);

@@ -223,7 +223,7 @@ export class SqliteStore implements Store {
   private async writeTurn(): Promise<void> {
     while (this.bulk) await this.bulk.catch(() => undefined);
     // What earlier writes committed may be due for a checkpoint (it runs on its thread while this write goes on).
-    this.checkpointer?.committed();
+    this.checkpointer?.checkpointIfDue();
   }
 
   /** Runs `fn` (work on another connection that writes, e.g. a RESTART checkpoint) in the write turn: every write of this store waits until it settles. */

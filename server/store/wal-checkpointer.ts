@@ -105,8 +105,8 @@ export class WalCheckpointer {
     return (this.pool?.brokenBy ?? null) !== null;
   }
 
-  /** Call after each commit of the store's connection: starts a checkpoint on the thread when one is due. */
-  committed(): void {
+  /** Starts a checkpoint on the thread when one is due (the store asks at every write turn: what earlier writes committed). */
+  checkpointIfDue(): void {
     if (this.closed || this.running || this.onMainThread) return;
     const now = Date.now();
     if (now - this.lastStart < MIN_INTERVAL_MS) return;

@@ -140,12 +140,12 @@ describe('store: WAL checkpoints on a thread of their own (WalCheckpointer)', fu
         for (let i = 0; i < 2000; i++) insert.run('x'.repeat(3000));
       })();
       expect(walSize(file)).to.be.at.least(START_BYTES);
-      ck.committed();
+      ck.checkpointIfDue();
       await ck.idle();
       expect(ck.onMainThread).to.equal(true);
       expect(ck.counts.failed).to.equal(1);
       expect(db.pragma('wal_autocheckpoint', { simple: true })).to.equal(RESTART_PAGES);
-      ck.committed();
+      ck.checkpointIfDue();
       await ck.close();
     } finally {
       db.close();
