@@ -8,7 +8,8 @@
  * By default it goes through the HTTP route POST /api/v1/reports, with the load generator in a
  * separate process (keep-alive, loopback), so the CPU this process uses is the server's alone;
  * `--service` calls the service function directly; `--profile` writes a .cpuprofile of the server's
- * main thread during the ingest phase and prints where its time went, by stage.
+ * main thread during the ingest phase and prints where its time went, by stage; `--heap-profile` prints what the main
+ * thread allocated a report meanwhile, by function (V8's sampling heap profiler).
  * The rate counts from the first report sent to the last acknowledged (as the bare-HTTP rate does); the request
  * bodies and the load generator's input are written before the measurement starts.
  * Each report is on its own batch by default (`--reports-per-batch K` puts K on each). `--warmup W` (default 1,000)
@@ -23,7 +24,7 @@
  * (server/http/fast-path.ts), to compare the two.
  * `--bulk K` sends K reports a request to POST /api/v1/reports/bulk (a lab's system sending a day's reports) instead of one
  * a request to POST /api/v1/reports; rates, lags and CPU are still per report.
- * Usage: npm run bench:ingest [-- --n 4000 --warmup 1000 --concurrency 64 --reports-per-batch 1 --bulk 1 --service --express-only --profile --json --store postgres]
+ * Usage: npm run bench:ingest [-- --n 4000 --warmup 1000 --concurrency 64 --reports-per-batch 1 --bulk 1 --service --express-only --profile --heap-profile --json --store postgres]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,7 +32,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay } from 'node:perf_hooks';
 import { getBytes, type Wallet } from 'ethers';
 import secp256k1 from 'secp256k1';
 import { commitRecord, parseRecord, signRecord, typedDataDigest, typedDataFor, type SeleniumTestReport } from '../../server/records';
@@ -43,6 +44,7 @@ import { USCC, batchInputNow, reportInput } from '../../test/server/records/fixt
 import { registeredLabOf } from '../../test/support/records';
 import { FIXTURE_PRODUCT_KEYS, bootTestSystem, registerLab, registerProducer, tempDir } from '../../test/support/system';
 import { startProfiler, summariseProfile } from './cpuprofile';
+import { startHeapSampler } from './heapprofile';
 import { freshDatabase, stopPostgres } from '../../test/support/postgres';
 
 interface Args {
@@ -51,6 +53,8 @@ interface Args {
   service: boolean;
   json: boolean;
   profile: boolean;
+  /** Sample the main thread's allocations during the ingest phase. */
+  heapProfile: boolean;
   /** Reports on each batch (default 1: a batch gets its lab's report). */
   reportsPerBatch: number;
   /** Serve HTTP through Express's router alone (no fast dispatch). */
@@ -70,7 +74,7 @@ function parseArgs(argv: string[]): Args {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? Number(argv[i + 1]) : def;
   };
-  return { n: get('n', 4000), concurrency: get('concurrency', 64), service: argv.includes('--service'), expressOnly: argv.includes('--express-only'), json: argv.includes('--json'), profile: argv.includes('--profile'), reportsPerBatch: get('reports-per-batch', 1), store: storeArg(argv), warmup: get('warmup', 1000), bulk: bulkArg(get('bulk', 1)) };
+  return { n: get('n', 4000), concurrency: get('concurrency', 64), service: argv.includes('--service'), expressOnly: argv.includes('--express-only'), json: argv.includes('--json'), profile: argv.includes('--profile'), heapProfile: argv.includes('--heap-profile'), reportsPerBatch: get('reports-per-batch', 1), store: storeArg(argv), warmup: get('warmup', 1000), bulk: bulkArg(get('bulk', 1)) };
 }
 
 function bulkArg(k: number): number {
@@ -90,22 +94,49 @@ function storeArg(argv: string[]): StoreKind {
  * process id) and the others together, read from /proc (Linux; undefined elsewhere). Unlike wall time, a thread's
  * CPU time hardly grows when other processes compete for the cores.
  */
-function threadCpuMs(): { main: number; others: number } | undefined {
+function threadCpuMs(): { main: number; others: number; byThread: Record<string, number> } | undefined {
   try {
     const tick = 10; // USER_HZ = 100 on Linux
     let main = 0;
     let others = 0;
+    const byThread: Record<string, number> = {};
     for (const tid of fs.readdirSync('/proc/self/task')) {
       const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ms = (Number(fields[11]) + Number(fields[12])) * tick;
       if (Number(tid) === process.pid) main += ms;
-      else others += ms;
+      else {
+        others += ms;
+        byThread[tid] = ms;
+      }
     }
-    return { main, others };
+    return { main, others, byThread };
   } catch {
     return undefined;
   }
+}
+
+/** The main thread's garbage-collection pauses from now until stop(): count and milliseconds, young generation (scavenges) and old (mark-compact, incremental marking steps). */
+function gcOnThisThread(): { stop(): { minor: { count: number; ms: number }; major: { count: number; ms: number } } } {
+  const totals = { minor: { count: 0, ms: 0 }, major: { count: 0, ms: 0 } };
+  const add = (entries: PerformanceEntry[]) => {
+    for (const e of entries) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      const t = kind === perfConstants.NODE_PERFORMANCE_GC_MINOR ? totals.minor : totals.major;
+      t.count++;
+      t.ms += e.duration;
+    }
+  };
+  const observer = new PerformanceObserver((list) => add(list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      add(observer.takeRecords());
+      observer.disconnect();
+      const round = (t: { count: number; ms: number }) => ({ count: t.count, ms: Math.round(t.ms) });
+      return { minor: round(totals.minor), major: round(totals.major) };
+    },
+  };
 }
 
 /** Wall-clock milliseconds, comparable across threads. */
@@ -462,10 +493,12 @@ async function measure(args: Args, store: StoreKind) {
     const bodies = server ? bodiesOf(subs, args.bulk) : [];
     const startClient = server ? prepareHttpClient((server.address() as AddressInfo).port, bodies, args.concurrency, args.bulk) : undefined;
     const profiler = args.profile ? await startProfiler('ingest') : undefined;
+    const heapSampler = args.heapProfile ? await startHeapSampler() : undefined;
     // How late the event loop ran a 5 ms timer during the timed phase: the wait of anything else on the loop (the
     // anchoring worker's chain requests among them) behind the ingest's work. It is what the acceptance → anchored lag grows with.
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
+    const gc = gcOnThisThread();
     const cpu0 = process.cpuUsage();
     const threads0 = threadCpuMs();
     const t0 = now();
@@ -501,6 +534,7 @@ async function measure(args: Args, store: StoreKind) {
     }
     const wallSecs = (now() - t0) / 1000;
     loopDelay.disable();
+    const gcPauses = gc.stop();
     const loopMs = (ns: number) => Number((ns / 1e6).toFixed(1));
     // From the first report sent to the last acknowledged: the same span the bare-HTTP rate is taken over.
     const lastAck = ackedAt.reduce((a, b) => Math.max(a, b), sendingFrom);
@@ -510,10 +544,20 @@ async function measure(args: Args, store: StoreKind) {
     const accepted = Math.max(1, args.n - failed);
     const perReport =
       threads0 && threads1
-        ? { mainThreadMicros: Math.round(((threads1.main - threads0.main) * 1000) / accepted), otherThreadsMicros: Math.round(((threads1.others - threads0.others) * 1000) / accepted) }
+        ? {
+            mainThreadMicros: Math.round(((threads1.main - threads0.main) * 1000) / accepted),
+            otherThreadsMicros: Math.round(((threads1.others - threads0.others) * 1000) / accepted),
+            // Each other thread's share, largest first (Node names them all "node": the signature threads, V8's helpers for
+            // parallel GC and compilation, libuv's pool for the WAL syncs…); a thread that ended meanwhile is not counted.
+            otherThreadsEach: Object.entries(threads1.byThread)
+              .map(([tid, ms]) => Math.round(((ms - (threads0.byThread[tid] ?? 0)) * 1000) / accepted))
+              .filter((us) => us > 0)
+              .sort((a, b) => b - a),
+          }
         : undefined;
     const cpuCores = (cpu.user + cpu.system) / 1e6 / wallSecs;
     if (firstFailure) process.stderr.write(`first failure: ${firstFailure}\n`);
+    if (heapSampler) process.stderr.write(`allocations of the server's main thread during the ingest phase:\n${await heapSampler(accepted)}\n`);
     if (profiler) {
       const { file, profile } = await profiler();
       process.stderr.write(`CPU profile of the server's main thread during the ingest phase: ${file}\n${summariseProfile(profile)}\n`);
@@ -557,6 +601,7 @@ async function measure(args: Args, store: StoreKind) {
       bareHttpPerSecond: bareHttp === undefined ? undefined : Math.round(bareHttp),
       cpuCoresBusy: Number(cpuCores.toFixed(2)),
       cpuPerReport: perReport,
+      mainThreadGc: gcPauses,
       groupCommits: { commits: commits.count, recordsPerCommit: Number((commits.records / Math.max(1, commits.count)).toFixed(1)), msPerCommit: Number((commits.ms / Math.max(1, commits.count)).toFixed(2)) },
       verdict: failed === 0 && ratio >= 0.25 && pct(99) < 2 ? 'PASS' : 'FAIL',
     };
@@ -576,7 +621,9 @@ async function measure(args: Args, store: StoreKind) {
       const d = result.eventLoopDelayMs;
       console.log(`  event loop delay             p50 ${d.p50} ms, p90 ${d.p90} ms, p99 ${d.p99} ms, max ${d.max} ms (how late a timer ran: each chain request of anchoring waits about this long)`);
       console.log(`  CPU of this process          ${result.cpuCoresBusy} cores busy on average (of ${os.availableParallelism()}; the server and its signature threads${server ? '; the load generator runs apart' : ''})`);
-      if (perReport) console.log(`  CPU per accepted report       main thread ${perReport.mainThreadMicros} µs, other threads ${perReport.otherThreadsMicros} µs${args.profile ? " (the profiler's own cost included)" : ""}`);
+      if (perReport) console.log(`  CPU per accepted report       main thread ${perReport.mainThreadMicros} µs, other threads ${perReport.otherThreadsMicros} µs${args.profile || args.heapProfile ? " (the profiler's own cost included)" : ""}`);
+      console.log(`  main thread's GC pauses       ${gcPauses.minor.count} scavenges ${gcPauses.minor.ms} ms, ${gcPauses.major.count} major (mark-compact and marking steps) ${gcPauses.major.ms} ms`);
+      if (perReport) console.log(`    each other thread           ${perReport.otherThreadsEach.join(', ')} µs`);
       if (clientCpuMs !== undefined) console.log(`  load generator               ${Math.round((clientCpuMs * 1000) / Math.max(1, args.n))} µs CPU per report, ${(clientCpuMs / 1000 / ingestSecs).toFixed(2)} cores (same machine)`);
       console.log(`  group commits                ${result.groupCommits.commits}, ${result.groupCommits.recordsPerCommit} records and ${result.groupCommits.msPerCommit} ms each`);
       console.log(`  ${result.verdict}`);
