@@ -138,7 +138,7 @@ function apiRouter(table: RouteTable, deps: RouteDeps, json: RequestHandler): Ro
 }
 
 /** The hot signed-write routes the fast dispatch serves (./fast-path.ts). */
-export const FAST_ROUTES: readonly string[] = [`${API_PREFIX}/reports`, `${API_PREFIX}/shares`];
+export const FAST_ROUTES: readonly string[] = [`${API_PREFIX}/reports`, `${API_PREFIX}/reports/bulk`, `${API_PREFIX}/shares`];
 
 export interface AppOptions {
   /** Serve {@link FAST_ROUTES} through the fast dispatch (default true); false: every request through Express's router (the parity test compares the two). */

@@ -312,6 +312,64 @@ describe('server/http fast dispatch of the signed-write routes: the same answers
     }
   });
 
+  describe('POST /api/v1/reports/bulk', () => {
+    /** A bulk body of a valid report, one missing a record field, one with an extra member, one with a short signature, one not an object; the volatile strings of all. */
+    async function bulk() {
+      const reports = [await report(), await report(), await report(), await report()];
+      const [ok, missing, extra, short] = reports.map((r) => r.body);
+      const body = {
+        reports: [ok, { ...missing, record: { ...(missing!.record as object), result: undefined } }, { ...extra, extra: 1 }, { ...short, signature: (short!.signature as string).slice(0, -2) }, 'not a report'],
+      };
+      return { body: JSON.stringify(body), volatile: reports.flatMap((r) => r.volatile) };
+    }
+
+    it('When a lab posts reports together, some malformed, Then both answer 200 with the same outcome of each, and the fast side served it itself', async () => {
+      const before = fastDispatched(pair.fastApp);
+      const res = await same(async () => {
+        const b = await bulk();
+        return { req: { path: '/api/v1/reports/bulk', headers: json, body: b.body }, volatile: b.volatile };
+      });
+      expect(res.status, res.body).to.equal(200);
+      const answer = JSON.parse(res.body) as { accepted: number; results: { status: number; error?: { code: string } }[] };
+      expect(answer.accepted).to.equal(1);
+      expect(answer.results.map((r) => [r.status, r.error?.code])).to.deep.equal([[201, undefined], [400, 'invalid-record'], [400, 'invalid-input'], [400, 'invalid-input'], [400, 'invalid-input']]);
+      expect(fastDispatched(pair.fastApp)).to.equal(before + 1);
+    });
+
+    const variants: [name: string, status: number, make: (body: string) => Req][] = [
+      ['a UTF-8 byte order mark', 200, (b) => ({ headers: json, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(b)]) })],
+      ['a gzip body', 200, (b) => ({ headers: { ...json, 'Content-Encoding': 'gzip' }, body: zlib.gzipSync(b) })],
+      ['a chunked body (no Content-Length)', 200, (b) => ({ headers: json, body: b, chunked: true })],
+      ['Content-Type text/plain', 400, (b) => ({ headers: { 'Content-Type': 'text/plain' }, body: b })],
+      ['a trailing slash', 200, (b) => ({ path: '/api/v1/reports/bulk/', headers: json, body: b })],
+    ];
+    for (const [name, status, make] of variants) {
+      it(`When reports come together with ${name}, Then both answer ${status} alike`, async () => {
+        const res = await same(async () => {
+          const b = await bulk();
+          return { req: { path: '/api/v1/reports/bulk', ...make(b.body) }, volatile: b.volatile };
+        });
+        expect(res.status, res.body).to.equal(status);
+      });
+    }
+
+    const bad: [name: string, status: number, code: string, body: string][] = [
+      ['malformed JSON', 400, 'invalid-input', '{"reports": ['],
+      ['no reports', 400, 'invalid-input', '{"reports": []}'],
+      ['reports that are not a list', 400, 'invalid-input', '{"reports": {"0": {}}}'],
+      ['a member beside the reports', 400, 'invalid-input', '{"reports": [{}], "more": 1}'],
+      ['JSON nested one level past the limit', 400, 'invalid-input', `{"reports":[${deepArray(64)}]}`],
+      ['a body over the 256 kB limit', 413, 'payload-too-large', JSON.stringify({ reports: ['x'.repeat(300 * 1024)] })],
+    ];
+    for (const [name, status, code, body] of bad) {
+      it(`When the bulk body is ${name}, Then both answer ${status} ${code} alike`, async () => {
+        const res = await same(() => ({ req: { path: '/api/v1/reports/bulk', headers: json, body } }));
+        expect(res.status, res.body).to.equal(status);
+        expect(JSON.parse(res.body)).to.have.nested.property('error.code', code);
+      });
+    }
+  });
+
   describe('POST /api/v1/shares', () => {
     /** `dep`'s first share request to the provider, signed, as the HTTP body. */
     async function shareRequest(dep: Department, fields: Record<string, unknown> = {}) {
