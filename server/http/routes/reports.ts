@@ -10,7 +10,7 @@ import type { AppContext } from '../context';
 import { errorAnswerOf } from '../errors';
 import type { HttpMetrics } from '../metrics';
 import { Acceptance, BulkReportOutcomes, ReportView } from '../responses';
-import { BulkReportsBody, MAX_BULK_REPORTS, RecordIdParams, ReportBody, ReportEnvelope, signedBodyRefusal } from '../schemas';
+import { BulkReportsBody, MAX_BULK_REPORTS, RecordIdParams, ReportBody, ReportEnvelope, plainReportEnvelope, signedBodyRefusal } from '../schemas';
 import { API_PREFIX, LOCATION, type RouteDeps } from './deps';
 
 type BulkReportOutcome = z.infer<typeof BulkReportOutcomes>['results'][number];
@@ -21,7 +21,7 @@ const reportLocation = (id: string): string => `${API_PREFIX}/reports/${encodeUR
  * The body of POST /api/v1/reports, and of each report of a bulk submission: the envelope checked here, the record by
  * the signature threads (ingest's verifySubmission parses it first), each refusing as ReportBody would.
  */
-const REPORT_BODY: JsonBodyContract<typeof ReportEnvelope> = { schema: ReportEnvelope, whole: ReportBody, invalid: signedBodyRefusal('SeleniumTestReport') };
+const REPORT_BODY: JsonBodyContract<typeof ReportEnvelope> = { schema: ReportEnvelope, whole: ReportBody, invalid: signedBodyRefusal('SeleniumTestReport'), fast: plainReportEnvelope };
 
 /**
  * Ingests the report `body` (its envelope checked by REPORT_BODY): the record exactly as it was signed (the signature
