@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type express from 'express';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { SPLIT_FROM_BYTES, parseSplitJson } from './split-json';
 
 /** Requests the fast dispatch served, by app (for tests and diagnostics). */
 const SERVED = new WeakMap<object, { count: number }>();
@@ -123,7 +124,8 @@ function parseJsonBody(text: string): unknown {
 
 /**
  * Reads a plain JSON body ({@link isPlainJson}) into `req.body` as body-parser does: UTF-8 decoded with a leading BOM
- * dropped (iconv-lite's default), parsed by {@link parseJsonBody}; a client that aborts gets `request.aborted`.
+ * dropped (iconv-lite's default), parsed by {@link parseJsonBody} (a large one of one array member element by element,
+ * ./split-json.ts: the same value); a client that aborts gets `request.aborted`.
  */
 function readPlainJson(req: Request, next: NextFunction): void {
   const chunks: Buffer[] = [];
@@ -141,6 +143,14 @@ function readPlainJson(req: Request, next: NextFunction): void {
   const onData = (c: Buffer) => chunks.push(c);
   const onEnd = () => {
     const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    if (buf.length >= SPLIT_FROM_BYTES) {
+      // A bulk body: parsed element by element (./split-json.ts), or whole below when it is of another shape.
+      const split = parseSplitJson(buf, buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0);
+      if (split !== undefined) {
+        req.body = split;
+        return finish();
+      }
+    }
     let text = buf.toString('utf8');
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     try {

@@ -9,6 +9,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../../server/http/app';
 import { fastDispatched, installFastPath } from '../../../server/http/fast-path';
+import { SPLIT_FROM_BYTES } from '../../../server/http/split-json';
 import type { Config } from '../../../server/config';
 import { randomWallet } from '../records/fixtures';
 import { signedReport, storeReportBatch, FIXTURE_LAB_CMA } from '../../support/records';
@@ -334,6 +335,19 @@ describe('server/http fast dispatch of the signed-write routes: the same answers
       expect(answer.accepted).to.equal(1);
       expect(answer.results.map((r) => [r.status, r.error?.code])).to.deep.equal([[201, undefined], [400, 'invalid-record'], [400, 'invalid-input'], [400, 'invalid-input'], [400, 'invalid-input']]);
       expect(fastDispatched(pair.fastApp)).to.equal(before + 1);
+    });
+
+    it('When a bulk body is large enough to be parsed report by report (split-json.ts), with a malformed one among them, Then both answer alike', async () => {
+      const res = await same(async () => {
+        const reports = await Promise.all(Array.from({ length: 30 }, () => report()));
+        const bodies: unknown[] = reports.map((r) => r.body);
+        bodies[7] = { ...(bodies[7] as object), signature: 'short' };
+        const text = JSON.stringify({ reports: bodies }, null, 1);
+        expect(Buffer.byteLength(text)).to.be.at.least(SPLIT_FROM_BYTES);
+        return { req: { path: '/api/v1/reports/bulk', headers: json, body: text }, volatile: reports.flatMap((r) => r.volatile) };
+      });
+      expect(res.status, res.body).to.equal(200);
+      expect((JSON.parse(res.body) as { accepted: number }).accepted).to.equal(29);
     });
 
     const variants: [name: string, status: number, make: (body: string) => Req][] = [
