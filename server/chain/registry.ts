@@ -462,14 +462,15 @@ export class ParticipantMirror {
 
 /**
  * The mirror's answer to "was `address` a signing key of a participant of `kind` at `at` (seconds)";
- * the same rule as ParticipantRegistry.isValidSigner. Returns the participant, or why not.
+ * the same rule as ParticipantRegistry.isValidSigner. Returns the participant and its key (one per address and
+ * participant), or why not.
  */
 export async function signerStatus(
   store: Store,
   address: string,
   kind: ParticipantKind,
   at: number,
-): Promise<{ ok: true; participant: Participant } | { ok: false; code: 'unknown-signer' | 'wrong-role' | 'key-not-yet-valid' | 'key-expired' | 'key-revoked' | 'participant-revoked' | 'not-accredited'; message: string }> {
+): Promise<{ ok: true; participant: Participant; key: ParticipantKey } | { ok: false; code: 'unknown-signer' | 'wrong-role' | 'key-not-yet-valid' | 'key-expired' | 'key-revoked' | 'participant-revoked' | 'not-accredited'; message: string }> {
   const keys = await store.keysOf(address);
   if (keys.length === 0) return { ok: false, code: 'unknown-signer', message: `${address} is not a registered signing key` };
   let last: { ok: false; code: 'wrong-role' | 'key-not-yet-valid' | 'key-expired' | 'key-revoked' | 'participant-revoked' | 'not-accredited'; message: string } | undefined;
@@ -485,7 +486,7 @@ export async function signerStatus(
     else if (key.revokedAt !== null && at >= key.revokedAt) last = { ok: false, code: 'key-revoked', message: `${address} was revoked at ${iso(key.revokedAt)}` };
     else if (revokedAt !== null && at >= revokedAt) last = { ok: false, code: 'participant-revoked', message: `${p.name} was revoked at ${iso(revokedAt)}` };
     else if (kind === 'lab' && (at < (p.validFrom ?? 0) || at > (p.validTo ?? 0))) last = { ok: false, code: 'not-accredited', message: `${p.name} was not accredited at ${iso(at)}` };
-    else return { ok: true, participant: p };
+    else return { ok: true, participant: p, key };
   }
   return last!;
 }

@@ -352,11 +352,11 @@ export class IngestService {
       const hint = status.code === 'unknown-signer' ? ' (if it was registered, the record may have been changed after signing)' : '';
       throw new AppError(status.code, status.message + hint, { signer });
     }
-    const key = (await this.store.keysOf(signer)).find((k) => k.participantId === status.participant.id);
-    if (key) assertValidAtReceipt(signer, key, status.participant, receivedAt);
+    const { key } = status;
+    assertValidAtReceipt(signer, key, status.participant, receivedAt);
     // Revocations carry the chain's block time, which can run ahead of our clock: any recorded
     // revocation is in the past as far as the chain is concerned.
-    if (key && key.revokedAt !== null) {
+    if (key.revokedAt !== null) {
       throw new AppError('key-revoked', `${signer} was revoked at ${new Date(key.revokedAt * 1000).toISOString()}; it can no longer submit records`, { signer });
     }
     if (!status.participant.active) throw new AppError('participant-revoked', `${status.participant.name} was revoked; it can no longer submit records`, { signer });
