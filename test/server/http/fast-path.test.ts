@@ -373,6 +373,9 @@ describe('server/http fast dispatch of the signed-write routes: the same answers
       ['reports that are not a list', 400, 'invalid-input', '{"reports": {"0": {}}}'],
       ['a member beside the reports', 400, 'invalid-input', '{"reports": [{}], "more": 1}'],
       ['JSON nested one level past the limit', 400, 'invalid-input', `{"reports":[${deepArray(64)}]}`],
+      // Over SPLIT_FROM_BYTES: split-json.ts scans it first.
+      ['120 kB nested 60,000 levels deep', 400, 'invalid-input', `{"reports":[${deepArray(60_000)}]}`],
+      ['120 kB of 60,000 tiny reports', 400, 'invalid-input', `{"reports":[${Array(60_000).fill('1').join(',')}]}`],
       ['a body over the 256 kB limit', 413, 'payload-too-large', JSON.stringify({ reports: ['x'.repeat(300 * 1024)] })],
     ];
     for (const [name, status, code, body] of bad) {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { parseSplitJson } from '../../../server/http/split-json';
+import { MAX_SPLIT_ELEMENTS, parseSplitJson } from '../../../server/http/split-json';
 
 /** What the whole-body path gives: the UTF-8 decode and JSON.parse (undefined when it throws). */
 const whole = (buf: Buffer, start = 0): unknown => {
@@ -71,6 +71,13 @@ describe('server/http/split-json parseSplitJson: a bulk body element by element,
       expect(agrees(b(text))).to.equal(undefined);
     });
   }
+
+  it(`When a body holds more than ${MAX_SPLIT_ELEMENTS} elements (tiny ones would cost more parsed one by one), Then the whole parse takes it`, () => {
+    const of = (n: number) => b(`{"reports":[${Array(n).fill('1').join(',')}]}`);
+    expect((agrees(of(MAX_SPLIT_ELEMENTS)) as { reports: unknown[] }).reports).to.have.length(MAX_SPLIT_ELEMENTS);
+    expect(agrees(of(MAX_SPLIT_ELEMENTS + 1))).to.equal(undefined);
+    expect(agrees(of(120_000))).to.equal(undefined);
+  });
 
   it('When an element holds bytes that are not UTF-8, Then each is replaced as the whole decode replaces it', () => {
     const bad = Buffer.concat([b('{"reports":["a'), Buffer.from([0xe5, 0xae]), b('",{"k":"'), Buffer.from([0xff, 0xc3]), b('"},"'), Buffer.from([0xf0, 0x9f, 0x98]), b('"]}')]);
