@@ -143,18 +143,18 @@ function readPlainJson(req: Request, next: NextFunction): void {
   const onData = (c: Buffer) => chunks.push(c);
   const onEnd = () => {
     const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    // A leading UTF-8 byte order mark (U+FEFF) is not part of the text.
+    const start = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
     if (buf.length >= SPLIT_FROM_BYTES) {
       // A bulk body: parsed element by element (./split-json.ts), or whole below when it is of another shape.
-      const split = parseSplitJson(buf, buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0);
+      const split = parseSplitJson(buf, start);
       if (split !== undefined) {
         req.body = split;
         return finish();
       }
     }
-    let text = buf.toString('utf8');
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     try {
-      req.body = parseJsonBody(text);
+      req.body = parseJsonBody(buf.toString('utf8', start));
     } catch (e) {
       return finish(e);
     }

@@ -124,7 +124,8 @@ export function plainReportEnvelope(value: unknown): z.output<typeof ReportEnvel
     members++;
   }
   const { record, salts, signature, type } = value;
-  if (members !== (Object.hasOwn(value, 'type') ? 4 : 3) || (Object.hasOwn(value, 'type') && type !== 'SeleniumTestReport')) return undefined;
+  const typed = Object.hasOwn(value, 'type');
+  if (members !== (typed ? 4 : 3) || (typed && type !== 'SeleniumTestReport')) return undefined;
   if (!isPlainJsonObject(record) || !isPlainJsonObject(salts) || typeof signature !== 'string' || !SIGNATURE_HEX.test(signature)) return undefined;
   for (const key in salts) if (typeof salts[key] !== 'string') return undefined;
   return value as z.output<typeof ReportEnvelope>;
