@@ -42,8 +42,8 @@ const MAX_FAST_DEPTH = 64;
 
 const hasIsWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
 
-/** True for a string without a lone UTF-16 surrogate. */
-function wellFormed(s: string): boolean {
+/** True for a string without a lone UTF-16 surrogate (what RFC 8785 can write). */
+export function isWellFormedUnicode(s: string): boolean {
   return hasIsWellFormed ? (s as unknown as { isWellFormed(): boolean }).isWellFormed() : !LONE_SURROGATE.test(s);
 }
 
@@ -51,7 +51,7 @@ function wellFormed(s: string): boolean {
 function isPlainJson(value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
-      return wellFormed(value);
+      return isWellFormedUnicode(value);
     case 'boolean':
       return true;
     case 'number':
@@ -75,7 +75,7 @@ function isPlainJson(value: unknown, depth: number): boolean {
   const obj = value as Record<string, unknown>;
   for (const key in obj) {
     if (!Object.hasOwn(obj, key)) continue;
-    if (!wellFormed(key) || !isPlainJson(obj[key], depth + 1)) return false;
+    if (!isWellFormedUnicode(key) || !isPlainJson(obj[key], depth + 1)) return false;
   }
   return true;
 }

@@ -6,7 +6,7 @@
  * submitter drew must look random. Pure functions that throw AppError; no I/O.
  */
 import { AppError } from '../errors';
-import { instantToSeconds, isInNamespace, namespacedId, placeInNamespace, secondsToInstant, type SeleniumTestReport } from '../records';
+import { instantToSeconds, isInNamespace, namespacedId, placeInNamespace, secondsToInstant, isWellFormedUnicode, type SeleniumTestReport } from '../records';
 import type { ReportBasis } from '../verification/batch';
 import type { Participant } from '../store/types';
 
@@ -240,4 +240,51 @@ export function assertStrongSalts(salts: Readonly<Record<string, string>>): void
     }
     firstFieldOf.set(salt, field);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Text every store keeps.
+
+/**
+ * Refuses a record whose text no store can keep as it was signed: a string (or member name) holding U+0000, which
+ * PostgreSQL's JSON refuses (the batch and share indexes read bodies as jsonb), or a lone UTF-16 surrogate (half of
+ * a character: not Unicode text, and RFC 8785 cannot write it). Checked before the record root is computed, so a
+ * store never meets it: on PostgreSQL one such record failed the whole group commit it shared with other
+ * submitters' records. Throws AppError 'invalid-record' naming the first such field, as a schema issue would.
+ */
+export function assertStorableText(type: string, record: unknown): void {
+  const found = unstorableText(record, '');
+  if (found === null) return;
+  const message = `${found.nul ? 'contains U+0000 (a NUL character)' : 'contains a lone UTF-16 surrogate (half of a character)'}, which traceledger does not store; remove it`;
+  throw new AppError('invalid-record', `invalid ${type}: ${found.path === '' ? message : `${found.path}: ${message}`}`, { issues: [{ path: found.path, message }] });
+}
+
+/** Why `s` cannot be stored (null when it can): U+0000, or a surrogate without its pair. */
+function badText(s: string): { nul: boolean } | null {
+  if (s.includes('\u0000')) return { nul: true };
+  return isWellFormedUnicode(s) ? null : { nul: false };
+}
+
+/** The first string or member name under `value` that {@link badText} refuses, with its path as schema issues write it (`origin.name`, `list[2]`). */
+function unstorableText(value: unknown, path: string): { path: string; nul: boolean } | null {
+  if (typeof value === 'string') {
+    const bad = badText(value);
+    return bad && { path, ...bad };
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorableText(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  for (const key of Object.keys(value)) {
+    const at = path === '' ? key : `${path}.${key}`;
+    const badKey = badText(key);
+    if (badKey) return { path: at, ...badKey };
+    const found = unstorableText((value as Record<string, unknown>)[key], at);
+    if (found) return found;
+  }
+  return null;
 }

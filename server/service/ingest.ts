@@ -39,6 +39,7 @@ import {
   assertIssuedAtInWindow,
   assertReportCommissioned,
   assertReportNamesSignersLab,
+  assertStorableText,
   producerBatchId,
   type IssuedAtWindow,
   type ReportConsent,
@@ -323,6 +324,7 @@ export class IngestService {
   /** Validates, checks the GTIN's owner, commits and attests (operator signature) one batch of `producer`. Nothing is stored. */
   private async prepareProducerBatch(producer: Participant, input: unknown, receivedAt: number): Promise<Prepared> {
     const batch = parseAs('Batch', withProducerOfToken(input, producer));
+    assertStorableText('Batch', batch);
     assertBatchNamesProducer(batch.producer, producer);
     assertIssuedAtInWindow(batch.issuedAt, receivedAt, this.window);
     if (batch.gtin !== undefined) await this.assertGtinOwned(producer, batch.gtin);

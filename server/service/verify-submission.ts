@@ -18,7 +18,7 @@ import {
   type SignedView,
   type TraceledgerDomain,
 } from '../records';
-import { assertStrongSalts } from './ingest-rules';
+import { assertStorableText, assertStrongSalts } from './ingest-rules';
 
 export interface SignedSubmission {
   type: RecordType;
@@ -60,6 +60,7 @@ function domainOf(binding: ChainBinding): TraceledgerDomain {
 /** Validates the record, recomputes its root from the salts (refusing weak ones: 'weak-salt') and recovers who signed it. Throws AppError. */
 export function verifySubmission(sub: SignedSubmission, binding: ChainBinding): VerifiedSubmission {
   const record = parseAs(sub.type, sub.record);
+  assertStorableText(sub.type, record);
   let committed: { root: string; salts: Record<string, string> };
   try {
     committed = commitRecord(record, sub.salts);

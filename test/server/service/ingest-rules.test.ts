@@ -8,6 +8,7 @@ import {
   MIN_DISTINCT_SALT_BYTES,
   assertIssuedAtInWindow,
   assertReportNamesSignersLab,
+  assertStorableText,
   assertStrongSalts,
   registeredCmaValidUntil,
 } from '../../../server/service/ingest-rules';
@@ -148,5 +149,32 @@ describe('server/service/ingest-rules (the trust rules on what a submitter choos
     expect(ERROR_STATUS['key-not-valid-at-receipt']).to.equal(403);
     expect(ERROR_STATUS['accreditation-lapsed']).to.equal(403);
     expect(ERROR_STATUS['lab-identity-mismatch']).to.equal(403);
+  });
+
+  describe('text every store keeps', () => {
+    it('When a record holds U+0000 or a lone surrogate anywhere (a value, an array element, a member name, high or low half), Then it is refused as invalid-record naming that field', () => {
+      const cases: [unknown, string, string][] = [
+        [{ origin: { name: '紫阳\u0000县' } }, 'origin.name', 'U+0000'],
+        [{ list: ['ok', 'a\u0000'] }, 'list[1]', 'U+0000'],
+        [{ nested: { ['k\u0000ey']: 1 } }, 'nested.k\u0000ey', 'U+0000'],
+        [{ name: '富硒\ud800茶' }, 'name', 'lone UTF-16 surrogate'],
+        [{ name: 'end \ud83d' }, 'name', 'lone UTF-16 surrogate'],
+        [{ deep: [{ x: '\udc00 low first' }] }, 'deep[0].x', 'lone UTF-16 surrogate'],
+        ['\u0000', '', 'U+0000'],
+      ];
+      for (const [record, path, what] of cases) {
+        const e = appErrorOf(() => assertStorableText('Batch', record));
+        expect(e.code, path).to.equal('invalid-record');
+        expect(ERROR_STATUS[e.code]).to.equal(400);
+        expect(e.message, path).to.contain(what);
+        expect(e.details?.issues, path).to.deep.equal([{ path, message: (e.details!.issues as { message: string }[])[0]!.message }]);
+        expect((e.details!.issues as { message: string }[])[0]!.message).to.contain(what);
+      }
+    });
+
+    it('When a record holds only well-formed text (Chinese, emoji pairs, escapes, other control characters), numbers and nulls, Then it passes', () => {
+      assertStorableText('SeleniumTestReport', buildReport());
+      assertStorableText('Batch', { a: '紫阳县富硒茶 😀 \t\n "quoted" \\u0000 as six characters', b: [1, null, true, { c: '\u0001\u001f\ud83d\ude00' }] });
+    });
   });
 });

@@ -126,6 +126,31 @@ describe('server/service/ingest (real anvil node)', function () {
     expect(result.failedStep).to.equal('checkFieldDisclosures');
   });
 
+  describe('text no store can keep (an attacker holding one valid key)', () => {
+    it('When a lab signs a report holding U+0000 in a field, Then it is refused as invalid-record naming the field, and nothing is stored', async () => {
+      const sub = await signedReport(sys, lab.key, { sample: { ...reportInput().sample, name: '富硒\u0000绿茶' } });
+      const err = await expectCode(sys.ingest.submitSigned(sub), 'invalid-record');
+      expect(err.status).to.equal(400);
+      expect(err.details?.issues).to.deep.equal([{ path: 'sample.name', message: 'contains U+0000 (a NUL character), which traceledger does not store; remove it' }]);
+      expect(await sys.store.getRecord(sub.record.id)).to.equal(undefined);
+    });
+
+    it('When a report holds a lone UTF-16 surrogate (no honest tooling can sign it), Then it is refused as invalid-record naming the field, before its salts or signature are looked at', async () => {
+      const sub = await signedReport(sys, lab.key);
+      const forged = { ...sub, record: { ...sub.record, sample: { ...sub.record.sample, name: '富硒\ud800绿茶' } } };
+      const err = await expectCode(sys.ingest.submitSigned(forged), 'invalid-record');
+      expect(err.details?.issues).to.deep.equal([{ path: 'sample.name', message: 'contains a lone UTF-16 surrogate (half of a character), which traceledger does not store; remove it' }]);
+    });
+
+    it('When a department signs a share step holding U+0000, Then it is refused as invalid-record (the trail index reads bodies as JSON on PostgreSQL)', async () => {
+      const dept = await registerDepartment(sys, 41);
+      const provider = await registerDepartment(sys, 42);
+      const err = await expectCode(dept.request(provider, { id: `NUL-${Date.now()}`, purpose: '比对\u0000抽检结果' }), 'invalid-record');
+      expect(err.details?.issues).to.deep.equal([{ path: 'purpose', message: 'contains U+0000 (a NUL character), which traceledger does not store; remove it' }]);
+      expect(dept.seq, 'its sequence did not move').to.equal(0);
+    });
+  });
+
   describe('attacks on the trust rules (issue 9), each refused with its own code', () => {
     let labA: { id: string; key: Wallet };
     /** The lab fields of a report in lab A's own name, as registered. */
