@@ -28,6 +28,7 @@ import {
   type SeleniumTestReport,
   type ShareRecord,
 } from '../records';
+import { isRecordDataError } from '../store/storage-faults';
 import { StoreConflictError, type BatchConsent, type LogId, type NewRecord, type Participant, type ParticipantKey, type ParticipantKind, type Store, type StoredRecord } from '../store/types';
 import { ShareLifecycle, trailHead } from '../trails/lifecycle';
 import { awaitReceipt, type SignedReceipt } from '../trails/receipts';
@@ -456,22 +457,36 @@ export class IngestService {
     const max = this.opts.maxBatch ?? 1000;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, max);
-      try {
-        const outcomes = await this.store.insertRecordsEach(batch.map((b) => b.rec));
-        for (const [i, o] of outcomes.entries()) {
-          const item = batch[i]!;
-          if (o instanceof StoreConflictError) {
-            if (o.what === 'subject') item.reject(duplicateBatch(o));
-            else if (o.what === 'seq') item.reject(await this.outOfSequence(item.rec, o));
-            else item.reject(new AppError('replay', o.what === 'id' ? `record ${item.rec.id} was already accepted` : 'this signature was already used by an accepted record'));
-          } else item.resolve(o);
-        }
-      } catch (e) {
-        for (const item of batch) item.reject(e);
+      const outcomes = await this.insertEach(batch.map((b) => b.rec));
+      for (const [i, o] of outcomes.entries()) {
+        const item = batch[i]!;
+        if (o instanceof StoreConflictError) {
+          if (o.what === 'subject') item.reject(duplicateBatch(o));
+          else if (o.what === 'seq') item.reject(await this.outOfSequence(item.rec, o));
+          else item.reject(new AppError('replay', o.what === 'id' ? `record ${item.rec.id} was already accepted` : 'this signature was already used by an accepted record'));
+        } else if ('failed' in o) item.reject(o.failed);
+        else item.resolve(o);
       }
       this.opts.onAccepted?.();
     }
     this.flushing = false;
+  }
+
+  /**
+   * One group commit of `recs` (Store.insertRecordsEach): each record's outcome, or why it failed. An error over one
+   * record's data (isRecordDataError: a record the store would not take, which ingest's checks should have refused
+   * first, see assertStorableText) fails no other submitter's record: the group is split in halves and each committed
+   * again, until that record fails alone (a few more commits, for one record; a commit that fails stores nothing).
+   * Any other error (a storage fault, a lost connection) fails the whole group, as it stored nothing: every sender may send again.
+   */
+  private async insertEach(recs: readonly NewRecord[]): Promise<(StoredRecord | StoreConflictError | { failed: unknown })[]> {
+    try {
+      return await this.store.insertRecordsEach(recs);
+    } catch (e) {
+      if (recs.length === 1 || !isRecordDataError(e)) return recs.map(() => ({ failed: e }));
+      const half = Math.ceil(recs.length / 2);
+      return [...(await this.insertEach(recs.slice(0, half))), ...(await this.insertEach(recs.slice(half)))];
+    }
   }
 }
 

@@ -37,6 +37,21 @@ export function storageFaultCode(e: unknown): string | null {
   return null;
 }
 
+/** PostgreSQL SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): what one row's data caused. */
+const PG_ROW_DATA = /^(22|23)[0-9A-Z]{3}$/;
+/** SQLite result codes (extended included) that one row's data causes: a constraint, a datatype mismatch, a value too big. */
+const SQLITE_ROW_DATA = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)(_|$)/;
+
+/**
+ * True for an error a store raises over the data of a record it was asked to write (e.g. PostgreSQL refusing U+0000
+ * in JSON, 22P05): written again on its own the record fails again, while the records committed with it would not.
+ * Storage faults, lost connections, timeouts and serialization failures are not: they concern the commit, not a row.
+ */
+export function isRecordDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (PG_ROW_DATA.test(code) || SQLITE_ROW_DATA.test(code));
+}
+
 /** The AppError storage-unavailable for a storage fault `e` (its code in details, `e` as cause). */
 export function storageUnavailable(e: unknown, code = storageFaultCode(e)): AppError {
   if (e instanceof AppError && e.code === 'storage-unavailable') return e;

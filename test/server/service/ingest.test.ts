@@ -149,6 +149,48 @@ describe('server/service/ingest (real anvil node)', function () {
       expect(err.details?.issues).to.deep.equal([{ path: 'purpose', message: 'contains U+0000 (a NUL character), which traceledger does not store; remove it' }]);
       expect(dept.seq, 'its sequence did not move').to.equal(0);
     });
+
+    /** An ingest over the system's own store whose group commits throw `error` when they hold the record `poisoned`; the sizes of the groups it was asked to commit. */
+    const refusingIngest = (poisoned: string, error: Error) => {
+      const groups: number[] = [];
+      const refusing = new Proxy(sys.store, {
+        get(target, prop) {
+          if (prop === 'insertRecordsEach') {
+            return async (recs: readonly { id: string }[]) => {
+              groups.push(recs.length);
+              if (recs.some((r) => r.id === poisoned)) throw error;
+              return target.insertRecordsEach(recs as never);
+            };
+          }
+          const value = Reflect.get(target, prop) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const ingest = new IngestService(refusing, { chainId: sys.deployment.chainId, verifyingContract: sys.deployment.traceLedger }, new Wallet(`0x${'01'.repeat(32)}`));
+      return { ingest, groups };
+    };
+
+    it("When the store refuses one record's data in a group commit (a refusal ingest did not foresee, as PostgreSQL's of U+0000 was), Then only that record is refused: the other submitters' records committed with it are accepted", async () => {
+      const subs = await Promise.all(Array.from({ length: 6 }, () => signedReport(sys, lab.key)));
+      const poisoned = subs[3]!.record.id;
+      const { ingest, groups } = refusingIngest(poisoned, Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05' }));
+      const outcomes = await Promise.all(subs.map((sub) => ingest.submitSigned(sub).then((ack) => ack.status, (e: Error) => e.message)));
+      expect(groups[0], 'the six shared one commit').to.equal(6);
+      expect(outcomes).to.deep.equal(['accepted', 'accepted', 'accepted', 'unsupported Unicode escape sequence', 'accepted', 'accepted']);
+      for (const sub of subs) expect(Boolean(await sys.store.getRecord(sub.record.id)), sub.record.id).to.equal(sub.record.id !== poisoned);
+      expect(groups.length, 'a few more commits (halves), not one per record').to.be.at.most(7);
+    });
+
+    it('When a group commit fails for a reason that is not one record\'s data (a statement timeout, a lost connection), Then the whole group fails at once as before, nothing stored, without committing it again in parts', async () => {
+      for (const code of ['57014', 'ECONNRESET', undefined]) {
+        const subs = await Promise.all(Array.from({ length: 4 }, () => signedReport(sys, lab.key)));
+        const { ingest, groups } = refusingIngest(subs[1]!.record.id, Object.assign(new Error(`the commit failed (${code ?? 'no code'})`), code ? { code } : {}));
+        const outcomes = await Promise.all(subs.map((sub) => ingest.submitSigned(sub).then((ack) => ack.status, (e: Error) => e.message)));
+        expect(groups, String(code)).to.deep.equal([4]);
+        expect(new Set(outcomes), String(code)).to.deep.equal(new Set([`the commit failed (${code ?? 'no code'})`]));
+        for (const sub of subs) expect(await sys.store.getRecord(sub.record.id)).to.equal(undefined);
+      }
+    });
   });
 
   describe('attacks on the trust rules (issue 9), each refused with its own code', () => {

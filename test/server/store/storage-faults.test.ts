@@ -6,7 +6,7 @@ import { toAppError } from '../../../server/http/errors';
 import { checkHealth } from '../../../server/service/health';
 import { openSqliteStore } from '../../../server/store/sqlite';
 import { AppError } from '../../../server/errors';
-import { STORAGE_UNAVAILABLE_MESSAGE, publicStorageMessage, storageFaultCode } from '../../../server/store/storage-faults';
+import { STORAGE_UNAVAILABLE_MESSAGE, isRecordDataError, publicStorageMessage, storageFaultCode } from '../../../server/store/storage-faults';
 import { tempDir } from '../../support/system';
 
 /** A real SqliteError: a write to a database opened read-only. */
@@ -25,6 +25,14 @@ function readOnlyWriteError(): unknown {
 }
 
 describe('server/store/storage-faults', () => {
+  it("When a store refuses one record's data (PostgreSQL class 22 or 23, SQLite constraint, mismatch, too big), Then isRecordDataError says so; a storage fault, a lost connection, a timeout or a serialization failure is not", () => {
+    const coded = (code?: string) => Object.assign(new Error(code ?? 'no code'), code ? { code } : {});
+    for (const code of ['22P05', '22021', '23502', '23514', 'SQLITE_CONSTRAINT_NOTNULL', 'SQLITE_CONSTRAINT_CHECK', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG']) expect(isRecordDataError(coded(code)), code).to.equal(true);
+    for (const code of ['57014', '40001', '40P01', '08006', '53100', 'SQLITE_FULL', 'SQLITE_BUSY', 'SQLITE_IOERR_WRITE', 'ECONNRESET', 'ENOSPC', undefined]) expect(isRecordDataError(coded(code)), String(code)).to.equal(false);
+    expect(isRecordDataError(null)).to.equal(false);
+    expect(isRecordDataError(new AppError('storage-unavailable', STORAGE_UNAVAILABLE_MESSAGE))).to.equal(false);
+  });
+
   it('When SQLite refuses a write (SQLITE_READONLY), Then the error maps to 503 storage-unavailable with the plain message', () => {
     const e = readOnlyWriteError();
     expect(storageFaultCode(e)).to.match(/^SQLITE_READONLY/);
