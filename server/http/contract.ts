@@ -176,6 +176,20 @@ export function assertPlainQuery(query: Record<string, unknown>, keys: readonly 
   }
 }
 
+/**
+ * Refuses a path parameter or query value holding U+0000 (`%00`), whatever its schema: every one is an id, a code, a
+ * cursor or a search term, PostgreSQL refuses U+0000 in text (the lookup answered 500), and none holds one.
+ */
+export function assertNoNulIn(values: unknown, what: 'path' | 'query'): void {
+  if (typeof values !== 'object' || values === null) return;
+  for (const [name, value] of Object.entries(values)) {
+    const texts = Array.isArray(value) ? value : [value];
+    if (texts.some((v) => typeof v === 'string' && v.includes('\u0000'))) {
+      throw new AppError('invalid-input', `${name}: must not contain U+0000 (a NUL character)${what === 'path' ? ' (%00 in the path)' : ' (%00 in the query)'}`);
+    }
+  }
+}
+
 /** 400 invalid-input naming every issue: `path: message; …`. */
 export function invalidInput(err: z.ZodError): AppError {
   const message = err.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; ');
@@ -205,10 +219,12 @@ function validated(c: Route<z.ZodType | undefined, z.ZodType | undefined, z.ZodT
   return async (req, res, next) => {
     let input: RouteInput<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined>;
     try {
+      assertNoNulIn(req.params, 'path');
       const params = c.params ? parseWith(c.params, req.params) : undefined;
       let query;
       if (c.query) {
         assertPlainQuery(req.query as Record<string, unknown>, queryKeys);
+        assertNoNulIn(req.query, 'query');
         query = parseWith(c.query, req.query);
       }
       const readsJson = c.body !== undefined && (!c.uploads?.length || typeof req.is('application/json') === 'string');

@@ -6,12 +6,19 @@ import { BatchSubmissionSchema, CMA_PATTERN, CalendarDateSchema, GtinSchema, Ins
 import { LOG_IDS, TOKEN_ROLES, type LogId } from '../store/types';
 import { component, invalidInput } from './contract';
 
+/** Refuses U+0000 in a string the API keeps or looks up: PostgreSQL's text refuses it (a 500 before), and no name, label or term holds one. */
+const NO_NUL = [(s: string) => !s.includes('\u0000'), { error: 'must not contain U+0000 (a NUL character)' }] as const;
+
 const text = (max: number) =>
   z
     .string()
     .min(1, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
-    .refine((s) => s.trim() === s, { error: 'must not start or end with whitespace' });
+    .refine((s) => s.trim() === s, { error: 'must not start or end with whitespace' })
+    .refine(...NO_NUL);
+
+/** A participant named by its id or its code, as a body gives it. */
+const participantRef = z.string().min(1).refine(...NO_NUL);
 
 /** A calendar date (YYYY-MM-DD, midnight UTC) or an ISO 8601 instant, as seconds since the epoch. */
 const timeOnly = z
@@ -38,7 +45,7 @@ export const ParticipantKeyParams = z.object({ id: participantId, address });
 export const TokenParams = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the 64 lower-case hex digits of the token hash' }) });
 
 /** A search term: what a person types into a search box. */
-const searchText = z.string().trim().min(1, { error: 'must not be empty' }).max(100, { error: 'must be at most 100 characters' });
+const searchText = z.string().trim().min(1, { error: 'must not be empty' }).max(100, { error: 'must be at most 100 characters' }).refine(...NO_NUL);
 
 export const BatchListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -205,8 +212,8 @@ export const ProductKeyBody = z
 export const TokenBody = z
   .strictObject({
     role: z.enum(TOKEN_ROLES).default('producer').describe('What the token may do (default producer). The registrar issues producer, lab and department tokens; only the operator the others.'),
-    participantId: z.string().min(1).optional().describe('The participant a producer, lab or department token acts for: its participant id, or its code (USCC, CMA number).'),
-    producerId: z.string().min(1).optional().describe('A producer token\'s producer (participant id or USCC): the same as participantId, kept for older clients.'),
+    participantId: participantRef.optional().describe('The participant a producer, lab or department token acts for: its participant id, or its code (USCC, CMA number).'),
+    producerId: participantRef.optional().describe('A producer token\'s producer (participant id or USCC): the same as participantId, kept for older clients.'),
     label: text(100),
   })
   .refine((b) => b.producerId === undefined || (b.role === 'producer' && b.participantId === undefined), { error: 'producerId is for a producer token, instead of participantId', path: ['producerId'] });

@@ -10,7 +10,8 @@ import { freshDatabase } from '../../support/postgres';
 import { signedReport, storeReportBatch, FIXTURE_LAB_CMA } from '../../support/records';
 import { FIXTURE_PRODUCT_KEYS, registerLab } from '../../support/system';
 import { batchInputNow, reportInput, USCC } from '../records/fixtures';
-import { bearer, bootTestApp, producerWithToken, type TestApp } from './helpers';
+import { operationsOf, type ApiDocument } from '../../support/fuzz';
+import { admin, bearer, bootTestApp, producerWithToken, uscc, type TestApp } from './helpers';
 
 const NUL = 'contains U+0000 (a NUL character), which traceledger does not store; remove it';
 const LONE = 'contains a lone UTF-16 surrogate (half of a character), which traceledger does not store; remove it';
@@ -19,7 +20,7 @@ for (const kind of ['SQLite', 'PostgreSQL'] as const) {
   describe(`server/http text no store can keep, on ${kind} (real anvil node)`, function () {
     this.timeout(120_000);
     let t: TestApp;
-    let producer: { id: string; token: string };
+    let producer: { id: string; token: string; tokenHash: string };
 
     before(async () => {
       t = await bootTestApp(kind === 'PostgreSQL' ? { env: { DATABASE_URL: await freshDatabase() } } : {});
@@ -38,6 +39,41 @@ for (const kind of ['SQLite', 'PostgreSQL'] as const) {
       expect(answers[2]!.body.error.details.issues).to.deep.equal([{ path: 'origin.name', message: NUL }]);
       expect(answers[4]!.body.error.details.issues).to.deep.equal([{ path: 'certificate.productName', message: LONE }]);
       for (const i of [0, 1, 3, 5]) expect((await request(t.app).get(answers[i]!.headers.location!)).status).to.equal(200);
+    });
+
+    it('When any route of /openapi.json gets U+0000 (%00) in a path parameter or a query value, Then none answers 5xx: each answers 4xx with the error envelope, or ignores a value it does not read', async () => {
+      const doc = (await request(t.app).get('/openapi.json')).body as ApiDocument;
+      const asked: string[] = [];
+      for (const op of operationsOf(doc)) {
+        const targets: string[] = [];
+        for (const name of op.pathParams) {
+          targets.push(op.path.replace(/\{(\w+)\}/g, (_, p: string) => (p === name ? 'a%00b' : p === 'hash' ? producer.tokenHash : producer.id)));
+        }
+        const plain = op.path.replace(/\{(\w+)\}/g, (_, p: string) => (p === 'hash' ? producer.tokenHash : producer.id));
+        for (const q of op.query) targets.push(`${plain}?${q.name}=a%00b`);
+        for (const target of targets) {
+          const method = op.method.toLowerCase() as 'get';
+          const res = await request(t.app)[method](target).set(admin()).send(method === 'get' ? undefined : {});
+          asked.push(`${op.method.toUpperCase()} ${target} → ${res.status}`);
+          expect(res.status, `${op.method.toUpperCase()} ${target}: ${JSON.stringify(res.body)}`).to.be.below(500);
+          if (res.status >= 400 && res.headers['content-type']?.includes('json')) expect(res.body.error?.code, `${op.method.toUpperCase()} ${target}`).to.be.a('string');
+        }
+      }
+      expect(asked.length, 'routes with parameters were asked').to.be.above(20);
+      expect(asked.filter((a) => / → 400$/.test(a)).length, 'most refuse it outright').to.be.above(asked.length / 2);
+    });
+
+    it('When an admin sends U+0000 in a participant name, a token label or the participant a token names, Then 400 invalid-input names the field, and nothing is registered', async () => {
+      const nul = async (path: string, body: object, field: string) => {
+        const res = await request(t.app).post(path).set(admin()).send(body);
+        expect(res.status, JSON.stringify(res.body)).to.equal(400);
+        expect(res.body.error).to.deep.include({ code: 'invalid-input', message: `${field}: must not contain U+0000 (a NUL character)` });
+      };
+      const code = uscc('91610926MA6YNUL00');
+      await nul('/api/v1/participants', { kind: 'producer', name: '平利\u0000茶厂', uscc: code }, 'name');
+      expect(JSON.stringify((await request(t.app).get('/api/v1/participants').set(admin())).body), 'not registered').to.not.contain(code);
+      await nul('/api/v1/tokens', { producerId: producer.id, label: '出入\u0000库' }, 'label');
+      await nul('/api/v1/tokens', { participantId: `${producer.id}\u0000`, role: 'producer', label: 'ok' }, 'participantId');
     });
 
     it('When a lab sends a bulk of reports and one holds U+0000, Then that one is refused (400, the field named) and the others are accepted', async () => {
