@@ -253,8 +253,9 @@ export function assertStrongSalts(salts: Readonly<Record<string, string>>): void
  * submitters' records. Throws AppError 'invalid-record' naming the first such field, as a schema issue would.
  */
 export function assertStorableText(type: string, record: unknown): void {
-  const found = unstorableText(record, '');
-  if (found === null) return;
+  const inner = unstorableText(record);
+  if (inner === null) return;
+  const found = { ...inner, path: inner.path.replace(/^\./, '') };
   const message = `${found.nul ? 'contains U+0000 (a NUL character)' : 'contains a lone UTF-16 surrogate (half of a character)'}, which traceledger does not store; remove it`;
   throw new AppError('invalid-record', `invalid ${type}: ${found.path === '' ? message : `${found.path}: ${message}`}`, { issues: [{ path: found.path, message }] });
 }
@@ -265,26 +266,29 @@ function badText(s: string): { nul: boolean } | null {
   return isWellFormedUnicode(s) ? null : { nul: false };
 }
 
-/** The first string or member name under `value` that {@link badText} refuses, with its path as schema issues write it (`origin.name`, `list[2]`). */
-function unstorableText(value: unknown, path: string): { path: string; nul: boolean } | null {
+/**
+ * The first string or member name under `value` that {@link badText} refuses, with its path as schema issues write it
+ * (`origin.name`, `list[2]`): built on the way back out, so a record without one allocates nothing.
+ */
+function unstorableText(value: unknown): { path: string; nul: boolean } | null {
   if (typeof value === 'string') {
     const bad = badText(value);
-    return bad && { path, ...bad };
+    return bad && { path: '', ...bad };
   }
   if (typeof value !== 'object' || value === null) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = unstorableText(value[i], `${path}[${i}]`);
-      if (found) return found;
+      const found = unstorableText(value[i]);
+      if (found) return { ...found, path: `[${i}]${found.path}` };
     }
     return null;
   }
-  for (const key of Object.keys(value)) {
-    const at = path === '' ? key : `${path}.${key}`;
+  const members = value as Record<string, unknown>;
+  for (const key in members) {
+    if (!Object.hasOwn(members, key)) continue;
     const badKey = badText(key);
-    if (badKey) return { path: at, ...badKey };
-    const found = unstorableText((value as Record<string, unknown>)[key], at);
-    if (found) return found;
+    const found = badKey ? { path: '', ...badKey } : unstorableText(members[key]);
+    if (found) return { ...found, path: `.${key}${found.path}` };
   }
   return null;
 }
