@@ -6,7 +6,7 @@
  * submitter drew must look random. Pure functions that throw AppError; no I/O.
  */
 import { AppError } from '../errors';
-import { instantToSeconds, isInNamespace, namespacedId, placeInNamespace, secondsToInstant, isWellFormedUnicode, type SeleniumTestReport } from '../records';
+import { instantToSeconds, isInNamespace, isWellFormedUnicode, namespacedId, placeInNamespace, secondsToInstant, type SeleniumTestReport } from '../records';
 import type { ReportBasis } from '../verification/batch';
 import type { Participant } from '../store/types';
 
