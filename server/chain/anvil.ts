@@ -115,7 +115,10 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
   if (opts.gasPrice !== undefined) args.push('--gas-price', String(opts.gasPrice));
   if (opts.hardfork !== undefined) args.push('--hardfork', opts.hardfork);
   const [command, commandArgs] = withParentDeathSignal(anvilBinary(), args);
-  const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // In a process group of its own where the parent-death signal ends it with this process: a terminal's Ctrl-C (SIGINT
+  // to the whole foreground group) then reaches only this process, which saves the chain state before it stops the
+  // node. In this process's group, the node got the signal too and exited first: the last save at stop failed.
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'], detached: SETPRIV !== undefined });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

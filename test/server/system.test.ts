@@ -131,6 +131,61 @@ describe('server/system start-up refusals (real anvil)', function () {
     }
   });
 
+  it("When npm start is stopped with a terminal's Ctrl-C (SIGINT to its whole process group), Then it saves the chain state before its node stops, exits 0, and the next start has what it held", async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const chainPort = await freePort();
+    const env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), CHAIN_PORT: String(chainPort), LOG_LEVEL: 'warn' };
+    // A group of its own, as a shell gives a foreground job: the Ctrl-C below reaches every process in it.
+    const server = spawn(process.execPath, [...TS_NODE, 'server/main.ts'], { cwd: ROOT, env, detached: true });
+    let log = '';
+    server.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    server.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise((r) => server.once('exit', r));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!log.includes('traceledger is running')) {
+        if (server.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${log}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/participants`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'producer', name: '汉阴县凤堰富硒米业合作社', uscc: '93610921MA6Y9XB607' }),
+      });
+      expect(res.status, await res.clone().text()).to.equal(201);
+      const { id } = (await res.json()) as { id: string };
+      // A client in the middle of sending a request: the stop waits for it (up to its drain time) before it saves.
+      const slow = net.connect(port, '127.0.0.1');
+      await new Promise((r) => slow.once('connect', r));
+      slow.on('error', () => undefined);
+      slow.write(`POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"record":`);
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(-server.pid!, 'SIGINT');
+      await exited;
+      slow.destroy();
+      expect(server.exitCode, log).to.equal(0);
+      expect(log).to.contain('traceledger stopped');
+      // In the server's process group the node got the Ctrl-C too and exited at once: the server restarted it from its
+      // last save (an error in the log) and, when the stop reached the save before the restart was done, the save failed.
+      expect(log, 'the node was not stopped from under the server').to.not.contain('exited unexpectedly');
+      expect(log, 'the save at stop').to.not.contain('could not save the chain state');
+      await eventually(async () => !(await portInUse(chainPort)), 10_000);
+      const again = await bootTestSystem({ dataDir, env: { CHAIN_PORT: String(chainPort) } });
+      try {
+        expect((await again.registries.participants.getParticipant(id)).name).to.equal('汉阴县凤堰富硒米业合作社');
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      if (server.exitCode === null && server.signalCode === null) {
+        process.kill(-server.pid!, 'SIGKILL');
+        await exited;
+      }
+    }
+  });
+
   it('When a system is stopped, Then the lock is released and a restart on the same DATA_DIR works', async () => {
     const dataDir = tempDir();
     const first = await bootTestSystem({ dataDir });
