@@ -25,6 +25,50 @@ async function bootError(p: Promise<unknown>): Promise<Error> {
   throw new Error('expected the boot to be refused');
 }
 
+/** `npm start` (the sources through ts-node) on a fresh DATA_DIR and free ports, once it says it runs; `detached`: in a process group of its own. */
+async function startNpmStart(opts: { detached?: boolean } = {}) {
+  const dataDir = tempDir();
+  const port = await freePort();
+  const chainPort = await freePort();
+  const env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), CHAIN_PORT: String(chainPort), LOG_LEVEL: 'warn' };
+  const server = spawn(process.execPath, [...TS_NODE, 'server/main.ts'], { cwd: ROOT, env, detached: opts.detached ?? false });
+  const out = { dataDir, port, chainPort, server, log: '', exited: new Promise((r) => server.once('exit', r)) };
+  server.stdout?.on('data', (d: Buffer) => (out.log += d.toString()));
+  server.stderr?.on('data', (d: Buffer) => (out.log += d.toString()));
+  const deadline = Date.now() + 120_000;
+  while (!out.log.includes('traceledger is running')) {
+    if (server.exitCode !== null || Date.now() > deadline) {
+      if (server.exitCode === null) server.kill('SIGKILL');
+      throw new Error(`npm start did not come up:\n${out.log}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return out;
+}
+
+/** Registers a producer through the running server's API as its admin (201 expected); its participant id. */
+async function registerProducerOverHttp(started: { dataDir: string; port: number }, name: string, uscc: string): Promise<string> {
+  const token = fs.readFileSync(path.join(started.dataDir, 'admin-token'), 'utf8').trim();
+  const res = await fetch(`http://127.0.0.1:${started.port}/api/v1/participants`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'producer', name, uscc }),
+  });
+  expect(res.status, await res.clone().text()).to.equal(201);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** Once CHAIN_PORT is free again (the node not orphaned), a system booted on the same DATA_DIR has participant `id` named `name` on chain. */
+async function expectOnChainAfterRestart(started: { dataDir: string; chainPort: number }, id: string, name: string): Promise<void> {
+  await eventually(async () => !(await portInUse(started.chainPort)), 10_000);
+  const again = await bootTestSystem({ dataDir: started.dataDir, env: { CHAIN_PORT: String(started.chainPort) } });
+  try {
+    expect((await again.registries.participants.getParticipant(id)).name).to.equal(name);
+  } finally {
+    await again.stop();
+  }
+}
+
 describe('server/system start-up refusals (real anvil)', function () {
   this.timeout(180_000);
 
@@ -89,73 +133,29 @@ describe('server/system start-up refusals (real anvil)', function () {
   });
 
   it('When npm start is killed with SIGKILL right after answering 201 to a registration, Then its chain node dies with it and the next start has the registration on chain', async () => {
-    const dataDir = tempDir();
-    const port = await freePort();
-    const chainPort = await freePort();
-    const env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), CHAIN_PORT: String(chainPort), LOG_LEVEL: 'warn' };
-    const server = spawn(process.execPath, [...TS_NODE, 'server/main.ts'], { cwd: ROOT, env });
-    let log = '';
-    server.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    server.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    const exited = new Promise((r) => server.once('exit', r));
+    const started = await startNpmStart();
+    const { server } = started;
     try {
-      const deadline = Date.now() + 120_000;
-      while (!log.includes('traceledger is running')) {
-        if (server.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${log}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
-      const res = await fetch(`http://127.0.0.1:${port}/api/v1/participants`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ kind: 'producer', name: '紫阳县富硒茶业有限公司', uscc: '91610924MA6YAB3K2L' }),
-      });
-      expect(res.status, await res.clone().text()).to.equal(201);
-      const { id } = (await res.json()) as { id: string };
+      const id = await registerProducerOverHttp(started, '紫阳县富硒茶业有限公司', '91610924MA6YAB3K2L');
       server.kill('SIGKILL');
-      await exited;
+      await started.exited;
 
       // The node was not orphaned: CHAIN_PORT is free again, so the next start may use it.
-      await eventually(async () => !(await portInUse(chainPort)), 10_000);
-      const again = await bootTestSystem({ dataDir, env: { CHAIN_PORT: String(chainPort) } });
-      try {
-        expect((await again.registries.participants.getParticipant(id)).name).to.equal('紫阳县富硒茶业有限公司');
-      } finally {
-        await again.stop();
-      }
+      await expectOnChainAfterRestart(started, id, '紫阳县富硒茶业有限公司');
     } finally {
       if (server.exitCode === null && server.signalCode === null) {
         server.kill('SIGKILL');
-        await exited;
+        await started.exited;
       }
     }
   });
 
   it("When npm start is stopped with a terminal's Ctrl-C (SIGINT to its whole process group), Then it saves the chain state before its node stops, exits 0, and the next start has what it held", async () => {
-    const dataDir = tempDir();
-    const port = await freePort();
-    const chainPort = await freePort();
-    const env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), CHAIN_PORT: String(chainPort), LOG_LEVEL: 'warn' };
     // A group of its own, as a shell gives a foreground job: the Ctrl-C below reaches every process in it.
-    const server = spawn(process.execPath, [...TS_NODE, 'server/main.ts'], { cwd: ROOT, env, detached: true });
-    let log = '';
-    server.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    server.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    const exited = new Promise((r) => server.once('exit', r));
+    const started = await startNpmStart({ detached: true });
+    const { server, port } = started;
     try {
-      const deadline = Date.now() + 120_000;
-      while (!log.includes('traceledger is running')) {
-        if (server.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${log}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
-      const res = await fetch(`http://127.0.0.1:${port}/api/v1/participants`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ kind: 'producer', name: '汉阴县凤堰富硒米业合作社', uscc: '93610921MA6Y9XB607' }),
-      });
-      expect(res.status, await res.clone().text()).to.equal(201);
-      const { id } = (await res.json()) as { id: string };
+      const id = await registerProducerOverHttp(started, '汉阴县凤堰富硒米业合作社', '93610921MA6Y9XB607');
       // A client in the middle of sending a request: the stop waits for it (up to its drain time) before it saves.
       const slow = net.connect(port, '127.0.0.1');
       await new Promise((r) => slow.once('connect', r));
@@ -163,25 +163,19 @@ describe('server/system start-up refusals (real anvil)', function () {
       slow.write(`POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"record":`);
       await new Promise((r) => setTimeout(r, 300));
       process.kill(-server.pid!, 'SIGINT');
-      await exited;
+      await started.exited;
       slow.destroy();
-      expect(server.exitCode, log).to.equal(0);
-      expect(log).to.contain('traceledger stopped');
+      expect(server.exitCode, started.log).to.equal(0);
+      expect(started.log).to.contain('traceledger stopped');
       // In the server's process group the node got the Ctrl-C too and exited at once: the server restarted it from its
       // last save (an error in the log) and, when the stop reached the save before the restart was done, the save failed.
-      expect(log, 'the node was not stopped from under the server').to.not.contain('exited unexpectedly');
-      expect(log, 'the save at stop').to.not.contain('could not save the chain state');
-      await eventually(async () => !(await portInUse(chainPort)), 10_000);
-      const again = await bootTestSystem({ dataDir, env: { CHAIN_PORT: String(chainPort) } });
-      try {
-        expect((await again.registries.participants.getParticipant(id)).name).to.equal('汉阴县凤堰富硒米业合作社');
-      } finally {
-        await again.stop();
-      }
+      expect(started.log, 'the node was not stopped from under the server').to.not.contain('exited unexpectedly');
+      expect(started.log, 'the save at stop').to.not.contain('could not save the chain state');
+      await expectOnChainAfterRestart(started, id, '汉阴县凤堰富硒米业合作社');
     } finally {
       if (server.exitCode === null && server.signalCode === null) {
         process.kill(-server.pid!, 'SIGKILL');
-        await exited;
+        await started.exited;
       }
     }
   });
